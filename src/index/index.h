@@ -1,0 +1,165 @@
+// Index: pacsport's metadata catalogue of hospitals, users, patients, studies,
+// series, instances, AI results and the export audit trail.
+//
+// Every query that returns patient data takes the caller's hospital id and never
+// returns rows of another hospital: the same Patient ID, Study Instance UID or SOP
+// Instance UID may exist in two hospitals and they are separate records.
+//
+// Implementations are thread-safe: any method may be called from any thread
+// concurrently. Database faults are reported as ErrorCode::kUnavailable; nothing
+// SQL-specific crosses this interface.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/records.h"
+
+namespace pacsport {
+
+struct HospitalRecord {
+  RowId id = 0;
+  std::string name;
+};
+
+struct UserRecord {
+  RowId id = 0;
+  std::string username;
+  RowId hospital_id = 0;
+  std::string hospital_name;
+  Role role = Role::kUser;
+  std::string password_hash;  // libsodium Argon2id string
+};
+
+// One page of a listing, plus the total number of matching rows.
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::int64_t total = 0;
+};
+
+struct PageRequest {
+  std::int64_t offset = 0;
+  std::int64_t limit = 50;  // callers clamp to [1, 1000]
+};
+
+struct PatientQuery {
+  std::string search;  // case-insensitive substring of Patient ID or name; empty = all
+  PageRequest page;
+};
+
+enum class StudySort { kDateDesc, kDateAsc, kPatientName, kModality, kDescription };
+
+struct StudyQuery {
+  std::optional<std::string> patient_id;  // only this patient's studies
+  std::string search;    // substring of patient name/ID, description, accession, UID
+  std::string modality;  // exact modality among the study's modalities; empty = all
+  StudySort sort = StudySort::kDateDesc;
+  PageRequest page;
+};
+
+enum class IngestOutcome { kAdded, kAlreadyPresent };
+
+// Where a new instance's file was stored and what it is.
+struct StoredInstance {
+  InstanceMetadata metadata;
+  std::int64_t size = 0;
+  std::string sha256;
+  std::string orthanc_instance_id;
+  InstanceLocation location;
+};
+
+enum class AuditOutcome { kInProgress, kSuccess, kDenied, kFailed, kAborted };
+std::string_view AuditOutcomeName(AuditOutcome outcome);
+std::optional<AuditOutcome> ParseAuditOutcome(std::string_view name);
+
+struct AuditRecord {
+  RowId id = 0;
+  std::string started_at;  // ISO 8601 UTC
+  std::string username;    // empty when the caller was not authenticated
+  std::optional<RowId> hospital_id;
+  std::string hospital_name;
+  std::string client_address;
+  std::string endpoint;     // route pattern, e.g. "GET /api/export/study/:studyUID"
+  std::string target;       // the patient ID or Study UID asked for ("" for all)
+  std::string parameters;   // JSON object of the export options
+  AuditOutcome outcome = AuditOutcome::kInProgress;
+  std::string detail;       // error code and message of a refused or failed export
+  std::int64_t bytes_sent = 0;
+  std::int64_t entries = 0;
+  std::int64_t duration_ms = 0;
+};
+
+struct AuditCompletion {
+  AuditOutcome outcome = AuditOutcome::kSuccess;
+  std::string detail;
+  std::int64_t bytes_sent = 0;
+  std::int64_t entries = 0;
+  std::int64_t duration_ms = 0;
+};
+
+struct AuditQuery {
+  std::optional<RowId> hospital_id;  // empty only for the CLI, which sees every hospital
+  std::string username;
+  std::optional<AuditOutcome> outcome;
+  std::string since;  // ISO 8601 lower bound on started_at, inclusive; empty = none
+  std::string until;  // ISO 8601 upper bound, exclusive; empty = none
+  PageRequest page;
+};
+
+class Index {
+ public:
+  virtual ~Index() = default;
+
+  // Hospitals and users. AddHospital/AddUser answer kConflict when the name exists.
+  virtual Result<RowId> AddHospital(const std::string& name) = 0;
+  virtual Result<HospitalRecord> FindHospital(const std::string& name) = 0;
+  virtual Status AddUser(const std::string& username, RowId hospital_id, Role role,
+                         const std::string& password_hash) = 0;
+  virtual Result<UserRecord> FindUser(const std::string& username) = 0;  // kNotFound
+
+  // Records one stored instance, creating its patient, study and series as needed,
+  // in one transaction. Idempotent on (hospital, SOP Instance UID): a second call
+  // changes nothing and answers kAlreadyPresent.
+  virtual Result<IngestOutcome> AddInstance(RowId hospital_id, const StoredInstance& instance) = 0;
+  // True when some instance of any hospital still refers to this location; the
+  // store uses it to decide whether a content-addressed file may be removed.
+  virtual Result<bool> IsLocationReferenced(const InstanceLocation& location) = 0;
+
+  // Browsing, scoped to one hospital. Get* answer kNotFound for another hospital's data.
+  virtual Result<Page<PatientRecord>> ListPatients(RowId hospital_id, const PatientQuery& q) = 0;
+  virtual Result<PatientRecord> GetPatient(RowId hospital_id, const std::string& patient_id) = 0;
+  virtual Result<Page<StudyRecord>> ListStudies(RowId hospital_id, const StudyQuery& q) = 0;
+  virtual Result<StudyRecord> GetStudy(RowId hospital_id, const std::string& study_uid) = 0;
+  // A study's instances ordered by series number, instance number, then SOP
+  // Instance UID (missing numbers sort last), the order of the export contract.
+  virtual Result<std::vector<InstanceRecord>> ListStudyInstances(RowId hospital_id,
+                                                                 const std::string& study_uid) = 0;
+
+  // Stores a study's AI results; analysis_json must be a JSON object (the caller
+  // validates). kNotFound for an unknown study.
+  virtual Status SetAiAnalysis(RowId hospital_id, const std::string& study_uid,
+                               const std::string& analysis_json,
+                               const std::vector<std::string>& models,
+                               const std::string& analyzed_at) = 0;
+
+  // Audit trail. OpenAudit inserts a record (outcome as given, normally kInProgress)
+  // and returns its id; CompleteAudit sets its final outcome exactly once.
+  virtual Result<RowId> OpenAudit(const AuditRecord& record) = 0;
+  virtual Status CompleteAudit(RowId id, const AuditCompletion& completion) = 0;
+  virtual Result<Page<AuditRecord>> ListAudit(const AuditQuery& q) = 0;
+  // At start-up: marks records still in progress (the process died mid-export) as
+  // failed, with detail "interrupted". Returns how many were marked.
+  virtual Result<std::int64_t> FailInterruptedAudits() = 0;
+};
+
+// Opens, creating when absent, the SQLite index at `path` (WAL mode) and brings its
+// schema up to date. kUnavailable when the file cannot be opened.
+Result<std::unique_ptr<Index>> OpenSqliteIndex(const std::string& path);
+
+}  // namespace pacsport
