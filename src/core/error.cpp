@@ -9,6 +9,7 @@ const ErrorCodeInfo& Describe(ErrorCode code) {
   static const ErrorCodeInfo kNotFoundInfo{"not_found", 404};
   static const ErrorCodeInfo kConflictInfo{"conflict", 409};
   static const ErrorCodeInfo kPayloadTooLargeInfo{"payload_too_large", 413};
+  static const ErrorCodeInfo kUnsupportedMediaTypeInfo{"unsupported_media_type", 415};
   static const ErrorCodeInfo kTooManyRequestsInfo{"too_many_requests", 429};
   static const ErrorCodeInfo kUnavailableInfo{"unavailable", 503};
   static const ErrorCodeInfo kInternalInfo{"internal", 500};
@@ -19,6 +20,7 @@ const ErrorCodeInfo& Describe(ErrorCode code) {
     case ErrorCode::kNotFound: return kNotFoundInfo;
     case ErrorCode::kConflict: return kConflictInfo;
     case ErrorCode::kPayloadTooLarge: return kPayloadTooLargeInfo;
+    case ErrorCode::kUnsupportedMediaType: return kUnsupportedMediaTypeInfo;
     case ErrorCode::kTooManyRequests: return kTooManyRequestsInfo;
     case ErrorCode::kUnavailable: return kUnavailableInfo;
     case ErrorCode::kInternal: return kInternalInfo;

@@ -24,6 +24,7 @@ enum class ErrorCode {
   kNotFound,          // absent, or belongs to another hospital (404)
   kConflict,          // clashes with existing state (409)
   kPayloadTooLarge,   // request body over the limit (413)
+  kUnsupportedMediaType,  // request body of the wrong Content-Type (415)
   kTooManyRequests,   // rate limit or concurrency cap reached (429)
   kUnavailable,       // a dependency (database, PACS, audit) is down (503)
   kInternal,          // a bug or an unexpected fault (500)
@@ -83,6 +84,7 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
   const Error& error() const { return std::get<1>(v_); }
 
   // The value, or throws ErrorException: for callers where failure aborts the request.

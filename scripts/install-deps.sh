@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages pacsport builds, runs and tests with. Idempotent:
+# apt is only called when something is missing. Run as root (or with sudo).
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  g++ cmake ninja-build pkg-config
+  # libraries (see docs/architecture.md for why each)
+  libdcmtk-dev libsoci-dev libboost-dev libsqlite3-dev libpq-dev libcpp-httplib-dev
+  libssl-dev libsodium-dev libdeflate-dev zlib1g-dev libspng-dev nlohmann-json3-dev
+  libtomlplusplus-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev
+  # demo data and independent checkers used by the tests
+  python3 python3-pydicom python3-jsonschema python3-pytest dcmtk
+  unzip libarchive-tools p7zip-full pngcheck curl sqlite3
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

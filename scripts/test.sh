@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The README's second command: installs what is missing, builds with warnings as
+# errors, runs the unit tests (CTest) and the integration tests (pytest, over real
+# HTTP against the built server), then does it all again under AddressSanitizer and
+# UndefinedBehaviorSanitizer. Set PACSPORT_SKIP_SANITIZERS=1 for a quick local run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+
+run_suite() {
+  local dir=$1
+  shift
+  bash scripts/build.sh "$dir" "$@"
+  ctest --test-dir "$dir" --output-on-failure -j 2
+  PACSPORT_BIN="$PWD/$dir/src/app/pacsport" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+}
+
+echo "== build and test =="
+run_suite build
+if [ "${PACSPORT_SKIP_SANITIZERS:-0}" != "1" ]; then
+  echo "== build and test under ASan + UBSan =="
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  run_suite build-asan -DPACSPORT_SANITIZE=ON
+fi

@@ -1,0 +1,84 @@
+// export study|patient ID: the same bytes as the API, to a file or stdout, audited.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "app/commands.h"
+#include "app/data_directory.h"
+#include "dicom/initialize.h"
+#include "export/export_service.h"
+
+namespace pacsport {
+namespace fs = std::filesystem;
+namespace {
+
+// Writes to a FILE*; an error (disk full) is final.
+class FileSink : public ByteSink {
+ public:
+  explicit FileSink(std::FILE* file) : file_(file) {}
+  Status Write(const char* data, size_t size) override {
+    if (std::fwrite(data, 1, size, file_) != size) return Unavailable("cannot write the output");
+    return Status::Ok();
+  }
+
+ private:
+  std::FILE* file_;
+};
+
+// Delivers to stdout.
+Status DeliverToStdout(ExportSession& session) {
+  FileSink sink(stdout);
+  Status status = session.Deliver(sink);
+  if (std::fflush(stdout) != 0 && status.ok()) return Unavailable("cannot write to stdout");
+  return status;
+}
+
+// Delivers to OUTPUT.part, then renames it to OUTPUT: a failed export leaves no file
+// that could be mistaken for a complete one.
+Status DeliverToFile(ExportSession& session, const fs::path& output) {
+  const fs::path partial = output.string() + ".part";
+  std::FILE* file = std::fopen(partial.c_str(), "wb");
+  if (file == nullptr) return Unavailable("cannot create " + partial.string());
+  FileSink sink(file);
+  Status status = session.Deliver(sink);
+  const bool flushed = std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
+  const bool closed = std::fclose(file) == 0;
+  if (status.ok() && !(flushed && closed)) status = Unavailable("cannot write " + partial.string());
+  std::error_code ec;
+  if (status.ok()) fs::rename(partial, output, ec);
+  if (!status.ok() || ec) {
+    fs::remove(partial, ec);
+    return status.ok() ? Unavailable("cannot rename to " + output.string()) : status;
+  }
+  return status;
+}
+
+}  // namespace
+
+int RunExport(const ExportCommandOptions& options) {
+  dicom::Initialize();
+  auto dir = DataDirectory::Open(options.data);
+  if (!dir.ok()) return Fail(dir.error());
+  auto hospital = (*dir)->index().FindHospital(options.hospital);
+  if (!hospital.ok()) return Fail(hospital.error());
+
+  // The CLI acts as the hospital's administrator, on behalf of the local OS user.
+  const char* login = ::getlogin();
+  Principal principal{std::string("cli:") + (login ? login : std::to_string(::getuid())),
+                      hospital->id, hospital->name, Role::kAdmin};
+  ExportService exports((*dir)->index(), (*dir)->store());
+  const ExportAttempt attempt{"local", std::string("CLI export ") + std::string(ScopeName(options.request.scope)),
+                              options.request.target, DescribeOptions(options.request.options)};
+  auto session = exports.Begin(attempt, principal, options.request);
+  if (!session.ok()) return Fail(session.error());
+
+  const bool to_stdout = options.output.empty() || options.output == "-";
+  Status status = to_stdout ? DeliverToStdout(**session) : DeliverToFile(**session, options.output);
+  if (!status.ok()) return Fail(status.error());
+  if (!to_stdout) std::cerr << "wrote " << options.output << "\n";
+  return 0;
+}
+
+}  // namespace pacsport

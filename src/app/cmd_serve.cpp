@@ -1,0 +1,91 @@
+// serve: the HTTP API until SIGINT or SIGTERM.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <thread>
+
+#include "app/commands.h"
+#include "app/data_directory.h"
+#include "auth/jwt.h"
+#include "auth/login_rate_limiter.h"
+#include "dicom/initialize.h"
+#include "export/export_service.h"
+#include "http/server.h"
+#include "ingest/ingestor.h"
+
+namespace pacsport {
+namespace {
+
+void ConfigureLogging(const std::string& level) {
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+// Blocks SIGINT/SIGTERM in every thread (call before any thread starts) and returns
+// a thread that calls `stop` when one of them arrives.
+std::jthread StopOnSignal(std::function<void()> stop) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return std::jthread([signals, stop = std::move(stop)] {
+    int received = 0;
+    sigwait(&signals, &received);
+    spdlog::info("event=shutdown signal={}", received);
+    stop();
+  });
+}
+
+}  // namespace
+
+int RunServe(const ServeOptions& options) {
+  ::signal(SIGPIPE, SIG_IGN);
+  auto config = LoadConfig(options.config);
+  if (!config.ok()) return Fail(config.error());
+  if (options.listen) {
+    if (Status s = ParseListen(*options.listen, config->http); !s.ok()) return Fail(s.error());
+  }
+  ConfigureLogging(config->log_level);
+
+  auto dir = DataDirectory::Open(options.data);
+  if (!dir.ok()) return Fail(dir.error());
+  auto secret = (*dir)->JwtSecret(*config, options.demo);
+  if (!secret.ok()) return Fail(secret.error().message() + " (or start with --demo)");
+  std::unique_ptr<auth::JwtCodec> jwt;
+  try {
+    jwt = std::make_unique<auth::JwtCodec>(*secret);
+  } catch (const std::invalid_argument& e) {
+    return Fail(std::string("JWT secret rejected: ") + e.what());
+  }
+  Index& index = (*dir)->index();
+  if (auto interrupted = index.FailInterruptedAudits(); interrupted.ok() && *interrupted > 0) {
+    spdlog::warn("event=audit_recovered interrupted_exports={}", *interrupted);
+  }
+
+  dicom::Initialize();
+  Ingestor ingestor(index, (*dir)->store());
+  ExportService exports(index, (*dir)->store());
+  auth::LoginRateLimiter login_limiter;
+  std::unique_ptr<HttpServer> server;
+  try {
+    server = std::make_unique<HttpServer>(
+        HttpServices{index, ingestor, exports, *jwt, login_limiter}, config->http);
+  } catch (const ErrorException& e) {
+    return Fail(e.error());
+  }
+  std::jthread signal_thread = StopOnSignal([&server] { server->Stop(); });
+  const bool tls = !config->http.tls_certificate.empty();
+  Status status = server->Listen([&](int port) {
+    spdlog::info("event=listening url={}://{}:{} demo={}", tls ? "https" : "http",
+                 config->http.host, port, options.demo);
+  });
+  if (!status.ok()) {
+    ::kill(::getpid(), SIGTERM);  // release the signal thread
+    return Fail(status.error());
+  }
+  return 0;
+}
+
+}  // namespace pacsport

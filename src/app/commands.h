@@ -1,0 +1,53 @@
+// The CLI's commands. Each returns the process exit code (0 only on success) and
+// reports errors on stderr; none reads stdin except `user add` (the password).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "export/export_request.h"
+
+namespace pacsport {
+
+struct ServeOptions {
+  std::filesystem::path data;
+  std::optional<std::filesystem::path> config;
+  std::optional<std::string> listen;
+  bool demo = false;
+};
+
+struct ExportCommandOptions {
+  std::filesystem::path data;
+  std::optional<std::filesystem::path> config;
+  std::string hospital;
+  ExportRequest request;
+  std::string output;  // "-" or empty: stdout
+};
+
+struct AuditCommandOptions {
+  std::filesystem::path data;
+  std::string hospital;  // empty: every hospital
+  std::string user;
+  std::string outcome;
+  std::int64_t limit = 100;
+};
+
+int RunServe(const ServeOptions& options);
+int RunHospitalAdd(const std::filesystem::path& data, const std::string& name);
+int RunUserAdd(const std::filesystem::path& data, const std::string& hospital,
+               const std::string& role, const std::string& username);
+int RunToken(const std::filesystem::path& data, const std::optional<std::filesystem::path>& config,
+             const std::string& username, std::int64_t ttl_seconds);
+int RunImport(const std::filesystem::path& data, const std::string& hospital,
+              const std::vector<std::string>& paths);
+int RunExport(const ExportCommandOptions& options);
+int RunAudit(const AuditCommandOptions& options);
+
+// Prints "pacsport: <message>" to stderr and returns 1.
+int Fail(const std::string& message);
+inline int Fail(const Error& error) { return Fail(error.message()); }
+
+}  // namespace pacsport

@@ -1,0 +1,28 @@
+// Server configuration: built-in defaults, overridden by a TOML file, then by
+// PACSPORT_* environment variables, then by command-line flags (applied by main).
+// Values only; see README.md for every key.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "core/error.h"
+#include "http/server.h"
+
+namespace pacsport {
+
+struct Config {
+  HttpSettings http;
+  std::string jwt_secret;      // empty: none configured
+  std::string log_level = "info";
+};
+
+// Parses "HOST:PORT" (HOST may be "[::1]"); kInvalidInput when malformed.
+Status ParseListen(const std::string& listen, HttpSettings& http);
+
+// Defaults, then `file` (when given), then the environment. kInvalidInput names the
+// offending key or variable.
+Result<Config> LoadConfig(const std::optional<std::filesystem::path>& file);
+
+}  // namespace pacsport

@@ -1,0 +1,49 @@
+#include "app/data_directory.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "auth/jwt.h"
+
+namespace pacsport {
+namespace fs = std::filesystem;
+
+Result<std::unique_ptr<DataDirectory>> DataDirectory::Open(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Unavailable("cannot create data directory " + dir.string() + ": " + ec.message());
+  std::unique_ptr<DataDirectory> data(new DataDirectory());
+  data->dir_ = dir;
+  auto index = OpenSqliteIndex((dir / "index.sqlite").string());
+  if (!index.ok()) return index.error();
+  data->index_ = std::move(*index);
+  auto store = LocalStore::Open(dir / "store");
+  if (!store.ok()) return store.error();
+  data->store_ = std::move(*store);
+  return data;
+}
+
+Result<std::string> DataDirectory::JwtSecret(const Config& config, bool generate) {
+  if (!config.jwt_secret.empty()) return config.jwt_secret;
+  const fs::path path = dir_ / "jwt-secret";
+  if (std::ifstream in(path); in) {
+    std::string secret;
+    std::getline(in, secret);
+    if (!secret.empty()) return secret;
+  }
+  if (!generate) {
+    return InvalidInput("no JWT secret configured: set security.jwt_secret or PACSPORT_JWT_SECRET");
+  }
+  const std::string secret = auth::GenerateSecret();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const std::string line = secret + "\n";
+  const bool written = fd >= 0 && ::write(fd, line.data(), line.size()) ==
+                                      static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!written) return Unavailable("cannot write " + path.string());
+  return secret;
+}
+
+}  // namespace pacsport

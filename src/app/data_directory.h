@@ -1,0 +1,39 @@
+// DataDirectory: the on-disk home of one pacsport installation.
+//   DIR/index.sqlite   the metadata index and audit trail
+//   DIR/store/         the content-addressed DICOM store
+//   DIR/jwt-secret     the token secret generated in --demo mode (mode 0600)
+// Not copyable; the objects it hands out live as long as it does.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "app/config.h"
+#include "core/error.h"
+#include "index/index.h"
+#include "storage/local_store.h"
+
+namespace pacsport {
+
+class DataDirectory {
+ public:
+  // Opens DIR, creating it and its parts when absent.
+  static Result<std::unique_ptr<DataDirectory>> Open(const std::filesystem::path& dir);
+
+  Index& index() { return *index_; }
+  LocalStore& store() { return *store_; }
+
+  // The JWT secret: the configured one, else the one kept in DIR/jwt-secret. With
+  // `generate`, a missing kept secret is created. kInvalidInput when there is none.
+  Result<std::string> JwtSecret(const Config& config, bool generate);
+
+ private:
+  DataDirectory() = default;
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Index> index_;
+  std::unique_ptr<LocalStore> store_;
+};
+
+}  // namespace pacsport

@@ -1,0 +1,85 @@
+// pacsport: the command line. See `pacsport --help` and README.md.
+#include <CLI/CLI.hpp>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace pacsport;
+  CLI::App app{"pacsport: medical-imaging data export server"};
+  app.require_subcommand(1);
+  int code = 0;
+
+  ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve the REST API");
+  serve_cmd->add_option("--data", serve.data, "Data directory")->required();
+  serve_cmd->add_option("--config", serve.config, "TOML configuration file")->check(CLI::ExistingFile);
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT (default 127.0.0.1:8080)");
+  serve_cmd->add_flag("--demo", serve.demo, "Generate and keep a JWT secret in the data directory");
+  serve_cmd->callback([&] { code = RunServe(serve); });
+
+  std::filesystem::path data;
+  std::string name, hospital, role, username;
+  auto* hospital_cmd = app.add_subcommand("hospital", "Manage hospitals");
+  hospital_cmd->require_subcommand(1);
+  auto* hospital_add = hospital_cmd->add_subcommand("add", "Add a hospital");
+  hospital_add->add_option("--data", data, "Data directory")->required();
+  hospital_add->add_option("NAME", name, "Hospital name")->required();
+  hospital_add->callback([&] { code = RunHospitalAdd(data, name); });
+
+  auto* user_cmd = app.add_subcommand("user", "Manage users");
+  user_cmd->require_subcommand(1);
+  auto* user_add = user_cmd->add_subcommand("add", "Add a user; the password is read from stdin");
+  user_add->add_option("--data", data, "Data directory")->required();
+  user_add->add_option("--hospital", hospital, "Hospital name")->required();
+  user_add->add_option("--role", role, "user, admin or ai")->required();
+  user_add->add_option("USERNAME", username, "Login name")->required();
+  user_add->callback([&] { code = RunUserAdd(data, hospital, role, username); });
+
+  std::optional<std::filesystem::path> config;
+  std::int64_t ttl = 3600;
+  auto* token_cmd = app.add_subcommand("token", "Print a JWT for a user");
+  token_cmd->add_option("--data", data, "Data directory")->required();
+  token_cmd->add_option("--config", config, "TOML configuration file")->check(CLI::ExistingFile);
+  token_cmd->add_option("--user", username, "Login name")->required();
+  token_cmd->add_option("--ttl", ttl, "Lifetime in seconds (default 3600)");
+  token_cmd->callback([&] { code = RunToken(data, config, username, ttl); });
+
+  std::vector<std::string> paths;
+  auto* import_cmd = app.add_subcommand("import", "Import DICOM files and folders (recursively)");
+  import_cmd->add_option("--data", data, "Data directory")->required();
+  import_cmd->add_option("--hospital", hospital, "Hospital name")->required();
+  import_cmd->add_option("PATH", paths, "Files or folders")->required();
+  import_cmd->callback([&] { code = RunImport(data, hospital, paths); });
+
+  ExportCommandOptions exported;
+  std::string scope, include_images = "true", format = "zip";
+  auto* export_cmd = app.add_subcommand("export", "Export a study or a patient, as the API does");
+  export_cmd->add_option("SCOPE", scope, "study or patient")->required()->check(CLI::IsMember({"study", "patient"}));
+  export_cmd->add_option("ID", exported.request.target, "Study Instance UID or Patient ID")->required();
+  export_cmd->add_option("--data", exported.data, "Data directory")->required();
+  export_cmd->add_option("--hospital", exported.hospital, "Hospital name")->required();
+  export_cmd->add_option("-o,--output", exported.output, "Output file (default stdout)");
+  export_cmd->add_option("--include-images", include_images, "true or false")->check(CLI::IsMember({"true", "false"}));
+  export_cmd->add_option("--format", format, "zip or json")->check(CLI::IsMember({"zip", "json"}));
+  export_cmd->add_option("--compression", exported.request.options.compression_level, "Deflate level 0-9")->check(CLI::Range(0, 9));
+  export_cmd->callback([&] {
+    exported.request.scope = scope == "study" ? ExportScope::kStudy : ExportScope::kPatient;
+    exported.request.options.include_images =
+        include_images == "true" && format == "zip" ? IncludeImages::kYes : IncludeImages::kNo;
+    exported.request.options.format = format == "zip" ? ExportFormat::kZip : ExportFormat::kJson;
+    code = RunExport(exported);
+  });
+
+  AuditCommandOptions audit;
+  auto* audit_cmd = app.add_subcommand("audit", "Print the export audit trail, newest first");
+  audit_cmd->add_option("--data", audit.data, "Data directory")->required();
+  audit_cmd->add_option("--hospital", audit.hospital, "Only this hospital");
+  audit_cmd->add_option("--user", audit.user, "Only this user");
+  audit_cmd->add_option("--outcome", audit.outcome, "in_progress, success, denied, failed or aborted");
+  audit_cmd->add_option("--limit", audit.limit, "At most this many records")->check(CLI::Range(1, 100000));
+
+  audit_cmd->callback([&] { code = RunAudit(audit); });
+
+  CLI11_PARSE(app, argc, argv);
+  return code;
+}

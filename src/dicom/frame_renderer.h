@@ -1,0 +1,40 @@
+// Rendering the frames of a DICOM image to 8-bit PNG previews.
+//
+// Every frame goes through the toolkit's display pipeline, as a viewer shows it:
+// Modality LUT (rescale slope/intercept or a LUT), then the first VOI window stored
+// in the file, else the first VOI LUT, else a min-max window over that frame;
+// MONOCHROME1 comes out inverted so that it looks like MONOCHROME2. Monochrome
+// images give grey PNGs, colour photometric interpretations RGB PNGs. Frames are
+// decoded one at a time, so memory holds one decoded frame plus the PNGs.
+// Stateless and thread-safe; `bytes` is only borrowed for the call.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+
+namespace pacsport::dicom {
+
+struct FramePng {
+  std::string png;  // a complete PNG file
+  uint32_t width = 0;
+  uint32_t height = 0;
+};
+
+// Largest decoded size RenderFrames accepts: Rows x Columns x frames x samples per
+// pixel x bytes per sample, as declared by the object, checked before decoding.
+inline constexpr uint64_t kMaxPixelDataBytes = uint64_t{4} << 30;
+
+// One PNG per frame, in frame order. max_side > 0 scales each frame down (never up)
+// so that its longer side is at most max_side, keeping the aspect ratio; 0 keeps the
+// stored size (Columns x Rows).
+// Returns kInvalidInput with a short reason, e.g. "no pixel data", "unsupported
+// transfer syntax 1.2.840.10008.1.2.4.90", "cannot decode frame 3" (frames counted
+// from 0, as preview files are named), "pixel data too large", or any refusal of
+// ParseInstance's other than a missing or invalid UID.
+Result<std::vector<FramePng>> RenderFrames(std::string_view bytes, uint32_t max_side = 0);
+
+}  // namespace pacsport::dicom

@@ -1,0 +1,16 @@
+// Process-wide set-up of the DICOM toolkit behind pacsport::dicom.
+//
+// Registers the decoders for JPEG (baseline, extended, lossless), JPEG-LS and RLE,
+// and silences the toolkit's own logger so that it never prints patient data.
+// ParseInstance and RenderFrames call it themselves; the server calls it once at
+// start-up as well, so that a broken installation fails before the first request.
+// Idempotent and thread-safe.
+#pragma once
+
+namespace pacsport::dicom {
+
+// Throws ErrorException(kInternal) when the DICOM data dictionary cannot be loaded
+// (a broken installation: nothing in this layer can work without it).
+void Initialize();
+
+}  // namespace pacsport::dicom

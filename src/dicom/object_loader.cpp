@@ -1,0 +1,151 @@
+#include "dicom/object_loader.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dcdatset.h"
+#include "dcmtk/dcmdata/dcerror.h"
+#include "dcmtk/dcmdata/dcfilefo.h"
+#include "dcmtk/dcmdata/dcistrma.h"
+#include "dcmtk/dcmdata/dcstack.h"
+#include "dicom/initialize.h"
+#include "dicom/instance_parser.h"
+
+namespace pacsport::dicom {
+
+void DcmFileFormatDeleter::operator()(DcmFileFormat* file) const { delete file; }
+
+namespace {
+
+// DCMTK parses nested sequences recursively and has no depth limit of its own; a
+// few kilobytes of crafted nesting would exhaust any thread's stack. The stream
+// below refuses to deliver more bytes once the parser's stack has grown by more
+// than this budget since LoadObject started. Measured with DCMTK 3.6.7: a nesting
+// level costs about 0.4 KiB of stack (about 1.2 KiB under AddressSanitizer), so the
+// budget allows several hundred levels, well beyond kMaxSequenceDepth, which is
+// enforced exactly once the parse has finished.
+constexpr uintptr_t kParserStackBudget = 512 * 1024;
+
+// The bytes of one buffer, delivered to DCMTK's stream machinery.
+class MemoryProducer : public DcmProducer {
+ public:
+  explicit MemoryProducer(std::string_view bytes) : bytes_(bytes) {}
+
+  OFBool good() const override { return status_.good(); }
+  OFCondition status() const override { return status_; }
+  OFBool eos() override { return status_.bad() || position_ == bytes_.size(); }
+  offile_off_t avail() override {
+    return status_.good() ? static_cast<offile_off_t>(bytes_.size() - position_) : 0;
+  }
+  offile_off_t read(void* buffer, offile_off_t length) override {
+    const size_t count = Advance(length);
+    std::memcpy(buffer, bytes_.data() + position_ - count, count);
+    return static_cast<offile_off_t>(count);
+  }
+  offile_off_t skip(offile_off_t length) override {
+    return static_cast<offile_off_t>(Advance(length));
+  }
+  void putback(offile_off_t count) override {
+    if (status_.bad() || count <= 0) return;
+    if (static_cast<uint64_t>(count) > position_) {
+      status_ = EC_PutbackFailed;
+    } else {
+      position_ -= static_cast<size_t>(count);
+    }
+  }
+
+ private:
+  size_t Advance(offile_off_t requested) {
+    if (status_.bad() || requested <= 0) return 0;
+    const size_t count = std::min(static_cast<uint64_t>(requested),
+                                  static_cast<uint64_t>(bytes_.size() - position_));
+    position_ += count;
+    return count;
+  }
+
+  std::string_view bytes_;
+  size_t position_ = 0;
+  OFCondition status_ = EC_Normal;
+};
+
+// An input stream over memory that reports a bad status, and so stops DCMTK's
+// parser, once the caller's stack has grown past kParserStackBudget. DCMTK asks the
+// stream for status, end of stream and data at every nesting level, so the check
+// runs before each deeper recursion can go on.
+class StackGuardedStream : public DcmInputStream {
+ public:
+  StackGuardedStream(std::string_view bytes, uintptr_t stack_base)
+      : DcmInputStream(&producer_), producer_(bytes), stack_base_(stack_base) {}
+
+  bool stack_exhausted() const { return stack_exhausted_; }
+
+  DcmInputStreamFactory* newFactory() const override { return nullptr; }  // load values now
+  OFBool good() const override { return !stack_exhausted_ && DcmInputStream::good(); }
+  OFCondition status() const override {
+    return stack_exhausted_ ? EC_InvalidStream : DcmInputStream::status();
+  }
+  OFBool eos() override { return !WithinBudget() || DcmInputStream::eos(); }
+  offile_off_t avail() override { return WithinBudget() ? DcmInputStream::avail() : 0; }
+  offile_off_t read(void* buffer, offile_off_t length) override {
+    return WithinBudget() ? DcmInputStream::read(buffer, length) : 0;
+  }
+  offile_off_t skip(offile_off_t length) override {
+    return WithinBudget() ? DcmInputStream::skip(length) : 0;
+  }
+
+ private:
+  bool WithinBudget() {
+    const auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+    const uintptr_t used = here < stack_base_ ? stack_base_ - here : here - stack_base_;
+    if (used > kParserStackBudget) stack_exhausted_ = true;
+    return !stack_exhausted_;
+  }
+
+  MemoryProducer producer_;
+  const uintptr_t stack_base_;
+  bool stack_exhausted_ = false;
+};
+
+// Deepest sequence nesting in the parsed tree, walked iteratively. DcmStack holds
+// the path from the dataset: element, item, element, item, ... so an item or an
+// element inside it at nesting level n sits at stack depth 2n or 2n + 1.
+int MaxNestingDepth(DcmDataset& dataset) {
+  DcmStack stack;
+  int deepest = 0;
+  while (dataset.nextObject(stack, OFTrue).good()) {
+    deepest = std::max(deepest, static_cast<int>(stack.card() / 2));
+  }
+  return deepest;
+}
+
+}  // namespace
+
+Result<DicomObject> LoadObject(std::string_view bytes) {
+  Initialize();
+  if (bytes.empty()) return InvalidInput("empty input");
+
+  DicomObject file(new DcmFileFormat());
+  StackGuardedStream stream(bytes, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
+  file->transferInit();
+  const OFCondition condition = file->read(stream);
+  file->transferEnd();
+
+  if (stream.stack_exhausted()) return InvalidInput("sequences nested too deep");
+  if (condition == EC_StreamNotifyClient || condition == EC_PrematureSequDelimitationItem ||
+      condition == EC_SequEnd || condition == EC_ItemEnd) {
+    return InvalidInput("truncated DICOM object");
+  }
+  if (condition.bad()) return InvalidInput("not a valid DICOM object");
+  if (!stream.eos()) return InvalidInput("data after the end of the DICOM object");
+
+  DcmDataset* dataset = file->getDataset();
+  if (dataset == nullptr || dataset->card() == 0) return InvalidInput("not a DICOM object");
+  if (MaxNestingDepth(*dataset) > kMaxSequenceDepth) {
+    return InvalidInput("sequences nested too deep");
+  }
+  return file;
+}
+
+}  // namespace pacsport::dicom

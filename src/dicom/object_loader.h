@@ -1,0 +1,30 @@
+// Internal to src/dicom: one DICOM object parsed from memory by DCMTK.
+//
+// LoadObject runs DCMTK's parser over a memory buffer and returns the parsed object
+// only when the whole buffer was consumed without error, and no sequence is nested
+// more than kMaxSequenceDepth levels deep. DCMTK's type is only forward-declared
+// here so that its headers stay inside this folder's .cpp files.
+// Thread-safe: every call builds its own objects.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "core/error.h"
+
+class DcmFileFormat;
+
+namespace pacsport::dicom {
+
+struct DcmFileFormatDeleter {
+  void operator()(DcmFileFormat* file) const;
+};
+using DicomObject = std::unique_ptr<DcmFileFormat, DcmFileFormatDeleter>;
+
+// Parses `bytes` (Part 10 file or raw dataset). All values are copied into the
+// returned object, which does not borrow `bytes`. Errors: kInvalidInput with a short
+// reason without patient data ("empty input", "not a DICOM object", "truncated",
+// "sequences nested too deep", ...).
+Result<DicomObject> LoadObject(std::string_view bytes);
+
+}  // namespace pacsport::dicom

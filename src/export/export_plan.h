@@ -1,0 +1,53 @@
+// ExportPlan: an export resolved against the index before a byte is written: which
+// patients, studies and instances, in which order, under which ZIP entry names.
+// Immutable once built; safe to read from several threads.
+//
+// Layouts (docs/export-format.md):
+//   study    study_data.json, dicom/N.dcm, previews/frame_K.png
+//   patient  patient_data.json, studies/UID/N.dcm, studies/UID/previews/frame_K.png
+//   all      all_data.json, patients/PID/studies/UID/N.dcm, .../previews/frame_K.png
+// and checksums.sha256 at the root of every ZIP. N counts a study's instances from 1
+// in export order; K counts the frames of a study's previews from 0 in the same order.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/records.h"
+#include "export/export_request.h"
+
+namespace pacsport {
+
+struct PlannedInstance {
+  InstanceRecord record;
+  std::string dicom_entry;  // e.g. "dicom/3.dcm"
+};
+
+struct PlannedStudy {
+  StudyRecord study;
+  std::string preview_directory;  // e.g. "previews/", ends with '/'
+  std::vector<PlannedInstance> instances;  // export order
+};
+
+struct PlannedPatient {
+  PatientRecord patient;
+  std::vector<PlannedStudy> studies;
+};
+
+struct ExportPlan {
+  ExportRequest request;
+  Principal principal;
+  std::string archive_name;   // download name, e.g. "study_1.2.3_export.zip"
+  std::string metadata_name;  // e.g. "study_data.json"
+  std::vector<PlannedPatient> patients;
+  std::int64_t instance_count = 0;
+  std::int64_t dicom_bytes = 0;
+
+  bool WithImages() const { return request.options.include_images == IncludeImages::kYes; }
+  bool WithPreviews() const {
+    return WithImages() && request.options.previews == IncludePreviews::kYes;
+  }
+};
+
+}  // namespace pacsport

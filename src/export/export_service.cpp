@@ -1,0 +1,110 @@
+#include "export/export_service.h"
+
+#include "core/clock.h"
+#include "export/metadata_document.h"
+#include "export/packager.h"
+
+namespace pacsport {
+namespace {
+
+AuditOutcome OutcomeOfRefusal(const Error& error) {
+  return error.http_status() < 500 ? AuditOutcome::kDenied : AuditOutcome::kFailed;
+}
+
+std::string Detail(const Error& error) {
+  return std::string(error.name()) + ": " + error.message();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ExportSession>> ExportService::Begin(const ExportAttempt& attempt,
+                                                            const Result<Principal>& principal,
+                                                            const Result<ExportRequest>& request) {
+  const auto now = std::chrono::system_clock::now();
+  AuditRecord record;
+  record.started_at = Iso8601(now);
+  record.client_address = attempt.client_address;
+  record.endpoint = attempt.endpoint;
+  record.target = attempt.target;
+  record.parameters = attempt.parameters;
+  if (principal.ok()) {
+    record.username = principal->username;
+    record.hospital_id = principal->hospital_id;
+    record.hospital_name = principal->hospital_name;
+  }
+  auto audit_id = index_.OpenAudit(record);
+  if (!audit_id.ok()) {
+    return Unavailable("the export cannot be audited right now; nothing was exported");
+  }
+
+  auto refuse = [&](const Error& error) -> Error {
+    AuditCompletion completion;
+    completion.outcome = OutcomeOfRefusal(error);
+    completion.detail = Detail(error);
+    (void)index_.CompleteAudit(*audit_id, completion);
+    return error;
+  };
+  if (!principal.ok()) return refuse(principal.error());
+  if (!request.ok()) return refuse(request.error());
+  auto plan = PlanExport(index_, *principal, *request, now);
+  if (!plan.ok()) return refuse(plan.error());
+  return std::make_unique<ExportSession>(index_, source_, std::move(*plan), *audit_id);
+}
+
+ExportSession::ExportSession(Index& index, DicomSource& source, ExportPlan plan, RowId audit_id)
+    : index_(index), source_(source), plan_(std::move(plan)), audit_id_(audit_id),
+      started_(std::chrono::steady_clock::now()) {}
+
+ExportSession::~ExportSession() {
+  if (!completed_) {
+    AuditCompletion completion;
+    completion.outcome = AuditOutcome::kAborted;
+    completion.detail = "the delivery never started";
+    Complete(completion);
+  }
+}
+
+std::string ExportSession::content_type() const {
+  return plan_.request.options.format == ExportFormat::kZip ? "application/zip"
+                                                            : "application/json";
+}
+
+Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop) {
+  const auto now = std::chrono::system_clock::now();
+  AuditCompletion completion;
+  Status status;
+  if (plan_.request.options.format == ExportFormat::kJson) {
+    const std::string document = BuildMetadataDocument(plan_, {}, false, now);
+    status = sink.Write(document.data(), document.size());
+    completion.outcome = status.ok() ? AuditOutcome::kSuccess : AuditOutcome::kAborted;
+    completion.bytes_sent = status.ok() ? static_cast<std::int64_t>(document.size()) : 0;
+    completion.entries = 1;
+  } else {
+    const PackageReport report = WriteArchive(plan_, source_, sink, now, std::move(stop));
+    completion.bytes_sent = static_cast<std::int64_t>(report.bytes_written);
+    completion.entries = report.entries;
+    switch (report.outcome) {
+      case PackageOutcome::kComplete: completion.outcome = AuditOutcome::kSuccess; break;
+      case PackageOutcome::kSinkFailed:
+      case PackageOutcome::kStopped: completion.outcome = AuditOutcome::kAborted; break;
+      case PackageOutcome::kSourceFailed: completion.outcome = AuditOutcome::kFailed; break;
+    }
+    if (report.error) {
+      completion.detail = Detail(*report.error);
+      status = *report.error;
+    }
+  }
+  Complete(completion);
+  return status;
+}
+
+void ExportSession::Complete(const AuditCompletion& completion) {
+  AuditCompletion timed = completion;
+  timed.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - started_)
+                          .count();
+  (void)index_.CompleteAudit(audit_id_, timed);
+  completed_ = true;
+}
+
+}  // namespace pacsport

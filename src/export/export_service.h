@@ -1,0 +1,78 @@
+// ExportService: runs one export attempt from audit record to delivered bytes.
+//
+// Every attempt is audited, refused ones included: Begin writes the audit record
+// before anything else and refuses the export with kUnavailable if it cannot. A
+// refusal (bad token, bad parameters, another hospital's data) completes the record
+// as "denied" (4xx) or "failed" (5xx). An ExportSession completes it with the
+// delivery's outcome: success, failed (the source failed), or aborted (the client
+// went away, or the session was dropped before delivering).
+// Thread-safe: sessions are independent; one session is used by one thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <string>
+
+#include "core/byte_sink.h"
+#include "core/error.h"
+#include "export/export_plan.h"
+#include "index/index.h"
+#include "storage/dicom_source.h"
+
+namespace pacsport {
+
+// Who asked for what, as the audit record shows it.
+struct ExportAttempt {
+  std::string client_address;
+  std::string endpoint;    // route pattern, e.g. "GET /api/export/study/:studyUID"
+  std::string target;      // the ID as requested (may be invalid)
+  std::string parameters;  // the request's options as a JSON object
+};
+
+class ExportSession {
+ public:
+  ExportSession(Index& index, DicomSource& source, ExportPlan plan, RowId audit_id);
+  ~ExportSession();
+  ExportSession(const ExportSession&) = delete;
+  ExportSession& operator=(const ExportSession&) = delete;
+
+  const ExportPlan& plan() const { return plan_; }
+  // "application/zip" or "application/json".
+  std::string content_type() const;
+
+  // Writes the whole export to `sink` and completes the audit record. Returns the
+  // error when the export did not complete; bytes already written must then be
+  // discarded by the caller (the HTTP layer aborts the connection). Call once.
+  Status Deliver(ByteSink& sink, std::stop_token stop = {});
+
+ private:
+  void Complete(const AuditCompletion& completion);
+
+  Index& index_;
+  DicomSource& source_;
+  const ExportPlan plan_;
+  const RowId audit_id_;
+  const std::chrono::steady_clock::time_point started_;
+  bool completed_ = false;
+};
+
+class ExportService {
+ public:
+  // Borrows both; they must outlive the service and its sessions.
+  ExportService(Index& index, DicomSource& source) : index_(index), source_(source) {}
+
+  // Audits the attempt, then plans it for `principal`. `principal` or `request`
+  // may carry the error that already refused the attempt (authentication,
+  // parameter validation): it is audited and returned.
+  Result<std::unique_ptr<ExportSession>> Begin(const ExportAttempt& attempt,
+                                               const Result<Principal>& principal,
+                                               const Result<ExportRequest>& request);
+
+ private:
+  Index& index_;
+  DicomSource& source_;
+};
+
+}  // namespace pacsport

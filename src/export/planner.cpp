@@ -1,0 +1,139 @@
+#include "export/planner.h"
+
+#include <set>
+
+#include "core/names.h"
+
+namespace pacsport {
+namespace {
+
+constexpr std::int64_t kPageSize = 1000;
+
+// Every page of a paged index listing.
+template <typename T, typename Fetch>
+Result<std::vector<T>> FetchAll(Fetch fetch) {
+  std::vector<T> all;
+  PageRequest page{0, kPageSize};
+  while (true) {
+    auto batch = fetch(page);
+    if (!batch.ok()) return batch.error();
+    for (auto& item : batch->items) all.push_back(std::move(item));
+    page.offset += kPageSize;
+    if (batch->items.empty() || page.offset >= batch->total) return all;
+  }
+}
+
+// Makes sanitized directory names unique: "A/B" and "A_B" must not share a folder.
+class UniqueNames {
+ public:
+  std::string Take(std::string_view raw) {
+    const std::string base = SanitizePathComponent(raw);
+    std::string name = base;
+    for (int n = 2; !taken_.insert(name).second; ++n) name = base + "_" + std::to_string(n);
+    return name;
+  }
+
+ private:
+  std::set<std::string> taken_;
+};
+
+Result<PlannedStudy> PlanStudy(Index& index, const Principal& principal, StudyRecord study,
+                               const std::string& directory, ExportPlan& plan) {
+  auto instances = index.ListStudyInstances(principal.hospital_id, study.study_instance_uid);
+  if (!instances.ok()) return instances.error();
+  const bool study_scope = plan.request.scope == ExportScope::kStudy;
+  PlannedStudy planned;
+  planned.preview_directory = directory + "previews/";
+  const std::string dicom_directory = study_scope ? "dicom/" : directory;
+  int number = 1;
+  for (auto& record : *instances) {
+    PlannedInstance instance;
+    if (plan.WithImages()) instance.dicom_entry = dicom_directory + std::to_string(number++) + ".dcm";
+    plan.dicom_bytes += record.size;
+    instance.record = std::move(record);
+    planned.instances.push_back(std::move(instance));
+  }
+  plan.instance_count += static_cast<std::int64_t>(planned.instances.size());
+  planned.study = std::move(study);
+  return planned;
+}
+
+Result<PlannedPatient> PlanPatient(Index& index, const Principal& principal,
+                                   PatientRecord patient, const std::string& directory,
+                                   ExportPlan& plan) {
+  auto studies = FetchAll<StudyRecord>([&](PageRequest page) {
+    StudyQuery query;
+    query.patient_id = patient.patient_id;
+    query.sort = StudySort::kDateAsc;
+    query.page = page;
+    return index.ListStudies(principal.hospital_id, query);
+  });
+  if (!studies.ok()) return studies.error();
+  PlannedPatient planned;
+  for (auto& study : *studies) {
+    const std::string study_directory = directory + "studies/" + study.study_instance_uid + "/";
+    auto planned_study = PlanStudy(index, principal, std::move(study), study_directory, plan);
+    if (!planned_study.ok()) return planned_study.error();
+    planned.studies.push_back(std::move(*planned_study));
+  }
+  planned.patient = std::move(patient);
+  return planned;
+}
+
+}  // namespace
+
+Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
+                              const ExportRequest& request, SystemTime now) {
+  ExportPlan plan;
+  plan.request = request;
+  plan.principal = principal;
+  switch (request.scope) {
+    case ExportScope::kStudy: {
+      if (!IsValidUid(request.target)) return InvalidInput("studyUID is not a valid DICOM UID");
+      auto study = index.GetStudy(principal.hospital_id, request.target);
+      if (!study.ok()) return study.error();
+      auto patient = index.GetPatient(principal.hospital_id, study->patient_id);
+      if (!patient.ok()) return patient.error();
+      auto planned = PlanStudy(index, principal, std::move(*study), "", plan);
+      if (!planned.ok()) return planned.error();
+      plan.patients.push_back({std::move(*patient), {std::move(*planned)}});
+      plan.archive_name = "study_" + request.target + "_export";
+      plan.metadata_name = "study_data.json";
+      break;
+    }
+    case ExportScope::kPatient: {
+      if (request.target.empty() || request.target.size() > 64) {
+        return InvalidInput("patientID must be 1-64 characters");
+      }
+      auto patient = index.GetPatient(principal.hospital_id, request.target);
+      if (!patient.ok()) return patient.error();
+      auto planned = PlanPatient(index, principal, std::move(*patient), "", plan);
+      if (!planned.ok()) return planned.error();
+      plan.patients.push_back(std::move(*planned));
+      plan.archive_name = "patient_" + SanitizePathComponent(request.target) + "_export";
+      plan.metadata_name = "patient_data.json";
+      break;
+    }
+    case ExportScope::kAll: {
+      if (principal.role != Role::kAdmin) return Forbidden("exporting everything requires the admin role");
+      auto patients = FetchAll<PatientRecord>([&](PageRequest page) {
+        return index.ListPatients(principal.hospital_id, PatientQuery{"", page});
+      });
+      if (!patients.ok()) return patients.error();
+      UniqueNames folders;
+      for (auto& patient : *patients) {
+        const std::string directory = "patients/" + folders.Take(patient.patient_id) + "/";
+        auto planned = PlanPatient(index, principal, std::move(patient), directory, plan);
+        if (!planned.ok()) return planned.error();
+        plan.patients.push_back(std::move(*planned));
+      }
+      plan.archive_name = "export_all_" + CompactUtcTimestamp(now);
+      plan.metadata_name = "all_data.json";
+      break;
+    }
+  }
+  plan.archive_name += request.options.format == ExportFormat::kZip ? ".zip" : ".json";
+  return plan;
+}
+
+}  // namespace pacsport

@@ -1,0 +1,26 @@
+// JSON shapes of the index records, shared by the export documents and the browse
+// API so that a study looks the same everywhere. Thread-safe, pure functions.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "core/records.h"
+#include "index/index.h"
+
+namespace pacsport {
+
+// {patientID, patientName, birthDate, sex, studyCount, latestStudyDate}
+nlohmann::json PatientJson(const PatientRecord& patient);
+// {studyInstanceUID, patientID, patientName, studyDate, studyTime, modality,
+//  studyDescription, accessionNumber, numberOfSeries, numberOfInstances, totalBytes,
+//  aiAnalysis, aiAnalyzedAt, aiModels}
+nlohmann::json StudyJson(const StudyRecord& study);
+// {sopInstanceUID, studyInstanceUID, seriesInstanceUID, patientID, seriesNumber,
+//  instanceNumber, numberOfFrames, sopClassUID, transferSyntaxUID, orthancInstanceId,
+//  sha256, size}
+nlohmann::json InstanceJson(const InstanceRecord& instance);
+// {id, startedAt, username, hospital, clientAddress, endpoint, target, parameters,
+//  outcome, detail, bytesSent, entries, durationMs}
+nlohmann::json AuditJson(const AuditRecord& record);
+
+}  // namespace pacsport

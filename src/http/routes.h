@@ -1,0 +1,20 @@
+// The route tables, one function per resource family. Internal to src/http.
+#pragma once
+
+#include "http/router.h"
+#include "http/server.h"
+
+namespace pacsport::http {
+
+// POST /api/auth/login
+void RegisterAuthRoutes(Router& router, const HttpServices& services, const HttpSettings& settings);
+// GET /api/patients…, /api/studies…
+void RegisterBrowseRoutes(Router& router, const HttpServices& services);
+// POST /api/instances, PUT /api/studies/:studyUID/ai-analysis
+void RegisterIngestRoutes(Router& router, const HttpServices& services);
+// GET /api/export/patient/:patientID, /api/export/study/:studyUID, /api/export/all
+void RegisterExportRoutes(Router& router, const HttpServices& services, const HttpSettings& settings);
+// GET /api/audit
+void RegisterAuditRoutes(Router& router, const HttpServices& services);
+
+}  // namespace pacsport::http

@@ -1,0 +1,97 @@
+#include "core/names.h"
+#include "export/record_json.h"
+#include "http/request_parsing.h"
+#include "http/responses.h"
+#include "http/routes.h"
+
+namespace pacsport::http {
+namespace {
+
+constexpr const char* kPatientId = R"(([^/]{1,64}))";
+constexpr const char* kStudyUid = R"(([^/]+))";
+
+Result<StudySort> ParseStudySort(const std::string& value) {
+  if (value.empty() || value == "date-desc") return StudySort::kDateDesc;
+  if (value == "date-asc") return StudySort::kDateAsc;
+  if (value == "patient") return StudySort::kPatientName;
+  if (value == "modality") return StudySort::kModality;
+  if (value == "description") return StudySort::kDescription;
+  return InvalidInput("sort must be date-desc, date-asc, patient, modality or description");
+}
+
+template <typename T, typename ToJson>
+nlohmann::json PageJson(const char* key, const Page<T>& page, const PageRequest& request,
+                        ToJson to_json) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const T& item : page.items) items.push_back(to_json(item));
+  return {{key, items}, {"total", page.total}, {"offset", request.offset},
+          {"limit", request.limit}};
+}
+
+void SendStudies(httplib::Response& res, Index& index, const Principal& principal,
+                 StudyQuery query) {
+  auto page = index.ListStudies(principal.hospital_id, query).ValueOrThrow();
+  SendJson(res, PageJson("studies", page, query.page, StudyJson));
+}
+
+}  // namespace
+
+void RegisterBrowseRoutes(Router& router, const HttpServices& services) {
+  auto principal_of = [&services](const httplib::Request& req) {
+    return Authenticate(req, services.jwt, services.index).ValueOrThrow();
+  };
+
+  router.Get(R"(/api/patients)", "/api/patients",
+             [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
+    const Principal principal = principal_of(req);
+    PatientQuery query{TextParam(req, "search"), PageParams(req).ValueOrThrow()};
+    auto page = services.index.ListPatients(principal.hospital_id, query).ValueOrThrow();
+    SendJson(res, PageJson("patients", page, query.page, PatientJson));
+  });
+
+  router.Get(std::string("/api/patients/") + kPatientId, "/api/patients/:patientID",
+             [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
+    const Principal principal = principal_of(req);
+    auto patient = services.index.GetPatient(principal.hospital_id, req.matches[1]);
+    SendJson(res, PatientJson(std::move(patient).ValueOrThrow()));
+  });
+
+  router.Get(std::string("/api/patients/") + kPatientId + "/studies",
+             "/api/patients/:patientID/studies",
+             [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
+    const Principal principal = principal_of(req);
+    const std::string patient_id = req.matches[1];
+    services.index.GetPatient(principal.hospital_id, patient_id).ValueOrThrow();
+    StudyQuery query;
+    query.patient_id = patient_id;
+    query.page = PageParams(req).ValueOrThrow();
+    SendStudies(res, services.index, principal, std::move(query));
+  });
+
+  router.Get(R"(/api/studies)", "/api/studies",
+             [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
+    const Principal principal = principal_of(req);
+    StudyQuery query;
+    if (req.has_param("patientID")) query.patient_id = req.get_param_value("patientID");
+    query.search = TextParam(req, "search");
+    query.modality = TextParam(req, "modality");
+    query.sort = ParseStudySort(TextParam(req, "sort")).ValueOrThrow();
+    query.page = PageParams(req).ValueOrThrow();
+    SendStudies(res, services.index, principal, std::move(query));
+  });
+
+  router.Get(std::string("/api/studies/") + kStudyUid, "/api/studies/:studyUID",
+             [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
+    const Principal principal = principal_of(req);
+    const std::string uid = req.matches[1];
+    if (!IsValidUid(uid)) throw ErrorException(InvalidInput("studyUID is not a valid DICOM UID"));
+    auto study = services.index.GetStudy(principal.hospital_id, uid).ValueOrThrow();
+    auto instances = services.index.ListStudyInstances(principal.hospital_id, uid).ValueOrThrow();
+    nlohmann::json body = StudyJson(study);
+    body["instances"] = nlohmann::json::array();
+    for (const InstanceRecord& instance : instances) body["instances"].push_back(InstanceJson(instance));
+    SendJson(res, body);
+  });
+}
+
+}  // namespace pacsport::http

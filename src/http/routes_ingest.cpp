@@ -1,0 +1,72 @@
+#include "core/clock.h"
+#include "core/names.h"
+#include "export/record_json.h"
+#include "http/request_parsing.h"
+#include "http/responses.h"
+#include "http/routes.h"
+
+namespace pacsport::http {
+namespace {
+
+// The AI results of PUT /api/studies/:studyUID/ai-analysis, validated.
+struct AiAnalysis {
+  std::string analysis_json;
+  std::vector<std::string> models;
+};
+
+Result<AiAnalysis> ParseAiAnalysis(const nlohmann::json& body) {
+  const auto analysis = body.find("analysis");
+  if (analysis == body.end() || !analysis->is_object()) {
+    return InvalidInput("\"analysis\" must be a JSON object");
+  }
+  AiAnalysis parsed{analysis->dump(), {}};
+  if (const auto models = body.find("models"); models != body.end()) {
+    if (!models->is_array()) return InvalidInput("\"models\" must be an array of strings");
+    for (const auto& model : *models) {
+      if (!model.is_string() || model.get<std::string>().empty()) {
+        return InvalidInput("\"models\" must be an array of non-empty strings");
+      }
+      parsed.models.push_back(model.get<std::string>());
+    }
+  }
+  return parsed;
+}
+
+}  // namespace
+
+void RegisterIngestRoutes(Router& router, const HttpServices& services) {
+  router.Post(R"(/api/instances)", "/api/instances",
+              [&services](const httplib::Request& req, httplib::Response& res) {
+    const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
+    RequireRole(principal, {Role::kAdmin, Role::kAi}).ThrowIfError();
+    if (req.get_header_value("Content-Type").rfind("application/dicom", 0) != 0) {
+      throw ErrorException(Error(ErrorCode::kUnsupportedMediaType,
+                                 "send one DICOM Part 10 file as application/dicom"));
+    }
+    auto ingested = services.ingestor.Ingest(principal.hospital_id, req.body).ValueOrThrow();
+    const bool added = ingested.outcome == IngestOutcome::kAdded;
+    SendJson(res,
+             {{"status", added ? "added" : "alreadyPresent"},
+              {"sopInstanceUID", ingested.sop_instance_uid},
+              {"studyInstanceUID", ingested.study_instance_uid},
+              {"sha256", ingested.sha256},
+              {"size", ingested.size}},
+             added ? 201 : 200);
+  });
+
+  router.Put(R"(/api/studies/([^/]+)/ai-analysis)", "/api/studies/:studyUID/ai-analysis",
+             [&services](const httplib::Request& req, httplib::Response& res) {
+    const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
+    RequireRole(principal, {Role::kAdmin, Role::kAi}).ThrowIfError();
+    const std::string uid = req.matches[1];
+    if (!IsValidUid(uid)) throw ErrorException(InvalidInput("studyUID is not a valid DICOM UID"));
+    const AiAnalysis analysis = ParseAiAnalysis(JsonObjectBody(req).ValueOrThrow()).ValueOrThrow();
+    services.index
+        .SetAiAnalysis(principal.hospital_id, uid, analysis.analysis_json, analysis.models,
+                       Iso8601(std::chrono::system_clock::now()))
+        .ThrowIfError();
+    SendJson(res, StudyJson(services.index.GetStudy(principal.hospital_id, uid).ValueOrThrow()));
+  });
+}
+
+}  // namespace pacsport::http

@@ -1,0 +1,59 @@
+// HttpServer: pacsport's REST API (and, later, the browser UI) over cpp-httplib.
+//
+// Every /api route except login and health requires a Bearer JWT; each answers JSON,
+// errors as {"error": {"code", "message"}}. One catch boundary turns any escaped
+// ErrorException into its status and anything else into 500. One structured log line
+// per request names the route pattern, never the path, so no patient data is logged.
+// Listen blocks until Stop is called from another thread.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "auth/jwt.h"
+#include "auth/login_rate_limiter.h"
+#include "core/error.h"
+#include "export/export_service.h"
+#include "index/index.h"
+#include "ingest/ingestor.h"
+
+namespace pacsport {
+
+struct HttpSettings {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string tls_certificate;  // PEM paths; HTTPS when both are set
+  std::string tls_private_key;
+  std::chrono::seconds token_ttl{8 * 3600};
+  int default_compression_level = 9;
+  std::size_t max_upload_bytes = std::size_t{1} << 30;
+  int worker_threads = 16;
+};
+
+// The services the routes call. All are borrowed and must outlive the server.
+struct HttpServices {
+  Index& index;
+  Ingestor& ingestor;
+  ExportService& exports;
+  const auth::JwtCodec& jwt;
+  auth::LoginRateLimiter& login_limiter;
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServices services, HttpSettings settings);
+  ~HttpServer();
+
+  // Binds and serves until Stop(). kUnavailable when the address cannot be bound or
+  // the TLS files cannot be loaded. `on_listening` runs once bound, with the port.
+  Status Listen(const std::function<void(int port)>& on_listening = {});
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pacsport

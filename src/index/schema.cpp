@@ -1,0 +1,135 @@
+#include "index/schema.h"
+
+#include <span>
+
+namespace pacsport {
+namespace {
+
+// "$PK" stands for the dialect's surrogate key type. Strings that come from DICOM
+// are NOT NULL, empty when absent; a NULL marks a missing number or AI result.
+// Dates and times are text: DICOM DA/TM values, ISO 8601 UTC for our own stamps.
+constexpr std::string_view kVersion1[] = {
+    R"(CREATE TABLE hospitals (
+         id $PK,
+         name TEXT NOT NULL UNIQUE,
+         created_at TEXT NOT NULL))",
+
+    R"(CREATE TABLE users (
+         id $PK,
+         username TEXT NOT NULL UNIQUE,
+         hospital_id BIGINT NOT NULL REFERENCES hospitals (id),
+         role TEXT NOT NULL,
+         password_hash TEXT NOT NULL,
+         created_at TEXT NOT NULL))",
+    "CREATE INDEX users_hospital ON users (hospital_id)",
+
+    R"(CREATE TABLE patients (
+         id $PK,
+         hospital_id BIGINT NOT NULL REFERENCES hospitals (id),
+         patient_id TEXT NOT NULL,
+         name TEXT NOT NULL,
+         birth_date TEXT NOT NULL,
+         sex TEXT NOT NULL,
+         UNIQUE (hospital_id, patient_id)))",
+    "CREATE INDEX patients_name ON patients (hospital_id, name)",
+
+    // modalities: the distinct non-empty modalities of the study's series, sorted
+    // and joined by '\' (DICOM ModalitiesInStudy), kept up to date on ingest so
+    // that listings can filter and sort on it. ai_models: a JSON array of strings.
+    R"(CREATE TABLE studies (
+         id $PK,
+         hospital_id BIGINT NOT NULL REFERENCES hospitals (id),
+         patient_row BIGINT NOT NULL REFERENCES patients (id),
+         study_uid TEXT NOT NULL,
+         study_date TEXT NOT NULL,
+         study_time TEXT NOT NULL,
+         description TEXT NOT NULL,
+         accession TEXT NOT NULL,
+         modalities TEXT NOT NULL,
+         ai_analysis TEXT,
+         ai_models TEXT NOT NULL,
+         ai_analyzed_at TEXT NOT NULL,
+         UNIQUE (hospital_id, study_uid)))",
+    "CREATE INDEX studies_patient ON studies (patient_row, study_date)",
+    "CREATE INDEX studies_date ON studies (hospital_id, study_date)",
+
+    R"(CREATE TABLE series (
+         id $PK,
+         study_row BIGINT NOT NULL REFERENCES studies (id),
+         series_uid TEXT NOT NULL,
+         series_number BIGINT,
+         modality TEXT NOT NULL,
+         description TEXT NOT NULL,
+         UNIQUE (study_row, series_uid)))",
+    "CREATE INDEX series_modality ON series (modality, study_row)",
+
+    // hospital_id repeats the study's hospital so that a SOP Instance UID is unique
+    // per hospital. (source, location_key) names where the bytes are stored.
+    R"(CREATE TABLE instances (
+         id $PK,
+         hospital_id BIGINT NOT NULL REFERENCES hospitals (id),
+         series_row BIGINT NOT NULL REFERENCES series (id),
+         sop_uid TEXT NOT NULL,
+         sop_class_uid TEXT NOT NULL,
+         instance_number BIGINT,
+         frames BIGINT NOT NULL,
+         transfer_syntax TEXT NOT NULL,
+         size_bytes BIGINT NOT NULL,
+         sha256 TEXT NOT NULL,
+         orthanc_id TEXT NOT NULL,
+         source TEXT NOT NULL,
+         location_key TEXT NOT NULL,
+         UNIQUE (hospital_id, sop_uid)))",
+    "CREATE INDEX instances_series ON instances (series_row)",
+    "CREATE INDEX instances_location ON instances (source, location_key)",
+
+    // An append-only log: hospital_id is deliberately not a foreign key, and the
+    // names are copied, so that a record outlives any change to what it names.
+    R"(CREATE TABLE audit (
+         id $PK,
+         started_at TEXT NOT NULL,
+         username TEXT NOT NULL,
+         hospital_id BIGINT,
+         hospital_name TEXT NOT NULL,
+         client_address TEXT NOT NULL,
+         endpoint TEXT NOT NULL,
+         target TEXT NOT NULL,
+         parameters TEXT NOT NULL,
+         outcome TEXT NOT NULL,
+         detail TEXT NOT NULL,
+         bytes_sent BIGINT NOT NULL,
+         entries BIGINT NOT NULL,
+         duration_ms BIGINT NOT NULL))",
+    "CREATE INDEX audit_hospital_time ON audit (hospital_id, started_at)",
+    "CREATE INDEX audit_time ON audit (started_at)",
+    "CREATE INDEX audit_outcome ON audit (outcome)",
+};
+
+constexpr std::span<const std::string_view> kMigrations[] = {kVersion1};
+static_assert(std::size(kMigrations) == kLatestSchemaVersion);
+
+std::string WithPrimaryKeyType(std::string_view statement, std::string_view id_primary_key) {
+  constexpr std::string_view kToken = "$PK";
+  std::string out(statement);
+  for (auto at = out.find(kToken); at != std::string::npos;
+       at = out.find(kToken, at + id_primary_key.size())) {
+    out.replace(at, kToken.size(), id_primary_key);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view SchemaVersionTableStatement() {
+  return "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)";
+}
+
+std::vector<std::string> MigrationStatements(int version, std::string_view id_primary_key) {
+  std::vector<std::string> statements;
+  for (std::string_view statement : kMigrations[version - 1]) {
+    statements.push_back(WithPrimaryKeyType(statement, id_primary_key));
+  }
+  return statements;
+}
+
+}  // namespace pacsport

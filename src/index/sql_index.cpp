@@ -1,0 +1,141 @@
+#include "index/sql_index.h"
+
+#include <soci/soci.h>
+
+#include "index/schema.h"
+
+namespace pacsport {
+namespace {
+
+std::string Now() { return Iso8601(std::chrono::system_clock::now()); }
+
+}  // namespace
+
+SqlIndex::SqlIndex(std::unique_ptr<soci::connection_pool> pool, SqlDialect dialect)
+    : pool_(std::move(pool)), dialect_(dialect) {}
+
+SqlIndex::~SqlIndex() = default;
+
+SqlIndex::Transaction::Transaction(SqlIndex& index, Access access) {
+  const bool write = access == Access::kWrite;
+  if (write && index.dialect_.serialize_writes) {
+    write_lock_ = std::unique_lock(index.write_mutex_);
+  }
+  session_ = std::make_unique<soci::session>(*index.pool_);
+  if (write) {
+    *session_ << std::string(index.dialect_.begin_write);
+  } else {
+    session_->begin();
+  }
+  open_ = true;
+}
+
+SqlIndex::Transaction::~Transaction() {
+  if (!open_) return;
+  try {
+    session_->rollback();
+  } catch (const std::exception&) {
+    // The transaction's error is already being reported; a broken connection
+    // fails again, visibly, on its next use.
+  }
+}
+
+void SqlIndex::Transaction::Commit() {
+  session_->commit();
+  open_ = false;
+}
+
+Status SqlIndex::Migrate() {
+  return Run(Access::kWrite, "schema migration", [&](soci::session& sql) -> Status {
+    sql << std::string(SchemaVersionTableStatement());
+    int version = 0;
+    soci::indicator present = soci::i_null;
+    sql << "SELECT MAX(version) FROM schema_version", soci::into(version, present);
+    if (present != soci::i_ok) version = 0;
+    const int latest = kLatestSchemaVersion;
+    if (version > latest) {
+      return Unavailable("the index database has schema version " + std::to_string(version) +
+                         ", newer than this program's " + std::to_string(latest));
+    }
+    if (version == latest) return Status::Ok();
+    for (int next = version + 1; next <= latest; ++next) {
+      for (const std::string& statement : MigrationStatements(next, dialect_.id_primary_key)) {
+        sql << statement;
+      }
+    }
+    sql << "DELETE FROM schema_version";
+    sql << "INSERT INTO schema_version (version) VALUES (:version)", soci::use(latest);
+    return Status::Ok();
+  });
+}
+
+bool SqlIndex::HospitalExists(soci::session& sql, RowId hospital_id) {
+  int one = 0;
+  sql << "SELECT 1 FROM hospitals WHERE id = :id", soci::use(hospital_id), soci::into(one);
+  return sql.got_data();
+}
+
+Status SqlIndex::CheckPage(const PageRequest& page) {
+  if (page.offset < 0 || page.limit < 0) return InvalidInput("paging needs offset >= 0, limit >= 0");
+  return Status::Ok();
+}
+
+Result<RowId> SqlIndex::AddHospital(const std::string& name) {
+  if (name.empty()) return InvalidInput("a hospital needs a name");
+  const std::string created_at = Now();
+  return Run(Access::kWrite, "adding a hospital", [&](soci::session& sql) -> Result<RowId> {
+    RowId id = 0;
+    sql << "INSERT INTO hospitals (name, created_at) VALUES (:name, :created_at) "
+           "ON CONFLICT (name) DO NOTHING RETURNING id",
+        soci::use(name), soci::use(created_at), soci::into(id);
+    if (!sql.got_data()) return Error(ErrorCode::kConflict, "a hospital of that name exists");
+    return id;
+  });
+}
+
+Result<HospitalRecord> SqlIndex::FindHospital(const std::string& name) {
+  return Run(Access::kRead, "finding a hospital", [&](soci::session& sql) -> Result<HospitalRecord> {
+    HospitalRecord hospital;
+    sql << "SELECT id, name FROM hospitals WHERE name = :name", soci::use(name),
+        soci::into(hospital.id), soci::into(hospital.name);
+    if (!sql.got_data()) return NotFound("no such hospital");
+    return hospital;
+  });
+}
+
+Status SqlIndex::AddUser(const std::string& username, RowId hospital_id, Role role,
+                         const std::string& password_hash) {
+  if (username.empty()) return InvalidInput("a user needs a name");
+  const std::string role_name(RoleName(role));
+  const std::string created_at = Now();
+  return Run(Access::kWrite, "adding a user", [&](soci::session& sql) -> Status {
+    if (!HospitalExists(sql, hospital_id)) return NotFound("no such hospital");
+    RowId id = 0;
+    sql << "INSERT INTO users (username, hospital_id, role, password_hash, created_at) "
+           "VALUES (:username, :hospital_id, :role, :password_hash, :created_at) "
+           "ON CONFLICT (username) DO NOTHING RETURNING id",
+        soci::use(username), soci::use(hospital_id), soci::use(role_name),
+        soci::use(password_hash), soci::use(created_at), soci::into(id);
+    if (!sql.got_data()) return Error(ErrorCode::kConflict, "a user of that name exists");
+    return Status::Ok();
+  });
+}
+
+Result<UserRecord> SqlIndex::FindUser(const std::string& username) {
+  return Run(Access::kRead, "finding a user", [&](soci::session& sql) -> Result<UserRecord> {
+    UserRecord user;
+    std::string role_name;
+    sql << "SELECT u.id, u.username, u.hospital_id, h.name, u.role, u.password_hash "
+           "FROM users u JOIN hospitals h ON h.id = u.hospital_id WHERE u.username = :username",
+        soci::use(username), soci::into(user.id), soci::into(user.username),
+        soci::into(user.hospital_id), soci::into(user.hospital_name), soci::into(role_name),
+        soci::into(user.password_hash);
+    if (!sql.got_data()) return NotFound("no such user");
+    const auto role = ParseRole(role_name);
+    if (!role) return Internal("a user has an unknown role in the index");
+    user.role = *role;
+    return user;
+  });
+}
+
+}  // namespace pacsport

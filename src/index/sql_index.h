@@ -1,0 +1,115 @@
+// SqlIndex: the Index over SOCI, in SQL that SQLite and PostgreSQL both accept.
+//
+// A backend opens a pool of configured sessions and hands it over together with an
+// SqlDialect describing the little that differs (key type, how to start a write
+// transaction, how to read its errors). Each call runs as one transaction on one
+// session leased from the pool, so calls from several threads run concurrently;
+// with serialize_writes, write transactions also take a mutex, one at a time.
+//
+// Errors: every exception from SOCI or the database is caught here and handed to
+// the dialect's translate function, which answers kUnavailable for faults of the
+// database and kInternal for anything that points to a bug; none escapes.
+#pragma once
+
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <type_traits>
+
+#include "index/index.h"
+
+namespace soci {
+class connection_pool;
+class session;
+}  // namespace soci
+
+namespace pacsport {
+
+struct SqlDialect {
+  std::string_view id_primary_key;  // column type of surrogate keys (schema.h)
+  std::string_view begin_write;     // starts a transaction that will write
+  bool serialize_writes = false;    // at most one write transaction in this process
+  Error (*translate)(const std::exception& e, std::string_view operation) = nullptr;
+};
+
+class SqlIndex final : public Index {
+ public:
+  // Takes over `pool`, whose sessions are open and configured.
+  SqlIndex(std::unique_ptr<soci::connection_pool> pool, SqlDialect dialect);
+  ~SqlIndex() override;
+
+  // Brings the schema to kLatestSchemaVersion, in one transaction; changes nothing
+  // when it is there already. kUnavailable when the database is of a newer version.
+  Status Migrate();
+
+  Result<RowId> AddHospital(const std::string& name) override;
+  Result<HospitalRecord> FindHospital(const std::string& name) override;
+  Status AddUser(const std::string& username, RowId hospital_id, Role role,
+                 const std::string& password_hash) override;
+  Result<UserRecord> FindUser(const std::string& username) override;
+
+  Result<IngestOutcome> AddInstance(RowId hospital_id, const StoredInstance& instance) override;
+  Result<bool> IsLocationReferenced(const InstanceLocation& location) override;
+
+  Result<Page<PatientRecord>> ListPatients(RowId hospital_id, const PatientQuery& q) override;
+  Result<PatientRecord> GetPatient(RowId hospital_id, const std::string& patient_id) override;
+  Result<Page<StudyRecord>> ListStudies(RowId hospital_id, const StudyQuery& q) override;
+  Result<StudyRecord> GetStudy(RowId hospital_id, const std::string& study_uid) override;
+  Result<std::vector<InstanceRecord>> ListStudyInstances(RowId hospital_id,
+                                                         const std::string& study_uid) override;
+  Status SetAiAnalysis(RowId hospital_id, const std::string& study_uid,
+                       const std::string& analysis_json, const std::vector<std::string>& models,
+                       const std::string& analyzed_at) override;
+
+  Result<RowId> OpenAudit(const AuditRecord& record) override;
+  Status CompleteAudit(RowId id, const AuditCompletion& completion) override;
+  Result<Page<AuditRecord>> ListAudit(const AuditQuery& q) override;
+  Result<std::int64_t> FailInterruptedAudits() override;
+
+ private:
+  enum class Access { kRead, kWrite };
+
+  // One transaction on a leased session: rolled back on destruction unless
+  // committed. Holds write_mutex_ for a write when the dialect serializes writes.
+  class Transaction {
+   public:
+    Transaction(SqlIndex& index, Access access);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+    soci::session& sql() { return *session_; }
+    void Commit();
+
+   private:
+    std::unique_lock<std::mutex> write_lock_;
+    std::unique_ptr<soci::session> session_;
+    bool open_ = false;
+  };
+
+  // Runs body(session) in a transaction and returns its Result or Status, committing
+  // when that is ok; any exception becomes the dialect's translation of it.
+  template <typename Body>
+  std::invoke_result_t<Body&, soci::session&> Run(Access access, std::string_view operation,
+                                                  Body&& body) {
+    try {
+      Transaction transaction(*this, access);
+      auto result = body(transaction.sql());
+      if (result.ok()) transaction.Commit();
+      return result;
+    } catch (const std::exception& e) {
+      return dialect_.translate(e, operation);
+    }
+  }
+
+  static bool HospitalExists(soci::session& sql, RowId hospital_id);
+  // kInvalidInput for a negative offset or limit.
+  static Status CheckPage(const PageRequest& page);
+
+  std::unique_ptr<soci::connection_pool> pool_;
+  const SqlDialect dialect_;
+  std::mutex write_mutex_;  // held by every write transaction when dialect_.serialize_writes
+};
+
+}  // namespace pacsport

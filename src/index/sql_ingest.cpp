@@ -1,0 +1,180 @@
+// SqlIndex: recording stored instances with their patient, study and series.
+//
+// Write transactions are serialized (SqlDialect::begin_write takes the database's
+// write lock up front), so checking for the instance before inserting it is exact.
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <initializer_list>
+
+#include "index/sql_index.h"
+
+namespace pacsport {
+namespace {
+
+// An optional integer as SOCI binds it: a value and a null indicator.
+struct OptionalNumber {
+  explicit OptionalNumber(const std::optional<std::int64_t>& number)
+      : value(number.value_or(0)), indicator(number ? soci::i_ok : soci::i_null) {}
+  std::int64_t value;
+  soci::indicator indicator;
+};
+
+// The SET list of an upsert that fills each of `columns` only where it is empty.
+std::string FillEmpty(std::string_view table, std::initializer_list<std::string_view> columns) {
+  std::string set;
+  for (std::string_view column : columns) {
+    const std::string current = std::string(table) + "." + std::string(column);
+    if (!set.empty()) set += ", ";
+    set += std::string(column) + " = CASE WHEN " + current + " = '' THEN excluded." +
+           std::string(column) + " ELSE " + current + " END";
+  }
+  return set;
+}
+
+bool InstanceExists(soci::session& sql, RowId hospital_id, const std::string& sop_uid) {
+  int one = 0;
+  sql << "SELECT 1 FROM instances WHERE hospital_id = :hospital_id AND sop_uid = :sop_uid",
+      soci::use(hospital_id), soci::use(sop_uid), soci::into(one);
+  return sql.got_data();
+}
+
+// The patient row of a study already recorded, with its Patient ID.
+struct StudyOwner {
+  RowId patient_row = 0;
+  std::string patient_id;
+};
+
+std::optional<StudyOwner> FindStudyOwner(soci::session& sql, RowId hospital_id,
+                                         const std::string& study_uid) {
+  StudyOwner owner;
+  sql << "SELECT p.id, p.patient_id FROM studies s JOIN patients p ON p.id = s.patient_row "
+         "WHERE s.hospital_id = :hospital_id AND s.study_uid = :study_uid",
+      soci::use(hospital_id), soci::use(study_uid), soci::into(owner.patient_row),
+      soci::into(owner.patient_id);
+  if (!sql.got_data()) return std::nullopt;
+  return owner;
+}
+
+// Creates the patient, or fills in its empty name, birth date and sex.
+RowId UpsertPatient(soci::session& sql, RowId hospital_id, const InstanceMetadata& m) {
+  RowId id = 0;
+  sql << "INSERT INTO patients (hospital_id, patient_id, name, birth_date, sex) "
+         "VALUES (:hospital_id, :patient_id, :name, :birth_date, :sex) "
+         "ON CONFLICT (hospital_id, patient_id) DO UPDATE SET " +
+             FillEmpty("patients", {"name", "birth_date", "sex"}) + " RETURNING id",
+      soci::use(hospital_id), soci::use(m.patient_id), soci::use(m.patient_name),
+      soci::use(m.patient_birth_date), soci::use(m.patient_sex), soci::into(id);
+  return id;
+}
+
+// Creates the study under `patient_row`, or fills in its empty descriptive fields;
+// an existing study keeps its patient.
+RowId UpsertStudy(soci::session& sql, RowId hospital_id, RowId patient_row,
+                  const InstanceMetadata& m) {
+  RowId id = 0;
+  sql << "INSERT INTO studies (hospital_id, patient_row, study_uid, study_date, study_time, "
+         "description, accession, modalities, ai_models, ai_analyzed_at) "
+         "VALUES (:hospital_id, :patient_row, :study_uid, :study_date, :study_time, "
+         ":description, :accession, '', '[]', '') "
+         "ON CONFLICT (hospital_id, study_uid) DO UPDATE SET " +
+             FillEmpty("studies", {"study_date", "study_time", "description", "accession"}) +
+             " RETURNING id",
+      soci::use(hospital_id), soci::use(patient_row), soci::use(m.study_instance_uid),
+      soci::use(m.study_date), soci::use(m.study_time), soci::use(m.study_description),
+      soci::use(m.accession_number), soci::into(id);
+  return id;
+}
+
+// Creates the series, or fills in its missing number, modality and description.
+RowId UpsertSeries(soci::session& sql, RowId study_row, const InstanceMetadata& m) {
+  RowId id = 0;
+  OptionalNumber number(m.series_number);
+  sql << "INSERT INTO series (study_row, series_uid, series_number, modality, description) "
+         "VALUES (:study_row, :series_uid, :series_number, :modality, :description) "
+         "ON CONFLICT (study_row, series_uid) DO UPDATE SET "
+         "series_number = COALESCE(series.series_number, excluded.series_number), " +
+             FillEmpty("series", {"modality", "description"}) + " RETURNING id",
+      soci::use(study_row), soci::use(m.series_instance_uid),
+      soci::use(number.value, number.indicator), soci::use(m.modality),
+      soci::use(m.series_description), soci::into(id);
+  return id;
+}
+
+// Recomputes studies.modalities from the study's series.
+void RefreshModalities(soci::session& sql, RowId study_row) {
+  std::vector<std::string> modalities;
+  {
+    std::string modality;
+    soci::statement select =
+        (sql.prepare << "SELECT DISTINCT modality FROM series "
+                        "WHERE study_row = :study_row AND modality <> ''",
+         soci::use(study_row), soci::into(modality));
+    select.execute();
+    while (select.fetch()) modalities.push_back(modality);
+  }
+  std::sort(modalities.begin(), modalities.end());
+  std::string joined;
+  for (const std::string& modality : modalities) {
+    if (!joined.empty()) joined += '\\';
+    joined += modality;
+  }
+  sql << "UPDATE studies SET modalities = :modalities WHERE id = :id", soci::use(joined),
+      soci::use(study_row);
+}
+
+void InsertInstance(soci::session& sql, RowId hospital_id, RowId series_row,
+                    const StoredInstance& instance) {
+  const InstanceMetadata& m = instance.metadata;
+  OptionalNumber number(m.instance_number);
+  sql << "INSERT INTO instances (hospital_id, series_row, sop_uid, sop_class_uid, "
+         "instance_number, frames, transfer_syntax, size_bytes, sha256, orthanc_id, source, "
+         "location_key) VALUES (:hospital_id, :series_row, :sop_uid, :sop_class_uid, "
+         ":instance_number, :frames, :transfer_syntax, :size_bytes, :sha256, :orthanc_id, "
+         ":source, :location_key)",
+      soci::use(hospital_id), soci::use(series_row), soci::use(m.sop_instance_uid),
+      soci::use(m.sop_class_uid), soci::use(number.value, number.indicator),
+      soci::use(m.number_of_frames), soci::use(m.transfer_syntax_uid), soci::use(instance.size),
+      soci::use(instance.sha256), soci::use(instance.orthanc_instance_id),
+      soci::use(instance.location.source), soci::use(instance.location.key);
+}
+
+}  // namespace
+
+Result<IngestOutcome> SqlIndex::AddInstance(RowId hospital_id, const StoredInstance& instance) {
+  const InstanceMetadata& m = instance.metadata;
+  if (m.sop_instance_uid.empty() || m.series_instance_uid.empty() ||
+      m.study_instance_uid.empty()) {
+    return InvalidInput("an instance needs its SOP, series and study instance UIDs");
+  }
+  return Run(Access::kWrite, "adding an instance",
+             [&](soci::session& sql) -> Result<IngestOutcome> {
+               if (!HospitalExists(sql, hospital_id)) return NotFound("no such hospital");
+               if (InstanceExists(sql, hospital_id, m.sop_instance_uid)) {
+                 return IngestOutcome::kAlreadyPresent;
+               }
+               // A study recorded under another patient keeps that patient, whose
+               // row this instance's patient tags then leave untouched.
+               const auto owner = FindStudyOwner(sql, hospital_id, m.study_instance_uid);
+               const RowId patient_row = owner && owner->patient_id != m.patient_id
+                                             ? owner->patient_row
+                                             : UpsertPatient(sql, hospital_id, m);
+               const RowId study_row = UpsertStudy(sql, hospital_id, patient_row, m);
+               const RowId series_row = UpsertSeries(sql, study_row, m);
+               InsertInstance(sql, hospital_id, series_row, instance);
+               RefreshModalities(sql, study_row);
+               return IngestOutcome::kAdded;
+             });
+}
+
+Result<bool> SqlIndex::IsLocationReferenced(const InstanceLocation& location) {
+  return Run(Access::kRead, "looking up a location", [&](soci::session& sql) -> Result<bool> {
+    int one = 0;
+    sql << "SELECT 1 FROM instances WHERE source = :source AND location_key = :location_key "
+           "LIMIT 1",
+        soci::use(location.source), soci::use(location.key), soci::into(one);
+    return sql.got_data();
+  });
+}
+
+}  // namespace pacsport

@@ -1,0 +1,50 @@
+// Ingestor: accepts one DICOM file for a hospital: parses it, writes it to the local
+// store under its SHA-256 and records it in the index.
+//
+// All or nothing: a rejected file (not DICOM, truncated, no identity) or a failed
+// index write leaves no file in the store and no row in the index. Re-sending an
+// instance the hospital already has (same SOP Instance UID) changes nothing.
+// Thread-safe: concurrent ingests of the same bytes are serialised per content key,
+// so a cleanup never removes a file that another ingest has just indexed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "core/records.h"
+#include "index/index.h"
+#include "storage/local_store.h"
+
+namespace pacsport {
+
+// Uploads above this size are refused (kPayloadTooLarge) before parsing.
+inline constexpr std::int64_t kMaxInstanceBytes = std::int64_t{4} << 30;
+
+struct IngestedInstance {
+  IngestOutcome outcome = IngestOutcome::kAdded;
+  std::string sop_instance_uid;
+  std::string study_instance_uid;
+  std::string sha256;
+  std::int64_t size = 0;
+};
+
+class Ingestor {
+ public:
+  // Borrows both; they must outlive the Ingestor.
+  Ingestor(Index& index, LocalStore& store) : index_(index), store_(store) {}
+
+  Result<IngestedInstance> Ingest(RowId hospital_id, std::string_view bytes);
+
+ private:
+  std::mutex& StripeFor(const std::string& sha256);
+
+  Index& index_;
+  LocalStore& store_;
+  std::array<std::mutex, 64> stripes_;  // guard Put/AddInstance/cleanup per content key
+};
+
+}  // namespace pacsport

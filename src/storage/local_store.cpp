@@ -1,0 +1,119 @@
+#include "storage/local_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+namespace pacsport {
+namespace fs = std::filesystem;
+namespace {
+
+Error IoError(const std::string& what) {
+  return Unavailable("store: " + what + ": " + std::strerror(errno));
+}
+
+// Writes all of `bytes` to `fd`, retrying short writes.
+bool WriteAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool FsyncDirectory(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string TemporaryName() {
+  static std::atomic<uint64_t> counter{0};
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  return std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+         std::to_string(random()) + ".part";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LocalStore>> LocalStore::Open(const fs::path& root) {
+  std::error_code ec;
+  fs::create_directories(root / "tmp", ec);
+  if (ec) return Unavailable("store: cannot create " + root.string() + ": " + ec.message());
+  for (const auto& stale : fs::directory_iterator(root / "tmp", ec)) {
+    fs::remove(stale.path(), ec);
+  }
+  return std::unique_ptr<LocalStore>(new LocalStore(root));
+}
+
+Result<fs::path> LocalStore::PathOf(const std::string& sha256) const {
+  const bool hex = sha256.size() == 64 &&
+                   sha256.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (!hex) return InvalidInput("store: malformed key");
+  return root_ / sha256.substr(0, 2) / sha256.substr(2, 2) / sha256;
+}
+
+bool LocalStore::Contains(const std::string& sha256) const {
+  const auto path = PathOf(sha256);
+  std::error_code ec;
+  return path.ok() && fs::exists(*path, ec);
+}
+
+Status LocalStore::Put(const std::string& sha256, std::string_view bytes) {
+  auto final_path = PathOf(sha256);
+  if (!final_path.ok()) return final_path.error();
+  std::error_code ec;
+  if (fs::exists(*final_path, ec)) return Status::Ok();
+  const fs::path dir = final_path->parent_path();
+  fs::create_directories(dir, ec);
+  if (ec) return Unavailable("store: cannot create directory: " + ec.message());
+
+  const fs::path temp = root_ / "tmp" / TemporaryName();
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) return IoError("cannot create temporary file");
+  const bool written = WriteAll(fd, bytes) && ::fsync(fd) == 0;
+  const Error failure = IoError("cannot write file");
+  if (::close(fd) != 0 || !written) {
+    fs::remove(temp, ec);
+    return failure;
+  }
+  if (::rename(temp.c_str(), final_path->c_str()) != 0) {
+    const Error rename_failure = IoError("cannot rename into place");
+    fs::remove(temp, ec);
+    return rename_failure;
+  }
+  if (!FsyncDirectory(dir)) return IoError("cannot sync directory");
+  return Status::Ok();
+}
+
+Status LocalStore::Remove(const std::string& sha256) {
+  auto path = PathOf(sha256);
+  if (!path.ok()) return path.error();
+  std::error_code ec;
+  fs::remove(*path, ec);
+  if (ec) return Unavailable("store: cannot remove file: " + ec.message());
+  return Status::Ok();
+}
+
+Result<std::string> LocalStore::Read(const InstanceLocation& location) {
+  auto path = PathOf(location.key);
+  if (!path.ok()) return path.error();
+  std::ifstream in(*path, std::ios::binary);
+  if (!in) return NotFound("store: object " + location.key + " is missing");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Unavailable("store: cannot read object " + location.key);
+  return bytes;
+}
+
+}  // namespace pacsport

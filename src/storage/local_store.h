@@ -1,0 +1,44 @@
+// LocalStore: the embedded, content-addressed DICOM store. Each file lives under its
+// SHA-256: ROOT/ab/cd/abcd…(64 hex). A file is written to ROOT/tmp, fsynced, renamed
+// into place and its directory fsynced, so the store never holds a half-written file
+// under a final name; an interrupted Put leaves at most a stray file in ROOT/tmp,
+// which the next Open removes.
+//
+// Thread-safe. Content addressing makes concurrent Puts of the same bytes harmless;
+// callers that Remove must make sure no index row still refers to the key.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "storage/dicom_source.h"
+
+namespace pacsport {
+
+class LocalStore : public DicomSource {
+ public:
+  static constexpr const char* kSourceName = "local";
+
+  // Creates ROOT (and ROOT/tmp) when absent and clears stale temporary files.
+  static Result<std::unique_ptr<LocalStore>> Open(const std::filesystem::path& root);
+
+  // Stores `bytes` under `sha256` (which the caller computed) unless already present.
+  // kUnavailable when the disk refuses (full, read-only); nothing is left behind then.
+  Status Put(const std::string& sha256, std::string_view bytes);
+  // Removes the file of `sha256`, if present.
+  Status Remove(const std::string& sha256);
+  bool Contains(const std::string& sha256) const;
+
+  Result<std::string> Read(const InstanceLocation& location) override;
+
+ private:
+  explicit LocalStore(std::filesystem::path root) : root_(std::move(root)) {}
+  // kInvalidInput unless key is 64 lowercase hex digits (no path tricks).
+  Result<std::filesystem::path> PathOf(const std::string& sha256) const;
+
+  const std::filesystem::path root_;
+};
+
+}  // namespace pacsport

@@ -1,0 +1,178 @@
+#include "zip/zip_writer.h"
+
+#include <libdeflate.h>
+
+#include <limits>
+#include <utility>
+
+#include "zip/deflate_stream.h"
+#include "zip/entry_name.h"
+
+namespace pacsport::zip {
+namespace {
+
+std::optional<int32_t> UnixMtime(SystemTime t) {
+  const int64_t seconds = UnixSeconds(t);
+  if (seconds < std::numeric_limits<int32_t>::min() || seconds > std::numeric_limits<int32_t>::max()) {
+    return std::nullopt;
+  }
+  return static_cast<int32_t>(seconds);
+}
+
+uint32_t UpdateCrc32(uint32_t crc, std::string_view bytes) {
+  return static_cast<uint32_t>(libdeflate_crc32(crc, bytes.data(), bytes.size()));
+}
+
+}  // namespace
+
+struct ZipWriter::OpenEntry {
+  std::string name;
+  Method method = Method::kStore;
+  uint16_t flags = 0;
+  bool zip64 = false;  // announced in the local header: 8-byte data descriptor sizes
+  uint64_t offset = 0;
+  EntrySizes sizes;    // running CRC and byte counts
+  std::optional<DeflateStream> deflater;  // for kDeflate
+};
+
+ZipWriter::ZipWriter(ByteSink& sink, SystemTime modified)
+    : sink_(sink), dos_modified_(ToDosDateTime(modified)), unix_modified_(UnixMtime(modified)) {}
+
+ZipWriter::~ZipWriter() = default;
+
+Status ZipWriter::Add(const PreparedEntry& entry) {
+  if (Status s = CheckCanStartEntry(entry.name); !s.ok()) return s;
+  if (entry.method == Method::kStore && entry.payload.size() != entry.uncompressed_size) {
+    return Internal("stored ZIP entry's payload size differs from its uncompressed size");
+  }
+  const EntrySizes sizes{entry.crc32, entry.payload.size(), entry.uncompressed_size};
+  const uint64_t offset = bytes_written_;
+  const bool zip64 = SizesNeedZip64(sizes) || offset >= kZip64SizeThreshold;
+  const uint16_t flags = IsPlainAscii(entry.name) ? 0 : kFlagUtf8Name;
+  const EntryFields fields = FieldsFor(entry.name, entry.method, flags, zip64);
+  if (Status s = Emit(LocalHeader(fields, sizes)); !s.ok()) return s;
+  if (Status s = Emit(entry.payload); !s.ok()) return s;
+  names_.insert(entry.name);
+  Record(fields, sizes, offset);
+  return Status::Ok();
+}
+
+Status ZipWriter::BeginEntry(std::string name, Method method, int level, std::optional<uint64_t> size_hint) {
+  if (Status s = CheckCanStartEntry(name); !s.ok()) return s;
+  if (method == Method::kDeflate && (level < 0 || level > 9)) {
+    return Internal("ZIP compression level must be 0-9");
+  }
+  auto entry = std::make_unique<OpenEntry>();
+  entry->method = level == 0 ? Method::kStore : method;
+  uint64_t max_compressed = size_hint.value_or(0);
+  if (entry->method == Method::kDeflate) {
+    Result<DeflateStream> deflater = DeflateStream::Create(level);
+    if (!deflater.ok()) return deflater.error();
+    max_compressed = deflater->MaxOutputSize(max_compressed);
+    entry->deflater.emplace(std::move(deflater).value());
+  }
+  entry->name = std::move(name);
+  entry->flags = kFlagDataDescriptor | (IsPlainAscii(entry->name) ? 0 : kFlagUtf8Name);
+  entry->zip64 = !size_hint || *size_hint >= kZip64SizeThreshold || max_compressed >= kZip64SizeThreshold;
+  entry->offset = bytes_written_;
+  const EntryFields fields =
+      FieldsFor(entry->name, entry->method, entry->flags, entry->zip64 || entry->offset >= kZip64SizeThreshold);
+  if (Status s = Emit(StreamedLocalHeader(fields, entry->zip64)); !s.ok()) return s;
+  names_.insert(entry->name);
+  open_ = std::move(entry);
+  return Status::Ok();
+}
+
+Status ZipWriter::Write(std::string_view chunk) {
+  if (Status s = CheckAlive(); !s.ok()) return s;
+  if (!open_) return Internal("ZIP Write without an open entry");
+  EntrySizes& sizes = open_->sizes;
+  if (!open_->zip64 && sizes.uncompressed + chunk.size() >= kZip64SizeThreshold) {
+    return Fail(Internal("streamed ZIP entry reached 4 GiB but its size hint did not announce ZIP64"));
+  }
+  sizes.crc32 = UpdateCrc32(sizes.crc32, chunk);
+  sizes.uncompressed += chunk.size();
+  if (!open_->deflater) return EmitCompressed(chunk);
+  const Status s = open_->deflater->Write(chunk, [this](std::string_view out) { return EmitCompressed(out); });
+  return s.ok() ? s : Fail(s.error());
+}
+
+Status ZipWriter::EndEntry() {
+  if (Status s = CheckAlive(); !s.ok()) return s;
+  if (!open_) return Internal("ZIP EndEntry without an open entry");
+  if (open_->deflater) {
+    const Status s = open_->deflater->Finish([this](std::string_view out) { return EmitCompressed(out); });
+    if (!s.ok()) return Fail(s.error());
+  }
+  const std::unique_ptr<OpenEntry> entry = std::move(open_);
+  if (Status s = Emit(DataDescriptor(entry->sizes, entry->zip64)); !s.ok()) return s;
+  const bool zip64 = entry->zip64 || entry->offset >= kZip64SizeThreshold;
+  Record(FieldsFor(entry->name, entry->method, entry->flags, zip64), entry->sizes, entry->offset);
+  return Status::Ok();
+}
+
+Status ZipWriter::Finish() {
+  if (Status s = CheckAlive(); !s.ok()) return s;
+  if (open_) return Internal("ZIP Finish while an entry is open");
+  const uint64_t directory_offset = bytes_written_;
+  if (Status s = Emit(central_directory_); !s.ok()) return s;
+  const uint64_t directory_size = bytes_written_ - directory_offset;
+  if (Status s = Emit(EndRecords(entry_count_, directory_offset, directory_size)); !s.ok()) return s;
+  finished_ = true;
+  std::string().swap(central_directory_);
+  return Status::Ok();
+}
+
+Status ZipWriter::CheckAlive() const {
+  if (failure_) return *failure_;
+  if (finished_) return Internal("ZIP archive already finished");
+  return Status::Ok();
+}
+
+Status ZipWriter::CheckCanStartEntry(std::string_view name) const {
+  if (Status s = CheckAlive(); !s.ok()) return s;
+  if (open_) return Internal("ZIP entry started while a streamed entry is open");
+  if (Status s = CheckEntryName(name); !s.ok()) return s;
+  if (names_.contains(std::string(name))) return Internal("duplicate ZIP entry name");
+  return Status::Ok();
+}
+
+Status ZipWriter::Emit(std::string_view bytes) {
+  if (bytes.empty()) return Status::Ok();
+  const Status s = sink_.Write(bytes.data(), bytes.size());
+  if (!s.ok()) return Fail(s.error());
+  bytes_written_ += bytes.size();
+  return s;
+}
+
+Status ZipWriter::EmitCompressed(std::string_view bytes) {
+  EntrySizes& sizes = open_->sizes;
+  if (!open_->zip64 && sizes.compressed + bytes.size() >= kZip64SizeThreshold) {
+    return Fail(Internal("streamed ZIP entry reached 4 GiB but its size hint did not announce ZIP64"));
+  }
+  sizes.compressed += bytes.size();
+  return Emit(bytes);
+}
+
+Status ZipWriter::Fail(const Error& error) {
+  if (!failure_) failure_ = error;
+  return *failure_;
+}
+
+EntryFields ZipWriter::FieldsFor(std::string_view name, Method method, uint16_t flags, bool zip64) const {
+  EntryFields fields;
+  fields.name = name;
+  fields.method = method == Method::kDeflate ? kMethodDeflate : kMethodStore;
+  fields.flags = flags;
+  fields.version_needed = zip64 ? kVersionZip64 : kVersionDefault;
+  fields.modified = dos_modified_;
+  fields.unix_mtime = unix_modified_;
+  return fields;
+}
+
+void ZipWriter::Record(const EntryFields& fields, const EntrySizes& sizes, uint64_t offset) {
+  central_directory_ += CentralHeader(fields, sizes, offset);
+  ++entry_count_;
+}
+
+}  // namespace pacsport::zip
