@@ -27,8 +27,8 @@ int RunAudit(const AuditCommandOptions& options) {
   auto page = (*dir)->index().ListAudit(query);
   if (!page.ok()) return Fail(page.error());
   for (const AuditRecord& r : page->items) {
-    const nlohmann::json line = AuditJson(r);
-    std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    const nlohmann::ordered_json line = AuditJson(r);
+    std::cout << line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   }
   return 0;
 }

@@ -9,6 +9,7 @@
 #include "dcmtk/dcmdata/dcerror.h"
 #include "dcmtk/dcmdata/dcfilefo.h"
 #include "dcmtk/dcmdata/dcistrma.h"
+#include "dcmtk/dcmdata/dcmetinf.h"
 #include "dcmtk/dcmdata/dcstack.h"
 #include "dicom/initialize.h"
 #include "dicom/instance_parser.h"
@@ -22,10 +23,10 @@ namespace {
 // DCMTK parses nested sequences recursively and has no depth limit of its own; a
 // few kilobytes of crafted nesting would exhaust any thread's stack. The stream
 // below refuses to deliver more bytes once the parser's stack has grown by more
-// than this budget since LoadObject started. Measured with DCMTK 3.6.7: a nesting
-// level costs about 0.4 KiB of stack (about 1.2 KiB under AddressSanitizer), so the
-// budget allows several hundred levels, well beyond kMaxSequenceDepth, which is
-// enforced exactly once the parse has finished.
+// than this budget since LoadObject started. Measured with DCMTK 3.6.7 on Debian 12:
+// a nesting level costs about 1.5 KiB of the reader's stack, so the parser stops at
+// about 350 levels, far beyond kMaxSequenceDepth, which is enforced exactly on the
+// parsed tree afterwards. Callers need this budget plus some margin of free stack.
 constexpr uintptr_t kParserStackBudget = 512 * 1024;
 
 // The bytes of one buffer, delivered to DCMTK's stream machinery.
@@ -108,16 +109,41 @@ class StackGuardedStream : public DcmInputStream {
   bool stack_exhausted_ = false;
 };
 
-// Deepest sequence nesting in the parsed tree, walked iteratively. DcmStack holds
-// the path from the dataset: element, item, element, item, ... so an item or an
-// element inside it at nesting level n sits at stack depth 2n or 2n + 1.
-int MaxNestingDepth(DcmDataset& dataset) {
-  DcmStack stack;
-  int deepest = 0;
-  while (dataset.nextObject(stack, OFTrue).good()) {
-    deepest = std::max(deepest, static_cast<int>(stack.card() / 2));
+// DCMTK takes a stream that ends exactly where the value of an element, item or
+// sequence should begin as a normal end of data, and leaves that object unread
+// (still in its initial state) although its header announced a value. A leaf left
+// "in work" is only DCMTK's bookkeeping after an odd value length (it reports a
+// really short value as an error), except encapsulated pixel data (a leaf of
+// undefined length holding fragments); a container left in work is unfinished.
+bool ReadToItsEnd(DcmObject& object) {
+  switch (object.transferState()) {
+    case ERW_ready:
+      return true;
+    case ERW_init:
+      return object.getLengthField() == 0;
+    default:
+      return object.isLeaf() && object.getLengthField() != DCM_UndefinedLength;
   }
-  return deepest;
+}
+
+// What a walk over the parsed tree finds, before DCMTK forgets its read state.
+struct TreeShape {
+  int max_depth = 0;      // deepest sequence nesting
+  bool complete = true;   // every element, item and sequence was read to its end
+};
+
+// Walks the tree iteratively, before transferEnd() resets the read states.
+// DcmStack holds the path from the dataset: element, item, element, item, ... so an
+// item or an element inside it at nesting level n sits at stack depth 2n + 1 or
+// 2n + 2 (the first entry is the dataset itself).
+TreeShape InspectTree(DcmDataset& dataset) {
+  TreeShape shape;
+  DcmStack stack;
+  while (dataset.nextObject(stack, OFTrue).good()) {
+    shape.max_depth = std::max(shape.max_depth, static_cast<int>((stack.card() - 1) / 2));
+    if (!ReadToItsEnd(*stack.top())) shape.complete = false;
+  }
+  return shape;
 }
 
 }  // namespace
@@ -130,21 +156,20 @@ Result<DicomObject> LoadObject(std::string_view bytes) {
   StackGuardedStream stream(bytes, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
   file->transferInit();
   const OFCondition condition = file->read(stream);
+  DcmDataset* dataset = file->getDataset();
+  const TreeShape shape = stream.stack_exhausted() ? TreeShape{} : InspectTree(*dataset);
   file->transferEnd();
 
-  if (stream.stack_exhausted()) return InvalidInput("sequences nested too deep");
-  if (condition == EC_StreamNotifyClient || condition == EC_PrematureSequDelimitationItem ||
-      condition == EC_SequEnd || condition == EC_ItemEnd) {
-    return InvalidInput("truncated DICOM object");
-  }
-  if (condition.bad()) return InvalidInput("not a valid DICOM object");
-  if (!stream.eos()) return InvalidInput("data after the end of the DICOM object");
-
-  DcmDataset* dataset = file->getDataset();
-  if (dataset == nullptr || dataset->card() == 0) return InvalidInput("not a DICOM object");
-  if (MaxNestingDepth(*dataset) > kMaxSequenceDepth) {
+  if (stream.stack_exhausted() || shape.max_depth > kMaxSequenceDepth) {
     return InvalidInput("sequences nested too deep");
   }
+  const bool has_meta_header = file->getMetaInfo()->card() > 0;
+  if (condition.bad() || !shape.complete) {
+    if (!has_meta_header) return InvalidInput("not a DICOM object");
+    return InvalidInput(stream.eos() ? "truncated DICOM object" : "corrupt DICOM object");
+  }
+  if (!stream.eos()) return InvalidInput("data after the end of the DICOM object");
+  if (dataset->card() == 0) return InvalidInput("not a DICOM object");
   return file;
 }
 

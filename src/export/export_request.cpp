@@ -14,7 +14,7 @@ std::string_view ScopeName(ExportScope scope) {
 }
 
 std::string DescribeOptions(const ExportOptions& options) {
-  const nlohmann::json described = {
+  const nlohmann::ordered_json described = {
       {"includeImages", options.include_images == IncludeImages::kYes},
       {"format", options.format == ExportFormat::kZip ? "zip" : "json"},
       {"compression", options.compression_level},

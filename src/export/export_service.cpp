@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "export/metadata_document.h"
 #include "export/packager.h"
+#include "export/planner.h"
 
 namespace pacsport {
 namespace {

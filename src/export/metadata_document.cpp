@@ -5,7 +5,7 @@
 namespace pacsport {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // The spec's patient block: the record plus the export date.
 json PatientObject(const PatientRecord& patient, std::size_t study_count,

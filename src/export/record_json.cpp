@@ -3,7 +3,7 @@
 namespace pacsport {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 json NullIfEmpty(const std::string& value) { return value.empty() ? json(nullptr) : json(value); }
 

@@ -10,17 +10,17 @@
 namespace pacsport {
 
 // {patientID, patientName, birthDate, sex, studyCount, latestStudyDate}
-nlohmann::json PatientJson(const PatientRecord& patient);
+nlohmann::ordered_json PatientJson(const PatientRecord& patient);
 // {studyInstanceUID, patientID, patientName, studyDate, studyTime, modality,
 //  studyDescription, accessionNumber, numberOfSeries, numberOfInstances, totalBytes,
 //  aiAnalysis, aiAnalyzedAt, aiModels}
-nlohmann::json StudyJson(const StudyRecord& study);
+nlohmann::ordered_json StudyJson(const StudyRecord& study);
 // {sopInstanceUID, studyInstanceUID, seriesInstanceUID, patientID, seriesNumber,
 //  instanceNumber, numberOfFrames, sopClassUID, transferSyntaxUID, orthancInstanceId,
 //  sha256, size}
-nlohmann::json InstanceJson(const InstanceRecord& instance);
+nlohmann::ordered_json InstanceJson(const InstanceRecord& instance);
 // {id, startedAt, username, hospital, clientAddress, endpoint, target, parameters,
 //  outcome, detail, bytesSent, entries, durationMs}
-nlohmann::json AuditJson(const AuditRecord& record);
+nlohmann::ordered_json AuditJson(const AuditRecord& record);
 
 }  // namespace pacsport

@@ -65,12 +65,12 @@ std::string TextParam(const httplib::Request& req, const std::string& name) {
   return req.has_param(name.c_str()) ? req.get_param_value(name.c_str()) : "";
 }
 
-Result<nlohmann::json> JsonObjectBody(const httplib::Request& req) {
+Result<nlohmann::ordered_json> JsonObjectBody(const httplib::Request& req) {
   const std::string type = req.get_header_value("Content-Type");
   if (type.rfind("application/json", 0) != 0) {
     return Error(ErrorCode::kUnsupportedMediaType, "the body must be application/json");
   }
-  auto body = nlohmann::json::parse(req.body, nullptr, false);
+  auto body = nlohmann::ordered_json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     return InvalidInput("the body must be a JSON object");
   }

@@ -35,7 +35,7 @@ std::string TextParam(const httplib::Request& req, const std::string& name);
 
 // The body as a JSON object; kUnsupportedMediaType unless Content-Type is
 // application/json, kInvalidInput when it does not parse to an object.
-Result<nlohmann::json> JsonObjectBody(const httplib::Request& req);
+Result<nlohmann::ordered_json> JsonObjectBody(const httplib::Request& req);
 
 // The client's address for audit and rate limiting.
 std::string ClientAddress(const httplib::Request& req);

@@ -2,9 +2,9 @@
 
 namespace pacsport::http {
 
-void SendJson(httplib::Response& res, const nlohmann::json& body, int status) {
+void SendJson(httplib::Response& res, const nlohmann::ordered_json& body, int status) {
   res.status = status;
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+  res.set_content(body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace),
                   "application/json");
 }
 

@@ -10,7 +10,7 @@
 
 namespace pacsport::http {
 
-void SendJson(httplib::Response& res, const nlohmann::json& body, int status = 200);
+void SendJson(httplib::Response& res, const nlohmann::ordered_json& body, int status = 200);
 void SendError(httplib::Response& res, const Error& error);
 
 }  // namespace pacsport::http

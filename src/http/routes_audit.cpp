@@ -23,7 +23,7 @@ void RegisterAuditRoutes(Router& router, const HttpServices& services) {
     query.until = TextParam(req, "until");
     query.page = PageParams(req).ValueOrThrow();
     auto page = services.index.ListAudit(query).ValueOrThrow();
-    nlohmann::json records = nlohmann::json::array();
+    nlohmann::ordered_json records = nlohmann::ordered_json::array();
     for (const AuditRecord& record : page.items) records.push_back(AuditJson(record));
     SendJson(res, {{"records", records}, {"total", page.total}, {"offset", query.page.offset},
                    {"limit", query.page.limit}});

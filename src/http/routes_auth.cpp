@@ -17,6 +17,7 @@ const std::string& DecoyHash() {
 }  // namespace
 
 void RegisterAuthRoutes(Router& router, const HttpServices& services, const HttpSettings& settings) {
+  DecoyHash();  // computed now, so that the first login is not slower than the others
   router.Post(R"(/api/auth/login)", "/api/auth/login",
               [&services, ttl = settings.token_ttl](const httplib::Request& req,
                                                     httplib::Response& res) {

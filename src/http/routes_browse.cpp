@@ -20,9 +20,9 @@ Result<StudySort> ParseStudySort(const std::string& value) {
 }
 
 template <typename T, typename ToJson>
-nlohmann::json PageJson(const char* key, const Page<T>& page, const PageRequest& request,
+nlohmann::ordered_json PageJson(const char* key, const Page<T>& page, const PageRequest& request,
                         ToJson to_json) {
-  nlohmann::json items = nlohmann::json::array();
+  nlohmann::ordered_json items = nlohmann::ordered_json::array();
   for (const T& item : page.items) items.push_back(to_json(item));
   return {{key, items}, {"total", page.total}, {"offset", request.offset},
           {"limit", request.limit}};
@@ -87,8 +87,8 @@ void RegisterBrowseRoutes(Router& router, const HttpServices& services) {
     if (!IsValidUid(uid)) throw ErrorException(InvalidInput("studyUID is not a valid DICOM UID"));
     auto study = services.index.GetStudy(principal.hospital_id, uid).ValueOrThrow();
     auto instances = services.index.ListStudyInstances(principal.hospital_id, uid).ValueOrThrow();
-    nlohmann::json body = StudyJson(study);
-    body["instances"] = nlohmann::json::array();
+    nlohmann::ordered_json body = StudyJson(study);
+    body["instances"] = nlohmann::ordered_json::array();
     for (const InstanceRecord& instance : instances) body["instances"].push_back(InstanceJson(instance));
     SendJson(res, body);
   });

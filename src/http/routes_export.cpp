@@ -51,9 +51,9 @@ Result<ExportRequest> ParseExportRequest(const httplib::Request& req, ExportScop
 
 // The raw query, for the audit record of a request whose options did not parse.
 std::string RawParameters(const httplib::Request& req) {
-  nlohmann::json raw = nlohmann::json::object();
+  nlohmann::ordered_json raw = nlohmann::ordered_json::object();
   for (const auto& [name, value] : req.params) raw[name] = value;
-  return raw.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return raw.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 void HandleExport(const HttpServices& services, const HttpSettings& settings, ExportScope scope,

@@ -14,7 +14,7 @@ struct AiAnalysis {
   std::vector<std::string> models;
 };
 
-Result<AiAnalysis> ParseAiAnalysis(const nlohmann::json& body) {
+Result<AiAnalysis> ParseAiAnalysis(const nlohmann::ordered_json& body) {
   const auto analysis = body.find("analysis");
   if (analysis == body.end() || !analysis->is_object()) {
     return InvalidInput("\"analysis\" must be a JSON object");

@@ -53,9 +53,8 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
     if (res.status == 413) {
       return http::SendError(res, Error(ErrorCode::kPayloadTooLarge, "request body too large"));
     }
-    http::SendJson(res, {{"error", {{"code", "http_" + std::to_string(res.status)},
-                                    {"message", httplib::detail::status_message(res.status)}}}},
-                   res.status);
+    const std::string code = "http_" + std::to_string(res.status);
+    http::SendJson(res, {{"error", {{"code", code}, {"message", "request refused"}}}}, res.status);
   });
   // One line per request; the route pattern stands in for the path, which may hold
   // patient identifiers.

@@ -14,9 +14,9 @@ std::string_view AuditOutcomeName(AuditOutcome outcome) {
 }
 
 std::optional<AuditOutcome> ParseAuditOutcome(std::string_view name) {
-  for (AuditOutcome outcome : {AuditOutcome::kInProgress, AuditOutcome::kSuccess,
-                               AuditOutcome::kDenied, AuditOutcome::kFailed,
-                               AuditOutcome::kAborted}) {
+  for (AuditOutcome outcome :
+       {AuditOutcome::kInProgress, AuditOutcome::kSuccess, AuditOutcome::kDenied,
+        AuditOutcome::kFailed, AuditOutcome::kAborted}) {
     if (AuditOutcomeName(outcome) == name) return outcome;
   }
   return std::nullopt;

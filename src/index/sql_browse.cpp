@@ -37,13 +37,12 @@ std::vector<PatientRecord> FetchPatients(soci::session& sql, const SqlConditions
   std::vector<PatientRecord> patients;
   PatientRow row;
   where.ForEachRow(
-      sql, kPatientsSelect, kPatientsFrom, kPatientsOrder, page, [&](soci::statement& st) { row.Exchange(st); },
-      [&] { patients.push_back(row.record); });
+      sql, kPatientsSelect, kPatientsFrom, kPatientsOrder, page,
+      [&](soci::statement& st) { row.Exchange(st); }, [&] { patients.push_back(row.record); });
   return patients;
 }
 
-constexpr std::string_view kStudiesFrom =
-    "FROM studies s JOIN patients p ON p.id = s.patient_row";
+constexpr std::string_view kStudiesFrom = "FROM studies s JOIN patients p ON p.id = s.patient_row";
 constexpr std::string_view kStudiesSelect =
     "SELECT s.id, s.study_uid, p.patient_id, p.name, s.study_date, s.study_time, "
     "s.modalities, s.description, s.accession, "
@@ -108,8 +107,8 @@ std::vector<StudyRecord> FetchStudies(soci::session& sql, const SqlConditions& w
   std::vector<StudyRecord> studies;
   StudyRow row;
   where.ForEachRow(
-      sql, kStudiesSelect, kStudiesFrom, order_by, page, [&](soci::statement& st) { row.Exchange(st); },
-      [&] { studies.push_back(row.Record()); });
+      sql, kStudiesSelect, kStudiesFrom, order_by, page,
+      [&](soci::statement& st) { row.Exchange(st); }, [&] { studies.push_back(row.Record()); });
   return studies;
 }
 
@@ -203,24 +202,24 @@ Result<PatientRecord> SqlIndex::GetPatient(RowId hospital_id, const std::string&
 
 Result<Page<StudyRecord>> SqlIndex::ListStudies(RowId hospital_id, const StudyQuery& q) {
   if (Status page = CheckPage(q.page); !page.ok()) return page.error();
-  return Run(Access::kRead, "listing studies",
-             [&](soci::session& sql) -> Result<Page<StudyRecord>> {
-               SqlConditions where;
-               where.Add("s.hospital_id = ?", {hospital_id});
-               if (q.patient_id) where.Add("p.patient_id = ?", {*q.patient_id});
-               where.AddContains(
-                   {"p.name", "p.patient_id", "s.description", "s.accession", "s.study_uid"},
-                   q.search);
-               if (!q.modality.empty()) {
-                 where.Add("EXISTS (SELECT 1 FROM series x WHERE x.study_row = s.id "
-                           "AND x.modality = ?)",
-                           {q.modality});
-               }
-               Page<StudyRecord> page;
-               page.total = where.Count(sql, kStudiesFrom);
-               page.items = FetchStudies(sql, where, StudyOrder(q.sort), q.page);
-               return page;
-             });
+  return Run(
+      Access::kRead, "listing studies", [&](soci::session& sql) -> Result<Page<StudyRecord>> {
+        SqlConditions where;
+        where.Add("s.hospital_id = ?", {hospital_id});
+        if (q.patient_id) where.Add("p.patient_id = ?", {*q.patient_id});
+        where.AddContains({"p.name", "p.patient_id", "s.description", "s.accession", "s.study_uid"},
+                          q.search);
+        if (!q.modality.empty()) {
+          where.Add(
+              "EXISTS (SELECT 1 FROM series x WHERE x.study_row = s.id "
+              "AND x.modality = ?)",
+              {q.modality});
+        }
+        Page<StudyRecord> page;
+        page.total = where.Count(sql, kStudiesFrom);
+        page.items = FetchStudies(sql, where, StudyOrder(q.sort), q.page);
+        return page;
+      });
 }
 
 Result<StudyRecord> SqlIndex::GetStudy(RowId hospital_id, const std::string& study_uid) {

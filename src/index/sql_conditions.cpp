@@ -23,8 +23,7 @@ std::string ContainsPattern(std::string_view term) {
 
 }  // namespace
 
-SqlConditions& SqlConditions::Add(std::string_view condition,
-                                  std::initializer_list<Value> values) {
+SqlConditions& SqlConditions::Add(std::string_view condition, std::initializer_list<Value> values) {
   Append(condition, {values.begin(), values.size()});
   return *this;
 }
@@ -55,9 +54,8 @@ std::int64_t SqlConditions::Count(soci::session& sql, std::string_view from) con
   return count;
 }
 
-void SqlConditions::ForEachRow(soci::session& sql, std::string_view select,
-                               std::string_view from, std::string_view order_by,
-                               const std::optional<PageRequest>& page,
+void SqlConditions::ForEachRow(soci::session& sql, std::string_view select, std::string_view from,
+                               std::string_view order_by, const std::optional<PageRequest>& page,
                                const std::function<void(soci::statement&)>& exchange_into,
                                const std::function<void()>& on_row) const {
   std::string query = std::string(select) + " " + std::string(from) + Where();

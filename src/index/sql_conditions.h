@@ -49,8 +49,7 @@ class SqlConditions {
   // empty) and limited to `page` when given. `exchange_into` exchanges the
   // statement's into elements; `on_row` runs after each row fetched.
   void ForEachRow(soci::session& sql, std::string_view select, std::string_view from,
-                  std::string_view order_by,
-                  const std::optional<PageRequest>& page,
+                  std::string_view order_by, const std::optional<PageRequest>& page,
                   const std::function<void(soci::statement&)>& exchange_into,
                   const std::function<void()>& on_row) const;
 

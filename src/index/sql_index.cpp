@@ -76,7 +76,8 @@ bool SqlIndex::HospitalExists(soci::session& sql, RowId hospital_id) {
 }
 
 Status SqlIndex::CheckPage(const PageRequest& page) {
-  if (page.offset < 0 || page.limit < 0) return InvalidInput("paging needs offset >= 0, limit >= 0");
+  if (page.offset < 0 || page.limit < 0)
+    return InvalidInput("paging needs offset >= 0, limit >= 0");
   return Status::Ok();
 }
 
@@ -94,13 +95,14 @@ Result<RowId> SqlIndex::AddHospital(const std::string& name) {
 }
 
 Result<HospitalRecord> SqlIndex::FindHospital(const std::string& name) {
-  return Run(Access::kRead, "finding a hospital", [&](soci::session& sql) -> Result<HospitalRecord> {
-    HospitalRecord hospital;
-    sql << "SELECT id, name FROM hospitals WHERE name = :name", soci::use(name),
-        soci::into(hospital.id), soci::into(hospital.name);
-    if (!sql.got_data()) return NotFound("no such hospital");
-    return hospital;
-  });
+  return Run(Access::kRead, "finding a hospital",
+             [&](soci::session& sql) -> Result<HospitalRecord> {
+               HospitalRecord hospital;
+               sql << "SELECT id, name FROM hospitals WHERE name = :name", soci::use(name),
+                   soci::into(hospital.id), soci::into(hospital.name);
+               if (!sql.got_data()) return NotFound("no such hospital");
+               return hospital;
+             });
 }
 
 Status SqlIndex::AddUser(const std::string& username, RowId hospital_id, Role role,
@@ -114,8 +116,8 @@ Status SqlIndex::AddUser(const std::string& username, RowId hospital_id, Role ro
     sql << "INSERT INTO users (username, hospital_id, role, password_hash, created_at) "
            "VALUES (:username, :hospital_id, :role, :password_hash, :created_at) "
            "ON CONFLICT (username) DO NOTHING RETURNING id",
-        soci::use(username), soci::use(hospital_id), soci::use(role_name),
-        soci::use(password_hash), soci::use(created_at), soci::into(id);
+        soci::use(username), soci::use(hospital_id), soci::use(role_name), soci::use(password_hash),
+        soci::use(created_at), soci::into(id);
     if (!sql.got_data()) return Error(ErrorCode::kConflict, "a user of that name exists");
     return Status::Ok();
   });

@@ -1,7 +1,13 @@
 // SqlIndex: recording stored instances with their patient, study and series.
 //
-// Write transactions are serialized (SqlDialect::begin_write takes the database's
-// write lock up front), so checking for the instance before inserting it is exact.
+// Checking for the instance before inserting it is exact because write
+// transactions are serialized (SQLite: BEGIN IMMEDIATE takes the database's write
+// lock up front). A dialect without that (PostgreSQL at READ COMMITTED) would see
+// a racing duplicate fail on UNIQUE (hospital_id, sop_uid) instead.
+//
+// A Study Instance UID already recorded under another patient of the hospital
+// keeps that patient: the new instance joins the existing study and its own
+// patient tags are not recorded (no patient row without studies is created).
 #include <soci/soci.h>
 
 #include <algorithm>
@@ -106,10 +112,9 @@ void RefreshModalities(soci::session& sql, RowId study_row) {
   std::vector<std::string> modalities;
   {
     std::string modality;
-    soci::statement select =
-        (sql.prepare << "SELECT DISTINCT modality FROM series "
-                        "WHERE study_row = :study_row AND modality <> ''",
-         soci::use(study_row), soci::into(modality));
+    soci::statement select = (sql.prepare << "SELECT DISTINCT modality FROM series "
+                                             "WHERE study_row = :study_row AND modality <> ''",
+                              soci::use(study_row), soci::into(modality));
     select.execute();
     while (select.fetch()) modalities.push_back(modality);
   }
@@ -143,8 +148,7 @@ void InsertInstance(soci::session& sql, RowId hospital_id, RowId series_row,
 
 Result<IngestOutcome> SqlIndex::AddInstance(RowId hospital_id, const StoredInstance& instance) {
   const InstanceMetadata& m = instance.metadata;
-  if (m.sop_instance_uid.empty() || m.series_instance_uid.empty() ||
-      m.study_instance_uid.empty()) {
+  if (m.sop_instance_uid.empty() || m.series_instance_uid.empty() || m.study_instance_uid.empty()) {
     return InvalidInput("an instance needs its SOP, series and study instance UIDs");
   }
   return Run(Access::kWrite, "adding an instance",

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-namespace pacsport::zip::testing {
+namespace pacsport::zip::ziptest {
 namespace {
 
 void Require(bool ok, const char* what) {
@@ -13,7 +13,8 @@ void Require(bool ok, const char* what) {
 
 uint16_t Le16(std::string_view bytes, size_t pos) {
   Require(pos + 2 <= bytes.size(), "read past the end");
-  return static_cast<uint16_t>(static_cast<uint8_t>(bytes[pos]) | static_cast<uint8_t>(bytes[pos + 1]) << 8);
+  return static_cast<uint16_t>(static_cast<uint8_t>(bytes[pos]) |
+                               static_cast<uint8_t>(bytes[pos + 1]) << 8);
 }
 uint32_t Le32(std::string_view bytes, size_t pos) {
   return Le16(bytes, pos) | static_cast<uint32_t>(Le16(bytes, pos + 2)) << 16;
@@ -45,7 +46,8 @@ ParsedEnd ParseEnd(const ArchiveTail& tail) {
   end.has_zip64_records = true;
   Require(Le32(locator, 16) == 1, "locator: disk count is not 1");
   const uint64_t zip64_end_offset = Le64(locator, 8);
-  Require(zip64_end_offset + kZip64EndSize == locator_offset, "ZIP64 end record not right before its locator");
+  Require(zip64_end_offset + kZip64EndSize == locator_offset,
+          "ZIP64 end record not right before its locator");
   const std::string_view record = tail.At(zip64_end_offset, kZip64EndSize);
   Require(Le32(record, 0) == 0x06064b50, "no ZIP64 end of central directory record");
   Require(Le64(record, 4) == 44, "ZIP64 end record size");
@@ -53,7 +55,8 @@ ParsedEnd ParseEnd(const ArchiveTail& tail) {
   end.entries = Le64(record, 32);
   end.directory_size = Le64(record, 40);
   end.directory_offset = Le64(record, 48);
-  Require(end.directory_offset + end.directory_size == zip64_end_offset, "directory not right before end records");
+  Require(end.directory_offset + end.directory_size == zip64_end_offset,
+          "directory not right before end records");
   return end;
 }
 
@@ -64,7 +67,8 @@ std::map<uint16_t, std::string> ParseExtras(std::string_view extra) {
     const uint16_t id = Le16(extra, pos);
     const uint16_t size = Le16(extra, pos + 2);
     Require(pos + 4 + size <= extra.size(), "extra field overruns");
-    Require(fields.emplace(id, std::string(extra.substr(pos + 4, size))).second, "repeated extra field");
+    Require(fields.emplace(id, std::string(extra.substr(pos + 4, size))).second,
+            "repeated extra field");
     pos += 4 + size;
   }
   return fields;
@@ -86,10 +90,12 @@ std::vector<ParsedHeader> ParseCentralDirectory(const ArchiveTail& tail, const P
     h.crc32 = Le32(dir, pos + 16);
     h.compressed = Le32(dir, pos + 20);
     h.uncompressed = Le32(dir, pos + 24);
-    const uint16_t name_size = Le16(dir, pos + 28), extra_size = Le16(dir, pos + 30), comment_size = Le16(dir, pos + 32);
+    const uint16_t name_size = Le16(dir, pos + 28), extra_size = Le16(dir, pos + 30),
+                   comment_size = Le16(dir, pos + 32);
     h.external_attributes = Le32(dir, pos + 38);
     h.local_header_offset = Le32(dir, pos + 42);
-    Require(pos + 46 + name_size + extra_size + comment_size <= dir.size(), "central header overruns");
+    Require(pos + 46 + name_size + extra_size + comment_size <= dir.size(),
+            "central header overruns");
     h.name = std::string(dir.substr(pos + 46, name_size));
     h.extras = ParseExtras(dir.substr(pos + 46 + name_size, extra_size));
     h.record_size = 46 + name_size + extra_size + comment_size;
@@ -119,4 +125,4 @@ ParsedHeader ParseLocalHeader(const ArchiveTail& tail, uint64_t offset) {
   return h;
 }
 
-}  // namespace pacsport::zip::testing
+}  // namespace pacsport::zip::ziptest

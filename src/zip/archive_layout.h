@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace pacsport::zip::testing {
+namespace pacsport::zip::ziptest {
 
 uint16_t Le16(std::string_view bytes, size_t pos);
 uint32_t Le32(std::string_view bytes, size_t pos);
@@ -32,7 +32,7 @@ struct ParsedEnd {
   uint16_t classic_entries = 0;    // the 16-bit count in the classic record
   uint32_t classic_directory_size = 0;
   uint32_t classic_directory_offset = 0;
-  uint64_t entries = 0;            // the effective values
+  uint64_t entries = 0;  // the effective values
   uint64_t directory_size = 0;
   uint64_t directory_offset = 0;
 };
@@ -41,7 +41,7 @@ ParsedEnd ParseEnd(const ArchiveTail& tail);
 // Extra fields by id; throws on a malformed or repeated field.
 std::map<uint16_t, std::string> ParseExtras(std::string_view extra);
 
-struct ParsedHeader {  // a local or central header
+struct ParsedHeader {            // a local or central header
   uint16_t version_made_by = 0;  // central only
   uint16_t version_needed = 0;
   uint16_t flags = 0;
@@ -60,4 +60,4 @@ struct ParsedHeader {  // a local or central header
 std::vector<ParsedHeader> ParseCentralDirectory(const ArchiveTail& tail, const ParsedEnd& end);
 ParsedHeader ParseLocalHeader(const ArchiveTail& tail, uint64_t offset);
 
-}  // namespace pacsport::zip::testing
+}  // namespace pacsport::zip::ziptest

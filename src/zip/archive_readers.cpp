@@ -10,7 +10,7 @@
 
 #include "core/digest.h"
 
-namespace pacsport::zip::testing {
+namespace pacsport::zip::ziptest {
 namespace {
 
 // Prints "<sha256> <compress_type> <file_size> <name>" per entry, after testzip().
@@ -79,10 +79,11 @@ void ExpectPythonReads(const TempArchive& archive, const std::vector<ExpectedEnt
   std::string expected;
   for (const ExpectedEntry& e : entries) {
     const int type = e.method == Method::kDeflate ? 8 : 0;
-    expected += Sha256Hex(e.content) + " " + std::to_string(type) + " " + std::to_string(e.content.size()) + " " +
-                e.name + "\n";
+    expected += Sha256Hex(e.content) + " " + std::to_string(type) + " " +
+                std::to_string(e.content.size()) + " " + e.name + "\n";
   }
-  const CommandResult r = RunCommand("/usr/bin/python3 -c " + Quote(kPythonReader) + " " + archive.path());
+  const CommandResult r =
+      RunCommand("/usr/bin/python3 -c " + Quote(kPythonReader) + " " + archive.path());
   EXPECT_EQ(r.exit_code, 0) << r.output.substr(0, 2000);
   EXPECT_TRUE(r.output == expected) << "python zipfile read back:\n"
                                     << r.output.substr(0, 2000) << "\nexpected:\n"
@@ -102,28 +103,33 @@ void ExpectSevenZipTests(const TempArchive& archive) {
   EXPECT_EQ(r.output.find("WARNING"), std::string::npos) << r.output;
 }
 
-void ExpectBsdtarReads(const TempArchive& archive, const std::vector<ExpectedEntry>& entries) {
+void ExpectBsdtarLists(const TempArchive& archive, const std::vector<ExpectedEntry>& entries) {
   std::string names;
   for (const ExpectedEntry& e : entries) names += e.name + "\n";
   const CommandResult listed = RunCommand("bsdtar -tf " + archive.path());
   EXPECT_EQ(listed.exit_code, 0) << listed.output.substr(0, 2000);
   EXPECT_TRUE(listed.output == names) << "bsdtar listed:\n" << listed.output.substr(0, 2000);
+}
 
+void ExpectBsdtarExtracts(const TempArchive& archive, const std::vector<ExpectedEntry>& entries) {
   const std::string digest = ConcatenatedDigest(entries) + "  -\n";
   const CommandResult seekable = RunCommand("bsdtar -xOf " + archive.path() + " | sha256sum");
   EXPECT_EQ(seekable.exit_code, 0) << seekable.output;
   EXPECT_EQ(seekable.output, digest) << "bsdtar (seekable) extracted other contents";
-  const CommandResult streamed = RunCommand("cat " + archive.path() + " | bsdtar -xOf - | sha256sum");
+  const CommandResult streamed =
+      RunCommand("cat " + archive.path() + " | bsdtar -xOf - | sha256sum");
   EXPECT_EQ(streamed.exit_code, 0) << streamed.output;
   EXPECT_EQ(streamed.output, digest) << "bsdtar (streaming) extracted other contents";
 }
 
-void ExpectAllReadersAccept(std::string_view archive_bytes, const std::vector<ExpectedEntry>& entries) {
+void ExpectAllReadersAccept(std::string_view archive_bytes,
+                            const std::vector<ExpectedEntry>& entries) {
   const TempArchive archive(archive_bytes);
   ExpectPythonReads(archive, entries);
   ExpectUnzipTests(archive);
-  ExpectBsdtarReads(archive, entries);
+  ExpectBsdtarLists(archive, entries);
+  ExpectBsdtarExtracts(archive, entries);
   ExpectSevenZipTests(archive);
 }
 
-}  // namespace pacsport::zip::testing
+}  // namespace pacsport::zip::ziptest

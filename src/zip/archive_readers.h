@@ -9,7 +9,7 @@
 
 #include "zip/prepared_entry.h"
 
-namespace pacsport::zip::testing {
+namespace pacsport::zip::ziptest {
 
 // What a reader must find: an entry, its uncompressed bytes, and how it is stored.
 struct ExpectedEntry {
@@ -44,11 +44,14 @@ void ExpectPythonReads(const TempArchive& archive, const std::vector<ExpectedEnt
 // unzip -t and 7z t: exit code 0, no warning.
 void ExpectUnzipTests(const TempArchive& archive);
 void ExpectSevenZipTests(const TempArchive& archive);
-// bsdtar lists the names in order and extracts the contents, both from the file
-// (central directory) and from a pipe (local headers and data descriptors only).
-void ExpectBsdtarReads(const TempArchive& archive, const std::vector<ExpectedEntry>& entries);
+// bsdtar lists the names in order.
+void ExpectBsdtarLists(const TempArchive& archive, const std::vector<ExpectedEntry>& entries);
+// bsdtar extracts the contents both from the file (central directory) and from a
+// pipe (local headers and data descriptors only, as a streaming reader sees them).
+void ExpectBsdtarExtracts(const TempArchive& archive, const std::vector<ExpectedEntry>& entries);
 
 // All of the above.
-void ExpectAllReadersAccept(std::string_view archive_bytes, const std::vector<ExpectedEntry>& entries);
+void ExpectAllReadersAccept(std::string_view archive_bytes,
+                            const std::vector<ExpectedEntry>& entries);
 
-}  // namespace pacsport::zip::testing
+}  // namespace pacsport::zip::ziptest

@@ -33,7 +33,8 @@ size_t Utf8SequenceLength(std::string_view s) {
     if ((byte(i) & 0xC0) != 0x80) return 0;
     code_point = (code_point << 6) | (byte(i) & 0x3F);
   }
-  const bool overlong = (length == 3 && code_point < 0x800) || (length == 4 && code_point < 0x10000);
+  const bool overlong =
+      (length == 3 && code_point < 0x800) || (length == 4 && code_point < 0x10000);
   const bool surrogate = code_point >= 0xD800 && code_point <= 0xDFFF;
   if (overlong || surrogate || code_point > 0x10FFFF) return 0;
   return length;
@@ -64,7 +65,8 @@ Status CheckEntryName(std::string_view name) {
     if (c == '\\') return InvalidInput("ZIP entry name contains a backslash");
   }
   if (!IsWellFormedUtf8(name)) return InvalidInput("ZIP entry name is not valid UTF-8");
-  if (name.front() == '/' || HasDrivePrefix(name)) return InvalidInput("ZIP entry name is absolute");
+  if (name.front() == '/' || HasDrivePrefix(name))
+    return InvalidInput("ZIP entry name is absolute");
   size_t start = 0;
   while (start <= name.size()) {
     const size_t end = std::min(name.find('/', start), name.size());

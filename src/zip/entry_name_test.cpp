@@ -8,8 +8,9 @@ namespace pacsport::zip {
 namespace {
 
 TEST(CheckEntryNameTest, AcceptsRelativeUtf8Paths) {
-  for (const std::string name : {"a.txt", "patients/P1/studies/1.2.3/1.dcm", "Müller_患者/1.dcm", "1..dcm",
-                                 ".hidden", "a b/c-d_e.json", "emoji_\xF0\x9F\x98\x80.txt"}) {
+  for (const std::string name :
+       {"a.txt", "patients/P1/studies/1.2.3/1.dcm", "Müller_患者/1.dcm", "1..dcm", ".hidden",
+        "a b/c-d_e.json", "emoji_\xF0\x9F\x98\x80.txt"}) {
     EXPECT_TRUE(CheckEntryName(name).ok()) << name;
   }
   EXPECT_TRUE(CheckEntryName(std::string(0xFFFF, 'a')).ok());
@@ -17,35 +18,37 @@ TEST(CheckEntryNameTest, AcceptsRelativeUtf8Paths) {
 
 TEST(CheckEntryNameTest, RefusesUnsafeNames) {
   const std::string bad[] = {
-      "",                          // empty
-      "/etc/passwd",               // absolute
-      "C:/Windows/x",              // drive prefix
-      "c:x",                       // drive-relative
-      "..",                        // parent
-      "../x",                      //
-      "a/../../x",                 //
-      "a/..",                      //
-      "./a",                       // current folder
-      "a//b",                      // empty component
-      "dir/",                      // folder entry
-      "a\\b",                      // backslash
-      "..\\x",                     //
-      std::string("a\0b", 3),      // NUL
-      "a\nb",                      // control character
-      "a\x7F" "b",                 // DEL
-      "\xFF\xFE",                  // not UTF-8
-      "\xC0\xAF",                  // overlong '/'
-      "\xE0\x80\xAF",              // overlong '/'
-      "\xED\xA0\x80",              // surrogate
-      "\xF4\x90\x80\x80",          // beyond U+10FFFF
-      "caf\xC3",                   // truncated sequence
-      std::string(0x10000, 'a'),   // longer than the 16-bit length field
+      "",                         // empty
+      "/etc/passwd",              // absolute
+      "C:/Windows/x",             // drive prefix
+      "c:x",                      // drive-relative
+      "..",                       // parent
+      "../x",                     //
+      "a/../../x",                //
+      "a/..",                     //
+      "./a",                      // current folder
+      "a//b",                     // empty component
+      "dir/",                     // folder entry
+      "a\\b",                     // backslash
+      "..\\x",                    //
+      std::string("a\0b", 3),     // NUL
+      "a\nb",                     // control character
+      "a\x7F",                    // DEL
+      "\xFF\xFE",                 // not UTF-8
+      "\xC0\xAF",                 // overlong '/'
+      "\xE0\x80\xAF",             // overlong '/'
+      "\xED\xA0\x80",             // surrogate
+      "\xF4\x90\x80\x80",         // beyond U+10FFFF
+      "caf\xC3",                  // truncated sequence
+      std::string(0x10000, 'a'),  // longer than the 16-bit length field
   };
   for (const std::string& name : bad) {
     const Status s = CheckEntryName(name);
     ASSERT_FALSE(s.ok()) << testing::PrintToString(name);
     EXPECT_EQ(s.error().code(), ErrorCode::kInvalidInput);
-    if (name.size() > 3) EXPECT_EQ(s.error().message().find(name), std::string::npos) << "echoes the name";
+    if (name.size() > 3) {
+      EXPECT_EQ(s.error().message().find(name), std::string::npos) << "echoes the name";
+    }
   }
 }
 

@@ -21,7 +21,8 @@ std::string DeflateIfSmaller(std::string_view data, int level) {
   if (!compressor) throw std::bad_alloc();
   // One byte less than the input: libdeflate answers 0 when the result does not fit.
   std::string out(data.size() - 1, '\0');
-  const size_t size = libdeflate_deflate_compress(compressor.get(), data.data(), data.size(), out.data(), out.size());
+  const size_t size = libdeflate_deflate_compress(compressor.get(), data.data(), data.size(),
+                                                  out.data(), out.size());
   out.resize(size);
   return out;
 }

@@ -14,11 +14,11 @@ namespace pacsport::zip {
 enum class Method { kStore, kDeflate };
 
 struct PreparedEntry {
-  std::string name;            // path inside the archive, '/'-separated, UTF-8
+  std::string name;  // path inside the archive, '/'-separated, UTF-8
   Method method = Method::kStore;
-  uint32_t crc32 = 0;          // of the uncompressed bytes
+  uint32_t crc32 = 0;  // of the uncompressed bytes
   uint64_t uncompressed_size = 0;
-  std::string payload;         // the stored or deflated bytes
+  std::string payload;  // the stored or deflated bytes
 };
 
 // Compresses `data` with raw deflate at `level` (1-9; 0 = store). When deflate does

@@ -13,7 +13,8 @@ namespace pacsport::zip {
 namespace {
 
 std::string Text(size_t size, unsigned seed) {
-  static const char* const kWords[] = {"patient ", "study ", "series ", "instance ", "MR ", "CT ", "1.2.840.", "\n"};
+  static const char* const kWords[] = {"patient ", "study ", "series ",  "instance ",
+                                       "MR ",      "CT ",    "1.2.840.", "\n"};
   std::mt19937 rng(seed);
   std::string out;
   while (out.size() < size) out += kWords[rng() % 8];
@@ -30,7 +31,8 @@ std::string RandomBytes(size_t size, unsigned seed) {
 
 // CRC-32 by zlib, independent of the libdeflate implementation under test.
 uint32_t ZlibCrc(std::string_view data) {
-  return static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+  return static_cast<uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
 }
 
 std::string RawInflate(std::string_view payload, size_t size) {
@@ -91,7 +93,8 @@ TEST(PrepareTest, RefusesLevelsOutsideZeroToNine) {
 
 TEST(PrepareTest, GivesTheSameResultsOnParallelThreads) {
   std::vector<std::string> inputs;
-  for (unsigned i = 0; i < 40; ++i) inputs.push_back(i % 3 == 0 ? RandomBytes(20000, i) : Text(30000 + i, i));
+  for (unsigned i = 0; i < 40; ++i)
+    inputs.push_back(i % 3 == 0 ? RandomBytes(20000, i) : Text(30000 + i, i));
   std::vector<PreparedEntry> serial;
   for (const std::string& in : inputs) serial.push_back(Prepare("x", in, 6));
   std::vector<PreparedEntry> parallel(inputs.size());

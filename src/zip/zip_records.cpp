@@ -16,7 +16,7 @@ constexpr uint16_t kZip64ExtraId = 0x0001;
 constexpr uint16_t kExtendedTimestampId = 0x5455;
 constexpr uint8_t kTimestampHasMtime = 1;
 constexpr uint16_t kMadeByUnix = 3 << 8;
-constexpr uint32_t kRegularFileMode = 0100644;  // external attributes, upper half
+constexpr uint32_t kRegularFileMode = 0100644;     // external attributes, upper half
 constexpr uint64_t kZip64EndRecordRemainder = 44;  // bytes after the size field
 
 void Put16(std::string& out, uint16_t v) {
@@ -86,14 +86,17 @@ DosDateTime ToDosDateTime(SystemTime t) {
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const int year = static_cast<int>(ymd.year());
-  if (year < 1980) return {0, (1 << 5) | 1};                            // 1980-01-01 00:00:00
-  if (year > 2107) return {(23 << 11) | (59 << 5) | 29, (127 << 9) | (12 << 5) | 31};  // 2107-12-31 23:59:58
+  if (year < 1980) return {0, (1 << 5) | 1};  // 1980-01-01 00:00:00
+  if (year > 2107) {
+    return {(23 << 11) | (59 << 5) | 29, (127 << 9) | (12 << 5) | 31};  // 2107-12-31 23:59:58
+  }
   const hh_mm_ss hms{floor<seconds>(t - day)};
   DosDateTime dos;
   dos.time = static_cast<uint16_t>((hms.hours().count() << 11) | (hms.minutes().count() << 5) |
                                    (hms.seconds().count() / 2));
-  dos.date = static_cast<uint16_t>(((year - 1980) << 9) | (static_cast<unsigned>(ymd.month()) << 5) |
-                                   static_cast<unsigned>(ymd.day()));
+  dos.date =
+      static_cast<uint16_t>(((year - 1980) << 9) | (static_cast<unsigned>(ymd.month()) << 5) |
+                            static_cast<unsigned>(ymd.day()));
   return dos;
 }
 
@@ -106,13 +109,13 @@ std::string LocalHeader(const EntryFields& fields, const EntrySizes& sizes) {
     return LocalHeaderWith(fields, sizes.crc32, kMoved32, kMoved32,
                            Zip64Extra({sizes.uncompressed, sizes.compressed}));
   }
-  return LocalHeaderWith(fields, sizes.crc32, Field32(sizes.compressed), Field32(sizes.uncompressed), {});
+  return LocalHeaderWith(fields, sizes.crc32, Field32(sizes.compressed),
+                         Field32(sizes.uncompressed), {});
 }
 
 std::string StreamedLocalHeader(const EntryFields& fields, bool zip64) {
   if (zip64) {
-    return LocalHeaderWith(fields, 0, kMoved32, kMoved32,
-                           Zip64Extra({0, 0}));
+    return LocalHeaderWith(fields, 0, kMoved32, kMoved32, Zip64Extra({0, 0}));
   }
   return LocalHeaderWith(fields, 0, 0, 0, {});
 }
@@ -131,7 +134,8 @@ std::string DataDescriptor(const EntrySizes& sizes, bool zip64) {
   return out;
 }
 
-std::string CentralHeader(const EntryFields& fields, const EntrySizes& sizes, uint64_t local_header_offset) {
+std::string CentralHeader(const EntryFields& fields, const EntrySizes& sizes,
+                          uint64_t local_header_offset) {
   std::vector<uint64_t> overflowed;
   for (uint64_t v : {sizes.uncompressed, sizes.compressed, local_header_offset}) {
     if (Overflows(v)) overflowed.push_back(v);

@@ -25,8 +25,8 @@ inline constexpr uint64_t kMaxClassicEntries = 0xFFFF;
 inline constexpr uint16_t kMethodStore = 0;
 inline constexpr uint16_t kMethodDeflate = 8;
 inline constexpr uint16_t kFlagDataDescriptor = 1 << 3;  // sizes and CRC follow the data
-inline constexpr uint16_t kFlagUtf8Name = 1 << 11;        // the name is UTF-8
-inline constexpr uint16_t kVersionDefault = 20;           // deflate, folders
+inline constexpr uint16_t kFlagUtf8Name = 1 << 11;       // the name is UTF-8
+inline constexpr uint16_t kVersionDefault = 20;          // deflate, folders
 inline constexpr uint16_t kVersionZip64 = 45;
 
 // MS-DOS date and time fields (local-time in the format, UTC here).
@@ -75,7 +75,8 @@ std::string DataDescriptor(const EntrySizes& sizes, bool zip64);
 
 // Central directory header. A ZIP64 extra field is added exactly when a size or the
 // offset reaches kZip64SizeThreshold, holding only those values, in APPNOTE order.
-std::string CentralHeader(const EntryFields& fields, const EntrySizes& sizes, uint64_t local_header_offset);
+std::string CentralHeader(const EntryFields& fields, const EntrySizes& sizes,
+                          uint64_t local_header_offset);
 
 // The end of central directory record, preceded by the ZIP64 end of central directory
 // record and its locator exactly when the entry count exceeds kMaxClassicEntries or

@@ -7,10 +7,10 @@
 namespace pacsport::zip {
 namespace {
 
-using testing::ArchiveTail;
-using testing::Le16;
-using testing::Le32;
-using testing::Le64;
+using ziptest::ArchiveTail;
+using ziptest::Le16;
+using ziptest::Le32;
+using ziptest::Le64;
 
 constexpr uint64_t kGiB = uint64_t{1} << 30;
 constexpr uint32_t kMoved = 0xFFFFFFFF;
@@ -31,10 +31,10 @@ EntryFields Fields(std::string_view name) {
 }
 
 // Parses one central header by framing it with end records.
-testing::ParsedHeader ParseCentral(const std::string& header) {
+ziptest::ParsedHeader ParseCentral(const std::string& header) {
   const std::string archive = header + EndRecords(1, 0, header.size());
   const ArchiveTail tail{archive, 0};
-  const auto headers = testing::ParseCentralDirectory(tail, testing::ParseEnd(tail));
+  const auto headers = ziptest::ParseCentralDirectory(tail, ziptest::ParseEnd(tail));
   EXPECT_EQ(headers.size(), 1u);
   return headers.at(0);
 }
@@ -56,7 +56,7 @@ TEST(ToDosDateTimeTest, ClampsToTheRepresentableRange) {
 
 TEST(LocalHeaderTest, ClassicSizesNeedNoZip64) {
   const std::string bytes = LocalHeader(Fields("a.txt"), {0x12345678, 0xFFFFFFFE, 0xFFFFFFFE});
-  const auto h = testing::ParseLocalHeader({bytes, 0}, 0);
+  const auto h = ziptest::ParseLocalHeader({bytes, 0}, 0);
   EXPECT_EQ(h.record_size, bytes.size());
   EXPECT_EQ(h.name, "a.txt");
   EXPECT_EQ(h.method, kMethodDeflate);
@@ -72,9 +72,10 @@ TEST(LocalHeaderTest, ClassicSizesNeedNoZip64) {
 }
 
 TEST(LocalHeaderTest, Zip64ExtraHoldsBothSizesEvenIfOneOverflows) {
-  for (const EntrySizes sizes : {EntrySizes{1, 100, 0xFFFFFFFF}, EntrySizes{1, 5 * kGiB, 6 * kGiB}}) {
+  for (const EntrySizes sizes :
+       {EntrySizes{1, 100, 0xFFFFFFFF}, EntrySizes{1, 5 * kGiB, 6 * kGiB}}) {
     const std::string bytes = LocalHeader(Fields("big"), sizes);
-    const auto h = testing::ParseLocalHeader({bytes, 0}, 0);
+    const auto h = ziptest::ParseLocalHeader({bytes, 0}, 0);
     EXPECT_EQ(h.compressed, kMoved);
     EXPECT_EQ(h.uncompressed, kMoved);
     ASSERT_EQ(h.extras.count(kZip64Id), 1u);
@@ -88,14 +89,14 @@ TEST(LocalHeaderTest, Zip64ExtraHoldsBothSizesEvenIfOneOverflows) {
 TEST(StreamedLocalHeaderTest, AnnouncesZip64OnlyWhenAsked) {
   EntryFields f = Fields("s");
   f.flags = kFlagDataDescriptor;
-  const auto classic = testing::ParseLocalHeader({StreamedLocalHeader(f, false), 0}, 0);
+  const auto classic = ziptest::ParseLocalHeader({StreamedLocalHeader(f, false), 0}, 0);
   EXPECT_EQ(classic.flags, kFlagDataDescriptor);
   EXPECT_EQ(classic.crc32, 0u);
   EXPECT_EQ(classic.compressed, 0u);
   EXPECT_EQ(classic.uncompressed, 0u);
   EXPECT_EQ(classic.extras.count(kZip64Id), 0u);
 
-  const auto zip64 = testing::ParseLocalHeader({StreamedLocalHeader(f, true), 0}, 0);
+  const auto zip64 = ziptest::ParseLocalHeader({StreamedLocalHeader(f, true), 0}, 0);
   EXPECT_EQ(zip64.compressed, kMoved);
   EXPECT_EQ(zip64.uncompressed, kMoved);
   ASSERT_EQ(zip64.extras.count(kZip64Id), 1u);
@@ -160,7 +161,7 @@ TEST(EndRecordsTest, ClassicUpTo65535Entries) {
   const std::string bytes = EndRecords(65535, 1000, 500);
   EXPECT_EQ(bytes.size(), 22u);
   const std::string archive = std::string(1500, '\0') + bytes;
-  const auto end = testing::ParseEnd({archive, 0});
+  const auto end = ziptest::ParseEnd({archive, 0});
   EXPECT_FALSE(end.has_zip64_records);
   EXPECT_EQ(end.classic_entries, 65535);
   EXPECT_EQ(end.directory_offset, 1000u);
@@ -171,7 +172,7 @@ TEST(EndRecordsTest, Zip64AboveThe16BitCount) {
   const std::string bytes = EndRecords(65536, 1000, 500);
   EXPECT_EQ(bytes.size(), 56u + 20u + 22u);
   const std::string archive = std::string(1500, '\0') + bytes;
-  const auto end = testing::ParseEnd({archive, 0});
+  const auto end = ziptest::ParseEnd({archive, 0});
   EXPECT_TRUE(end.has_zip64_records);
   EXPECT_EQ(end.classic_entries, 0xFFFF);
   EXPECT_EQ(end.classic_directory_offset, 1000u);  // fits: not moved
@@ -184,7 +185,7 @@ TEST(EndRecordsTest, Zip64WhenTheDirectoryOffsetOverflows) {
   // A tail view: the directory (10 bytes of filler here) sits at 0xFFFFFFFF.
   const uint64_t offset = 0xFFFFFFFF;
   const std::string bytes = std::string(10, '\0') + EndRecords(3, offset, 10);
-  const auto end = testing::ParseEnd({bytes, offset});
+  const auto end = ziptest::ParseEnd({bytes, offset});
   EXPECT_TRUE(end.has_zip64_records);
   EXPECT_EQ(end.classic_entries, 3);
   EXPECT_EQ(end.classic_directory_offset, kMoved);

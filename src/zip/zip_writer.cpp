@@ -13,7 +13,8 @@ namespace {
 
 std::optional<int32_t> UnixMtime(SystemTime t) {
   const int64_t seconds = UnixSeconds(t);
-  if (seconds < std::numeric_limits<int32_t>::min() || seconds > std::numeric_limits<int32_t>::max()) {
+  if (seconds < std::numeric_limits<int32_t>::min() ||
+      seconds > std::numeric_limits<int32_t>::max()) {
     return std::nullopt;
   }
   return static_cast<int32_t>(seconds);
@@ -31,7 +32,7 @@ struct ZipWriter::OpenEntry {
   uint16_t flags = 0;
   bool zip64 = false;  // announced in the local header: 8-byte data descriptor sizes
   uint64_t offset = 0;
-  EntrySizes sizes;    // running CRC and byte counts
+  EntrySizes sizes;                       // running CRC and byte counts
   std::optional<DeflateStream> deflater;  // for kDeflate
 };
 
@@ -57,7 +58,8 @@ Status ZipWriter::Add(const PreparedEntry& entry) {
   return Status::Ok();
 }
 
-Status ZipWriter::BeginEntry(std::string name, Method method, int level, std::optional<uint64_t> size_hint) {
+Status ZipWriter::BeginEntry(std::string name, Method method, int level,
+                             std::optional<uint64_t> size_hint) {
   if (Status s = CheckCanStartEntry(name); !s.ok()) return s;
   if (method == Method::kDeflate && (level < 0 || level > 9)) {
     return Internal("ZIP compression level must be 0-9");
@@ -73,10 +75,11 @@ Status ZipWriter::BeginEntry(std::string name, Method method, int level, std::op
   }
   entry->name = std::move(name);
   entry->flags = kFlagDataDescriptor | (IsPlainAscii(entry->name) ? 0 : kFlagUtf8Name);
-  entry->zip64 = !size_hint || *size_hint >= kZip64SizeThreshold || max_compressed >= kZip64SizeThreshold;
+  entry->zip64 =
+      !size_hint || *size_hint >= kZip64SizeThreshold || max_compressed >= kZip64SizeThreshold;
   entry->offset = bytes_written_;
-  const EntryFields fields =
-      FieldsFor(entry->name, entry->method, entry->flags, entry->zip64 || entry->offset >= kZip64SizeThreshold);
+  const EntryFields fields = FieldsFor(entry->name, entry->method, entry->flags,
+                                       entry->zip64 || entry->offset >= kZip64SizeThreshold);
   if (Status s = Emit(StreamedLocalHeader(fields, entry->zip64)); !s.ok()) return s;
   names_.insert(entry->name);
   open_ = std::move(entry);
@@ -88,12 +91,14 @@ Status ZipWriter::Write(std::string_view chunk) {
   if (!open_) return Internal("ZIP Write without an open entry");
   EntrySizes& sizes = open_->sizes;
   if (!open_->zip64 && sizes.uncompressed + chunk.size() >= kZip64SizeThreshold) {
-    return Fail(Internal("streamed ZIP entry reached 4 GiB but its size hint did not announce ZIP64"));
+    return Fail(
+        Internal("streamed ZIP entry reached 4 GiB but its size hint did not announce ZIP64"));
   }
   sizes.crc32 = UpdateCrc32(sizes.crc32, chunk);
   sizes.uncompressed += chunk.size();
   if (!open_->deflater) return EmitCompressed(chunk);
-  const Status s = open_->deflater->Write(chunk, [this](std::string_view out) { return EmitCompressed(out); });
+  const Status s =
+      open_->deflater->Write(chunk, [this](std::string_view out) { return EmitCompressed(out); });
   return s.ok() ? s : Fail(s.error());
 }
 
@@ -101,7 +106,8 @@ Status ZipWriter::EndEntry() {
   if (Status s = CheckAlive(); !s.ok()) return s;
   if (!open_) return Internal("ZIP EndEntry without an open entry");
   if (open_->deflater) {
-    const Status s = open_->deflater->Finish([this](std::string_view out) { return EmitCompressed(out); });
+    const Status s =
+        open_->deflater->Finish([this](std::string_view out) { return EmitCompressed(out); });
     if (!s.ok()) return Fail(s.error());
   }
   const std::unique_ptr<OpenEntry> entry = std::move(open_);
@@ -117,7 +123,8 @@ Status ZipWriter::Finish() {
   const uint64_t directory_offset = bytes_written_;
   if (Status s = Emit(central_directory_); !s.ok()) return s;
   const uint64_t directory_size = bytes_written_ - directory_offset;
-  if (Status s = Emit(EndRecords(entry_count_, directory_offset, directory_size)); !s.ok()) return s;
+  if (Status s = Emit(EndRecords(entry_count_, directory_offset, directory_size)); !s.ok())
+    return s;
   finished_ = true;
   std::string().swap(central_directory_);
   return Status::Ok();
@@ -148,7 +155,8 @@ Status ZipWriter::Emit(std::string_view bytes) {
 Status ZipWriter::EmitCompressed(std::string_view bytes) {
   EntrySizes& sizes = open_->sizes;
   if (!open_->zip64 && sizes.compressed + bytes.size() >= kZip64SizeThreshold) {
-    return Fail(Internal("streamed ZIP entry reached 4 GiB but its size hint did not announce ZIP64"));
+    return Fail(
+        Internal("streamed ZIP entry reached 4 GiB but its size hint did not announce ZIP64"));
   }
   sizes.compressed += bytes.size();
   return Emit(bytes);
@@ -159,7 +167,8 @@ Status ZipWriter::Fail(const Error& error) {
   return *failure_;
 }
 
-EntryFields ZipWriter::FieldsFor(std::string_view name, Method method, uint16_t flags, bool zip64) const {
+EntryFields ZipWriter::FieldsFor(std::string_view name, Method method, uint16_t flags,
+                                 bool zip64) const {
   EntryFields fields;
   fields.name = name;
   fields.method = method == Method::kDeflate ? kMethodDeflate : kMethodStore;

@@ -96,7 +96,7 @@ class ZipWriter {
   std::unordered_set<std::string> names_;  // every name taken, completed or open
   std::optional<Error> failure_;           // set once: the writer is dead
   bool finished_ = false;
-  std::unique_ptr<OpenEntry> open_;        // between BeginEntry and EndEntry
+  std::unique_ptr<OpenEntry> open_;  // between BeginEntry and EndEntry
 };
 
 }  // namespace pacsport::zip

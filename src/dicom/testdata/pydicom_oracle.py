@@ -54,12 +54,37 @@ def text(dataset, keyword):
     return "" if value is None else str(value).rstrip("\0 ")
 
 
+def person_name(dataset):
+    """PatientName decoded, with the component groups as stored: str() of a
+    PersonName drops empty trailing groups ("Wang^XiaoDong=王^小東=")."""
+    value = dataset.get("PatientName")
+    if value is None:
+        return ""
+    groups = list(value.components)
+    stored = value.original_string.rstrip(b"\0 ").count(b"=") + 1 if value.original_string else len(groups)
+    return "=".join(groups + [""] * (stored - len(groups))).rstrip("\0 ")
+
+
+def raw_hex(dataset, keyword):
+    element = dataset.get_item(keyword)
+    value = getattr(element, "value", None) or b""
+    return value.rstrip(b"\0 ").hex()
+
+
+def integer(dataset, keyword):
+    try:
+        return int(str(dataset.get(keyword, "")).strip())
+    except ValueError:
+        return None
+
+
 def metadata(path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             raw = pydicom.dcmread(path, force=True, defer_size=None)
             truncated = declared_longer_than_read(raw)
+            patient_name_raw = raw_hex(raw, "PatientName")
             dataset = pydicom.dcmread(path, force=True)
             for element in dataset.iterall():
                 element.value  # decode everything, as "reads fully" means
@@ -75,9 +100,13 @@ def metadata(path):
         "series_instance_uid": uids[1],
         "sop_instance_uid": uids[2],
         "patient_id": text(dataset, "PatientID"),
-        "patient_name": text(dataset, "PatientName"),
+        "patient_name": person_name(dataset),
+        "patient_name_raw_hex": patient_name_raw,
         "number_of_frames": frames(dataset),
         "transfer_syntax_uid": transfer_syntax(dataset),
+        "series_number": integer(dataset, "SeriesNumber"),
+        "instance_number": integer(dataset, "InstanceNumber"),
+        "has_window": "WindowCenter" in dataset,
         "rows": int(dataset.get("Rows", 0) or 0),
         "columns": int(dataset.get("Columns", 0) or 0),
     }

@@ -1,0 +1,203 @@
+#include "dicom/frame_renderer.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "dicom/test_corpus.h"
+#include "dicom/test_objects.h"
+
+namespace pacsport::dicom {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CorpusDir;
+using testing::DecodedPng;
+using testing::DecodePng;
+using testing::ReadFile;
+using testing::TempDir;
+
+const std::set<std::string> kJpeg2000 = {"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"};
+
+void ExpectRefused(const Result<std::vector<FramePng>>& rendered, std::string_view reason) {
+  ASSERT_FALSE(rendered.ok()) << "rendered, expected: " << reason;
+  EXPECT_EQ(rendered.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(rendered.error().message(), reason);
+}
+
+Result<std::vector<FramePng>> RenderFile(const std::string& name, uint32_t max_side = 0) {
+  return RenderFrames(ReadFile(CorpusDir() / name), max_side);
+}
+
+class FrameRendererTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::vector<std::string> arguments = {"metadata"};
+    for (const fs::path& file : testing::DcmFiles(CorpusDir())) arguments.push_back(file.filename().string());
+    // The oracle is given bare names, so run it from the corpus directory.
+    const fs::path here = fs::current_path();
+    fs::current_path(CorpusDir());
+    oracle_ = new nlohmann::json(testing::RunOracle(arguments));
+    fs::current_path(here);
+  }
+  static void TearDownTestSuite() { delete oracle_; }
+
+  static const nlohmann::json& Expected(const std::string& name) { return oracle_->at(name); }
+
+  // Every image file pydicom reads that DCMTK can decode (no JPEG 2000 codec).
+  static std::vector<std::string> DecodableImages() {
+    std::vector<std::string> names;
+    for (const auto& [name, want] : oracle_->items()) {
+      if (want["readable"] && !want["truncated"] && want["rows"] > 0 && name != "SC_rgb_jpeg.dcm" &&
+          !kJpeg2000.contains(want["transfer_syntax_uid"].get<std::string>())) {
+        names.push_back(name);
+      }
+    }
+    return names;
+  }
+
+  static inline nlohmann::json* oracle_ = nullptr;
+};
+
+TEST_F(FrameRendererTest, RendersOneValidPngPerFrameAtTheStoredSize) {
+  const std::vector<std::string> names = DecodableImages();
+  for (const char* required : {"CT_small.dcm", "MR_small.dcm", "JPEG-lossy.dcm", "MR_small_jpeg_ls_lossless.dcm",
+                               "MR_small_RLE.dcm", "SC_rgb_rle_2frame.dcm", "rtdose.dcm", "rtdose_rle.dcm",
+                               "SC_rgb_dcmtk_+eb+cy+np.dcm", "image_dfl.dcm"}) {
+    ASSERT_NE(std::find(names.begin(), names.end(), required), names.end()) << required;
+  }
+  TempDir temp;
+  for (const std::string& name : names) {
+    SCOPED_TRACE(name);
+    const nlohmann::json& want = Expected(name);
+    const Result<std::vector<FramePng>> rendered = RenderFile(name);
+    ASSERT_TRUE(rendered.ok()) << rendered.error().message();
+    ASSERT_EQ(rendered->size(), want["number_of_frames"].get<size_t>());
+    for (size_t i = 0; i < rendered->size(); ++i) {
+      const FramePng& frame = (*rendered)[i];
+      const DecodedPng decoded = DecodePng(frame.png);
+      EXPECT_EQ(decoded.width, want["columns"].get<uint32_t>());
+      EXPECT_EQ(decoded.height, want["rows"].get<uint32_t>());
+      EXPECT_EQ(frame.width, decoded.width);
+      EXPECT_EQ(frame.height, decoded.height);
+      const fs::path png = temp.path() / ("frame_" + std::to_string(i) + ".png");
+      testing::WriteFile(png, frame.png);
+      EXPECT_EQ(testing::Run("pngcheck -q " + png.string() + " >/dev/null"), 0) << "pngcheck failed";
+    }
+  }
+}
+
+TEST_F(FrameRendererTest, ColourImagesGiveRgbAndMonochromeGrey) {
+  for (const auto& [name, channels] : {std::pair{"SC_rgb_rle.dcm", 3}, std::pair{"SC_rgb_dcmtk_+eb+cy+n1.dcm", 3},
+                                       std::pair{"SC_ybr_full_422_uncompressed.dcm", 3},
+                                       std::pair{"CT_small.dcm", 1}, std::pair{"MR_small_RLE.dcm", 1}}) {
+    const Result<std::vector<FramePng>> rendered = RenderFile(name);
+    ASSERT_TRUE(rendered.ok()) << name << ": " << rendered.error().message();
+    EXPECT_EQ(DecodePng(rendered->front().png).channels, channels) << name;
+  }
+}
+
+TEST_F(FrameRendererTest, RefusesJpeg2000Cleanly) {
+  for (const auto& [name, want] : oracle_->items()) {
+    if (!want["readable"] || !kJpeg2000.contains(want["transfer_syntax_uid"].get<std::string>())) continue;
+    SCOPED_TRACE(name);
+    ExpectRefused(RenderFile(name), "unsupported transfer syntax " + want["transfer_syntax_uid"].get<std::string>());
+  }
+}
+
+TEST_F(FrameRendererTest, RefusesObjectsWithoutPixelData) {
+  for (const char* name : {"test-SR.dcm", "rtplan.dcm", "rtstruct.dcm", "waveform_ecg.dcm"}) {
+    SCOPED_TRACE(name);
+    ExpectRefused(RenderFile(name), "no pixel data");
+  }
+}
+
+TEST_F(FrameRendererTest, RefusesTruncatedAndNonDicomInput) {
+  for (const char* name : {"MR_truncated.dcm", "README.txt"}) {
+    const Result<std::vector<FramePng>> rendered = RenderFile(name);
+    ASSERT_FALSE(rendered.ok()) << name;
+    EXPECT_EQ(rendered.error().code(), ErrorCode::kInvalidInput);
+  }
+  EXPECT_FALSE(RenderFrames("").ok());
+}
+
+// DCMTK's own command line renderer, with the same VOI choice, must agree with
+// RenderFrames to within one grey level on average.
+TEST_F(FrameRendererTest, MatchesDcmtkCommandLineRendering) {
+  TempDir temp;
+  for (const char* name : {"CT_small.dcm", "MR_small.dcm", "MR_small_bigendian.dcm", "rtdose_1frame.dcm",
+                           "liver_1frame.dcm", "SC_rgb_small_odd.dcm", "ExplVR_BigEnd.dcm",
+                           "SC_ybr_full_422_uncompressed.dcm", "JPEG-lossy.dcm", "MR_small_RLE.dcm"}) {
+    SCOPED_TRACE(name);
+    const std::string voi = Expected(name)["has_window"] ? "+Wi 1" : "+Wm";
+    const fs::path reference = temp.path() / "reference.png";
+    ASSERT_EQ(testing::Run("dcmj2pnm --write-png " + voi + " " + (CorpusDir() / name).string() + " " +
+                           reference.string() + " 2>/dev/null"),
+              0);
+    const Result<std::vector<FramePng>> rendered = RenderFile(name);
+    ASSERT_TRUE(rendered.ok()) << rendered.error().message();
+    const DecodedPng ours = DecodePng(rendered->front().png);
+    const DecodedPng theirs = DecodePng(ReadFile(reference));
+    ASSERT_EQ(ours.channels, theirs.channels);
+    EXPECT_LE(testing::MeanAbsoluteDifference(ours, theirs), 1.0);
+  }
+}
+
+TEST_F(FrameRendererTest, ShowsMonochrome1Inverted) {
+  TempDir temp;
+  const fs::path inverted = temp.path() / "mono1.dcm";
+  fs::copy_file(CorpusDir() / "MR_small.dcm", inverted);
+  ASSERT_EQ(testing::Run("dcmodify -nb -m '(0028,0004)=MONOCHROME1' " + inverted.string() + " >/dev/null 2>&1"), 0);
+  const Result<std::vector<FramePng>> mono2 = RenderFile("MR_small.dcm");
+  const Result<std::vector<FramePng>> mono1 = RenderFrames(ReadFile(inverted));
+  ASSERT_TRUE(mono2.ok() && mono1.ok());
+  DecodedPng expected = DecodePng(mono2->front().png);
+  for (uint8_t& value : expected.pixels) value = static_cast<uint8_t>(255 - value);
+  EXPECT_LE(testing::MeanAbsoluteDifference(DecodePng(mono1->front().png), expected), 1.0);
+}
+
+TEST_F(FrameRendererTest, ScalesDownToMaxSide) {
+  struct Case {
+    const char* name;
+    uint32_t max_side, width, height;
+  };
+  for (const Case& c : {Case{"CT_small.dcm", 64, 64, 64}, Case{"JPEG-lossy.dcm", 100, 25, 100},
+                        Case{"SC_rgb_rle_2frame.dcm", 30, 30, 30}, Case{"MR_small.dcm", 64, 64, 64},
+                        Case{"MR_small.dcm", 500, 64, 64}, Case{"CT_small.dcm", 0, 128, 128}}) {
+    SCOPED_TRACE(::testing::Message() << c.name << " max_side " << c.max_side);
+    const Result<std::vector<FramePng>> rendered = RenderFile(c.name, c.max_side);
+    ASSERT_TRUE(rendered.ok()) << rendered.error().message();
+    for (const FramePng& frame : *rendered) {
+      const DecodedPng decoded = DecodePng(frame.png);
+      EXPECT_EQ(decoded.width, c.width);
+      EXPECT_EQ(decoded.height, c.height);
+      EXPECT_EQ(frame.width, c.width);
+      EXPECT_EQ(frame.height, c.height);
+    }
+  }
+}
+
+TEST_F(FrameRendererTest, RefusesAbsurdDeclaredSizeBeforeDecoding) {
+  const std::string dataset = testing::UInt16Element(0x0028, 0x0002, 1) +
+                              testing::Element(0x0028, 0x0004, "CS", "MONOCHROME2") +
+                              testing::Element(0x0028, 0x0008, "IS", "100000") +
+                              testing::UInt16Element(0x0028, 0x0010, 65535) +
+                              testing::UInt16Element(0x0028, 0x0011, 65535) +
+                              testing::UInt16Element(0x0028, 0x0100, 16) + testing::UInt16Element(0x0028, 0x0101, 16) +
+                              testing::UInt16Element(0x0028, 0x0102, 15) + testing::UInt16Element(0x0028, 0x0103, 0) +
+                              testing::Element(0x7FE0, 0x0010, "OW", std::string(64, '\0'));
+  ExpectRefused(RenderFrames(testing::Part10File(testing::IdentityElements() + dataset)), "pixel data too large");
+}
+
+TEST_F(FrameRendererTest, ReportsTheFrameThatCannotBeDecoded) {
+  // rtdose_rle.dcm holds 15 frames, one RLE fragment each; the last fragment's RLE
+  // header gets an impossible segment count (at most 15 are allowed).
+  std::string bytes = ReadFile(CorpusDir() / "rtdose_rle.dcm");
+  const size_t last_item = bytes.rfind(std::string("\xFE\xFF\x00\xE0", 4));
+  ASSERT_NE(last_item, std::string::npos);
+  bytes[last_item + 8] = 99;
+  ExpectRefused(RenderFrames(bytes), "cannot decode frame 14");
+}
+
+}  // namespace
+}  // namespace pacsport::dicom

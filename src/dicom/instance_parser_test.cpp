@@ -1,0 +1,235 @@
+#include "dicom/instance_parser.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+#include "dicom/test_corpus.h"
+#include "dicom/test_objects.h"
+
+namespace pacsport::dicom {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CharsetDir;
+using testing::CorpusDir;
+using testing::DcmFiles;
+using testing::ReadFile;
+using testing::TempDir;
+
+void ExpectRejected(const Result<InstanceMetadata>& parsed, std::string_view what) {
+  ASSERT_FALSE(parsed.ok()) << what << " was accepted";
+  EXPECT_EQ(parsed.error().code(), ErrorCode::kInvalidInput) << what;
+  EXPECT_FALSE(parsed.error().message().empty()) << what;
+}
+
+std::string FromHex(const std::string& hex) {
+  std::string bytes;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  return bytes;
+}
+
+// Compares ParseInstance with pydicom on every file pydicom reads completely. Files
+// named in `rejected` must be refused; in `names_kept_raw`, PatientName must come
+// back as stored because DCMTK cannot convert its character set.
+void ExpectAgreesWithPydicom(const fs::path& dir, const std::set<std::string>& rejected,
+                             const std::set<std::string>& names_kept_raw = {}) {
+  std::vector<std::string> paths;
+  for (const fs::path& file : DcmFiles(dir)) paths.push_back(file.string());
+  const nlohmann::json expected = testing::RunOracle([&] {
+    std::vector<std::string> arguments = {"metadata"};
+    arguments.insert(arguments.end(), paths.begin(), paths.end());
+    return arguments;
+  }());
+  int compared = 0;
+  for (const std::string& path : paths) {
+    SCOPED_TRACE(path);
+    const nlohmann::json& want = expected.at(path);
+    const Result<InstanceMetadata> parsed = ParseInstance(ReadFile(path));
+    if (!want["readable"].get<bool>()) continue;
+    const std::string name = fs::path(path).filename().string();
+    if (want["truncated"].get<bool>() || rejected.contains(name)) {
+      ExpectRejected(parsed, path);
+      continue;
+    }
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+    ++compared;
+    EXPECT_EQ(parsed->study_instance_uid, want["study_instance_uid"]);
+    EXPECT_EQ(parsed->series_instance_uid, want["series_instance_uid"]);
+    EXPECT_EQ(parsed->sop_instance_uid, want["sop_instance_uid"]);
+    EXPECT_EQ(parsed->patient_id, want["patient_id"]);
+    EXPECT_EQ(parsed->patient_name, names_kept_raw.contains(name)
+                                        ? FromHex(want["patient_name_raw_hex"])
+                                        : want["patient_name"].get<std::string>());
+    EXPECT_EQ(parsed->number_of_frames, want["number_of_frames"]);
+    EXPECT_EQ(parsed->transfer_syntax_uid, want["transfer_syntax_uid"]);
+    const auto optional_int = [](const nlohmann::json& value) {
+      return value.is_null() ? std::optional<int64_t>() : std::optional<int64_t>(value.get<int64_t>());
+    };
+    EXPECT_EQ(parsed->series_number, optional_int(want["series_number"]));
+    EXPECT_EQ(parsed->instance_number, optional_int(want["instance_number"]));
+  }
+  EXPECT_GT(compared, 10);
+}
+
+TEST(InstanceParserTest, EveryCorpusFileParsesOrIsRejectedAsInvalidInput) {
+  std::vector<fs::path> files = DcmFiles(CorpusDir());
+  for (const auto& entry : fs::recursive_directory_iterator(CorpusDir() / "dicomdirtests")) {
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  }
+  int parsed_count = 0;
+  for (const fs::path& file : files) {
+    const Result<InstanceMetadata> parsed = ParseInstance(ReadFile(file));
+    if (parsed.ok()) {
+      ++parsed_count;
+      EXPECT_FALSE(parsed->sop_instance_uid.empty()) << file;
+    } else {
+      ExpectRejected(parsed, file.string());
+    }
+  }
+  EXPECT_GT(parsed_count, 50);
+}
+
+TEST(InstanceParserTest, AgreesWithPydicomOnTheCorpus) { ExpectAgreesWithPydicom(CorpusDir(), {}); }
+
+// Debian's DCMTK converts through glibc's iconv, which has no "ISO-IR-87" (JIS X
+// 0208): Japanese names in ISO 2022 escapes are kept as stored.
+TEST(InstanceParserTest, ConvertsCharacterSetsLikePydicom) {
+  ExpectAgreesWithPydicom(CharsetDir(), {},
+                          {"chrH31.dcm", "chrH32.dcm", "chrJapMulti.dcm", "chrJapMultiExplicitIR6.dcm"});
+}
+
+TEST(InstanceParserTest, RejectsKnownTruncatedFiles) {
+  for (const char* name : {"MR_truncated.dcm", "rtplan_truncated.dcm"}) {
+    const Result<InstanceMetadata> parsed = ParseInstance(ReadFile(CorpusDir() / name));
+    ExpectRejected(parsed, name);
+    EXPECT_NE(parsed.error().message().find("truncated"), std::string::npos) << parsed.error().message();
+  }
+}
+
+TEST(InstanceParserTest, RejectsNonDicomInput) {
+  std::mt19937 random(42);
+  std::string noise(65536, '\0');
+  for (char& c : noise) c = static_cast<char>(random());
+  std::string stub(128, '\0');
+  stub += "DICM";
+  for (const auto& [what, bytes] : std::vector<std::pair<std::string, std::string>>{
+           {"README.txt", ReadFile(CorpusDir() / "README.txt")},
+           {"empty", ""},
+           {"random bytes", noise},
+           {"132-byte DICM stub", stub},
+           {"one byte", "\x08"}}) {
+    ExpectRejected(ParseInstance(bytes), what);
+  }
+}
+
+TEST(InstanceParserTest, RejectsMissingOrInvalidUids) {
+  const std::string study = testing::Element(0x0020, 0x000D, "UI", "1.2.3");
+  const std::string series = testing::Element(0x0020, 0x000E, "UI", "1.2.4");
+  const std::string sop = testing::Element(0x0008, 0x0018, "UI", "1.2.5");
+  const std::string bad_sop = testing::Element(0x0008, 0x0018, "UI", "1.02.5");
+  ASSERT_TRUE(ParseInstance(testing::Part10File(sop + study + series)).ok());
+  for (const auto& [what, dataset] : std::vector<std::pair<std::string, std::string>>{
+           {"no study", sop + series},
+           {"no series", sop + study},
+           {"no sop", study + series},
+           {"invalid sop", bad_sop + study + series}}) {
+    const Result<InstanceMetadata> parsed = ParseInstance(testing::Part10File(dataset));
+    ExpectRejected(parsed, what);
+    EXPECT_EQ(parsed.error().message().find("1.02.5"), std::string::npos) << "echoes data";
+  }
+}
+
+TEST(InstanceParserTest, ErrorsNeverCarryPatientData) {
+  for (const char* name : {"MR_truncated.dcm", "rtplan_truncated.dcm"}) {
+    const std::string bytes = ReadFile(CorpusDir() / name);
+    const Result<InstanceMetadata> parsed = ParseInstance(bytes);
+    ASSERT_FALSE(parsed.ok());
+    for (const char* patient_data : {"4MR1", "id00001", "Anonymized", "CompressedSamples"}) {
+      EXPECT_EQ(parsed.error().message().find(patient_data), std::string::npos);
+    }
+  }
+}
+
+TEST(InstanceParserTest, DcmtkPrintsNothing) {
+  ::testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStdout();
+  (void)ParseInstance(ReadFile(CorpusDir() / "MR_truncated.dcm"));
+  (void)ParseInstance(ReadFile(CorpusDir() / "rtplan_truncated.dcm"));
+  (void)ParseInstance(ReadFile(CorpusDir() / "UN_sequence.dcm"));
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
+// Cutting a file anywhere but at the end of a top-level element must be refused;
+// a cut between elements may parse, and then to the same identity. Every cut is
+// tried up to the last element's header; inside the last value (pixel data), a
+// sample of them.
+TEST(InstanceParserTest, RejectsEveryCutInsideAnElement) {
+  for (const char* name : {"rtplan.dcm", "test-SR.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm",
+                           "SC_rgb_rle_2frame.dcm"}) {
+    SCOPED_TRACE(name);
+    const std::string bytes = ReadFile(CorpusDir() / name);
+    const Result<InstanceMetadata> whole = ParseInstance(bytes);
+    ASSERT_TRUE(whole.ok());
+    std::set<size_t> boundaries;
+    for (const auto& offset : testing::RunOracle({"boundaries", (CorpusDir() / name).string()})) {
+      boundaries.insert(offset.get<size_t>());
+    }
+    ASSERT_TRUE(boundaries.contains(bytes.size()));
+    const size_t last_header_end = *std::prev(boundaries.end(), 2) + 16;
+    int accepted_cuts = 0;
+    for (size_t length = 0; length < bytes.size(); length += length < last_header_end ? 1 : 61) {
+      const Result<InstanceMetadata> cut = ParseInstance(std::string_view(bytes).substr(0, length));
+      if (!cut.ok()) {
+        ASSERT_EQ(cut.error().code(), ErrorCode::kInvalidInput);
+        continue;
+      }
+      ++accepted_cuts;
+      EXPECT_TRUE(boundaries.contains(length)) << "accepted a cut inside an element at " << length;
+      EXPECT_EQ(cut->sop_instance_uid, whole->sop_instance_uid);
+    }
+    EXPECT_GT(accepted_cuts, 0) << "no cut between elements parsed";
+  }
+}
+
+TEST(InstanceParserTest, AcceptsNestingUpToTheLimit) {
+  for (testing::Lengths lengths : {testing::Lengths::kUndefined, testing::Lengths::kDefined}) {
+    const std::string file = testing::Part10File(
+        testing::IdentityElements() + testing::NestedSequences(kMaxSequenceDepth, lengths));
+    const Result<InstanceMetadata> parsed = ParseInstance(file);
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+    EXPECT_EQ(parsed->patient_id, "NEST");
+  }
+}
+
+TEST(InstanceParserTest, RejectsNestingBeyondTheLimit) {
+  for (int depth : {kMaxSequenceDepth + 1, 1000, 200000}) {
+    for (testing::Lengths lengths : {testing::Lengths::kUndefined, testing::Lengths::kDefined}) {
+      for (std::string_view syntax : {testing::kExplicitLittleEndian, testing::kDeflatedExplicitLittleEndian}) {
+        SCOPED_TRACE(::testing::Message() << "depth " << depth << " syntax " << syntax);
+        const std::string file = testing::Part10File(
+            testing::IdentityElements() + testing::NestedSequences(depth, lengths), syntax);
+        const Result<InstanceMetadata> parsed = ParseInstance(file);
+        ExpectRejected(parsed, "deep nesting");
+        EXPECT_NE(parsed.error().message().find("nested too deep"), std::string::npos)
+            << parsed.error().message();
+      }
+    }
+  }
+}
+
+TEST(InstanceParserTest, ReadsDeflatedObjects) {
+  const std::string file = testing::Part10File(
+      testing::IdentityElements() + testing::NestedSequences(3, testing::Lengths::kUndefined),
+      testing::kDeflatedExplicitLittleEndian);
+  const Result<InstanceMetadata> parsed = ParseInstance(file);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+  EXPECT_EQ(parsed->transfer_syntax_uid, testing::kDeflatedExplicitLittleEndian);
+  EXPECT_EQ(parsed->study_instance_uid, "1.2.3.4.5.6.1");
+  EXPECT_EQ(parsed->number_of_frames, 0);
+}
+
+}  // namespace
+}  // namespace pacsport::dicom

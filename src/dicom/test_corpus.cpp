@@ -1,0 +1,109 @@
+#include "dicom/test_corpus.h"
+
+#include <gtest/gtest.h>
+#include <spng.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+namespace pacsport::testing {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path SourceDir() {
+  const char* dir = std::getenv("PACSPORT_SOURCE_DIR");
+  return dir != nullptr ? fs::path(dir) : fs::current_path();
+}
+
+std::string Quote(const std::string& text) {
+  std::string quoted = "'";
+  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
+
+fs::path CorpusDir() { return CorpusFile("README.txt").parent_path(); }
+fs::path CharsetDir() { return CorpusDir().parent_path() / "charset_files"; }
+
+std::vector<fs::path> DcmFiles(const fs::path& dir) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".dcm") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << path;
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void WriteFile(const fs::path& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  EXPECT_TRUE(out.good()) << path;
+}
+
+nlohmann::json RunOracle(const std::vector<std::string>& arguments) {
+  std::string command = "/usr/bin/python3 " + Quote((SourceDir() / "src/dicom/testdata/pydicom_oracle.py").string());
+  for (const std::string& argument : arguments) command += " " + Quote(argument);
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  if (!pipe) {
+    ADD_FAILURE() << "cannot run " << command;
+    return nullptr;
+  }
+  std::string output;
+  std::array<char, 65536> buffer;
+  size_t count = 0;
+  while ((count = fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) output.append(buffer.data(), count);
+  const int status = pclose(pipe.release());
+  EXPECT_EQ(status, 0) << command;
+  return nlohmann::json::parse(output);
+}
+
+int Run(const std::string& command_line) { return std::system(command_line.c_str()); }
+
+DecodedPng DecodePng(std::string_view png) {
+  DecodedPng decoded;
+  std::unique_ptr<spng_ctx, void (*)(spng_ctx*)> context(spng_ctx_new(0), spng_ctx_free);
+  spng_ihdr header{};
+  size_t size = 0;
+  if (spng_set_png_buffer(context.get(), png.data(), png.size()) != 0 ||
+      spng_get_ihdr(context.get(), &header) != 0 || header.bit_depth != 8 ||
+      (header.color_type != SPNG_COLOR_TYPE_GRAYSCALE && header.color_type != SPNG_COLOR_TYPE_TRUECOLOR) ||
+      spng_decoded_image_size(context.get(), SPNG_FMT_PNG, &size) != 0) {
+    ADD_FAILURE() << "not an 8-bit grey or RGB PNG";
+    return decoded;
+  }
+  decoded.pixels.resize(size);
+  if (spng_decode_image(context.get(), decoded.pixels.data(), size, SPNG_FMT_PNG, 0) != 0) {
+    ADD_FAILURE() << "PNG does not decode";
+    return decoded;
+  }
+  decoded.width = header.width;
+  decoded.height = header.height;
+  decoded.channels = header.color_type == SPNG_COLOR_TYPE_TRUECOLOR ? 3 : 1;
+  return decoded;
+}
+
+double MeanAbsoluteDifference(const DecodedPng& a, const DecodedPng& b) {
+  EXPECT_EQ(a.pixels.size(), b.pixels.size());
+  if (a.pixels.empty() || a.pixels.size() != b.pixels.size()) return 1e9;
+  double sum = 0;
+  for (size_t i = 0; i < a.pixels.size(); ++i) sum += std::abs(int{a.pixels[i]} - int{b.pixels[i]});
+  return sum / static_cast<double>(a.pixels.size());
+}
+
+}  // namespace pacsport::testing

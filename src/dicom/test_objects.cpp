@@ -1,0 +1,121 @@
+#include "dicom/test_objects.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+namespace pacsport::testing {
+
+namespace {
+
+void AppendLE16(std::string& out, uint32_t value) {
+  out += static_cast<char>(value & 0xFF);
+  out += static_cast<char>((value >> 8) & 0xFF);
+}
+
+void AppendLE32(std::string& out, uint32_t value) {
+  AppendLE16(out, value & 0xFFFF);
+  AppendLE16(out, value >> 16);
+}
+
+bool HasLongLength(std::string_view vr) {
+  for (std::string_view long_vr : {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT"}) {
+    if (vr == long_vr) return true;
+  }
+  return false;
+}
+
+std::string Header(uint16_t group, uint16_t element, std::string_view vr, uint32_t length) {
+  std::string out;
+  AppendLE16(out, group);
+  AppendLE16(out, element);
+  out += vr;
+  if (HasLongLength(vr)) {
+    AppendLE16(out, 0);
+    AppendLE32(out, length);
+  } else {
+    AppendLE16(out, length);
+  }
+  return out;
+}
+
+std::string ItemTag(uint16_t element, uint32_t length) {
+  std::string out;
+  AppendLE16(out, 0xFFFE);
+  AppendLE16(out, element);
+  AppendLE32(out, length);
+  return out;
+}
+
+std::string RawDeflate(std::string_view data) {
+  z_stream stream{};
+  EXPECT_EQ(deflateInit2(&stream, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&stream, data.size()), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
+}
+
+constexpr uint32_t kUndefinedLength = 0xFFFFFFFF;
+
+}  // namespace
+
+std::string Element(uint16_t group, uint16_t element, std::string_view vr, std::string_view value) {
+  std::string padded(value);
+  if (padded.size() % 2 != 0) {
+    const bool binary = vr == "OB" || vr == "OW" || vr == "UN";
+    padded += vr == "UI" || binary ? '\0' : ' ';
+  }
+  return Header(group, element, vr, static_cast<uint32_t>(padded.size())) + padded;
+}
+
+std::string UInt16Element(uint16_t group, uint16_t element, uint16_t value) {
+  std::string bytes;
+  AppendLE16(bytes, value);
+  return Element(group, element, "US", bytes);
+}
+
+std::string IdentityElements() {
+  return Element(0x0008, 0x0018, "UI", "1.2.3.4.5.6.3") + Element(0x0010, 0x0020, "LO", "NEST") +
+         Element(0x0020, 0x000D, "UI", "1.2.3.4.5.6.1") + Element(0x0020, 0x000E, "UI", "1.2.3.4.5.6.2");
+}
+
+std::string NestedSequences(int depth, Lengths lengths) {
+  // Headers from the outside in, then the innermost item's one text element, then
+  // the delimiters from the inside out (linear: depths run to hundreds of thousands).
+  const std::string leaf = Element(0x0040, 0xA160, "UT", "leaf");
+  constexpr uint32_t kLevelHeaderSize = 12 + 8;  // SQ header + item header
+  std::string out;
+  for (int level = depth; level > 0; --level) {
+    const uint32_t item_length = static_cast<uint32_t>(leaf.size()) + (level - 1) * kLevelHeaderSize;
+    const bool defined = lengths == Lengths::kDefined;
+    out += Header(0x0040, 0xA730, "SQ", defined ? item_length + 8 : kUndefinedLength);
+    out += ItemTag(0xE000, defined ? item_length : kUndefinedLength);
+  }
+  out += leaf;
+  if (lengths == Lengths::kUndefined) {
+    for (int level = 0; level < depth; ++level) out += ItemTag(0xE00D, 0) + ItemTag(0xE0DD, 0);
+  }
+  return out;
+}
+
+std::string Part10File(std::string_view dataset, std::string_view transfer_syntax) {
+  const std::string meta_elements = Element(0x0002, 0x0001, "OB", std::string("\0\1", 2)) +
+                                    Element(0x0002, 0x0002, "UI", "1.2.840.10008.5.1.4.1.1.7") +
+                                    Element(0x0002, 0x0003, "UI", "1.2.3.4.5.6.3") +
+                                    Element(0x0002, 0x0010, "UI", transfer_syntax) +
+                                    Element(0x0002, 0x0012, "UI", "1.2.3.4");
+  std::string group_length;
+  AppendLE32(group_length, static_cast<uint32_t>(meta_elements.size()));
+  std::string file(128, '\0');
+  file += "DICM";
+  file += Element(0x0002, 0x0000, "UL", group_length) + meta_elements;
+  file += transfer_syntax == kDeflatedExplicitLittleEndian ? RawDeflate(dataset) : std::string(dataset);
+  return file;
+}
+
+}  // namespace pacsport::testing

@@ -1,0 +1,214 @@
+// ExportService, planner and packager together, on a real SQLite index and store
+// holding files of the pydicom corpus. Archives are checked by Python's zipfile.
+#include "export/export_service.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "dicom/initialize.h"
+#include "ingest/ingestor.h"
+#include "tests/support/temp_dir.h"
+
+namespace pacsport {
+namespace {
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Fails every read after the first `allowed` ones.
+class FailingSource : public DicomSource {
+ public:
+  FailingSource(DicomSource& inner, int allowed) : inner_(inner), allowed_(allowed) {}
+  Result<std::string> Read(const InstanceLocation& location) override {
+    if (allowed_-- <= 0) return Unavailable("source went away");
+    return inner_.Read(location);
+  }
+
+ private:
+  DicomSource& inner_;
+  int allowed_;
+};
+
+// Accepts `capacity` bytes, then fails like a closed connection.
+class ClosingSink : public ByteSink {
+ public:
+  explicit ClosingSink(size_t capacity) : capacity_(capacity) {}
+  Status Write(const char*, size_t size) override {
+    if (size > capacity_) return Unavailable("client closed");
+    capacity_ -= size;
+    return Status::Ok();
+  }
+
+ private:
+  size_t capacity_;
+};
+
+class ExportServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dicom::Initialize();
+    index_ = OpenSqliteIndex((dir_.path() / "index.sqlite").string()).ValueOrThrow();
+    store_ = LocalStore::Open(dir_.path() / "store").ValueOrThrow();
+    hospital_ = index_->AddHospital("North").ValueOrThrow();
+    other_ = index_->AddHospital("South").ValueOrThrow();
+    Ingestor ingestor(*index_, *store_);
+    // The two SC_rgb files are two instances of one study of patient "ID1".
+    for (const char* name : {"SC_rgb_rle.dcm", "SC_rgb_small_odd.dcm", "CT_small.dcm"}) {
+      const std::string bytes = ReadFile(test_support::CorpusFile(name));
+      auto ingested = ingestor.Ingest(hospital_, bytes);
+      ASSERT_TRUE(ingested.ok()) << name << ": " << ingested.error().message();
+      if (std::string(name) == "CT_small.dcm") ct_study_ = ingested->study_instance_uid;
+    }
+    admin_ = Principal{"alice", hospital_, "North", Role::kAdmin};
+  }
+
+  ExportRequest StudyRequest() const {
+    ExportRequest request;
+    request.scope = ExportScope::kStudy;
+    request.target = ct_study_;
+    return request;
+  }
+
+  // Writes `bytes` to a file and lists it with Python's zipfile (testzip must pass).
+  std::string ListWithPython(const std::string& bytes) {
+    const auto zip = dir_.path() / "out.zip";
+    std::ofstream(zip, std::ios::binary) << bytes;
+    const auto listing = dir_.path() / "listing.txt";
+    const std::string command =
+        "/usr/bin/python3 -c \"import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); "
+        "assert z.testzip() is None; print('\\n'.join(z.namelist()))\" " + zip.string() +
+        " > " + listing.string();
+    EXPECT_EQ(std::system(command.c_str()), 0);
+    return ReadFile(listing);
+  }
+
+  AuditRecord LastAudit() {
+    AuditQuery query;
+    query.page.limit = 1;
+    return index_->ListAudit(query).ValueOrThrow().items.at(0);
+  }
+
+  test_support::TempDir dir_;
+  std::unique_ptr<Index> index_;
+  std::unique_ptr<LocalStore> store_;
+  RowId hospital_ = 0;
+  RowId other_ = 0;
+  std::string ct_study_;
+  Principal admin_;
+};
+
+TEST_F(ExportServiceTest, StudyArchiveHasSpecLayoutAndIsAudited) {
+  ExportService service(*index_, *store_);
+  auto session = service.Begin({"127.0.0.1", "test", ct_study_, "{}"}, admin_, StudyRequest());
+  ASSERT_TRUE(session.ok()) << session.error().message();
+  EXPECT_EQ((*session)->plan().archive_name, "study_" + ct_study_ + "_export.zip");
+  StringSink sink;
+  ASSERT_TRUE((*session)->Deliver(sink).ok());
+  EXPECT_EQ(ListWithPython(sink.bytes()),
+            "dicom/1.dcm\npreviews/frame_0.png\nstudy_data.json\nchecksums.sha256\n");
+  const AuditRecord audit = LastAudit();
+  EXPECT_EQ(audit.outcome, AuditOutcome::kSuccess);
+  EXPECT_EQ(audit.bytes_sent, static_cast<std::int64_t>(sink.bytes().size()));
+  EXPECT_EQ(audit.entries, 4);
+  EXPECT_EQ(audit.username, "alice");
+}
+
+TEST_F(ExportServiceTest, PatientArchiveNumbersInstancesPerStudy) {
+  const std::string patient_id = "ID1";
+  ExportRequest request;
+  request.scope = ExportScope::kPatient;
+  request.target = patient_id;
+  request.options.previews = IncludePreviews::kNo;
+  ExportService service(*index_, *store_);
+  auto session = service.Begin({"", "test", patient_id, "{}"}, admin_, request);
+  ASSERT_TRUE(session.ok()) << session.error().message();
+  StringSink sink;
+  ASSERT_TRUE((*session)->Deliver(sink).ok());
+  const std::string listing = ListWithPython(sink.bytes());
+  EXPECT_NE(listing.find("/1.dcm\n"), std::string::npos);
+  EXPECT_NE(listing.find("/2.dcm\n"), std::string::npos);
+  EXPECT_NE(listing.find("patient_data.json\n"), std::string::npos);
+  EXPECT_EQ(listing.find(".png"), std::string::npos);
+  EXPECT_EQ(listing.rfind("studies/", 0), 0u);
+}
+
+TEST_F(ExportServiceTest, RefusalsAreAuditedAsDenied) {
+  ExportService service(*index_, *store_);
+  const Principal stranger{"bob", other_, "South", Role::kAdmin};
+  auto hidden = service.Begin({"", "test", ct_study_, "{}"}, stranger, StudyRequest());
+  ASSERT_FALSE(hidden.ok());
+  EXPECT_EQ(hidden.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(LastAudit().outcome, AuditOutcome::kDenied);
+
+  ExportRequest all;
+  all.scope = ExportScope::kAll;
+  const Principal user{"carol", hospital_, "North", Role::kUser};
+  auto forbidden = service.Begin({"", "test", "", "{}"}, user, all);
+  ASSERT_FALSE(forbidden.ok());
+  EXPECT_EQ(forbidden.error().code(), ErrorCode::kForbidden);
+
+  ExportRequest bad = StudyRequest();
+  bad.target = "1..2";
+  auto invalid = service.Begin({"", "test", "1..2", "{}"}, admin_, bad);
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_EQ(invalid.error().code(), ErrorCode::kInvalidInput);
+
+  auto unauthenticated =
+      service.Begin({"", "test", ct_study_, "{}"}, Result<Principal>(Unauthenticated("no token")),
+                    StudyRequest());
+  ASSERT_FALSE(unauthenticated.ok());
+  const AuditRecord audit = LastAudit();
+  EXPECT_EQ(audit.outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(audit.username, "");
+}
+
+TEST_F(ExportServiceTest, SourceFailureIsReportedAsFailed) {
+  FailingSource failing(*store_, 0);
+  ExportService service(*index_, failing);
+  auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
+  ASSERT_TRUE(session.ok());
+  StringSink sink;
+  EXPECT_FALSE((*session)->Deliver(sink).ok());
+  EXPECT_EQ(LastAudit().outcome, AuditOutcome::kFailed);
+}
+
+TEST_F(ExportServiceTest, AlteredStoreFileFailsTheExport) {
+  const auto instances = index_->ListStudyInstances(hospital_, ct_study_).ValueOrThrow();
+  const std::string key = instances.at(0).sha256;
+  const auto path = dir_.path() / "store" / key.substr(0, 2) / key.substr(2, 2) / key;
+  std::fstream(path, std::ios::in | std::ios::out | std::ios::binary).put('X');
+  ExportService service(*index_, *store_);
+  auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
+  ASSERT_TRUE(session.ok());
+  StringSink sink;
+  const Status status = (*session)->Deliver(sink);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message().find("checksum"), std::string::npos);
+  EXPECT_EQ(LastAudit().outcome, AuditOutcome::kFailed);
+}
+
+TEST_F(ExportServiceTest, ClientGoneIsReportedAsAborted) {
+  ExportService service(*index_, *store_);
+  auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
+  ASSERT_TRUE(session.ok());
+  ClosingSink sink(100);
+  EXPECT_FALSE((*session)->Deliver(sink).ok());
+  EXPECT_EQ(LastAudit().outcome, AuditOutcome::kAborted);
+}
+
+TEST_F(ExportServiceTest, DroppedSessionIsReportedAsAborted) {
+  ExportService service(*index_, *store_);
+  {
+    auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
+    ASSERT_TRUE(session.ok());
+    EXPECT_EQ(LastAudit().outcome, AuditOutcome::kInProgress);
+  }
+  EXPECT_EQ(LastAudit().outcome, AuditOutcome::kAborted);
+}
+
+}  // namespace
+}  // namespace pacsport

@@ -1,0 +1,131 @@
+"""A small client of the pacsport REST API over http.client (no third-party HTTP
+library), which keeps a ledger of every export attempt it made so that the audit
+trail can be checked against it."""
+
+import http.client
+import json
+import urllib.parse
+from dataclasses import dataclass
+
+from corpus import NORTH, RIVER
+
+EXPORT_ENDPOINTS = {
+    "study": "GET /api/export/study/:studyUID",
+    "patient": "GET /api/export/patient/:patientID",
+    "all": "GET /api/export/all",
+}
+
+
+def password_of(username):
+    return username + "-pass"
+
+
+def hospital_of(username):
+    return {"north": NORTH, "river": RIVER}[username.split("-", 1)[0]]
+
+
+def quote(segment):
+    return urllib.parse.quote(segment, safe="")
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+    complete: bool  # False when the body ended without its final chunk
+
+    def header(self, name):
+        return self.headers.get(name)
+
+    def json(self):
+        return json.loads(self.body)
+
+    def error_code(self):
+        """The code of an error body; asserts the documented error shape."""
+        body = self.json()
+        assert set(body) == {"error"}, body
+        assert set(body["error"]) == {"code", "message"}, body
+        assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+        return body["error"]["code"]
+
+
+@dataclass
+class ExportAttempt:
+    """One export request as the audit trail should remember it."""
+    username: str  # "" when the request carried no valid token
+    endpoint: str
+    target: str
+    status: int
+    complete: bool
+    bytes: int
+
+
+class Api:
+    def __init__(self, base_url):
+        parsed = urllib.parse.urlsplit(base_url)
+        self.host, self.port = parsed.hostname, parsed.port
+        self.tokens = {}
+        self.export_attempts = []
+
+    def request(self, method, path, token=None, body=None, content_type=None, headers=None,
+                source_address=None, timeout=120):
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers["Authorization"] = "Bearer " + token
+        if content_type is not None:
+            all_headers["Content-Type"] = content_type
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout,
+                                                source_address=source_address)
+        try:
+            connection.request(method, path, body=body, headers=all_headers)
+            response = connection.getresponse()
+            complete = True
+            try:
+                data = response.read()
+            except http.client.IncompleteRead as e:
+                data, complete = e.partial, False
+            return Response(response.status, response.headers, data, complete)
+        finally:
+            connection.close()
+
+    def login(self, username, password=None, source_address=None):
+        body = json.dumps({"username": username,
+                           "password": password_of(username) if password is None else password})
+        return self.request("POST", "/api/auth/login", body=body, content_type="application/json",
+                            source_address=source_address)
+
+    def token(self, username):
+        if username not in self.tokens:
+            response = self.login(username)
+            assert response.status == 200, (username, response.status, response.body)
+            self.tokens[username] = response.json()["token"]
+        return self.tokens[username]
+
+    def get(self, path, user=None, token=None, params=None, **kwargs):
+        if user is not None:
+            token = self.token(user)
+        if params:
+            path += "?" + urllib.parse.urlencode(params)
+        return self.request("GET", path, token=token, **kwargs)
+
+    def get_json(self, path, user, params=None):
+        response = self.get(path, user=user, params=params)
+        assert response.status == 200, (path, response.status, response.body[:300])
+        assert response.header("Content-Type").startswith("application/json")
+        return response.json()
+
+    def list_all(self, path, key, user, params=None):
+        """Every item of a paginated list, in one page of the maximum size."""
+        page = self.get_json(path, user, dict(params or {}, limit=1000))
+        assert page["total"] == len(page[key]), "more than 1000 items: page through them"
+        return page[key]
+
+    def export(self, scope, target="", user=None, token=None, params=None, **kwargs):
+        """GET /api/export/<scope>/<target>, recorded in export_attempts."""
+        path = "/api/export/all" if scope == "all" else f"/api/export/{scope}/{quote(target)}"
+        response = self.get(path, user=user, token=token, params=params, **kwargs)
+        self.export_attempts.append(ExportAttempt(
+            user or "", EXPORT_ENDPOINTS[scope], target, response.status, response.complete,
+            len(response.body)))
+        return response

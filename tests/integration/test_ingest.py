@@ -1,0 +1,132 @@
+"""POST /api/instances: adding, re-adding, and refusing files without a trace."""
+
+import io
+import os
+
+import pydicom
+import pydicom.uid
+import pytest
+
+UPLOAD = "/api/instances"
+
+
+def store_files(store_dir):
+    """The files of the content-addressed store, temporary ones excluded."""
+    found = set()
+    for directory, subdirectories, names in os.walk(store_dir):
+        if os.path.relpath(directory, store_dir) == ".":
+            subdirectories[:] = [d for d in subdirectories if d != "tmp"]
+        found.update(os.path.join(directory, name) for name in names)
+    return found
+
+
+def totals(api):
+    return (api.get_json("/api/patients", "north-admin", {"limit": 1})["total"],
+            api.get_json("/api/studies", "north-admin", {"limit": 1})["total"])
+
+
+def upload(api, user, data, content_type="application/dicom"):
+    return api.request("POST", UPLOAD, token=api.token(user), body=data, content_type=content_type)
+
+
+def rewritten(corpus, name, change):
+    ds = pydicom.dcmread(corpus.file(name).path)
+    change(ds)
+    out = io.BytesIO()
+    ds.save_as(out, write_like_original=False)
+    return out.getvalue()
+
+
+def without_sop_instance_uid(ds):
+    del ds.SOPInstanceUID
+
+
+def without_study_uid(ds):
+    ds.SOPInstanceUID = pydicom.uid.generate_uid()
+    del ds.StudyInstanceUID
+
+
+def with_invalid_series_uid(ds):
+    ds.SOPInstanceUID = pydicom.uid.generate_uid()
+    ds.SeriesInstanceUID = "1.2.abc"
+
+
+@pytest.fixture(scope="module")
+def river_only_file(api, corpus):
+    """A corpus file Riverside holds and Northside does not."""
+    north = {s["studyInstanceUID"] for s in api.list_all("/api/studies", "studies", "north-admin")}
+    for study in api.list_all("/api/studies", "studies", "river-admin"):
+        if study["studyInstanceUID"] not in north:
+            detail = api.get_json(f"/api/studies/{study['studyInstanceUID']}", "river-admin")
+            return corpus.by_sha256[detail["instances"][0]["sha256"]]
+    raise AssertionError("no Riverside-only study")
+
+
+def test_add_then_already_present(api, river_only_file):
+    before = totals(api)
+    response = upload(api, "north-admin", river_only_file.data)
+    assert response.status == 201, response.body
+    body = response.json()
+    assert body == {"status": "added", "sopInstanceUID": river_only_file.sop_instance_uid,
+                    "studyInstanceUID": river_only_file.text("StudyInstanceUID"),
+                    "sha256": river_only_file.sha256, "size": len(river_only_file.data)}
+    assert totals(api)[1] == before[1] + 1
+    detail = api.get_json(f"/api/studies/{body['studyInstanceUID']}", "north-user")
+    assert [i["sha256"] for i in detail["instances"]] == [river_only_file.sha256]
+    again = upload(api, "north-ai", river_only_file.data)
+    assert again.status == 200
+    assert again.json() == dict(body, status="alreadyPresent")
+    assert totals(api)[1] == before[1] + 1
+
+
+def test_a_new_file_lands_in_the_store(api, corpus, store_dir):
+    """The control for the counts the refusal tests rely on."""
+    def new_patient(ds):
+        ds.PatientID = "INGEST-TEST-1"
+        ds.StudyInstanceUID = pydicom.uid.generate_uid()
+        ds.SeriesInstanceUID = pydicom.uid.generate_uid()
+        ds.SOPInstanceUID = pydicom.uid.generate_uid()
+    files, (patients, studies) = store_files(store_dir), totals(api)
+    response = upload(api, "north-admin", rewritten(corpus, "CT_small.dcm", new_patient))
+    assert response.status == 201
+    added = store_files(store_dir) - files
+    assert [os.path.basename(p) for p in added] == [response.json()["sha256"]]
+    assert totals(api) == (patients + 1, studies + 1)
+
+
+@pytest.mark.parametrize("case", [
+    "not DICOM", "empty", "MR_truncated.dcm", "rtplan_truncated.dcm", "README.txt",
+    "no SOP Instance UID", "no Study Instance UID", "invalid Series Instance UID",
+])
+def test_refused_files_leave_no_trace(api, corpus, store_dir, case):
+    data = {
+        "not DICOM": b"this is not a DICOM file\n" * 40,
+        "empty": b"",
+        "no SOP Instance UID": lambda: rewritten(corpus, "CT_small.dcm", without_sop_instance_uid),
+        "no Study Instance UID": lambda: rewritten(corpus, "CT_small.dcm", without_study_uid),
+        "invalid Series Instance UID": lambda: rewritten(corpus, "MR_small.dcm", with_invalid_series_uid),
+    }.get(case) or corpus.file(case).data
+    data = data() if callable(data) else data
+    files, counts = store_files(store_dir), totals(api)
+    response = upload(api, "north-admin", data)
+    assert response.status == 400, (case, response.status, response.body)
+    assert response.error_code() == "invalid_input"
+    assert store_files(store_dir) == files
+    assert os.listdir(os.path.join(store_dir, "tmp")) == []
+    assert totals(api) == counts
+
+
+@pytest.mark.parametrize("content_type", [None, "application/octet-stream", "text/plain",
+                                          "multipart/form-data; boundary=x"])
+def test_wrong_content_type_is_415(api, corpus, content_type):
+    response = api.request("POST", UPLOAD, token=api.token("north-admin"),
+                           body=corpus.file("CT_small.dcm").data, content_type=content_type)
+    assert response.status == 415 and response.error_code() == "unsupported_media_type"
+
+
+def test_only_admins_and_ai_may_upload(api, corpus):
+    response = upload(api, "north-user", corpus.file("CT_small.dcm").data)
+    assert response.status == 403 and response.error_code() == "forbidden"
+    response = api.request("POST", UPLOAD, body=corpus.file("CT_small.dcm").data,
+                           content_type="application/dicom")
+    assert response.status == 401 and response.error_code() == "unauthenticated"
