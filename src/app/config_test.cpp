@@ -21,7 +21,7 @@ class ConfigTest : public ::testing::Test {
     std::ofstream(path) << toml;
     return path;
   }
-  test_support::TempDir dir_;
+  testing::TempDir dir_;
 };
 
 TEST_F(ConfigTest, DefaultsWithoutFile) {

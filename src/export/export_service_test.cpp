@@ -58,7 +58,7 @@ class ExportServiceTest : public ::testing::Test {
     Ingestor ingestor(*index_, *store_);
     // The two SC_rgb files are two instances of one study of patient "ID1".
     for (const char* name : {"SC_rgb_rle.dcm", "SC_rgb_small_odd.dcm", "CT_small.dcm"}) {
-      const std::string bytes = ReadFile(test_support::CorpusFile(name));
+      const std::string bytes = ReadFile(testing::CorpusFile(name));
       auto ingested = ingestor.Ingest(hospital_, bytes);
       ASSERT_TRUE(ingested.ok()) << name << ": " << ingested.error().message();
       if (std::string(name) == "CT_small.dcm") ct_study_ = ingested->study_instance_uid;
@@ -92,7 +92,7 @@ class ExportServiceTest : public ::testing::Test {
     return index_->ListAudit(query).ValueOrThrow().items.at(0);
   }
 
-  test_support::TempDir dir_;
+  testing::TempDir dir_;
   std::unique_ptr<Index> index_;
   std::unique_ptr<LocalStore> store_;
   RowId hospital_ = 0;

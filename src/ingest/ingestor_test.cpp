@@ -34,7 +34,7 @@ class IngestorTest : public ::testing::Test {
     ingestor_ = std::make_unique<Ingestor>(*index_, *store_);
   }
 
-  test_support::TempDir dir_;
+  testing::TempDir dir_;
   std::unique_ptr<Index> index_;
   std::unique_ptr<LocalStore> store_;
   std::unique_ptr<Ingestor> ingestor_;
@@ -42,7 +42,7 @@ class IngestorTest : public ::testing::Test {
 };
 
 TEST_F(IngestorTest, StoresIndexesAndIsIdempotent) {
-  const std::string bytes = ReadFile(test_support::CorpusFile("CT_small.dcm"));
+  const std::string bytes = ReadFile(testing::CorpusFile("CT_small.dcm"));
   auto first = ingestor_->Ingest(hospital_, bytes);
   ASSERT_TRUE(first.ok()) << first.error().message();
   EXPECT_EQ(first->outcome, IngestOutcome::kAdded);
@@ -59,7 +59,7 @@ TEST_F(IngestorTest, StoresIndexesAndIsIdempotent) {
 }
 
 TEST_F(IngestorTest, SameSopInstanceWithOtherBytesLeavesNoOrphan) {
-  std::string bytes = ReadFile(test_support::CorpusFile("CT_small.dcm"));
+  std::string bytes = ReadFile(testing::CorpusFile("CT_small.dcm"));
   ASSERT_TRUE(ingestor_->Ingest(hospital_, bytes).ok());
   bytes.back() ^= 0x01;  // same identity, different pixel byte
   auto again = ingestor_->Ingest(hospital_, bytes);
@@ -70,8 +70,8 @@ TEST_F(IngestorTest, SameSopInstanceWithOtherBytesLeavesNoOrphan) {
 }
 
 TEST_F(IngestorTest, RejectedFilesLeaveNothingBehind) {
-  for (const std::string& name : {"MR_truncated.dcm", "README.txt", "rtplan_truncated.dcm"}) {
-    auto result = ingestor_->Ingest(hospital_, ReadFile(test_support::CorpusFile(name)));
+  for (const char* name : {"MR_truncated.dcm", "README.txt", "rtplan_truncated.dcm"}) {
+    auto result = ingestor_->Ingest(hospital_, ReadFile(testing::CorpusFile(name)));
     ASSERT_FALSE(result.ok()) << name;
     EXPECT_EQ(result.error().code(), ErrorCode::kInvalidInput) << name;
   }
@@ -83,7 +83,7 @@ TEST_F(IngestorTest, RejectedFilesLeaveNothingBehind) {
 
 TEST_F(IngestorTest, HospitalsKeepTheirOwnCopies) {
   const RowId other = index_->AddHospital("Other").ValueOrThrow();
-  const std::string bytes = ReadFile(test_support::CorpusFile("MR_small.dcm"));
+  const std::string bytes = ReadFile(testing::CorpusFile("MR_small.dcm"));
   ASSERT_EQ(ingestor_->Ingest(hospital_, bytes)->outcome, IngestOutcome::kAdded);
   ASSERT_EQ(ingestor_->Ingest(other, bytes)->outcome, IngestOutcome::kAdded);
   EXPECT_EQ(index_->ListPatients(hospital_, {}).ValueOrThrow().total, 1);

@@ -20,6 +20,7 @@ from server_process import Server, seed_demo
 
 MODULE_ORDER = [
     "test_schemas",
+    "test_server_log",
     "test_auth",
     "test_browse",
     "test_export_archives",

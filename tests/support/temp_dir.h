@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-namespace pacsport::test_support {
+namespace pacsport::testing {
 
 class TempDir {
  public:
@@ -33,4 +33,4 @@ inline std::filesystem::path CorpusFile(const std::string& name) {
   return std::filesystem::path("/usr/lib/python3/dist-packages/pydicom/data/test_files") / name;
 }
 
-}  // namespace pacsport::test_support
+}  // namespace pacsport::testing

@@ -1,0 +1,130 @@
+"""The command line: `export` writes what the API sends, never a partial file, and
+`import` reports every file it leaves out."""
+
+import json
+import os
+import re
+
+import pytest
+
+from archive_checks import MANIFEST, ZipUnderTest, validate_document
+from corpus import NORTH
+from server_process import run_cli
+from data_store import damaged, delete, store_files, store_path
+
+SUMMARY = re.compile(r"^imported (\d+), already present (\d+), rejected (\d+)$")
+REJECTED = re.compile(r"^rejected (.+): (.+)$")
+VOLATILE = {("metadata", "exportedAt"), ("metadata", "exportedBy")}
+
+
+def without_volatile_fields(document):
+    document = json.loads(json.dumps(document))
+    for section, key in VOLATILE:
+        document[section].pop(key)
+    document["patient"].pop("exportDate")
+    return document
+
+
+@pytest.fixture(scope="module")
+def rich_study(api):
+    """Northside's study with the most instances: DICOM files and previews."""
+    studies = api.list_all("/api/studies", "studies", "north-user")
+    return max(studies, key=lambda s: s["numberOfInstances"])
+
+
+@pytest.mark.parametrize("scope", ["study", "patient"])
+def test_cli_export_is_the_api_export(api, data_dir, tmp_path, rich_study, scope):
+    target = rich_study["studyInstanceUID"] if scope == "study" else rich_study["patientID"]
+    output = tmp_path / "out.zip"
+    result = run_cli("export", scope, target, "--data", data_dir, "--hospital", NORTH,
+                     "-o", str(output))
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(tmp_path)) == ["out.zip"]
+    cli = ZipUnderTest(output.read_bytes(), str(tmp_path / "cli"))
+    cli.check_manifest()
+    response = api.export(scope, target, user="north-user")
+    assert response.status == 200 and response.complete
+    served = ZipUnderTest(response.body, str(tmp_path / "api"))
+    assert cli.names == served.names
+    metadata_name = f"{scope}_data.json"
+    for name in cli.names:
+        if name.endswith((".dcm", ".png")):
+            assert cli.read(name) == served.read(name), name
+    cli_document = cli.json(metadata_name)
+    validate_document(scope, cli_document)
+    assert cli_document["metadata"]["exportedBy"].startswith("cli:")
+    assert without_volatile_fields(cli_document) == without_volatile_fields(served.json(metadata_name))
+    cli_manifest = cli.read(MANIFEST).decode().splitlines()
+    served_manifest = served.read(MANIFEST).decode().splitlines()
+    assert [l for l in cli_manifest if not l.endswith(metadata_name)] == \
+        [l for l in served_manifest if not l.endswith(metadata_name)]
+
+
+def test_cli_json_to_stdout(data_dir, rich_study):
+    result = run_cli("export", "study", rich_study["studyInstanceUID"], "--data", data_dir,
+                     "--hospital", NORTH, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    validate_document("study", document)
+    assert document["metadata"]["includesImages"] is False
+
+
+@pytest.mark.parametrize("args", [
+    ["study", "1.2.826.0.1.3680043.999999.3", "--hospital", NORTH],
+    ["study", "1..2", "--hospital", NORTH],
+    ["patient", "NO-SUCH-PATIENT", "--hospital", NORTH],
+    ["study", "1.2.3", "--hospital", "No Such Hospital"],
+    ["study", "1.2.3", "--hospital", NORTH, "--compression", "10"],
+])
+def test_cli_export_failure_leaves_no_file(data_dir, tmp_path, args):
+    output = tmp_path / "out.zip"
+    result = run_cli("export", *args, "--data", data_dir, "-o", str(output))
+    assert result.returncode != 0
+    assert result.stderr.strip(), "a failure explains itself on stderr"
+    assert result.stdout == ""
+    assert os.listdir(tmp_path) == []
+
+
+def test_cli_export_source_failure_leaves_no_file(data_dir, store_dir, tmp_path, api, rich_study):
+    detail = api.get_json(f"/api/studies/{rich_study['studyInstanceUID']}", "north-user")
+    victim = store_path(store_dir, detail["instances"][-1]["sha256"])
+    output = tmp_path / "out.zip"
+    with damaged(victim, delete):
+        result = run_cli("export", "study", rich_study["studyInstanceUID"], "--data", data_dir,
+                         "--hospital", NORTH, "-o", str(output))
+    assert result.returncode != 0
+    assert detail["instances"][-1]["sopInstanceUID"] in result.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def import_corpus(data_dir, corpus):
+    result = run_cli("import", "--data", data_dir, "--hospital", "Import Test", corpus.root,
+                     timeout=300)
+    assert result.returncode == 2, result.stderr
+    summary = SUMMARY.match(result.stdout.strip())
+    assert summary, result.stdout
+    rejected = {}
+    for line in result.stderr.splitlines():
+        match = REJECTED.match(line)
+        assert match, f"unexpected stderr line: {line!r}"
+        rejected[os.path.relpath(match.group(1), corpus.root)] = match.group(2)
+    added, present, refused = map(int, summary.groups())
+    return added, present, refused, rejected
+
+
+def test_import_reports_every_rejected_file(tmp_path, corpus):
+    data_dir = str(tmp_path / "data")
+    assert run_cli("hospital", "add", "--data", data_dir, "Import Test").returncode == 0
+    added, present, refused, rejected = import_corpus(data_dir, corpus)
+    assert refused == len(rejected)
+    assert {"MR_truncated.dcm", "README.txt", "rtplan_truncated.dcm"} <= set(rejected)
+    assert "CT_small.dcm" not in rejected and "MR_small.dcm" not in rejected
+    assert all(reason.strip() for reason in rejected.values())
+    assert added + present + refused == len(corpus.files)
+    store = store_files(os.path.join(data_dir, "store"))
+    assert len(store) == added
+    assert {os.path.basename(p) for p in store} <= set(corpus.by_sha256)
+
+    again = import_corpus(data_dir, corpus)
+    assert again == (0, added + present, refused, rejected)
+    assert store_files(os.path.join(data_dir, "store")) == store
