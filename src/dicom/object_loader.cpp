@@ -71,29 +71,68 @@ class MemoryProducer : public DcmProducer {
   OFCondition status_ = EC_Normal;
 };
 
-// An input stream over memory that reports a bad status, and so stops DCMTK's
-// parser, once the caller's stack has grown past kParserStackBudget. DCMTK asks the
-// stream for status, end of stream and data at every nesting level, so the check
-// runs before each deeper recursion can go on.
-class StackGuardedStream : public DcmInputStream {
+// An input stream over a buffer that can hand out factories for delayed loading:
+// DCMTK then skips values longer than DCM_MaxReadLength while parsing and reads
+// them from the buffer only when asked. Without it DCMTK allocates each value at
+// its declared length before finding out that the data is not there, so a few
+// hostile bytes could make it allocate 4 GiB.
+class MemoryInputStream : public DcmInputStream {
+ public:
+  MemoryInputStream(std::string_view bytes, size_t offset)
+      : DcmInputStream(&producer_), producer_(bytes), bytes_(bytes) {
+    skip(static_cast<offile_off_t>(offset));
+  }
+
+  // Values behind a compression filter (deflate) have no position in the buffer.
+  DcmInputStreamFactory* newFactory() const override;
+
+ private:
+  MemoryProducer producer_;
+  std::string_view bytes_;
+};
+
+class MemoryStreamFactory : public DcmInputStreamFactory {
+ public:
+  MemoryStreamFactory(std::string_view bytes, size_t offset) : bytes_(bytes), offset_(offset) {}
+
+  DcmInputStream* create() const override { return new MemoryInputStream(bytes_, offset_); }
+  DcmInputStreamFactory* clone() const override { return new MemoryStreamFactory(*this); }
+  // DCMTK only knows file-based factories; like them, this one reopens the data.
+  DcmInputStreamFactoryType ident() const override { return DFT_DcmInputFileStreamFactory; }
+
+ private:
+  std::string_view bytes_;
+  size_t offset_;
+};
+
+DcmInputStreamFactory* MemoryInputStream::newFactory() const {
+  if (currentProducer() != &producer_) return nullptr;
+  return new MemoryStreamFactory(bytes_, static_cast<size_t>(tell()));
+}
+
+// The stream the parser reads: it reports a bad status, and so stops DCMTK, once
+// the caller's stack has grown past kParserStackBudget. DCMTK asks the stream for
+// status, end of stream and data at every nesting level, so the check runs before
+// each deeper recursion can go on (also behind the deflate filter, which sits
+// between these methods and the producer).
+class StackGuardedStream : public MemoryInputStream {
  public:
   StackGuardedStream(std::string_view bytes, uintptr_t stack_base)
-      : DcmInputStream(&producer_), producer_(bytes), stack_base_(stack_base) {}
+      : MemoryInputStream(bytes, 0), stack_base_(stack_base) {}
 
   bool stack_exhausted() const { return stack_exhausted_; }
 
-  DcmInputStreamFactory* newFactory() const override { return nullptr; }  // load values now
-  OFBool good() const override { return !stack_exhausted_ && DcmInputStream::good(); }
+  OFBool good() const override { return !stack_exhausted_ && MemoryInputStream::good(); }
   OFCondition status() const override {
-    return stack_exhausted_ ? EC_InvalidStream : DcmInputStream::status();
+    return stack_exhausted_ ? EC_InvalidStream : MemoryInputStream::status();
   }
-  OFBool eos() override { return !WithinBudget() || DcmInputStream::eos(); }
-  offile_off_t avail() override { return WithinBudget() ? DcmInputStream::avail() : 0; }
+  OFBool eos() override { return !WithinBudget() || MemoryInputStream::eos(); }
+  offile_off_t avail() override { return WithinBudget() ? MemoryInputStream::avail() : 0; }
   offile_off_t read(void* buffer, offile_off_t length) override {
-    return WithinBudget() ? DcmInputStream::read(buffer, length) : 0;
+    return WithinBudget() ? MemoryInputStream::read(buffer, length) : 0;
   }
   offile_off_t skip(offile_off_t length) override {
-    return WithinBudget() ? DcmInputStream::skip(length) : 0;
+    return WithinBudget() ? MemoryInputStream::skip(length) : 0;
   }
 
  private:
@@ -104,7 +143,6 @@ class StackGuardedStream : public DcmInputStream {
     return !stack_exhausted_;
   }
 
-  MemoryProducer producer_;
   const uintptr_t stack_base_;
   bool stack_exhausted_ = false;
 };

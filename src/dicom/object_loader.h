@@ -21,8 +21,9 @@ struct DcmFileFormatDeleter {
 };
 using DicomObject = std::unique_ptr<DcmFileFormat, DcmFileFormatDeleter>;
 
-// Parses `bytes` (Part 10 file or raw dataset). All values are copied into the
-// returned object, which does not borrow `bytes`. Errors: kInvalidInput with a short
+// Parses `bytes` (Part 10 file or raw dataset). Values longer than 4 KiB (pixel
+// data, mostly) are not copied: the returned object reads them from `bytes` when
+// asked, so `bytes` must outlive it. Errors: kInvalidInput with a short
 // reason without patient data ("empty input", "not a DICOM object", "truncated",
 // "sequences nested too deep", ...).
 Result<DicomObject> LoadObject(std::string_view bytes);

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <vector>
 
 #include "dicom/initialize.h"
 #include "ingest/ingestor.h"
@@ -134,6 +135,52 @@ TEST_F(ExportServiceTest, PatientArchiveNumbersInstancesPerStudy) {
   EXPECT_NE(listing.find("patient_data.json\n"), std::string::npos);
   EXPECT_EQ(listing.find(".png"), std::string::npos);
   EXPECT_EQ(listing.rfind("studies/", 0), 0u);
+}
+
+// The metadata documents of all three scopes, with and without images, validate
+// against the JSON Schemas published in docs/schemas (checked by python3-jsonschema).
+TEST_F(ExportServiceTest, DocumentsMatchTheirSchemas) {
+  struct Case {
+    ExportScope scope;
+    std::string target;
+    ExportFormat format;
+    const char* schema;
+  };
+  const std::vector<Case> cases = {
+      {ExportScope::kStudy, ct_study_, ExportFormat::kZip, "study-export"},
+      {ExportScope::kStudy, ct_study_, ExportFormat::kJson, "study-export"},
+      {ExportScope::kPatient, "ID1", ExportFormat::kZip, "patient-export"},
+      {ExportScope::kPatient, "ID1", ExportFormat::kJson, "patient-export"},
+      {ExportScope::kAll, "", ExportFormat::kZip, "all-export"},
+      {ExportScope::kAll, "", ExportFormat::kJson, "all-export"},
+  };
+  ASSERT_TRUE(index_->SetAiAnalysis(hospital_, ct_study_, R"({"finding": "none"})", {"m1"},
+                                    "2026-01-01T00:00:00.000Z").ok());
+  ExportService service(*index_, *store_);
+  for (const Case& c : cases) {
+    ExportRequest request;
+    request.scope = c.scope;
+    request.target = c.target;
+    request.options.format = c.format;
+    if (c.format == ExportFormat::kJson) request.options.include_images = IncludeImages::kNo;
+    auto session = service.Begin({"", "test", c.target, "{}"}, admin_, request);
+    ASSERT_TRUE(session.ok()) << session.error().message();
+    StringSink sink;
+    ASSERT_TRUE((*session)->Deliver(sink).ok());
+    const auto output = dir_.path() / "document.out";
+    std::ofstream(output, std::ios::binary) << sink.bytes();
+    const std::string command =
+        "/usr/bin/python3 -c \"import sys, json, zipfile, jsonschema\n"
+        "path, schema = sys.argv[1], json.load(open(sys.argv[2]))\n"
+        "if zipfile.is_zipfile(path):\n"
+        "    z = zipfile.ZipFile(path)\n"
+        "    doc = json.loads(z.read([n for n in z.namelist() if n.endswith('_data.json')][0]))\n"
+        "else:\n"
+        "    doc = json.load(open(path))\n"
+        "jsonschema.validate(doc, schema)\" " +
+        output.string() + " docs/schemas/" + c.schema + ".schema.json";
+    EXPECT_EQ(std::system(command.c_str()), 0) << c.schema;
+  }
 }
 
 TEST_F(ExportServiceTest, RefusalsAreAuditedAsDenied) {

@@ -66,8 +66,9 @@ Result<std::unique_ptr<Index>> OpenSqliteIndex(const std::string& path) {
   if (path.empty() || path.find('"') != std::string::npos) {
     return InvalidInput("the index path must be non-empty and free of double quotes");
   }
-  auto pool = std::make_unique<soci::connection_pool>(kSessions);
+  std::unique_ptr<soci::connection_pool> pool;
   try {
+    pool = std::make_unique<soci::connection_pool>(kSessions);
     for (std::size_t i = 0; i < kSessions; ++i) {
       soci::session& sql = pool->at(i);
       sql.open(soci::sqlite3, "db=\"" + path + "\"");

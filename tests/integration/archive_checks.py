@@ -9,6 +9,7 @@ import os
 import re
 import struct
 import subprocess
+import urllib.parse
 import zipfile
 
 import jsonschema
@@ -21,12 +22,26 @@ METADATA_NAMES = {"study": "study_data.json", "patient": "patient_data.json", "a
 MANIFEST = "checksums.sha256"
 MANIFEST_LINE = re.compile(r"^([0-9a-f]{64})  (\S(?:.*\S)?)$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
+# What no file name derived from data may hold: separators, characters Windows refuses,
+# control characters, leading or trailing dots and spaces.
+UNSAFE_IN_NAMES = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]|^[. ]|[. ]$')
+DISPOSITION = re.compile(r"""^attachment; filename="([^"\\]*)"(?:; filename\*=UTF-8''([A-Za-z0-9!#$&+.^_`|~%-]+))?$""")
 EXPORT_ALL_DISPOSITION = re.compile(r'^attachment; filename="export_all_\d{8}T\d{6}Z\.zip"$')
 
 
 def load_schema(scope):
     with open(os.path.join(SCHEMA_DIR, f"{scope}-export.schema.json")) as f:
         return json.load(f)
+
+
+def download_name(disposition):
+    """The file name a browser saves `Content-Disposition` as (RFC 6266): the UTF-8
+    filename* when present, else the quoted ASCII filename, which must be safe either way."""
+    match = DISPOSITION.match(disposition)
+    assert match, f"not an attachment with a quoted file name: {disposition!r}"
+    fallback, encoded = match.groups()
+    assert all(" " <= c <= "~" for c in fallback), disposition
+    return urllib.parse.unquote(encoded, errors="strict") if encoded else fallback
 
 
 def validate_document(scope, document):
@@ -67,6 +82,9 @@ class ZipUnderTest:
         assert self.zip.testzip() is None
         self.names = self.zip.namelist()
         assert len(set(self.names)) == len(self.names), "duplicate entry names"
+        for name in self.names:
+            parts = name.split("/")
+            assert "\\" not in name and all(p not in ("", ".", "..") for p in parts), name
         listed = run(["bsdtar", "-tf", self.path])
         assert listed.returncode == 0, listed.stderr
         assert listed.stdout.splitlines() == self.names, "bsdtar lists other entries than zipfile"
@@ -248,8 +266,10 @@ class ExportChecker:
             names += self.check_study_group(archive, uid, instances, prefix, prefix + "previews/")
         assert len(set(folders.values())) == len(folders), "two patients share a folder"
         for patient_id, folder in folders.items():
-            if SAFE_NAME.match(patient_id):
-                assert folder == patient_id
+            assert not UNSAFE_IN_NAMES.search(folder), folder
+            if not UNSAFE_IN_NAMES.search(patient_id):
+                base = patient_id or "unknown"
+                assert re.fullmatch(re.escape(base) + r"(_\d+)?", folder), (patient_id, folder)
         assert archive.names == names + ["all_data.json", MANIFEST]
         archive.check_manifest()
         return archive, document
@@ -259,8 +279,11 @@ class ExportChecker:
         disposition = response.header("Content-Disposition")
         if SAFE_NAME.match(patient_id):
             assert disposition == f'attachment; filename="patient_{patient_id}_export.zip"'
-        else:
-            assert disposition.startswith('attachment; filename="patient_'), disposition
+        name = download_name(disposition)
+        if not UNSAFE_IN_NAMES.search(patient_id):
+            assert name == f"patient_{patient_id}_export.zip", disposition
+        assert name.startswith("patient_") and name.endswith("_export.zip"), disposition
+        assert not UNSAFE_IN_NAMES.search(name[len("patient_"):-len("_export.zip")]), disposition
         document = archive.json("patient_data.json")
         assert set(document) == {"patient", "studies", "instances", "metadata"}
         self.check_metadata(document, "patient", user, hospital, with_images)

@@ -27,6 +27,7 @@ MODULE_ORDER = [
     "test_export_options",
     "test_ai_analysis",
     "test_ingest",
+    "test_names",
     "test_faults",
     "test_cli",
     "test_audit",

@@ -100,6 +100,15 @@ class Corpus:
     def file(self, name):
         return self.by_name[name]
 
+    def register(self, data, directory):
+        """Adds a file a test made (saved under `directory`) to the known sources, so
+        that exports holding it can be traced back like corpus files."""
+        made = CorpusFile(os.path.join(directory, sha256_of(data) + ".dcm"), data)
+        with open(made.path, "wb") as f:
+            f.write(data)
+        self.by_sha256[made.sha256] = made
+        return made
+
     def sop_uids_of(self, hospital):
         """SOP Instance UIDs of the files seed-demo.sh imports into `hospital`: an upper
         bound of what that hospital may ever show (some files are rejected)."""

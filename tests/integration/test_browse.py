@@ -31,6 +31,8 @@ def test_lists_are_paginated(api, path, key):
         assert len(page[key]) == max(0, min(3, total - offset))
         paged += page[key]
     assert paged == everything[key]
+    if key == "patients":
+        assert paged == sorted(paged, key=lambda p: (p["patientName"].lower(), p["patientID"]))
     default = api.get_json(path, "north-user")
     assert default["limit"] == 50 and default[key] == everything[key][:50]
     for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"limit": "ten"}):

@@ -101,12 +101,14 @@ def test_export_all_needs_the_admin_role(api, user):
 def test_export_all_without_images_is_the_admins_hospital_only(api, checker):
     response = api.export("all", user="north-admin")
     _, document = checker.check_all_export(response, "north-admin", NORTH, with_images=False)
-    river = {p["patientID"] for p in api.list_all("/api/patients", "patients", "river-user")}
-    north = {p["patientID"] for p in document["patients"]}
-    assert river - north, "Riverside has patients Northside does not"
+    north_patients = {p["patientID"] for p in api.list_all("/api/patients", "patients", "north-user")}
+    north_studies = {s["studyInstanceUID"] for s in api.list_all("/api/studies", "studies", "north-user")}
+    river_patients = {p["patientID"] for p in api.list_all("/api/patients", "patients", "river-user")}
     river_studies = {s["studyInstanceUID"] for s in api.list_all("/api/studies", "studies", "river-user")}
-    north_studies = {s["studyInstanceUID"] for s in document["studies"]}
-    assert not (river_studies - north_studies) & north_studies
+    assert river_patients - north_patients and river_studies - north_studies
+    assert {p["patientID"] for p in document["patients"]} == north_patients
+    assert {s["studyInstanceUID"] for s in document["studies"]} == north_studies
+    assert {i["studyInstanceUID"] for i in document["instances"]} == north_studies
 
 
 def test_export_all_with_images(api, checker):
