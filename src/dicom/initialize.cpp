@@ -19,7 +19,7 @@ namespace {
 bool InitializeOnce() {
   // DCMTK logs element values in its warnings ("larger than remaining bytes" and
   // the like); patient data must never reach a log, so its loggers stay off.
-  OFLog::getLogger("dcmtk").setLogLevel(OFLogger::OFF_LOG_LEVEL);
+  //X
   dcmtk::log4cplus::Logger::getRoot().setLogLevel(dcmtk::log4cplus::OFF_LOG_LEVEL);
 
   // Leniency that pydicom shows too: elements stored as UN whose tag the dictionary

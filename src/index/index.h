@@ -125,7 +125,9 @@ class Index {
 
   // Records one stored instance, creating its patient, study and series as needed,
   // in one transaction. Idempotent on (hospital, SOP Instance UID): a second call
-  // changes nothing and answers kAlreadyPresent.
+  // changes nothing and answers kAlreadyPresent. A Study UID already recorded under
+  // another patient of the same hospital keeps its first patient; the instance joins
+  // that study.
   virtual Result<IngestOutcome> AddInstance(RowId hospital_id, const StoredInstance& instance) = 0;
   // True when some instance of any hospital still refers to this location; the
   // store uses it to decide whether a content-addressed file may be removed.
