@@ -28,8 +28,8 @@ constexpr int kAveragingInterpolation = 1;
 Status CheckDecodable(DcmFileFormat& file) {
   const std::string uid = TransferSyntaxUid(file);
   const E_TransferSyntax syntax = file.getDataset()->getOriginalXfer();
-  const bool known = !uid.empty() && DcmXfer(uid.c_str()).getXfer() != EXS_Unknown;
-  if (!known || syntax == EXS_Unknown ||
+  if (uid.empty() || syntax == EXS_Unknown) return InvalidInput("unknown transfer syntax");
+  if (DcmXfer(uid.c_str()).getXfer() == EXS_Unknown ||
       (DcmXfer(syntax).isEncapsulated() &&
        !DcmCodecList::canChangeCoding(syntax, EXS_LittleEndianExplicit))) {
     return InvalidInput("unsupported transfer syntax " + uid);
@@ -72,30 +72,32 @@ Result<FramePng> RenderFrame(DcmDataset& dataset, E_TransferSyntax syntax, int64
   DicomImage decoded(&dataset, syntax, CIF_UsePartialAccessToPixelData,
                      static_cast<unsigned long>(frame), 1);
   if (decoded.getStatus() != EIS_Normal) return cannot_decode;
+  ChooseVoi(decoded);  // on the stored pixels; a scaled copy keeps the choice
 
   DicomImage* image = &decoded;
   std::unique_ptr<DicomImage> scaled;
   const unsigned long width = decoded.getWidth();
   const unsigned long height = decoded.getHeight();
   if (max_side > 0 && std::max(width, height) > max_side) {
-    const double factor = static_cast<double>(max_side) / static_cast<double>(std::max(width, height));
+    const double factor =
+        static_cast<double>(max_side) / static_cast<double>(std::max(width, height));
     const auto target = [factor](unsigned long side) {
-      return std::max(1ul, static_cast<unsigned long>(std::lround(static_cast<double>(side) * factor)));
+      return std::max(1ul,
+                      static_cast<unsigned long>(std::lround(static_cast<double>(side) * factor)));
     };
     scaled.reset(decoded.createScaledImage(target(width), target(height), kAveragingInterpolation));
     if (!scaled || scaled->getStatus() != EIS_Normal) return cannot_decode;
     image = scaled.get();
   }
-  ChooseVoi(*image);
 
   const auto* pixels = static_cast<const uint8_t*>(image->getOutputData(8));
   if (pixels == nullptr) return cannot_decode;
   FramePng result;
   result.width = static_cast<uint32_t>(image->getWidth());
   result.height = static_cast<uint32_t>(image->getHeight());
-  Result<std::string> png = EncodePng(std::span(pixels, image->getOutputDataSize(8)), result.width,
-                                      result.height,
-                                      image->isMonochrome() ? PngColor::kGrey : PngColor::kRgb);
+  Result<std::string> png =
+      EncodePng(std::span(pixels, image->getOutputDataSize(8)), result.width, result.height,
+                image->isMonochrome() ? PngColor::kGrey : PngColor::kRgb);
   if (!png.ok()) return png.error();
   result.png = std::move(png).value();
   return result;
@@ -115,7 +117,6 @@ Result<std::vector<FramePng>> RenderFrames(std::string_view bytes, uint32_t max_
   DcmDataset& dataset = *file.getDataset();
   const int64_t frames = FrameCount(file);
   std::vector<FramePng> pngs;
-  pngs.reserve(static_cast<size_t>(frames));
   for (int64_t frame = 0; frame < frames; ++frame) {
     Result<FramePng> png = RenderFrame(dataset, dataset.getOriginalXfer(), frame, max_side);
     if (!png.ok()) return png.error();

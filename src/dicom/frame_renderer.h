@@ -6,7 +6,9 @@
 // MONOCHROME1 comes out inverted so that it looks like MONOCHROME2. Monochrome
 // images give grey PNGs, colour photometric interpretations RGB PNGs. Frames are
 // decoded one at a time, so memory holds one decoded frame plus the PNGs.
-// Stateless and thread-safe; `bytes` is only borrowed for the call.
+// Parsing is ParseInstance's (same refusals, same stack needs, same exception
+// when DICOM support is broken). Stateless and thread-safe; `bytes` is only
+// borrowed for the call.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +36,7 @@ inline constexpr uint64_t kMaxPixelDataBytes = uint64_t{4} << 30;
 // Returns kInvalidInput with a short reason, e.g. "no pixel data", "unsupported
 // transfer syntax 1.2.840.10008.1.2.4.90", "cannot decode frame 3" (frames counted
 // from 0, as preview files are named), "pixel data too large", or any refusal of
-// ParseInstance's other than a missing or invalid UID.
+// ParseInstance's other than a missing or invalid UID (rendering needs none).
 Result<std::vector<FramePng>> RenderFrames(std::string_view bytes, uint32_t max_side = 0);
 
 }  // namespace pacsport::dicom

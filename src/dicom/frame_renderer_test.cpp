@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <set>
+#include <thread>
 
+#include "dicom/instance_parser.h"
 #include "dicom/test_corpus.h"
 #include "dicom/test_objects.h"
 
@@ -33,21 +37,18 @@ class FrameRendererTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::vector<std::string> arguments = {"metadata"};
-    for (const fs::path& file : testing::DcmFiles(CorpusDir())) arguments.push_back(file.filename().string());
-    // The oracle is given bare names, so run it from the corpus directory.
-    const fs::path here = fs::current_path();
-    fs::current_path(CorpusDir());
-    oracle_ = new nlohmann::json(testing::RunOracle(arguments));
-    fs::current_path(here);
+    for (const fs::path& file : testing::DcmFiles(CorpusDir())) arguments.push_back(file.string());
+    const nlohmann::json by_path = testing::RunOracle(arguments);
+    for (const auto& [path, want] : by_path.items())
+      oracle_[fs::path(path).filename().string()] = want;
   }
-  static void TearDownTestSuite() { delete oracle_; }
 
-  static const nlohmann::json& Expected(const std::string& name) { return oracle_->at(name); }
+  static const nlohmann::json& Expected(const std::string& name) { return oracle_.at(name); }
 
   // Every image file pydicom reads that DCMTK can decode (no JPEG 2000 codec).
   static std::vector<std::string> DecodableImages() {
     std::vector<std::string> names;
-    for (const auto& [name, want] : oracle_->items()) {
+    for (const auto& [name, want] : oracle_.items()) {
       if (want["readable"] && !want["truncated"] && want["rows"] > 0 &&
           !kJpeg2000.contains(want["transfer_syntax_uid"].get<std::string>())) {
         names.push_back(name);
@@ -56,14 +57,15 @@ class FrameRendererTest : public ::testing::Test {
     return names;
   }
 
-  static inline nlohmann::json* oracle_ = nullptr;
+  static inline nlohmann::json oracle_;  // pydicom's expectations by file name
 };
 
 TEST_F(FrameRendererTest, RendersOneValidPngPerFrameAtTheStoredSize) {
   const std::vector<std::string> names = DecodableImages();
-  for (const char* required : {"CT_small.dcm", "MR_small.dcm", "JPEG-lossy.dcm", "MR_small_jpeg_ls_lossless.dcm",
-                               "MR_small_RLE.dcm", "SC_rgb_rle_2frame.dcm", "rtdose.dcm", "rtdose_rle.dcm",
-                               "SC_rgb_dcmtk_+eb+cy+np.dcm", "image_dfl.dcm"}) {
+  for (const char* required :
+       {"CT_small.dcm", "MR_small.dcm", "JPEG-lossy.dcm", "MR_small_jpeg_ls_lossless.dcm",
+        "MR_small_RLE.dcm", "SC_rgb_rle_2frame.dcm", "rtdose.dcm", "rtdose_rle.dcm",
+        "SC_rgb_dcmtk_+eb+cy+np.dcm", "image_dfl.dcm"}) {
     ASSERT_NE(std::find(names.begin(), names.end(), required), names.end()) << required;
   }
   TempDir temp;
@@ -82,15 +84,51 @@ TEST_F(FrameRendererTest, RendersOneValidPngPerFrameAtTheStoredSize) {
       EXPECT_EQ(frame.height, decoded.height);
       const fs::path png = temp.path() / ("frame_" + std::to_string(i) + ".png");
       testing::WriteFile(png, frame.png);
-      EXPECT_EQ(testing::Run("pngcheck -q " + png.string() + " >/dev/null"), 0) << "pngcheck failed";
+      EXPECT_EQ(testing::Run("pngcheck -q " + png.string() + " >/dev/null"), 0)
+          << "pngcheck failed";
     }
   }
 }
 
+// Parsing and rendering share DCMTK's global state (dictionary, codec registry);
+// concurrent calls must give exactly what single calls give.
+TEST_F(FrameRendererTest, ConcurrentCallsGiveTheSameResults) {
+  const std::vector<std::string> names = {
+      "CT_small.dcm",          "JPEG-lossy.dcm", "MR_small_jpeg_ls_lossless.dcm",
+      "SC_rgb_rle_2frame.dcm", "rtdose.dcm",     "image_dfl.dcm"};
+  std::vector<std::string> files;
+  std::vector<std::vector<FramePng>> expected;
+  for (const std::string& name : names) {
+    files.push_back(ReadFile(CorpusDir() / name));
+    Result<std::vector<FramePng>> rendered = RenderFrames(files.back(), 64);
+    ASSERT_TRUE(rendered.ok()) << name;
+    expected.push_back(std::move(rendered).value());
+  }
+  std::atomic<int> mismatches = 0;
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t round = 0; round < 5; ++round) {
+        const size_t i = (t + round) % files.size();
+        const Result<std::vector<FramePng>> rendered = RenderFrames(files[i], 64);
+        if (!rendered.ok() || rendered->size() != expected[i].size() ||
+            !std::equal(rendered->begin(), rendered->end(), expected[i].begin(),
+                        [](const FramePng& a, const FramePng& b) { return a.png == b.png; }) ||
+            !ParseInstance(files[i]).ok()) {
+          ++mismatches;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(mismatches, 0);
+}
+
 TEST_F(FrameRendererTest, ColourImagesGiveRgbAndMonochromeGrey) {
-  for (const auto& [name, channels] : {std::pair{"SC_rgb_rle.dcm", 3}, std::pair{"SC_rgb_dcmtk_+eb+cy+n1.dcm", 3},
-                                       std::pair{"SC_ybr_full_422_uncompressed.dcm", 3},
-                                       std::pair{"CT_small.dcm", 1}, std::pair{"MR_small_RLE.dcm", 1}}) {
+  for (const auto& [name, channels] :
+       {std::pair{"SC_rgb_rle.dcm", 3}, std::pair{"SC_rgb_dcmtk_+eb+cy+n1.dcm", 3},
+        std::pair{"SC_ybr_full_422_uncompressed.dcm", 3}, std::pair{"CT_small.dcm", 1},
+        std::pair{"MR_small_RLE.dcm", 1}}) {
     const Result<std::vector<FramePng>> rendered = RenderFile(name);
     ASSERT_TRUE(rendered.ok()) << name << ": " << rendered.error().message();
     EXPECT_EQ(DecodePng(rendered->front().png).channels, channels) << name;
@@ -98,10 +136,12 @@ TEST_F(FrameRendererTest, ColourImagesGiveRgbAndMonochromeGrey) {
 }
 
 TEST_F(FrameRendererTest, RefusesJpeg2000Cleanly) {
-  for (const auto& [name, want] : oracle_->items()) {
-    if (!want["readable"] || !kJpeg2000.contains(want["transfer_syntax_uid"].get<std::string>())) continue;
+  for (const auto& [name, want] : oracle_.items()) {
+    if (!want["readable"] || !kJpeg2000.contains(want["transfer_syntax_uid"].get<std::string>()))
+      continue;
     SCOPED_TRACE(name);
-    ExpectRefused(RenderFile(name), "unsupported transfer syntax " + want["transfer_syntax_uid"].get<std::string>());
+    ExpectRefused(RenderFile(name),
+                  "unsupported transfer syntax " + want["transfer_syntax_uid"].get<std::string>());
   }
 }
 
@@ -121,24 +161,43 @@ TEST_F(FrameRendererTest, RefusesTruncatedAndNonDicomInput) {
   EXPECT_FALSE(RenderFrames("").ok());
 }
 
-// DCMTK's own command line renderer, with the same VOI choice, must agree with
-// RenderFrames to within one grey level on average.
+// DCMTK's own command line renderer, with the same VOI choice, frame and scaling,
+// must agree with RenderFrames to within one grey level on average.
 TEST_F(FrameRendererTest, MatchesDcmtkCommandLineRendering) {
+  struct Case {
+    const char* name;
+    size_t frame = 0;
+    uint32_t max_side = 0;
+  };
   TempDir temp;
-  for (const char* name : {"CT_small.dcm", "MR_small.dcm", "MR_small_bigendian.dcm", "rtdose_1frame.dcm",
-                           "liver_1frame.dcm", "SC_rgb_small_odd.dcm", "ExplVR_BigEnd.dcm",
-                           "SC_ybr_full_422_uncompressed.dcm", "JPEG-lossy.dcm", "MR_small_RLE.dcm"}) {
-    SCOPED_TRACE(name);
-    const std::string voi = Expected(name)["has_window"] ? "+Wi 1" : "+Wm";
+  for (const Case& c :
+       {Case{"CT_small.dcm"}, Case{"MR_small.dcm"}, Case{"MR_small_bigendian.dcm"},
+        Case{"rtdose_1frame.dcm"}, Case{"liver_1frame.dcm"}, Case{"SC_rgb_small_odd.dcm"},
+        Case{"ExplVR_BigEnd.dcm"}, Case{"SC_ybr_full_422_uncompressed.dcm"}, Case{"JPEG-lossy.dcm"},
+        Case{"MR_small_RLE.dcm"}, Case{"rtdose.dcm", 7}, Case{"SC_rgb_rle_2frame.dcm", 1},
+        Case{"CT_small.dcm", 0, 64}, Case{"MR_small.dcm", 0, 32}, Case{"JPEG-lossy.dcm", 0, 128}}) {
+    SCOPED_TRACE(::testing::Message()
+                 << c.name << " frame " << c.frame << " max_side " << c.max_side);
+    const nlohmann::json& want = Expected(c.name);
+    std::string options = want["has_window"] ? "+Wi 1" : "+Wm";
+    options += " +F " + std::to_string(c.frame + 1);
+    if (c.max_side > 0) {
+      options += (want["columns"] >= want["rows"] ? " +Sxv " : " +Syv ") +
+                 std::to_string(c.max_side) + " +i 1";
+    }
     const fs::path reference = temp.path() / "reference.png";
-    ASSERT_EQ(testing::Run("dcmj2pnm --write-png " + voi + " " + (CorpusDir() / name).string() + " " +
-                           reference.string() + " 2>/dev/null"),
-              0);
-    const Result<std::vector<FramePng>> rendered = RenderFile(name);
+    ASSERT_EQ(
+        testing::Run("dcmj2pnm --write-png " + options + " " + (CorpusDir() / c.name).string() +
+                     " " + reference.string() + " 2>/dev/null"),
+        0);
+    const Result<std::vector<FramePng>> rendered = RenderFile(c.name, c.max_side);
     ASSERT_TRUE(rendered.ok()) << rendered.error().message();
-    const DecodedPng ours = DecodePng(rendered->front().png);
+    ASSERT_LT(c.frame, rendered->size());
+    const DecodedPng ours = DecodePng((*rendered)[c.frame].png);
     const DecodedPng theirs = DecodePng(ReadFile(reference));
     ASSERT_EQ(ours.channels, theirs.channels);
+    ASSERT_EQ(ours.width, theirs.width);
+    ASSERT_EQ(ours.height, theirs.height);
     EXPECT_LE(testing::MeanAbsoluteDifference(ours, theirs), 1.0);
   }
 }
@@ -147,7 +206,9 @@ TEST_F(FrameRendererTest, ShowsMonochrome1Inverted) {
   TempDir temp;
   const fs::path inverted = temp.path() / "mono1.dcm";
   fs::copy_file(CorpusDir() / "MR_small.dcm", inverted);
-  ASSERT_EQ(testing::Run("dcmodify -nb -m '(0028,0004)=MONOCHROME1' " + inverted.string() + " >/dev/null 2>&1"), 0);
+  ASSERT_EQ(testing::Run("dcmodify -nb -m '(0028,0004)=MONOCHROME1' " + inverted.string() +
+                         " >/dev/null 2>&1"),
+            0);
   const Result<std::vector<FramePng>> mono2 = RenderFile("MR_small.dcm");
   const Result<std::vector<FramePng>> mono1 = RenderFrames(ReadFile(inverted));
   ASSERT_TRUE(mono2.ok() && mono1.ok());
@@ -177,16 +238,33 @@ TEST_F(FrameRendererTest, ScalesDownToMaxSide) {
   }
 }
 
+// Image attributes of a 16-bit monochrome image, without Pixel Data.
+std::string ImageAttributes(uint16_t rows, uint16_t columns, std::string_view frames) {
+  return testing::UInt16Element(0x0028, 0x0002, 1) +
+         testing::Element(0x0028, 0x0004, "CS", "MONOCHROME2") +
+         testing::Element(0x0028, 0x0008, "IS", frames) +
+         testing::UInt16Element(0x0028, 0x0010, rows) +
+         testing::UInt16Element(0x0028, 0x0011, columns) +
+         testing::UInt16Element(0x0028, 0x0100, 16) + testing::UInt16Element(0x0028, 0x0101, 16) +
+         testing::UInt16Element(0x0028, 0x0102, 15) + testing::UInt16Element(0x0028, 0x0103, 0);
+}
+
 TEST_F(FrameRendererTest, RefusesAbsurdDeclaredSizeBeforeDecoding) {
-  const std::string dataset = testing::UInt16Element(0x0028, 0x0002, 1) +
-                              testing::Element(0x0028, 0x0004, "CS", "MONOCHROME2") +
-                              testing::Element(0x0028, 0x0008, "IS", "100000") +
-                              testing::UInt16Element(0x0028, 0x0010, 65535) +
-                              testing::UInt16Element(0x0028, 0x0011, 65535) +
-                              testing::UInt16Element(0x0028, 0x0100, 16) + testing::UInt16Element(0x0028, 0x0101, 16) +
-                              testing::UInt16Element(0x0028, 0x0102, 15) + testing::UInt16Element(0x0028, 0x0103, 0) +
+  const std::string dataset = testing::IdentityElements() +
+                              ImageAttributes(65535, 65535, "100000") +
                               testing::Element(0x7FE0, 0x0010, "OW", std::string(64, '\0'));
-  ExpectRefused(RenderFrames(testing::Part10File(testing::IdentityElements() + dataset)), "pixel data too large");
+  ExpectRefused(RenderFrames(testing::Part10File(dataset)), "pixel data too large");
+}
+
+TEST_F(FrameRendererTest, RefusesTransferSyntaxesDcmtkDoesNotKnow) {
+  const std::string fragment = "\xFF\xD8\xFF\xD9";  // any bytes: never decoded
+  const std::string dataset = testing::IdentityElements() + ImageAttributes(2, 2, "1") +
+                              testing::ElementHeader(0x7FE0, 0x0010, "OB", 0xFFFFFFFF) +
+                              testing::ItemHeader(0xE000, 0) + testing::ItemHeader(0xE000, 4) +
+                              fragment + testing::ItemHeader(0xE0DD, 0);
+  const char* kHighThroughputJpeg2000 = "1.2.840.10008.1.2.4.201";
+  ExpectRefused(RenderFrames(testing::Part10File(dataset, kHighThroughputJpeg2000)),
+                std::string("unsupported transfer syntax ") + kHighThroughputJpeg2000);
 }
 
 TEST_F(FrameRendererTest, ReportsTheFrameThatCannotBeDecoded) {

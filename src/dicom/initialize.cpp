@@ -1,7 +1,5 @@
 #include "dicom/initialize.h"
 
-#include <mutex>
-
 #include "core/error.h"
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdict.h"
@@ -19,7 +17,6 @@ namespace {
 bool InitializeOnce() {
   // DCMTK logs element values in its warnings ("larger than remaining bytes" and
   // the like); patient data must never reach a log, so its loggers stay off.
-  //X
   dcmtk::log4cplus::Logger::getRoot().setLogLevel(dcmtk::log4cplus::OFF_LOG_LEVEL);
 
   // Leniency that pydicom shows too: elements stored as UN whose tag the dictionary

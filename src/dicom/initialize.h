@@ -1,7 +1,10 @@
 // Process-wide set-up of the DICOM toolkit behind pacsport::dicom.
 //
 // Registers the decoders for JPEG (baseline, extended, lossless), JPEG-LS and RLE,
-// and silences the toolkit's own logger so that it never prints patient data.
+// silences the toolkit's own logger so that it never prints patient data, and sets
+// its process-wide parsing leniency (elements stored as UN are read with their
+// dictionary VR; an "explicit VR" dataset that is really implicit VR is read). No
+// other code in the process may use DCMTK with different settings.
 // ParseInstance and RenderFrames call it themselves; the server calls it once at
 // start-up as well, so that a broken installation fails before the first request.
 // Idempotent and thread-safe.

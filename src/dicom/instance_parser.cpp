@@ -108,7 +108,8 @@ Result<InstanceMetadata> ParseInstance(std::string_view bytes) {
   meta.accession_number = utf8.Convert(RawString(dataset, DCM_AccessionNumber), kValueDelimiters);
   meta.series_number = IntegerString(dataset, DCM_SeriesNumber);
   meta.modality = RawString(dataset, DCM_Modality);
-  meta.series_description = utf8.Convert(RawString(dataset, DCM_SeriesDescription), kValueDelimiters);
+  meta.series_description =
+      utf8.Convert(RawString(dataset, DCM_SeriesDescription), kValueDelimiters);
   meta.sop_class_uid = TrimPadding(RawString(dataset, DCM_SOPClassUID), true);
   meta.instance_number = IntegerString(dataset, DCM_InstanceNumber);
   meta.transfer_syntax_uid = TransferSyntaxUid(file);

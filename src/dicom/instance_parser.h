@@ -11,7 +11,10 @@
 //   - sequences nested more than kMaxSequenceDepth levels deep. The parser's own
 //     recursion is also capped by stack use, so hostile nesting is refused before
 //     it can exhaust the stack (callers need about 1 MiB of free stack).
-// Stateless and thread-safe; `bytes` is only borrowed for the call.
+// Values longer than 4 KiB are never copied (nor allocated at a declared length)
+// while parsing. Throws ErrorException(kInternal) only when DICOM support itself is
+// broken (see Initialize). Stateless and thread-safe; `bytes` is only borrowed for
+// the call.
 #pragma once
 
 #include <string_view>

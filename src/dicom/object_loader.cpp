@@ -166,8 +166,8 @@ bool ReadToItsEnd(DcmObject& object) {
 
 // What a walk over the parsed tree finds, before DCMTK forgets its read state.
 struct TreeShape {
-  int max_depth = 0;      // deepest sequence nesting
-  bool complete = true;   // every element, item and sequence was read to its end
+  int max_depth = 0;     // deepest sequence nesting
+  bool complete = true;  // every element, item and sequence was read to its end
 };
 
 // Walks the tree iteratively, before transferEnd() resets the read states.

@@ -42,7 +42,8 @@ Result<std::string> EncodePng(std::span<const uint8_t> pixels, uint32_t width, u
   header.width = width;
   header.height = height;
   header.bit_depth = 8;
-  header.color_type = color == PngColor::kRgb ? SPNG_COLOR_TYPE_TRUECOLOR : SPNG_COLOR_TYPE_GRAYSCALE;
+  header.color_type =
+      color == PngColor::kRgb ? SPNG_COLOR_TYPE_TRUECOLOR : SPNG_COLOR_TYPE_GRAYSCALE;
   for (int code : {spng_set_option(context.get(), SPNG_ENCODE_TO_BUFFER, 1),
                    spng_set_option(context.get(), SPNG_IMG_COMPRESSION_LEVEL, kCompressionLevel),
                    spng_set_option(context.get(), SPNG_FILTER_CHOICE, kFilterChoice),

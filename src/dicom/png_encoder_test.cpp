@@ -13,7 +13,8 @@ std::vector<uint8_t> Gradient(uint32_t width, uint32_t height, int channels) {
   std::vector<uint8_t> pixels;
   for (uint32_t y = 0; y < height; ++y) {
     for (uint32_t x = 0; x < width; ++x) {
-      for (int c = 0; c < channels; ++c) pixels.push_back(static_cast<uint8_t>(x * 7 + y * 3 + c * 50));
+      for (int c = 0; c < channels; ++c)
+        pixels.push_back(static_cast<uint8_t>(x * 7 + y * 3 + c * 50));
     }
   }
   return pixels;
@@ -41,8 +42,9 @@ TEST(PngEncoderTest, RgbRoundTripsExactly) {
 
 TEST(PngEncoderTest, RefusesMismatchedBuffer) {
   const std::vector<uint8_t> pixels = Gradient(4, 4, 1);
-  for (auto [width, height, color] : {std::tuple{4u, 4u, PngColor::kRgb}, std::tuple{5u, 4u, PngColor::kGrey},
-                                      std::tuple{0u, 0u, PngColor::kGrey}}) {
+  for (auto [width, height, color] :
+       {std::tuple{4u, 4u, PngColor::kRgb}, std::tuple{5u, 4u, PngColor::kGrey},
+        std::tuple{0u, 0u, PngColor::kGrey}}) {
     Result<std::string> png = EncodePng(pixels, width, height, color);
     ASSERT_FALSE(png.ok());
     EXPECT_EQ(png.error().code(), ErrorCode::kInvalidInput);

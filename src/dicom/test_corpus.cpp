@@ -36,7 +36,8 @@ fs::path CharsetDir() { return CorpusDir().parent_path() / "charset_files"; }
 std::vector<fs::path> DcmFiles(const fs::path& dir) {
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".dcm") files.push_back(entry.path());
+    if (entry.is_regular_file() && entry.path().extension() == ".dcm")
+      files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -57,7 +58,8 @@ void WriteFile(const fs::path& path, std::string_view bytes) {
 }
 
 nlohmann::json RunOracle(const std::vector<std::string>& arguments) {
-  std::string command = "/usr/bin/python3 " + Quote((SourceDir() / "src/dicom/testdata/pydicom_oracle.py").string());
+  std::string command =
+      "/usr/bin/python3 " + Quote((SourceDir() / "src/dicom/testdata/pydicom_oracle.py").string());
   for (const std::string& argument : arguments) command += " " + Quote(argument);
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
   if (!pipe) {
@@ -67,7 +69,8 @@ nlohmann::json RunOracle(const std::vector<std::string>& arguments) {
   std::string output;
   std::array<char, 65536> buffer;
   size_t count = 0;
-  while ((count = fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) output.append(buffer.data(), count);
+  while ((count = fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0)
+    output.append(buffer.data(), count);
   const int status = pclose(pipe.release());
   EXPECT_EQ(status, 0) << command;
   return nlohmann::json::parse(output);
@@ -82,7 +85,8 @@ DecodedPng DecodePng(std::string_view png) {
   size_t size = 0;
   if (spng_set_png_buffer(context.get(), png.data(), png.size()) != 0 ||
       spng_get_ihdr(context.get(), &header) != 0 || header.bit_depth != 8 ||
-      (header.color_type != SPNG_COLOR_TYPE_GRAYSCALE && header.color_type != SPNG_COLOR_TYPE_TRUECOLOR) ||
+      (header.color_type != SPNG_COLOR_TYPE_GRAYSCALE &&
+       header.color_type != SPNG_COLOR_TYPE_TRUECOLOR) ||
       spng_decoded_image_size(context.get(), SPNG_FMT_PNG, &size) != 0) {
     ADD_FAILURE() << "not an 8-bit grey or RGB PNG";
     return decoded;

@@ -18,32 +18,11 @@ void AppendLE32(std::string& out, uint32_t value) {
 }
 
 bool HasLongLength(std::string_view vr) {
-  for (std::string_view long_vr : {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT"}) {
+  for (std::string_view long_vr :
+       {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT"}) {
     if (vr == long_vr) return true;
   }
   return false;
-}
-
-std::string Header(uint16_t group, uint16_t element, std::string_view vr, uint32_t length) {
-  std::string out;
-  AppendLE16(out, group);
-  AppendLE16(out, element);
-  out += vr;
-  if (HasLongLength(vr)) {
-    AppendLE16(out, 0);
-    AppendLE32(out, length);
-  } else {
-    AppendLE16(out, length);
-  }
-  return out;
-}
-
-std::string ItemTag(uint16_t element, uint32_t length) {
-  std::string out;
-  AppendLE16(out, 0xFFFE);
-  AppendLE16(out, element);
-  AppendLE32(out, length);
-  return out;
 }
 
 std::string RawDeflate(std::string_view data) {
@@ -64,13 +43,35 @@ constexpr uint32_t kUndefinedLength = 0xFFFFFFFF;
 
 }  // namespace
 
+std::string ElementHeader(uint16_t group, uint16_t element, std::string_view vr, uint32_t length) {
+  std::string out;
+  AppendLE16(out, group);
+  AppendLE16(out, element);
+  out += vr;
+  if (HasLongLength(vr)) {
+    AppendLE16(out, 0);
+    AppendLE32(out, length);
+  } else {
+    AppendLE16(out, length);
+  }
+  return out;
+}
+
+std::string ItemHeader(uint16_t element, uint32_t length) {
+  std::string out;
+  AppendLE16(out, 0xFFFE);
+  AppendLE16(out, element);
+  AppendLE32(out, length);
+  return out;
+}
+
 std::string Element(uint16_t group, uint16_t element, std::string_view vr, std::string_view value) {
   std::string padded(value);
   if (padded.size() % 2 != 0) {
     const bool binary = vr == "OB" || vr == "OW" || vr == "UN";
     padded += vr == "UI" || binary ? '\0' : ' ';
   }
-  return Header(group, element, vr, static_cast<uint32_t>(padded.size())) + padded;
+  return ElementHeader(group, element, vr, static_cast<uint32_t>(padded.size())) + padded;
 }
 
 std::string UInt16Element(uint16_t group, uint16_t element, uint16_t value) {
@@ -81,7 +82,8 @@ std::string UInt16Element(uint16_t group, uint16_t element, uint16_t value) {
 
 std::string IdentityElements() {
   return Element(0x0008, 0x0018, "UI", "1.2.3.4.5.6.3") + Element(0x0010, 0x0020, "LO", "NEST") +
-         Element(0x0020, 0x000D, "UI", "1.2.3.4.5.6.1") + Element(0x0020, 0x000E, "UI", "1.2.3.4.5.6.2");
+         Element(0x0020, 0x000D, "UI", "1.2.3.4.5.6.1") +
+         Element(0x0020, 0x000E, "UI", "1.2.3.4.5.6.2");
 }
 
 std::string NestedSequences(int depth, Lengths lengths) {
@@ -91,14 +93,16 @@ std::string NestedSequences(int depth, Lengths lengths) {
   constexpr uint32_t kLevelHeaderSize = 12 + 8;  // SQ header + item header
   std::string out;
   for (int level = depth; level > 0; --level) {
-    const uint32_t item_length = static_cast<uint32_t>(leaf.size()) + (level - 1) * kLevelHeaderSize;
+    const uint32_t item_length =
+        static_cast<uint32_t>(leaf.size()) + (level - 1) * kLevelHeaderSize;
     const bool defined = lengths == Lengths::kDefined;
-    out += Header(0x0040, 0xA730, "SQ", defined ? item_length + 8 : kUndefinedLength);
-    out += ItemTag(0xE000, defined ? item_length : kUndefinedLength);
+    out += ElementHeader(0x0040, 0xA730, "SQ", defined ? item_length + 8 : kUndefinedLength);
+    out += ItemHeader(0xE000, defined ? item_length : kUndefinedLength);
   }
   out += leaf;
   if (lengths == Lengths::kUndefined) {
-    for (int level = 0; level < depth; ++level) out += ItemTag(0xE00D, 0) + ItemTag(0xE0DD, 0);
+    for (int level = 0; level < depth; ++level)
+      out += ItemHeader(0xE00D, 0) + ItemHeader(0xE0DD, 0);
   }
   return out;
 }
@@ -114,7 +118,8 @@ std::string Part10File(std::string_view dataset, std::string_view transfer_synta
   std::string file(128, '\0');
   file += "DICM";
   file += Element(0x0002, 0x0000, "UL", group_length) + meta_elements;
-  file += transfer_syntax == kDeflatedExplicitLittleEndian ? RawDeflate(dataset) : std::string(dataset);
+  file +=
+      transfer_syntax == kDeflatedExplicitLittleEndian ? RawDeflate(dataset) : std::string(dataset);
   return file;
 }
 

@@ -16,6 +16,10 @@ inline constexpr std::string_view kDeflatedExplicitLittleEndian = "1.2.840.10008
 // (with a NUL for UI, a space otherwise, a zero byte for binary VRs).
 std::string Element(uint16_t group, uint16_t element, std::string_view vr, std::string_view value);
 std::string UInt16Element(uint16_t group, uint16_t element, uint16_t value);
+// Just the header of one, announcing `length` bytes (0xFFFFFFFF: undefined).
+std::string ElementHeader(uint16_t group, uint16_t element, std::string_view vr, uint32_t length);
+// An item (0xE000), item delimiter (0xE00D) or sequence delimiter (0xE0DD) tag.
+std::string ItemHeader(uint16_t element, uint32_t length);
 
 // Study, series and SOP instance UIDs and a patient ID, in tag order.
 std::string IdentityElements();
@@ -27,6 +31,7 @@ std::string NestedSequences(int depth, Lengths lengths);
 
 // A Part 10 file: preamble, "DICM", meta header naming `transfer_syntax`, then
 // `dataset`, raw-deflated when the syntax is the deflated one.
-std::string Part10File(std::string_view dataset, std::string_view transfer_syntax = kExplicitLittleEndian);
+std::string Part10File(std::string_view dataset,
+                       std::string_view transfer_syntax = kExplicitLittleEndian);
 
 }  // namespace pacsport::testing
