@@ -1,5 +1,6 @@
 #include "core/names.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace pacsport {
@@ -49,6 +50,14 @@ bool IsValidUid(std::string_view uid) {
     }
   }
   return true;
+}
+
+bool IsValidPatientId(std::string_view id) {
+  size_t characters = 0;
+  for (size_t i = 0; i < id.size(); ++characters) {
+    i += std::max<size_t>(1, Utf8SequenceLength(id, i));
+  }
+  return characters <= 64;
 }
 
 std::string SanitizePathComponent(std::string_view raw) {

@@ -11,6 +11,10 @@ namespace pacsport {
 // component, no leading zero in a multi-digit component (PS3.5 9.1).
 bool IsValidUid(std::string_view uid);
 
+// True for a plausible Patient ID (DICOM LO): at most 64 characters, where a
+// character is a UTF-8 sequence or, in other character sets, a byte. May be empty.
+bool IsValidPatientId(std::string_view id);
+
 // Makes a data-derived string safe as one path component of a ZIP entry:
 // no separators ('/', '\\'), no control characters, not "." or "..", no leading
 // dots or spaces, at most 128 bytes of valid UTF-8 (invalid sequences become '_').

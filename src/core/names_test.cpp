@@ -24,6 +24,16 @@ TEST(IsValidUidTest, RejectsMalformedUids) {
   EXPECT_FALSE(IsValidUid("1.2 "));
 }
 
+TEST(IsValidPatientIdTest, CountsCharactersNotBytes) {
+  EXPECT_TRUE(IsValidPatientId(""));
+  EXPECT_TRUE(IsValidPatientId(std::string(64, 'P')));
+  EXPECT_FALSE(IsValidPatientId(std::string(65, 'P')));
+  std::string accented;
+  for (int i = 0; i < 64; ++i) accented += "é";
+  EXPECT_TRUE(IsValidPatientId(accented));
+  EXPECT_FALSE(IsValidPatientId(accented + "é"));
+}
+
 TEST(SanitizePathComponentTest, KeepsOrdinaryNames) {
   EXPECT_EQ(SanitizePathComponent("PAT-001"), "PAT-001");
   EXPECT_EQ(SanitizePathComponent("Müller 患者"), "Müller 患者");

@@ -102,9 +102,8 @@ Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
       break;
     }
     case ExportScope::kPatient: {
-      if (request.target.empty() || request.target.size() > 64) {
-        return InvalidInput("patientID must be 1-64 characters");
-      }
+      // An empty Patient ID is legal DICOM (type 2): it names the patient without one.
+      if (!IsValidPatientId(request.target)) return InvalidInput("patientID is longer than 64 characters");
       auto patient = index.GetPatient(principal.hospital_id, request.target);
       if (!patient.ok()) return patient.error();
       auto planned = PlanPatient(index, principal, std::move(*patient), "", plan);

@@ -1,5 +1,6 @@
 #include "http/request_parsing.h"
 
+#include <cctype>
 #include <charconv>
 
 namespace pacsport::http {
@@ -65,9 +66,19 @@ std::string TextParam(const httplib::Request& req, const std::string& name) {
   return req.has_param(name.c_str()) ? req.get_param_value(name.c_str()) : "";
 }
 
+bool HasMediaType(const httplib::Request& req, std::string_view media_type) {
+  std::string type = req.get_header_value("Content-Type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+  if (type.size() != media_type.size()) return false;
+  for (size_t i = 0; i < type.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(type[i])) != media_type[i]) return false;
+  }
+  return true;
+}
+
 Result<nlohmann::ordered_json> JsonObjectBody(const httplib::Request& req) {
-  const std::string type = req.get_header_value("Content-Type");
-  if (type.rfind("application/json", 0) != 0) {
+  if (!HasMediaType(req, "application/json")) {
     return Error(ErrorCode::kUnsupportedMediaType, "the body must be application/json");
   }
   auto body = nlohmann::ordered_json::parse(req.body, nullptr, false);

@@ -33,6 +33,10 @@ Result<PageRequest> PageParams(const httplib::Request& req);
 // The parameter's value, or "" when absent.
 std::string TextParam(const httplib::Request& req, const std::string& name);
 
+// True when the request's Content-Type is exactly `media_type` (parameters after ';'
+// and letter case aside): "application/dicom+json" is not "application/dicom".
+bool HasMediaType(const httplib::Request& req, std::string_view media_type);
+
 // The body as a JSON object; kUnsupportedMediaType unless Content-Type is
 // application/json, kInvalidInput when it does not parse to an object.
 Result<nlohmann::ordered_json> JsonObjectBody(const httplib::Request& req);

@@ -12,6 +12,8 @@ thread_local std::string current_label;
 
 const std::string& Router::CurrentLabel() { return current_label; }
 
+void Router::ResetLabel() { current_label.clear(); }
+
 Handler Router::Guard(std::string label, Handler handler) {
   return [label = std::move(label), handler = std::move(handler)](const httplib::Request& req,
                                                                   httplib::Response& res) {

@@ -24,6 +24,8 @@ class Router {
 
   // The label of the route the calling thread is serving ("" before routing).
   static const std::string& CurrentLabel();
+  // Forgets the label; called when a new request arrives on the thread.
+  static void ResetLabel();
 
  private:
   Handler Guard(std::string label, Handler handler);

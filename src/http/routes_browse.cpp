@@ -7,8 +7,15 @@
 namespace pacsport::http {
 namespace {
 
-constexpr const char* kPatientId = R"(([^/]{1,64}))";
+// A Patient ID may contain '/' (cpp-httplib decodes %2F before matching) and may be
+// empty (type 2 in DICOM): "/api/patients/" names the patient without an ID.
+constexpr const char* kPatientId = R"((.*))";
 constexpr const char* kStudyUid = R"(([^/]+))";
+
+Result<std::string> ValidPatientId(std::string id) {
+  if (!IsValidPatientId(id)) return InvalidInput("patientID is longer than 64 characters");
+  return id;
+}
 
 Result<StudySort> ParseStudySort(const std::string& value) {
   if (value.empty() || value == "date-desc") return StudySort::kDateDesc;
@@ -49,23 +56,25 @@ void RegisterBrowseRoutes(Router& router, const HttpServices& services) {
     SendJson(res, PageJson("patients", page, query.page, PatientJson));
   });
 
-  router.Get(std::string("/api/patients/") + kPatientId, "/api/patients/:patientID",
-             [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
-    const Principal principal = principal_of(req);
-    auto patient = services.index.GetPatient(principal.hospital_id, req.matches[1]);
-    SendJson(res, PatientJson(std::move(patient).ValueOrThrow()));
-  });
-
+  // Before the plain patient route, which would also match ".../studies".
   router.Get(std::string("/api/patients/") + kPatientId + "/studies",
              "/api/patients/:patientID/studies",
              [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
     const Principal principal = principal_of(req);
-    const std::string patient_id = req.matches[1];
+    const std::string patient_id = ValidPatientId(req.matches[1]).ValueOrThrow();
     services.index.GetPatient(principal.hospital_id, patient_id).ValueOrThrow();
     StudyQuery query;
     query.patient_id = patient_id;
     query.page = PageParams(req).ValueOrThrow();
     SendStudies(res, services.index, principal, std::move(query));
+  });
+
+  router.Get(std::string("/api/patients/") + kPatientId, "/api/patients/:patientID",
+             [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
+    const Principal principal = principal_of(req);
+    const std::string patient_id = ValidPatientId(req.matches[1]).ValueOrThrow();
+    auto patient = services.index.GetPatient(principal.hospital_id, patient_id);
+    SendJson(res, PatientJson(std::move(patient).ValueOrThrow()));
   });
 
   router.Get(R"(/api/studies)", "/api/studies",

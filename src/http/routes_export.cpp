@@ -30,11 +30,11 @@ Result<ExportRequest> ParseExportRequest(const httplib::Request& req, ExportScop
   auto images = BoolParam(req, "includeImages", scope != ExportScope::kAll);
   if (!images.ok()) return images.error();
   request.options.include_images = *images ? IncludeImages::kYes : IncludeImages::kNo;
-  const std::string format = TextParam(req, "format");
+  const std::string format = req.has_param("format") ? TextParam(req, "format") : "zip";
   if (format == "json") {
     request.options.format = ExportFormat::kJson;
     request.options.include_images = IncludeImages::kNo;
-  } else if (!format.empty() && format != "zip") {
+  } else if (format != "zip") {
     return InvalidInput("format must be zip or json");
   }
   auto level = IntParam(req, "compression", settings.default_compression_level, 0, 9);
@@ -90,7 +90,8 @@ void HandleExport(const HttpServices& services, const HttpSettings& settings, Ex
 
 void RegisterExportRoutes(Router& router, const HttpServices& services,
                           const HttpSettings& settings) {
-  router.Get(R"(/api/export/patient/([^/]+))", "/api/export/patient/:patientID",
+  // Patient IDs may hold '/' or be empty, as in routes_browse.cpp.
+  router.Get(R"(/api/export/patient/(.*))", "/api/export/patient/:patientID",
              [&services, settings](const httplib::Request& req, httplib::Response& res) {
     HandleExport(services, settings, ExportScope::kPatient, req.matches[1], req, res);
   });

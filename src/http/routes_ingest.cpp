@@ -39,7 +39,7 @@ void RegisterIngestRoutes(Router& router, const HttpServices& services) {
               [&services](const httplib::Request& req, httplib::Response& res) {
     const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
     RequireRole(principal, {Role::kAdmin, Role::kAi}).ThrowIfError();
-    if (req.get_header_value("Content-Type").rfind("application/dicom", 0) != 0) {
+    if (!HasMediaType(req, "application/dicom")) {
       throw ErrorException(Error(ErrorCode::kUnsupportedMediaType,
                                  "send one DICOM Part 10 file as application/dicom"));
     }

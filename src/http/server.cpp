@@ -45,16 +45,23 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   server.set_payload_max_length(impl_->settings.max_upload_bytes);
   server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     request_started = std::chrono::steady_clock::now();
+    http::Router::ResetLabel();
     return httplib::Server::HandlerResponse::Unhandled;
   });
+  // Answers that cpp-httplib makes itself (no route, malformed request, body too
+  // large) get the one error shape too.
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
-    if (res.status == 404) return http::SendError(res, NotFound("no such route"));
-    if (res.status == 413) {
-      return http::SendError(res, Error(ErrorCode::kPayloadTooLarge, "request body too large"));
+    switch (res.status) {
+      case 404: return http::SendError(res, NotFound("no such route"));
+      case 413: return http::SendError(res, Error(ErrorCode::kPayloadTooLarge, "request body too large"));
+      case 415: return http::SendError(res, Error(ErrorCode::kUnsupportedMediaType, "unsupported body"));
+      default:
+        if (res.status >= 400 && res.status < 500) {
+          return http::SendError(res, InvalidInput("malformed request"));
+        }
+        return http::SendError(res, Internal("the request could not be served"));
     }
-    const std::string code = "http_" + std::to_string(res.status);
-    http::SendJson(res, {{"error", {{"code", code}, {"message", "request refused"}}}}, res.status);
   });
   // One line per request; the route pattern stands in for the path, which may hold
   // patient identifiers.

@@ -284,7 +284,9 @@ class ExportChecker:
         if SAFE_NAME.match(patient_id):
             assert disposition == f'attachment; filename="patient_{patient_id}_export.zip"'
         name = download_name(disposition)
-        if not UNSAFE_IN_NAMES.search(patient_id):
+        if not patient_id:
+            assert name == "patient_unknown_export.zip", disposition
+        elif not UNSAFE_IN_NAMES.search(patient_id):
             assert name == f"patient_{patient_id}_export.zip", disposition
         assert name.startswith("patient_") and name.endswith("_export.zip"), disposition
         assert not UNSAFE_IN_NAMES.search(name[len("patient_"):-len("_export.zip")]), disposition

@@ -4,7 +4,6 @@ never look complete, the audit trail must tell what happened, and the server mus
 keep serving."""
 
 import io
-import os
 import random
 import socket
 import subprocess
