@@ -21,7 +21,6 @@ std::filesystem::path CharsetDir();
 // Every *.dcm directly in `dir`, sorted by name.
 std::vector<std::filesystem::path> DcmFiles(const std::filesystem::path& dir);
 
-std::string ReadFile(const std::filesystem::path& path);
 void WriteFile(const std::filesystem::path& path, std::string_view bytes);
 
 // Runs pydicom_oracle.py with `arguments` and parses its JSON output.

@@ -15,10 +15,7 @@
 namespace pacsport {
 namespace {
 
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using testing::ReadFile;
 
 // Fails every read after the first `allowed` ones.
 class FailingSource : public DicomSource {

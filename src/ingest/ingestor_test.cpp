@@ -11,10 +11,7 @@
 namespace pacsport {
 namespace {
 
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using testing::ReadFile;
 
 size_t StoredFiles(const std::filesystem::path& root) {
   size_t count = 0;

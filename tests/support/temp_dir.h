@@ -1,10 +1,13 @@
-// A temporary directory for one test, removed with everything in it at destruction.
+// Test support: a temporary directory per test, the pydicom corpus, whole-file reads.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace pacsport::testing {
@@ -31,6 +34,15 @@ class TempDir {
 // The pydicom test corpus shipped by Debian's python3-pydicom.
 inline std::filesystem::path CorpusFile(const std::string& name) {
   return std::filesystem::path("/usr/lib/python3/dist-packages/pydicom/data/test_files") / name;
+}
+
+// The whole file; an unreadable file fails the calling test.
+inline std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << path;
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
 }
 
 }  // namespace pacsport::testing
