@@ -1,3 +1,4 @@
+#include "zip/test_payloads.h"
 #include "zip/prepared_entry.h"
 
 #include <gtest/gtest.h>
@@ -12,22 +13,8 @@
 namespace pacsport::zip {
 namespace {
 
-std::string Text(size_t size, unsigned seed) {
-  static const char* const kWords[] = {"patient ", "study ", "series ",  "instance ",
-                                       "MR ",      "CT ",    "1.2.840.", "\n"};
-  std::mt19937 rng(seed);
-  std::string out;
-  while (out.size() < size) out += kWords[rng() % 8];
-  out.resize(size);
-  return out;
-}
-
-std::string RandomBytes(size_t size, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string out(size, '\0');
-  for (char& c : out) c = static_cast<char>(rng());
-  return out;
-}
+using ziptest::RandomBytes;
+using ziptest::Text;
 
 // CRC-32 by zlib, independent of the libdeflate implementation under test.
 uint32_t ZlibCrc(std::string_view data) {

@@ -1,3 +1,4 @@
+#include "zip/test_payloads.h"
 #include "zip/zip_writer.h"
 
 #include <gtest/gtest.h>
@@ -22,22 +23,8 @@ SystemTime FixedTime() {
   return sys_days{year(2024) / 2 / 29} + hours(13) + minutes(45) + seconds(58);
 }
 
-std::string Text(size_t size, unsigned seed) {
-  static const char* const kWords[] = {"patient ", "study ", "series ",  "instance ",
-                                       "MR ",      "CT ",    "1.2.840.", "\n"};
-  std::mt19937 rng(seed);
-  std::string out;
-  while (out.size() < size) out += kWords[rng() % 8];
-  out.resize(size);
-  return out;
-}
-
-std::string RandomBytes(size_t size, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string out(size, '\0');
-  for (char& c : out) c = static_cast<char>(rng());
-  return out;
-}
+using ziptest::RandomBytes;
+using ziptest::Text;
 
 // Writes `data` as a streamed entry in chunks of varying odd sizes.
 Status Stream(ZipWriter& w, std::string name, Method method, std::string_view data,
