@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SLICES=${1:-300}
-BIN=$PWD/build/src/app/pacsport
+BIN=${PACSPORT_BIN:-$PWD/build/src/app/pacsport}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 DEBIAN_FRONTEND=noninteractive
@@ -36,8 +36,8 @@ echo "bench-password" | "$BIN" user add --data "$WORK/data" --hospital Bench --r
 PORT=$(free_port)
 "$BIN" serve --data "$WORK/data" --listen "127.0.0.1:$PORT" --demo >"$WORK/pacsport.log" 2>&1 &
 PACSPORT_PID=$!
-TOKEN=$("$BIN" token --data "$WORK/data" --user bench)
 until curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null; do sleep 0.1; done
+TOKEN=$("$BIN" token --data "$WORK/data" --user bench)
 AUTH=(-H "Authorization: Bearer $TOKEN")
 read -r P_DICOM_S P_DICOM_TTFB P_DICOM_BYTES < <(fetch \
   "http://127.0.0.1:$PORT/api/export/study/$STUDY?previews=false" "$WORK/p1.zip" "${AUTH[@]}")
