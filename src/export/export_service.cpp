@@ -1,5 +1,7 @@
 #include "export/export_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include "core/clock.h"
 #include "export/metadata_document.h"
 #include "export/packager.h"
@@ -14,6 +16,15 @@ AuditOutcome OutcomeOfRefusal(const Error& error) {
 
 std::string Detail(const Error& error) {
   return std::string(error.name()) + ": " + error.message();
+}
+
+// The record was opened, so the attempt is on file; a failure to complete it leaves
+// it "in_progress" (failed as "interrupted" at the next start) and is logged here.
+void CompleteOrLog(Index& index, RowId audit_id, const AuditCompletion& completion) {
+  if (Status status = index.CompleteAudit(audit_id, completion); !status.ok()) {
+    spdlog::error("event=audit_completion_failed audit_id={} error={}", audit_id,
+                  status.error().name());
+  }
 }
 
 }  // namespace
@@ -35,6 +46,7 @@ Result<std::unique_ptr<ExportSession>> ExportService::Begin(const ExportAttempt&
   }
   auto audit_id = index_.OpenAudit(record);
   if (!audit_id.ok()) {
+    spdlog::error("event=audit_open_failed error={}", audit_id.error().name());
     return Unavailable("the export cannot be audited right now; nothing was exported");
   }
 
@@ -42,7 +54,7 @@ Result<std::unique_ptr<ExportSession>> ExportService::Begin(const ExportAttempt&
     AuditCompletion completion;
     completion.outcome = OutcomeOfRefusal(error);
     completion.detail = Detail(error);
-    (void)index_.CompleteAudit(*audit_id, completion);
+    CompleteOrLog(index_, *audit_id, completion);
     return error;
   };
   if (!principal.ok()) return refuse(principal.error());
@@ -104,7 +116,7 @@ void ExportSession::Complete(const AuditCompletion& completion) {
   timed.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now() - started_)
                           .count();
-  (void)index_.CompleteAudit(audit_id_, timed);
+  CompleteOrLog(index_, audit_id_, timed);
   completed_ = true;
 }
 
