@@ -51,7 +51,7 @@ int RunToken(const std::filesystem::path& data, const std::optional<std::filesys
   if (!config.ok()) return Fail(config.error());
   auto dir = DataDirectory::Open(data);
   if (!dir.ok()) return Fail(dir.error());
-  auto secret = (*dir)->JwtSecret(*config, false);
+  auto secret = (*dir)->JwtSecret(*config, DataDirectory::KeptSecret::kUse);
   if (!secret.ok()) return Fail(secret.error());
   auto user = (*dir)->index().FindUser(username);
   if (!user.ok()) return Fail(user.error());

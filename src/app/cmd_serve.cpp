@@ -51,7 +51,8 @@ int RunServe(const ServeOptions& options) {
 
   auto dir = DataDirectory::Open(options.data);
   if (!dir.ok()) return Fail(dir.error());
-  auto secret = (*dir)->JwtSecret(*config, options.demo);
+  auto secret = (*dir)->JwtSecret(*config, options.demo ? DataDirectory::KeptSecret::kUseOrCreate
+                                                        : DataDirectory::KeptSecret::kIgnore);
   if (!secret.ok()) return Fail(secret.error().message() + " (or start with --demo)");
   std::unique_ptr<auth::JwtCodec> jwt;
   try {

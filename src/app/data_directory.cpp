@@ -25,17 +25,18 @@ Result<std::unique_ptr<DataDirectory>> DataDirectory::Open(const fs::path& dir) 
   return data;
 }
 
-Result<std::string> DataDirectory::JwtSecret(const Config& config, bool generate) {
+Result<std::string> DataDirectory::JwtSecret(const Config& config, KeptSecret kept) {
   if (!config.jwt_secret.empty()) return config.jwt_secret;
+  const Error none =
+      InvalidInput("no JWT secret configured: set security.jwt_secret or PACSPORT_JWT_SECRET");
+  if (kept == KeptSecret::kIgnore) return none;
   const fs::path path = dir_ / "jwt-secret";
   if (std::ifstream in(path); in) {
     std::string secret;
     std::getline(in, secret);
     if (!secret.empty()) return secret;
   }
-  if (!generate) {
-    return InvalidInput("no JWT secret configured: set security.jwt_secret or PACSPORT_JWT_SECRET");
-  }
+  if (kept == KeptSecret::kUse) return none;
   const std::string secret = auth::GenerateSecret();
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   const std::string line = secret + "\n";

@@ -24,9 +24,14 @@ class DataDirectory {
   Index& index() { return *index_; }
   LocalStore& store() { return *store_; }
 
-  // The JWT secret: the configured one, else the one kept in DIR/jwt-secret. With
-  // `generate`, a missing kept secret is created. kInvalidInput when there is none.
-  Result<std::string> JwtSecret(const Config& config, bool generate);
+  // How the secret kept in DIR/jwt-secret may stand in for a configured one.
+  enum class KeptSecret {
+    kIgnore,       // only a configured secret counts (serve without --demo)
+    kUse,          // use the kept one if there is one (CLI commands such as token)
+    kUseOrCreate,  // use it, creating it when absent (serve --demo)
+  };
+  // The JWT secret: the configured one, else per `kept`. kInvalidInput when there is none.
+  Result<std::string> JwtSecret(const Config& config, KeptSecret kept);
 
  private:
   DataDirectory() = default;

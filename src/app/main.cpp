@@ -15,6 +15,17 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--config", serve.config, "TOML configuration file")->check(CLI::ExistingFile);
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT (default 127.0.0.1:8080)");
   serve_cmd->add_flag("--demo", serve.demo, "Generate and keep a JWT secret in the data directory");
+  serve_cmd->footer(
+      "Configuration: defaults < TOML file (--config) < environment < flags.\n"
+      "  server.listen             PACSPORT_LISTEN             127.0.0.1:8080\n"
+      "  server.worker_threads     PACSPORT_WORKER_THREADS     16\n"
+      "  server.token_ttl_seconds  PACSPORT_TOKEN_TTL_SECONDS  28800\n"
+      "  server.max_upload_mb      PACSPORT_MAX_UPLOAD_MB      1024\n"
+      "  security.jwt_secret       PACSPORT_JWT_SECRET         (required unless --demo)\n"
+      "  security.tls_certificate  PACSPORT_TLS_CERTIFICATE    PEM file; HTTPS with the key\n"
+      "  security.tls_private_key  PACSPORT_TLS_PRIVATE_KEY    PEM file\n"
+      "  export.compression_level  PACSPORT_COMPRESSION_LEVEL  9\n"
+      "  logging.level             PACSPORT_LOG_LEVEL          info");
   serve_cmd->callback([&] { code = RunServe(serve); });
 
   std::filesystem::path data;

@@ -85,6 +85,10 @@ def test_https_when_certificate_and_key_are_configured(tmp_path):
 
 def test_serve_refuses_to_start_without_a_secret(tmp_path):
     data = make_data_dir(tmp_path)
+    # A secret kept by an earlier --demo run does not count without --demo.
+    process, _ = start(data, tmp_path / "log", "--demo")
+    stop(process)
+    assert os.path.exists(os.path.join(data, "jwt-secret"))
     env = {k: v for k, v in os.environ.items() if k != "PACSPORT_JWT_SECRET"}
     result = subprocess.run([pacsport_binary(), "serve", "--data", data, "--listen", "127.0.0.1:0"],
                             capture_output=True, text=True, timeout=30, env=env)
