@@ -12,7 +12,9 @@ PACKAGES=(
   libtomlplusplus-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev
   # demo data and independent checkers used by the tests
   python3 python3-pydicom python3-jsonschema python3-pytest dcmtk
-  unzip libarchive-tools p7zip-full pngcheck curl sqlite3
+  unzip libarchive-tools p7zip-full pngcheck curl sqlite3 openssl
+  # the real PACS that orthancInstanceId is checked against
+  orthanc
 )
 
 missing=()

@@ -30,6 +30,7 @@ MODULE_ORDER = [
     "test_names",
     "test_faults",
     "test_cli",
+    "test_orthanc_ids",
     "test_audit",
 ]
 
