@@ -7,7 +7,7 @@ its log must never have named a patient). The binary is $PACSPORT_BIN, by defaul
 build/src/app/pacsport.
 
 Modules run in the order below: the audit checks read the attempts the earlier
-modules made, and ingest adds data the export checks do not expect."""
+modules made, and ingest adds data that the export and Orthanc ID checks do not expect."""
 
 import os
 
@@ -24,13 +24,13 @@ MODULE_ORDER = [
     "test_auth",
     "test_browse",
     "test_export_archives",
+    "test_orthanc_ids",
     "test_export_options",
     "test_ai_analysis",
     "test_ingest",
     "test_names",
     "test_faults",
     "test_cli",
-    "test_orthanc_ids",
     "test_audit",
 ]
 
