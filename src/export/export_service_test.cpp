@@ -25,6 +25,11 @@ class FailingSource : public DicomSource {
     if (allowed_-- <= 0) return Unavailable("source went away");
     return inner_.Read(location);
   }
+  Status ReadChunked(const InstanceLocation& location, size_t chunk_size,
+                     const ChunkConsumer& consume) override {
+    if (allowed_-- <= 0) return Unavailable("source went away");
+    return inner_.ReadChunked(location, chunk_size, consume);
+  }
 
  private:
   DicomSource& inner_;

@@ -1,9 +1,17 @@
 #include "export/packager.h"
 
+#include <tbb/info.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_group.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <new>
+
 #include "core/digest.h"
-#include "dicom/frame_renderer.h"
 #include "export/metadata_document.h"
-#include "zip/prepared_entry.h"
+#include "export/prepared_instance.h"
 #include "zip/zip_writer.h"
 
 namespace pacsport {
@@ -32,24 +40,43 @@ class CountingSink : public ByteSink {
   bool failed_ = false;
 };
 
-// Pixel data in these transfer syntaxes is already compressed: deflate gains nothing.
-bool IsEncapsulated(const std::string& transfer_syntax) {
-  return transfer_syntax.rfind("1.2.840.10008.1.2.4.", 0) == 0 ||
-         transfer_syntax == "1.2.840.10008.1.2.5";
+// One instance of the plan, with the study it belongs to.
+struct PlanItem {
+  const PlannedStudy* study;
+  const PlannedInstance* instance;
+};
+
+std::vector<PlanItem> ItemsOf(const ExportPlan& plan) {
+  std::vector<PlanItem> items;
+  items.reserve(static_cast<size_t>(plan.instance_count));
+  for (const PlannedPatient& patient : plan.patients) {
+    for (const PlannedStudy& study : patient.studies) {
+      for (const PlannedInstance& instance : study.instances) items.push_back({&study, &instance});
+    }
+  }
+  return items;
 }
+
+// What travels through the pipeline: an item's position in the plan and, after the
+// parallel stage, its prepared entries (nothing once the export has failed).
+struct Token {
+  size_t index = 0;
+  std::shared_ptr<PreparedInstance> prepared;
+};
 
 class ArchiveBuilder {
  public:
   ArchiveBuilder(const ExportPlan& plan, DicomSource& source, ByteSink& sink,
-                 SystemTime exported_at, std::stop_token stop)
+                 SystemTime exported_at, std::stop_token stop, const PackagerLimits& limits)
       : plan_(plan), source_(source), counting_(sink), zip_(counting_, exported_at),
-        exported_at_(exported_at), stop_(std::move(stop)) {}
+        exported_at_(exported_at), stop_(std::move(stop)), limits_(limits),
+        level_(plan.request.options.compression_level) {}
 
   PackageReport Run() {
     Status status = WriteAll();
     PackageReport report;
     report.bytes_written = counting_.bytes();
-    report.entries = entries_;
+    report.entries = static_cast<std::int64_t>(zip_.entry_count());
     if (status.ok()) return report;
     report.error = status.error();
     if (counting_.failed()) {
@@ -64,63 +91,141 @@ class ArchiveBuilder {
 
  private:
   Status WriteAll() {
-    const int level = plan_.request.options.compression_level;
     if (plan_.WithImages()) {
-      for (const PlannedPatient& patient : plan_.patients) {
-        for (const PlannedStudy& study : patient.studies) {
-          int frame = 0;
-          for (const PlannedInstance& instance : study.instances) {
-            if (stop_.stop_requested()) return Error(ErrorCode::kUnavailable, "export stopped");
-            if (Status s = WriteInstance(study, instance, frame, level); !s.ok()) return s;
-          }
-        }
-      }
+      if (Status s = WriteInstances(); !s.ok()) return s;
     }
     const std::string document =
         BuildMetadataDocument(plan_, outcomes_, plan_.WithImages(), exported_at_);
-    if (Status s = Add(plan_.metadata_name, document, Sha256Hex(document), level); !s.ok()) return s;
-    if (Status s = Add("checksums.sha256", checksums_, "", level); !s.ok()) return s;
+    if (Status s = AddWhole(plan_.metadata_name, document, Sha256Hex(document)); !s.ok()) return s;
+    if (Status s = AddWhole("checksums.sha256", checksums_, ""); !s.ok()) return s;
     return zip_.Finish();
   }
 
-  Status WriteInstance(const PlannedStudy& study, const PlannedInstance& instance, int& frame,
-                       int level) {
-    const InstanceRecord& record = instance.record;
-    auto bytes = source_.Read(record.location);
-    if (!bytes.ok()) {
-      return Error(bytes.error().code(),
-                   "instance " + record.sop_instance_uid + ": " + bytes.error().message());
+  // The pipeline: hand out items in order → prepare in parallel → write in order.
+  Status WriteInstances() {
+    const std::vector<PlanItem> items = ItemsOf(plan_);
+    const size_t window = limits_.window > 0
+                              ? limits_.window
+                              : static_cast<size_t>(tbb::info::default_concurrency()) + 1;
+    std::atomic<bool> failed{false};
+    std::mutex failure_mutex;
+    Status failure;
+    size_t next = 0;
+    tbb::task_group_context context;
+    // Keeps the first error and cancels the work in flight. Called from either serial
+    // stage, which may run at the same time.
+    auto fail = [&](const Error& error) {
+      std::lock_guard lock(failure_mutex);
+      if (failed) return;
+      failure = error;
+      failed = true;
+      context.cancel_group_execution();
+    };
+    try {
+      tbb::parallel_pipeline(
+          window,
+          tbb::make_filter<void, Token>(
+              tbb::filter_mode::serial_in_order,
+              [&](tbb::flow_control& control) -> Token {
+                if (!failed && stop_.stop_requested()) fail(Unavailable("export stopped"));
+                if (next == items.size() || failed) control.stop();
+                return Token{next++, nullptr};
+              }) &
+              tbb::make_filter<Token, Token>(
+                  tbb::filter_mode::parallel,
+                  [&](Token token) -> Token {
+                    if (failed) return token;
+                    token.prepared = std::make_shared<PreparedInstance>(PrepareInstance(
+                        *items[token.index].instance, source_, plan_.request.options,
+                        plan_.WithPreviews(), limits_.whole_instance_max_bytes));
+                    return token;
+                  }) &
+              tbb::make_filter<Token, void>(
+                  tbb::filter_mode::serial_in_order,
+                  [&](const Token& token) {
+                    if (failed || !token.prepared) return;
+                    if (Status s = WriteInstance(items[token.index], *token.prepared); !s.ok()) {
+                      fail(s.error());
+                    }
+                  }),
+          context);
+    } catch (const std::bad_alloc&) {
+      fail(Unavailable("out of memory while packaging"));
+    } catch (const std::exception& e) {
+      fail(Internal(std::string("packaging failed: ") + e.what()));
     }
-    const std::string sha256 = Sha256Hex(*bytes);
-    if (!record.sha256.empty() && sha256 != record.sha256) {
-      return Internal("instance " + record.sop_instance_uid +
-                      " does not match the checksum recorded at ingest");
-    }
-    const int dicom_level = IsEncapsulated(record.transfer_syntax_uid) ? 0 : level;
-    if (Status s = Add(instance.dicom_entry, *bytes, sha256, dicom_level); !s.ok()) return s;
-    if (!plan_.WithPreviews()) return Status::Ok();
+    return failure;
+  }
 
-    InstanceOutcome& outcome = outcomes_[record.id];
-    auto frames = dicom::RenderFrames(*bytes, plan_.request.options.preview_max_side);
-    if (!frames.ok()) {
-      outcome.preview_error = frames.error().message();
-      return Status::Ok();
+  // Writes one prepared instance; runs on one thread at a time, in plan order.
+  Status WriteInstance(const PlanItem& item, PreparedInstance& prepared) {
+    if (prepared.error) return *prepared.error;
+    if (item.study != current_study_) {
+      current_study_ = item.study;
+      next_frame_ = 0;
     }
-    for (const dicom::FramePng& png : *frames) {
-      std::string name = study.preview_directory + "frame_" + std::to_string(frame++) + ".png";
-      if (Status s = Add(name, png.png, Sha256Hex(png.png), 0); !s.ok()) return s;
-      outcome.previews.push_back(std::move(name));
+    const InstanceRecord& record = item.instance->record;
+    if (prepared.streamed) {
+      if (Status s = StreamDicom(*item.instance); !s.ok()) return s;
+    } else {
+      if (Status s = zip_.Add(prepared.dicom); !s.ok()) return s;
+      Checksum(prepared.dicom_sha256, prepared.dicom.name);
+    }
+    if (!plan_.WithPreviews()) return Status::Ok();
+    InstanceOutcome& outcome = outcomes_[record.id];
+    outcome.preview_error = std::move(prepared.preview_error);
+    for (size_t i = 0; i < prepared.previews.size(); ++i) {
+      zip::PreparedEntry& png = prepared.previews[i];
+      png.name = item.study->preview_directory + "frame_" + std::to_string(next_frame_++) + ".png";
+      if (Status s = zip_.Add(png); !s.ok()) return s;
+      Checksum(prepared.preview_sha256[i], png.name);
+      outcome.previews.push_back(png.name);
     }
     return Status::Ok();
   }
 
-  // Adds one whole entry; a non-empty sha256 is recorded in checksums.sha256.
-  Status Add(const std::string& name, std::string_view data, const std::string& sha256,
-             int level) {
-    if (Status s = zip_.Add(zip::Prepare(name, data, level)); !s.ok()) return s;
-    ++entries_;
-    if (!sha256.empty()) checksums_ += sha256 + "  " + name + "\n";
+  // Copies a file too large to hold from the source into the archive chunk by chunk,
+  // checking its SHA-256 on the way. A mismatch is found only at the end, after its
+  // bytes were sent: the export then fails and the caller aborts the delivery.
+  Status StreamDicom(const PlannedInstance& instance) {
+    const InstanceRecord& record = instance.record;
+    const int level = DicomEntryLevel(record, level_);
+    const zip::Method method = level == 0 ? zip::Method::kStore : zip::Method::kDeflate;
+    if (Status s = zip_.BeginEntry(instance.dicom_entry, method, level,
+                                   static_cast<std::uint64_t>(record.size));
+        !s.ok()) {
+      return s;
+    }
+    Sha256 sha256;
+    Status written = Status::Ok();
+    Status read = source_.ReadChunked(
+        record.location, limits_.stream_chunk_bytes, [&](std::string_view chunk) -> Status {
+          if (stop_.stop_requested()) return Unavailable("export stopped");
+          sha256.Update(chunk.data(), chunk.size());
+          written = zip_.Write(chunk);
+          return written;
+        });
+    if (!written.ok()) return written;
+    if (!read.ok()) {
+      return Error(read.error().code(),
+                   "instance " + record.sop_instance_uid + ": " + read.error().message());
+    }
+    const std::string digest = sha256.FinishHex();
+    if (!record.sha256.empty() && digest != record.sha256) return ChecksumMismatch(record);
+    if (Status s = zip_.EndEntry(); !s.ok()) return s;
+    Checksum(digest, instance.dicom_entry);
     return Status::Ok();
+  }
+
+  // Adds an entry held whole, compressed at the export's level.
+  Status AddWhole(const std::string& name, std::string_view data, const std::string& sha256) {
+    if (Status s = zip_.Add(zip::Prepare(name, data, level_)); !s.ok()) return s;
+    if (!sha256.empty()) Checksum(sha256, name);
+    return Status::Ok();
+  }
+
+  void Checksum(const std::string& sha256, const std::string& name) {
+    checksums_ += sha256 + "  " + name + "\n";
   }
 
   const ExportPlan& plan_;
@@ -129,16 +234,21 @@ class ArchiveBuilder {
   zip::ZipWriter zip_;
   const SystemTime exported_at_;
   const std::stop_token stop_;
+  const PackagerLimits limits_;
+  const int level_;
   InstanceOutcomes outcomes_;
   std::string checksums_;
-  std::int64_t entries_ = 0;
+  // Writer-stage state (one thread at a time, in plan order).
+  const PlannedStudy* current_study_ = nullptr;
+  int next_frame_ = 0;
 };
 
 }  // namespace
 
 PackageReport WriteArchive(const ExportPlan& plan, DicomSource& source, ByteSink& sink,
-                           SystemTime exported_at, std::stop_token stop) {
-  return ArchiveBuilder(plan, source, sink, exported_at, std::move(stop)).Run();
+                           SystemTime exported_at, std::stop_token stop,
+                           const PackagerLimits& limits) {
+  return ArchiveBuilder(plan, source, sink, exported_at, std::move(stop), limits).Run();
 }
 
 }  // namespace pacsport

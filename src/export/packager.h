@@ -2,15 +2,29 @@
 //
 // Entry order: for each study, each instance's DICOM file followed by its previews;
 // then the metadata document (which records every preview and previewError, so it is
-// written once they are known); then checksums.sha256 covering every other entry.
+// written once they are known, docs/decisions/0001); then checksums.sha256 covering
+// every other entry.
+//
+// Instances flow through a bounded parallel pipeline (oneTBB): a serial stage hands
+// out instances in plan order, a parallel stage reads, verifies, deflates (libdeflate)
+// and renders previews on every core, and a serial stage writes the results in plan
+// order. At most `window` instances are in flight, so memory is bounded by the window
+// times the largest instance held whole, never by the size of the export; a sink that
+// blocks (a slow client) stalls the writer and so the whole pipeline.
+// An instance larger than `whole_instance_max_bytes` is never held whole: the writer
+// streams it from the source in chunks (zlib, data descriptor), and it gets a
+// previewError instead of previews.
+//
 // Every DICOM file is checked against the SHA-256 recorded at ingest: a file that is
 // missing, unreadable or altered fails the export (integrity first, nothing skipped).
 // A preview that cannot be rendered is reported in the document and the export goes
-// on. Knows nothing of HTTP. Single-threaded per call; the sources it reads are
-// thread-safe.
+// on. The first failure (source, sink, stop request) cancels the work in flight.
+// Knows nothing of HTTP. The sources it reads must be thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stop_token>
 
 #include "core/byte_sink.h"
@@ -30,9 +44,20 @@ struct PackageReport {
   std::int64_t entries = 0;
 };
 
+// How one archive uses memory and threads. The defaults suit the server.
+struct PackagerLimits {
+  // Instances in flight between the reader and the writer; 0 means the number of
+  // cores plus one, so that every core has work while the writer waits on the sink.
+  std::size_t window = 0;
+  // Larger instances are streamed in chunks of `stream_chunk_bytes`.
+  std::uint64_t whole_instance_max_bytes = std::uint64_t{64} << 20;
+  std::size_t stream_chunk_bytes = std::size_t{1} << 20;
+};
+
 // Writes `plan` (which must be a ZIP export) to `sink`. On any outcome but kComplete
 // the archive is unfinished and the caller must abort the delivery.
 PackageReport WriteArchive(const ExportPlan& plan, DicomSource& source, ByteSink& sink,
-                           SystemTime exported_at, std::stop_token stop);
+                           SystemTime exported_at, std::stop_token stop,
+                           const PackagerLimits& limits = {});
 
 }  // namespace pacsport

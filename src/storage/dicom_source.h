@@ -6,7 +6,10 @@
 // source cannot be reached); the export then fails rather than skipping data.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 #include "core/records.h"
@@ -15,9 +18,17 @@ namespace pacsport {
 
 class DicomSource {
  public:
+  // Receives the file's bytes in order; an error it returns stops the read and is
+  // returned by ReadChunked.
+  using ChunkConsumer = std::function<Status(std::string_view)>;
+
   virtual ~DicomSource() = default;
   // The whole file, byte-exact as stored.
   virtual Result<std::string> Read(const InstanceLocation& location) = 0;
+  // The whole file, byte-exact, passed to `consume` in chunks of at most `chunk_size`
+  // bytes, for files too large to hold in memory. Requires chunk_size > 0.
+  virtual Status ReadChunked(const InstanceLocation& location, size_t chunk_size,
+                             const ChunkConsumer& consume) = 0;
 };
 
 }  // namespace pacsport

@@ -1,12 +1,13 @@
 #include "storage/local_store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <random>
 
 namespace pacsport {
@@ -106,14 +107,49 @@ Status LocalStore::Remove(const std::string& sha256) {
   return Status::Ok();
 }
 
-Result<std::string> LocalStore::Read(const InstanceLocation& location) {
+Result<int> LocalStore::OpenObject(const InstanceLocation& location) const {
   auto path = PathOf(location.key);
   if (!path.ok()) return path.error();
-  std::ifstream in(*path, std::ios::binary);
-  if (!in) return NotFound("store: object " + location.key + " is missing");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Unavailable("store: cannot read object " + location.key);
+  const int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) return fd;
+  if (errno == ENOENT) return NotFound("store: object " + location.key + " is missing");
+  return IoError("cannot open object " + location.key);
+}
+
+Result<std::string> LocalStore::Read(const InstanceLocation& location) {
+  std::string bytes;
+  Status status = ReadChunked(location, size_t{1} << 20, [&bytes](std::string_view chunk) {
+    bytes.append(chunk);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status.error();
   return bytes;
+}
+
+Status LocalStore::ReadChunked(const InstanceLocation& location, size_t chunk_size,
+                               const ChunkConsumer& consume) {
+  auto fd = OpenObject(location);
+  if (!fd.ok()) return fd.error();
+  struct stat info {};
+  std::string buffer;
+  Status status;
+  if (::fstat(*fd, &info) == 0) {
+    buffer.resize(std::min(chunk_size, static_cast<size_t>(info.st_size) + 1));
+  }
+  if (buffer.empty()) buffer.resize(1);
+  for (;;) {
+    const ssize_t n = ::read(*fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      status = IoError("cannot read object " + location.key);
+      break;
+    }
+    if (n == 0) break;
+    status = consume(std::string_view(buffer.data(), static_cast<size_t>(n)));
+    if (!status.ok()) break;
+  }
+  ::close(*fd);
+  return status;
 }
 
 }  // namespace pacsport

@@ -32,11 +32,15 @@ class LocalStore : public DicomSource {
   bool Contains(const std::string& sha256) const;
 
   Result<std::string> Read(const InstanceLocation& location) override;
+  Status ReadChunked(const InstanceLocation& location, size_t chunk_size,
+                     const ChunkConsumer& consume) override;
 
  private:
   explicit LocalStore(std::filesystem::path root) : root_(std::move(root)) {}
   // kInvalidInput unless key is 64 lowercase hex digits (no path tricks).
   Result<std::filesystem::path> PathOf(const std::string& sha256) const;
+  // Opens the object of `location` for reading; the caller closes the descriptor.
+  Result<int> OpenObject(const InstanceLocation& location) const;
 
   const std::filesystem::path root_;
 };

@@ -1,0 +1,60 @@
+#include "export/prepared_instance.h"
+
+#include "core/digest.h"
+#include "dicom/frame_renderer.h"
+
+namespace pacsport {
+
+int DicomEntryLevel(const InstanceRecord& record, int level) {
+  const std::string& syntax = record.transfer_syntax_uid;
+  const bool encapsulated =
+      syntax.rfind("1.2.840.10008.1.2.4.", 0) == 0 || syntax == "1.2.840.10008.1.2.5";
+  return encapsulated ? 0 : level;
+}
+
+Error ChecksumMismatch(const InstanceRecord& record) {
+  return Internal("instance " + record.sop_instance_uid +
+                  " does not match the checksum recorded at ingest");
+}
+
+PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& source,
+                                 const ExportOptions& options, bool with_previews,
+                                 std::uint64_t whole_max_bytes) {
+  const InstanceRecord& record = instance.record;
+  PreparedInstance prepared;
+  if (static_cast<std::uint64_t>(record.size) > whole_max_bytes) {
+    prepared.streamed = true;
+    if (with_previews) {
+      prepared.preview_error = "file larger than " + std::to_string(whole_max_bytes >> 20) +
+                               " MiB: streamed without previews";
+    }
+    return prepared;
+  }
+  auto bytes = source.Read(record.location);
+  if (!bytes.ok()) {
+    prepared.error = Error(bytes.error().code(),
+                           "instance " + record.sop_instance_uid + ": " + bytes.error().message());
+    return prepared;
+  }
+  prepared.dicom_sha256 = Sha256Hex(*bytes);
+  if (!record.sha256.empty() && prepared.dicom_sha256 != record.sha256) {
+    prepared.error = ChecksumMismatch(record);
+    return prepared;
+  }
+  prepared.dicom = zip::Prepare(instance.dicom_entry, *bytes,
+                                DicomEntryLevel(record, options.compression_level));
+  if (!with_previews) return prepared;
+
+  auto frames = dicom::RenderFrames(*bytes, options.preview_max_side);
+  if (!frames.ok()) {
+    prepared.preview_error = frames.error().message();
+    return prepared;
+  }
+  for (const dicom::FramePng& frame : *frames) {
+    prepared.preview_sha256.push_back(Sha256Hex(frame.png));
+    prepared.previews.push_back(zip::Prepare("", frame.png, 0));
+  }
+  return prepared;
+}
+
+}  // namespace pacsport

@@ -1,0 +1,41 @@
+// PreparedInstance: one instance's archive entries made ready away from the writer
+// thread: the DICOM file read, checked against its ingest SHA-256 and compressed, and
+// its frames rendered to PNG previews. Pure apart from the source read; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "export/export_plan.h"
+#include "storage/dicom_source.h"
+#include "zip/prepared_entry.h"
+
+namespace pacsport {
+
+struct PreparedInstance {
+  std::optional<Error> error;  // set: the export must fail (integrity first)
+  bool streamed = false;       // too large to hold: the writer streams it from the source
+  zip::PreparedEntry dicom;    // named; empty when streamed
+  std::string dicom_sha256;
+  std::vector<zip::PreparedEntry> previews;  // in frame order, unnamed: the writer names them
+  std::vector<std::string> preview_sha256;
+  std::optional<std::string> preview_error;  // why there are no previews
+};
+
+// The deflate level for the DICOM file of `record`: 0 when its pixel data is already
+// compressed (encapsulated transfer syntaxes), where deflate gains nothing.
+int DicomEntryLevel(const InstanceRecord& record, int level);
+
+// Reads and prepares `instance` unless its recorded size exceeds `whole_max_bytes`,
+// in which case it only marks it streamed (with a previewError when previews are on).
+PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& source,
+                                 const ExportOptions& options, bool with_previews,
+                                 std::uint64_t whole_max_bytes);
+
+// kInternal naming the instance, for a file that no longer matches its ingest SHA-256.
+Error ChecksumMismatch(const InstanceRecord& record);
+
+}  // namespace pacsport
