@@ -67,7 +67,9 @@ int RunServe(const ServeOptions& options) {
 
   dicom::Initialize();
   Ingestor ingestor(index, (*dir)->store());
-  ExportService exports(index, (*dir)->store());
+  ExportServiceLimits export_limits;
+  export_limits.max_concurrent = config->max_concurrent_exports;
+  ExportService exports(index, (*dir)->store(), export_limits);
   auth::LoginRateLimiter login_limiter;
   std::unique_ptr<HttpServer> server;
   try {

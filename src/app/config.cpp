@@ -71,6 +71,8 @@ const std::vector<Setting>& Settings() {
        }, nullptr},
       {"export.compression_level", "PACSPORT_COMPRESSION_LEVEL", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) { return SetInt(v, 0, 9, "export.compression_level", c.http.default_compression_level); }},
+      {"export.max_concurrent", "PACSPORT_MAX_CONCURRENT_EXPORTS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) { return SetInt(v, 1, 1024, "export.max_concurrent", c.max_concurrent_exports); }},
       {"logging.level", "PACSPORT_LOG_LEVEL", Setting::kText,
        [](Config& c, const std::string& v) {
          if (v != "debug" && v != "info" && v != "warn" && v != "error") {

@@ -16,6 +16,7 @@ struct Config {
   HttpSettings http;
   std::string jwt_secret;      // empty: none configured
   std::string log_level = "info";
+  int max_concurrent_exports = 4;
 };
 
 // Parses "HOST:PORT" (HOST may be "[::1]"); kInvalidInput when malformed.

@@ -59,14 +59,21 @@ Result<std::unique_ptr<ExportSession>> ExportService::Begin(const ExportAttempt&
   };
   if (!principal.ok()) return refuse(principal.error());
   if (!request.ok()) return refuse(request.error());
+  std::optional<ConcurrencyLimit::Slot> slot = running_.TryAcquire();
+  if (!slot) {
+    return refuse(Unavailable(std::to_string(running_.capacity()) +
+                              " exports are already running; try again shortly"));
+  }
   auto plan = PlanExport(index_, *principal, *request, now);
   if (!plan.ok()) return refuse(plan.error());
-  return std::make_unique<ExportSession>(index_, source_, std::move(*plan), *audit_id);
+  return std::make_unique<ExportSession>(index_, source_, std::move(*plan), *audit_id,
+                                         std::move(*slot), limits_.packager);
 }
 
-ExportSession::ExportSession(Index& index, DicomSource& source, ExportPlan plan, RowId audit_id)
+ExportSession::ExportSession(Index& index, DicomSource& source, ExportPlan plan, RowId audit_id,
+                             ConcurrencyLimit::Slot slot, const PackagerLimits& packager)
     : index_(index), source_(source), plan_(std::move(plan)), audit_id_(audit_id),
-      started_(std::chrono::steady_clock::now()) {}
+      slot_(std::move(slot)), packager_(packager), started_(std::chrono::steady_clock::now()) {}
 
 ExportSession::~ExportSession() {
   if (!completed_) {
@@ -93,7 +100,7 @@ Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop) {
     completion.bytes_sent = status.ok() ? static_cast<std::int64_t>(document.size()) : 0;
     completion.entries = 1;
   } else {
-    const PackageReport report = WriteArchive(plan_, source_, sink, now, std::move(stop));
+    const PackageReport report = WriteArchive(plan_, source_, sink, now, std::move(stop), packager_);
     completion.bytes_sent = static_cast<std::int64_t>(report.bytes_written);
     completion.entries = report.entries;
     switch (report.outcome) {

@@ -1,5 +1,9 @@
 // ExportService: runs one export attempt from audit record to delivered bytes.
 //
+// At most `max_concurrent` exports run at once (planning and delivery); an attempt
+// beyond that is refused with kUnavailable (503, retry later) before any planning,
+// so that exports cannot starve the rest of the server.
+//
 // Every attempt is audited, refused ones included: Begin writes the audit record
 // before anything else and refuses the export with kUnavailable if it cannot. A
 // refusal (bad token, bad parameters, another hospital's data) completes the record
@@ -16,8 +20,10 @@
 #include <string>
 
 #include "core/byte_sink.h"
+#include "core/concurrency_limit.h"
 #include "core/error.h"
 #include "export/export_plan.h"
+#include "export/packager.h"
 #include "index/index.h"
 #include "storage/dicom_source.h"
 
@@ -31,9 +37,15 @@ struct ExportAttempt {
   std::string parameters;  // the request's options as a JSON object
 };
 
+struct ExportServiceLimits {
+  int max_concurrent = 4;  // >= 1
+  PackagerLimits packager;
+};
+
 class ExportSession {
  public:
-  ExportSession(Index& index, DicomSource& source, ExportPlan plan, RowId audit_id);
+  ExportSession(Index& index, DicomSource& source, ExportPlan plan, RowId audit_id,
+                ConcurrencyLimit::Slot slot, const PackagerLimits& packager);
   ~ExportSession();
   ExportSession(const ExportSession&) = delete;
   ExportSession& operator=(const ExportSession&) = delete;
@@ -54,14 +66,18 @@ class ExportSession {
   DicomSource& source_;
   const ExportPlan plan_;
   const RowId audit_id_;
+  const ConcurrencyLimit::Slot slot_;  // held until the session is destroyed
+  const PackagerLimits packager_;
   const std::chrono::steady_clock::time_point started_;
   bool completed_ = false;
 };
 
 class ExportService {
  public:
-  // Borrows both; they must outlive the service and its sessions.
-  ExportService(Index& index, DicomSource& source) : index_(index), source_(source) {}
+  // Borrows both; they must outlive the service and its sessions, and the service
+  // must outlive its sessions.
+  ExportService(Index& index, DicomSource& source, const ExportServiceLimits& limits = {})
+      : index_(index), source_(source), limits_(limits), running_(limits.max_concurrent) {}
 
   // Audits the attempt, then plans it for `principal`. `principal` or `request`
   // may carry the error that already refused the attempt (authentication,
@@ -73,6 +89,8 @@ class ExportService {
  private:
   Index& index_;
   DicomSource& source_;
+  const ExportServiceLimits limits_;
+  ConcurrencyLimit running_;
 };
 
 }  // namespace pacsport

@@ -259,5 +259,27 @@ TEST_F(ExportServiceTest, DroppedSessionIsReportedAsAborted) {
   EXPECT_EQ(LastAudit().outcome, AuditOutcome::kAborted);
 }
 
+TEST_F(ExportServiceTest, AttemptsBeyondTheCapAreRefusedUntilASessionEnds) {
+  ExportServiceLimits limits;
+  limits.max_concurrent = 2;
+  ExportService service(*index_, *store_, limits);
+  auto first = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
+  auto second = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
+  ASSERT_TRUE(first.ok() && second.ok());
+  auto refused = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnavailable);
+  const AuditRecord audit = LastAudit();
+  EXPECT_EQ(audit.outcome, AuditOutcome::kFailed);
+  EXPECT_NE(audit.detail.find("already running"), std::string::npos);
+
+  StringSink sink;
+  ASSERT_TRUE((*first)->Deliver(sink).ok());
+  EXPECT_FALSE(service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest()).ok())
+      << "a delivered session holds its slot until it is destroyed";
+  first->reset();
+  EXPECT_TRUE(service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest()).ok());
+}
+
 }  // namespace
 }  // namespace pacsport

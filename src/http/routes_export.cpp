@@ -9,6 +9,9 @@
 namespace pacsport::http {
 namespace {
 
+// When a refused export (too many running, audit unavailable) is worth retrying.
+constexpr int kRetryAfterSeconds = 5;
+
 // ByteSink over a chunked HTTP response; a failed write means the client is gone.
 class ResponseSink : public ByteSink {
  public:
@@ -63,8 +66,11 @@ void HandleExport(const HttpServices& services, const HttpSettings& settings, Ex
   const ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(), std::move(target),
                               request.ok() ? DescribeOptions(request->options)
                                            : RawParameters(req)};
-  std::shared_ptr<ExportSession> session =
-      services.exports.Begin(attempt, principal, request).ValueOrThrow();
+  auto begun = services.exports.Begin(attempt, principal, request);
+  if (!begun.ok() && begun.error().code() == ErrorCode::kUnavailable) {
+    res.set_header("Retry-After", std::to_string(kRetryAfterSeconds));
+  }
+  std::shared_ptr<ExportSession> session = std::move(begun).ValueOrThrow();
 
   res.set_header("Content-Disposition", ContentDisposition(session->plan().archive_name));
   res.set_header("Cache-Control", "no-store");

@@ -1,0 +1,196 @@
+// The packager's pipeline on a real index and store holding the whole pydicom corpus:
+// the archive does not depend on the window, instances too large to hold stream
+// through unchanged, and a failure or stop request ends the work in flight.
+#include "export/packager.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "dicom/initialize.h"
+#include "export/planner.h"
+#include "ingest/ingestor.h"
+#include "tests/support/temp_dir.h"
+
+namespace pacsport {
+namespace {
+
+const SystemTime kExportedAt = std::chrono::sys_days{std::chrono::year{2026} / 1 / 2};
+
+// Counts the reads of the wrapped source and can request a stop at the n-th one.
+class CountingSource : public DicomSource {
+ public:
+  explicit CountingSource(DicomSource& inner) : inner_(inner) {}
+  Result<std::string> Read(const InstanceLocation& location) override {
+    Count();
+    return inner_.Read(location);
+  }
+  Status ReadChunked(const InstanceLocation& location, size_t chunk_size,
+                     const ChunkConsumer& consume) override {
+    Count();
+    return inner_.ReadChunked(location, chunk_size, consume);
+  }
+  int reads() const { return reads_; }
+  void StopAt(int read, std::stop_source* stop) {
+    stop_at_ = read;
+    stop_ = stop;
+  }
+
+ private:
+  void Count() {
+    if (++reads_ == stop_at_) stop_->request_stop();
+  }
+  DicomSource& inner_;
+  std::atomic<int> reads_{0};
+  int stop_at_ = -1;
+  std::stop_source* stop_ = nullptr;
+};
+
+// Accepts `capacity` bytes, then fails like a closed connection.
+class ClosingSink : public ByteSink {
+ public:
+  explicit ClosingSink(size_t capacity) : capacity_(capacity) {}
+  Status Write(const char*, size_t size) override {
+    if (size > capacity_) return Unavailable("client closed");
+    capacity_ -= size;
+    return Status::Ok();
+  }
+
+ private:
+  size_t capacity_;
+};
+
+PackagerLimits Limits(size_t window, std::uint64_t whole_max = PackagerLimits{}.whole_instance_max_bytes,
+                      size_t chunk = PackagerLimits{}.stream_chunk_bytes) {
+  PackagerLimits limits;
+  limits.window = window;
+  limits.whole_instance_max_bytes = whole_max;
+  limits.stream_chunk_bytes = chunk;
+  return limits;
+}
+
+class PackagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dicom::Initialize();
+    index_ = OpenSqliteIndex((dir_.path() / "index.sqlite").string()).ValueOrThrow();
+    store_ = LocalStore::Open(dir_.path() / "store").ValueOrThrow();
+    const RowId hospital = index_->AddHospital("North").ValueOrThrow();
+    Ingestor ingestor(*index_, *store_);
+    int ingested = 0;
+    for (const auto& file : std::filesystem::directory_iterator(testing::CorpusFile(""))) {
+      if (ingestor.Ingest(hospital, testing::ReadFile(file.path())).ok()) ++ingested;
+    }
+    ASSERT_GT(ingested, 50);
+    admin_ = Principal{"alice", hospital, "North", Role::kAdmin};
+  }
+
+  ExportPlan PlanAll(bool previews) {
+    ExportRequest request;
+    request.scope = ExportScope::kAll;
+    request.options.previews = previews ? IncludePreviews::kYes : IncludePreviews::kNo;
+    return PlanExport(*index_, admin_, request, kExportedAt).ValueOrThrow();
+  }
+
+  PackageReport Write(const ExportPlan& plan, DicomSource& source, ByteSink& sink,
+                      const PackagerLimits& limits, std::stop_token stop = {}) {
+    return WriteArchive(plan, source, sink, kExportedAt, std::move(stop), limits);
+  }
+
+  // Extracts `archive` with unzip and runs `sha256sum -c` over checksums.sha256 there;
+  // returns the extraction folder.
+  std::filesystem::path ExtractAndVerify(const std::string& archive) {
+    const auto zip = dir_.path() / "out.zip";
+    const auto out = dir_.path() / "out";
+    std::filesystem::remove_all(out);
+    std::ofstream(zip, std::ios::binary) << archive;
+    const std::string command = "unzip -q " + zip.string() + " -d " + out.string() +
+                                " && cd " + out.string() + " && sha256sum -c --quiet checksums.sha256";
+    EXPECT_EQ(std::system(command.c_str()), 0);
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Index> index_;
+  std::unique_ptr<LocalStore> store_;
+  Principal admin_;
+};
+
+TEST_F(PackagerTest, ArchiveDoesNotDependOnTheWindow) {
+  const ExportPlan plan = PlanAll(true);
+  StringSink reference;
+  ASSERT_EQ(Write(plan, *store_, reference, Limits(1)).outcome, PackageOutcome::kComplete);
+  for (size_t window : {2, 3, 16}) {
+    StringSink sink;
+    const PackageReport report = Write(plan, *store_, sink, Limits(window));
+    ASSERT_EQ(report.outcome, PackageOutcome::kComplete) << window;
+    EXPECT_EQ(sink.bytes(), reference.bytes()) << "window " << window;
+    EXPECT_EQ(report.bytes_written, reference.bytes().size());
+  }
+  ExtractAndVerify(reference.bytes());
+}
+
+TEST_F(PackagerTest, StreamedInstancesKeepTheirBytesAndReportWhyTheyHaveNoPreviews) {
+  const ExportPlan plan = PlanAll(true);
+  StringSink sink;
+  const PackageReport report =
+      Write(plan, *store_, sink, Limits(0, 0, 4096));
+  ASSERT_EQ(report.outcome, PackageOutcome::kComplete);
+  const auto out = ExtractAndVerify(sink.bytes());
+  for (const auto& file : std::filesystem::recursive_directory_iterator(out)) {
+    EXPECT_NE(file.path().extension(), ".png") << file.path();
+  }
+  const std::string document = testing::ReadFile(out / "all_data.json");
+  size_t streamed = 0;
+  for (size_t at = 0; (at = document.find("streamed without previews", at)) != std::string::npos;
+       ++at) {
+    ++streamed;
+  }
+  EXPECT_EQ(streamed, static_cast<size_t>(plan.instance_count));
+  EXPECT_EQ(document.find(".png"), std::string::npos);
+}
+
+TEST_F(PackagerTest, AlteredFileFailsAlsoWhenStreamed) {
+  const ExportPlan plan = PlanAll(false);
+  const InstanceRecord& victim = plan.patients.back().studies.back().instances.back().record;
+  const std::string& key = victim.sha256;
+  const auto path = dir_.path() / "store" / key.substr(0, 2) / key.substr(2, 2) / key;
+  std::fstream(path, std::ios::in | std::ios::out | std::ios::binary).put('X');
+  for (std::uint64_t whole_max : {std::uint64_t{0}, std::uint64_t{1} << 30}) {
+    StringSink sink;
+    const PackageReport report = Write(plan, *store_, sink, Limits(0, whole_max));
+    EXPECT_EQ(report.outcome, PackageOutcome::kSourceFailed);
+    ASSERT_TRUE(report.error.has_value());
+    EXPECT_NE(report.error->message().find(victim.sop_instance_uid), std::string::npos);
+    EXPECT_NE(report.error->message().find("checksum"), std::string::npos);
+  }
+}
+
+TEST_F(PackagerTest, ClientGoneStopsTheWorkInFlight) {
+  const ExportPlan plan = PlanAll(true);
+  CountingSource source(*store_);
+  ClosingSink sink(1000);
+  const PackageReport report = Write(plan, source, sink, Limits(3));
+  EXPECT_EQ(report.outcome, PackageOutcome::kSinkFailed);
+  EXPECT_LE(report.bytes_written, 1000u);
+  // The first instance's write failed; at most the window was read ahead of it.
+  EXPECT_LE(source.reads(), 1 + 3);
+  EXPECT_LT(source.reads(), plan.instance_count);
+}
+
+TEST_F(PackagerTest, StopRequestEndsTheExport) {
+  const ExportPlan plan = PlanAll(true);
+  CountingSource source(*store_);
+  std::stop_source stop;
+  source.StopAt(5, &stop);
+  StringSink sink;
+  const PackageReport report = Write(plan, source, sink, Limits(2), stop.get_token());
+  EXPECT_EQ(report.outcome, PackageOutcome::kStopped);
+  EXPECT_LE(source.reads(), 5 + 2);
+}
+
+}  // namespace
+}  // namespace pacsport
