@@ -5,7 +5,6 @@
 #include <tbb/task_group.h>
 
 #include <atomic>
-#include <memory>
 #include <mutex>
 #include <new>
 
@@ -57,12 +56,6 @@ std::vector<PlanItem> ItemsOf(const ExportPlan& plan) {
   return items;
 }
 
-// What travels through the pipeline: an item's position in the plan and, after the
-// parallel stage, its prepared entries (nothing once the export has failed).
-struct Token {
-  size_t index = 0;
-  std::shared_ptr<PreparedInstance> prepared;
-};
 
 class ArchiveBuilder {
  public:
@@ -107,6 +100,11 @@ class ArchiveBuilder {
     const size_t window = limits_.window > 0
                               ? limits_.window
                               : static_cast<size_t>(tbb::info::default_concurrency()) + 1;
+    // A token is an item's index. Tokens leave the pipeline in order and at most
+    // `window` are alive, so the live ones always fit in a ring of `window` slots. The
+    // slots, not oneTBB, own the prepared entries: a cancelled pipeline drops its
+    // tokens without destroying them.
+    std::vector<PreparedInstance> slots(window);
     std::atomic<bool> failed{false};
     std::mutex failure_mutex;
     Status failure;
@@ -124,29 +122,31 @@ class ArchiveBuilder {
     try {
       tbb::parallel_pipeline(
           window,
-          tbb::make_filter<void, Token>(
+          tbb::make_filter<void, size_t>(
               tbb::filter_mode::serial_in_order,
-              [&](tbb::flow_control& control) -> Token {
+              [&](tbb::flow_control& control) -> size_t {
                 if (!failed && stop_.stop_requested()) fail(Unavailable("export stopped"));
                 if (next == items.size() || failed) control.stop();
-                return Token{next++, nullptr};
+                return next++;
               }) &
-              tbb::make_filter<Token, Token>(
+              tbb::make_filter<size_t, size_t>(
                   tbb::filter_mode::parallel,
-                  [&](Token token) -> Token {
-                    if (failed) return token;
-                    token.prepared = std::make_shared<PreparedInstance>(PrepareInstance(
-                        *items[token.index].instance, source_, plan_.request.options,
-                        plan_.WithPreviews(), limits_.whole_instance_max_bytes));
-                    return token;
-                  }) &
-              tbb::make_filter<Token, void>(
-                  tbb::filter_mode::serial_in_order,
-                  [&](const Token& token) {
-                    if (failed || !token.prepared) return;
-                    if (Status s = WriteInstance(items[token.index], *token.prepared); !s.ok()) {
-                      fail(s.error());
+                  [&](size_t index) -> size_t {
+                    if (!failed) {
+                      slots[index % window] = PrepareInstance(
+                          *items[index].instance, source_, plan_.request.options,
+                          plan_.WithPreviews(), limits_.whole_instance_max_bytes);
                     }
+                    return index;
+                  }) &
+              tbb::make_filter<size_t, void>(
+                  tbb::filter_mode::serial_in_order,
+                  [&](size_t index) {
+                    PreparedInstance& prepared = slots[index % window];
+                    if (!failed) {
+                      if (Status s = WriteInstance(items[index], prepared); !s.ok()) fail(s.error());
+                    }
+                    prepared = PreparedInstance();  // frees the slot's memory now
                   }),
           context);
     } catch (const std::bad_alloc&) {
