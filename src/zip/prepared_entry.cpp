@@ -2,6 +2,7 @@
 
 #include <libdeflate.h>
 
+#include <array>
 #include <memory>
 #include <new>
 
@@ -14,17 +15,36 @@ struct CompressorDeleter {
   void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
 };
 
+// This thread's compressor for `level`, kept for the thread's lifetime: allocating and
+// initialising one per entry (about 1 MB at level 9) cost more than small entries.
+libdeflate_compressor& CompressorFor(int level) {
+  thread_local std::array<std::unique_ptr<libdeflate_compressor, CompressorDeleter>, 10> cache;
+  auto& compressor = cache[static_cast<size_t>(level)];
+  if (!compressor) compressor.reset(libdeflate_alloc_compressor(level));
+  if (!compressor) throw std::bad_alloc();
+  return *compressor;
+}
+
+// Inputs up to this size are compressed into a buffer the thread keeps; larger ones
+// into a buffer of their own, so that no thread keeps a large buffer for life.
+constexpr size_t kScratchMaxBytes = size_t{8} << 20;
+
 // The deflated bytes when they are smaller than `data`, or an empty string.
 std::string DeflateIfSmaller(std::string_view data, int level) {
-  const std::unique_ptr<libdeflate_compressor, CompressorDeleter> compressor(
-      libdeflate_alloc_compressor(level));
-  if (!compressor) throw std::bad_alloc();
-  // One byte less than the input: libdeflate answers 0 when the result does not fit.
-  std::string out(data.size() - 1, '\0');
-  const size_t size = libdeflate_deflate_compress(compressor.get(), data.data(), data.size(),
-                                                  out.data(), out.size());
-  out.resize(size);
-  return out;
+  // The output buffer is one byte smaller than the input: libdeflate answers 0 when
+  // the result does not fit.
+  const size_t capacity = data.size() - 1;
+  thread_local std::string scratch;
+  std::string own;
+  std::string& out = capacity <= kScratchMaxBytes ? scratch : own;
+  if (out.size() < capacity) out.resize(capacity);
+  const size_t size = libdeflate_deflate_compress(&CompressorFor(level), data.data(), data.size(),
+                                                  out.data(), capacity);
+  if (&out == &own) {
+    own.resize(size);
+    return own;
+  }
+  return scratch.substr(0, size);
 }
 
 }  // namespace
