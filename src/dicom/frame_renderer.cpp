@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "dcmtk/config/osconfig.h"
@@ -13,6 +14,7 @@
 #include "dcmtk/dcmdata/dcxfer.h"
 #include "dcmtk/dcmimage/diregist.h"  // registers colour image support with DicomImage
 #include "dcmtk/dcmimgle/dcmimage.h"
+#include "dicom/jpeg2000_decoder.h"
 #include "dicom/object_facts.h"
 #include "dicom/object_loader.h"
 #include "dicom/png_encoder.h"
@@ -24,11 +26,13 @@ namespace {
 // DCMTK's "pbmplus" scaling: averages the source pixels covered by each target pixel.
 constexpr int kAveragingInterpolation = 1;
 
-// Refuses syntaxes that no registered decoder can turn into native pixels.
+// Refuses syntaxes that neither a registered decoder nor Jpeg2000Frames can turn
+// into native pixels.
 Status CheckDecodable(DcmFileFormat& file) {
   const std::string uid = TransferSyntaxUid(file);
   const E_TransferSyntax syntax = file.getDataset()->getOriginalXfer();
   if (uid.empty() || syntax == EXS_Unknown) return InvalidInput("unknown transfer syntax");
+  if (IsJpeg2000(uid)) return Status::Ok();
   if (DcmXfer(uid.c_str()).getXfer() == EXS_Unknown ||
       (DcmXfer(syntax).isEncapsulated() &&
        !DcmCodecList::canChangeCoding(syntax, EXS_LittleEndianExplicit))) {
@@ -66,11 +70,18 @@ void ChooseVoi(DicomImage& image) {
   image.setMinMaxWindow();
 }
 
-Result<FramePng> RenderFrame(DcmDataset& dataset, E_TransferSyntax syntax, int64_t frame,
-                             uint32_t max_side) {
+// Where the pixels of one frame are: frame `index` of `dataset`, encoded in `syntax`.
+struct FrameSource {
+  DcmDataset& dataset;
+  E_TransferSyntax syntax;
+  unsigned long index;
+};
+
+// Renders `source` as frame `frame` of the object (for error messages).
+Result<FramePng> RenderFrame(const FrameSource& source, int64_t frame, uint32_t max_side) {
   const Error cannot_decode = InvalidInput("cannot decode frame " + std::to_string(frame));
-  DicomImage decoded(&dataset, syntax, CIF_UsePartialAccessToPixelData,
-                     static_cast<unsigned long>(frame), 1);
+  DicomImage decoded(&source.dataset, source.syntax, CIF_UsePartialAccessToPixelData, source.index,
+                     1);
   if (decoded.getStatus() != EIS_Normal) return cannot_decode;
   ChooseVoi(decoded);  // on the stored pixels; a scaled copy keeps the choice
 
@@ -103,6 +114,13 @@ Result<FramePng> RenderFrame(DcmDataset& dataset, E_TransferSyntax syntax, int64
   return result;
 }
 
+// Decodes frame `frame` with OpenJPEG and renders it like a native frame.
+Result<FramePng> RenderJpeg2000Frame(Jpeg2000Frames& frames, int64_t frame, uint32_t max_side) {
+  Result<DcmDataset*> native = frames.Decode(frame);
+  if (!native.ok()) return native.error();
+  return RenderFrame({**native, EXS_LittleEndianExplicit, 0}, frame, max_side);
+}
+
 }  // namespace
 
 Result<std::vector<FramePng>> RenderFrames(std::string_view bytes, uint32_t max_side) {
@@ -116,9 +134,19 @@ Result<std::vector<FramePng>> RenderFrames(std::string_view bytes, uint32_t max_
 
   DcmDataset& dataset = *file.getDataset();
   const int64_t frames = FrameCount(file);
+  std::optional<Jpeg2000Frames> jpeg2000;
+  if (IsJpeg2000(TransferSyntaxUid(file))) {
+    Result<Jpeg2000Frames> opened = Jpeg2000Frames::Open(dataset, frames);
+    if (!opened.ok()) return opened.error();
+    jpeg2000.emplace(std::move(opened).value());
+  }
   std::vector<FramePng> pngs;
   for (int64_t frame = 0; frame < frames; ++frame) {
-    Result<FramePng> png = RenderFrame(dataset, dataset.getOriginalXfer(), frame, max_side);
+    Result<FramePng> png =
+        jpeg2000
+            ? RenderJpeg2000Frame(*jpeg2000, frame, max_side)
+            : RenderFrame({dataset, dataset.getOriginalXfer(), static_cast<unsigned long>(frame)},
+                          frame, max_side);
     if (!png.ok()) return png.error();
     pngs.push_back(std::move(png).value());
   }

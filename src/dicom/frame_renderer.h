@@ -4,8 +4,10 @@
 // Modality LUT (rescale slope/intercept or a LUT), then the first VOI window stored
 // in the file, else the first VOI LUT, else a min-max window over that frame;
 // MONOCHROME1 comes out inverted so that it looks like MONOCHROME2. Monochrome
-// images give grey PNGs, colour photometric interpretations RGB PNGs. Frames are
-// decoded one at a time, so memory holds one decoded frame plus the PNGs.
+// images give grey PNGs, colour photometric interpretations RGB PNGs. The toolkit
+// decodes every transfer syntax it has a codec for; JPEG 2000 frames are decoded by
+// OpenJPEG first. Frames are decoded one at a time, so memory holds one decoded
+// frame plus the PNGs.
 // Parsing is ParseInstance's (same refusals, same stack needs, same exception
 // when DICOM support is broken). Stateless and thread-safe; `bytes` is only
 // borrowed for the call.
@@ -34,9 +36,10 @@ inline constexpr uint64_t kMaxPixelDataBytes = uint64_t{4} << 30;
 // so that its longer side is at most max_side, keeping the aspect ratio; 0 keeps the
 // stored size (Columns x Rows).
 // Returns kInvalidInput with a short reason, e.g. "no pixel data", "unsupported
-// transfer syntax 1.2.840.10008.1.2.4.90", "cannot decode frame 3" (frames counted
-// from 0, as preview files are named), "pixel data too large", or any refusal of
-// ParseInstance's other than a missing or invalid UID (rendering needs none).
+// transfer syntax 1.2.840.10008.1.2.4.100", "cannot decode frame 3" (frames counted
+// from 0, as preview files are named), "pixel data too large", "JPEG 2000 frame 0:
+// 3 components, Samples per Pixel 1", or any refusal of ParseInstance's other than
+// a missing or invalid UID (rendering needs none).
 Result<std::vector<FramePng>> RenderFrames(std::string_view bytes, uint32_t max_side = 0);
 
 }  // namespace pacsport::dicom

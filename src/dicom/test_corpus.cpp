@@ -22,13 +22,15 @@ fs::path SourceDir() {
   return dir != nullptr ? fs::path(dir) : fs::current_path();
 }
 
-std::string Quote(const std::string& text) {
+}  // namespace
+
+fs::path TestDataDir() { return SourceDir() / "src/dicom/testdata"; }
+
+std::string ShellQuote(const std::string& text) {
   std::string quoted = "'";
   for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return quoted + "'";
 }
-
-}  // namespace
 
 fs::path CorpusDir() { return CorpusFile("README.txt").parent_path(); }
 fs::path CharsetDir() { return CorpusDir().parent_path() / "charset_files"; }
@@ -51,8 +53,8 @@ void WriteFile(const fs::path& path, std::string_view bytes) {
 
 nlohmann::json RunOracle(const std::vector<std::string>& arguments) {
   std::string command =
-      "/usr/bin/python3 " + Quote((SourceDir() / "src/dicom/testdata/pydicom_oracle.py").string());
-  for (const std::string& argument : arguments) command += " " + Quote(argument);
+      "/usr/bin/python3 " + ShellQuote((TestDataDir() / "pydicom_oracle.py").string());
+  for (const std::string& argument : arguments) command += " " + ShellQuote(argument);
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
   if (!pipe) {
     ADD_FAILURE() << "cannot run " << command;
@@ -91,6 +93,27 @@ DecodedPng DecodePng(std::string_view png) {
   decoded.width = header.width;
   decoded.height = header.height;
   decoded.channels = header.color_type == SPNG_COLOR_TYPE_TRUECOLOR ? 3 : 1;
+  return decoded;
+}
+
+DecodedPng DecodePnm(std::string_view pnm) {
+  DecodedPng decoded;
+  std::istringstream in{std::string(pnm)};
+  std::string magic;
+  int maxval = 0;
+  in >> magic >> decoded.width >> decoded.height >> maxval;
+  if (!in || (magic != "P5" && magic != "P6") || maxval != 255 || in.get() == EOF) {
+    ADD_FAILURE() << "not an 8-bit binary PGM or PPM";
+    return {};
+  }
+  decoded.channels = magic == "P6" ? 3 : 1;
+  const size_t header = static_cast<size_t>(in.tellg());
+  const size_t size = size_t{decoded.width} * decoded.height * decoded.channels;
+  if (pnm.size() != header + size) {
+    ADD_FAILURE() << "PGM/PPM of the wrong size";
+    return {};
+  }
+  decoded.pixels.assign(pnm.begin() + static_cast<std::ptrdiff_t>(header), pnm.end());
   return decoded;
 }
 

@@ -23,6 +23,13 @@ std::vector<std::filesystem::path> DcmFiles(const std::filesystem::path& dir);
 
 void WriteFile(const std::filesystem::path& path, std::string_view bytes);
 
+// src/dicom/testdata in the source tree (the repository root is the working
+// directory, or PACSPORT_SOURCE_DIR names it).
+std::filesystem::path TestDataDir();
+
+// `text` quoted for the shell.
+std::string ShellQuote(const std::string& text);
+
 // Runs pydicom_oracle.py with `arguments` and parses its JSON output.
 nlohmann::json RunOracle(const std::vector<std::string>& arguments);
 
@@ -37,6 +44,10 @@ struct DecodedPng {
 };
 // Decodes an 8-bit grey or RGB PNG; fails the current test on anything else.
 DecodedPng DecodePng(std::string_view png);
+
+// Decodes a binary PGM (P5) or PPM (P6) with maxval 255; fails the current test on
+// anything else.
+DecodedPng DecodePnm(std::string_view pnm);
 
 // Mean absolute difference of two equally sized images, in grey levels.
 double MeanAbsoluteDifference(const DecodedPng& a, const DecodedPng& b);
