@@ -1,25 +1,17 @@
 // import: every file under the given paths, recursively, into one hospital.
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "app/commands.h"
 #include "app/data_directory.h"
+#include "app/local_file.h"
 #include "dicom/initialize.h"
 #include "ingest/ingestor.h"
 
 namespace pacsport {
 namespace fs = std::filesystem;
 namespace {
-
-Result<std::string> ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Unavailable("cannot open");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Unavailable("cannot read");
-  return bytes;
-}
 
 // Regular files under `path` (itself if it is one), in a stable order.
 std::vector<fs::path> FilesUnder(const fs::path& path, std::error_code& ec) {
@@ -54,7 +46,7 @@ int RunImport(const fs::path& data, const std::string& hospital,
       continue;
     }
     for (const fs::path& file : files) {
-      auto bytes = ReadFile(file);
+      auto bytes = ReadLocalFile(file);
       auto result = bytes.ok() ? ingestor.Ingest(found->id, *bytes)
                                : Result<IngestedInstance>(bytes.error());
       if (!result.ok()) {

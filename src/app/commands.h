@@ -2,6 +2,7 @@
 // reports errors on stderr; none reads stdin except `user add` (the password).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -35,6 +36,15 @@ struct AuditCommandOptions {
   std::int64_t limit = 100;
 };
 
+// `preview`: renders every frame of every file, `threads` files at a time (0: one per
+// core). Exit code 2 when some file has no preview (each listed on stderr).
+struct PreviewOptions {
+  std::vector<std::string> files;
+  std::optional<std::filesystem::path> out;  // writes OUT/<file stem>_frame_K.png
+  uint32_t size = 0;                         // longest side of a PNG; 0: stored size
+  int threads = 0;
+};
+
 int RunServe(const ServeOptions& options);
 int RunHospitalAdd(const std::filesystem::path& data, const std::string& name);
 int RunUserAdd(const std::filesystem::path& data, const std::string& hospital,
@@ -45,6 +55,7 @@ int RunImport(const std::filesystem::path& data, const std::string& hospital,
               const std::vector<std::string>& paths);
 int RunExport(const ExportCommandOptions& options);
 int RunAudit(const AuditCommandOptions& options);
+int RunPreview(const PreviewOptions& options);
 
 // Prints "pacsport: <message>" to stderr and returns 1.
 int Fail(const std::string& message);

@@ -1,5 +1,5 @@
-"""The command line: `export` writes what the API sends, never a partial file, and
-`import` reports every file it leaves out."""
+"""The command line: `export` writes what the API sends, never a partial file,
+`import` reports every file it leaves out, and `preview` writes one PNG per frame."""
 
 import json
 import os
@@ -7,13 +7,20 @@ import re
 
 import pytest
 
-from archive_checks import MANIFEST, ZipUnderTest, validate_document
+from archive_checks import MANIFEST, ZipUnderTest, png_dimensions, run, validate_document
 from corpus import NORTH
 from server_process import run_cli
 from data_store import damaged, delete, store_files, store_path
 
 SUMMARY = re.compile(r"^imported (\d+), already present (\d+), rejected (\d+)$")
 REJECTED = re.compile(r"^rejected (.+): (.+)$")
+RENDERED = re.compile(r"^rendered (\d+) frames of (\d+) files in ([\d.]+) s "
+                      r"\(([\d.]+) frames/s\), (\d+) bytes of PNG$")
+NO_PREVIEW = re.compile(r"^no preview (.+): (.+)$")
+# A square CT; two RGB RLE frames; 80 x 60 big endian (Columns x Rows, not Rows x Columns).
+# And a structured report, which has no pixels.
+PREVIEW_IMAGES = ("CT_small.dcm", "SC_rgb_rle_2frame.dcm", "ExplVR_BigEnd.dcm")
+PREVIEW_NON_IMAGE = "test-SR.dcm"
 VOLATILE = {("metadata", "exportedAt"), ("metadata", "exportedBy")}
 
 
@@ -128,3 +135,70 @@ def test_import_reports_every_rejected_file(tmp_path, corpus):
     again = import_corpus(data_dir, corpus)
     assert again == (0, added + present, refused, rejected)
     assert store_files(os.path.join(data_dir, "store")) == store
+
+
+def expected_size(columns, rows, max_side):
+    """Columns x Rows, scaled down so that the longer side is max_side (None: as stored)."""
+    if max_side is None or max(columns, rows) <= max_side:
+        return columns, rows
+    scale = max_side / max(columns, rows)
+    return round(columns * scale), round(rows * scale)
+
+
+@pytest.mark.parametrize("size", [None, 64])
+def test_preview_renders_every_frame(corpus, tmp_path, size):
+    images = [corpus.file(name) for name in PREVIEW_IMAGES]
+    non_image = corpus.file(PREVIEW_NON_IMAGE)
+    out = tmp_path / "png"
+    args = ["preview", *(f.path for f in images), non_image.path, "--out", str(out),
+            "--threads", "2"]
+    result = run_cli(*args, *(["--size", str(size)] if size else []))
+    assert result.returncode == 2, result.stderr
+
+    no_preview = [NO_PREVIEW.match(line) for line in result.stderr.splitlines()]
+    assert all(no_preview), result.stderr
+    assert [m.groups() for m in no_preview] == [(non_image.path, "no pixel data")]
+
+    expected = {}
+    for image in images:
+        stem = os.path.splitext(os.path.basename(image.path))[0]
+        frames = image.integer("NumberOfFrames") or 1
+        for k in range(frames):
+            expected[f"{stem}_frame_{k}.png"] = expected_size(
+                image.integer("Columns"), image.integer("Rows"), size)
+    assert sorted(os.listdir(out)) == sorted(expected)
+    checked = run(["pngcheck", "-q", *sorted(expected)], cwd=out)
+    assert checked.returncode == 0, f"pngcheck failed: {checked.stdout}{checked.stderr}"
+    png_bytes = 0
+    for name, (width, height) in expected.items():
+        data = (out / name).read_bytes()
+        png_bytes += len(data)
+        assert png_dimensions(data) == (width, height), name
+        if size:
+            assert max(png_dimensions(data)) == size, name
+
+    summary = RENDERED.match(result.stdout.strip())
+    assert summary, result.stdout
+    assert int(summary.group(1)) == len(expected)
+    assert int(summary.group(2)) == len(images)
+    assert int(summary.group(5)) == png_bytes
+
+
+def test_preview_of_images_only_exits_0(corpus):
+    images = [corpus.file(name) for name in PREVIEW_IMAGES]
+    frames = sum(image.integer("NumberOfFrames") or 1 for image in images)
+    result = run_cli("preview", *(image.path for image in images))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    summary = RENDERED.match(result.stdout.strip())
+    assert summary, result.stdout
+    assert summary.group(1, 2) == (str(frames), str(len(images))), result.stdout
+    assert int(summary.group(5)) > 0
+
+
+def test_preview_that_cannot_write_exits_1(corpus, tmp_path):
+    (tmp_path / "CT_small_frame_0.png").mkdir()  # where the PNG must go
+    result = run_cli("preview", corpus.file("CT_small.dcm").path, "--out", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"pacsport: cannot write {tmp_path / 'CT_small_frame_0.png'}"
+    assert result.stdout == ""
