@@ -1,9 +1,11 @@
 // pacsport: the command line. See `pacsport --help` and README.md.
 #include <CLI/CLI.hpp>
 
+#include "app/allocator_tuning.h"
 #include "app/commands.h"
 
 int main(int argc, char** argv) {
+  pacsport::TuneAllocator();
   using namespace pacsport;
   CLI::App app{"pacsport: medical-imaging data export server"};
   app.require_subcommand(1);
