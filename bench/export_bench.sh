@@ -34,6 +34,8 @@ COMMAND_LINE=$(
   if (($#)); then printf ' %q' "$@"; fi
 )
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
 SLICES=${1:-300}
 PATIENT_STUDIES=${BENCH_PATIENT_STUDIES:-13}
@@ -46,13 +48,6 @@ THREADS=$(nproc)
 STUDY_PATIENT_ID=BENCH-CT
 PATIENT_ID=BENCH-PATIENT
 BYTES_PER_SLICE=525300  # one generated file: 512*512*2 bytes of pixels plus ~1 KB of tags
-
-log() { echo "[bench] $*" >&2; }
-fail() { log "error: $*"; exit 1; }
-fail_with_log() {  # fail_with_log LOG MESSAGE...: the end of a server's log, then fail
-  tail -n 20 "$1" >&2
-  fail "${@:2}"
-}
 
 [[ -x $BIN ]] || fail "no pacsport at $BIN: build it (scripts/build.sh) or set PACSPORT_BIN"
 [[ -x $DEFLATE_LIMIT ]] || fail "no deflate_limit at $DEFLATE_LIMIT: build it" \
@@ -87,31 +82,6 @@ check_disk() {
       "free some disk, point TMPDIR elsewhere, or lower BENCH_PATIENT_STUDIES"
   fi
   log "disk: $((avail >> 20)) MiB free in $WORK, about $((need >> 20)) MiB needed"
-}
-
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
-# Forgets a server's peak so far (start-up: pacsport hashes its 64 MiB Argon2id decoy),
-# so that peak_rss_mb afterwards is the peak during the export.
-reset_peak_rss() { echo 5 >"/proc/$1/clear_refs"; }
-
-# wait_http URL PID LOG: until URL answers; fails if PID dies or after 60 s.
-wait_http() {
-  local url=$1 pid=$2 log_file=$3 tries=600
-  until curl -sf -o /dev/null "$url"; do
-    if ! kill -0 "$pid" 2>/dev/null || ((--tries == 0)); then
-      fail_with_log "$log_file" "server $pid did not answer $url"
-    fi
-    sleep 0.1
-  done
-}
-stop_server() {  # stop_server PID_VAR
-  local -n pid=$1
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
-  pid=''
 }
 
 # fetch URL OUT [curl args...] -> "seconds ttfb bytes"
@@ -191,18 +161,6 @@ pacsport_export() {
 
 # Orthanc: one store for both parts; a fresh server after the uploads and for every export.
 OPORT=''
-start_orthanc() {
-  OPORT=$(free_port)
-  mkdir -p "$WORK/orthanc-db"
-  cat >"$WORK/orthanc.json" <<JSON
-{ "Name": "bench", "StorageDirectory": "$WORK/orthanc-db", "IndexDirectory": "$WORK/orthanc-db",
-  "HttpPort": $OPORT, "DicomServerEnabled": false, "RemoteAccessAllowed": false,
-  "AuthenticationEnabled": false, "Plugins": [] }
-JSON
-  Orthanc "$WORK/orthanc.json" >>"$WORK/orthanc.log" 2>&1 &
-  ORTHANC_PID=$!
-  wait_http "http://127.0.0.1:$OPORT/system" "$ORTHANC_PID" "$WORK/orthanc.log"
-}
 # orthanc_upload DIR: POST /instances for every .dcm under DIR, two at a time.
 orthanc_upload() {
   start_orthanc

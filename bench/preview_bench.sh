@@ -33,6 +33,8 @@ COMMAND_LINE=$(
   if (($#)); then printf ' %q' "$@"; fi
 )
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
 SLICES=${1:-300}
 CINE_FRAMES=${2:-100}
@@ -41,13 +43,6 @@ THREADS=$(nproc)
 CLIENTS=2  # parallel HTTP clients and dcmj2pnm processes
 CINE_ROWS=480 CINE_COLUMNS=640
 BYTES_PER_SLICE=525300  # one generated CT file: 512*512*2 bytes of pixels plus ~1 KB of tags
-
-log() { echo "[bench] $*" >&2; }
-fail() { log "error: $*"; exit 1; }
-fail_with_log() {  # fail_with_log LOG MESSAGE...: the end of a server's log, then fail
-  tail -n 20 "$1" >&2
-  fail "${@:2}"
-}
 
 ((SLICES >= 1 && CINE_FRAMES >= 1)) || fail "SLICES and CINE_FRAMES must be at least 1"
 [[ -x $BIN ]] || fail "no pacsport at $BIN: build it (scripts/build.sh) or set PACSPORT_BIN"
@@ -82,24 +77,6 @@ check_disk() {
   log "disk: $((avail >> 20)) MiB free in $WORK, about $((need >> 20)) MiB needed"
 }
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
-# Forgets a server's peak so far (start-up, the uploads), so that peak_rss_mb afterwards
-# is the peak during the rendering.
-reset_peak_rss() { echo 5 >"/proc/$1/clear_refs"; }
-
-# wait_http URL PID LOG: until URL answers; fails if PID dies or after 60 s.
-wait_http() {
-  local url=$1 pid=$2 log_file=$3 tries=600
-  until curl -sf -o /dev/null "$url"; do
-    if ! kill -0 "$pid" 2>/dev/null || ((--tries == 0)); then
-      fail_with_log "$log_file" "server $pid did not answer $url"
-    fi
-    sleep 0.1
-  done
-}
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.3f", b - a}'; }
 png_bytes() { find "$1" -name '*.png' -printf '%s\n' | awk '{n += $1} END {print n + 0}'; }
@@ -144,23 +121,6 @@ pacsport_preview() {
 # Orthanc: one store for both data sets; a fresh server after the uploads and for every
 # measurement.
 OPORT=''
-start_orthanc() {
-  OPORT=$(free_port)
-  mkdir -p "$WORK/orthanc-db"
-  cat >"$WORK/orthanc.json" <<JSON
-{ "Name": "bench", "StorageDirectory": "$WORK/orthanc-db", "IndexDirectory": "$WORK/orthanc-db",
-  "HttpPort": $OPORT, "DicomServerEnabled": false, "RemoteAccessAllowed": false,
-  "AuthenticationEnabled": false, "Plugins": [] }
-JSON
-  Orthanc "$WORK/orthanc.json" >>"$WORK/orthanc.log" 2>&1 &
-  ORTHANC_PID=$!
-  wait_http "http://127.0.0.1:$OPORT/system" "$ORTHANC_PID" "$WORK/orthanc.log"
-}
-stop_orthanc() {
-  kill "$ORTHANC_PID"
-  wait "$ORTHANC_PID" 2>/dev/null || true
-  ORTHANC_PID=''
-}
 # orthanc_upload SET PATIENT_ID FRAMES_PER_FILE FILE...: POST /instances for every file,
 # two at a time; writes WORK/frames-SET, one "INSTANCE_ID FRAME" a line for every frame
 # of the patient's instances.
@@ -178,7 +138,7 @@ orthanc_upload() {
 for id in json.load(sys.stdin):
     for k in range(int(sys.argv[1])): print(id, k)' "$frames" >"$WORK/frames-$set"
   (($(wc -l <"$WORK/frames-$set") == $# * frames)) || fail "Orthanc holds other instances of $patient"
-  stop_orthanc
+  stop_server ORTHANC_PID
 }
 # orthanc_render SET ROUTE FRAMES: GET /instances/{id}/frames/{k}/ROUTE for every frame,
 # the frames dealt round-robin to CLIENTS curl processes, each reusing its connection.
@@ -199,7 +159,7 @@ orthanc_render() {
     fail_with_log "$WORK/orthanc.log" "Orthanc's /$route failed"
   SECONDS_=$(since "$start")
   RSS=$(peak_rss_mb "$ORTHANC_PID")
-  stop_orthanc
+  stop_server ORTHANC_PID
   verify_pngs "$out" "$frames" "Orthanc /$route ($set)"
   OUT_BYTES=$(png_bytes "$out")
 }

@@ -10,6 +10,7 @@
 
 #include "dicom/initialize.h"
 #include "ingest/ingestor.h"
+#include "tests/support/closing_sink.h"
 #include "tests/support/temp_dir.h"
 
 namespace pacsport {
@@ -34,20 +35,6 @@ class FailingSource : public DicomSource {
  private:
   DicomSource& inner_;
   int allowed_;
-};
-
-// Accepts `capacity` bytes, then fails like a closed connection.
-class ClosingSink : public ByteSink {
- public:
-  explicit ClosingSink(size_t capacity) : capacity_(capacity) {}
-  Status Write(const char*, size_t size) override {
-    if (size > capacity_) return Unavailable("client closed");
-    capacity_ -= size;
-    return Status::Ok();
-  }
-
- private:
-  size_t capacity_;
 };
 
 class ExportServiceTest : public ::testing::Test {
@@ -244,7 +231,7 @@ TEST_F(ExportServiceTest, ClientGoneIsReportedAsAborted) {
   ExportService service(*index_, *store_);
   auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
   ASSERT_TRUE(session.ok());
-  ClosingSink sink(100);
+  testing::ClosingSink sink(100);
   EXPECT_FALSE((*session)->Deliver(sink).ok());
   EXPECT_EQ(LastAudit().outcome, AuditOutcome::kAborted);
 }

@@ -13,6 +13,7 @@
 #include "dicom/initialize.h"
 #include "export/planner.h"
 #include "ingest/ingestor.h"
+#include "tests/support/closing_sink.h"
 #include "tests/support/temp_dir.h"
 
 namespace pacsport {
@@ -47,20 +48,6 @@ class CountingSource : public DicomSource {
   std::atomic<int> reads_{0};
   int stop_at_ = -1;
   std::stop_source* stop_ = nullptr;
-};
-
-// Accepts `capacity` bytes, then fails like a closed connection.
-class ClosingSink : public ByteSink {
- public:
-  explicit ClosingSink(size_t capacity) : capacity_(capacity) {}
-  Status Write(const char*, size_t size) override {
-    if (size > capacity_) return Unavailable("client closed");
-    capacity_ -= size;
-    return Status::Ok();
-  }
-
- private:
-  size_t capacity_;
 };
 
 PackagerLimits Limits(size_t window, std::uint64_t whole_max = PackagerLimits{}.whole_instance_max_bytes,
@@ -172,7 +159,7 @@ TEST_F(PackagerTest, AlteredFileFailsAlsoWhenStreamed) {
 TEST_F(PackagerTest, ClientGoneStopsTheWorkInFlight) {
   const ExportPlan plan = PlanAll(true);
   CountingSource source(*store_);
-  ClosingSink sink(1000);
+  testing::ClosingSink sink(1000);
   const PackageReport report = Write(plan, source, sink, Limits(3));
   EXPECT_EQ(report.outcome, PackageOutcome::kSinkFailed);
   EXPECT_LE(report.bytes_written, 1000u);
