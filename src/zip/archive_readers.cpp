@@ -27,18 +27,6 @@ with zipfile.ZipFile(sys.argv[1]) as z:
         out.write(f'{digest} {info.compress_type} {info.file_size} '.encode() + info.filename.encode('utf-8') + b'\n')
 )PY";
 
-std::string Quote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
 std::string ConcatenatedDigest(const std::vector<ExpectedEntry>& entries) {
   Sha256 sha;
   for (const ExpectedEntry& e : entries) sha.Update(e.content.data(), e.content.size());
@@ -48,7 +36,7 @@ std::string ConcatenatedDigest(const std::vector<ExpectedEntry>& entries) {
 }  // namespace
 
 CommandResult RunCommand(const std::string& command) {
-  const std::string full = "LC_ALL=C.UTF-8 /bin/bash -o pipefail -c " + Quote(command) + " 2>&1";
+  const std::string full = "LC_ALL=C.UTF-8 /bin/bash -o pipefail -c " + ShellQuote(command) + " 2>&1";
   CommandResult result;
   FILE* pipe = popen(full.c_str(), "r");
   if (pipe == nullptr) return result;
@@ -83,7 +71,7 @@ void ExpectPythonReads(const TempArchive& archive, const std::vector<ExpectedEnt
                 std::to_string(e.content.size()) + " " + e.name + "\n";
   }
   const CommandResult r =
-      RunCommand("/usr/bin/python3 -c " + Quote(kPythonReader) + " " + archive.path());
+      RunCommand("/usr/bin/python3 -c " + ShellQuote(kPythonReader) + " " + archive.path());
   EXPECT_EQ(r.exit_code, 0) << r.output.substr(0, 2000);
   EXPECT_TRUE(r.output == expected) << "python zipfile read back:\n"
                                     << r.output.substr(0, 2000) << "\nexpected:\n"
@@ -130,6 +118,12 @@ void ExpectAllReadersAccept(std::string_view archive_bytes,
   ExpectBsdtarLists(archive, entries);
   ExpectBsdtarExtracts(archive, entries);
   ExpectSevenZipTests(archive);
+}
+
+std::string ShellQuote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
 }
 
 }  // namespace pacsport::zip::ziptest

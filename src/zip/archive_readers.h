@@ -24,6 +24,8 @@ struct CommandResult {
 };
 // Runs `command` with bash (pipefail on) and the C.UTF-8 locale.
 CommandResult RunCommand(const std::string& command);
+// `s` as one bash word, for building commands.
+std::string ShellQuote(std::string_view s);
 
 // A temporary file holding `bytes`, removed on destruction.
 class TempArchive {

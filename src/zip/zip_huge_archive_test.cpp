@@ -34,6 +34,7 @@ namespace {
 namespace fs = std::filesystem;
 using ziptest::CommandResult;
 using ziptest::RunCommand;
+using ziptest::ShellQuote;
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
 constexpr uint64_t kGiB = kMiB << 10;
@@ -71,13 +72,6 @@ while chunk := sys.stdin.buffer.read(1 << 20):
     size += len(chunk)
 print(size, sha.hexdigest())
 )PY";
-
-// `s` as one bash word.
-std::string Quoted(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 // A fresh directory under the temporary directory, removed with its contents on
 // destruction.
@@ -220,7 +214,7 @@ class ZipHugeArchiveTest : public testing::Test {
   }
   static void TearDownTestSuite() { archive_.reset(); }
 
-  static std::string Path() { return Quoted(archive_->path.string()); }
+  static std::string Path() { return ShellQuote(archive_->path.string()); }
 
   static std::unique_ptr<HugeArchive> archive_;
 };
@@ -276,7 +270,7 @@ TEST_F(ZipHugeArchiveTest, PythonZipfileChecksEveryCrc) {
                 std::to_string(e.size) + " " + std::to_string(e.offset) + " " +
                 (e.size < kMiB ? e.sha256 : "-") + " " + e.name + "\n";
   }
-  const CommandResult r = RunCommand("/usr/bin/python3 -c " + Quoted(kPythonReader) + " " + Path());
+  const CommandResult r = RunCommand("/usr/bin/python3 -c " + ShellQuote(kPythonReader) + " " + Path());
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, expected);
 }
@@ -290,7 +284,7 @@ TEST_F(ZipHugeArchiveTest, BsdtarListsAndExtractsTheBigEntry) {
 
   const Entry& big = archive_->Find(kBigName);
   const CommandResult extracted = RunCommand("bsdtar -xOf " + Path() + " " + kBigName +
-                                             " | /usr/bin/python3 -c " + Quoted(kDigestReader));
+                                             " | /usr/bin/python3 -c " + ShellQuote(kDigestReader));
   EXPECT_EQ(extracted.exit_code, 0) << extracted.output;
   EXPECT_EQ(extracted.output, std::to_string(big.size) + " " + big.sha256 + "\n")
       << "bsdtar extracted other bytes for " << kBigName;
@@ -300,7 +294,7 @@ TEST_F(ZipHugeArchiveTest, BsdtarListsAndExtractsTheBigEntry) {
 // big one only by finding the big entry's data descriptor.
 TEST_F(ZipHugeArchiveTest, BsdtarStreamsPastTheBigEntrysDataDescriptor) {
   const CommandResult r =
-      RunCommand("cat " + Path() + " | bsdtar -xOf - " + kAfterName + " " + Quoted(kUnicodeName));
+      RunCommand("cat " + Path() + " | bsdtar -xOf - " + kAfterName + " " + ShellQuote(kUnicodeName));
   EXPECT_EQ(r.exit_code, 0) << r.output.substr(0, 2000);
   EXPECT_TRUE(r.output == archive_->Find(kAfterName).content + archive_->Find(kUnicodeName).content)
       << "bsdtar (streaming) extracted:\n"
