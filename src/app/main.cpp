@@ -1,7 +1,7 @@
 // pacsport: the command line. See `pacsport --help` and README.md.
 #include <CLI/CLI.hpp>
 
-#include "app/allocator_tuning.h"
+#include "core/allocator_tuning.h"
 #include "app/commands.h"
 
 int main(int argc, char** argv) {

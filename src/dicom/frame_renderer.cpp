@@ -14,6 +14,7 @@
 #include "dcmtk/dcmdata/dcxfer.h"
 #include "dcmtk/dcmimage/diregist.h"  // registers colour image support with DicomImage
 #include "dcmtk/dcmimgle/dcmimage.h"
+#include "dicom/frame_voi.h"
 #include "dicom/jpeg2000_decoder.h"
 #include "dicom/object_facts.h"
 #include "dicom/object_loader.h"
@@ -61,10 +62,24 @@ Status CheckDeclaredSize(DcmFileFormat& file) {
   return Status::Ok();
 }
 
-// Applies the VOI choice of a viewer: the first window stored in the file, else
-// the first VOI LUT, else the range of the frame's values.
-void ChooseVoi(DicomImage& image) {
+// Sets `window` on a monochrome `image`. DCMTK knows LINEAR and SIGMOID; LINEAR_EXACT
+// with (c, w) is the same ramp as LINEAR with (c + 1/2, w + 1) (PS3.3 C.11.2.1.2.1,
+// C.11.2.1.3.2).
+bool ApplyWindow(DicomImage& image, const Window& window) {
+  const bool exact = window.function == VoiFunction::kLinearExact;
+  if (image.setWindow(window.center + (exact ? 0.5 : 0.0), window.width + (exact ? 1.0 : 0.0)) <= 0)
+    return false;
+  (void)image.setVoiLutFunction(window.function == VoiFunction::kSigmoid ? EFV_Sigmoid
+                                                                         : EFV_Linear);
+  return true;
+}
+
+// Applies the VOI choice of a viewer: the frame's window from the functional groups,
+// else the first window stored in the file, else the first VOI LUT, else the range
+// of the frame's values.
+void ChooseVoi(DicomImage& image, const std::optional<Window>& frame_window) {
   if (!image.isMonochrome()) return;
+  if (frame_window && ApplyWindow(image, *frame_window)) return;
   if (image.getWindowCount() > 0 && image.setWindow(0) > 0) return;
   if (image.getVoiLutCount() > 0 && image.setVoiLut(0) > 0) return;
   image.setMinMaxWindow();
@@ -77,18 +92,44 @@ struct FrameSource {
   unsigned long index;
 };
 
-// Renders `source` as frame `frame` of the object (for error messages).
+// Photometric Interpretation without padding; empty when missing.
+std::string Photometric(DcmDataset& dataset) {
+  OFString value;
+  (void)dataset.findAndGetOFString(DCM_PhotometricInterpretation, value);
+  return TrimPadding(value.c_str(), /*trim_leading=*/true);
+}
+
+// Decodes the frame of `source` with the modality rescale `rescale` when given, else
+// the one DicomImage finds itself. DCMTK 3.6.7 takes Rescale Slope/Intercept from the
+// top level, else from the shared functional groups, never from a frame's own, so a
+// functional-group rescale goes through the constructor that takes one; that
+// constructor treats every image as MONOCHROME2, hence the polarity for MONOCHROME1
+// (DicomImage shows MONOCHROME1 the same way).
+std::unique_ptr<DicomImage> DecodeFrame(const FrameSource& source,
+                                        const std::optional<Rescale>& rescale) {
+  constexpr unsigned long kFlags = CIF_UsePartialAccessToPixelData;
+  const std::string photometric = Photometric(source.dataset);
+  if (!rescale || (photometric != "MONOCHROME1" && photometric != "MONOCHROME2"))
+    return std::make_unique<DicomImage>(&source.dataset, source.syntax, kFlags, source.index, 1);
+  auto image = std::make_unique<DicomImage>(&source.dataset, source.syntax, rescale->slope,
+                                            rescale->intercept, kFlags, source.index, 1);
+  if (photometric == "MONOCHROME1") (void)image->setPolarity(EPP_Reverse);
+  return image;
+}
+
+// Renders `source` as frame `frame` of the object: its number names it in errors and
+// picks its functional groups (a decoded JPEG 2000 frame's dataset keeps them all).
 Result<FramePng> RenderFrame(const FrameSource& source, int64_t frame, uint32_t max_side) {
   const Error cannot_decode = InvalidInput("cannot decode frame " + std::to_string(frame));
-  DicomImage decoded(&source.dataset, source.syntax, CIF_UsePartialAccessToPixelData, source.index,
-                     1);
-  if (decoded.getStatus() != EIS_Normal) return cannot_decode;
-  ChooseVoi(decoded);  // on the stored pixels; a scaled copy keeps the choice
+  const FrameVoi voi = FunctionalGroupVoi(source.dataset, frame);
+  const std::unique_ptr<DicomImage> decoded = DecodeFrame(source, voi.rescale);
+  if (decoded->getStatus() != EIS_Normal) return cannot_decode;
+  ChooseVoi(*decoded, voi.window);  // on the stored pixels; a scaled copy keeps the choice
 
-  DicomImage* image = &decoded;
+  DicomImage* image = decoded.get();
   std::unique_ptr<DicomImage> scaled;
-  const unsigned long width = decoded.getWidth();
-  const unsigned long height = decoded.getHeight();
+  const unsigned long width = decoded->getWidth();
+  const unsigned long height = decoded->getHeight();
   if (max_side > 0 && std::max(width, height) > max_side) {
     const double factor =
         static_cast<double>(max_side) / static_cast<double>(std::max(width, height));
@@ -96,7 +137,8 @@ Result<FramePng> RenderFrame(const FrameSource& source, int64_t frame, uint32_t 
       return std::max(1ul,
                       static_cast<unsigned long>(std::lround(static_cast<double>(side) * factor)));
     };
-    scaled.reset(decoded.createScaledImage(target(width), target(height), kAveragingInterpolation));
+    scaled.reset(
+        decoded->createScaledImage(target(width), target(height), kAveragingInterpolation));
     if (!scaled || scaled->getStatus() != EIS_Normal) return cannot_decode;
     image = scaled.get();
   }
@@ -123,7 +165,8 @@ Result<FramePng> RenderJpeg2000Frame(Jpeg2000Frames& frames, int64_t frame, uint
 
 }  // namespace
 
-Result<std::vector<FramePng>> RenderFrames(std::string_view bytes, uint32_t max_side) {
+Result<int64_t> RenderFrameRange(std::string_view bytes, uint32_t max_side, int64_t first,
+                                 int64_t count, const std::function<Status(FramePng)>& consume) {
   Result<DicomObject> loaded = LoadObject(bytes);
   if (!loaded.ok()) return loaded.error();
   DcmFileFormat& file = **loaded;
@@ -140,16 +183,26 @@ Result<std::vector<FramePng>> RenderFrames(std::string_view bytes, uint32_t max_
     if (!opened.ok()) return opened.error();
     jpeg2000.emplace(std::move(opened).value());
   }
-  std::vector<FramePng> pngs;
-  for (int64_t frame = 0; frame < frames; ++frame) {
+  const int64_t end = count > frames - first ? frames : first + count;
+  for (int64_t frame = std::max<int64_t>(first, 0); frame < end; ++frame) {
     Result<FramePng> png =
         jpeg2000
             ? RenderJpeg2000Frame(*jpeg2000, frame, max_side)
             : RenderFrame({dataset, dataset.getOriginalXfer(), static_cast<unsigned long>(frame)},
                           frame, max_side);
     if (!png.ok()) return png.error();
-    pngs.push_back(std::move(png).value());
+    if (Status s = consume(std::move(png).value()); !s.ok()) return s.error();
   }
+  return frames;
+}
+
+Result<std::vector<FramePng>> RenderFrames(std::string_view bytes, uint32_t max_side) {
+  std::vector<FramePng> pngs;
+  Result<int64_t> frames = RenderFrameRange(bytes, max_side, 0, INT64_MAX, [&](FramePng png) {
+    pngs.push_back(std::move(png));
+    return Status::Ok();
+  });
+  if (!frames.ok()) return frames.error();
   return pngs;
 }
 

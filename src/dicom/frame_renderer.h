@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,5 +42,11 @@ inline constexpr uint64_t kMaxPixelDataBytes = uint64_t{4} << 30;
 // 3 components, Samples per Pixel 1", or any refusal of ParseInstance's other than
 // a missing or invalid UID (rendering needs none).
 Result<std::vector<FramePng>> RenderFrames(std::string_view bytes, uint32_t max_side = 0);
+
+// RenderFrames for frames [first, first + count) only (those of them the object
+// has), handing each PNG to `consume` as soon as it is made. Stops at the first
+// error, its own or consume's. Returns the number of frames in the whole object.
+Result<int64_t> RenderFrameRange(std::string_view bytes, uint32_t max_side, int64_t first,
+                                 int64_t count, const std::function<Status(FramePng)>& consume);
 
 }  // namespace pacsport::dicom

@@ -1,5 +1,5 @@
 // TuneAllocator: glibc malloc settings for pacsport's allocation pattern, applied once
-// at start-up, before any thread starts.
+// at start-up, before any thread starts, by the server and by its preview workers.
 //
 // Exports and previews allocate and free buffers of 100 KB to a few MB per instance
 // and per frame (file bytes, deflated copies, decoded pixels, PNGs), on every core.

@@ -1,4 +1,4 @@
-#include "app/allocator_tuning.h"
+#include "core/allocator_tuning.h"
 
 #include <malloc.h>
 

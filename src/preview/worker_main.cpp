@@ -1,0 +1,51 @@
+// pacsport-preview-worker: renders previews for the server, one request at a time,
+// from the socket that is its stdin (worker_protocol.h). Started by WorkerProcess
+// only; it exits when the server closes the socket.
+#include <unistd.h>
+
+#include <new>
+
+#include "core/allocator_tuning.h"
+#include "dicom/frame_renderer.h"
+#include "dicom/initialize.h"
+#include "preview/worker_process.h"
+#include "preview/worker_protocol.h"
+
+namespace pacsport::preview {
+namespace {
+
+// Renders one request. False when the server can no longer be told.
+bool Serve(const RenderRequest& request, std::string_view object) {
+  Result<int64_t> frames = dicom::RenderFrameRange(
+      object, request.max_side, request.first_frame, request.frame_count,
+      [](dicom::FramePng png) {
+        return SendReply(STDIN_FILENO,
+                         {ReplyKind::kFrame, png.width, png.height, 0, std::move(png.png)});
+      });
+  Reply end = frames.ok() ? Reply{ReplyKind::kDone, 0, 0, *frames, {}}
+                          : Reply{ReplyKind::kError, 0, 0, 0, frames.error().message()};
+  // A failed send is reported as the error that ended the range: the server is gone.
+  if (!frames.ok() && frames.error().code() == ErrorCode::kUnavailable) return false;
+  return SendReply(STDIN_FILENO, end).ok();
+}
+
+int Run() {
+  TuneAllocator();
+  dicom::Initialize();
+  std::string object;
+  while (true) {
+    Result<std::optional<RenderRequest>> request = ReadRequest(STDIN_FILENO, object);
+    if (!request.ok()) return 1;
+    if (!*request) return 0;
+    try {
+      if (!Serve(**request, object)) return 1;
+    } catch (const std::bad_alloc&) {
+      return kExitOutOfMemory;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pacsport::preview
+
+int main() { return pacsport::preview::Run(); }
