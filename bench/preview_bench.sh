@@ -195,7 +195,7 @@ render_set() {
   shift 5
   pacsport_preview "$set" "$frames" "$@"
   pacsport_s=$SECONDS_
-  add_row rows "pacsport preview ($THREADS threads)" "$frames"
+  add_row rows "pacsport preview ($THREADS workers)" "$frames"
   orthanc_upload "$set" "$patient" "$per_file" "$@"
   orthanc_render "$set" preview "$frames"
   preview_s=$SECONDS_

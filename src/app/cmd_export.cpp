@@ -9,6 +9,7 @@
 #include "app/data_directory.h"
 #include "dicom/initialize.h"
 #include "export/export_service.h"
+#include "preview/preview_pool.h"
 
 namespace pacsport {
 namespace fs = std::filesystem;
@@ -68,7 +69,9 @@ int RunExport(const ExportCommandOptions& options) {
   const char* login = ::getlogin();
   Principal principal{std::string("cli:") + (login ? login : std::to_string(::getuid())),
                       hospital->id, hospital->name, Role::kAdmin};
-  ExportService exports((*dir)->index(), (*dir)->store());
+  auto previews = preview::PreviewPool::Create({preview::DefaultWorkerExecutable()});
+  if (!previews.ok()) return Fail(previews.error());
+  ExportService exports((*dir)->index(), (*dir)->store(), **previews);
   const ExportAttempt attempt{"local", std::string("CLI export ") + std::string(ScopeName(options.request.scope)),
                               options.request.target, DescribeOptions(options.request.options)};
   auto session = exports.Begin(attempt, principal, options.request);

@@ -1,5 +1,5 @@
-// preview: every frame of every given file rendered to PNG, files in parallel, timed.
-#include <tbb/info.h>
+// preview: every frame of every given file rendered to PNG by the worker pool, as
+// exports render them; files in parallel, timed.
 #include <tbb/parallel_for_each.h>
 #include <tbb/task_arena.h>
 
@@ -12,8 +12,7 @@
 
 #include "app/commands.h"
 #include "app/local_file.h"
-#include "dicom/frame_renderer.h"
-#include "dicom/initialize.h"
+#include "preview/preview_pool.h"
 
 namespace pacsport {
 namespace fs = std::filesystem;
@@ -27,10 +26,11 @@ struct FileOutcome {
   std::string write_error;  // the PNG that could not be written; empty if none
 };
 
-FileOutcome RenderFile(const fs::path& file, const PreviewOptions& options) {
+FileOutcome RenderFile(const fs::path& file, preview::PreviewPool& pool,
+                       const PreviewOptions& options) {
   FileOutcome outcome;
   auto bytes = ReadLocalFile(file);
-  auto frames = bytes.ok() ? dicom::RenderFrames(*bytes, options.size)
+  auto frames = bytes.ok() ? pool.Render(*bytes, options.size)
                            : Result<std::vector<dicom::FramePng>>(bytes.error());
   if (!frames.ok()) {
     outcome.no_preview = frames.error().message();
@@ -64,7 +64,6 @@ std::string DuplicateStem(const std::vector<std::string>& files) {
 }  // namespace
 
 int RunPreview(const PreviewOptions& options) {
-  dicom::Initialize();
   if (options.out) {
     if (std::string both = DuplicateStem(options.files); !both.empty()) {
       return Fail("--out: " + both + " would write the same PNG names");
@@ -73,7 +72,10 @@ int RunPreview(const PreviewOptions& options) {
     fs::create_directories(*options.out, ec);
     if (ec) return Fail("cannot create " + options.out->string() + ": " + ec.message());
   }
-  const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+  auto pool = preview::PreviewPool::Create(
+      {preview::DefaultWorkerExecutable(), static_cast<size_t>(options.workers)});
+  if (!pool.ok()) return Fail(pool.error());
+  const auto threads = static_cast<int>((*pool)->size());
   std::vector<FileOutcome> outcomes(options.files.size());
   std::vector<size_t> indices(options.files.size());
   std::iota(indices.begin(), indices.end(), size_t{0});
@@ -82,7 +84,7 @@ int RunPreview(const PreviewOptions& options) {
   tbb::task_arena arena(threads);
   arena.execute([&] {
     tbb::parallel_for_each(indices.begin(), indices.end(),
-                           [&](size_t i) { outcomes[i] = RenderFile(options.files[i], options); });
+                           [&](size_t i) { outcomes[i] = RenderFile(options.files[i], **pool, options); });
   });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

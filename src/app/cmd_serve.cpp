@@ -66,10 +66,13 @@ int RunServe(const ServeOptions& options) {
   }
 
   dicom::Initialize();
+  config->preview.worker_executable = preview::DefaultWorkerExecutable();
+  auto previews = preview::PreviewPool::Create(config->preview);
+  if (!previews.ok()) return Fail(previews.error());
   Ingestor ingestor(index, (*dir)->store());
   ExportServiceLimits export_limits;
   export_limits.max_concurrent = config->max_concurrent_exports;
-  ExportService exports(index, (*dir)->store(), export_limits);
+  ExportService exports(index, (*dir)->store(), **previews, export_limits);
   auth::LoginRateLimiter login_limiter;
   std::unique_ptr<HttpServer> server;
   try {

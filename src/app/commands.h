@@ -36,13 +36,14 @@ struct AuditCommandOptions {
   std::int64_t limit = 100;
 };
 
-// `preview`: renders every frame of every file, `threads` files at a time (0: one per
-// core). Exit code 2 when some file has no preview (each listed on stderr).
+// `preview`: renders every frame of every file in `workers` worker processes (0: one
+// per core), as many files at a time. Exit code 2 when some file has no preview
+// (each listed on stderr).
 struct PreviewOptions {
   std::vector<std::string> files;
   std::optional<std::filesystem::path> out;  // writes OUT/<file stem>_frame_K.png
   uint32_t size = 0;                         // longest side of a PNG; 0: stored size
-  int threads = 0;
+  int workers = 0;
 };
 
 int RunServe(const ServeOptions& options);

@@ -73,6 +73,22 @@ const std::vector<Setting>& Settings() {
        [](Config& c, std::int64_t v) { return SetInt(v, 0, 9, "export.compression_level", c.http.default_compression_level); }},
       {"export.max_concurrent", "PACSPORT_MAX_CONCURRENT_EXPORTS", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) { return SetInt(v, 1, 1024, "export.max_concurrent", c.max_concurrent_exports); }},
+      {"preview.workers", "PACSPORT_PREVIEW_WORKERS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) { return SetInt(v, 0, 256, "preview.workers", c.preview.workers); }},
+      {"preview.worker_memory_mb", "PACSPORT_PREVIEW_WORKER_MEMORY_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         std::int64_t mb = 0;
+         Status s = SetInt(v, 0, 1 << 20, "preview.worker_memory_mb", mb);
+         c.preview.memory_limit_bytes = static_cast<std::uint64_t>(mb) << 20;
+         return s;
+       }},
+      {"preview.frame_cpu_seconds", "PACSPORT_PREVIEW_FRAME_CPU_SECONDS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         std::int64_t seconds = 0;
+         Status s = SetInt(v, 1, 3600, "preview.frame_cpu_seconds", seconds);
+         c.preview.frame_cpu_limit = std::chrono::seconds(seconds);
+         return s;
+       }},
       {"logging.level", "PACSPORT_LOG_LEVEL", Setting::kText,
        [](Config& c, const std::string& v) {
          if (v != "debug" && v != "info" && v != "warn" && v != "error") {

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "http/server.h"
+#include "preview/preview_pool.h"
 
 namespace pacsport {
 
@@ -17,6 +18,7 @@ struct Config {
   std::string jwt_secret;      // empty: none configured
   std::string log_level = "info";
   int max_concurrent_exports = 4;
+  preview::PreviewPoolSettings preview;  // worker_executable is set by the caller
 };
 
 // Parses "HOST:PORT" (HOST may be "[::1]"); kInvalidInput when malformed.

@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   preview_cmd->add_option("FILE", preview.files, "DICOM files")->required();
   preview_cmd->add_option("--out", preview.out, "Write DIR/<file stem>_frame_K.png");
   preview_cmd->add_option("--size", preview.size, "Longest side in pixels (default: stored size)")->check(CLI::Range(1, 65535));
-  preview_cmd->add_option("--threads", preview.threads, "Files in parallel (default: one per core)")->check(CLI::Range(1, 1024));
+  preview_cmd->add_option("--workers", preview.workers, "Worker processes (default: one per core)")->check(CLI::Range(1, 256));
   preview_cmd->callback([&] { code = RunPreview(preview); });
 
   CLI11_PARSE(app, argc, argv);

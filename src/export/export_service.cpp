@@ -66,13 +66,15 @@ Result<std::unique_ptr<ExportSession>> ExportService::Begin(const ExportAttempt&
   }
   auto plan = PlanExport(index_, *principal, *request, now);
   if (!plan.ok()) return refuse(plan.error());
-  return std::make_unique<ExportSession>(index_, source_, std::move(*plan), *audit_id,
+  return std::make_unique<ExportSession>(index_, source_, previews_, std::move(*plan), *audit_id,
                                          std::move(*slot), limits_.packager);
 }
 
-ExportSession::ExportSession(Index& index, DicomSource& source, ExportPlan plan, RowId audit_id,
-                             ConcurrencyLimit::Slot slot, const PackagerLimits& packager)
-    : index_(index), source_(source), plan_(std::move(plan)), audit_id_(audit_id),
+ExportSession::ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
+                             ExportPlan plan, RowId audit_id, ConcurrencyLimit::Slot slot,
+                             const PackagerLimits& packager)
+    : index_(index), source_(source), previews_(previews), plan_(std::move(plan)),
+      audit_id_(audit_id),
       slot_(std::move(slot)), packager_(packager), started_(std::chrono::steady_clock::now()) {}
 
 ExportSession::~ExportSession() {
@@ -100,7 +102,8 @@ Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop) {
     completion.bytes_sent = status.ok() ? static_cast<std::int64_t>(document.size()) : 0;
     completion.entries = 1;
   } else {
-    const PackageReport report = WriteArchive(plan_, source_, sink, now, std::move(stop), packager_);
+    const PackageReport report =
+        WriteArchive(plan_, source_, previews_, sink, now, std::move(stop), packager_);
     completion.bytes_sent = static_cast<std::int64_t>(report.bytes_written);
     completion.entries = report.entries;
     switch (report.outcome) {

@@ -44,8 +44,9 @@ struct ExportServiceLimits {
 
 class ExportSession {
  public:
-  ExportSession(Index& index, DicomSource& source, ExportPlan plan, RowId audit_id,
-                ConcurrencyLimit::Slot slot, const PackagerLimits& packager);
+  ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
+                ExportPlan plan, RowId audit_id, ConcurrencyLimit::Slot slot,
+                const PackagerLimits& packager);
   ~ExportSession();
   ExportSession(const ExportSession&) = delete;
   ExportSession& operator=(const ExportSession&) = delete;
@@ -64,6 +65,7 @@ class ExportSession {
 
   Index& index_;
   DicomSource& source_;
+  preview::PreviewPool& previews_;
   const ExportPlan plan_;
   const RowId audit_id_;
   const ConcurrencyLimit::Slot slot_;  // held until the session is destroyed
@@ -74,10 +76,12 @@ class ExportSession {
 
 class ExportService {
  public:
-  // Borrows both; they must outlive the service and its sessions, and the service
-  // must outlive its sessions.
-  ExportService(Index& index, DicomSource& source, const ExportServiceLimits& limits = {})
-      : index_(index), source_(source), limits_(limits), running_(limits.max_concurrent) {}
+  // Borrows all three; they must outlive the service and its sessions, and the
+  // service must outlive its sessions.
+  ExportService(Index& index, DicomSource& source, preview::PreviewPool& previews,
+                const ExportServiceLimits& limits = {})
+      : index_(index), source_(source), previews_(previews), limits_(limits),
+        running_(limits.max_concurrent) {}
 
   // Audits the attempt, then plans it for `principal`. `principal` or `request`
   // may carry the error that already refused the attempt (authentication,
@@ -89,6 +93,7 @@ class ExportService {
  private:
   Index& index_;
   DicomSource& source_;
+  preview::PreviewPool& previews_;
   const ExportServiceLimits limits_;
   ConcurrencyLimit running_;
 };

@@ -85,6 +85,8 @@ class ExportServiceTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<Index> index_;
   std::unique_ptr<LocalStore> store_;
+  std::unique_ptr<preview::PreviewPool> previews_ =
+      preview::PreviewPool::Create({PACSPORT_PREVIEW_WORKER}).ValueOrThrow();
   RowId hospital_ = 0;
   RowId other_ = 0;
   std::string ct_study_;
@@ -92,7 +94,7 @@ class ExportServiceTest : public ::testing::Test {
 };
 
 TEST_F(ExportServiceTest, StudyArchiveHasSpecLayoutAndIsAudited) {
-  ExportService service(*index_, *store_);
+  ExportService service(*index_, *store_, *previews_);
   auto session = service.Begin({"127.0.0.1", "test", ct_study_, "{}"}, admin_, StudyRequest());
   ASSERT_TRUE(session.ok()) << session.error().message();
   EXPECT_EQ((*session)->plan().archive_name, "study_" + ct_study_ + "_export.zip");
@@ -113,7 +115,7 @@ TEST_F(ExportServiceTest, PatientArchiveNumbersInstancesPerStudy) {
   request.scope = ExportScope::kPatient;
   request.target = patient_id;
   request.options.previews = IncludePreviews::kNo;
-  ExportService service(*index_, *store_);
+  ExportService service(*index_, *store_, *previews_);
   auto session = service.Begin({"", "test", patient_id, "{}"}, admin_, request);
   ASSERT_TRUE(session.ok()) << session.error().message();
   StringSink sink;
@@ -145,7 +147,7 @@ TEST_F(ExportServiceTest, DocumentsMatchTheirSchemas) {
   };
   ASSERT_TRUE(index_->SetAiAnalysis(hospital_, ct_study_, R"({"finding": "none"})", {"m1"},
                                     "2026-01-01T00:00:00.000Z").ok());
-  ExportService service(*index_, *store_);
+  ExportService service(*index_, *store_, *previews_);
   for (const Case& c : cases) {
     ExportRequest request;
     request.scope = c.scope;
@@ -173,7 +175,7 @@ TEST_F(ExportServiceTest, DocumentsMatchTheirSchemas) {
 }
 
 TEST_F(ExportServiceTest, RefusalsAreAuditedAsDenied) {
-  ExportService service(*index_, *store_);
+  ExportService service(*index_, *store_, *previews_);
   const Principal stranger{"bob", other_, "South", Role::kAdmin};
   auto hidden = service.Begin({"", "test", ct_study_, "{}"}, stranger, StudyRequest());
   ASSERT_FALSE(hidden.ok());
@@ -204,7 +206,7 @@ TEST_F(ExportServiceTest, RefusalsAreAuditedAsDenied) {
 
 TEST_F(ExportServiceTest, SourceFailureIsReportedAsFailed) {
   FailingSource failing(*store_, 0);
-  ExportService service(*index_, failing);
+  ExportService service(*index_, failing, *previews_);
   auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
   ASSERT_TRUE(session.ok());
   StringSink sink;
@@ -217,7 +219,7 @@ TEST_F(ExportServiceTest, AlteredStoreFileFailsTheExport) {
   const std::string key = instances.at(0).sha256;
   const auto path = dir_.path() / "store" / key.substr(0, 2) / key.substr(2, 2) / key;
   std::fstream(path, std::ios::in | std::ios::out | std::ios::binary).put('X');
-  ExportService service(*index_, *store_);
+  ExportService service(*index_, *store_, *previews_);
   auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
   ASSERT_TRUE(session.ok());
   StringSink sink;
@@ -228,7 +230,7 @@ TEST_F(ExportServiceTest, AlteredStoreFileFailsTheExport) {
 }
 
 TEST_F(ExportServiceTest, ClientGoneIsReportedAsAborted) {
-  ExportService service(*index_, *store_);
+  ExportService service(*index_, *store_, *previews_);
   auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
   ASSERT_TRUE(session.ok());
   testing::ClosingSink sink(100);
@@ -237,7 +239,7 @@ TEST_F(ExportServiceTest, ClientGoneIsReportedAsAborted) {
 }
 
 TEST_F(ExportServiceTest, DroppedSessionIsReportedAsAborted) {
-  ExportService service(*index_, *store_);
+  ExportService service(*index_, *store_, *previews_);
   {
     auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
     ASSERT_TRUE(session.ok());
@@ -249,7 +251,7 @@ TEST_F(ExportServiceTest, DroppedSessionIsReportedAsAborted) {
 TEST_F(ExportServiceTest, AttemptsBeyondTheCapAreRefusedUntilASessionEnds) {
   ExportServiceLimits limits;
   limits.max_concurrent = 2;
-  ExportService service(*index_, *store_, limits);
+  ExportService service(*index_, *store_, *previews_, limits);
   auto first = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
   auto second = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
   ASSERT_TRUE(first.ok() && second.ok());

@@ -59,9 +59,10 @@ std::vector<PlanItem> ItemsOf(const ExportPlan& plan) {
 
 class ArchiveBuilder {
  public:
-  ArchiveBuilder(const ExportPlan& plan, DicomSource& source, ByteSink& sink,
-                 SystemTime exported_at, std::stop_token stop, const PackagerLimits& limits)
-      : plan_(plan), source_(source), counting_(sink), zip_(counting_, exported_at),
+  ArchiveBuilder(const ExportPlan& plan, DicomSource& source, preview::PreviewPool& previews,
+                 ByteSink& sink, SystemTime exported_at, std::stop_token stop,
+                 const PackagerLimits& limits)
+      : plan_(plan), source_(source), previews_(previews), counting_(sink), zip_(counting_, exported_at),
         exported_at_(exported_at), stop_(std::move(stop)), limits_(limits),
         level_(plan.request.options.compression_level) {}
 
@@ -134,7 +135,7 @@ class ArchiveBuilder {
                   [&](size_t index) -> size_t {
                     if (!failed) {
                       slots[index % window] = PrepareInstance(
-                          *items[index].instance, source_, plan_.request.options,
+                          *items[index].instance, source_, previews_, plan_.request.options,
                           plan_.WithPreviews(), limits_.whole_instance_max_bytes);
                     }
                     return index;
@@ -230,6 +231,7 @@ class ArchiveBuilder {
 
   const ExportPlan& plan_;
   DicomSource& source_;
+  preview::PreviewPool& previews_;
   CountingSink counting_;
   zip::ZipWriter zip_;
   const SystemTime exported_at_;
@@ -245,10 +247,10 @@ class ArchiveBuilder {
 
 }  // namespace
 
-PackageReport WriteArchive(const ExportPlan& plan, DicomSource& source, ByteSink& sink,
-                           SystemTime exported_at, std::stop_token stop,
-                           const PackagerLimits& limits) {
-  return ArchiveBuilder(plan, source, sink, exported_at, std::move(stop), limits).Run();
+PackageReport WriteArchive(const ExportPlan& plan, DicomSource& source,
+                           preview::PreviewPool& previews, ByteSink& sink, SystemTime exported_at,
+                           std::stop_token stop, const PackagerLimits& limits) {
+  return ArchiveBuilder(plan, source, previews, sink, exported_at, std::move(stop), limits).Run();
 }
 
 }  // namespace pacsport

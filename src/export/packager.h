@@ -7,8 +7,8 @@
 //
 // Instances flow through a bounded parallel pipeline (oneTBB): a serial stage hands
 // out instances in plan order, a parallel stage reads, verifies, deflates (libdeflate)
-// and renders previews on every core, and a serial stage writes the results in plan
-// order. At most `window` instances are in flight, so memory is bounded by the window
+// on every core and has the preview workers render the frames, and a serial stage
+// writes the results in plan order. At most `window` instances are in flight, so memory is bounded by the window
 // times the largest instance held whole, never by the size of the export; a sink that
 // blocks (a slow client) stalls the writer and so the whole pipeline.
 // An instance larger than `whole_instance_max_bytes` is never held whole: the writer
@@ -31,6 +31,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "export/export_plan.h"
+#include "preview/preview_pool.h"
 #include "storage/dicom_source.h"
 
 namespace pacsport {
@@ -56,8 +57,9 @@ struct PackagerLimits {
 
 // Writes `plan` (which must be a ZIP export) to `sink`. On any outcome but kComplete
 // the archive is unfinished and the caller must abort the delivery.
-PackageReport WriteArchive(const ExportPlan& plan, DicomSource& source, ByteSink& sink,
-                           SystemTime exported_at, std::stop_token stop,
-                           const PackagerLimits& limits = {});
+// Previews are rendered by `previews`, shared with other archives.
+PackageReport WriteArchive(const ExportPlan& plan, DicomSource& source,
+                           preview::PreviewPool& previews, ByteSink& sink, SystemTime exported_at,
+                           std::stop_token stop, const PackagerLimits& limits = {});
 
 }  // namespace pacsport

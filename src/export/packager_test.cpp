@@ -84,7 +84,7 @@ class PackagerTest : public ::testing::Test {
 
   PackageReport Write(const ExportPlan& plan, DicomSource& source, ByteSink& sink,
                       const PackagerLimits& limits, std::stop_token stop = {}) {
-    return WriteArchive(plan, source, sink, kExportedAt, std::move(stop), limits);
+    return WriteArchive(plan, source, *previews_, sink, kExportedAt, std::move(stop), limits);
   }
 
   // Extracts `archive` with unzip and runs `sha256sum -c` over checksums.sha256 there;
@@ -103,6 +103,8 @@ class PackagerTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<Index> index_;
   std::unique_ptr<LocalStore> store_;
+  std::unique_ptr<preview::PreviewPool> previews_ =
+      preview::PreviewPool::Create({PACSPORT_PREVIEW_WORKER}).ValueOrThrow();
   Principal admin_;
 };
 

@@ -1,7 +1,6 @@
 #include "export/prepared_instance.h"
 
 #include "core/digest.h"
-#include "dicom/frame_renderer.h"
 
 namespace pacsport {
 
@@ -18,8 +17,8 @@ Error ChecksumMismatch(const InstanceRecord& record) {
 }
 
 PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& source,
-                                 const ExportOptions& options, bool with_previews,
-                                 std::uint64_t whole_max_bytes) {
+                                 preview::PreviewPool& previews, const ExportOptions& options,
+                                 bool with_previews, std::uint64_t whole_max_bytes) {
   const InstanceRecord& record = instance.record;
   PreparedInstance prepared;
   if (static_cast<std::uint64_t>(record.size) > whole_max_bytes) {
@@ -45,7 +44,7 @@ PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& s
                                 DicomEntryLevel(record, options.compression_level));
   if (!with_previews) return prepared;
 
-  auto frames = dicom::RenderFrames(*bytes, options.preview_max_side);
+  auto frames = previews.Render(*bytes, options.preview_max_side);
   if (!frames.ok()) {
     prepared.preview_error = frames.error().message();
     return prepared;

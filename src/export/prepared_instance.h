@@ -1,6 +1,7 @@
 // PreparedInstance: one instance's archive entries made ready away from the writer
 // thread: the DICOM file read, checked against its ingest SHA-256 and compressed, and
-// its frames rendered to PNG previews. Pure apart from the source read; thread-safe.
+// its frames rendered to PNG previews by the worker pool. Pure apart from the source
+// read; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 
 #include "core/error.h"
 #include "export/export_plan.h"
+#include "preview/preview_pool.h"
 #include "storage/dicom_source.h"
 #include "zip/prepared_entry.h"
 
@@ -31,9 +33,10 @@ int DicomEntryLevel(const InstanceRecord& record, int level);
 
 // Reads and prepares `instance` unless its recorded size exceeds `whole_max_bytes`,
 // in which case it only marks it streamed (with a previewError when previews are on).
+// `previews` renders the frames when `with_previews`.
 PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& source,
-                                 const ExportOptions& options, bool with_previews,
-                                 std::uint64_t whole_max_bytes);
+                                 preview::PreviewPool& previews, const ExportOptions& options,
+                                 bool with_previews, std::uint64_t whole_max_bytes);
 
 // kInternal naming the instance, for a file that no longer matches its ingest SHA-256.
 Error ChecksumMismatch(const InstanceRecord& record);

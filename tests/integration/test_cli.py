@@ -151,7 +151,7 @@ def test_preview_renders_every_frame(corpus, tmp_path, size):
     non_image = corpus.file(PREVIEW_NON_IMAGE)
     out = tmp_path / "png"
     args = ["preview", *(f.path for f in images), non_image.path, "--out", str(out),
-            "--threads", "2"]
+            "--workers", "2"]
     result = run_cli(*args, *(["--size", str(size)] if size else []))
     assert result.returncode == 2, result.stderr
 
