@@ -27,8 +27,8 @@ std::unique_ptr<PreviewPool> MakePool(const char* executable, size_t workers,
 }
 
 // Children of this process that have not been reaped, zombies included.
-int ChildProcesses() {
-  int children = 0;
+std::vector<std::filesystem::path> ChildProcesses() {
+  std::vector<std::filesystem::path> children;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     std::ifstream stat(entry.path() / "stat");
     std::string line;
@@ -36,9 +36,18 @@ int ChildProcesses() {
     std::istringstream fields(line.substr(line.rfind(')') + 2));
     std::string state;
     pid_t parent = 0;
-    if (fields >> state >> parent && parent == ::getpid()) ++children;
+    if (fields >> state >> parent && parent == ::getpid()) children.push_back(entry.path());
   }
   return children;
+}
+
+// The "Seccomp:" line of /proc/PID/status: 2 when a filter is installed.
+std::string SeccompMode(const std::filesystem::path& process) {
+  std::ifstream status(process / "status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("Seccomp:", 0) == 0) return line.substr(line.find_last_of(" \t") + 1);
+  }
+  return "";
 }
 
 void ExpectSameFrames(const std::vector<dicom::FramePng>& expected,
@@ -78,7 +87,14 @@ TEST(PreviewPoolTest, RendersTheCorpusAsTheRendererDoes) {
   }
   EXPECT_GT(rendered, 40);
   EXPECT_GT(refused, 5);
-  EXPECT_LE(ChildProcesses(), 2);
+  ASSERT_EQ(ChildProcesses().size(), 2u);
+  for (const auto& worker : ChildProcesses()) {
+#if defined(__SANITIZE_ADDRESS__)
+    EXPECT_EQ(SeccompMode(worker), "0") << "sanitizer builds run without the filter";
+#else
+    EXPECT_EQ(SeccompMode(worker), "2") << "workers run under a seccomp filter";
+#endif
+  }
 }
 
 TEST(PreviewPoolTest, SpreadsTheFramesOfOneObjectOverTheWorkers) {
@@ -146,7 +162,7 @@ TEST(PreviewPoolTest, KillsAndReplacesAWorkerThatMisbehaves) {
     EXPECT_EQ(frames.error().message(), fault.error) << fault.behaviour;
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(8))
         << fault.behaviour;
-    EXPECT_LE(ChildProcesses(), 1) << fault.behaviour;
+    EXPECT_LE(ChildProcesses().size(), 1u) << fault.behaviour;
   }
 }
 
@@ -159,7 +175,7 @@ TEST(PreviewPoolTest, StartsANewWorkerAfterOneDied) {
     ASSERT_TRUE(frames.ok()) << frames.error().message();
     EXPECT_EQ(frames->size(), 1u);
   }
-  EXPECT_LE(ChildProcesses(), 1);
+  EXPECT_LE(ChildProcesses().size(), 1u);
 }
 
 }  // namespace

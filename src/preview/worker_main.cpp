@@ -8,6 +8,7 @@
 #include "core/allocator_tuning.h"
 #include "dicom/frame_renderer.h"
 #include "dicom/initialize.h"
+#include "preview/syscall_filter.h"
 #include "preview/worker_process.h"
 #include "preview/worker_protocol.h"
 
@@ -32,6 +33,7 @@ bool Serve(const RenderRequest& request, std::string_view object) {
 int Run() {
   TuneAllocator();
   dicom::Initialize();
+  if (Status confined = ConfineToRendering(); !confined.ok()) return 1;
   std::string object;
   while (true) {
     Result<std::optional<RenderRequest>> request = ReadRequest(STDIN_FILENO, object);
