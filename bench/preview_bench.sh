@@ -5,7 +5,7 @@
 # Two data sets: a generated SLICES-slice 512x512 16-bit CT (default 300, one file per
 # slice, bench/generate_ct.py) and an RGB ultrasound cine of CINE_FRAMES 480x640 frames
 # in one file (default 100, bench/generate_us_cine.py). Each is rendered by
-#   pacsport       `pacsport preview --out DIR` over all files, one thread per core
+#   pacsport       `pacsport preview --out DIR` over all files, one worker process per core
 #   Orthanc 1.10   GET /instances/{id}/frames/{k}/preview, then .../rendered, for every
 #                  frame, from 2 curl clients at once (Debian's package)
 #   dcmj2pnm       one process per file, 2 at a time: --write-png --nointerlace

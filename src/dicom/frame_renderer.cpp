@@ -92,6 +92,8 @@ struct FrameSource {
   unsigned long index;
 };
 
+constexpr unsigned long kDecodeFlags = CIF_UsePartialAccessToPixelData;
+
 // Photometric Interpretation without padding; empty when missing.
 std::string Photometric(DcmDataset& dataset) {
   OFString value;
@@ -99,21 +101,34 @@ std::string Photometric(DcmDataset& dataset) {
   return TrimPadding(value.c_str(), /*trim_leading=*/true);
 }
 
-// Decodes the frame of `source` with the modality rescale `rescale` when given, else
-// the one DicomImage finds itself. DCMTK 3.6.7 takes Rescale Slope/Intercept from the
-// top level, else from the shared functional groups, never from a frame's own, so a
-// functional-group rescale goes through the constructor that takes one; that
-// constructor treats every image as MONOCHROME2, hence the polarity for MONOCHROME1
-// (DicomImage shows MONOCHROME1 the same way).
-std::unique_ptr<DicomImage> DecodeFrame(const FrameSource& source,
-                                        const std::optional<Rescale>& rescale) {
-  constexpr unsigned long kFlags = CIF_UsePartialAccessToPixelData;
+// Decodes a monochrome frame whose functional groups give it `voi.rescale`, and sets
+// its window. DicomImage cannot simply be handed that rescale: DCMTK 3.6.7 takes
+// Rescale Slope/Intercept from the top level or the shared groups only, and keeps
+// modality values as integers (2.75 would be shown as 2). So it gets the stored
+// values, negated for a negative slope (exact), and the window is carried over to
+// them; a min-max window is the same over either. The constructor that takes a
+// rescale treats every image as MONOCHROME2, hence the polarity for MONOCHROME1.
+std::unique_ptr<DicomImage> DecodeWithFrameRescale(const FrameSource& source, const FrameVoi& voi,
+                                                   bool monochrome1) {
+  const Rescale& rescale = *voi.rescale;
+  auto image =
+      std::make_unique<DicomImage>(&source.dataset, source.syntax, rescale.slope < 0 ? -1.0 : 1.0,
+                                   0.0, kDecodeFlags, source.index, 1);
+  if (image->getStatus() != EIS_Normal) return image;
+  if (monochrome1) (void)image->setPolarity(EPP_Reverse);
+  if (!voi.window || !ApplyWindow(*image, WindowOverStoredValues(*voi.window, rescale)))
+    image->setMinMaxWindow();
+  return image;
+}
+
+// Decodes the frame of `source` and sets its VOI.
+std::unique_ptr<DicomImage> DecodeFrame(const FrameSource& source, const FrameVoi& voi) {
   const std::string photometric = Photometric(source.dataset);
-  if (!rescale || (photometric != "MONOCHROME1" && photometric != "MONOCHROME2"))
-    return std::make_unique<DicomImage>(&source.dataset, source.syntax, kFlags, source.index, 1);
-  auto image = std::make_unique<DicomImage>(&source.dataset, source.syntax, rescale->slope,
-                                            rescale->intercept, kFlags, source.index, 1);
-  if (photometric == "MONOCHROME1") (void)image->setPolarity(EPP_Reverse);
+  if (voi.rescale && (photometric == "MONOCHROME1" || photometric == "MONOCHROME2"))
+    return DecodeWithFrameRescale(source, voi, photometric == "MONOCHROME1");
+  auto image =
+      std::make_unique<DicomImage>(&source.dataset, source.syntax, kDecodeFlags, source.index, 1);
+  if (image->getStatus() == EIS_Normal) ChooseVoi(*image, voi.window);
   return image;
 }
 
@@ -121,10 +136,10 @@ std::unique_ptr<DicomImage> DecodeFrame(const FrameSource& source,
 // picks its functional groups (a decoded JPEG 2000 frame's dataset keeps them all).
 Result<FramePng> RenderFrame(const FrameSource& source, int64_t frame, uint32_t max_side) {
   const Error cannot_decode = InvalidInput("cannot decode frame " + std::to_string(frame));
-  const FrameVoi voi = FunctionalGroupVoi(source.dataset, frame);
-  const std::unique_ptr<DicomImage> decoded = DecodeFrame(source, voi.rescale);
+  // The VOI is set on the stored pixels; a scaled copy keeps it.
+  const std::unique_ptr<DicomImage> decoded =
+      DecodeFrame(source, FrameVoiOf(source.dataset, frame));
   if (decoded->getStatus() != EIS_Normal) return cannot_decode;
-  ChooseVoi(*decoded, voi.window);  // on the stored pixels; a scaled copy keeps the choice
 
   DicomImage* image = decoded.get();
   std::unique_ptr<DicomImage> scaled;

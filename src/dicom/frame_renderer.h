@@ -3,7 +3,10 @@
 // Every frame goes through the toolkit's display pipeline, as a viewer shows it:
 // Modality LUT (rescale slope/intercept or a LUT), then the first VOI window stored
 // in the file, else the first VOI LUT, else a min-max window over that frame;
-// MONOCHROME1 comes out inverted so that it looks like MONOCHROME2. Monochrome
+// MONOCHROME1 comes out inverted so that it looks like MONOCHROME2. A frame of an
+// enhanced multi-frame object takes its rescale and its window from its functional
+// groups (its Per-Frame item first, then the Shared one), which win over those at
+// the top level, and the window is applied to that rescale exactly. Monochrome
 // images give grey PNGs, colour photometric interpretations RGB PNGs. The toolkit
 // decodes every transfer syntax it has a codec for; JPEG 2000 frames are decoded by
 // OpenJPEG first. Frames are decoded one at a time, so memory holds one decoded

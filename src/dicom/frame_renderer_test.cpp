@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <set>
 #include <thread>
 
@@ -18,8 +19,12 @@ namespace fs = std::filesystem;
 using testing::CorpusDir;
 using testing::DecodedPng;
 using testing::DecodePng;
+using testing::EnhancedImage;
+using testing::FunctionalGroup;
 using testing::ReadFile;
+using testing::RescaleValues;
 using testing::TempDir;
+using testing::WindowValues;
 
 const std::set<std::string> kJpeg2000 = {"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"};
 
@@ -266,6 +271,193 @@ TEST_F(FrameRendererTest, ReportsTheFrameThatCannotBeDecoded) {
   ASSERT_NE(last_item, std::string::npos);
   bytes[last_item + 8] = 99;
   ExpectRefused(RenderFrames(bytes), "cannot decode frame 14");
+}
+
+// Enhanced multi-frame images: each frame is rendered with the rescale and window
+// of its functional groups, checked against the formulas of PS3.3 C.11.2.1.2 and
+// C.11.2.1.3 for an 8-bit output.
+
+// The VOI output for modality value `x`, 0 to 255 unrounded.
+double VoiOutput(double x, const WindowValues& window) {
+  const double c = window.center, w = window.width;
+  if (window.function == "SIGMOID") return 255 / (1 + std::exp(-4 * (x - c) / w));
+  if (window.function == "LINEAR_EXACT") {
+    if (x <= c - w / 2) return 0;
+    if (x > c + w / 2) return 255;
+    return ((x - c) / w + 0.5) * 255;
+  }
+  if (x <= c - 0.5 - (w - 1) / 2) return 0;
+  if (x > c - 0.5 + (w - 1) / 2) return 255;
+  return ((x - (c - 0.5)) / (w - 1) + 0.5) * 255;
+}
+
+// A min-max window over `rescale` applied to `stored`: the lowest value black, the
+// highest white, linear in between.
+WindowValues MinMaxWindow(const std::vector<int16_t>& stored, const RescaleValues& rescale) {
+  const auto [low, high] = std::minmax_element(stored.begin(), stored.end());
+  const double a = rescale.slope * *low + rescale.intercept;
+  const double b = rescale.slope * *high + rescale.intercept;
+  return {(a + b) / 2, std::abs(b - a), "LINEAR_EXACT"};
+}
+
+// What one frame must show: `window` over `rescale` applied to its stored values.
+struct FrameVoiValues {
+  RescaleValues rescale;
+  WindowValues window;
+};
+
+// 2 x 8 frames of signed values from far below to far above the windows used here;
+// frame k is shifted by 37 k.
+EnhancedImage EnhancedFrames(size_t count, std::string photometric = "MONOCHROME2") {
+  const std::vector<int16_t> base = {-2048, -1500, -1000, -700, -400, -200, -100, -30,
+                                     0,     25,    60,    150,  400,  900,  1800, 3000};
+  EnhancedImage image;
+  image.photometric = std::move(photometric);
+  image.rows = 2;
+  image.columns = 8;
+  for (size_t k = 0; k < count; ++k) {
+    image.frames.push_back(base);
+    for (int16_t& value : image.frames.back()) value = static_cast<int16_t>(value + 37 * k);
+  }
+  return image;
+}
+
+void ExpectFramesShow(const EnhancedImage& image, const std::vector<FrameVoiValues>& want,
+                      std::string_view transfer_syntax = testing::kExplicitLittleEndian) {
+  const Result<std::vector<FramePng>> rendered =
+      RenderFrames(testing::Part10File(testing::EnhancedImageDataset(image), transfer_syntax));
+  ASSERT_TRUE(rendered.ok()) << rendered.error().message();
+  ASSERT_EQ(rendered->size(), want.size());
+  for (size_t k = 0; k < want.size(); ++k) {
+    const DecodedPng png = DecodePng((*rendered)[k].png);
+    ASSERT_EQ(png.channels, 1);
+    ASSERT_EQ(png.pixels.size(), image.frames[k].size()) << "frame " << k;
+    for (size_t i = 0; i < png.pixels.size(); ++i) {
+      const double value = want[k].rescale.slope * image.frames[k][i] + want[k].rescale.intercept;
+      double expected = VoiOutput(value, want[k].window);
+      if (image.photometric == "MONOCHROME1") expected = 255 - expected;
+      EXPECT_NEAR(png.pixels[i], expected, 1.0)
+          << "frame " << k << " pixel " << i << " value " << value << " " << image.photometric;
+    }
+  }
+}
+
+const std::vector<FrameVoiValues> kOwnFrameVoi = {
+    {{1, -1024}, {-1000, 1500, ""}},
+    {{2, 10}, {300, 800, "LINEAR"}},
+    {{0.5, -20}, {100, 256, "LINEAR_EXACT"}},
+    {{-1, 100}, {50, 2000, "SIGMOID"}},  // a negative slope turns the frame over
+};
+
+// EnhancedFrames with kOwnFrameVoi in its per-frame groups.
+EnhancedImage OwnFrameVoiImage(std::string photometric) {
+  EnhancedImage image = EnhancedFrames(kOwnFrameVoi.size(), std::move(photometric));
+  for (const FrameVoiValues& frame : kOwnFrameVoi)
+    image.per_frame.push_back({frame.rescale, frame.window});
+  return image;
+}
+
+TEST(EnhancedFrameRendererTest, AppliesEachFramesOwnRescaleAndWindow) {
+  for (const char* photometric : {"MONOCHROME2", "MONOCHROME1"})
+    ExpectFramesShow(OwnFrameVoiImage(photometric), kOwnFrameVoi);
+}
+
+// A lossless JPEG 2000 codestream of one frame, made by opj_compress.
+std::string Jpeg2000Codestream(const std::vector<int16_t>& values, uint16_t rows,
+                               uint16_t columns) {
+  TempDir temp;
+  std::string samples;  // little endian, as .rawl says
+  for (int16_t value : values) {
+    samples += static_cast<char>(value & 0xFF);
+    samples += static_cast<char>(static_cast<uint16_t>(value) >> 8);
+  }
+  const fs::path raw = temp.path() / "frame.rawl", codestream = temp.path() / "frame.j2k";
+  testing::WriteFile(raw, samples);
+  EXPECT_EQ(testing::Run("opj_compress -n 1 -F " + std::to_string(columns) + "," +
+                         std::to_string(rows) + ",1,16,s -i " + raw.string() + " -o " +
+                         codestream.string() + " >/dev/null 2>&1"),
+            0);
+  return ReadFile(codestream);
+}
+
+// A decoded JPEG 2000 frame is rendered from a single-frame copy of the dataset:
+// its functional groups must still be the frame's own.
+TEST(EnhancedFrameRendererTest, Jpeg2000FramesUseTheirOwnGroups) {
+  EnhancedImage image = OwnFrameVoiImage("MONOCHROME2");
+  for (const std::vector<int16_t>& frame : image.frames)
+    image.fragments.push_back(Jpeg2000Codestream(frame, image.rows, image.columns));
+  ExpectFramesShow(image, kOwnFrameVoi, "1.2.840.10008.1.2.4.90");
+}
+
+TEST(EnhancedFrameRendererTest, AppliesSharedGroupsToEveryFrame) {
+  EnhancedImage image = EnhancedFrames(3);
+  const FrameVoiValues shared = {{2, -100}, {500, 3000, ""}};
+  image.shared = FunctionalGroup{shared.rescale, shared.window};
+  ExpectFramesShow(image, {shared, shared, shared});
+}
+
+TEST(EnhancedFrameRendererTest, PerFrameGroupsOverrideSharedOnesMacroByMacro) {
+  EnhancedImage image = EnhancedFrames(4);
+  const RescaleValues shared_rescale = {1, -1024}, own_rescale = {3, 5}, both_rescale = {0.25, 0};
+  const WindowValues shared_window = {-500, 2000, ""}, own_window = {-1000, 800, ""},
+                     both_window = {10, 100, ""};
+  image.shared = FunctionalGroup{shared_rescale, shared_window};
+  image.per_frame = {
+      {}, {std::nullopt, own_window}, {own_rescale, std::nullopt}, {both_rescale, both_window}};
+  ExpectFramesShow(image, {{shared_rescale, shared_window},
+                           {shared_rescale, own_window},
+                           {own_rescale, shared_window},
+                           {both_rescale, both_window}});
+}
+
+TEST(EnhancedFrameRendererTest, UnusableGroupValuesCountAsAbsent) {
+  EnhancedImage image = EnhancedFrames(2);
+  const FrameVoiValues shared = {{1, 0}, {0, 1000, ""}};
+  image.shared = FunctionalGroup{shared.rescale, shared.window};
+  image.per_frame = {{RescaleValues{0, 500}, WindowValues{0, 0.5, ""}},  // slope 0, width < 1
+                     {std::nullopt, WindowValues{0, 0, "SIGMOID"}}};
+  ExpectFramesShow(image, {shared, shared});
+}
+
+// Without a window in the groups, the top-level window still applies, to the values
+// the frame's rescale gives; the groups' windows win over it.
+TEST(EnhancedFrameRendererTest, TopLevelWindowAppliesWhereGroupsGiveNone) {
+  const WindowValues top = {40, 400, ""}, own = {600, 1200, ""};
+  for (const char* photometric : {"MONOCHROME2", "MONOCHROME1"}) {
+    EnhancedImage image = EnhancedFrames(4, photometric);
+    image.top_window = top;
+    image.per_frame = {
+        {RescaleValues{2, 0}, std::nullopt}, {RescaleValues{2, 0}, own}, {}, {std::nullopt, own}};
+    ExpectFramesShow(image, {{{2, 0}, top}, {{2, 0}, own}, {{1, 0}, top}, {{1, 0}, own}});
+  }
+}
+
+TEST(EnhancedFrameRendererTest, RescaleWithoutWindowShowsTheRescaledRange) {
+  EnhancedImage image = EnhancedFrames(2, "MONOCHROME1");
+  const RescaleValues first = {1, 0}, second = {-2, 50};
+  image.per_frame = {{first, std::nullopt}, {second, std::nullopt}};
+  ExpectFramesShow(image, {{first, MinMaxWindow(image.frames[0], first)},
+                           {second, MinMaxWindow(image.frames[1], second)}});
+}
+
+TEST(EnhancedFrameRendererTest, ScaledFramesKeepTheirWindowAndPolarity) {
+  // Uniform frames, so that averaging down to 1 x 4 keeps every value.
+  EnhancedImage image = EnhancedFrames(0, "MONOCHROME1");
+  image.frames = {std::vector<int16_t>(16, 100), std::vector<int16_t>(16, -300)};
+  const std::vector<FrameVoiValues> want = {{{2, 0}, {150, 200, ""}}, {{-1, 0}, {100, 1000, ""}}};
+  for (const FrameVoiValues& frame : want) image.per_frame.push_back({frame.rescale, frame.window});
+  const Result<std::vector<FramePng>> rendered =
+      RenderFrames(testing::Part10File(testing::EnhancedImageDataset(image)), 4);
+  ASSERT_TRUE(rendered.ok()) << rendered.error().message();
+  ASSERT_EQ(rendered->size(), 2u);
+  for (size_t k = 0; k < 2; ++k) {
+    const DecodedPng png = DecodePng((*rendered)[k].png);
+    EXPECT_EQ(png.width, 4u);
+    EXPECT_EQ(png.height, 1u);
+    const double value = want[k].rescale.slope * image.frames[k][0] + want[k].rescale.intercept;
+    for (uint8_t pixel : png.pixels)
+      EXPECT_NEAR(pixel, 255 - VoiOutput(value, want[k].window), 1.0) << "frame " << k;
+  }
 }
 
 }  // namespace

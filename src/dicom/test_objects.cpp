@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <cstdio>
+
 namespace pacsport::testing {
 
 namespace {
@@ -40,6 +42,30 @@ std::string RawDeflate(std::string_view data) {
 }
 
 constexpr uint32_t kUndefinedLength = 0xFFFFFFFF;
+
+std::string DecimalString(uint16_t group, uint16_t element, double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.10g", value);
+  return Element(group, element, "DS", text);
+}
+
+std::string WindowElements(const WindowValues& window) {
+  return DecimalString(0x0028, 0x1050, window.center) +
+         DecimalString(0x0028, 0x1051, window.width) +
+         (window.function.empty() ? "" : Element(0x0028, 0x1056, "CS", window.function));
+}
+
+std::string FunctionalGroupItem(const FunctionalGroup& group) {
+  std::string item;
+  if (group.window) item += Sequence(0x0028, 0x9132, {WindowElements(*group.window)});
+  if (group.rescale) {
+    item += Sequence(0x0028, 0x9145,
+                     {DecimalString(0x0028, 0x1052, group.rescale->intercept) +
+                      DecimalString(0x0028, 0x1053, group.rescale->slope) +
+                      Element(0x0028, 0x1054, "LO", "US")});
+  }
+  return item;
+}
 
 }  // namespace
 
@@ -80,6 +106,13 @@ std::string UInt16Element(uint16_t group, uint16_t element, uint16_t value) {
   return Element(group, element, "US", bytes);
 }
 
+std::string Sequence(uint16_t group, uint16_t element, const std::vector<std::string>& items) {
+  std::string out = ElementHeader(group, element, "SQ", kUndefinedLength);
+  for (const std::string& item : items)
+    out += ItemHeader(0xE000, kUndefinedLength) + item + ItemHeader(0xE00D, 0);
+  return out + ItemHeader(0xE0DD, 0);
+}
+
 std::string IdentityElements() {
   return Element(0x0008, 0x0018, "UI", "1.2.3.4.5.6.3") + Element(0x0010, 0x0020, "LO", "NEST") +
          Element(0x0020, 0x000D, "UI", "1.2.3.4.5.6.1") +
@@ -105,6 +138,38 @@ std::string NestedSequences(int depth, Lengths lengths) {
       out += ItemHeader(0xE00D, 0) + ItemHeader(0xE0DD, 0);
   }
   return out;
+}
+
+std::string EnhancedImageDataset(const EnhancedImage& image) {
+  std::string dataset =
+      Element(0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.2.1") + IdentityElements() +
+      UInt16Element(0x0028, 0x0002, 1) + Element(0x0028, 0x0004, "CS", image.photometric) +
+      Element(0x0028, 0x0008, "IS", std::to_string(image.frames.size())) +
+      UInt16Element(0x0028, 0x0010, image.rows) + UInt16Element(0x0028, 0x0011, image.columns) +
+      UInt16Element(0x0028, 0x0100, 16) + UInt16Element(0x0028, 0x0101, 16) +
+      UInt16Element(0x0028, 0x0102, 15) + UInt16Element(0x0028, 0x0103, 1);
+  if (image.top_window) dataset += WindowElements(*image.top_window);
+  if (image.shared) dataset += Sequence(0x5200, 0x9229, {FunctionalGroupItem(*image.shared)});
+  if (!image.per_frame.empty()) {
+    std::vector<std::string> items;
+    for (const FunctionalGroup& group : image.per_frame)
+      items.push_back(FunctionalGroupItem(group));
+    dataset += Sequence(0x5200, 0x9230, items);
+  }
+  if (!image.fragments.empty()) {
+    dataset += ElementHeader(0x7FE0, 0x0010, "OB", kUndefinedLength) + ItemHeader(0xE000, 0);
+    for (std::string fragment : image.fragments) {
+      if (fragment.size() % 2 != 0) fragment += '\0';
+      dataset += ItemHeader(0xE000, static_cast<uint32_t>(fragment.size())) + fragment;
+    }
+    return dataset + ItemHeader(0xE0DD, 0);
+  }
+  std::string samples;
+  for (const std::vector<int16_t>& frame : image.frames) {
+    EXPECT_EQ(frame.size(), size_t{image.rows} * image.columns);
+    for (int16_t value : frame) AppendLE16(samples, static_cast<uint16_t>(value));
+  }
+  return dataset + Element(0x7FE0, 0x0010, "OW", samples);
 }
 
 std::string Part10File(std::string_view dataset, std::string_view transfer_syntax) {
