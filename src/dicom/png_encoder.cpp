@@ -9,15 +9,16 @@ namespace pacsport::dicom {
 
 namespace {
 
-// Measured (CPU time, libspng 0.7.3, Debian 12) on eight 8-bit renderings of the
-// pydicom corpus, 1.46 MB of pixels (CT, MR, JPEG-lossy CT, deflated test pattern,
-// 1-bit liver mask, RGB secondary captures): zlib level 2 with the "up" filter alone
-// took 17 ms for 149 KB; libspng's default (level 6, adaptive over all five
-// filters) 49 ms for 120 KB. Level 1 was no faster, and adaptive filtering at
-// level 2 doubled the time to save 1%. Previews favour speed: about 3x faster for
-// files a quarter larger.
+// Chosen with bench/png_settings over the previews of bench/preview_bench.sh (a 512x512
+// CT and a 640x480 RGB ultrasound cine; figures in docs/performance.md): zlib level 2
+// with no PNG filter was the fastest setting that is good on both. It encodes faster
+// and 6-9 % smaller than level 2 with the "up" filter, and 2-6x faster than libspng's
+// default (level 6, adaptive filtering) for files at most 3 % larger on the CT and
+// 30 % smaller on the cine. Z_RLE is faster still and smaller on the CT, but 80 %
+// larger on the cine's speckle. Windowed, noisy 8-bit frames gain little from
+// filtering, and filtering costs a pass over every row.
 constexpr int kCompressionLevel = 2;
-constexpr int kFilterChoice = SPNG_FILTER_CHOICE_UP;
+constexpr int kFilterChoice = SPNG_FILTER_CHOICE_NONE;
 
 struct ContextDeleter {
   void operator()(spng_ctx* context) const { spng_ctx_free(context); }
