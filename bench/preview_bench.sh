@@ -13,11 +13,13 @@
 #                  the cine has none (colour is not windowed)
 #
 # Every Orthanc measurement runs on a freshly started server, its peak RSS (VmHWM) reset
-# just before the requests, so it is that workload's alone. pacsport's and dcmj2pnm's
-# peak RSS come from /usr/bin/time (for dcmj2pnm: the largest of its processes). Every
-# tool must write one PNG per frame, and pacsport's PNGs must pass `pngcheck -q`. Seconds
-# are wall time, start-up included. Prints the command line, the machine, then one
-# Markdown table per data set: frames, seconds, frames/s, PNG bytes, peak RSS.
+# just before the requests, so it is that workload's alone. pacsport's peak RSS is its
+# own plus its workers' (as it reports them), dcmj2pnm's comes from /usr/bin/time (the
+# largest of its processes). Every tool must write one PNG per frame, and pacsport's
+# PNGs must pass `pngcheck -q`. Seconds are wall time, start-up included. Prints the
+# command line, the machine, one Markdown table per data set (frames, seconds,
+# frames/s, PNG bytes, peak RSS), then bench/png_settings over a sample of pacsport's
+# PNGs of each set: the speed and size of every zlib level, filter and strategy.
 #
 # Environment: PACSPORT_BIN (default build/src/app/pacsport); TMPDIR for the work folder,
 # which needs about 2.5 bytes of free disk per byte of DICOM (sources, Orthanc's store).
@@ -39,6 +41,7 @@ source bench/common.sh
 SLICES=${1:-300}
 CINE_FRAMES=${2:-100}
 BIN=$(realpath "${PACSPORT_BIN:-build/src/app/pacsport}")
+PNG_SETTINGS=${PNG_SETTINGS_BIN:-$(dirname "$BIN")/../../bench/png_settings}
 THREADS=$(nproc)
 CLIENTS=2  # parallel HTTP clients and dcmj2pnm processes
 CINE_ROWS=480 CINE_COLUMNS=640
@@ -46,6 +49,7 @@ BYTES_PER_SLICE=525300  # one generated CT file: 512*512*2 bytes of pixels plus 
 
 ((SLICES >= 1 && CINE_FRAMES >= 1)) || fail "SLICES and CINE_FRAMES must be at least 1"
 [[ -x $BIN ]] || fail "no pacsport at $BIN: build it (scripts/build.sh) or set PACSPORT_BIN"
+[[ -x $PNG_SETTINGS ]] || fail "no png_settings at $PNG_SETTINGS: build it (scripts/build.sh)"
 for tool in dcmj2pnm pngcheck curl; do
   command -v "$tool" >/dev/null || fail "no $tool: install the dcmtk, pngcheck and curl packages"
 done
@@ -101,17 +105,20 @@ add_row() {
 # pacsport_preview SET FRAMES FILE...: `pacsport preview` over the files.
 PACSPORT_CPU=''
 pacsport_preview() {
-  local set=$1 frames=$2 out=$WORK/png/pacsport-$1 start summary measured
+  local set=$1 frames=$2 out=$WORK/png/pacsport-$1 start summary
   shift 2
   mkdir -p "$out"
   log "pacsport preview, $set: $# files..."
   start=$(now)
-  summary=$(/usr/bin/time -f '%M %P' -o "$WORK/time.txt" "$BIN" preview --out "$out" "$@") ||
+  summary=$(/usr/bin/time -f '%P' -o "$WORK/time.txt" "$BIN" preview --out "$out" "$@") ||
     fail "pacsport preview failed on $set"
   SECONDS_=$(since "$start")
-  read -r measured PACSPORT_CPU <"$WORK/time.txt"
-  RSS=$(awk -v k="$measured" 'BEGIN {printf "%.0f", k / 1024}')
+  read -r PACSPORT_CPU <"$WORK/time.txt"
   log "$summary"
+  # Its own peak and its largest worker's, as `pacsport preview` reports them: the sum
+  # of all of them is at most OWN + WORKERS x LARGEST.
+  RSS=$(sed -E 's/.*peak RSS ([0-9]+) MB here, at most ([0-9]+) MB in each of ([0-9]+) workers$/\1 \2 \3/' \
+    <<<"$summary" | awk '{printf "%d (%d + %d × %d)", $1 + $2 * $3, $1, $3, $2}')
   verify_pngs "$out" "$frames" "pacsport ($set)"
   (cd "$out" && find . -name '*.png' -print0 | xargs -0 pngcheck -q >&2) ||
     fail "pacsport's PNGs of $set fail pngcheck"
@@ -224,6 +231,13 @@ log "generating a $CINE_FRAMES-frame ultrasound cine..."
 render_set CT BENCH-CT "$SLICES" 1 "+Wi 1" "${CT_FILES[@]}"
 render_set CINE BENCH-US "$CINE_FRAMES" "$CINE_FRAMES" "" "$WORK/us_cine.dcm"
 
+# PNG settings, on pacsport's own previews: every tenth CT slice, the cine's first 20.
+log "PNG settings..."
+mapfile -t CT_PNGS < <(find "$WORK/png/pacsport-CT" -name '*.png' | sort | awk 'NR % 10 == 1')
+mapfile -t CINE_PNGS < <(find "$WORK/png/pacsport-CINE" -name '*.png' | sort -V | head -20)
+PNG_CT=$("$PNG_SETTINGS" "${CT_PNGS[@]}")
+PNG_CINE=$("$PNG_SETTINGS" "${CINE_PNGS[@]}")
+
 cat <<REPORT
 Command: \`$COMMAND_LINE\`
 Machine: $THREADS cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), \
@@ -240,4 +254,14 @@ Ultrasound cine: one file of $CINE_FRAMES ${CINE_COLUMNS}x${CINE_ROWS} RGB frame
 
 $TABLE_CINE
 $SUMMARY_CINE
+
+Peak RSS of pacsport: its own plus, at most, each worker's largest.
+
+PNG settings (bench/png_settings) on the CT's previews:
+
+$PNG_CT
+
+and on the cine's:
+
+$PNG_CINE
 REPORT

@@ -1,5 +1,6 @@
 // preview: every frame of every given file rendered to PNG by the worker pool, as
 // exports render them; files in parallel, timed.
+#include <sys/resource.h>
 #include <tbb/parallel_for_each.h>
 #include <tbb/task_arena.h>
 
@@ -88,6 +89,8 @@ int RunPreview(const PreviewOptions& options) {
   });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const size_t workers = (*pool)->size();
+  pool->reset();  // ends and reaps the workers, so that their peak memory is known
 
   size_t frames = 0, rendered = 0;
   uint64_t png_bytes = 0;
@@ -105,8 +108,13 @@ int RunPreview(const PreviewOptions& options) {
   char rate[64];
   std::snprintf(rate, sizeof rate, "%.3f s (%.1f frames/s)", seconds,
                 seconds > 0 ? static_cast<double>(frames) / seconds : 0.0);
+  rusage self{}, children{};
+  ::getrusage(RUSAGE_SELF, &self);
+  ::getrusage(RUSAGE_CHILDREN, &children);
   std::cout << "rendered " << frames << " frames of " << rendered << " files in " << rate << ", "
-            << png_bytes << " bytes of PNG\n";
+            << png_bytes << " bytes of PNG; peak RSS " << self.ru_maxrss / 1024
+            << " MB here, at most " << children.ru_maxrss / 1024 << " MB in each of " << workers
+            << " workers\n";
   // 2, as for import: the run went through but some files have no preview.
   return rendered < outcomes.size() ? 2 : 0;
 }

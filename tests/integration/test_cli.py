@@ -15,7 +15,8 @@ from data_store import damaged, delete, store_files, store_path
 SUMMARY = re.compile(r"^imported (\d+), already present (\d+), rejected (\d+)$")
 REJECTED = re.compile(r"^rejected (.+): (.+)$")
 RENDERED = re.compile(r"^rendered (\d+) frames of (\d+) files in ([\d.]+) s "
-                      r"\(([\d.]+) frames/s\), (\d+) bytes of PNG$")
+                      r"\(([\d.]+) frames/s\), (\d+) bytes of PNG; peak RSS (\d+) MB here, "
+                      r"at most (\d+) MB in each of (\d+) workers$")
 NO_PREVIEW = re.compile(r"^no preview (.+): (.+)$")
 # A square CT; two RGB RLE frames; 80 x 60 big endian (Columns x Rows, not Rows x Columns).
 # And a structured report, which has no pixels.
@@ -182,6 +183,8 @@ def test_preview_renders_every_frame(corpus, tmp_path, size):
     assert int(summary.group(1)) == len(expected)
     assert int(summary.group(2)) == len(images)
     assert int(summary.group(5)) == png_bytes
+    assert int(summary.group(8)) == 2  # --workers 2
+    assert 0 < int(summary.group(7)) < 200, "a worker's peak RSS in MB"
 
 
 def test_preview_of_images_only_exits_0(corpus):
