@@ -69,6 +69,10 @@ int RunServe(const ServeOptions& options) {
   config->preview.worker_executable = preview::DefaultWorkerExecutable();
   auto previews = preview::PreviewPool::Create(config->preview);
   if (!previews.ok()) return Fail(previews.error());
+  const preview::PreviewPoolSettings& limits = (*previews)->settings();
+  spdlog::info("event=preview_workers count={} memory_limit_mb={} frame_cpu_seconds={}",
+               (*previews)->size(), limits.memory_limit_bytes >> 20,
+               limits.frame_cpu_limit.count());
   Ingestor ingestor(index, (*dir)->store());
   ExportServiceLimits export_limits;
   export_limits.max_concurrent = config->max_concurrent_exports;

@@ -59,6 +59,8 @@ class PreviewPool {
   Result<std::vector<dicom::FramePng>> Render(std::string_view object, uint32_t max_side);
 
   size_t size() const { return slots_.size(); }
+  // The limits in force (the memory limit is 0 when none is applied).
+  const PreviewPoolSettings& settings() const { return settings_; }
 
  private:
   struct Chunk;

@@ -12,6 +12,9 @@ was reproduced three times in-process (release build):
   rle_segment_offset_past_fragment   SIGSEGV in libdcmdata (DcmRLEDecoder::decompress)
   jpeg_tem_marker_infinite_loop,     endless loop at 100 % CPU in libdcmjpeg
   jpeg_lossless_tem_marker_infinite_loop   (DJCodecDecoder::scanJpegDataForBitDepth)
+
+And one legal file that asks for much memory: rle_bomb, 1 MB of RLE runs that decode
+to a 64 MiB frame (about 140 MB of peak RSS to render it).
 """
 
 import pathlib
@@ -139,6 +142,14 @@ INPUTS = {
     "jpeg_lossless_tem_marker_infinite_loop":
         lambda: jpeg_tem_marker(JPEGLosslessSV1, "4", b"\xff\xd8"),
 }
+
+
+def rle_bomb(side=8192):
+    """A legal RLE Lossless image of side x side zero bytes, in runs of 128."""
+    ds = image("5", RLELossless, side, side, 8, 8)
+    header = struct.pack("<16I", 1, 64, *([0] * 14))
+    encapsulated(ds, [header + b"\x81\x00" * (side * side // 128)])
+    return ds
 
 
 def write_all(directory):

@@ -19,6 +19,8 @@ from test_serve_config import CT_SMALL, login, make_data_dir, start, stop
 
 CRASHED = re.compile(r"^frame 0: rendering crashed \(SIG[A-Z0-9]+\)$")
 OUT_OF_CPU = "frame 0: rendering exceeded its CPU time"
+# DCMTK reports most failed allocations itself; one that throws ends the worker.
+MEMORY_REFUSALS = ("cannot decode frame 0", "frame 0: rendering ran out of memory")
 WORKERS = 2
 
 
@@ -117,3 +119,38 @@ def test_a_crash_mid_export_leaves_the_server_serving(hostile_server):
     health = json.loads(urllib.request.urlopen(base + "/api/health", timeout=10).read())
     assert health["status"] == "ok", health
     assert process.poll() is None
+
+
+def test_a_worker_over_its_memory_limit_loses_only_that_preview(tmp_path):
+    data = make_data_dir(tmp_path)
+    bomb = tmp_path / "rle_bomb.dcm"
+    crafted_inputs.rle_bomb().save_as(str(bomb), write_like_original=False)
+    # Under the default limit (1 GiB) the bomb renders, in a worker of its own.
+    rendered = run_cli("preview", str(bomb))
+    assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+    assert run_cli("import", "--data", data, "--hospital", "H", str(bomb)).returncode == 0
+
+    process, base = start(data, tmp_path / "serve.log", "--demo",
+                          env={"PACSPORT_PREVIEW_WORKER_MEMORY_MB": "96"})
+    try:
+        limit = re.search(r"event=preview_workers count=\d+ memory_limit_mb=(\d+)",
+                          (tmp_path / "serve.log").read_text())
+        assert limit, "the server logs its workers' limits"
+        if limit.group(1) == "0":
+            pytest.skip("this build applies no memory limit to its workers: sanitizer "
+                        "runtimes need the address space (docs/decisions/0005)")
+        assert limit.group(1) == "96"
+        token = login(base)
+        archive = zipfile.ZipFile(io.BytesIO(
+            get(base, "/api/export/all?includeImages=true", token)))
+        assert archive.testzip() is None
+        by_uid = {i["sopInstanceUID"]: i for i in instances(json.loads(archive.read("all_data.json")))}
+        starved = by_uid.pop(crafted_inputs.sop_instance_uid(bomb))
+        assert starved["previews"] == []
+        assert starved["previewError"] in MEMORY_REFUSALS, starved["previewError"]
+        assert archive.read(starved["file"]) == bomb.read_bytes()
+        (ct,) = by_uid.values()
+        assert len(ct["previews"]) == 1 and "previewError" not in ct
+        assert process.poll() is None
+    finally:
+        stop(process)
