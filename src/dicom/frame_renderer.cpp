@@ -43,7 +43,9 @@ Status CheckDecodable(DcmFileFormat& file) {
 }
 
 // Rows x Columns x frames x samples x bytes per sample must stay within
-// kMaxPixelDataBytes: checked before DCMTK allocates anything for the pixels.
+// kMaxPixelDataBytes, and native pixel data must hold all of it: both checked before
+// DCMTK allocates anything for the pixels, so that a few bytes cannot ask for
+// gigabytes.
 Status CheckDeclaredSize(DcmFileFormat& file) {
   DcmDataset& dataset = *file.getDataset();
   Uint16 rows = 0, columns = 0, samples = 1, bits_allocated = 0;
@@ -58,6 +60,21 @@ Status CheckDeclaredSize(DcmFileFormat& file) {
   if (__builtin_mul_overflow(total, static_cast<uint64_t>(FrameCount(file)), &total) ||
       total > kMaxPixelDataBytes) {
     return InvalidInput("pixel data too large");
+  }
+  if (DcmXfer(dataset.getOriginalXfer()).isEncapsulated()) return Status::Ok();
+  // Native: every pixel stored, in Bits Allocated bits per sample; 4:2:2 colour keeps
+  // two samples per pixel instead of three.
+  OFString photometric;
+  (void)dataset.findAndGetOFString(DCM_PhotometricInterpretation, photometric);
+  const uint64_t stored_samples =
+      photometric.find("_422") != OFString_npos ? 2 : std::max<uint64_t>(samples, 1);
+  const uint64_t bits = uint64_t{rows} * columns * stored_samples *
+                        std::max<uint64_t>(bits_allocated, 1) *
+                        static_cast<uint64_t>(FrameCount(file));
+  DcmElement* pixels = nullptr;
+  if (dataset.findAndGetElement(DCM_PixelData, pixels).bad() ||
+      pixels->getLength() < (bits + 7) / 8) {
+    return InvalidInput("pixel data shorter than its image size");
   }
   return Status::Ok();
 }

@@ -252,6 +252,20 @@ TEST_F(FrameRendererTest, RefusesAbsurdDeclaredSizeBeforeDecoding) {
   ExpectRefused(RenderFrames(testing::Part10File(dataset)), "pixel data too large");
 }
 
+TEST_F(FrameRendererTest, RefusesNativePixelDataShorterThanItsImage) {
+  // 46000 x 46000 x 2 bytes passes the size limit; 64 bytes cannot hold it.
+  const std::string dataset = testing::IdentityElements() + ImageAttributes(46000, 46000, "1") +
+                              testing::Element(0x7FE0, 0x0010, "OW", std::string(64, '\0'));
+  ExpectRefused(RenderFrames(testing::Part10File(dataset)),
+                "pixel data shorter than its image size");
+  // One byte short of a 4 x 4 image is refused too; the whole image renders.
+  for (size_t length : {30u, 32u}) {
+    const std::string image = testing::IdentityElements() + ImageAttributes(4, 4, "1") +
+                              testing::Element(0x7FE0, 0x0010, "OW", std::string(length, '\1'));
+    EXPECT_EQ(RenderFrames(testing::Part10File(image)).ok(), length == 32) << length;
+  }
+}
+
 TEST_F(FrameRendererTest, RefusesTransferSyntaxesDcmtkDoesNotKnow) {
   const std::string fragment = "\xFF\xD8\xFF\xD9";  // any bytes: never decoded
   const std::string dataset = testing::IdentityElements() + ImageAttributes(2, 2, "1") +
