@@ -41,9 +41,11 @@ inline constexpr uint64_t kMaxPixelDataBytes = uint64_t{4} << 30;
 // stored size (Columns x Rows).
 // Returns kInvalidInput with a short reason, e.g. "no pixel data", "unsupported
 // transfer syntax 1.2.840.10008.1.2.4.100", "cannot decode frame 3" (frames counted
-// from 0, as preview files are named), "pixel data too large", "JPEG 2000 frame 0:
-// 3 components, Samples per Pixel 1", or any refusal of ParseInstance's other than
-// a missing or invalid UID (rendering needs none).
+// from 0, as preview files are named), "pixel data too large", "pixel data shorter
+// than its image size", "JPEG 2000 frame 0: 3 components, Samples per Pixel 1", or any
+// refusal of ParseInstance's other than a missing or invalid UID (rendering needs none).
+// Runs decoders over untrusted data: the server calls it only inside its sandboxed
+// preview workers (preview/preview_pool.h).
 Result<std::vector<FramePng>> RenderFrames(std::string_view bytes, uint32_t max_side = 0);
 
 // RenderFrames for frames [first, first + count) only (those of them the object
