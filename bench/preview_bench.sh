@@ -231,12 +231,15 @@ log "generating a $CINE_FRAMES-frame ultrasound cine..."
 render_set CT BENCH-CT "$SLICES" 1 "+Wi 1" "${CT_FILES[@]}"
 render_set CINE BENCH-US "$CINE_FRAMES" "$CINE_FRAMES" "" "$WORK/us_cine.dcm"
 
-# PNG settings, on pacsport's own previews: every tenth CT slice, the cine's first 20.
+# PNG settings, on pacsport's own previews: every tenth CT slice and the cine's first
+# 20 frames, then every frame of the pydicom corpus (real images, grey and colour).
 log "PNG settings..."
 mapfile -t CT_PNGS < <(find "$WORK/png/pacsport-CT" -name '*.png' | sort | awk 'NR % 10 == 1')
 mapfile -t CINE_PNGS < <(find "$WORK/png/pacsport-CINE" -name '*.png' | sort -V | head -20)
-PNG_CT=$("$PNG_SETTINGS" "${CT_PNGS[@]}")
-PNG_CINE=$("$PNG_SETTINGS" "${CINE_PNGS[@]}")
+PNG_BENCH=$("$PNG_SETTINGS" "${CT_PNGS[@]}" "${CINE_PNGS[@]}")
+CORPUS=/usr/lib/python3/dist-packages/pydicom/data/test_files
+"$BIN" preview --out "$WORK/png/corpus" "$CORPUS"/*.dcm >/dev/null 2>&1 || true  # some have none
+PNG_CORPUS=$("$PNG_SETTINGS" "$WORK"/png/corpus/*.png)
 
 cat <<REPORT
 Command: \`$COMMAND_LINE\`
@@ -257,11 +260,11 @@ $SUMMARY_CINE
 
 Peak RSS of pacsport: its own plus, at most, each worker's largest.
 
-PNG settings (bench/png_settings) on the CT's previews:
+PNG settings (bench/png_settings) on the CT's previews (grey) and the cine's (RGB):
 
-$PNG_CT
+$PNG_BENCH
 
-and on the cine's:
+and on the previews of the pydicom corpus:
 
-$PNG_CINE
+$PNG_CORPUS
 REPORT

@@ -12,10 +12,10 @@
 using namespace pacsport::preview;
 
 int main() {
-  std::string object;
   while (true) {
-    auto request = ReadRequest(STDIN_FILENO, object);
+    auto request = ReadRequest(STDIN_FILENO);
     if (!request.ok() || !*request) return 0;
+    const std::string object((*request)->object.bytes());
     if (object == "crash") ::raise(SIGSEGV);
     if (object == "spin") {
       volatile unsigned long spins = 0;

@@ -97,7 +97,7 @@ void PreviewPool::Fail(Chunk& chunk, const std::string& what) {
   chunk.done = true;
 }
 
-void PreviewPool::RunChunks(std::string_view object, std::vector<Chunk>& chunks) {
+void PreviewPool::RunChunks(const SealedObject& object, std::vector<Chunk>& chunks) {
   const auto stall_limit = settings_.frame_cpu_limit * kStallFactor;
   const std::string stalled =
       "rendering stalled for more than " + std::to_string(stall_limit.count()) + " s";
@@ -191,12 +191,14 @@ Status PreviewPool::Collect(Chunk& chunk, std::vector<dicom::FramePng>& frames) 
 
 Result<std::vector<dicom::FramePng>> PreviewPool::Render(std::string_view object,
                                                          uint32_t max_side) {
+  Result<SealedObject> shared = SealedObject::Create(object);
+  if (!shared.ok()) return shared.error();
   std::vector<dicom::FramePng> frames;
   // Frame 0 alone first: its worker also says how many frames there are.
   std::vector<Chunk> first(1);
   first[0].slot = Acquire(1).front();
   first[0].request = {max_side, 0, 1};
-  RunChunks(object, first);
+  RunChunks(*shared, first);
   Release({first[0].slot});
   if (Status s = Collect(first[0], frames); !s.ok()) return s.error();
   const int64_t rest = first[0].object_frames - 1;
@@ -211,7 +213,7 @@ Result<std::vector<dicom::FramePng>> PreviewPool::Render(std::string_view object
     chunks[i].slot = slots[i];
     chunks[i].request = {max_side, begin, 1 + rest * (i + 1) / parts - begin};
   }
-  RunChunks(object, chunks);
+  RunChunks(*shared, chunks);
   Release(slots);
   for (Chunk& chunk : chunks) {
     if (Status s = Collect(chunk, frames); !s.ok()) return s.error();

@@ -27,6 +27,7 @@
 
 #include "core/error.h"
 #include "dicom/frame_renderer.h"
+#include "preview/sealed_object.h"
 
 namespace pacsport::preview {
 
@@ -70,7 +71,7 @@ class PreviewPool {
   std::vector<size_t> Acquire(size_t wanted);
   void Release(const std::vector<size_t>& slots);
   // Sends each chunk's request, then reads every reply until each chunk is done.
-  void RunChunks(std::string_view object, std::vector<Chunk>& chunks);
+  void RunChunks(const SealedObject& object, std::vector<Chunk>& chunks);
   void Fail(Chunk& chunk, const std::string& what);
   // Appends the frames of `chunk` to `frames`, unless it failed or came back short.
   static Status Collect(Chunk& chunk, std::vector<dicom::FramePng>& frames);

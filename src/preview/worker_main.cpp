@@ -34,13 +34,12 @@ int Run() {
   TuneAllocator();
   dicom::Initialize();
   if (Status confined = ConfineToRendering(); !confined.ok()) return 1;
-  std::string object;
   while (true) {
-    Result<std::optional<RenderRequest>> request = ReadRequest(STDIN_FILENO, object);
-    if (!request.ok()) return 1;
-    if (!*request) return 0;
+    Result<std::optional<ReceivedRequest>> received = ReadRequest(STDIN_FILENO);
+    if (!received.ok()) return 1;
+    if (!*received) return 0;
     try {
-      if (!Serve(**request, object)) return 1;
+      if (!Serve((*received)->request, (*received)->object.bytes())) return 1;
     } catch (const std::bad_alloc&) {
       return kExitOutOfMemory;
     }

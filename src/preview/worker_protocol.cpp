@@ -67,12 +67,36 @@ Status ReadAll(int fd, void* data, size_t size, std::optional<Deadline> deadline
 
 }  // namespace
 
-Status SendRequest(int fd, const RenderRequest& request, std::string_view object) {
+// A descriptor travels as ancillary data with the first byte of the header.
+union DescriptorBuffer {
+  char bytes[CMSG_SPACE(sizeof(int))];
+  cmsghdr align;
+};
+
+Status SendRequest(int fd, const RenderRequest& request, const SealedObject& object) {
   if (object.size() > kMaxRequestBytes) return InvalidInput("object too large to render");
-  const RequestHeader header{request.max_side, 0, request.first_frame, request.frame_count,
-                             object.size()};
-  if (Status s = WriteAll(fd, &header, sizeof header); !s.ok()) return s;
-  return WriteAll(fd, object.data(), object.size());
+  RequestHeader header{request.max_side, 0, request.first_frame, request.frame_count,
+                       object.size()};
+  iovec data{&header, sizeof header};
+  DescriptorBuffer control{};
+  msghdr message{};
+  message.msg_iov = &data;
+  message.msg_iovlen = 1;
+  message.msg_control = control.bytes;
+  message.msg_controllen = sizeof control.bytes;
+  cmsghdr* descriptor = CMSG_FIRSTHDR(&message);
+  descriptor->cmsg_level = SOL_SOCKET;
+  descriptor->cmsg_type = SCM_RIGHTS;
+  descriptor->cmsg_len = CMSG_LEN(sizeof(int));
+  const int object_fd = object.fd();
+  std::memcpy(CMSG_DATA(descriptor), &object_fd, sizeof object_fd);
+  ssize_t sent = 0;
+  do {
+    sent = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent <= 0) return Unavailable(std::string("closed: ") + std::strerror(errno));
+  const auto* rest = reinterpret_cast<const char*>(&header) + sent;
+  return WriteAll(fd, rest, sizeof header - static_cast<size_t>(sent));
 }
 
 Result<Reply> ReadReply(int fd, Deadline deadline) {
@@ -91,17 +115,35 @@ Result<Reply> ReadReply(int fd, Deadline deadline) {
   return reply;
 }
 
-Result<std::optional<RenderRequest>> ReadRequest(int fd, std::string& object) {
+Result<std::optional<ReceivedRequest>> ReadRequest(int fd) {
   RequestHeader header{};
-  if (Status s = ReadAll(fd, &header, sizeof header, std::nullopt); !s.ok()) {
-    return std::optional<RenderRequest>();
+  iovec data{&header, sizeof header};
+  DescriptorBuffer control{};
+  msghdr message{};
+  message.msg_iov = &data;
+  message.msg_iovlen = 1;
+  message.msg_control = control.bytes;
+  message.msg_controllen = sizeof control.bytes;
+  ssize_t got = 0;
+  do {
+    got = ::recvmsg(fd, &message, MSG_CMSG_CLOEXEC);
+  } while (got < 0 && errno == EINTR);
+  if (got <= 0) return std::optional<ReceivedRequest>();
+  const cmsghdr* descriptor = CMSG_FIRSTHDR(&message);
+  if (descriptor == nullptr || descriptor->cmsg_type != SCM_RIGHTS ||
+      descriptor->cmsg_len != CMSG_LEN(sizeof(int))) {
+    return InvalidInput("protocol violation");
   }
-  if (header.object_bytes > kMaxRequestBytes) return InvalidInput("protocol violation");
-  object.resize(header.object_bytes);
-  if (Status s = ReadAll(fd, object.data(), object.size(), std::nullopt); !s.ok()) {
-    return s.error();
-  }
-  return std::optional(RenderRequest{header.max_side, header.first_frame, header.frame_count});
+  int object_fd = -1;
+  std::memcpy(&object_fd, CMSG_DATA(descriptor), sizeof object_fd);
+  auto* rest = reinterpret_cast<char*>(&header) + got;
+  const bool whole =
+      ReadAll(fd, rest, sizeof header - static_cast<size_t>(got), std::nullopt).ok() &&
+      header.object_bytes <= kMaxRequestBytes;
+  Result<MappedObject> object = MappedObject::Map(object_fd, whole ? header.object_bytes : 0);
+  if (!whole || !object.ok()) return InvalidInput("protocol violation");
+  return std::optional(ReceivedRequest{
+      {header.max_side, header.first_frame, header.frame_count}, std::move(object).value()});
 }
 
 Status SendReply(int fd, const Reply& reply) {

@@ -2,8 +2,8 @@
 // socket. Both ends are the same build on the same machine: integers travel in the
 // machine's byte order.
 //
-// The server sends a RenderRequest followed by the object's bytes. The worker
-// answers with one kFrame message per rendered frame, in frame order, then exactly
+// The server sends a RenderRequest with the descriptor of a SealedObject holding the
+// object's bytes (SCM_RIGHTS). The worker answers with one kFrame message per rendered frame, in frame order, then exactly
 // one kDone or kError, and waits for the next request. A worker is untrusted:
 // whatever it sends is checked (kind, sizes) before anything is allocated for it.
 // Functions are stateless; each fd is used by one thread at a time.
@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "preview/sealed_object.h"
 
 namespace pacsport::preview {
 
@@ -37,19 +38,24 @@ struct Reply {
 
 // Objects larger than this are never sent to a worker.
 inline constexpr uint64_t kMaxRequestBytes = uint64_t{1} << 30;
+
+struct ReceivedRequest {
+  RenderRequest request;
+  MappedObject object;
+};
 // A reply claiming more is a protocol violation.
 inline constexpr uint64_t kMaxReplyBytes = uint64_t{1} << 30;
 
 using Deadline = std::chrono::steady_clock::time_point;
 
 // Server side. Errors are kUnavailable: the worker is gone or misbehaved.
-Status SendRequest(int fd, const RenderRequest& request, std::string_view object);
+Status SendRequest(int fd, const RenderRequest& request, const SealedObject& object);
 // Waits until `deadline` for a whole reply. A timeout is kUnavailable with the
 // message "timeout"; a closed socket, "closed".
 Result<Reply> ReadReply(int fd, Deadline deadline);
 
 // Worker side. ReadRequest returns nullopt when the server closed the socket.
-Result<std::optional<RenderRequest>> ReadRequest(int fd, std::string& object);
+Result<std::optional<ReceivedRequest>> ReadRequest(int fd);
 Status SendReply(int fd, const Reply& reply);
 
 }  // namespace pacsport::preview
