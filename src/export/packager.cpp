@@ -5,12 +5,14 @@
 #include <tbb/task_group.h>
 
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 #include <new>
 
 #include "core/digest.h"
 #include "export/metadata_document.h"
 #include "export/prepared_instance.h"
+#include "preview/shared_object.h"
 #include "zip/zip_writer.h"
 
 namespace pacsport {
@@ -167,7 +169,7 @@ class ArchiveBuilder {
     }
     const InstanceRecord& record = item.instance->record;
     if (prepared.streamed) {
-      if (Status s = StreamDicom(*item.instance); !s.ok()) return s;
+      if (Status s = StreamInstance(*item.instance, prepared); !s.ok()) return s;
     } else {
       if (Status s = zip_.Add(prepared.dicom); !s.ok()) return s;
       Checksum(prepared.dicom_sha256, prepared.dicom.name);
@@ -185,10 +187,33 @@ class ArchiveBuilder {
     return Status::Ok();
   }
 
+  // Streams an instance too large to hold (StreamDicom). With previews, it also keeps
+  // a copy in an unnamed temporary file for the preview workers to map, and renders
+  // them from it once the file is known to be intact. A copy that cannot be kept
+  // (disk full) costs the previews, not the export.
+  Status StreamInstance(const PlannedInstance& instance, PreparedInstance& prepared) {
+    if (!plan_.WithPreviews()) return StreamDicom(instance, nullptr);
+    auto copy = preview::SharedObjectWriter::Create(std::filesystem::temp_directory_path());
+    Status copied = copy.ok() ? Status::Ok() : Status(copy.error());
+    if (Status s = StreamDicom(instance, copy.ok() ? &*copy : nullptr, &copied); !s.ok()) {
+      return s;
+    }
+    Result<preview::SharedObject> object = copied.ok() ? copy->Finish()
+                                                       : Result<preview::SharedObject>(copied.error());
+    if (!object.ok()) {
+      prepared.preview_error = "cannot keep a copy to render: " + object.error().message();
+      return Status::Ok();
+    }
+    SetPreviews(previews_.Render(*object, plan_.request.options.preview_max_side), prepared);
+    return Status::Ok();
+  }
+
   // Copies a file too large to hold from the source into the archive chunk by chunk,
-  // checking its SHA-256 on the way. A mismatch is found only at the end, after its
-  // bytes were sent: the export then fails and the caller aborts the delivery.
-  Status StreamDicom(const PlannedInstance& instance) {
+  // checking its SHA-256 on the way, and into `copy` when given (its first failure
+  // goes to `copied`). A mismatch is found only at the end, after its bytes were
+  // sent: the export then fails and the caller aborts the delivery.
+  Status StreamDicom(const PlannedInstance& instance, preview::SharedObjectWriter* copy,
+                     Status* copied = nullptr) {
     const InstanceRecord& record = instance.record;
     const int level = DicomEntryLevel(record, level_);
     const zip::Method method = level == 0 ? zip::Method::kStore : zip::Method::kDeflate;
@@ -203,6 +228,7 @@ class ArchiveBuilder {
         record.location, limits_.stream_chunk_bytes, [&](std::string_view chunk) -> Status {
           if (stop_.stop_requested()) return Unavailable("export stopped");
           sha256.Update(chunk.data(), chunk.size());
+          if (copy != nullptr && copied->ok()) *copied = copy->Append(chunk);
           written = zip_.Write(chunk);
           return written;
         });

@@ -12,8 +12,8 @@
 // times the largest instance held whole, never by the size of the export; a sink that
 // blocks (a slow client) stalls the writer and so the whole pipeline.
 // An instance larger than `whole_instance_max_bytes` is never held whole: the writer
-// streams it from the source in chunks (zlib, data descriptor), and it gets a
-// previewError instead of previews.
+// streams it from the source in chunks (zlib, data descriptor) and into an unnamed
+// temporary file, from which the preview workers render its previews.
 //
 // Every DICOM file is checked against the SHA-256 recorded at ingest: a file that is
 // missing, unreadable or altered fails the export (integrity first, nothing skipped).

@@ -23,10 +23,6 @@ PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& s
   PreparedInstance prepared;
   if (static_cast<std::uint64_t>(record.size) > whole_max_bytes) {
     prepared.streamed = true;
-    if (with_previews) {
-      prepared.preview_error = "file larger than " + std::to_string(whole_max_bytes >> 20) +
-                               " MiB: streamed without previews";
-    }
     return prepared;
   }
   auto bytes = source.Read(record.location);
@@ -44,16 +40,19 @@ PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& s
                                 DicomEntryLevel(record, options.compression_level));
   if (!with_previews) return prepared;
 
-  auto frames = previews.Render(*bytes, options.preview_max_side);
+  SetPreviews(previews.Render(*bytes, options.preview_max_side), prepared);
+  return prepared;
+}
+
+void SetPreviews(Result<std::vector<dicom::FramePng>> frames, PreparedInstance& prepared) {
   if (!frames.ok()) {
     prepared.preview_error = frames.error().message();
-    return prepared;
+    return;
   }
   for (const dicom::FramePng& frame : *frames) {
     prepared.preview_sha256.push_back(Sha256Hex(frame.png));
     prepared.previews.push_back(zip::Prepare("", frame.png, 0));
   }
-  return prepared;
 }
 
 }  // namespace pacsport

@@ -32,11 +32,15 @@ struct PreparedInstance {
 int DicomEntryLevel(const InstanceRecord& record, int level);
 
 // Reads and prepares `instance` unless its recorded size exceeds `whole_max_bytes`,
-// in which case it only marks it streamed (with a previewError when previews are on).
+// in which case it only marks it streamed: the writer then streams it and renders its
+// previews from a copy on disk.
 // `previews` renders the frames when `with_previews`.
 PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& source,
                                  preview::PreviewPool& previews, const ExportOptions& options,
                                  bool with_previews, std::uint64_t whole_max_bytes);
+
+// Sets the previews of `prepared` from rendered `frames`, or its previewError.
+void SetPreviews(Result<std::vector<dicom::FramePng>> frames, PreparedInstance& prepared);
 
 // kInternal naming the instance, for a file that no longer matches its ingest SHA-256.
 Error ChecksumMismatch(const InstanceRecord& record);

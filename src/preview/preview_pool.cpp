@@ -97,7 +97,7 @@ void PreviewPool::Fail(Chunk& chunk, const std::string& what) {
   chunk.done = true;
 }
 
-void PreviewPool::RunChunks(const SealedObject& object, std::vector<Chunk>& chunks) {
+void PreviewPool::RunChunks(const SharedObject& object, std::vector<Chunk>& chunks) {
   const auto stall_limit = settings_.frame_cpu_limit * kStallFactor;
   const std::string stalled =
       "rendering stalled for more than " + std::to_string(stall_limit.count()) + " s";
@@ -191,14 +191,25 @@ Status PreviewPool::Collect(Chunk& chunk, std::vector<dicom::FramePng>& frames) 
 
 Result<std::vector<dicom::FramePng>> PreviewPool::Render(std::string_view object,
                                                          uint32_t max_side) {
-  Result<SealedObject> shared = SealedObject::Create(object);
+  Result<SharedObject> shared = SharedObject::Copy(object);
   if (!shared.ok()) return shared.error();
+  return Render(*shared, max_side);
+}
+
+Result<std::vector<dicom::FramePng>> PreviewPool::Render(const SharedObject& object,
+                                                         uint32_t max_side) {
+  const uint64_t limit = settings_.memory_limit_bytes;
+  if (limit > 0 && object.size() >= limit) {
+    return InvalidInput("file of " + std::to_string(object.size() >> 20) +
+                        " MiB: larger than a preview worker's memory limit of " +
+                        std::to_string(limit >> 20) + " MiB");
+  }
   std::vector<dicom::FramePng> frames;
   // Frame 0 alone first: its worker also says how many frames there are.
   std::vector<Chunk> first(1);
   first[0].slot = Acquire(1).front();
   first[0].request = {max_side, 0, 1};
-  RunChunks(*shared, first);
+  RunChunks(object, first);
   Release({first[0].slot});
   if (Status s = Collect(first[0], frames); !s.ok()) return s.error();
   const int64_t rest = first[0].object_frames - 1;
@@ -213,7 +224,7 @@ Result<std::vector<dicom::FramePng>> PreviewPool::Render(std::string_view object
     chunks[i].slot = slots[i];
     chunks[i].request = {max_side, begin, 1 + rest * (i + 1) / parts - begin};
   }
-  RunChunks(*shared, chunks);
+  RunChunks(object, chunks);
   Release(slots);
   for (Chunk& chunk : chunks) {
     if (Status s = Collect(chunk, frames); !s.ok()) return s.error();

@@ -27,7 +27,7 @@
 
 #include "core/error.h"
 #include "dicom/frame_renderer.h"
-#include "preview/sealed_object.h"
+#include "preview/shared_object.h"
 
 namespace pacsport::preview {
 
@@ -58,6 +58,9 @@ class PreviewPool {
   // crashed (SIGSEGV)", "... exceeded its CPU time", "... ran out of memory",
   // "... stalled" or "... preview worker broke the protocol".
   Result<std::vector<dicom::FramePng>> Render(std::string_view object, uint32_t max_side);
+  // The same for an object behind a descriptor (one too large to hold in memory).
+  // kInvalidInput when it is at least as large as a worker's memory limit.
+  Result<std::vector<dicom::FramePng>> Render(const SharedObject& object, uint32_t max_side);
 
   size_t size() const { return slots_.size(); }
   // The limits in force (the memory limit is 0 when none is applied).
@@ -71,7 +74,7 @@ class PreviewPool {
   std::vector<size_t> Acquire(size_t wanted);
   void Release(const std::vector<size_t>& slots);
   // Sends each chunk's request, then reads every reply until each chunk is done.
-  void RunChunks(const SealedObject& object, std::vector<Chunk>& chunks);
+  void RunChunks(const SharedObject& object, std::vector<Chunk>& chunks);
   void Fail(Chunk& chunk, const std::string& what);
   // Appends the frames of `chunk` to `frames`, unless it failed or came back short.
   static Status Collect(Chunk& chunk, std::vector<dicom::FramePng>& frames);

@@ -73,7 +73,7 @@ union DescriptorBuffer {
   cmsghdr align;
 };
 
-Status SendRequest(int fd, const RenderRequest& request, const SealedObject& object) {
+Status SendRequest(int fd, const RenderRequest& request, const SharedObject& object) {
   if (object.size() > kMaxRequestBytes) return InvalidInput("object too large to render");
   RequestHeader header{request.max_side, 0, request.first_frame, request.frame_count,
                        object.size()};

@@ -2,7 +2,7 @@
 // socket. Both ends are the same build on the same machine: integers travel in the
 // machine's byte order.
 //
-// The server sends a RenderRequest with the descriptor of a SealedObject holding the
+// The server sends a RenderRequest with the descriptor of a SharedObject holding the
 // object's bytes (SCM_RIGHTS). The worker answers with one kFrame message per rendered frame, in frame order, then exactly
 // one kDone or kError, and waits for the next request. A worker is untrusted:
 // whatever it sends is checked (kind, sizes) before anything is allocated for it.
@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "core/error.h"
-#include "preview/sealed_object.h"
+#include "preview/shared_object.h"
 
 namespace pacsport::preview {
 
@@ -49,7 +49,7 @@ inline constexpr uint64_t kMaxReplyBytes = uint64_t{1} << 30;
 using Deadline = std::chrono::steady_clock::time_point;
 
 // Server side. Errors are kUnavailable: the worker is gone or misbehaved.
-Status SendRequest(int fd, const RenderRequest& request, const SealedObject& object);
+Status SendRequest(int fd, const RenderRequest& request, const SharedObject& object);
 // Waits until `deadline` for a whole reply. A timeout is kUnavailable with the
 // message "timeout"; a closed socket, "closed".
 Result<Reply> ReadReply(int fd, Deadline deadline);
