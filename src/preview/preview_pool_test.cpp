@@ -113,6 +113,37 @@ TEST(PreviewPoolTest, SpreadsTheFramesOfOneObjectOverTheWorkers) {
   }
 }
 
+TEST(PreviewPoolTest, RendersAnObjectSpooledToATemporaryFile) {
+  auto pool = MakePool(PACSPORT_PREVIEW_WORKER, 2);
+  ASSERT_TRUE(pool);
+  const std::string bytes = ReadFile(CorpusFile("rtdose.dcm"));
+  auto writer = SharedObjectWriter::Create(std::filesystem::temp_directory_path());
+  ASSERT_TRUE(writer.ok()) << writer.error().message();
+  for (size_t at = 0; at < bytes.size(); at += 1000) {
+    ASSERT_TRUE(writer->Append(std::string_view(bytes).substr(at, 1000)).ok());
+  }
+  auto object = writer->Finish();
+  ASSERT_TRUE(object.ok()) << object.error().message();
+  EXPECT_EQ(object->size(), bytes.size());
+  auto expected = dicom::RenderFrames(bytes);
+  auto actual = pool->Render(*object, 0);
+  ASSERT_TRUE(actual.ok()) << actual.error().message();
+  ExpectSameFrames(*expected, *actual, "rtdose.dcm");
+}
+
+TEST(PreviewPoolTest, RefusesAnObjectAsLargeAsAWorkersMemory) {
+  auto pool = MakePool(PACSPORT_PREVIEW_WORKER, 1, std::chrono::seconds(10), uint64_t{1} << 20);
+  ASSERT_TRUE(pool);
+  if (pool->settings().memory_limit_bytes == 0) {
+    GTEST_SKIP() << "sanitizer builds apply no memory limit (decision 0005)";
+  }
+  auto frames = pool->Render(std::string(2 << 20, 'x'), 0);
+  ASSERT_FALSE(frames.ok());
+  EXPECT_EQ(frames.error().message(),
+            "file of 2 MiB: larger than a preview worker's memory limit of 1 MiB");
+  EXPECT_TRUE(ChildProcesses().empty()) << "refused before any worker started";
+}
+
 TEST(PreviewPoolTest, ServesManyThreadsAtOnce) {
   auto pool = MakePool(PACSPORT_PREVIEW_WORKER, 2);
   ASSERT_TRUE(pool);

@@ -80,7 +80,7 @@ Result<MappedObject> MappedObject::Map(int fd, uint64_t size) {
     data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
   }
   ::close(fd);
-  if (data == MAP_FAILED) return InvalidInput("cannot map the object");
+  if (data == MAP_FAILED) return Unavailable("cannot map the object");
   return MappedObject(data, size);
 }
 

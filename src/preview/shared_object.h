@@ -63,7 +63,7 @@ class SharedObjectWriter {
 // an empty view.
 class MappedObject {
  public:
-  // Takes ownership of `fd`. kInvalidInput when it cannot be mapped.
+  // Takes ownership of `fd`. kUnavailable when it cannot be mapped (out of memory).
   static Result<MappedObject> Map(int fd, uint64_t size);
   MappedObject(MappedObject&& other) noexcept;
   MappedObject& operator=(MappedObject&&) = delete;

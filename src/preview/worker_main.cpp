@@ -36,7 +36,9 @@ int Run() {
   if (Status confined = ConfineToRendering(); !confined.ok()) return 1;
   while (true) {
     Result<std::optional<ReceivedRequest>> received = ReadRequest(STDIN_FILENO);
-    if (!received.ok()) return 1;
+    if (!received.ok()) {
+      return received.error().code() == ErrorCode::kUnavailable ? kExitOutOfMemory : 1;
+    }
     if (!*received) return 0;
     try {
       if (!Serve((*received)->request, (*received)->object.bytes())) return 1;

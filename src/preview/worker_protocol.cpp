@@ -141,7 +141,8 @@ Result<std::optional<ReceivedRequest>> ReadRequest(int fd) {
       ReadAll(fd, rest, sizeof header - static_cast<size_t>(got), std::nullopt).ok() &&
       header.object_bytes <= kMaxRequestBytes;
   Result<MappedObject> object = MappedObject::Map(object_fd, whole ? header.object_bytes : 0);
-  if (!whole || !object.ok()) return InvalidInput("protocol violation");
+  if (!whole) return InvalidInput("protocol violation");
+  if (!object.ok()) return object.error();
   return std::optional(ReceivedRequest{
       {header.max_side, header.first_frame, header.frame_count}, std::move(object).value()});
 }

@@ -54,7 +54,9 @@ Status SendRequest(int fd, const RenderRequest& request, const SharedObject& obj
 // message "timeout"; a closed socket, "closed".
 Result<Reply> ReadReply(int fd, Deadline deadline);
 
-// Worker side. ReadRequest returns nullopt when the server closed the socket.
+// Worker side. ReadRequest returns nullopt when the server closed the socket,
+// kUnavailable when the object cannot be mapped (out of memory), kInvalidInput when
+// the server broke the protocol.
 Result<std::optional<ReceivedRequest>> ReadRequest(int fd);
 Status SendReply(int fd, const Reply& reply);
 
