@@ -48,18 +48,18 @@ Result<std::unique_ptr<PreviewPool>> PreviewPool::Create(const PreviewPoolSettin
   if (path.empty() || ::access(path.c_str(), X_OK) != 0) {
     return InvalidInput("preview worker " + path + " is missing or not executable");
   }
-  return std::unique_ptr<PreviewPool>(new PreviewPool(settings));
+  PreviewPoolSettings effective = settings;
+#if defined(__SANITIZE_ADDRESS__)
+  effective.memory_limit_bytes = 0;
+#endif
+  return std::unique_ptr<PreviewPool>(new PreviewPool(effective));
 }
 
 PreviewPool::PreviewPool(const PreviewPoolSettings& settings)
     : settings_(settings),
       slots_(settings.workers > 0 ? settings.workers
                                   : std::max(1u, std::thread::hardware_concurrency())),
-      busy_(slots_.size(), false) {
-#if defined(__SANITIZE_ADDRESS__)
-  const_cast<PreviewPoolSettings&>(settings_).memory_limit_bytes = 0;
-#endif
-}
+      busy_(slots_.size(), false) {}
 
 PreviewPool::~PreviewPool() = default;
 
