@@ -23,10 +23,11 @@ bool Serve(const RenderRequest& request, std::string_view object) {
         return SendReply(STDIN_FILENO,
                          {ReplyKind::kFrame, png.width, png.height, 0, std::move(png.png)});
       });
-  Reply end = frames.ok() ? Reply{ReplyKind::kDone, 0, 0, *frames, {}}
-                          : Reply{ReplyKind::kError, 0, 0, 0, frames.error().message()};
-  // A failed send is reported as the error that ended the range: the server is gone.
+  // A failed send ends the range with its kUnavailable: the server is gone. Rendering
+  // refusals are kInvalidInput.
   if (!frames.ok() && frames.error().code() == ErrorCode::kUnavailable) return false;
+  const Reply end = frames.ok() ? Reply{ReplyKind::kDone, 0, 0, *frames, {}}
+                                : Reply{ReplyKind::kError, 0, 0, 0, frames.error().message()};
   return SendReply(STDIN_FILENO, end).ok();
 }
 
