@@ -2,6 +2,7 @@
 
 #include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
 #include <atomic>
@@ -58,14 +59,19 @@ std::vector<PlanItem> ItemsOf(const ExportPlan& plan) {
   return items;
 }
 
-
 class ArchiveBuilder {
  public:
   ArchiveBuilder(const ExportPlan& plan, DicomSource& source, preview::PreviewPool& previews,
                  ByteSink& sink, SystemTime exported_at, std::stop_token stop,
                  const PackagerLimits& limits)
-      : plan_(plan), source_(source), previews_(previews), counting_(sink), zip_(counting_, exported_at),
-        exported_at_(exported_at), stop_(std::move(stop)), limits_(limits),
+      : plan_(plan),
+        source_(source),
+        previews_(previews),
+        counting_(sink),
+        zip_(counting_, exported_at),
+        exported_at_(exported_at),
+        stop_(std::move(stop)),
+        limits_(limits),
         level_(plan.request.options.compression_level) {}
 
   PackageReport Run() {
@@ -100,9 +106,10 @@ class ArchiveBuilder {
   // The pipeline: hand out items in order → prepare in parallel → write in order.
   Status WriteInstances() {
     const std::vector<PlanItem> items = ItemsOf(plan_);
-    const size_t window = limits_.window > 0
-                              ? limits_.window
-                              : static_cast<size_t>(tbb::info::default_concurrency()) + 1;
+    // With previews, a thread that waits for a preview worker leaves its core to the
+    // worker: twice as many threads keep both the deflating and the rendering going.
+    const int threads = tbb::info::default_concurrency() * (plan_.WithPreviews() ? 2 : 1);
+    const size_t window = limits_.window > 0 ? limits_.window : static_cast<size_t>(threads) + 1;
     // A token is an item's index. Tokens leave the pipeline in order and at most
     // `window` are alive, so the live ones always fit in a ring of `window` slots. The
     // slots, not oneTBB, own the prepared entries: a cancelled pipeline drops its
@@ -122,36 +129,33 @@ class ArchiveBuilder {
       failed = true;
       context.cancel_group_execution();
     };
+    const auto stages =
+        tbb::make_filter<void, size_t>(tbb::filter_mode::serial_in_order,
+                                       [&](tbb::flow_control& control) -> size_t {
+                                         if (!failed && stop_.stop_requested())
+                                           fail(Unavailable("export stopped"));
+                                         if (next == items.size() || failed) control.stop();
+                                         return next++;
+                                       }) &
+        tbb::make_filter<size_t, size_t>(tbb::filter_mode::parallel,
+                                         [&](size_t index) -> size_t {
+                                           if (!failed) {
+                                             slots[index % window] = PrepareInstance(
+                                                 *items[index].instance, source_, previews_,
+                                                 plan_.request.options, plan_.WithPreviews(),
+                                                 limits_.whole_instance_max_bytes);
+                                           }
+                                           return index;
+                                         }) &
+        tbb::make_filter<size_t, void>(tbb::filter_mode::serial_in_order, [&](size_t index) {
+          PreparedInstance& prepared = slots[index % window];
+          if (!failed) {
+            if (Status s = WriteInstance(items[index], prepared); !s.ok()) fail(s.error());
+          }
+          prepared = PreparedInstance();  // frees the slot's memory now
+        });
     try {
-      tbb::parallel_pipeline(
-          window,
-          tbb::make_filter<void, size_t>(
-              tbb::filter_mode::serial_in_order,
-              [&](tbb::flow_control& control) -> size_t {
-                if (!failed && stop_.stop_requested()) fail(Unavailable("export stopped"));
-                if (next == items.size() || failed) control.stop();
-                return next++;
-              }) &
-              tbb::make_filter<size_t, size_t>(
-                  tbb::filter_mode::parallel,
-                  [&](size_t index) -> size_t {
-                    if (!failed) {
-                      slots[index % window] = PrepareInstance(
-                          *items[index].instance, source_, previews_, plan_.request.options,
-                          plan_.WithPreviews(), limits_.whole_instance_max_bytes);
-                    }
-                    return index;
-                  }) &
-              tbb::make_filter<size_t, void>(
-                  tbb::filter_mode::serial_in_order,
-                  [&](size_t index) {
-                    PreparedInstance& prepared = slots[index % window];
-                    if (!failed) {
-                      if (Status s = WriteInstance(items[index], prepared); !s.ok()) fail(s.error());
-                    }
-                    prepared = PreparedInstance();  // frees the slot's memory now
-                  }),
-          context);
+      tbb::task_arena(threads).execute([&] { tbb::parallel_pipeline(window, stages, context); });
     } catch (const std::bad_alloc&) {
       fail(Unavailable("out of memory while packaging"));
     } catch (const std::exception& e) {
@@ -198,8 +202,8 @@ class ArchiveBuilder {
     if (Status s = StreamDicom(instance, copy.ok() ? &*copy : nullptr, &copied); !s.ok()) {
       return s;
     }
-    Result<preview::SharedObject> object = copied.ok() ? copy->Finish()
-                                                       : Result<preview::SharedObject>(copied.error());
+    Result<preview::SharedObject> object =
+        copied.ok() ? copy->Finish() : Result<preview::SharedObject>(copied.error());
     if (!object.ok()) {
       prepared.preview_error = "cannot keep a copy to render: " + object.error().message();
       return Status::Ok();
@@ -224,14 +228,16 @@ class ArchiveBuilder {
     }
     Sha256 sha256;
     Status written = Status::Ok();
-    Status read = source_.ReadChunked(
-        record.location, limits_.stream_chunk_bytes, [&](std::string_view chunk) -> Status {
-          if (stop_.stop_requested()) return Unavailable("export stopped");
-          sha256.Update(chunk.data(), chunk.size());
-          if (copy != nullptr && copied->ok()) *copied = copy->Append(chunk);
-          written = zip_.Write(chunk);
-          return written;
-        });
+    Status read = source_.ReadChunked(record.location, limits_.stream_chunk_bytes,
+                                      [&](std::string_view chunk) -> Status {
+                                        if (stop_.stop_requested())
+                                          return Unavailable("export stopped");
+                                        sha256.Update(chunk.data(), chunk.size());
+                                        if (copy != nullptr && copied->ok())
+                                          *copied = copy->Append(chunk);
+                                        written = zip_.Write(chunk);
+                                        return written;
+                                      });
     if (!written.ok()) return written;
     if (!read.ok()) {
       return Error(read.error().code(),
