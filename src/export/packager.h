@@ -48,7 +48,9 @@ struct PackageReport {
 // How one archive uses memory and threads. The defaults suit the server.
 struct PackagerLimits {
   // Instances in flight between the reader and the writer; 0 means the number of
-  // cores plus one, so that every core has work while the writer waits on the sink.
+  // pipeline threads plus one, so that every thread has work while the writer waits
+  // on the sink. The pipeline runs one thread per core, two with previews (a thread
+  // waiting for a preview worker leaves its core to it).
   std::size_t window = 0;
   // Larger instances are streamed in chunks of `stream_chunk_bytes`.
   std::uint64_t whole_instance_max_bytes = std::uint64_t{64} << 20;
