@@ -9,6 +9,17 @@ fail_with_log() {  # fail_with_log LOG MESSAGE...: the end of a server's log, th
   fail "${@:2}"
 }
 
+# command_line "VAR..." SCRIPT ARG...: how to run the benchmark again, as printed with
+# its results: the given environment variables that are set, then the command.
+command_line() {
+  local var
+  for var in $1; do
+    if [[ -v $var ]]; then printf '%s=%q ' "$var" "${!var}"; fi
+  done
+  printf 'bash %q' "$2"
+  if (($# > 2)); then printf ' %q' "${@:3}"; fi
+}
+
 free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

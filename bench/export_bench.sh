@@ -25,17 +25,10 @@
 set -euo pipefail
 export LC_ALL=C  # numbers with a decimal point
 
-COMMAND_LINE=$(
-  for var in PACSPORT_BIN DEFLATE_LIMIT_BIN BENCH_PATIENT_STUDIES BENCH_PATIENT_SLICES \
-             BENCH_PATIENT_ORTHANC TMPDIR; do
-    if [[ -v $var ]]; then printf '%s=%q ' "$var" "${!var}"; fi
-  done
-  printf 'bash %q' "$0"
-  if (($#)); then printf ' %q' "$@"; fi
-)
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/common.sh
 source bench/common.sh
+COMMAND_LINE=$(command_line "PACSPORT_BIN DEFLATE_LIMIT_BIN BENCH_PATIENT_STUDIES BENCH_PATIENT_SLICES BENCH_PATIENT_ORTHANC TMPDIR" "$0" "$@")
 
 SLICES=${1:-300}
 PATIENT_STUDIES=${BENCH_PATIENT_STUDIES:-13}

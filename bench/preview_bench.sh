@@ -21,22 +21,17 @@
 # frames/s, PNG bytes, peak RSS), then bench/png_settings over a sample of pacsport's
 # PNGs of each set: the speed and size of every zlib level, filter and strategy.
 #
-# Environment: PACSPORT_BIN (default build/src/app/pacsport); TMPDIR for the work folder,
-# which needs about 2.5 bytes of free disk per byte of DICOM (sources, Orthanc's store).
+# Environment: PACSPORT_BIN (default build/src/app/pacsport); PNG_SETTINGS_BIN (default
+# bench/png_settings in the same build folder); TMPDIR for the work folder, which needs
+# about 2.5 bytes of free disk per byte of DICOM (sources, Orthanc's store).
 # Needs the orthanc, dcmtk, pngcheck and time packages (orthanc is installed if missing).
 set -euo pipefail
 export LC_ALL=C  # numbers with a decimal point
 
-COMMAND_LINE=$(
-  for var in PACSPORT_BIN TMPDIR; do
-    if [[ -v $var ]]; then printf '%s=%q ' "$var" "${!var}"; fi
-  done
-  printf 'bash %q' "$0"
-  if (($#)); then printf ' %q' "$@"; fi
-)
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/common.sh
 source bench/common.sh
+COMMAND_LINE=$(command_line "PACSPORT_BIN PNG_SETTINGS_BIN TMPDIR" "$0" "$@")
 
 SLICES=${1:-300}
 CINE_FRAMES=${2:-100}

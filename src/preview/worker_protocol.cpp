@@ -67,24 +67,24 @@ Status ReadAll(int fd, void* data, size_t size, std::optional<Deadline> deadline
 
 }  // namespace
 
-// A descriptor travels as ancillary data with the first byte of the header.
-union DescriptorBuffer {
-  char bytes[CMSG_SPACE(sizeof(int))];
-  cmsghdr align;
+// A request header with room for one descriptor, which travels as ancillary data
+// with the header's first byte. Not copyable: `message` points into it.
+struct DescriptorMessage {
+  RequestHeader header{};
+  iovec data{&header, sizeof header};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+  msghdr message{nullptr, 0, &data, 1, control, sizeof control, 0};
+
+  DescriptorMessage() = default;
+  DescriptorMessage(const DescriptorMessage&) = delete;
+  DescriptorMessage& operator=(const DescriptorMessage&) = delete;
 };
 
 Status SendRequest(int fd, const RenderRequest& request, const SharedObject& object) {
   if (object.size() > kMaxRequestBytes) return InvalidInput("object too large to render");
-  RequestHeader header{request.max_side, 0, request.first_frame, request.frame_count,
-                       object.size()};
-  iovec data{&header, sizeof header};
-  DescriptorBuffer control{};
-  msghdr message{};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control.bytes;
-  message.msg_controllen = sizeof control.bytes;
-  cmsghdr* descriptor = CMSG_FIRSTHDR(&message);
+  DescriptorMessage out;
+  out.header = {request.max_side, 0, request.first_frame, request.frame_count, object.size()};
+  cmsghdr* descriptor = CMSG_FIRSTHDR(&out.message);
   descriptor->cmsg_level = SOL_SOCKET;
   descriptor->cmsg_type = SCM_RIGHTS;
   descriptor->cmsg_len = CMSG_LEN(sizeof(int));
@@ -92,11 +92,11 @@ Status SendRequest(int fd, const RenderRequest& request, const SharedObject& obj
   std::memcpy(CMSG_DATA(descriptor), &object_fd, sizeof object_fd);
   ssize_t sent = 0;
   do {
-    sent = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+    sent = ::sendmsg(fd, &out.message, MSG_NOSIGNAL);
   } while (sent < 0 && errno == EINTR);
   if (sent <= 0) return Unavailable(std::string("closed: ") + std::strerror(errno));
-  const auto* rest = reinterpret_cast<const char*>(&header) + sent;
-  return WriteAll(fd, rest, sizeof header - static_cast<size_t>(sent));
+  const auto* rest = reinterpret_cast<const char*>(&out.header) + sent;
+  return WriteAll(fd, rest, sizeof out.header - static_cast<size_t>(sent));
 }
 
 Result<Reply> ReadReply(int fd, Deadline deadline) {
@@ -116,20 +116,14 @@ Result<Reply> ReadReply(int fd, Deadline deadline) {
 }
 
 Result<std::optional<ReceivedRequest>> ReadRequest(int fd) {
-  RequestHeader header{};
-  iovec data{&header, sizeof header};
-  DescriptorBuffer control{};
-  msghdr message{};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control.bytes;
-  message.msg_controllen = sizeof control.bytes;
+  DescriptorMessage in;
+  RequestHeader& header = in.header;
   ssize_t got = 0;
   do {
-    got = ::recvmsg(fd, &message, MSG_CMSG_CLOEXEC);
+    got = ::recvmsg(fd, &in.message, MSG_CMSG_CLOEXEC);
   } while (got < 0 && errno == EINTR);
   if (got <= 0) return std::optional<ReceivedRequest>();
-  const cmsghdr* descriptor = CMSG_FIRSTHDR(&message);
+  const cmsghdr* descriptor = CMSG_FIRSTHDR(&in.message);
   if (descriptor == nullptr || descriptor->cmsg_type != SCM_RIGHTS ||
       descriptor->cmsg_len != CMSG_LEN(sizeof(int))) {
     return InvalidInput("protocol violation");
