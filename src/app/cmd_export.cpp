@@ -7,6 +7,7 @@
 
 #include "app/commands.h"
 #include "app/data_directory.h"
+#include "app/pacs_sources.h"
 #include "dicom/initialize.h"
 #include "export/export_service.h"
 #include "preview/preview_pool.h"
@@ -69,9 +70,13 @@ int RunExport(const ExportCommandOptions& options) {
   const char* login = ::getlogin();
   Principal principal{std::string("cli:") + (login ? login : std::to_string(::getuid())),
                       hospital->id, hospital->name, Role::kAdmin};
+  auto config = LoadConfig(options.config);
+  if (!config.ok()) return Fail(config.error());
+  auto sources = PacsSources::Open(*config, **dir);
+  if (!sources.ok()) return Fail(sources.error());
   auto previews = preview::PreviewPool::Create({preview::DefaultWorkerExecutable()});
   if (!previews.ok()) return Fail(previews.error());
-  ExportService exports((*dir)->index(), (*dir)->store(), **previews);
+  ExportService exports((*dir)->index(), (*sources)->router(), **previews);
   const ExportAttempt attempt{"local", std::string("CLI export ") + std::string(ScopeName(options.request.scope)),
                               options.request.target, DescribeOptions(options.request.options)};
   auto session = exports.Begin(attempt, principal, options.request);

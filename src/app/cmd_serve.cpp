@@ -7,6 +7,7 @@
 
 #include "app/commands.h"
 #include "app/data_directory.h"
+#include "app/pacs_sources.h"
 #include "auth/jwt.h"
 #include "auth/login_rate_limiter.h"
 #include "dicom/initialize.h"
@@ -73,19 +74,24 @@ int RunServe(const ServeOptions& options) {
   spdlog::info("event=preview_workers count={} memory_limit_mb={} frame_cpu_seconds={}",
                (*previews)->size(), limits.memory_limit_bytes >> 20,
                limits.frame_cpu_limit.count());
+  auto sources = PacsSources::Open(*config, **dir);
+  if (!sources.ok()) return Fail(sources.error());
   Ingestor ingestor(index, (*dir)->store());
   ExportServiceLimits export_limits;
   export_limits.max_concurrent = config->max_concurrent_exports;
-  ExportService exports(index, (*dir)->store(), **previews, export_limits);
+  ExportService exports(index, (*sources)->router(), **previews, export_limits);
   auth::LoginRateLimiter login_limiter;
   std::unique_ptr<HttpServer> server;
   try {
     server = std::make_unique<HttpServer>(
-        HttpServices{index, ingestor, exports, *jwt, login_limiter}, config->http);
+        HttpServices{index, ingestor, exports, *jwt, login_limiter,
+                     [&sources] { return (*sources)->Statuses(); }},
+        config->http);
   } catch (const ErrorException& e) {
     return Fail(e.error());
   }
   std::jthread signal_thread = StopOnSignal([&server] { server->Stop(); });
+  (*sources)->StartSyncing();
   const bool tls = !config->http.tls_certificate.empty();
   Status status = server->Listen([&](int port) {
     spdlog::info("event=listening url={}://{}:{} demo={}", tls ? "https" : "http",

@@ -55,6 +55,7 @@ int RunToken(const std::filesystem::path& data, const std::optional<std::filesys
 int RunImport(const std::filesystem::path& data, const std::string& hospital,
               const std::vector<std::string>& paths);
 int RunExport(const ExportCommandOptions& options);
+int RunSync(const std::filesystem::path& data, const std::optional<std::filesystem::path>& config);
 int RunAudit(const AuditCommandOptions& options);
 int RunPreview(const PreviewOptions& options);
 

@@ -1,6 +1,8 @@
 #include "app/config.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <set>
 #include <toml++/toml.h>
 
 namespace pacsport {
@@ -101,6 +103,91 @@ const std::vector<Setting>& Settings() {
   return settings;
 }
 
+bool IsSourceName(const std::string& name) {
+  return !name.empty() && name.size() <= 32 && name != "local" &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+         });
+}
+
+// One [[sources]] table. Every key is checked, unknown ones included, so that a
+// misspelt option is an error rather than a silent default.
+Status ParseSource(const toml::table& table, const std::string& where, OrthancSettings& source) {
+  auto text = [&](const char* key, std::string& field, bool required) -> Status {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) {
+      return required ? Status(InvalidInput(where + "." + key + " is required")) : Status::Ok();
+    }
+    const auto value = node->value<std::string>();
+    if (!value) return InvalidInput(where + "." + key + " must be a string");
+    field = *value;
+    return Status::Ok();
+  };
+  auto integer = [&](const char* key, std::int64_t min, std::int64_t max, auto& field) -> Status {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return Status::Ok();
+    const auto value = node->value<std::int64_t>();
+    if (!value) return InvalidInput(where + "." + key + " must be an integer");
+    std::int64_t number = 0;
+    if (Status s = SetInt(*value, min, max, where + "." + key, number); !s.ok()) return s;
+    field = std::remove_reference_t<decltype(field)>(number);
+    return Status::Ok();
+  };
+  static const std::set<std::string, std::less<>> kKeys = {
+      "name", "kind", "url", "username", "password", "hospital", "max_in_flight",
+      "connect_timeout_ms", "read_timeout_seconds", "retries", "poll_interval_seconds",
+      "reconcile_interval_seconds"};
+  for (const auto& [key, value] : table) {
+    if (!kKeys.contains(key.str())) return InvalidInput(where + "." + std::string(key.str()) + " is not a known key");
+  }
+  std::string kind;
+  for (Status s : {text("name", source.name, true), text("kind", kind, true),
+                   text("url", source.url, true), text("username", source.username, false),
+                   text("password", source.password, false),
+                   text("hospital", source.hospital, true),
+                   integer("max_in_flight", 1, 64, source.max_in_flight),
+                   integer("connect_timeout_ms", 10, 600'000, source.connect_timeout),
+                   integer("read_timeout_seconds", 1, 3600, source.read_timeout),
+                   integer("retries", 0, 10, source.retries),
+                   integer("poll_interval_seconds", 1, 3600, source.poll_interval),
+                   integer("reconcile_interval_seconds", 1, 7 * 24 * 3600,
+                           source.reconcile_interval)}) {
+    if (!s.ok()) return s;
+  }
+  if (!IsSourceName(source.name)) {
+    return InvalidInput(where + ".name must be 1-32 characters of a-z, 0-9, '_' and '-', not \"local\"");
+  }
+  if (kind != "orthanc") return InvalidInput(where + ".kind must be \"orthanc\"");
+  while (!source.url.empty() && source.url.back() == '/') source.url.pop_back();
+  const bool http = source.url.starts_with("http://") || source.url.starts_with("https://");
+  if (!http || source.url.find_first_of(" \t\r\n?#") != std::string::npos ||
+      source.url.find("://") + 3 == source.url.size()) {
+    return InvalidInput(where + ".url must be an http:// or https:// URL");
+  }
+  if (source.hospital.empty()) return InvalidInput(where + ".hospital must not be empty");
+  return Status::Ok();
+}
+
+Status ApplySources(const toml::table& file, Config& config) {
+  const toml::node* node = file.get("sources");
+  if (node == nullptr) return Status::Ok();
+  const toml::array* sources = node->as_array();
+  if (sources == nullptr) return InvalidInput("sources must be an array of tables ([[sources]])");
+  std::set<std::string> names;
+  for (size_t i = 0; i < sources->size(); ++i) {
+    const std::string where = "sources[" + std::to_string(i) + "]";
+    const toml::table* table = (*sources)[i].as_table();
+    if (table == nullptr) return InvalidInput(where + " must be a table");
+    OrthancSettings source;
+    if (Status s = ParseSource(*table, where, source); !s.ok()) return s;
+    if (!names.insert(source.name).second) {
+      return InvalidInput(where + ".name \"" + source.name + "\" is used by another source");
+    }
+    config.orthanc_sources.push_back(std::move(source));
+  }
+  return Status::Ok();
+}
+
 Status ApplyFile(const std::filesystem::path& file, Config& config) {
   toml::table table;
   try {
@@ -123,7 +210,7 @@ Status ApplyFile(const std::filesystem::path& file, Config& config) {
     }
     if (!status.ok()) return status;
   }
-  return Status::Ok();
+  return ApplySources(table, config);
 }
 
 Status ApplyEnvironment(Config& config) {

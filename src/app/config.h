@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "http/server.h"
+#include "orthanc/orthanc_settings.h"
 #include "preview/preview_pool.h"
 
 namespace pacsport {
@@ -19,6 +21,7 @@ struct Config {
   std::string log_level = "info";
   int max_concurrent_exports = 4;
   preview::PreviewPoolSettings preview;  // worker_executable is set by the caller
+  std::vector<OrthancSettings> orthanc_sources;  // [[sources]] of kind "orthanc"; file only
 };
 
 // Parses "HOST:PORT" (HOST may be "[::1]"); kInvalidInput when malformed.

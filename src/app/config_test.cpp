@@ -75,5 +75,54 @@ TEST_F(ConfigTest, ParseListenAcceptsIpv6AndRejectsBadPorts) {
   EXPECT_FALSE(ParseListen(":80", http).ok());
 }
 
+TEST_F(ConfigTest, OrthancSources) {
+  const auto file = Write(
+      "[[sources]]\nname = \"pacs-a\"\nkind = \"orthanc\"\nurl = \"http://10.0.0.5:8042/\"\n"
+      "hospital = \"North\"\nusername = \"u\"\npassword = \"p\"\nmax_in_flight = 8\n"
+      "connect_timeout_ms = 500\nread_timeout_seconds = 7\nretries = 0\n"
+      "poll_interval_seconds = 2\nreconcile_interval_seconds = 60\n"
+      "[[sources]]\nname = \"pacs-b\"\nkind = \"orthanc\"\nurl = \"https://pacs.example\"\n"
+      "hospital = \"South\"\n");
+  auto config = LoadConfig(file);
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  ASSERT_EQ(config->orthanc_sources.size(), 2u);
+  const OrthancSettings& a = config->orthanc_sources[0];
+  EXPECT_EQ(a.name, "pacs-a");
+  EXPECT_EQ(a.url, "http://10.0.0.5:8042");  // without the trailing slash
+  EXPECT_EQ(a.hospital, "North");
+  EXPECT_EQ(a.username, "u");
+  EXPECT_EQ(a.password, "p");
+  EXPECT_EQ(a.max_in_flight, 8);
+  EXPECT_EQ(a.connect_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(a.read_timeout, std::chrono::seconds(7));
+  EXPECT_EQ(a.retries, 0);
+  EXPECT_EQ(a.poll_interval, std::chrono::seconds(2));
+  EXPECT_EQ(a.reconcile_interval, std::chrono::seconds(60));
+  const OrthancSettings& b = config->orthanc_sources[1];
+  EXPECT_EQ(b.max_in_flight, OrthancSettings{}.max_in_flight);
+  EXPECT_TRUE(b.username.empty());
+}
+
+TEST_F(ConfigTest, BadSourcesNameTheKey) {
+  const std::string valid = "name = \"a\"\nkind = \"orthanc\"\nurl = \"http://h\"\nhospital = \"H\"\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {"[[sources]]\nkind = \"orthanc\"\nurl = \"http://h\"\nhospital = \"H\"\n", "sources[0].name"},
+      {"[[sources]]\n" + valid + "[[sources]]\n" + valid, "sources[1].name"},
+      {"[[sources]]\nname = \"local\"\nkind = \"orthanc\"\nurl = \"http://h\"\nhospital = \"H\"\n", "sources[0].name"},
+      {"[[sources]]\nname = \"a\"\nkind = \"dicomweb\"\nurl = \"http://h\"\nhospital = \"H\"\n", "sources[0].kind"},
+      {"[[sources]]\nname = \"a\"\nkind = \"orthanc\"\nurl = \"file:///etc\"\nhospital = \"H\"\n", "sources[0].url"},
+      {"[[sources]]\n" + valid + "max_in_flight = 0\n", "sources[0].max_in_flight"},
+      {"[[sources]]\n" + valid + "retires = 2\n", "sources[0].retires"},
+      {"sources = 3\n", "sources"},
+  };
+  for (const auto& [toml, key] : cases) {
+    auto config = LoadConfig(Write(toml));
+    ASSERT_FALSE(config.ok()) << toml;
+    EXPECT_EQ(config.error().code(), ErrorCode::kInvalidInput);
+    EXPECT_NE(config.error().message().find(key), std::string::npos)
+        << config.error().message() << " should name " << key;
+  }
+}
+
 }  // namespace
 }  // namespace pacsport

@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   export_cmd->add_option("ID", exported.request.target, "Study Instance UID or Patient ID")->required();
   export_cmd->add_option("--data", exported.data, "Data directory")->required();
   export_cmd->add_option("--hospital", exported.hospital, "Hospital name")->required();
+  export_cmd->add_option("--config", exported.config, "TOML configuration file (its [[sources]])")->check(CLI::ExistingFile);
   export_cmd->add_option("-o,--output", exported.output, "Output file (default stdout)");
   export_cmd->add_option("--include-images", include_images, "true or false")->check(CLI::IsMember({"true", "false"}));
   export_cmd->add_option("--format", format, "zip or json")->check(CLI::IsMember({"zip", "json"}));
@@ -82,6 +83,12 @@ int main(int argc, char** argv) {
     exported.request.options.format = format == "zip" ? ExportFormat::kZip : ExportFormat::kJson;
     code = RunExport(exported);
   });
+
+  auto* sync_cmd = app.add_subcommand("sync", "Index every configured Orthanc source once (a full reconciliation)");
+  std::optional<std::filesystem::path> sync_config;
+  sync_cmd->add_option("--data", data, "Data directory")->required();
+  sync_cmd->add_option("--config", sync_config, "TOML configuration file with [[sources]]")->check(CLI::ExistingFile);
+  sync_cmd->callback([&] { code = RunSync(data, sync_config); });
 
   AuditCommandOptions audit;
   auto* audit_cmd = app.add_subcommand("audit", "Print the export audit trail, newest first");

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "core/clock.h"
 #include "export/metadata_document.h"
 #include "export/packager.h"
@@ -12,6 +14,20 @@ namespace {
 
 AuditOutcome OutcomeOfRefusal(const Error& error) {
   return error.http_status() < 500 ? AuditOutcome::kDenied : AuditOutcome::kFailed;
+}
+
+// The sources an archive of `plan` reads from.
+std::set<std::string> SourcesOf(const ExportPlan& plan) {
+  std::set<std::string> names;
+  if (!plan.WithImages()) return names;
+  for (const PlannedPatient& patient : plan.patients) {
+    for (const PlannedStudy& study : patient.studies) {
+      for (const PlannedInstance& instance : study.instances) {
+        names.insert(instance.record.location.source);
+      }
+    }
+  }
+  return names;
 }
 
 std::string Detail(const Error& error) {
@@ -66,7 +82,10 @@ Result<std::unique_ptr<ExportSession>> ExportService::Begin(const ExportAttempt&
   }
   auto plan = PlanExport(index_, *principal, *request, now);
   if (!plan.ok()) return refuse(plan.error());
-  return std::make_unique<ExportSession>(index_, source_, previews_, std::move(*plan), *audit_id,
+  if (Status reachable = sources_.CheckReachable(SourcesOf(*plan)); !reachable.ok()) {
+    return refuse(reachable.error());
+  }
+  return std::make_unique<ExportSession>(index_, sources_, previews_, std::move(*plan), *audit_id,
                                          std::move(*slot), limits_.packager);
 }
 

@@ -4,6 +4,10 @@
 // beyond that is refused with kUnavailable (503, retry later) before any planning,
 // so that exports cannot starve the rest of the server.
 //
+// Before an archive with images is delivered, every source holding one of its
+// instances is checked: one that cannot be reached refuses the export with
+// kUnavailable (503) before a byte is sent.
+//
 // Every attempt is audited, refused ones included: Begin writes the audit record
 // before anything else and refuses the export with kUnavailable if it cannot. A
 // refusal (bad token, bad parameters, another hospital's data) completes the record
@@ -25,7 +29,7 @@
 #include "export/export_plan.h"
 #include "export/packager.h"
 #include "index/index.h"
-#include "storage/dicom_source.h"
+#include "storage/source_router.h"
 
 namespace pacsport {
 
@@ -78,9 +82,9 @@ class ExportService {
  public:
   // Borrows all three; they must outlive the service and its sessions, and the
   // service must outlive its sessions.
-  ExportService(Index& index, DicomSource& source, preview::PreviewPool& previews,
+  ExportService(Index& index, SourceRouter& sources, preview::PreviewPool& previews,
                 const ExportServiceLimits& limits = {})
-      : index_(index), source_(source), previews_(previews), limits_(limits),
+      : index_(index), sources_(sources), previews_(previews), limits_(limits),
         running_(limits.max_concurrent) {}
 
   // Audits the attempt, then plans it for `principal`. `principal` or `request`
@@ -92,7 +96,7 @@ class ExportService {
 
  private:
   Index& index_;
-  DicomSource& source_;
+  SourceRouter& sources_;
   preview::PreviewPool& previews_;
   const ExportServiceLimits limits_;
   ConcurrencyLimit running_;

@@ -18,10 +18,11 @@ namespace {
 
 using testing::ReadFile;
 
-// Fails every read after the first `allowed` ones.
+// Fails every read after the first `allowed` ones; unreachable when `reachable` is false.
 class FailingSource : public DicomSource {
  public:
-  FailingSource(DicomSource& inner, int allowed) : inner_(inner), allowed_(allowed) {}
+  FailingSource(DicomSource& inner, int allowed, bool reachable = true)
+      : inner_(inner), allowed_(allowed), reachable_(reachable) {}
   Result<std::string> Read(const InstanceLocation& location) override {
     if (allowed_-- <= 0) return Unavailable("source went away");
     return inner_.Read(location);
@@ -31,10 +32,14 @@ class FailingSource : public DicomSource {
     if (allowed_-- <= 0) return Unavailable("source went away");
     return inner_.ReadChunked(location, chunk_size, consume);
   }
+  Status CheckReachable() override {
+    return reachable_ ? Status::Ok() : Status(Unavailable("PACS source 'local' is unreachable"));
+  }
 
  private:
   DicomSource& inner_;
   int allowed_;
+  const bool reachable_;
 };
 
 class ExportServiceTest : public ::testing::Test {
@@ -43,6 +48,7 @@ class ExportServiceTest : public ::testing::Test {
     dicom::Initialize();
     index_ = OpenSqliteIndex((dir_.path() / "index.sqlite").string()).ValueOrThrow();
     store_ = LocalStore::Open(dir_.path() / "store").ValueOrThrow();
+    sources_.Add(LocalStore::kSourceName, *store_);
     hospital_ = index_->AddHospital("North").ValueOrThrow();
     other_ = index_->AddHospital("South").ValueOrThrow();
     Ingestor ingestor(*index_, *store_);
@@ -85,6 +91,7 @@ class ExportServiceTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<Index> index_;
   std::unique_ptr<LocalStore> store_;
+  SourceRouter sources_;
   std::unique_ptr<preview::PreviewPool> previews_ =
       preview::PreviewPool::Create({PACSPORT_PREVIEW_WORKER}).ValueOrThrow();
   RowId hospital_ = 0;
@@ -94,7 +101,7 @@ class ExportServiceTest : public ::testing::Test {
 };
 
 TEST_F(ExportServiceTest, StudyArchiveHasSpecLayoutAndIsAudited) {
-  ExportService service(*index_, *store_, *previews_);
+  ExportService service(*index_, sources_, *previews_);
   auto session = service.Begin({"127.0.0.1", "test", ct_study_, "{}"}, admin_, StudyRequest());
   ASSERT_TRUE(session.ok()) << session.error().message();
   EXPECT_EQ((*session)->plan().archive_name, "study_" + ct_study_ + "_export.zip");
@@ -115,7 +122,7 @@ TEST_F(ExportServiceTest, PatientArchiveNumbersInstancesPerStudy) {
   request.scope = ExportScope::kPatient;
   request.target = patient_id;
   request.options.previews = IncludePreviews::kNo;
-  ExportService service(*index_, *store_, *previews_);
+  ExportService service(*index_, sources_, *previews_);
   auto session = service.Begin({"", "test", patient_id, "{}"}, admin_, request);
   ASSERT_TRUE(session.ok()) << session.error().message();
   StringSink sink;
@@ -147,7 +154,7 @@ TEST_F(ExportServiceTest, DocumentsMatchTheirSchemas) {
   };
   ASSERT_TRUE(index_->SetAiAnalysis(hospital_, ct_study_, R"({"finding": "none"})", {"m1"},
                                     "2026-01-01T00:00:00.000Z").ok());
-  ExportService service(*index_, *store_, *previews_);
+  ExportService service(*index_, sources_, *previews_);
   for (const Case& c : cases) {
     ExportRequest request;
     request.scope = c.scope;
@@ -175,7 +182,7 @@ TEST_F(ExportServiceTest, DocumentsMatchTheirSchemas) {
 }
 
 TEST_F(ExportServiceTest, RefusalsAreAuditedAsDenied) {
-  ExportService service(*index_, *store_, *previews_);
+  ExportService service(*index_, sources_, *previews_);
   const Principal stranger{"bob", other_, "South", Role::kAdmin};
   auto hidden = service.Begin({"", "test", ct_study_, "{}"}, stranger, StudyRequest());
   ASSERT_FALSE(hidden.ok());
@@ -206,7 +213,9 @@ TEST_F(ExportServiceTest, RefusalsAreAuditedAsDenied) {
 
 TEST_F(ExportServiceTest, SourceFailureIsReportedAsFailed) {
   FailingSource failing(*store_, 0);
-  ExportService service(*index_, failing, *previews_);
+  SourceRouter sources;
+  sources.Add(LocalStore::kSourceName, failing);
+  ExportService service(*index_, sources, *previews_);
   auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
   ASSERT_TRUE(session.ok());
   StringSink sink;
@@ -214,12 +223,33 @@ TEST_F(ExportServiceTest, SourceFailureIsReportedAsFailed) {
   EXPECT_EQ(LastAudit().outcome, AuditOutcome::kFailed);
 }
 
+TEST_F(ExportServiceTest, UnreachableSourceRefusesBeforeDelivery) {
+  FailingSource unreachable(*store_, 1000, false);
+  SourceRouter sources;
+  sources.Add(LocalStore::kSourceName, unreachable);
+  ExportService service(*index_, sources, *previews_);
+  auto refused = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(LastAudit().outcome, AuditOutcome::kFailed);
+  EXPECT_NE(LastAudit().detail.find("unreachable"), std::string::npos);
+
+  // Metadata alone reads no file, so it needs no source.
+  ExportRequest json_only = StudyRequest();
+  json_only.options.format = ExportFormat::kJson;
+  json_only.options.include_images = IncludeImages::kNo;
+  auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, json_only);
+  ASSERT_TRUE(session.ok()) << session.error().message();
+  StringSink sink;
+  EXPECT_TRUE((*session)->Deliver(sink).ok());
+}
+
 TEST_F(ExportServiceTest, AlteredStoreFileFailsTheExport) {
   const auto instances = index_->ListStudyInstances(hospital_, ct_study_).ValueOrThrow();
   const std::string key = instances.at(0).sha256;
   const auto path = dir_.path() / "store" / key.substr(0, 2) / key.substr(2, 2) / key;
   std::fstream(path, std::ios::in | std::ios::out | std::ios::binary).put('X');
-  ExportService service(*index_, *store_, *previews_);
+  ExportService service(*index_, sources_, *previews_);
   auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
   ASSERT_TRUE(session.ok());
   StringSink sink;
@@ -230,7 +260,7 @@ TEST_F(ExportServiceTest, AlteredStoreFileFailsTheExport) {
 }
 
 TEST_F(ExportServiceTest, ClientGoneIsReportedAsAborted) {
-  ExportService service(*index_, *store_, *previews_);
+  ExportService service(*index_, sources_, *previews_);
   auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
   ASSERT_TRUE(session.ok());
   testing::ClosingSink sink(100);
@@ -239,7 +269,7 @@ TEST_F(ExportServiceTest, ClientGoneIsReportedAsAborted) {
 }
 
 TEST_F(ExportServiceTest, DroppedSessionIsReportedAsAborted) {
-  ExportService service(*index_, *store_, *previews_);
+  ExportService service(*index_, sources_, *previews_);
   {
     auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
     ASSERT_TRUE(session.ok());
@@ -251,7 +281,7 @@ TEST_F(ExportServiceTest, DroppedSessionIsReportedAsAborted) {
 TEST_F(ExportServiceTest, AttemptsBeyondTheCapAreRefusedUntilASessionEnds) {
   ExportServiceLimits limits;
   limits.max_concurrent = 2;
-  ExportService service(*index_, *store_, *previews_, limits);
+  ExportService service(*index_, sources_, *previews_, limits);
   auto first = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
   auto second = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
   ASSERT_TRUE(first.ok() && second.ok());

@@ -36,6 +36,7 @@ class CountingSource : public DicomSource {
     Count();
     return inner_.ReadChunked(location, chunk_size, consume);
   }
+  Status CheckReachable() override { return inner_.CheckReachable(); }
   int reads() const { return reads_; }
   void StopAt(int read, std::stop_source* stop) {
     stop_at_ = read;

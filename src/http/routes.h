@@ -6,6 +6,8 @@
 
 namespace pacsport::http {
 
+// GET /api/health
+void RegisterHealthRoute(Router& router, const HttpServices& services);
 // POST /api/auth/login
 void RegisterAuthRoutes(Router& router, const HttpServices& services, const HttpSettings& settings);
 // GET /api/patients…, /api/studies…

@@ -75,10 +75,7 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   });
 
   http::Router router(server);
-  router.Get(R"(/api/health)", "/api/health",
-             [](const httplib::Request&, httplib::Response& res) {
-               http::SendJson(res, {{"status", "ok"}});
-             });
+  http::RegisterHealthRoute(router, impl_->services);
   http::RegisterAuthRoutes(router, impl_->services, impl_->settings);
   http::RegisterBrowseRoutes(router, impl_->services);
   http::RegisterIngestRoutes(router, impl_->services);

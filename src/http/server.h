@@ -18,6 +18,7 @@
 #include "export/export_service.h"
 #include "index/index.h"
 #include "ingest/ingestor.h"
+#include "storage/source_status.h"
 
 namespace pacsport {
 
@@ -39,6 +40,9 @@ struct HttpServices {
   ExportService& exports;
   const auth::JwtCodec& jwt;
   auth::LoginRateLimiter& login_limiter;
+  // Every source's status, for /api/health; called on each request, so it must be
+  // quick and thread-safe.
+  std::function<std::vector<SourceStatus>()> source_statuses;
 };
 
 class HttpServer {

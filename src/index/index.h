@@ -103,6 +103,12 @@ struct AuditCompletion {
   std::int64_t duration_ms = 0;
 };
 
+// How far the index has followed a PACS source's change feed.
+struct SourceCursor {
+  std::int64_t last_change = 0;  // the feed's sequence number last taken in
+  std::string synced_at;         // ISO 8601 UTC of the pass that recorded it
+};
+
 struct AuditQuery {
   std::optional<RowId> hospital_id;  // empty only for the CLI, which sees every hospital
   std::string username;
@@ -132,6 +138,16 @@ class Index {
   // True when some instance of any hospital still refers to this location; the
   // store uses it to decide whether a content-addressed file may be removed.
   virtual Result<bool> IsLocationReferenced(const InstanceLocation& location) = 0;
+
+  // PACS sources. The location keys of every instance indexed from `source`.
+  virtual Result<std::vector<std::string>> ListSourceKeys(const std::string& source) = 0;
+  // Removes the instances at these keys of `source`, then every series, study and
+  // patient they leave empty, in one transaction; returns how many were removed.
+  virtual Result<std::int64_t> RemoveSourceInstances(const std::string& source,
+                                                     const std::vector<std::string>& keys) = 0;
+  // The source's cursor; nullopt when it has never been scanned.
+  virtual Result<std::optional<SourceCursor>> GetSourceCursor(const std::string& source) = 0;
+  virtual Status SetSourceCursor(const std::string& source, const SourceCursor& cursor) = 0;
 
   // Browsing, scoped to one hospital. Get* answer kNotFound for another hospital's data.
   virtual Result<Page<PatientRecord>> ListPatients(RowId hospital_id, const PatientQuery& q) = 0;

@@ -105,7 +105,16 @@ constexpr std::string_view kVersion1[] = {
     "CREATE INDEX audit_outcome ON audit (outcome)",
 };
 
-constexpr std::span<const std::string_view> kMigrations[] = {kVersion1};
+// Version 2: PACS sources. A source's cursor is the last change of its feed that
+// the index has taken in; a source without a row has never been scanned.
+constexpr std::string_view kVersion2[] = {
+    R"(CREATE TABLE source_cursors (
+         source TEXT NOT NULL PRIMARY KEY,
+         last_change BIGINT NOT NULL,
+         synced_at TEXT NOT NULL))",
+};
+
+constexpr std::span<const std::string_view> kMigrations[] = {kVersion1, kVersion2};
 static_assert(std::size(kMigrations) == kLatestSchemaVersion);
 
 std::string WithPrimaryKeyType(std::string_view statement, std::string_view id_primary_key) {

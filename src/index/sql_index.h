@@ -52,6 +52,12 @@ class SqlIndex final : public Index {
   Result<IngestOutcome> AddInstance(RowId hospital_id, const StoredInstance& instance) override;
   Result<bool> IsLocationReferenced(const InstanceLocation& location) override;
 
+  Result<std::vector<std::string>> ListSourceKeys(const std::string& source) override;
+  Result<std::int64_t> RemoveSourceInstances(const std::string& source,
+                                             const std::vector<std::string>& keys) override;
+  Result<std::optional<SourceCursor>> GetSourceCursor(const std::string& source) override;
+  Status SetSourceCursor(const std::string& source, const SourceCursor& cursor) override;
+
   Result<Page<PatientRecord>> ListPatients(RowId hospital_id, const PatientQuery& q) override;
   Result<PatientRecord> GetPatient(RowId hospital_id, const std::string& patient_id) override;
   Result<Page<StudyRecord>> ListStudies(RowId hospital_id, const StudyQuery& q) override;

@@ -1,4 +1,5 @@
-// SqlIndex: recording stored instances with their patient, study and series.
+// SqlIndex: recording stored instances with their patient, study and series, and
+// removing them again when their source no longer holds them.
 //
 // Checking for the instance before inserting it is exact because write
 // transactions are serialized (SQLite: BEGIN IMMEDIATE takes the database's write
@@ -169,6 +170,39 @@ Result<IngestOutcome> SqlIndex::AddInstance(RowId hospital_id, const StoredInsta
                RefreshModalities(sql, study_row);
                return IngestOutcome::kAdded;
              });
+}
+
+Result<std::int64_t> SqlIndex::RemoveSourceInstances(const std::string& source,
+                                                     const std::vector<std::string>& keys) {
+  return Run(Access::kWrite, "removing instances", [&](soci::session& sql) -> Result<std::int64_t> {
+    std::int64_t removed = 0;
+    for (const std::string& key : keys) {
+      RowId id = 0;
+      RowId series_row = 0;
+      RowId study_row = 0;
+      RowId patient_row = 0;
+      sql << "SELECT i.id, i.series_row, se.study_row, st.patient_row FROM instances i "
+             "JOIN series se ON se.id = i.series_row JOIN studies st ON st.id = se.study_row "
+             "WHERE i.source = :source AND i.location_key = :key",
+          soci::use(source), soci::use(key), soci::into(id), soci::into(series_row),
+          soci::into(study_row), soci::into(patient_row);
+      if (!sql.got_data()) continue;
+      sql << "DELETE FROM instances WHERE id = :id", soci::use(id);
+      ++removed;
+      // Prune upwards whatever this instance was the last of.
+      sql << "DELETE FROM series WHERE id = :id AND NOT EXISTS "
+             "(SELECT 1 FROM instances WHERE series_row = :id)",
+          soci::use(series_row, "id");
+      sql << "DELETE FROM studies WHERE id = :id AND NOT EXISTS "
+             "(SELECT 1 FROM series WHERE study_row = :id)",
+          soci::use(study_row, "id");
+      sql << "DELETE FROM patients WHERE id = :id AND NOT EXISTS "
+             "(SELECT 1 FROM studies WHERE patient_row = :id)",
+          soci::use(patient_row, "id");
+      RefreshModalities(sql, study_row);
+    }
+    return removed;
+  });
 }
 
 Result<bool> SqlIndex::IsLocationReferenced(const InstanceLocation& location) {

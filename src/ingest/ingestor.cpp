@@ -9,7 +9,7 @@ std::mutex& Ingestor::StripeFor(const std::string& sha256) {
   return stripes_[std::stoul(sha256.substr(0, 2), nullptr, 16) % stripes_.size()];
 }
 
-Result<IngestedInstance> Ingestor::Ingest(RowId hospital_id, std::string_view bytes) {
+Result<StoredInstance> DescribeInstance(std::string_view bytes) {
   if (static_cast<std::int64_t>(bytes.size()) > kMaxInstanceBytes) {
     return Error(ErrorCode::kPayloadTooLarge, "DICOM file larger than 4 GiB");
   }
@@ -24,6 +24,14 @@ Result<IngestedInstance> Ingestor::Ingest(RowId hospital_id, std::string_view by
   stored.orthanc_instance_id = OrthancInstanceId(m.patient_id, m.study_instance_uid,
                                                  m.series_instance_uid, m.sop_instance_uid);
   stored.location = {LocalStore::kSourceName, stored.sha256};
+  return stored;
+}
+
+Result<IngestedInstance> Ingestor::Ingest(RowId hospital_id, std::string_view bytes) {
+  auto described = DescribeInstance(bytes);
+  if (!described.ok()) return described.error();
+  const StoredInstance& stored = *described;
+  const InstanceMetadata& m = stored.metadata;
 
   IngestedInstance result;
   result.sop_instance_uid = m.sop_instance_uid;

@@ -24,6 +24,11 @@ namespace pacsport {
 // Uploads above this size are refused (kPayloadTooLarge) before parsing.
 inline constexpr std::int64_t kMaxInstanceBytes = std::int64_t{4} << 30;
 
+// What the index records of the DICOM file `bytes`, located in the local store under
+// its SHA-256. kPayloadTooLarge above kMaxInstanceBytes; kInvalidInput for what
+// dicom::ParseInstance refuses. Thread-safe.
+Result<StoredInstance> DescribeInstance(std::string_view bytes);
+
 struct IngestedInstance {
   IngestOutcome outcome = IngestOutcome::kAdded;
   std::string sop_instance_uid;

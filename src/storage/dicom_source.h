@@ -29,6 +29,9 @@ class DicomSource {
   // bytes, for files too large to hold in memory. Requires chunk_size > 0.
   virtual Status ReadChunked(const InstanceLocation& location, size_t chunk_size,
                              const ChunkConsumer& consume) = 0;
+  // Ok when reads can be expected to work now; kUnavailable with the reason when the
+  // source cannot be reached. Cheap: one request at most.
+  virtual Status CheckReachable() = 0;
 };
 
 }  // namespace pacsport

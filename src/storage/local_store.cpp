@@ -98,6 +98,14 @@ Status LocalStore::Put(const std::string& sha256, std::string_view bytes) {
   return Status::Ok();
 }
 
+Status LocalStore::CheckReachable() {
+  if (::access(root_.c_str(), R_OK | X_OK) != 0) {
+    return Unavailable("the local store " + root_.string() + " cannot be read: " +
+                       std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
 Status LocalStore::Remove(const std::string& sha256) {
   auto path = PathOf(sha256);
   if (!path.ok()) return path.error();

@@ -34,6 +34,8 @@ class LocalStore : public DicomSource {
   Result<std::string> Read(const InstanceLocation& location) override;
   Status ReadChunked(const InstanceLocation& location, size_t chunk_size,
                      const ChunkConsumer& consume) override;
+  // kUnavailable when the store's directory cannot be read (an unmounted volume).
+  Status CheckReachable() override;
 
  private:
   explicit LocalStore(std::filesystem::path root) : root_(std::move(root)) {}
