@@ -7,6 +7,8 @@
 #                  on nproc threads, files already in memory (no I/O timed)
 #   pacsport       GET /api/export/study/UID  (previews=false, level 9; then with previews)
 #   Orthanc 1.10   GET /studies/ID/archive    (Debian's package, zlib level 6)
+#   pacsport from Orthanc  the same study indexed from that Orthanc (`pacsport sync`, timed)
+#                  and exported by pacsport reading every file from Orthanc's REST API
 #   zip -9 -r      over the same files
 # Part 2, one patient (skip with BENCH_PATIENT_STUDIES=0): BENCH_PATIENT_STUDIES studies
 #   (default 13) of BENCH_PATIENT_SLICES slices (default 300), about 2 GB, exported by the
@@ -129,27 +131,32 @@ pacsport_import() {
   log "pacsport import $1..."
   "$BIN" import --data "$WORK/data" --hospital Bench "$1" >/dev/null
 }
+# start_pacsport DATA_DIR [serve args...]
 start_pacsport() {
+  local data=$1
+  shift
   PORT=$(free_port)
-  "$BIN" serve --data "$WORK/data" --listen "127.0.0.1:$PORT" --demo >>"$WORK/pacsport.log" 2>&1 &
+  "$BIN" serve --data "$data" --listen "127.0.0.1:$PORT" --demo "$@" >>"$WORK/pacsport.log" 2>&1 &
   PACSPORT_PID=$!
   wait_http "http://127.0.0.1:$PORT/api/health" "$PACSPORT_PID" "$WORK/pacsport.log"
-  if ((${#AUTH[@]} == 0)); then  # the demo secret exists once a server has started
-    AUTH=(-H "Authorization: Bearer $("$BIN" token --data "$WORK/data" --user bench --ttl 86400)")
-  fi
+  # The demo secret exists once a server has started.
+  AUTH=(-H "Authorization: Bearer $("$BIN" token --data "$data" --user bench --ttl 86400)")
 }
-# pacsport_export PATH_AND_QUERY EXPECTED_DCM
+# pacsport_export PATH_AND_QUERY EXPECTED_DCM [DATA_DIR [serve args...]]; DATA_DIR
+# defaults to the data folder of the imports.
 pacsport_export() {
-  local zip=$WORK/pacsport.zip result
-  start_pacsport
-  log "pacsport GET $1..."
+  local zip=$WORK/pacsport.zip result path=$1 expected=$2
+  shift 2
+  if (($# == 0)); then set -- "$WORK/data"; fi
+  start_pacsport "$@"
+  log "pacsport GET $path..."
   reset_peak_rss "$PACSPORT_PID"
-  result=$(fetch "http://127.0.0.1:$PORT$1" "$zip" "${AUTH[@]}") ||
+  result=$(fetch "http://127.0.0.1:$PORT$path" "$zip" "${AUTH[@]}") ||
     fail_with_log "$WORK/pacsport.log" "pacsport's export failed"
   read -r SECONDS_ TTFB OUT_BYTES <<<"$result"
   RSS=$(peak_rss_mb "$PACSPORT_PID")
   stop_server PACSPORT_PID
-  verify_zip "$zip" "$2"
+  verify_zip "$zip" "$expected"
 }
 
 # Orthanc: one store for both parts; a fresh server after the uploads and for every export.
@@ -179,6 +186,26 @@ orthanc_export() {
   RSS=$(peak_rss_mb "$ORTHANC_PID")
   stop_server ORTHANC_PID
   verify_zip "$zip" "$4"
+}
+
+# pacsport reading from Orthanc: a data folder of its own, whose hospital Bench has
+# the Orthanc started here as its [[sources]] entry, indexed by `pacsport sync`
+# (timed into SECONDS_). Orthanc keeps running for the exports that follow.
+PACS_DATA=''
+orthanc_source_sync() {
+  PACS_DATA=$WORK/data-pacs
+  start_orthanc
+  printf '[[sources]]\nname = "bench-pacs"\nkind = "orthanc"\nurl = "http://127.0.0.1:%s"\nhospital = "Bench"\n' \
+    "$OPORT" >"$WORK/sources.toml"
+  "$BIN" hospital add --data "$PACS_DATA" Bench >/dev/null
+  echo "bench-password" | "$BIN" user add --data "$PACS_DATA" --hospital Bench --role admin bench >/dev/null
+  log "pacsport sync from Orthanc..."
+  local start
+  start=$(date +%s.%N)
+  "$BIN" sync --data "$PACS_DATA" --config "$WORK/sources.toml" >>"$WORK/pacsport.log" ||
+    fail_with_log "$WORK/pacsport.log" "pacsport sync failed"
+  SECONDS_=$(echo "$(date +%s.%N) - $start" | bc)
+  OUT_BYTES=— TTFB='' RSS=''
 }
 
 zip_export() {  # zip_export DIR EXPECTED_DCM
@@ -226,6 +253,16 @@ study_part() {
   orthanc_export Study StudyInstanceUID "$study" "$SLICES"
   add_row STUDY_TABLE "Orthanc 1.10 /studies/{id}/archive (level 6)" "$input_bytes"
   STUDY_SUMMARY=$(summary "$limit_s" "$pacsport_s" "$SECONDS_")
+
+  orthanc_source_sync
+  add_row STUDY_TABLE "pacsport sync: index the study from Orthanc" "$input_bytes"
+  pacsport_export "/api/export/study/$study?previews=false&$LEVEL_QUERY" "$SLICES" \
+    "$PACS_DATA" --config "$WORK/sources.toml"
+  add_row STUDY_TABLE "pacsport from the Orthanc source, DICOM only (level $LEVEL)" "$input_bytes"
+  pacsport_export "/api/export/study/$study?$LEVEL_QUERY" "$SLICES" \
+    "$PACS_DATA" --config "$WORK/sources.toml"
+  add_row STUDY_TABLE "pacsport from the Orthanc source, with PNG previews (level $LEVEL)" "$input_bytes"
+  stop_server ORTHANC_PID
 
   zip_export "$WORK/ct" "$SLICES"
   add_row STUDY_TABLE "zip -9 -r" "$input_bytes"
