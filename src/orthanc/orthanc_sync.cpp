@@ -91,29 +91,34 @@ Status OrthancSync::FollowChanges(std::int64_t since, std::vector<std::string>& 
 
 Status OrthancSync::IndexOne(const std::string& id, SyncReport& report, std::mutex& report_mutex) {
   const InstanceLocation location{name(), id};
-  auto bytes = source_.Read(location);
-  if (!bytes.ok()) return bytes.error();
-  auto described = DescribeInstance(*bytes);
-  bytes->clear();
-  Result<IngestOutcome> added = described.ok() ? Result<IngestOutcome>(IngestOutcome::kAdded)
-                                               : Result<IngestOutcome>(described.error());
-  if (described.ok()) {
+  Result<StoredInstance> described = NotFound("");
+  {
+    auto bytes = source_.Read(location);
+    if (!bytes.ok()) return bytes.error();
+    described = DescribeInstance(*bytes);
+  }
+  std::string skipped_because;  // empty when the instance was added
+  if (!described.ok()) {
+    skipped_because = described.error().message();  // not indexable: refused like an upload
+  } else {
     described->orthanc_instance_id = id;
     described->location = location;
-    added = index_.AddInstance(hospital_id_, *described);
+    auto added = index_.AddInstance(hospital_id_, *described);
+    if (!added.ok()) {
+      if (added.error().code() != ErrorCode::kInvalidInput) return added.error();
+      skipped_because = added.error().message();
+    } else if (*added == IngestOutcome::kAlreadyPresent) {
+      skipped_because = "its SOP Instance UID is already indexed for this hospital";
+    }
   }
-  const bool refused = !added.ok() && (added.error().code() == ErrorCode::kInvalidInput ||
-                                       added.error().code() == ErrorCode::kPayloadTooLarge);
-  if (!added.ok() && !refused) return added.error();
   std::lock_guard lock(report_mutex);
-  if (added.ok() && *added == IngestOutcome::kAdded) {
+  if (skipped_because.empty()) {
     ++report.added;
-    return Status::Ok();
+  } else {
+    ++report.skipped;
+    spdlog::warn("event=source_instance_skipped source={} orthanc_id={} reason=\"{}\"", name(), id,
+                 skipped_because);
   }
-  ++report.skipped;
-  spdlog::warn("event=source_instance_skipped source={} orthanc_id={} reason=\"{}\"", name(), id,
-               refused ? added.error().message()
-                       : "its SOP Instance UID is already indexed for this hospital");
   return Status::Ok();
 }
 
