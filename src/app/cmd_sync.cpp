@@ -1,5 +1,8 @@
 // sync: one pass over every configured Orthanc source, reconciling each with the
 // index (what `serve` does at start-up), and a line per source on stdout.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 
 #include "app/commands.h"
@@ -18,6 +21,7 @@ int RunSync(const std::filesystem::path& data, const std::optional<std::filesyst
   if (!sources.ok()) return Fail(sources.error());
   if ((*sources)->syncs().empty()) return Fail("no [[sources]] are configured (see --config)");
   dicom::Initialize();
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("sync"));  // stdout holds the report
   int code = 0;
   for (const auto& sync : (*sources)->syncs()) {
     auto report = sync->Pass(OrthancSync::Mode::kReconcile);

@@ -25,6 +25,7 @@ MODULE_ORDER = [
     "test_browse",
     "test_export_archives",
     "test_orthanc_ids",
+    "test_orthanc_source",
     "test_export_options",
     "test_ai_analysis",
     "test_ingest",
