@@ -82,11 +82,14 @@ Result<std::unique_ptr<ExportSession>> ExportService::Begin(const ExportAttempt&
   }
   auto plan = PlanExport(index_, *principal, *request, now);
   if (!plan.ok()) return refuse(plan.error());
-  if (Status reachable = sources_.CheckReachable(SourcesOf(*plan)); !reachable.ok()) {
+  const std::set<std::string> sources = SourcesOf(*plan);
+  if (Status reachable = sources_.CheckReachable(sources); !reachable.ok()) {
     return refuse(reachable.error());
   }
+  PackagerLimits packager = limits_.packager;
+  packager.waiting_reads = sources_.WaitingReads(sources);
   return std::make_unique<ExportSession>(index_, sources_, previews_, std::move(*plan), *audit_id,
-                                         std::move(*slot), limits_.packager);
+                                         std::move(*slot), packager);
 }
 
 ExportSession::ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,

@@ -52,6 +52,9 @@ struct PackagerLimits {
   // on the sink. The pipeline runs one thread per core, two with previews (a thread
   // waiting for a preview worker leaves its core to it).
   std::size_t window = 0;
+  // Pipeline threads on top of those per core, for reads that wait on a network
+  // (DicomSource::WaitingReads).
+  int waiting_reads = 0;
   // Larger instances are streamed in chunks of `stream_chunk_bytes`.
   std::uint64_t whole_instance_max_bytes = std::uint64_t{64} << 20;
   std::size_t stream_chunk_bytes = std::size_t{1} << 20;

@@ -30,6 +30,7 @@ class OrthancSource : public DicomSource {
                      const ChunkConsumer& consume) override;
   // Asks Orthanc for /system.
   Status CheckReachable() override;
+  int WaitingReads() const override { return settings_.max_in_flight; }
 
  private:
   // kInvalidInput unless `location` is of this source and its key looks like an

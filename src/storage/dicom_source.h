@@ -32,6 +32,10 @@ class DicomSource {
   // Ok when reads can be expected to work now; kUnavailable with the reason when the
   // source cannot be reached. Cheap: one request at most.
   virtual Status CheckReachable() = 0;
+  // How many reads may usefully wait at once on top of one per core: 0 for a
+  // local disk, the connection bound of a remote source, whose reads wait on the
+  // network. Readers use it to overlap waiting with work.
+  virtual int WaitingReads() const { return 0; }
 };
 
 }  // namespace pacsport

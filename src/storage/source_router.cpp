@@ -1,5 +1,6 @@
 #include "storage/source_router.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace pacsport {
@@ -35,6 +36,15 @@ Status SourceRouter::CheckReachable() {
     if (Status status = source->CheckReachable(); !status.ok()) return status;
   }
   return Status::Ok();
+}
+
+int SourceRouter::WaitingReads(const std::set<std::string>& names) const {
+  int most = 0;
+  for (const std::string& name : names) {
+    auto source = Find(name);
+    if (source.ok()) most = std::max(most, (*source)->WaitingReads());
+  }
+  return most;
 }
 
 Status SourceRouter::CheckReachable(const std::set<std::string>& names) {

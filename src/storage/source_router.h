@@ -26,6 +26,8 @@ class SourceRouter : public DicomSource {
   Status CheckReachable() override;
   // Checks the named sources only, in name order; the first failure is returned.
   Status CheckReachable(const std::set<std::string>& names);
+  // The most WaitingReads() of the named sources.
+  int WaitingReads(const std::set<std::string>& names) const;
 
  private:
   Result<DicomSource*> Find(const std::string& name) const;
