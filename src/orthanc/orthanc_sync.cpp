@@ -9,12 +9,17 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "orthanc/downloaded_object.h"
 #include "ingest/ingestor.h"
 
 namespace pacsport {
 namespace {
 
 constexpr int kPageSize = 1000;
+// Files are parsed from memory up to this size and from a temporary file beyond, so
+// that a sync holds at most max_in_flight times this much of them.
+constexpr size_t kInMemoryMaxBytes = size_t{64} << 20;
+constexpr size_t kReadChunkBytes = size_t{1} << 20;
 
 Result<nlohmann::json> GetJson(RestClient& client, const std::string& path) {
   auto body = client.Get(path);
@@ -93,7 +98,11 @@ Status OrthancSync::IndexOne(const std::string& id, SyncReport& report, std::mut
   const InstanceLocation location{name(), id};
   Result<StoredInstance> described = NotFound("");
   {
-    auto bytes = source_.Read(location);
+    DownloadedObject file(kInMemoryMaxBytes);
+    Status read = source_.ReadChunked(location, kReadChunkBytes,
+                                      [&](std::string_view chunk) { return file.Append(chunk); });
+    if (!read.ok()) return read.error();
+    auto bytes = file.Finish();
     if (!bytes.ok()) return bytes.error();
     described = DescribeInstance(*bytes);
   }

@@ -12,7 +12,8 @@
 // uploads are parsed, and records it for the source's hospital with its location
 // (source name, Orthanc ID), SHA-256 and size. Files pacsport cannot index (not
 // parseable, no UIDs, over 4 GiB) are skipped, counted and logged by Orthanc ID.
-// Up to max_in_flight files are fetched at once.
+// Up to max_in_flight files are fetched at once; files over 64 MiB are parsed from
+// an unnamed temporary file rather than memory.
 //
 // Thread-safety: one pass at a time (Pass serializes); status() may be called
 // from any thread.

@@ -28,6 +28,7 @@ from archive_checks import ExportChecker
 from corpus import DEFAULT_CORPUS, NORTH, RIVER
 from orthanc_process import Orthanc, dicom_files
 from server_process import REPO, run_cli
+from test_export_streaming import WHOLE_INSTANCE_MAX, multi_frame_ct
 from test_serve_config import start, stop
 
 CREDENTIALS = ("pacsport", "orthanc-secret-4711")
@@ -797,3 +798,29 @@ def test_sync_with_wrong_credentials_fails_naming_the_source(pacsport, orthanc_a
     assert result.returncode == 1, result.stdout + result.stderr
     assert "pacs-a" in result.stderr, result.stderr
     assert WRONG_PASSWORD not in result.stdout + result.stderr
+
+
+# --- 10. an instance over the whole-instance limit ------------------------------------------
+
+def test_an_instance_over_64_mib_goes_through_orthanc_byte_for_byte(pacsport, config_a,
+                                                                   a_running, indexed):
+    """Over 64 MiB, the sync parses the file from a temporary file instead of memory and
+    the export streams it from Orthanc in chunks: the archive holds it byte for byte."""
+    ramp = bytes(range(256)) * 128
+    uid, content = multi_frame_ct(2200, lambda size: (ramp * (size // len(ramp) + 1))[:size])
+    assert len(content) > WHOLE_INSTANCE_MAX
+    upload = a_running.upload(content, "large.dcm")
+    assert upload is not None, "Orthanc refused the large file"
+    api = pacsport.serve(config_a)
+    wait_for(lambda: study_instance_count(api, "north-user", uid), lambda n: n == 1,
+             "the large instance indexed", timeout=120, interval=1)
+    (instance,) = study_instances(api, "north-user", uid)
+    assert instance["orthancInstanceId"] == upload.orthanc_id
+    assert instance["sha256"] == sha256(content)
+
+    response = api.export("study", uid, user="north-user", params={"previews": "false"},
+                          timeout=300)
+    assert response.status == 200 and response.complete, response.status
+    with zipfile.ZipFile(io.BytesIO(response.body)) as archive:
+        assert archive.testzip() is None
+        assert archive.read("dicom/1.dcm") == content
