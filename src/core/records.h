@@ -45,6 +45,7 @@ struct InstanceMetadata {
   std::optional<std::int64_t> instance_number;
   std::string transfer_syntax_uid;
   std::int64_t number_of_frames = 0;  // 0 when the object has no pixel data
+  std::string orthanc_instance_id;    // the ID Orthanc gives this object
 };
 
 struct PatientRecord {

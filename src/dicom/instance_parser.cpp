@@ -5,6 +5,7 @@
 #include <string>
 #include <tuple>
 
+#include "core/digest.h"
 #include "core/names.h"
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdatset.h"
@@ -79,6 +80,36 @@ Result<std::string> RequiredUid(DcmDataset& dataset, const DcmTagKey& tag, const
   return uid;
 }
 
+// Orthanc hashes a value stored with VR UN byte for byte, up to a NUL, padding
+// included; any other value without its padding, as parsed. DCMTK, set to read UN
+// elements with the dictionary's VR (Initialize), no longer tells which were UN, so
+// this looks in the object's first bytes for an Explicit VR Little Endian UN element
+// of `tag` whose value is `parsed` plus padding. Returns the value Orthanc hashes.
+std::string OrthancView(std::string_view bytes, const DcmTagKey& tag, const std::string& parsed) {
+  constexpr size_t kSearched = size_t{64} << 20;  // identifying tags come early
+  bytes = bytes.substr(0, kSearched);
+  const auto byte = [](unsigned value) { return static_cast<char>(value & 0xff); };
+  const char header[8] = {byte(tag.getGroup()), byte(tag.getGroup() >> 8),
+                          byte(tag.getElement()), byte(tag.getElement() >> 8), 'U', 'N', 0, 0};
+  const std::string_view pattern(header, sizeof(header));
+  for (size_t at = bytes.find(pattern); at != std::string_view::npos;
+       at = bytes.find(pattern, at + 1)) {
+    const std::string_view rest = bytes.substr(at + sizeof(header));
+    if (rest.size() < 4) break;
+    const uint32_t length = static_cast<uint8_t>(rest[0]) | static_cast<uint8_t>(rest[1]) << 8 |
+                            static_cast<uint8_t>(rest[2]) << 16 |
+                            static_cast<uint32_t>(static_cast<uint8_t>(rest[3])) << 24;
+    if (length > rest.size() - 4) continue;
+    std::string_view value = rest.substr(4, length);
+    value = value.substr(0, value.find('\0'));
+    if (value.starts_with(parsed) &&
+        value.find_first_not_of(' ', parsed.size()) == std::string_view::npos) {
+      return std::string(value);
+    }
+  }
+  return parsed;
+}
+
 }  // namespace
 
 Result<InstanceMetadata> ParseInstance(std::string_view bytes) {
@@ -114,6 +145,11 @@ Result<InstanceMetadata> ParseInstance(std::string_view bytes) {
   meta.instance_number = IntegerString(dataset, DCM_InstanceNumber);
   meta.transfer_syntax_uid = TransferSyntaxUid(file);
   meta.number_of_frames = FrameCount(file);
+  meta.orthanc_instance_id =
+      OrthancInstanceId(OrthancView(bytes, DCM_PatientID, meta.patient_id),
+                        OrthancView(bytes, DCM_StudyInstanceUID, meta.study_instance_uid),
+                        OrthancView(bytes, DCM_SeriesInstanceUID, meta.series_instance_uid),
+                        OrthancView(bytes, DCM_SOPInstanceUID, meta.sop_instance_uid));
   return meta;
 }
 

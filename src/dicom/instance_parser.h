@@ -32,7 +32,7 @@ inline constexpr int kMaxSequenceDepth = 64;
 // kept. PatientID may be empty. number_of_frames is NumberOfFrames when it holds a
 // positive integer, else 1 when the object has pixel data (integer, float or double
 // float), else 0. transfer_syntax_uid is the meta header's, or the one detected for
-// a raw dataset.
+// a raw dataset. orthanc_instance_id is the ID Orthanc gives the object.
 Result<InstanceMetadata> ParseInstance(std::string_view bytes);
 
 }  // namespace pacsport::dicom

@@ -5,6 +5,7 @@
 #include <random>
 #include <set>
 
+#include "core/digest.h"
 #include "dicom/frame_renderer.h"
 #include "dicom/test_corpus.h"
 #include "dicom/test_objects.h"
@@ -88,6 +89,21 @@ TEST(InstanceParserTest, EveryCorpusFileParsesOrIsRejectedAsInvalidInput) {
     }
   }
   EXPECT_GT(parsed_count, 50);
+}
+
+// Orthanc 1.10 hashes values stored as UN byte for byte: its ID of rtdose_rle.dcm,
+// whose identifying elements are all UN and whose Patient ID is "id11111 ", was read
+// from a real Orthanc. The same Patient ID stored as LO (rtdose.dcm) loses its padding.
+TEST(InstanceParserTest, OrthancIdsAsOrthancComputesThem) {
+  const auto rtdose_rle = ParseInstance(ReadFile(CorpusDir() / "rtdose_rle.dcm"));
+  ASSERT_TRUE(rtdose_rle.ok());
+  EXPECT_EQ(rtdose_rle->patient_id, "id11111");
+  EXPECT_EQ(rtdose_rle->orthanc_instance_id, "ad37e374-bfed7063-7a623e83-273dc020-50b0bee4");
+  const auto rtdose = ParseInstance(ReadFile(CorpusDir() / "rtdose.dcm"));
+  ASSERT_TRUE(rtdose.ok());
+  EXPECT_EQ(rtdose->orthanc_instance_id,
+            OrthancInstanceId("id11111", rtdose->study_instance_uid, rtdose->series_instance_uid,
+                              rtdose->sop_instance_uid));
 }
 
 TEST(InstanceParserTest, AgreesWithPydicomOnTheCorpus) { ExpectAgreesWithPydicom(CorpusDir()); }

@@ -20,9 +20,7 @@ Result<StoredInstance> DescribeInstance(std::string_view bytes) {
   stored.metadata = std::move(*metadata);
   stored.size = static_cast<std::int64_t>(bytes.size());
   stored.sha256 = Sha256Hex(bytes);
-  const InstanceMetadata& m = stored.metadata;
-  stored.orthanc_instance_id = OrthancInstanceId(m.patient_id, m.study_instance_uid,
-                                                 m.series_instance_uid, m.sop_instance_uid);
+  stored.orthanc_instance_id = stored.metadata.orthanc_instance_id;
   stored.location = {LocalStore::kSourceName, stored.sha256};
   return stored;
 }
