@@ -157,12 +157,12 @@ Status OrthancSync::IndexAll(const std::vector<std::string>& ids, std::stop_toke
   return Status::Ok();
 }
 
-Result<SyncReport> OrthancSync::Run(Mode mode, std::stop_token stop, std::int64_t& last_change) {
+Result<SyncReport> OrthancSync::Run(Mode mode, std::stop_token stop) {
   auto cursor = index_.GetSourceCursor(name());
   if (!cursor.ok()) return cursor.error();
   auto last = LastChange(source_.client());
   if (!last.ok()) return last.error();
-  last_change = *last;
+  ObserveReached(*last);
   // A feed that went backwards belongs to a new Orthanc database: start over.
   if (!cursor->has_value() || (*cursor)->last_change > *last) mode = Mode::kReconcile;
 
@@ -199,19 +199,22 @@ Result<SyncReport> OrthancSync::Run(Mode mode, std::stop_token stop, std::int64_
 
 Result<SyncReport> OrthancSync::Pass(Mode mode, std::stop_token stop) {
   std::lock_guard lock(pass_mutex_);
-  std::int64_t last_change = -1;
-  Result<SyncReport> outcome = Run(mode, std::move(stop), last_change);
-  Observe(outcome, last_change);
+  Result<SyncReport> outcome = Run(mode, std::move(stop));
+  ObserveOutcome(outcome);
   return outcome;
 }
 
-void OrthancSync::Observe(const Result<SyncReport>& outcome, std::int64_t last_change) {
+void OrthancSync::ObserveReached(std::int64_t last_change) {
   std::lock_guard lock(status_mutex_);
-  status_.name = name();
-  status_.kind = "orthanc";
+  status_.reachable = true;
+  status_.error.clear();
+  status_.last_change = last_change;
+}
+
+void OrthancSync::ObserveOutcome(const Result<SyncReport>& outcome) {
+  std::lock_guard lock(status_mutex_);
   status_.reachable = outcome.ok();
   status_.error = outcome.ok() ? "" : outcome.error().message();
-  if (last_change >= 0) status_.last_change = last_change;
   if (outcome.ok()) {
     status_.indexed_change = outcome->cursor;
     status_.last_sync_at = Iso8601(std::chrono::system_clock::now());

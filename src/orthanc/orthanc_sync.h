@@ -56,8 +56,7 @@ class OrthancSync {
   const std::string& name() const { return source_.settings().name; }
 
  private:
-  // The pass; sets `last_change` to the feed's last change once Orthanc answered.
-  Result<SyncReport> Run(Mode mode, std::stop_token stop, std::int64_t& last_change);
+  Result<SyncReport> Run(Mode mode, std::stop_token stop);
   // Every instance ID Orthanc lists.
   Result<std::vector<std::string>> ListInstances();
   // The IDs of instances added after change `since`, and the feed's last change.
@@ -67,7 +66,10 @@ class OrthancSync {
   Status IndexAll(const std::vector<std::string>& ids, std::stop_token stop, SyncReport& report);
   // kNotFound when Orthanc no longer has it; a skipped file counts in report.
   Status IndexOne(const std::string& id, SyncReport& report, std::mutex& report_mutex);
-  void Observe(const Result<SyncReport>& outcome, std::int64_t last_change);
+  // The status: Orthanc answered with its last change (so health is right during a
+  // long first pass), then the pass ended so.
+  void ObserveReached(std::int64_t last_change);
+  void ObserveOutcome(const Result<SyncReport>& outcome);
 
   Index& index_;
   OrthancSource& source_;

@@ -60,6 +60,73 @@ size_t OnData(char* data, size_t, size_t size, void* user) {
   return size;
 }
 
+// Sets up `handle` for GET `url` into `transfer`, libcurl's message into `error`.
+void Configure(CURL* handle, const OrthancSettings& settings, const std::string& url,
+               Transfer& transfer, char* error) {
+  curl_easy_reset(handle);  // keeps the live connection
+  curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(settings.connect_timeout.count()));
+  // The read timeout: less than a byte a second for that long.
+  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, static_cast<long>(settings.read_timeout.count()));
+  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &OnData);
+  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
+  if (!settings.username.empty()) {
+    curl_easy_setopt(handle, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+    curl_easy_setopt(handle, CURLOPT_USERNAME, settings.username.c_str());
+    curl_easy_setopt(handle, CURLOPT_PASSWORD, settings.password.c_str());
+  }
+}
+
+// What a finished transfer came to (see the header's list of errors).
+Outcome Classify(CURLcode code, long http, const char* error, Transfer& transfer,
+                 const std::string& path) {
+  const std::string context = "GET " + path;
+  Outcome outcome;
+  if (code == CURLE_WRITE_ERROR && !transfer.consumer_status.ok()) {
+    outcome.status = transfer.consumer_status;
+  } else if (code != CURLE_OK) {
+    outcome.status =
+        Unavailable(context + ": " + (error[0] != '\0' ? error : curl_easy_strerror(code)));
+    outcome.transient = true;
+  } else if (http == 200) {
+    if (!transfer.pending.empty()) transfer.HandOn(transfer.pending);
+    outcome.status = transfer.consumer_status;
+  } else if (http == 404) {
+    outcome.status = NotFound(context + ": HTTP 404 (not found)");
+  } else if (http == 401 || http == 403) {
+    outcome.status = Unavailable(context + ": HTTP " + std::to_string(http) +
+                                 ": the source refused pacsport's credentials");
+  } else if (http >= 500) {
+    outcome.status = Unavailable(context + ": HTTP " + std::to_string(http));
+    outcome.transient = true;
+  } else {
+    outcome.status = Internal(context + ": HTTP " + std::to_string(http) + " " + transfer.error_body);
+  }
+  outcome.delivered = transfer.delivered;
+  return outcome;
+}
+
+// One attempt at GET `path` on `handle`.
+Outcome Perform(CURL* handle, const OrthancSettings& settings, const std::string& path,
+                size_t chunk_size, const RestClient::ChunkConsumer& consume) {
+  char error[CURL_ERROR_SIZE] = {};
+  Transfer transfer;
+  transfer.handle = handle;
+  transfer.chunk_size = chunk_size;
+  transfer.consume = &consume;
+  Configure(handle, settings, settings.url + path, transfer, error);
+  const CURLcode code = curl_easy_perform(handle);
+  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, nullptr);
+  long http = 0;
+  curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &http);
+  return Classify(code, http, error, transfer, path);
+}
+
 }  // namespace
 
 class RestClient::Connection {
@@ -113,70 +180,6 @@ RestClient::Lease RestClient::Acquire() {
   ++created_;
   return Lease(*this, std::make_unique<Connection>());
 }
-
-namespace {
-
-Outcome Perform(CURL* handle, const OrthancSettings& settings, const std::string& path,
-                size_t chunk_size, const RestClient::ChunkConsumer& consume) {
-  const std::string context = "GET " + path;
-  const std::string url = settings.url + path;
-  char curl_error[CURL_ERROR_SIZE] = {};
-  Transfer transfer;
-  transfer.handle = handle;
-  transfer.chunk_size = chunk_size;
-  transfer.consume = &consume;
-
-  curl_easy_reset(handle);
-  curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(settings.connect_timeout.count()));
-  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, static_cast<long>(settings.read_timeout.count()));
-  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, curl_error);
-  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &OnData);
-  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
-  if (!settings.username.empty()) {
-    curl_easy_setopt(handle, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-    curl_easy_setopt(handle, CURLOPT_USERNAME, settings.username.c_str());
-    curl_easy_setopt(handle, CURLOPT_PASSWORD, settings.password.c_str());
-  }
-  const CURLcode code = curl_easy_perform(handle);
-  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, nullptr);
-
-  Outcome outcome;
-  if (code == CURLE_WRITE_ERROR && !transfer.consumer_status.ok()) {
-    outcome.status = transfer.consumer_status;
-  } else if (code != CURLE_OK) {
-    outcome.status = Unavailable(context + ": " + (curl_error[0] != '\0' ? curl_error
-                                                                          : curl_easy_strerror(code)));
-    outcome.transient = true;
-  } else if (transfer.http_status == 0) {
-    curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &transfer.http_status);
-  }
-  if (code == CURLE_OK) {
-    const long http = transfer.http_status;
-    const std::string answer = context + ": HTTP " + std::to_string(http);
-    if (http == 200) {
-      if (!transfer.pending.empty()) transfer.HandOn(transfer.pending);
-      outcome.status = transfer.consumer_status;
-    } else if (http == 404) {
-      outcome.status = NotFound(answer + " (not found)");
-    } else if (http == 401 || http == 403) {
-      outcome.status = Unavailable(answer + ": the source refused pacsport's credentials");
-    } else if (http >= 500) {
-      outcome.status = Unavailable(answer);
-      outcome.transient = true;
-    } else {
-      outcome.status = Internal(answer + " " + transfer.error_body);
-    }
-  }
-  outcome.delivered = transfer.delivered;
-  return outcome;
-}
-
-}  // namespace
 
 Status RestClient::Fetch(const std::string& path, size_t chunk_size, const ChunkConsumer& consume,
                          const std::function<void()>& restart) {
