@@ -83,10 +83,10 @@ int RunServe(const ServeOptions& options) {
   auth::LoginRateLimiter login_limiter;
   std::unique_ptr<HttpServer> server;
   try {
-    server = std::make_unique<HttpServer>(
-        HttpServices{index, ingestor, exports, *jwt, login_limiter,
-                     [&sources] { return (*sources)->Statuses(); }},
-        config->http);
+    server =
+        std::make_unique<HttpServer>(HttpServices{index, ingestor, exports, *jwt, login_limiter,
+                                                  [&sources] { return (*sources)->Statuses(); }},
+                                     config->http);
   } catch (const ErrorException& e) {
     return Fail(e.error());
   }

@@ -12,7 +12,8 @@
 
 namespace pacsport {
 
-int RunSync(const std::filesystem::path& data, const std::optional<std::filesystem::path>& config_file) {
+int RunSync(const std::filesystem::path& data,
+            const std::optional<std::filesystem::path>& config_file) {
   auto config = LoadConfig(config_file);
   if (!config.ok()) return Fail(config.error());
   auto dir = DataDirectory::Open(data);
@@ -29,9 +30,9 @@ int RunSync(const std::filesystem::path& data, const std::optional<std::filesyst
       code = Fail("source " + sync->name() + ": " + report.error().message());
       continue;
     }
-    std::cout << "source " << sync->name() << ": " << report->added << " added, "
-              << report->removed << " removed, " << report->skipped << " skipped, cursor "
-              << report->cursor << std::endl;
+    std::cout << "source " << sync->name() << ": " << report->added << " added, " << report->removed
+              << " removed, " << report->skipped << " skipped, cursor " << report->cursor
+              << std::endl;
   }
   return code;
 }

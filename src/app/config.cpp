@@ -133,29 +133,38 @@ Status ParseSource(const toml::table& table, const std::string& where, OrthancSe
     field = std::remove_reference_t<decltype(field)>(number);
     return Status::Ok();
   };
-  static const std::set<std::string, std::less<>> kKeys = {
-      "name", "kind", "url", "username", "password", "hospital", "max_in_flight",
-      "connect_timeout_ms", "read_timeout_seconds", "retries", "poll_interval_seconds",
-      "reconcile_interval_seconds"};
+  static const std::set<std::string, std::less<>> kKeys = {"name",
+                                                           "kind",
+                                                           "url",
+                                                           "username",
+                                                           "password",
+                                                           "hospital",
+                                                           "max_in_flight",
+                                                           "connect_timeout_ms",
+                                                           "read_timeout_seconds",
+                                                           "retries",
+                                                           "poll_interval_seconds",
+                                                           "reconcile_interval_seconds"};
   for (const auto& [key, value] : table) {
-    if (!kKeys.contains(key.str())) return InvalidInput(where + "." + std::string(key.str()) + " is not a known key");
+    if (!kKeys.contains(key.str()))
+      return InvalidInput(where + "." + std::string(key.str()) + " is not a known key");
   }
   std::string kind;
-  for (Status s : {text("name", source.name, true), text("kind", kind, true),
-                   text("url", source.url, true), text("username", source.username, false),
-                   text("password", source.password, false),
-                   text("hospital", source.hospital, true),
-                   integer("max_in_flight", 1, 64, source.max_in_flight),
-                   integer("connect_timeout_ms", 10, 600'000, source.connect_timeout),
-                   integer("read_timeout_seconds", 1, 3600, source.read_timeout),
-                   integer("retries", 0, 10, source.retries),
-                   integer("poll_interval_seconds", 1, 3600, source.poll_interval),
-                   integer("reconcile_interval_seconds", 1, 7 * 24 * 3600,
-                           source.reconcile_interval)}) {
+  for (Status s :
+       {text("name", source.name, true), text("kind", kind, true), text("url", source.url, true),
+        text("username", source.username, false), text("password", source.password, false),
+        text("hospital", source.hospital, true),
+        integer("max_in_flight", 1, 64, source.max_in_flight),
+        integer("connect_timeout_ms", 10, 600'000, source.connect_timeout),
+        integer("read_timeout_seconds", 1, 3600, source.read_timeout),
+        integer("retries", 0, 10, source.retries),
+        integer("poll_interval_seconds", 1, 3600, source.poll_interval),
+        integer("reconcile_interval_seconds", 1, 7 * 24 * 3600, source.reconcile_interval)}) {
     if (!s.ok()) return s;
   }
   if (!IsSourceName(source.name)) {
-    return InvalidInput(where + ".name must be 1-32 characters of a-z, 0-9, '_' and '-', not \"local\"");
+    return InvalidInput(where +
+                        ".name must be 1-32 characters of a-z, 0-9, '_' and '-', not \"local\"");
   }
   if (kind != "orthanc") return InvalidInput(where + ".kind must be \"orthanc\"");
   while (!source.url.empty() && source.url.back() == '/') source.url.pop_back();

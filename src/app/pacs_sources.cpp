@@ -21,10 +21,11 @@ void KeepInSync(OrthancSync& sync, const OrthancSettings& settings, const std::s
   bool failing = false;
   while (!stop.stop_requested()) {
     const bool reconcile = std::chrono::steady_clock::now() >= next_reconcile;
-    auto report = sync.Pass(reconcile ? OrthancSync::Mode::kReconcile
-                                      : OrthancSync::Mode::kFollowChanges, stop);
+    auto report = sync.Pass(
+        reconcile ? OrthancSync::Mode::kReconcile : OrthancSync::Mode::kFollowChanges, stop);
     if (report.ok()) {
-      if (reconcile) next_reconcile = std::chrono::steady_clock::now() + settings.reconcile_interval;
+      if (reconcile)
+        next_reconcile = std::chrono::steady_clock::now() + settings.reconcile_interval;
       if (failing || report->added > 0 || report->removed > 0 || report->skipped > 0) {
         spdlog::info("event=source_synced source={} added={} removed={} skipped={} cursor={}",
                      settings.name, report->added, report->removed, report->skipped,

@@ -108,8 +108,8 @@ class ArchiveBuilder {
     const std::vector<PlanItem> items = ItemsOf(plan_);
     // With previews, a thread that waits for a preview worker leaves its core to the
     // worker: twice as many threads keep both the deflating and the rendering going.
-    const int threads = tbb::info::default_concurrency() * (plan_.WithPreviews() ? 2 : 1) +
-                        limits_.waiting_reads;
+    const int threads =
+        tbb::info::default_concurrency() * (plan_.WithPreviews() ? 2 : 1) + limits_.waiting_reads;
     const size_t window = limits_.window > 0 ? limits_.window : static_cast<size_t>(threads) + 1;
     // A token is an item's index. Tokens leave the pipeline in order and at most
     // `window` are alive, so the live ones always fit in a ring of `window` slots. The

@@ -8,7 +8,8 @@
 namespace pacsport {
 namespace {
 
-StoredInstance AtSource(StoredInstance instance, const std::string& source, const std::string& key) {
+StoredInstance AtSource(StoredInstance instance, const std::string& source,
+                        const std::string& key) {
   instance.location = {source, key};
   return instance;
 }
@@ -58,7 +59,8 @@ TEST_F(SourcesTest, RemovingPrunesWhatIsLeftEmpty) {
 
 TEST_F(SourcesTest, RemovedInstancesCanComeBack) {
   const RowId h = Hospital("H");
-  const StoredInstance instance = AtSource(MakeInstance("P1", "1.1", "1.1.1", "1.1.1.1"), "pacs-a", "a1");
+  const StoredInstance instance =
+      AtSource(MakeInstance("P1", "1.1", "1.1.1", "1.1.1.1"), "pacs-a", "a1");
   Add(h, instance);
   ASSERT_TRUE(index_->RemoveSourceInstances("pacs-a", {"a1"}).ok());
   Add(h, instance);

@@ -12,12 +12,12 @@ struct OrthancSettings {
   std::string url;       // Orthanc's REST root, http:// or https://, no trailing slash
   std::string username;  // HTTP basic authentication; empty: none
   std::string password;
-  std::string hospital;  // the hospital every instance of this source belongs to
+  std::string hospital;   // the hospital every instance of this source belongs to
   int max_in_flight = 4;  // requests to this Orthanc at once, across all users
   std::chrono::milliseconds connect_timeout{2000};
   // A request that receives no byte for this long fails.
   std::chrono::seconds read_timeout{30};
-  int retries = 2;  // extra attempts of a failed idempotent request
+  int retries = 2;                               // extra attempts of a failed idempotent request
   std::chrono::seconds poll_interval{5};         // how often the change feed is read
   std::chrono::seconds reconcile_interval{600};  // how often the full listing runs
 };

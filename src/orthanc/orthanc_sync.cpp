@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "core/clock.h"
-#include "orthanc/downloaded_object.h"
 #include "ingest/ingestor.h"
+#include "orthanc/downloaded_object.h"
 
 namespace pacsport {
 namespace {
@@ -147,7 +147,8 @@ Status OrthancSync::IndexAll(const std::vector<std::string>& ids, std::stop_toke
       failed = true;
     }
   };
-  const size_t threads = std::min(ids.size(), static_cast<size_t>(source_.settings().max_in_flight));
+  const size_t threads =
+      std::min(ids.size(), static_cast<size_t>(source_.settings().max_in_flight));
   {
     std::vector<std::jthread> pool;
     for (size_t i = 0; i < threads; ++i) pool.emplace_back(work);

@@ -44,7 +44,8 @@ size_t OnData(char* data, size_t, size_t size, void* user) {
   if (t.http_status == 0) curl_easy_getinfo(t.handle, CURLINFO_RESPONSE_CODE, &t.http_status);
   std::string_view piece(data, size);
   if (t.http_status != 200) {
-    t.error_body.append(piece.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, t.error_body.size())));
+    t.error_body.append(
+        piece.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, t.error_body.size())));
     return size;
   }
   if (t.chunk_size == 0) return t.HandOn(piece) ? size : 0;
@@ -71,7 +72,8 @@ void Configure(CURL* handle, const OrthancSettings& settings, const std::string&
                    static_cast<long>(settings.connect_timeout.count()));
   // The read timeout: less than a byte a second for that long.
   curl_easy_setopt(handle, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME, static_cast<long>(settings.read_timeout.count()));
+  curl_easy_setopt(handle, CURLOPT_LOW_SPEED_TIME,
+                   static_cast<long>(settings.read_timeout.count()));
   curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &OnData);
   curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
@@ -105,7 +107,8 @@ Outcome Classify(CURLcode code, long http, const char* error, Transfer& transfer
     outcome.status = Unavailable(context + ": HTTP " + std::to_string(http));
     outcome.transient = true;
   } else {
-    outcome.status = Internal(context + ": HTTP " + std::to_string(http) + " " + transfer.error_body);
+    outcome.status =
+        Internal(context + ": HTTP " + std::to_string(http) + " " + transfer.error_body);
   }
   outcome.delivered = transfer.delivered;
   return outcome;

@@ -194,9 +194,8 @@ TEST_F(RestClientTest, ACutBodyIsRetriedOnlyWhenNothingWasHandedOn) {
 
 TEST_F(RestClientTest, AConsumerErrorStopsTheTransferAsIs) {
   RestClient client(settings_);
-  Status status = client.GetChunked("/body", 100, [](std::string_view) {
-    return Status(InvalidInput("enough"));
-  });
+  Status status = client.GetChunked(
+      "/body", 100, [](std::string_view) { return Status(InvalidInput("enough")); });
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code(), ErrorCode::kInvalidInput);
   EXPECT_EQ(status.error().message(), "enough");
