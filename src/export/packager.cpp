@@ -1,5 +1,6 @@
 #include "export/packager.h"
 
+#include <tbb/global_control.h>
 #include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
@@ -283,6 +284,11 @@ class ArchiveBuilder {
 PackageReport WriteArchive(const ExportPlan& plan, DicomSource& source,
                            preview::PreviewPool& previews, ByteSink& sink, SystemTime exported_at,
                            std::stop_token stop, const PackagerLimits& limits) {
+  // oneTBB gives all arenas together no more threads than cores unless told: the
+  // pipelines' arenas ask for more (threads that wait for a preview worker or on the
+  // network), so the limit is raised, once, for the life of the process.
+  static const tbb::global_control allow_waiting_threads(
+      tbb::global_control::max_allowed_parallelism, tbb::info::default_concurrency() * 4 + 64);
   return ArchiveBuilder(plan, source, previews, sink, exported_at, std::move(stop), limits).Run();
 }
 
