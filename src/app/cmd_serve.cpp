@@ -85,6 +85,7 @@ int RunServe(const ServeOptions& options) {
   try {
     server =
         std::make_unique<HttpServer>(HttpServices{index, ingestor, exports, *jwt, login_limiter,
+                                                  (*sources)->router(), **previews,
                                                   [&sources] { return (*sources)->Statuses(); }},
                                      config->http);
   } catch (const ErrorException& e) {

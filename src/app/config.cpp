@@ -49,6 +49,18 @@ const std::vector<Setting>& Settings() {
          c.http.token_ttl = std::chrono::seconds(seconds);
          return s;
        }},
+      {"server.web_root", "PACSPORT_WEB_ROOT", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.http.web_root = v;
+         return Status::Ok();
+       }, nullptr},
+      {"server.download_link_seconds", "PACSPORT_DOWNLOAD_LINK_SECONDS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         std::int64_t seconds = 0;
+         Status s = SetInt(v, 1, 60, "server.download_link_seconds", seconds);
+         c.http.download_link_lifetime = std::chrono::seconds(seconds);
+         return s;
+       }},
       {"server.max_upload_mb", "PACSPORT_MAX_UPLOAD_MB", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
          std::int64_t mb = 0;

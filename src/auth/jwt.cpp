@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "auth/base64url.h"
+#include "auth/random_token.h"
 #include "auth/sodium_init.h"
 
 namespace pacsport::auth {
@@ -26,13 +27,6 @@ constexpr size_t kMaxTokenBytes = 8192;
 constexpr size_t kTokenIdBytes = 16;
 constexpr size_t kSecretBytes = 32;
 constexpr size_t kSignatureBytes = 32;  // SHA-256
-
-std::string RandomBase64Url(size_t bytes) {
-  InitSodium();
-  std::string raw(bytes, '\0');
-  randombytes_buf(raw.data(), raw.size());
-  return Base64UrlEncode(raw);
-}
 
 Error Reject(std::string reason) { return Unauthenticated(std::move(reason)); }
 

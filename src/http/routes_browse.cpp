@@ -101,6 +101,29 @@ void RegisterBrowseRoutes(Router& router, const HttpServices& services) {
     for (const InstanceRecord& instance : instances) body["instances"].push_back(InstanceJson(instance));
     SendJson(res, body);
   });
+
+  // Frame 0 of the study's first instance with an image, at most kThumbnailSide
+  // pixels on its longest side; 404 when none renders.
+  router.Get(std::string("/api/studies/") + kStudyUid + "/thumbnail", "/api/studies/:studyUID/thumbnail",
+             [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
+    constexpr uint32_t kThumbnailSide = 128;
+    constexpr std::int64_t kThumbnailMaxFileBytes = std::int64_t{64} << 20;  // read whole
+    const Principal principal = principal_of(req);
+    const std::string uid = req.matches[1];
+    if (!IsValidUid(uid)) throw ErrorException(InvalidInput("studyUID is not a valid DICOM UID"));
+    auto instances = services.index.ListStudyInstances(principal.hospital_id, uid).ValueOrThrow();
+    for (const InstanceRecord& instance : instances) {
+      if (instance.number_of_frames == 0 || instance.size > kThumbnailMaxFileBytes) continue;
+      auto bytes = services.sources.Read(instance.location);
+      if (!bytes.ok()) continue;
+      auto frame = services.previews.RenderFirstFrame(*bytes, kThumbnailSide);
+      if (!frame.ok()) continue;
+      res.set_header("Cache-Control", "private, max-age=300");
+      res.set_content(frame->png, "image/png");
+      return;
+    }
+    throw ErrorException(NotFound("this study has no image to show"));
+  });
 }
 
 }  // namespace pacsport::http

@@ -1,7 +1,9 @@
 #include <memory>
 
 #include "core/byte_sink.h"
+#include "core/clock.h"
 #include "core/names.h"
+#include "export/export_estimate.h"
 #include "http/request_parsing.h"
 #include "http/responses.h"
 #include "http/routes.h"
@@ -59,13 +61,10 @@ std::string RawParameters(const httplib::Request& req) {
   return raw.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-void HandleExport(const HttpServices& services, const HttpSettings& settings, ExportScope scope,
-                  std::string target, const httplib::Request& req, httplib::Response& res) {
-  const Result<Principal> principal = Authenticate(req, services.jwt, services.index);
-  const Result<ExportRequest> request = ParseExportRequest(req, scope, target, settings);
-  const ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(), std::move(target),
-                              request.ok() ? DescribeOptions(request->options)
-                                           : RawParameters(req)};
+// Begins the audited export and sends it: the document at once, an archive streamed.
+void BeginAndSend(const HttpServices& services, const ExportAttempt& attempt,
+                  const Result<Principal>& principal, const Result<ExportRequest>& request,
+                  httplib::Response& res) {
   auto begun = services.exports.Begin(attempt, principal, request);
   if (!begun.ok() && begun.error().code() == ErrorCode::kUnavailable) {
     res.set_header("Retry-After", std::to_string(kRetryAfterSeconds));
@@ -92,10 +91,113 @@ void HandleExport(const HttpServices& services, const HttpSettings& settings, Ex
       });
 }
 
+void HandleExport(const HttpServices& services, const HttpSettings& settings, ExportScope scope,
+                  std::string target, const httplib::Request& req, httplib::Response& res) {
+  const Result<Principal> principal = Authenticate(req, services.jwt, services.index);
+  const Result<ExportRequest> request = ParseExportRequest(req, scope, target, settings);
+  const ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(), std::move(target),
+                              request.ok() ? DescribeOptions(request->options)
+                                           : RawParameters(req)};
+  BeginAndSend(services, attempt, principal, request, res);
+}
+
+// The principal of a link's grant, if the user still holds that role in that hospital.
+Result<Principal> StillEntitled(Index& index, const Principal& principal) {
+  auto user = index.FindUser(principal.username);
+  if (!user.ok() || user->hospital_id != principal.hospital_id || user->role != principal.role) {
+    return Unauthenticated("the user of this download link no longer holds its rights");
+  }
+  return principal;
+}
+
+// GET /api/downloads/:token: a link's export, once. Audited like any export, refused
+// (unknown, used or expired: 404, as one) attempts included.
+void HandleDownload(const HttpServices& services, DownloadLinks& links, const std::string& token,
+                    const httplib::Request& req, httplib::Response& res) {
+  const auto grant = links.Redeem(token, DownloadLinks::Clock::now());
+  if (!grant) {
+    const Error gone = NotFound("this download link is unknown, used or expired");
+    BeginAndSend(services, {ClientAddress(req), Router::CurrentLabel(), "", "{}"}, gone, gone, res);
+    return;
+  }
+  const ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(), grant->request.target,
+                              DescribeOptions(grant->request.options)};
+  BeginAndSend(services, attempt, StillEntitled(services.index, grant->principal), grant->request,
+               res);
+}
+
+// POST /api/export/link/...: a download link for the export the same GET would make.
+// The request is checked and planned now (so a 404 or 403 comes back here, not from
+// the download), but nothing is exported or audited until the link is used.
+void HandleLink(const HttpServices& services, const HttpSettings& settings, DownloadLinks& links,
+                ExportScope scope, std::string target, const httplib::Request& req,
+                httplib::Response& res) {
+  const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
+  const ExportRequest request = ParseExportRequest(req, scope, std::move(target), settings)
+                                    .ValueOrThrow();
+  EstimateExport(services.index, principal, request, std::chrono::system_clock::now())
+      .ValueOrThrow();
+  const auto now = DownloadLinks::Clock::now();
+  const std::string token = links.Issue({principal, request}, now);
+  const auto expires = std::chrono::system_clock::now() + links.lifetime();
+  SendJson(res, {{"url", "/api/downloads/" + token}, {"expiresAt", Iso8601(expires)}}, 201);
+}
+
+// GET /api/export/estimate/...: what the same GET export would hold.
+void HandleEstimate(const HttpServices& services, const HttpSettings& settings, ExportScope scope,
+                    std::string target, const httplib::Request& req, httplib::Response& res) {
+  const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
+  const ExportRequest request = ParseExportRequest(req, scope, target, settings).ValueOrThrow();
+  const ExportEstimate estimate =
+      EstimateExport(services.index, principal, request, std::chrono::system_clock::now())
+          .ValueOrThrow();
+  const bool zip = request.options.format == ExportFormat::kZip;
+  SendJson(res, {{"scope", ScopeName(scope)},
+                 {"target", target},
+                 {"format", zip ? "zip" : "json"},
+                 {"includeImages", request.options.include_images == IncludeImages::kYes},
+                 {"previews", zip && request.options.include_images == IncludeImages::kYes &&
+                                  request.options.previews == IncludePreviews::kYes},
+                 {"studies", estimate.studies},
+                 {"instances", estimate.instances},
+                 {"dicomBytes", estimate.dicom_bytes},
+                 {"frames", estimate.frames},
+                 {"estimatedBytes", estimate.estimated_bytes}});
+}
+
 }  // namespace
 
 void RegisterExportRoutes(Router& router, const HttpServices& services,
-                          const HttpSettings& settings) {
+                          const HttpSettings& settings, DownloadLinks& links) {
+  // Before the export routes, whose patient pattern would match them too.
+  router.Get(R"(/api/export/estimate/patient/(.*))", "/api/export/estimate/patient/:patientID",
+             [&services, settings](const httplib::Request& req, httplib::Response& res) {
+    HandleEstimate(services, settings, ExportScope::kPatient, req.matches[1], req, res);
+  });
+  router.Get(R"(/api/export/estimate/study/([^/]+))", "/api/export/estimate/study/:studyUID",
+             [&services, settings](const httplib::Request& req, httplib::Response& res) {
+    HandleEstimate(services, settings, ExportScope::kStudy, req.matches[1], req, res);
+  });
+  router.Get(R"(/api/export/estimate/all)", "/api/export/estimate/all",
+             [&services, settings](const httplib::Request& req, httplib::Response& res) {
+    HandleEstimate(services, settings, ExportScope::kAll, "", req, res);
+  });
+  router.Post(R"(/api/export/link/patient/(.*))", "/api/export/link/patient/:patientID",
+              [&services, settings, &links](const httplib::Request& req, httplib::Response& res) {
+    HandleLink(services, settings, links, ExportScope::kPatient, req.matches[1], req, res);
+  });
+  router.Post(R"(/api/export/link/study/([^/]+))", "/api/export/link/study/:studyUID",
+              [&services, settings, &links](const httplib::Request& req, httplib::Response& res) {
+    HandleLink(services, settings, links, ExportScope::kStudy, req.matches[1], req, res);
+  });
+  router.Post(R"(/api/export/link/all)", "/api/export/link/all",
+              [&services, settings, &links](const httplib::Request& req, httplib::Response& res) {
+    HandleLink(services, settings, links, ExportScope::kAll, "", req, res);
+  });
+  router.Get(R"(/api/downloads/([A-Za-z0-9_-]+))", "/api/downloads/:token",
+             [&services, &links](const httplib::Request& req, httplib::Response& res) {
+    HandleDownload(services, links, req.matches[1], req, res);
+  });
   // Patient IDs may hold '/' or be empty, as in routes_browse.cpp.
   router.Get(R"(/api/export/patient/(.*))", "/api/export/patient/:patientID",
              [&services, settings](const httplib::Request& req, httplib::Response& res) {

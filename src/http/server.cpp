@@ -3,6 +3,9 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "http/request_parsing.h"
 #include "http/responses.h"
 #include "http/router.h"
@@ -32,10 +35,11 @@ struct HttpServer::Impl {
   HttpServices services;
   HttpSettings settings;
   std::unique_ptr<httplib::Server> server;
+  http::DownloadLinks links;
 };
 
 HttpServer::HttpServer(HttpServices services, HttpSettings settings)
-    : impl_(new Impl{services, std::move(settings), nullptr}) {
+    : impl_(new Impl{services, settings, nullptr, http::DownloadLinks(settings.download_link_lifetime)}) {
   impl_->server = MakeServer(impl_->settings);
   httplib::Server& server = *impl_->server;
   const int threads = impl_->settings.worker_threads;
@@ -50,8 +54,22 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   });
   // Answers that cpp-httplib makes itself (no route, malformed request, body too
   // large) get the one error shape too.
-  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  // The browser UI, when built: its files, and its index.html for the app's own paths.
+  std::string app_index;
+  if (const auto& root = impl_->settings.web_root;
+      !root.empty() && std::filesystem::is_regular_file(root + "/index.html")) {
+    server.set_mount_point("/", root);
+    app_index = root + "/index.html";
+  }
+  server.set_error_handler([app_index](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
+    if (res.status == 404 && !app_index.empty() && req.method == "GET" &&
+        !req.path.starts_with("/api/")) {
+      std::ifstream index(app_index, std::ios::binary);
+      res.status = 200;
+      res.set_content(std::string(std::istreambuf_iterator<char>(index), {}), "text/html");
+      return;
+    }
     switch (res.status) {
       case 404: return http::SendError(res, NotFound("no such route"));
       case 413: return http::SendError(res, Error(ErrorCode::kPayloadTooLarge, "request body too large"));
@@ -79,7 +97,7 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   http::RegisterAuthRoutes(router, impl_->services, impl_->settings);
   http::RegisterBrowseRoutes(router, impl_->services);
   http::RegisterIngestRoutes(router, impl_->services);
-  http::RegisterExportRoutes(router, impl_->services, impl_->settings);
+  http::RegisterExportRoutes(router, impl_->services, impl_->settings, impl_->links);
   http::RegisterAuditRoutes(router, impl_->services);
 }
 

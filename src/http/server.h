@@ -31,6 +31,10 @@ struct HttpSettings {
   int default_compression_level = 9;
   std::size_t max_upload_bytes = std::size_t{1} << 30;
   int worker_threads = 16;
+  // The built browser UI (web/dist), served at "/" with index.html for any other GET
+  // outside /api (the single-page app routes itself); empty or absent: none.
+  std::string web_root = "web/dist";
+  std::chrono::seconds download_link_lifetime{60};  // at most a minute
 };
 
 // The services the routes call. All are borrowed and must outlive the server.
@@ -40,6 +44,9 @@ struct HttpServices {
   ExportService& exports;
   const auth::JwtCodec& jwt;
   auth::LoginRateLimiter& login_limiter;
+  // Thumbnails: the study's first file, read from its source, rendered in a worker.
+  DicomSource& sources;
+  preview::PreviewPool& previews;
   // Every source's status, for /api/health; called on each request, so it must be
   // quick and thread-safe.
   std::function<std::vector<SourceStatus>()> source_statuses;

@@ -196,23 +196,46 @@ Result<std::vector<dicom::FramePng>> PreviewPool::Render(std::string_view object
   return Render(*shared, max_side);
 }
 
-Result<std::vector<dicom::FramePng>> PreviewPool::Render(const SharedObject& object,
-                                                         uint32_t max_side) {
+Status PreviewPool::RenderFrameZero(const SharedObject& object, uint32_t max_side,
+                                    std::vector<dicom::FramePng>& frames,
+                                    int64_t& object_frames) {
   const uint64_t limit = settings_.memory_limit_bytes;
   if (limit > 0 && object.size() >= limit) {
     return InvalidInput("file of " + std::to_string(object.size() >> 20) +
                         " MiB: larger than a preview worker's memory limit of " +
                         std::to_string(limit >> 20) + " MiB");
   }
-  std::vector<dicom::FramePng> frames;
-  // Frame 0 alone first: its worker also says how many frames there are.
   std::vector<Chunk> first(1);
   first[0].slot = Acquire(1).front();
   first[0].request = {max_side, 0, 1};
   RunChunks(object, first);
   Release({first[0].slot});
-  if (Status s = Collect(first[0], frames); !s.ok()) return s.error();
-  const int64_t rest = first[0].object_frames - 1;
+  object_frames = first[0].object_frames;
+  return Collect(first[0], frames);
+}
+
+Result<dicom::FramePng> PreviewPool::RenderFirstFrame(std::string_view object,
+                                                      uint32_t max_side) {
+  auto shared = SharedObject::Copy(object);
+  if (!shared.ok()) return shared.error();
+  std::vector<dicom::FramePng> frames;
+  int64_t object_frames = 0;
+  if (Status s = RenderFrameZero(*shared, max_side, frames, object_frames); !s.ok()) {
+    return s.error();
+  }
+  if (frames.empty()) return InvalidInput("the object has no image");
+  return std::move(frames.front());
+}
+
+Result<std::vector<dicom::FramePng>> PreviewPool::Render(const SharedObject& object,
+                                                         uint32_t max_side) {
+  std::vector<dicom::FramePng> frames;
+  // Frame 0 alone first: its worker also says how many frames there are.
+  int64_t object_frames = 0;
+  if (Status s = RenderFrameZero(object, max_side, frames, object_frames); !s.ok()) {
+    return s.error();
+  }
+  const int64_t rest = object_frames - 1;
   if (rest <= 0) return frames;
 
   const std::vector<size_t> slots = Acquire(static_cast<size_t>(

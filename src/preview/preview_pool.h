@@ -61,6 +61,9 @@ class PreviewPool {
   // The same for an object behind a descriptor (one too large to hold in memory).
   // kInvalidInput when it is at least as large as a worker's memory limit.
   Result<std::vector<dicom::FramePng>> Render(const SharedObject& object, uint32_t max_side);
+  // Frame 0 alone, as Render would give it (a thumbnail); kInvalidInput when the
+  // object has no image.
+  Result<dicom::FramePng> RenderFirstFrame(std::string_view object, uint32_t max_side);
 
   size_t size() const { return slots_.size(); }
   // The limits in force (the memory limit is 0 when none is applied).
@@ -71,6 +74,9 @@ class PreviewPool {
   explicit PreviewPool(const PreviewPoolSettings& settings);
 
   // Takes between 1 and `wanted` idle slots, waiting for the first.
+  // Renders frame 0 into `frames` and tells how many frames the object has.
+  Status RenderFrameZero(const SharedObject& object, uint32_t max_side,
+                         std::vector<dicom::FramePng>& frames, int64_t& object_frames);
   std::vector<size_t> Acquire(size_t wanted);
   void Release(const std::vector<size_t>& slots);
   // Sends each chunk's request, then reads every reply until each chunk is done.

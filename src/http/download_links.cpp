@@ -1,0 +1,34 @@
+#include "http/download_links.h"
+
+#include <algorithm>
+
+#include "auth/random_token.h"
+
+namespace pacsport::http {
+namespace {
+
+constexpr size_t kTokenBytes = 32;
+
+}  // namespace
+
+std::string DownloadLinks::Issue(const Grant& grant, Clock::time_point now) {
+  std::string token = auth::RandomBase64Url(kTokenBytes);
+  std::lock_guard lock(mutex_);
+  // Unused links are dropped once expired, so the map holds at most a minute's worth.
+  std::erase_if(links_, [now](const auto& entry) { return entry.second.expires <= now; });
+  links_.emplace(token, Link{grant, now + lifetime_});
+  return token;
+}
+
+std::optional<DownloadLinks::Grant> DownloadLinks::Redeem(const std::string& token,
+                                                          Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  const auto found = links_.find(token);
+  if (found == links_.end()) return std::nullopt;
+  Link link = std::move(found->second);
+  links_.erase(found);
+  if (link.expires <= now) return std::nullopt;
+  return std::move(link.grant);
+}
+
+}  // namespace pacsport::http

@@ -1,0 +1,53 @@
+#include "http/download_links.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace pacsport::http {
+namespace {
+
+using std::chrono::seconds;
+
+DownloadLinks::Grant GrantFor(const std::string& username, const std::string& study) {
+  DownloadLinks::Grant grant;
+  grant.principal = Principal{username, 7, "North", Role::kUser};
+  grant.request.scope = ExportScope::kStudy;
+  grant.request.target = study;
+  return grant;
+}
+
+TEST(DownloadLinksTest, ALinkIsRedeemedOnceWithItsGrant) {
+  DownloadLinks links(seconds(60));
+  const auto now = DownloadLinks::Clock::now();
+  const std::string token = links.Issue(GrantFor("alice", "1.2.3"), now);
+  EXPECT_GE(token.size(), 43u);  // 32 random bytes
+  auto grant = links.Redeem(token, now + seconds(1));
+  ASSERT_TRUE(grant.has_value());
+  EXPECT_EQ(grant->principal.username, "alice");
+  EXPECT_EQ(grant->principal.hospital_id, 7);
+  EXPECT_EQ(grant->request.target, "1.2.3");
+  EXPECT_FALSE(links.Redeem(token, now + seconds(2)).has_value());
+}
+
+TEST(DownloadLinksTest, ExpiredAndUnknownLinksAreRefused) {
+  DownloadLinks links(seconds(60));
+  const auto now = DownloadLinks::Clock::now();
+  const std::string token = links.Issue(GrantFor("alice", "1.2.3"), now);
+  EXPECT_FALSE(links.Redeem(token, now + seconds(60)).has_value());
+  EXPECT_FALSE(links.Redeem("", now).has_value());
+  EXPECT_FALSE(links.Redeem(token + "x", now).has_value());
+}
+
+TEST(DownloadLinksTest, TokensAreDistinct) {
+  DownloadLinks links(seconds(60));
+  const auto now = DownloadLinks::Clock::now();
+  std::set<std::string> tokens;
+  for (int i = 0; i < 1000; ++i) tokens.insert(links.Issue(GrantFor("bob", "1.2"), now));
+  EXPECT_EQ(tokens.size(), 1000u);
+  // Each is still good once, for its own grant.
+  EXPECT_TRUE(links.Redeem(*tokens.begin(), now).has_value());
+}
+
+}  // namespace
+}  // namespace pacsport::http
