@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh build
+bash scripts/build-web.sh
 
 BIN=build/src/app/pacsport
 DATA="${PACSPORT_DATA:-$PWD/data}"

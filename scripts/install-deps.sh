@@ -16,7 +16,13 @@ PACKAGES=(
   unzip libarchive-tools p7zip-full pngcheck curl sqlite3 openssl
   # the real PACS that orthancInstanceId is checked against
   orthanc
+  # the browser the UI's tests drive (web/e2e, through playwright-core)
+  chromium
 )
+
+# The UI builds with Node.js 20 or later (Vite); Debian 12's own nodejs is 18, so a
+# machine without Node.js gets Debian's, and the version check below says what is wrong.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command: installs what is missing, builds with warnings as
-# errors, runs the unit tests (CTest) and the integration tests (pytest, over real
-# HTTP against the built server), then does it all again under AddressSanitizer and
-# UndefinedBehaviorSanitizer. Set PACSPORT_SKIP_SANITIZERS=1 for a quick local run.
+# errors, runs the unit tests (CTest), the integration tests (pytest, over real HTTP
+# against the built server) and the browser UI's tests (Playwright driving Chromium),
+# then the first two again under AddressSanitizer and UndefinedBehaviorSanitizer. Set PACSPORT_SKIP_SANITIZERS=1 for a quick local run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -17,6 +17,9 @@ run_suite() {
 
 echo "== build and test =="
 run_suite build
+echo "== the browser UI in Chromium (web/e2e) =="
+bash scripts/build-web.sh
+(cd web && PACSPORT_BIN="$PWD/../build/src/app/pacsport" node e2e/run.mjs)
 if [ "${PACSPORT_SKIP_SANITIZERS:-0}" != "1" ]; then
   echo "== build and test under ASan + UBSan =="
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -1,0 +1,55 @@
+// Starts a pacsport demo server for the browser tests: a fresh data directory seeded by
+// scripts/seed-demo.sh (two hospitals, the pydicom corpus), `serve --demo` on a free
+// loopback port, serving web/dist. Resolves once the server logs event=listening.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const repo = path.resolve(import.meta.dirname, "../../..");
+const corpus = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+
+export async function startPacsport({ bin, linkSeconds }) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "pacsport-e2e-"));
+  execFileSync("bash", [path.join(repo, "scripts/seed-demo.sh"), bin, dataDir, corpus], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(bin, ["serve", "--data", dataDir, "--demo", "--listen", "127.0.0.1:0"], {
+    cwd: repo,
+    env: {
+      ...process.env,
+      PACSPORT_WEB_ROOT: path.join(repo, "web/dist"),
+      PACSPORT_DOWNLOAD_LINK_SECONDS: String(linkSeconds),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`pacsport did not start in 30 s:\n${log}`)), 30_000);
+    const onData = (chunk) => {
+      log += chunk;
+      const match = /event=listening url=(\S+)/.exec(log);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", (chunk) => (log += chunk));
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`pacsport exited with ${code} before listening:\n${log}`));
+    });
+  });
+  child.removeAllListeners("exit");
+  child.stdout.resume();
+  return {
+    url,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

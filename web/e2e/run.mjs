@@ -1,0 +1,35 @@
+// `npm test`: the browser tests against a real pacsport. With PACSPORT_URL set, against
+// that server (which must hold the demo data of scripts/seed-demo.sh); otherwise this
+// seeds a temporary data directory, starts `pacsport serve --demo` (PACSPORT_BIN, default
+// build/src/app/pacsport) on a free port serving web/dist, runs every e2e/tests/*.test.mjs
+// one file at a time, and stops it. Screenshots go to e2e/artifacts/.
+import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { startPacsport } from "./lib/server.mjs";
+
+const here = import.meta.dirname;
+const tests = readdirSync(path.join(here, "tests"))
+  .filter((name) => name.endsWith(".test.mjs"))
+  .sort()
+  .map((name) => path.join(here, "tests", name));
+
+// Download links live this long on the server started here, so the expiry test waits
+// only that long (an external server's links may live up to 60 s).
+const linkSeconds = 4;
+
+let server = null;
+if (!process.env.PACSPORT_URL) {
+  const bin = process.env.PACSPORT_BIN ?? path.resolve(here, "../../build/src/app/pacsport");
+  server = await startPacsport({ bin, linkSeconds });
+  console.log(`pacsport (${bin}) serving ${server.url}`);
+}
+
+const env = { ...process.env, PACSPORT_URL: process.env.PACSPORT_URL ?? server.url };
+const child = spawn(process.execPath, ["--test", "--test-concurrency=1", ...process.argv.slice(2), ...tests], {
+  env,
+  stdio: "inherit",
+});
+const code = await new Promise((resolve) => child.on("exit", (status, signal) => resolve(status ?? (signal ? 1 : 0))));
+await server?.stop();
+process.exit(code);

@@ -1,0 +1,44 @@
+// Logged out: the login page. Logged in: the workspace, keyed by the token so that
+// nothing a previous login loaded (pages, thumbnails, dialogs) survives into the next.
+import { useEffect, useState } from "react";
+import type { ExportScope } from "./api";
+import { AuditPage } from "./components/AuditPage";
+import { ExportDialog } from "./components/ExportDialog";
+import { Header } from "./components/Header";
+import { LoginPage } from "./components/LoginPage";
+import { PatientsPage } from "./components/PatientsPage";
+import { StudiesPage } from "./components/StudiesPage";
+import { ExportContext } from "./exportContext";
+import { useView, type View } from "./router";
+import { useSession } from "./session";
+
+export function App() {
+  const { session } = useSession();
+  if (!session) return <LoginPage />;
+  return <Workspace key={session.token} />;
+}
+
+const titles: Record<View, string> = { patients: "Patients", studies: "Studies", audit: "Audit log" };
+
+function Workspace() {
+  const { session } = useSession();
+  const isAdmin = session?.user.role === "admin";
+  const [requested, navigate] = useView();
+  const view = requested === "audit" && !isAdmin ? "patients" : requested;
+  const [exportScope, setExportScope] = useState<ExportScope | null>(null);
+  useEffect(() => {
+    document.title = `${titles[view]} · pacsport`;
+  }, [view]);
+
+  return (
+    <ExportContext.Provider value={setExportScope}>
+      <Header view={view} onNavigate={navigate} onExportAll={() => setExportScope({ kind: "all", label: "All data of the hospital" })} />
+      <main id="main" className="main">
+        {view === "patients" && <PatientsPage />}
+        {view === "studies" && <StudiesPage />}
+        {view === "audit" && <AuditPage />}
+      </main>
+      {exportScope && <ExportDialog scope={exportScope} onClose={() => setExportScope(null)} />}
+    </ExportContext.Provider>
+  );
+}
