@@ -1,3 +1,4 @@
+#include <functional>
 #include <memory>
 
 #include "core/byte_sink.h"
@@ -165,52 +166,63 @@ void HandleEstimate(const HttpServices& services, const HttpSettings& settings, 
                  {"estimatedBytes", estimate.estimated_bytes}});
 }
 
+// The patterns of a route family's three scopes under `prefix`: patient (IDs may hold
+// '/' or be empty, as in routes_browse.cpp), study, and all (no target).
+struct ScopeRoute {
+  ExportScope scope;
+  const char* pattern;
+  const char* label;
+};
+constexpr ScopeRoute kScopeRoutes[] = {
+    {ExportScope::kPatient, "/patient/(.*)", "/patient/:patientID"},
+    {ExportScope::kStudy, "/study/([^/]+)", "/study/:studyUID"},
+    {ExportScope::kAll, "/all", "/all"},
+};
+
+using ScopeHandler =
+    std::function<void(ExportScope, std::string, const httplib::Request&, httplib::Response&)>;
+
+void RegisterScopes(Router& router, const std::string& method, const std::string& prefix,
+                    const ScopeHandler& handle) {
+  for (const ScopeRoute& route : kScopeRoutes) {
+    Handler handler = [handle, scope = route.scope](const httplib::Request& req,
+                                                    httplib::Response& res) {
+      handle(scope, scope == ExportScope::kAll ? "" : std::string(req.matches[1]), req, res);
+    };
+    const std::string pattern = prefix + route.pattern;
+    if (method == "POST") {
+      router.Post(pattern, prefix + route.label, std::move(handler));
+    } else {
+      router.Get(pattern, prefix + route.label, std::move(handler));
+    }
+  }
+}
+
 }  // namespace
 
 void RegisterExportRoutes(Router& router, const HttpServices& services,
                           const HttpSettings& settings, DownloadLinks& links) {
   // Before the export routes, whose patient pattern would match them too.
-  router.Get(R"(/api/export/estimate/patient/(.*))", "/api/export/estimate/patient/:patientID",
-             [&services, settings](const httplib::Request& req, httplib::Response& res) {
-    HandleEstimate(services, settings, ExportScope::kPatient, req.matches[1], req, res);
-  });
-  router.Get(R"(/api/export/estimate/study/([^/]+))", "/api/export/estimate/study/:studyUID",
-             [&services, settings](const httplib::Request& req, httplib::Response& res) {
-    HandleEstimate(services, settings, ExportScope::kStudy, req.matches[1], req, res);
-  });
-  router.Get(R"(/api/export/estimate/all)", "/api/export/estimate/all",
-             [&services, settings](const httplib::Request& req, httplib::Response& res) {
-    HandleEstimate(services, settings, ExportScope::kAll, "", req, res);
-  });
-  router.Post(R"(/api/export/link/patient/(.*))", "/api/export/link/patient/:patientID",
-              [&services, settings, &links](const httplib::Request& req, httplib::Response& res) {
-    HandleLink(services, settings, links, ExportScope::kPatient, req.matches[1], req, res);
-  });
-  router.Post(R"(/api/export/link/study/([^/]+))", "/api/export/link/study/:studyUID",
-              [&services, settings, &links](const httplib::Request& req, httplib::Response& res) {
-    HandleLink(services, settings, links, ExportScope::kStudy, req.matches[1], req, res);
-  });
-  router.Post(R"(/api/export/link/all)", "/api/export/link/all",
-              [&services, settings, &links](const httplib::Request& req, httplib::Response& res) {
-    HandleLink(services, settings, links, ExportScope::kAll, "", req, res);
-  });
+  RegisterScopes(router, "GET", "/api/export/estimate",
+                 [&services, settings](ExportScope scope, std::string target,
+                                       const httplib::Request& req, httplib::Response& res) {
+                   HandleEstimate(services, settings, scope, std::move(target), req, res);
+                 });
+  RegisterScopes(
+      router, "POST", "/api/export/link",
+      [&services, settings, &links](ExportScope scope, std::string target,
+                                    const httplib::Request& req, httplib::Response& res) {
+        HandleLink(services, settings, links, scope, std::move(target), req, res);
+      });
   router.Get(R"(/api/downloads/([A-Za-z0-9_-]+))", "/api/downloads/:token",
              [&services, &links](const httplib::Request& req, httplib::Response& res) {
-    HandleDownload(services, links, req.matches[1], req, res);
-  });
-  // Patient IDs may hold '/' or be empty, as in routes_browse.cpp.
-  router.Get(R"(/api/export/patient/(.*))", "/api/export/patient/:patientID",
-             [&services, settings](const httplib::Request& req, httplib::Response& res) {
-    HandleExport(services, settings, ExportScope::kPatient, req.matches[1], req, res);
-  });
-  router.Get(R"(/api/export/study/([^/]+))", "/api/export/study/:studyUID",
-             [&services, settings](const httplib::Request& req, httplib::Response& res) {
-    HandleExport(services, settings, ExportScope::kStudy, req.matches[1], req, res);
-  });
-  router.Get(R"(/api/export/all)", "/api/export/all",
-             [&services, settings](const httplib::Request& req, httplib::Response& res) {
-    HandleExport(services, settings, ExportScope::kAll, "", req, res);
-  });
+               HandleDownload(services, links, req.matches[1], req, res);
+             });
+  RegisterScopes(router, "GET", "/api/export",
+                 [&services, settings](ExportScope scope, std::string target,
+                                       const httplib::Request& req, httplib::Response& res) {
+                   HandleExport(services, settings, scope, std::move(target), req, res);
+                 });
 }
 
 }  // namespace pacsport::http

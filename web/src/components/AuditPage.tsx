@@ -107,10 +107,7 @@ export function AuditPage() {
           limit={limit}
           total={page.total}
           onOffset={setOffset}
-          onLimit={(next) => {
-            setLimit(next);
-            setOffset(0);
-          }}
+          onLimit={setLimit}
           sizes={[50, 100, 250]}
         />
       )}

@@ -52,7 +52,14 @@ export function Pager({ label, offset, limit, total, onOffset, onLimit, sizes = 
       </div>
       <label className="pager-size">
         <span>Per page</span>
-        <select value={limit} onChange={(event) => onLimit(Number(event.target.value))}>
+        <select
+          value={limit}
+          onChange={(event) => {
+            // A new page size starts again from the first page.
+            onLimit(Number(event.target.value));
+            onOffset(0);
+          }}
+        >
           {sizes.map((size) => (
             <option key={size} value={size}>
               {size}

@@ -61,10 +61,7 @@ export function PatientsPage() {
           limit={limit}
           total={page.total}
           onOffset={setOffset}
-          onLimit={(next) => {
-            setLimit(next);
-            setOffset(0);
-          }}
+          onLimit={setLimit}
           sizes={[12, 24, 48, 96]}
         />
       )}

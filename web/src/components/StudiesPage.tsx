@@ -146,10 +146,7 @@ export function StudiesPage() {
           limit={limit}
           total={page.total}
           onOffset={setOffset}
-          onLimit={(next) => {
-            setLimit(next);
-            setOffset(0);
-          }}
+          onLimit={setLimit}
         />
       )}
     </section>
