@@ -217,7 +217,7 @@ void RegisterExportRoutes(Router& router, const HttpServices& services,
   router.Get(R"(/api/downloads/([A-Za-z0-9_-]+))", "/api/downloads/:token",
              [&services, &links](const httplib::Request& req, httplib::Response& res) {
                HandleDownload(services, links, req.matches[1], req, res);
-             });
+             }, Access::kAnonymous);
   RegisterScopes(router, "GET", "/api/export",
                  [&services, settings](ExportScope scope, std::string target,
                                        const httplib::Request& req, httplib::Response& res) {
