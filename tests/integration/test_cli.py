@@ -85,7 +85,7 @@ def test_cli_json_to_stdout(data_dir, rich_study):
 
 @pytest.mark.parametrize("args", [
     ["study", "1.2.826.0.1.3680043.999999.3", "--hospital", NORTH],
-    ["study", "1..2", "--hospital", NORTH],
+    ["study", "1.2.", "--hospital", NORTH],
     ["patient", "NO-SUCH-PATIENT", "--hospital", NORTH],
     ["study", "1.2.3", "--hospital", "No Such Hospital"],
     ["study", "1.2.3", "--hospital", NORTH, "--compression", "10"],

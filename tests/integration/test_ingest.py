@@ -11,6 +11,7 @@ import pydicom.uid
 import pytest
 
 from api_client import quote
+from archive_checks import validate_document
 from data_store import store_files
 from deflate_bomb import deflate_bomb
 
@@ -186,6 +187,7 @@ def test_leading_zero_uids_are_ingested_browsed_and_exported(api, corpus):
         assert archive.read("dicom/1.dcm") == data
         document = json.loads(archive.read("study_data.json"))
     assert document["study"]["studyInstanceUID"] == study
+    validate_document("study", document)
 
     patient = api.export("patient", "LEADING-ZEROS", user="north-user")
     assert patient.status == 200 and patient.complete
