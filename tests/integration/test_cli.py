@@ -8,7 +8,7 @@ import re
 import shutil
 import struct
 import subprocess
-import tempfile
+import sys
 
 import pytest
 
@@ -150,18 +150,27 @@ def import_hospital(tmp_path):
     return data_dir
 
 
+# Runs a command as the child of a fresh, small Python and reports the child's peak
+# RSS on a last stderr line. Linux keeps a process's peak RSS across exec, so a
+# command forked straight from this test process would inherit the test's own.
+MEASURED = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+sys.stderr.write(f"peak_rss_kib={usage.ru_maxrss}\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_import(data_dir, *paths, env=None):
     """`pacsport import`; returns its exit code, stdout, stderr and peak RSS in bytes."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen([pacsport_binary(), "import", "--data", data_dir, "--hospital",
-                                    "Import Test", *paths], stdout=out, stderr=err,
-                                   env=dict(os.environ, **(env or {})))
-        _, status, usage = os.wait4(process.pid, 0)  # reaped here, for its own rusage
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return (process.returncode, out.read().decode(), err.read().decode(),
-                usage.ru_maxrss * 1024)
+    result = subprocess.run([sys.executable, "-c", MEASURED, pacsport_binary(), "import",
+                             "--data", data_dir, "--hospital", "Import Test", *paths],
+                            capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, **(env or {})))
+    err, _, peak = result.stderr.rpartition("peak_rss_kib=")
+    return result.returncode, result.stdout, err, int(peak) * 1024
 
 
 def test_import_refuses_deflate_bombs_by_name(tmp_path, corpus):
