@@ -87,7 +87,7 @@ int RunServe(const ServeOptions& options) {
                limits.frame_cpu_limit.count());
   auto sources = PacsSources::Open(*config, **dir);
   if (!sources.ok()) return Fail(sources.error());
-  Ingestor ingestor(index, (*dir)->store());
+  Ingestor ingestor(index, (*dir)->store(), config->parse_limits);
   ExportServiceLimits export_limits;
   export_limits.max_concurrent = config->max_concurrent_exports;
   ExportService exports(index, (*sources)->router(), **previews, export_limits);

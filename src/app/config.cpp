@@ -89,6 +89,13 @@ const std::vector<Setting>& Settings() {
          c.http.max_upload_bytes = static_cast<std::size_t>(mb) << 20;
          return s;
        }},
+      {"ingest.max_inflated_mb", "PACSPORT_MAX_INFLATED_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         std::int64_t mb = 0;
+         Status s = SetInt(v, 1, 1 << 20, "ingest.max_inflated_mb", mb);
+         c.parse_limits.max_inflated_bytes = static_cast<std::uint64_t>(mb) << 20;
+         return s;
+       }},
       {"security.jwt_secret", "PACSPORT_JWT_SECRET", Setting::kText,
        [](Config& c, const std::string& v) {
          c.jwt_secret = v;

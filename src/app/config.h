@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "dicom/instance_parser.h"
 #include "http/server.h"
 #include "orthanc/orthanc_settings.h"
 #include "preview/preview_pool.h"
@@ -20,6 +21,7 @@ struct Config {
   std::string jwt_secret;      // empty: none configured
   std::string log_level = "info";
   int max_concurrent_exports = 4;
+  dicom::ParseLimits parse_limits;       // of every file ingested: upload, import, sync
   preview::PreviewPoolSettings preview;  // worker_executable is set by the caller
   std::vector<OrthancSettings> orthanc_sources;  // [[sources]] of kind "orthanc"; file only
 };

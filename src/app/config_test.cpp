@@ -65,6 +65,23 @@ TEST_F(ConfigTest, RejectsBadValuesByName) {
   ASSERT_FALSE(env.ok());
 }
 
+TEST_F(ConfigTest, MaxInflatedSize) {
+  EXPECT_EQ(LoadConfig(std::nullopt)->parse_limits.max_inflated_bytes, std::uint64_t{1024} << 20);
+  auto file = LoadConfig(Write("[ingest]\nmax_inflated_mb = 64\n"));
+  ASSERT_TRUE(file.ok()) << file.error().message();
+  EXPECT_EQ(file->parse_limits.max_inflated_bytes, std::uint64_t{64} << 20);
+  ::setenv("PACSPORT_MAX_INFLATED_MB", "8", 1);
+  auto env = LoadConfig(Write("[ingest]\nmax_inflated_mb = 64\n"));
+  ::unsetenv("PACSPORT_MAX_INFLATED_MB");
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env->parse_limits.max_inflated_bytes, std::uint64_t{8} << 20);
+  for (const char* bad : {"0", "-1", "1048577"}) {
+    auto refused = LoadConfig(Write(std::string("[ingest]\nmax_inflated_mb = ") + bad + "\n"));
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.error().message().find("ingest.max_inflated_mb"), std::string::npos);
+  }
+}
+
 TEST_F(ConfigTest, ParseListenAcceptsIpv6AndRejectsBadPorts) {
   HttpSettings http;
   ASSERT_TRUE(ParseListen("[::1]:8443", http).ok());

@@ -75,7 +75,7 @@ def test_schema_rejects_drift(scope, mutation):
     elif mutation == "non-integer size":
         instance["size"] = "10"
     elif mutation == "bad uid":
-        instance["sopInstanceUID"] = "1..2"
+        instance["sopInstanceUID"] = "1.2."
     elif mutation == "bad timestamp":
         document["metadata"]["exportedAt"] = "yesterday"
     with pytest.raises(jsonschema.ValidationError):
