@@ -161,7 +161,7 @@ void PreviewPool::RunChunks(const RenderJob& job, const SharedObject& object,
   for (Chunk& chunk : chunks) {
     std::unique_ptr<WorkerProcess>& worker = slots_[chunk.slot];
     if (worker && served_[chunk.slot] != job.hospital) {
-      worker->End(kExitGrace);  // retired: it has seen another hospital's objects
+      worker->End(std::chrono::milliseconds(0));  // retired: it saw another hospital's objects
       worker.reset();
     }
     if (!worker) {
