@@ -5,7 +5,7 @@
 // server was given, PACSPORT_JWT_SECRET included), and only the descriptors of its
 // protocol: the socket as stdin, /dev/null as stdout and a pipe as stderr, which the
 // server reads and re-logs escaped (StderrRelay); every other descriptor is closed
-// before exec.
+// before exec. (A sanitizer build passes on its runtime's *_OPTIONS variables.)
 //
 // The limits are the kernel's, set on the child from outside before it sees any
 // input: an address-space limit (RLIMIT_AS, hard, so a worker that is taken over
