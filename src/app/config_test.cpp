@@ -127,7 +127,7 @@ TEST_F(ConfigTest, BadSourcesNameTheKey) {
 TEST_F(ConfigTest, PreviewLimits) {
   auto defaults = LoadConfig(std::nullopt);
   ASSERT_TRUE(defaults.ok());
-  EXPECT_EQ(defaults->preview.max_frames_per_instance, 1000);
+  EXPECT_EQ(defaults->preview.max_frames_per_instance, 10000);
   EXPECT_EQ(defaults->preview.max_bytes_per_instance, std::uint64_t{128} << 20);
   EXPECT_EQ(defaults->preview.max_bytes_per_export, std::uint64_t{2048} << 20);
 

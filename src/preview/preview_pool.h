@@ -51,7 +51,7 @@ struct PreviewPoolSettings {
   size_t workers = 0;                                     // 0: one per core
   uint64_t memory_limit_bytes = uint64_t{1} << 30;        // address space per worker; 0: none
   std::chrono::seconds frame_cpu_limit{10};               // CPU time per frame
-  int64_t max_frames_per_instance = 1000;                 // more: no previews
+  int64_t max_frames_per_instance = 10000;                // more: no previews
   uint64_t max_bytes_per_instance = uint64_t{128} << 20;  // PNG bytes of one object
   // PNG bytes of one export: enforced by the packager (export/packager.h), which
   // reads it here with the other preview limits.
@@ -86,7 +86,7 @@ class PreviewPool {
   // error of the first frame that failed, which may also be "frame 3: rendering
   // crashed (SIGSEGV)", "... exceeded its CPU time", "... ran out of memory",
   // "... stalled" or "... preview worker broke the protocol"; or a limit:
-  // "5000 frames: over preview.max_frames_per_instance (1000)", "frame 812: previews
+  // "20000 frames: over preview.max_frames_per_instance (10000)", "frame 812: previews
   // over preview.max_bytes_per_instance_mb (128 MiB)"; or a worker that disagrees
   // with the server: "preview worker reported 7 frames, the object has 3". All
   // kInvalidInput.
