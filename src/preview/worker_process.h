@@ -43,7 +43,6 @@ class WorkerProcess {
   WorkerProcess& operator=(const WorkerProcess&) = delete;
 
   int socket() const { return socket_; }
-  pid_t pid() const { return pid_; }
   // The worker's stderr; the holder drains it while it waits for the worker.
   StderrRelay& stderr_relay() { return stderr_; }
 
