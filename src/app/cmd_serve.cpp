@@ -82,9 +82,12 @@ int RunServe(const ServeOptions& options) {
   auto previews = preview::PreviewPool::Create(config->preview);
   if (!previews.ok()) return Fail(previews.error());
   const preview::PreviewPoolSettings& limits = (*previews)->settings();
-  spdlog::info("event=preview_workers count={} memory_limit_mb={} frame_cpu_seconds={}",
-               (*previews)->size(), limits.memory_limit_bytes >> 20,
-               limits.frame_cpu_limit.count());
+  spdlog::info(
+      "event=preview_workers count={} memory_limit_mb={} frame_cpu_seconds={} "
+      "max_frames_per_instance={} max_bytes_per_instance_mb={} max_bytes_per_export_mb={}",
+      (*previews)->size(), limits.memory_limit_bytes >> 20, limits.frame_cpu_limit.count(),
+      limits.max_frames_per_instance, limits.max_bytes_per_instance >> 20,
+      limits.max_bytes_per_export >> 20);
   auto sources = PacsSources::Open(*config, **dir);
   if (!sources.ok()) return Fail(sources.error());
   Ingestor ingestor(index, (*dir)->store(), config->parse_limits);

@@ -131,6 +131,24 @@ const std::vector<Setting>& Settings() {
          c.preview.frame_cpu_limit = std::chrono::seconds(seconds);
          return s;
        }},
+      {"preview.max_frames_per_instance", "PACSPORT_PREVIEW_MAX_FRAMES_PER_INSTANCE", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 1 << 20, "preview.max_frames_per_instance", c.preview.max_frames_per_instance);
+       }},
+      {"preview.max_bytes_per_instance_mb", "PACSPORT_PREVIEW_MAX_BYTES_PER_INSTANCE_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         std::int64_t mb = 0;
+         Status s = SetInt(v, 1, 1 << 20, "preview.max_bytes_per_instance_mb", mb);
+         c.preview.max_bytes_per_instance = static_cast<std::uint64_t>(mb) << 20;
+         return s;
+       }},
+      {"preview.max_bytes_per_export_mb", "PACSPORT_PREVIEW_MAX_BYTES_PER_EXPORT_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         std::int64_t mb = 0;
+         Status s = SetInt(v, 1, 1 << 30, "preview.max_bytes_per_export_mb", mb);
+         c.preview.max_bytes_per_export = static_cast<std::uint64_t>(mb) << 20;
+         return s;
+       }},
       {"logging.level", "PACSPORT_LOG_LEVEL", Setting::kText,
        [](Config& c, const std::string& v) {
          if (v != "debug" && v != "info" && v != "warn" && v != "error") {

@@ -141,5 +141,31 @@ TEST_F(ConfigTest, BadSourcesNameTheKey) {
   }
 }
 
+TEST_F(ConfigTest, PreviewLimits) {
+  auto defaults = LoadConfig(std::nullopt);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->preview.max_frames_per_instance, 10000);
+  EXPECT_EQ(defaults->preview.max_bytes_per_instance, std::uint64_t{128} << 20);
+  EXPECT_EQ(defaults->preview.max_bytes_per_export, std::uint64_t{2048} << 20);
+
+  const auto file = Write(
+      "[preview]\nmax_frames_per_instance = 50\nmax_bytes_per_instance_mb = 8\n"
+      "max_bytes_per_export_mb = 100\n");
+  ::setenv("PACSPORT_PREVIEW_MAX_BYTES_PER_EXPORT_MB", "64", 1);
+  auto config = LoadConfig(file);
+  ::unsetenv("PACSPORT_PREVIEW_MAX_BYTES_PER_EXPORT_MB");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->preview.max_frames_per_instance, 50);
+  EXPECT_EQ(config->preview.max_bytes_per_instance, std::uint64_t{8} << 20);
+  EXPECT_EQ(config->preview.max_bytes_per_export, std::uint64_t{64} << 20);
+
+  for (const char* key :
+       {"max_frames_per_instance", "max_bytes_per_instance_mb", "max_bytes_per_export_mb"}) {
+    auto zero = LoadConfig(Write(std::string("[preview]\n") + key + " = 0\n"));
+    ASSERT_FALSE(zero.ok()) << key;
+    EXPECT_NE(zero.error().message().find(std::string("preview.") + key), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace pacsport
