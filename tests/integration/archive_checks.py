@@ -24,7 +24,7 @@ MANIFEST = "checksums.sha256"
 # SIZ marker holds the bytes of a sequence delimiter, and OpenJPEG refuses it too.
 UNDECODABLE_IMAGES = {"JPEG2000-embedded-sequence-delimiter.dcm"}
 MANIFEST_LINE = re.compile(r"^([0-9a-f]{64})  (\S(?:.*\S)?)$")
-SAFE_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]([A-Za-z0-9._-]*[A-Za-z0-9_-])?$")
 # What no file name derived from data may hold: separators, characters Windows refuses,
 # control characters, leading or trailing dots and spaces.
 UNSAFE_IN_NAMES = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]|^[. ]|[. ]$')
