@@ -68,7 +68,7 @@ int RunServe(const ServeOptions& options) {
   if (!secret.ok()) return Fail(secret.error().message() + " (or start with --demo)");
   std::unique_ptr<auth::JwtCodec> jwt;
   try {
-    jwt = std::make_unique<auth::JwtCodec>(*secret);
+    jwt = std::make_unique<auth::JwtCodec>(*secret, MaxTokenLifetime(*config));
   } catch (const std::invalid_argument& e) {
     return Fail(std::string("JWT secret rejected: ") + e.what());
   }

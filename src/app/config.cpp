@@ -101,6 +101,14 @@ const std::vector<Setting>& Settings() {
          c.jwt_secret = v;
          return Status::Ok();
        }, nullptr},
+      {"security.max_token_lifetime_seconds", "PACSPORT_MAX_TOKEN_LIFETIME_SECONDS",
+       Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         std::int64_t seconds = 0;
+         Status s = SetInt(v, 60, 7 * 24 * 3600, "security.max_token_lifetime_seconds", seconds);
+         c.max_token_lifetime = std::chrono::seconds(seconds);
+         return s;
+       }},
       {"security.tls_certificate", "PACSPORT_TLS_CERTIFICATE", Setting::kText,
        [](Config& c, const std::string& v) {
          c.http.tls_certificate = v;
@@ -310,12 +318,20 @@ Status ParseListen(const std::string& listen, HttpSettings& http) {
   return Status::Ok();
 }
 
+std::chrono::seconds MaxTokenLifetime(const Config& config) {
+  return config.max_token_lifetime.value_or(config.http.token_ttl);
+}
+
 Result<Config> LoadConfig(const std::optional<std::filesystem::path>& file) {
   Config config;
   if (file) {
     if (Status s = ApplyFile(*file, config); !s.ok()) return s.error();
   }
   if (Status s = ApplyEnvironment(config); !s.ok()) return s.error();
+  if (config.http.token_ttl > MaxTokenLifetime(config)) {
+    return InvalidInput(
+        "server.token_ttl_seconds must not exceed security.max_token_lifetime_seconds");
+  }
   return config;
 }
 

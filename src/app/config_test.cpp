@@ -82,6 +82,28 @@ TEST_F(ConfigTest, MaxInflatedSize) {
   }
 }
 
+TEST_F(ConfigTest, MaxTokenLifetimeDefaultsToTheLoginTtlAndIsNeverBelowIt) {
+  auto defaults = LoadConfig(Write("[server]\ntoken_ttl_seconds = 600\n"));
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message();
+  EXPECT_EQ(MaxTokenLifetime(*defaults), std::chrono::seconds(600));
+
+  ::setenv("PACSPORT_MAX_TOKEN_LIFETIME_SECONDS", "86400", 1);
+  auto longer = LoadConfig(Write("[security]\nmax_token_lifetime_seconds = 3600\n"));
+  ::unsetenv("PACSPORT_MAX_TOKEN_LIFETIME_SECONDS");
+  ASSERT_TRUE(longer.ok()) << longer.error().message();
+  EXPECT_EQ(MaxTokenLifetime(*longer), std::chrono::seconds(86400));
+
+  auto below_ttl = LoadConfig(
+      Write("[server]\ntoken_ttl_seconds = 7200\n[security]\nmax_token_lifetime_seconds = 3600\n"));
+  ASSERT_FALSE(below_ttl.ok());
+  EXPECT_NE(below_ttl.error().message().find("security.max_token_lifetime_seconds"),
+            std::string::npos);
+  auto out_of_range = LoadConfig(Write("[security]\nmax_token_lifetime_seconds = 59\n"));
+  ASSERT_FALSE(out_of_range.ok());
+  EXPECT_NE(out_of_range.error().message().find("security.max_token_lifetime_seconds"),
+            std::string::npos);
+}
+
 TEST_F(ConfigTest, ParseListenAcceptsIpv6AndRejectsBadPorts) {
   HttpSettings http;
   ASSERT_TRUE(ParseListen("[::1]:8443", http).ok());

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
       "  server.max_upload_mb      PACSPORT_MAX_UPLOAD_MB      1024\n"
       "  ingest.max_inflated_mb    PACSPORT_MAX_INFLATED_MB    1024\n"
       "  security.jwt_secret       PACSPORT_JWT_SECRET         (required unless --demo)\n"
+      "  security.max_token_lifetime_seconds  PACSPORT_MAX_TOKEN_LIFETIME_SECONDS\n"
+      "                            (default: server.token_ttl_seconds)\n"
       "  security.tls_certificate  PACSPORT_TLS_CERTIFICATE    PEM file; HTTPS with the key\n"
       "  security.tls_private_key  PACSPORT_TLS_PRIVATE_KEY    PEM file\n"
       "  export.compression_level  PACSPORT_COMPRESSION_LEVEL  9\n"
@@ -55,7 +57,8 @@ int main(int argc, char** argv) {
   token_cmd->add_option("--data", data, "Data directory")->required();
   token_cmd->add_option("--config", config, "TOML configuration file")->check(CLI::ExistingFile);
   token_cmd->add_option("--user", username, "Login name")->required();
-  token_cmd->add_option("--ttl", ttl, "Lifetime in seconds (default 3600)");
+  token_cmd->add_option("--ttl", ttl,
+                        "Lifetime in seconds (default 3600; at most the maximum token lifetime)");
   token_cmd->callback([&] { code = RunToken(data, config, username, ttl); });
 
   std::vector<std::string> paths;
