@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
 
 #include <algorithm>
 
 #include "index/index.h"
 #include "index/index_test_util.h"
+#include "index/schema.h"
 
 namespace pacsport {
 namespace {
@@ -144,6 +147,39 @@ TEST_F(SourcesTest, AiResultsOfAPrunedStudyComeBackWithIt) {
   ASSERT_TRUE(index_->RemoveSourceInstances("pacs-a", {"a1"}).ok());
   Add(h, instance);
   EXPECT_EQ(index_->GetStudy(h, "1.1")->ai_analysis_json, R"({"n":1})");
+}
+
+TEST_F(SourcesTest, InstancesIndexedBeforeVersion3HaveNoRevision) {
+  const auto path = dir_ / "version2.db";
+  {
+    soci::session sql(soci::sqlite3, "db=\"" + path.string() + "\"");
+    sql << SchemaVersionTableStatement();
+    for (int version : {1, 2}) {
+      for (const std::string& statement : MigrationStatements(version, "INTEGER PRIMARY KEY")) {
+        sql << statement;
+      }
+    }
+    sql << "INSERT INTO schema_version (version) VALUES (2)";
+    sql << "INSERT INTO hospitals (id, name, created_at) VALUES (1, 'H', '')";
+    sql << "INSERT INTO patients (id, hospital_id, patient_id, name, birth_date, sex) "
+           "VALUES (1, 1, 'P1', '', '', '')";
+    sql << "INSERT INTO studies (id, hospital_id, patient_row, study_uid, study_date, "
+           "study_time, description, accession, modalities, ai_models, ai_analyzed_at) "
+           "VALUES (1, 1, 1, '1.1', '', '', '', '', '', '[]', '')";
+    sql << "INSERT INTO series (id, study_row, series_uid, modality, description) "
+           "VALUES (1, 1, '1.1.1', '', '')";
+    sql << "INSERT INTO instances (hospital_id, series_row, sop_uid, sop_class_uid, frames, "
+           "transfer_syntax, size_bytes, sha256, orthanc_id, source, location_key) "
+           "VALUES (1, 1, '1.1.1.1', '', 1, '', 1234, 'sha', 'oid', 'pacs-a', 'a1')";
+  }
+  auto upgraded = OpenSqliteIndex(path.string());
+  ASSERT_TRUE(upgraded.ok()) << upgraded.error().message();
+  auto entries = (*upgraded)->ListSourceInstances("pacs-a");
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].key, "a1");
+  EXPECT_EQ((*entries)[0].revision, "");
+  EXPECT_EQ((*entries)[0].size, 1234);
 }
 
 TEST_F(SourcesTest, CursorsSurviveReopening) {
