@@ -134,7 +134,7 @@ Status OrthancSync::IndexAll(const std::vector<OrthancInstance>& instances, Inde
                       });
 }
 
-Result<SyncReport> OrthancSync::Run(Mode mode, std::stop_token stop) {
+Result<SyncReport> OrthancSync::Run(Mode mode, const std::stop_token& stop) {
   auto cursor = index_.GetSourceCursor(name());
   if (!cursor.ok()) return cursor.error();
   auto last = catalog_.LastChange();
@@ -165,9 +165,9 @@ Result<SyncReport> OrthancSync::Run(Mode mode, std::stop_token stop) {
   return report;
 }
 
-Result<SyncReport> OrthancSync::Pass(Mode mode, std::stop_token stop) {
+Result<SyncReport> OrthancSync::Pass(Mode mode, const std::stop_token& stop) {
   std::lock_guard lock(pass_mutex_);
-  Result<SyncReport> outcome = Run(mode, std::move(stop));
+  Result<SyncReport> outcome = Run(mode, stop);
   ObserveOutcome(outcome);
   return outcome;
 }

@@ -62,7 +62,7 @@ class OrthancSync {
   // One pass; kReconcile is forced when the source was never scanned. On failure
   // (source unreachable, index fault) or a stop request (kUnavailable) the cursor
   // stays where it was.
-  Result<SyncReport> Pass(Mode mode, std::stop_token stop = {});
+  Result<SyncReport> Pass(Mode mode, const std::stop_token& stop = {});
 
   SourceStatus status() const;
   const std::string& name() const { return source_.settings().name; }
@@ -70,7 +70,7 @@ class OrthancSync {
  private:
   enum class Indexing { kNew, kReplacement };
 
-  Result<SyncReport> Run(Mode mode, std::stop_token stop);
+  Result<SyncReport> Run(Mode mode, const std::stop_token& stop);
   // What Orthanc and the index hold of the instances the feed names as new after
   // `since`; sets report.cursor to the feed's last change.
   Result<ReconcilePlan> PlanFollow(std::int64_t since, const std::stop_token& stop,
