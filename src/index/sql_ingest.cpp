@@ -245,6 +245,7 @@ void PruneEmpty(soci::session& sql, const Parents& parents) {
       soci::use(parents.patient_row, "id");
 }
 
+// kInvalidInput unless the instance has its SOP, series and study UIDs.
 Status CheckIdentity(const InstanceMetadata& m) {
   if (m.sop_instance_uid.empty() || m.series_instance_uid.empty() || m.study_instance_uid.empty()) {
     return InvalidInput("an instance needs its SOP, series and study instance UIDs");
