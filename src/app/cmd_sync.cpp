@@ -30,9 +30,9 @@ int RunSync(const std::filesystem::path& data,
       code = Fail("source " + sync->name() + ": " + report.error().message());
       continue;
     }
-    std::cout << "source " << sync->name() << ": " << report->added << " added, " << report->removed
-              << " removed, " << report->skipped << " skipped, cursor " << report->cursor
-              << std::endl;
+    std::cout << "source " << sync->name() << ": " << report->added << " added, "
+              << report->replaced << " replaced, " << report->removed << " removed, "
+              << report->skipped << " skipped, cursor " << report->cursor << std::endl;
   }
   return code;
 }

@@ -210,7 +210,8 @@ Status ParseSource(const toml::table& table, const std::string& where, OrthancSe
                                                            "read_timeout_seconds",
                                                            "retries",
                                                            "poll_interval_seconds",
-                                                           "reconcile_interval_seconds"};
+                                                           "reconcile_interval_seconds",
+                                                           "page_size"};
   for (const auto& [key, value] : table) {
     if (!kKeys.contains(key.str()))
       return InvalidInput(where + "." + std::string(key.str()) + " is not a known key");
@@ -225,7 +226,8 @@ Status ParseSource(const toml::table& table, const std::string& where, OrthancSe
         integer("read_timeout_seconds", 1, 3600, source.read_timeout),
         integer("retries", 0, 10, source.retries),
         integer("poll_interval_seconds", 1, 3600, source.poll_interval),
-        integer("reconcile_interval_seconds", 1, 7 * 24 * 3600, source.reconcile_interval)}) {
+        integer("reconcile_interval_seconds", 1, 7 * 24 * 3600, source.reconcile_interval),
+        integer("page_size", 1, 10'000, source.page_size)}) {
     if (!s.ok()) return s;
   }
   if (!IsSourceName(source.name)) {

@@ -119,7 +119,7 @@ TEST_F(ConfigTest, OrthancSources) {
       "[[sources]]\nname = \"pacs-a\"\nkind = \"orthanc\"\nurl = \"http://10.0.0.5:8042/\"\n"
       "hospital = \"North\"\nusername = \"u\"\npassword = \"p\"\nmax_in_flight = 8\n"
       "connect_timeout_ms = 500\nread_timeout_seconds = 7\nretries = 0\n"
-      "poll_interval_seconds = 2\nreconcile_interval_seconds = 60\n"
+      "poll_interval_seconds = 2\nreconcile_interval_seconds = 60\npage_size = 3\n"
       "[[sources]]\nname = \"pacs-b\"\nkind = \"orthanc\"\nurl = \"https://pacs.example\"\n"
       "hospital = \"South\"\n");
   auto config = LoadConfig(file);
@@ -137,6 +137,7 @@ TEST_F(ConfigTest, OrthancSources) {
   EXPECT_EQ(a.retries, 0);
   EXPECT_EQ(a.poll_interval, std::chrono::seconds(2));
   EXPECT_EQ(a.reconcile_interval, std::chrono::seconds(60));
+  EXPECT_EQ(a.page_size, 3);
   const OrthancSettings& b = config->orthanc_sources[1];
   EXPECT_EQ(b.max_in_flight, OrthancSettings{}.max_in_flight);
   EXPECT_TRUE(b.username.empty());
@@ -151,6 +152,7 @@ TEST_F(ConfigTest, BadSourcesNameTheKey) {
       {"[[sources]]\nname = \"a\"\nkind = \"dicomweb\"\nurl = \"http://h\"\nhospital = \"H\"\n", "sources[0].kind"},
       {"[[sources]]\nname = \"a\"\nkind = \"orthanc\"\nurl = \"file:///etc\"\nhospital = \"H\"\n", "sources[0].url"},
       {"[[sources]]\n" + valid + "max_in_flight = 0\n", "sources[0].max_in_flight"},
+      {"[[sources]]\n" + valid + "page_size = 0\n", "sources[0].page_size"},
       {"[[sources]]\n" + valid + "retires = 2\n", "sources[0].retires"},
       {"sources = 3\n", "sources"},
   };

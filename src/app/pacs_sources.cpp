@@ -26,10 +26,12 @@ void KeepInSync(OrthancSync& sync, const OrthancSettings& settings, const std::s
     if (report.ok()) {
       if (reconcile)
         next_reconcile = std::chrono::steady_clock::now() + settings.reconcile_interval;
-      if (failing || report->added > 0 || report->removed > 0 || report->skipped > 0) {
-        spdlog::info("event=source_synced source={} added={} removed={} skipped={} cursor={}",
-                     settings.name, report->added, report->removed, report->skipped,
-                     report->cursor);
+      if (failing || report->added > 0 || report->replaced > 0 || report->removed > 0 ||
+          report->skipped > 0) {
+        spdlog::info(
+            "event=source_synced source={} added={} replaced={} removed={} skipped={} cursor={}",
+            settings.name, report->added, report->replaced, report->removed, report->skipped,
+            report->cursor);
       }
     } else if (!failing && !stop.stop_requested()) {
       spdlog::warn("event=source_sync_failed source={} error=\"{}\"", settings.name,

@@ -72,6 +72,16 @@ struct StoredInstance {
   std::string sha256;
   std::string orthanc_instance_id;
   InstanceLocation location;
+  // The source's own name for these bytes (Orthanc's attachment UUID), read before
+  // them; empty for the embedded store.
+  std::string source_revision;
+};
+
+// What the index holds of one instance of a PACS source.
+struct SourceEntry {
+  std::string key;        // the location key (Orthanc's instance ID)
+  std::string revision;   // StoredInstance::source_revision; empty when unknown
+  std::int64_t size = 0;  // bytes indexed
 };
 
 enum class AuditOutcome { kInProgress, kSuccess, kDenied, kFailed, kAborted };
@@ -134,18 +144,35 @@ class Index {
   // in one transaction. Idempotent on (hospital, SOP Instance UID): a second call
   // changes nothing and answers kAlreadyPresent. A Study UID already recorded under
   // another patient of the same hospital keeps its first patient; the instance joins
-  // that study.
+  // that study. A study created again gets back the AI results it had when it was
+  // pruned (RemoveSourceInstances), unless it has new ones.
   virtual Result<IngestOutcome> AddInstance(RowId hospital_id, const StoredInstance& instance) = 0;
   // True when some instance of any hospital still refers to this location; the
   // store uses it to decide whether a content-addressed file may be removed.
   virtual Result<bool> IsLocationReferenced(const InstanceLocation& location) = 0;
 
-  // PACS sources. The location keys of every instance indexed from `source`.
-  virtual Result<std::vector<std::string>> ListSourceKeys(const std::string& source) = 0;
+  // PACS sources. Every instance indexed from `source`, in no particular order.
+  virtual Result<std::vector<SourceEntry>> ListSourceInstances(const std::string& source) = 0;
+  // The instance indexed at `location`; nullopt when none is.
+  virtual Result<std::optional<SourceEntry>> FindSourceInstance(
+      const InstanceLocation& location) = 0;
   // Removes the instances at these keys of `source`, then every series, study and
-  // patient they leave empty, in one transaction; returns how many were removed.
+  // patient they leave empty, in one transaction; returns how many were removed. A
+  // study pruned so keeps its AI results aside (see AddInstance).
   virtual Result<std::int64_t> RemoveSourceInstances(const std::string& source,
                                                      const std::vector<std::string>& keys) = 0;
+  // The source holds other bytes under the key of an indexed instance: in one
+  // transaction, removes the instance at `instance.location` and adds `instance` as
+  // AddInstance does, pruning only what is left empty after both (so a study replaced
+  // in place keeps its AI results). Answers as AddInstance: kAlreadyPresent when
+  // another location of the hospital holds its SOP Instance UID (the instance at
+  // `instance.location` is removed all the same).
+  virtual Result<IngestOutcome> ReplaceSourceInstance(RowId hospital_id,
+                                                      const StoredInstance& instance) = 0;
+  // Records each entry's revision for its key of `source`, leaving the indexed bytes'
+  // description as it is; keys not indexed are ignored. One transaction.
+  virtual Status SetSourceRevisions(const std::string& source,
+                                    const std::vector<SourceEntry>& entries) = 0;
   // The source's cursor; nullopt when it has never been scanned.
   virtual Result<std::optional<SourceCursor>> GetSourceCursor(const std::string& source) = 0;
   virtual Status SetSourceCursor(const std::string& source, const SourceCursor& cursor) = 0;

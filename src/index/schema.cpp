@@ -119,7 +119,26 @@ constexpr std::string_view kVersion3[] = {
     "ALTER TABLE audit ADD COLUMN request_id TEXT NOT NULL DEFAULT ''",
 };
 
-constexpr std::span<const std::string_view> kMigrations[] = {kVersion1, kVersion2, kVersion3};
+// Version 4: PACS sources that change under pacsport. source_revision is the
+// source's own name for the bytes indexed (Orthanc's attachment UUID), which changes
+// when an instance is replaced under the same key; '' when the source has none or the
+// instance was indexed before this version. detached_ai_analyses holds the AI results
+// of a study pruned because its source no longer held any of its instances, until the
+// study is indexed again (models is a JSON array of strings, as in studies).
+constexpr std::string_view kVersion4[] = {
+    "ALTER TABLE instances ADD COLUMN source_revision TEXT NOT NULL DEFAULT ''",
+    R"(CREATE TABLE detached_ai_analyses (
+         hospital_id BIGINT NOT NULL REFERENCES hospitals (id),
+         study_uid TEXT NOT NULL,
+         analysis TEXT NOT NULL,
+         models TEXT NOT NULL,
+         analyzed_at TEXT NOT NULL,
+         detached_at TEXT NOT NULL,
+         PRIMARY KEY (hospital_id, study_uid)))",
+};
+
+constexpr std::span<const std::string_view> kMigrations[] = {kVersion1, kVersion2, kVersion3,
+                                                               kVersion4};
 static_assert(std::size(kMigrations) == kLatestSchemaVersion);
 
 std::string WithPrimaryKeyType(std::string_view statement, std::string_view id_primary_key) {

@@ -52,9 +52,14 @@ class SqlIndex final : public Index {
   Result<IngestOutcome> AddInstance(RowId hospital_id, const StoredInstance& instance) override;
   Result<bool> IsLocationReferenced(const InstanceLocation& location) override;
 
-  Result<std::vector<std::string>> ListSourceKeys(const std::string& source) override;
+  Result<std::vector<SourceEntry>> ListSourceInstances(const std::string& source) override;
+  Result<std::optional<SourceEntry>> FindSourceInstance(const InstanceLocation& location) override;
   Result<std::int64_t> RemoveSourceInstances(const std::string& source,
                                              const std::vector<std::string>& keys) override;
+  Result<IngestOutcome> ReplaceSourceInstance(RowId hospital_id,
+                                              const StoredInstance& instance) override;
+  Status SetSourceRevisions(const std::string& source,
+                            const std::vector<SourceEntry>& entries) override;
   Result<std::optional<SourceCursor>> GetSourceCursor(const std::string& source) override;
   Status SetSourceCursor(const std::string& source, const SourceCursor& cursor) override;
 

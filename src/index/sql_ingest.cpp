@@ -1,5 +1,5 @@
 // SqlIndex: recording stored instances with their patient, study and series, and
-// removing them again when their source no longer holds them.
+// removing or replacing them again when their source no longer holds them as indexed.
 //
 // Checking for the instance before inserting it is exact because write
 // transactions are serialized (SQLite: BEGIN IMMEDIATE takes the database's write
@@ -9,11 +9,15 @@
 // A Study Instance UID already recorded under another patient of the hospital
 // keeps that patient: the new instance joins the existing study and its own
 // patient tags are not recorded (no patient row without studies is created).
+//
+// A study pruned because its last instance was removed keeps its AI results in
+// detached_ai_analyses, and gets them back when it is created again.
 #include <soci/soci.h>
 
 #include <algorithm>
 #include <initializer_list>
 
+#include "core/clock.h"
 #include "index/sql_index.h"
 
 namespace pacsport {
@@ -135,40 +139,142 @@ void InsertInstance(soci::session& sql, RowId hospital_id, RowId series_row,
   OptionalNumber number(m.instance_number);
   sql << "INSERT INTO instances (hospital_id, series_row, sop_uid, sop_class_uid, "
          "instance_number, frames, transfer_syntax, size_bytes, sha256, orthanc_id, source, "
-         "location_key) VALUES (:hospital_id, :series_row, :sop_uid, :sop_class_uid, "
-         ":instance_number, :frames, :transfer_syntax, :size_bytes, :sha256, :orthanc_id, "
-         ":source, :location_key)",
+         "location_key, source_revision) VALUES (:hospital_id, :series_row, :sop_uid, "
+         ":sop_class_uid, :instance_number, :frames, :transfer_syntax, :size_bytes, :sha256, "
+         ":orthanc_id, :source, :location_key, :source_revision)",
       soci::use(hospital_id), soci::use(series_row), soci::use(m.sop_instance_uid),
       soci::use(m.sop_class_uid), soci::use(number.value, number.indicator),
       soci::use(m.number_of_frames), soci::use(m.transfer_syntax_uid), soci::use(instance.size),
       soci::use(instance.sha256), soci::use(instance.orthanc_instance_id),
-      soci::use(instance.location.source), soci::use(instance.location.key);
+      soci::use(instance.location.source), soci::use(instance.location.key),
+      soci::use(instance.source_revision);
+}
+
+// Puts a study's AI results, if it has any, aside under its hospital and UID.
+void DetachAiAnalysis(soci::session& sql, RowId study_row) {
+  const std::string now = Iso8601(std::chrono::system_clock::now());
+  sql << "INSERT INTO detached_ai_analyses "
+         "(hospital_id, study_uid, analysis, models, analyzed_at, detached_at) "
+         "SELECT hospital_id, study_uid, ai_analysis, ai_models, ai_analyzed_at, :now "
+         "FROM studies WHERE id = :id AND ai_analysis IS NOT NULL "
+         "ON CONFLICT (hospital_id, study_uid) DO UPDATE SET analysis = excluded.analysis, "
+         "models = excluded.models, analyzed_at = excluded.analyzed_at, "
+         "detached_at = excluded.detached_at",
+      soci::use(now), soci::use(study_row);
+}
+
+// Gives a study the AI results put aside under its UID, unless it has its own.
+void ReattachAiAnalysis(soci::session& sql, RowId hospital_id, RowId study_row,
+                        const std::string& study_uid) {
+  std::string analysis;
+  std::string models;
+  std::string analyzed_at;
+  sql << "SELECT analysis, models, analyzed_at FROM detached_ai_analyses "
+         "WHERE hospital_id = :hospital_id AND study_uid = :study_uid",
+      soci::use(hospital_id), soci::use(study_uid), soci::into(analysis), soci::into(models),
+      soci::into(analyzed_at);
+  if (!sql.got_data()) return;
+  sql << "UPDATE studies SET ai_analysis = :analysis, ai_models = :models, "
+         "ai_analyzed_at = :analyzed_at WHERE id = :id AND ai_analysis IS NULL",
+      soci::use(analysis), soci::use(models), soci::use(analyzed_at), soci::use(study_row);
+  sql << "DELETE FROM detached_ai_analyses WHERE hospital_id = :hospital_id AND "
+         "study_uid = :study_uid",
+      soci::use(hospital_id), soci::use(study_uid);
+}
+
+// Records the instance under its patient, study and series, creating them as needed.
+// Requires its UIDs and its hospital.
+IngestOutcome InsertWithParents(soci::session& sql, RowId hospital_id,
+                                const StoredInstance& instance) {
+  const InstanceMetadata& m = instance.metadata;
+  if (InstanceExists(sql, hospital_id, m.sop_instance_uid)) return IngestOutcome::kAlreadyPresent;
+  // A study recorded under another patient keeps that patient, whose row this
+  // instance's patient tags then leave untouched.
+  const auto owner = FindStudyOwner(sql, hospital_id, m.study_instance_uid);
+  const RowId patient_row = owner && owner->patient_id != m.patient_id
+                                ? owner->patient_row
+                                : UpsertPatient(sql, hospital_id, m);
+  const RowId study_row = UpsertStudy(sql, hospital_id, patient_row, m);
+  if (!owner) ReattachAiAnalysis(sql, hospital_id, study_row, m.study_instance_uid);
+  const RowId series_row = UpsertSeries(sql, study_row, m);
+  InsertInstance(sql, hospital_id, series_row, instance);
+  RefreshModalities(sql, study_row);
+  return IngestOutcome::kAdded;
+}
+
+// The rows an instance hung from.
+struct Parents {
+  RowId series_row = 0;
+  RowId study_row = 0;
+  RowId patient_row = 0;
+};
+
+// Deletes the instance at `source`/`key`; the rows it hung from, nullopt when there
+// was none.
+std::optional<Parents> DeleteInstanceAt(soci::session& sql, const std::string& source,
+                                        const std::string& key) {
+  RowId id = 0;
+  Parents parents;
+  sql << "SELECT i.id, i.series_row, se.study_row, st.patient_row FROM instances i "
+         "JOIN series se ON se.id = i.series_row JOIN studies st ON st.id = se.study_row "
+         "WHERE i.source = :source AND i.location_key = :key",
+      soci::use(source), soci::use(key), soci::into(id), soci::into(parents.series_row),
+      soci::into(parents.study_row), soci::into(parents.patient_row);
+  if (!sql.got_data()) return std::nullopt;
+  sql << "DELETE FROM instances WHERE id = :id", soci::use(id);
+  return parents;
+}
+
+// Deletes whichever of the series, study and patient are left empty, upwards; a
+// study's AI results are put aside first.
+void PruneEmpty(soci::session& sql, const Parents& parents) {
+  sql << "DELETE FROM series WHERE id = :id AND NOT EXISTS "
+         "(SELECT 1 FROM instances WHERE series_row = :id)",
+      soci::use(parents.series_row, "id");
+  int one = 0;
+  sql << "SELECT 1 FROM series WHERE study_row = :id LIMIT 1", soci::use(parents.study_row),
+      soci::into(one);
+  if (sql.got_data()) {
+    RefreshModalities(sql, parents.study_row);
+  } else {
+    DetachAiAnalysis(sql, parents.study_row);
+    sql << "DELETE FROM studies WHERE id = :id", soci::use(parents.study_row);
+  }
+  sql << "DELETE FROM patients WHERE id = :id AND NOT EXISTS "
+         "(SELECT 1 FROM studies WHERE patient_row = :id)",
+      soci::use(parents.patient_row, "id");
+}
+
+// kInvalidInput unless the instance has its SOP, series and study UIDs.
+Status CheckIdentity(const InstanceMetadata& m) {
+  if (m.sop_instance_uid.empty() || m.series_instance_uid.empty() || m.study_instance_uid.empty()) {
+    return InvalidInput("an instance needs its SOP, series and study instance UIDs");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
 
 Result<IngestOutcome> SqlIndex::AddInstance(RowId hospital_id, const StoredInstance& instance) {
-  const InstanceMetadata& m = instance.metadata;
-  if (m.sop_instance_uid.empty() || m.series_instance_uid.empty() || m.study_instance_uid.empty()) {
-    return InvalidInput("an instance needs its SOP, series and study instance UIDs");
-  }
+  if (Status s = CheckIdentity(instance.metadata); !s.ok()) return s.error();
   return Run(Access::kWrite, "adding an instance",
              [&](soci::session& sql) -> Result<IngestOutcome> {
                if (!HospitalExists(sql, hospital_id)) return NotFound("no such hospital");
-               if (InstanceExists(sql, hospital_id, m.sop_instance_uid)) {
-                 return IngestOutcome::kAlreadyPresent;
-               }
-               // A study recorded under another patient keeps that patient, whose
-               // row this instance's patient tags then leave untouched.
-               const auto owner = FindStudyOwner(sql, hospital_id, m.study_instance_uid);
-               const RowId patient_row = owner && owner->patient_id != m.patient_id
-                                             ? owner->patient_row
-                                             : UpsertPatient(sql, hospital_id, m);
-               const RowId study_row = UpsertStudy(sql, hospital_id, patient_row, m);
-               const RowId series_row = UpsertSeries(sql, study_row, m);
-               InsertInstance(sql, hospital_id, series_row, instance);
-               RefreshModalities(sql, study_row);
-               return IngestOutcome::kAdded;
+               return InsertWithParents(sql, hospital_id, instance);
+             });
+}
+
+Result<IngestOutcome> SqlIndex::ReplaceSourceInstance(RowId hospital_id,
+                                                      const StoredInstance& instance) {
+  if (Status s = CheckIdentity(instance.metadata); !s.ok()) return s.error();
+  return Run(Access::kWrite, "replacing an instance",
+             [&](soci::session& sql) -> Result<IngestOutcome> {
+               if (!HospitalExists(sql, hospital_id)) return NotFound("no such hospital");
+               const auto replaced =
+                   DeleteInstanceAt(sql, instance.location.source, instance.location.key);
+               const IngestOutcome outcome = InsertWithParents(sql, hospital_id, instance);
+               if (replaced) PruneEmpty(sql, *replaced);
+               return outcome;
              });
 }
 
@@ -177,29 +283,10 @@ Result<std::int64_t> SqlIndex::RemoveSourceInstances(const std::string& source,
   return Run(Access::kWrite, "removing instances", [&](soci::session& sql) -> Result<std::int64_t> {
     std::int64_t removed = 0;
     for (const std::string& key : keys) {
-      RowId id = 0;
-      RowId series_row = 0;
-      RowId study_row = 0;
-      RowId patient_row = 0;
-      sql << "SELECT i.id, i.series_row, se.study_row, st.patient_row FROM instances i "
-             "JOIN series se ON se.id = i.series_row JOIN studies st ON st.id = se.study_row "
-             "WHERE i.source = :source AND i.location_key = :key",
-          soci::use(source), soci::use(key), soci::into(id), soci::into(series_row),
-          soci::into(study_row), soci::into(patient_row);
-      if (!sql.got_data()) continue;
-      sql << "DELETE FROM instances WHERE id = :id", soci::use(id);
+      const auto parents = DeleteInstanceAt(sql, source, key);
+      if (!parents) continue;
       ++removed;
-      // Prune upwards whatever this instance was the last of.
-      sql << "DELETE FROM series WHERE id = :id AND NOT EXISTS "
-             "(SELECT 1 FROM instances WHERE series_row = :id)",
-          soci::use(series_row, "id");
-      sql << "DELETE FROM studies WHERE id = :id AND NOT EXISTS "
-             "(SELECT 1 FROM series WHERE study_row = :id)",
-          soci::use(study_row, "id");
-      sql << "DELETE FROM patients WHERE id = :id AND NOT EXISTS "
-             "(SELECT 1 FROM studies WHERE patient_row = :id)",
-          soci::use(patient_row, "id");
-      RefreshModalities(sql, study_row);
+      PruneEmpty(sql, *parents);
     }
     return removed;
   });

@@ -20,6 +20,7 @@ struct OrthancSettings {
   int retries = 2;                               // extra attempts of a failed idempotent request
   std::chrono::seconds poll_interval{5};         // how often the change feed is read
   std::chrono::seconds reconcile_interval{600};  // how often the full listing runs
+  int page_size = 1000;  // instances or changes asked for per listing request
 };
 
 }  // namespace pacsport

@@ -1,20 +1,8 @@
 #include "orthanc/orthanc_source.h"
 
+#include "orthanc/orthanc_id.h"
+
 namespace pacsport {
-namespace {
-
-// Orthanc's IDs are SHA-1 digests written as five dash-separated groups of 8 hex digits.
-bool IsOrthancId(const std::string& key) {
-  if (key.size() != 44) return false;
-  for (size_t i = 0; i < key.size(); ++i) {
-    const bool dash = i % 9 == 8;
-    const char c = key[i];
-    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 Result<std::string> OrthancSource::FilePath(const InstanceLocation& location) const {
   if (location.source != settings_.name || !IsOrthancId(location.key)) {

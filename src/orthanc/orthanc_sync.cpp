@@ -3,99 +3,81 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
-#include <nlohmann/json.hpp>
 #include <optional>
-#include <thread>
 
 #include "core/clock.h"
 #include "ingest/ingestor.h"
 #include "orthanc/downloaded_object.h"
+#include "orthanc/parallel_each.h"
 
 namespace pacsport {
 namespace {
 
-constexpr int kPageSize = 1000;
 // Files are parsed from memory up to this size and from a temporary file beyond, so
 // that a sync holds at most max_in_flight times this much of them.
 constexpr size_t kInMemoryMaxBytes = size_t{64} << 20;
 constexpr size_t kReadChunkBytes = size_t{1} << 20;
 
-Result<nlohmann::json> GetJson(RestClient& client, const std::string& path) {
-  auto body = client.Get(path);
-  if (!body.ok()) return body.error();
-  nlohmann::json json = nlohmann::json::parse(*body, nullptr, false);
-  if (json.is_discarded()) return Internal("GET " + path + ": Orthanc answered no JSON");
-  return json;
-}
-
-// Orthanc's answer to anything unexpected in a JSON document.
-Error Malformed(const std::string& path) {
-  return Internal("GET " + path + ": Orthanc's answer has an unexpected shape");
-}
-
-Result<std::int64_t> LastChange(RestClient& client) {
-  const std::string path = "/changes?last";
-  auto changes = GetJson(client, path);
-  if (!changes.ok()) return changes.error();
-  if (!changes->contains("Last") || !(*changes)["Last"].is_number_integer()) return Malformed(path);
-  return (*changes)["Last"].get<std::int64_t>();
-}
-
-// The elements of `a` that are not in `b`; both sorted.
-std::vector<std::string> Difference(const std::vector<std::string>& a,
-                                    const std::vector<std::string>& b) {
-  std::vector<std::string> out;
-  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
-  return out;
-}
-
 }  // namespace
 
-Result<std::vector<std::string>> OrthancSync::ListInstances() {
+Result<ReconcilePlan> OrthancSync::PlanFollow(std::int64_t since, const std::stop_token& stop,
+                                              SyncReport& report) {
   std::vector<std::string> ids;
-  for (std::int64_t since = 0;; since += kPageSize) {
-    const std::string path =
-        "/instances?since=" + std::to_string(since) + "&limit=" + std::to_string(kPageSize);
-    auto page = GetJson(source_.client(), path);
-    if (!page.ok()) return page.error();
-    if (!page->is_array()) return Malformed(path);
-    for (const auto& id : *page) {
-      if (!id.is_string()) return Malformed(path);
-      ids.push_back(id.get<std::string>());
-    }
-    if (page->size() < kPageSize) return ids;
+  if (Status s = catalog_.ReadNewInstances(since, ids, report.cursor); !s.ok()) return s.error();
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::vector<std::optional<OrthancInstance>> held(ids.size());
+  std::vector<std::optional<SourceEntry>> indexed(ids.size());
+  Status looked =
+      ParallelEach(ids.size(), source_.settings().max_in_flight, stop, [&](size_t i) -> Status {
+        auto described = catalog_.Describe(ids[i]);
+        if (!described.ok()) return described.error();
+        held[i] = std::move(*described);
+        auto entry = index_.FindSourceInstance({name(), ids[i]});
+        if (!entry.ok()) return entry.error();
+        indexed[i] = std::move(*entry);
+        return Status::Ok();
+      });
+  if (!looked.ok()) return looked.error();
+  std::vector<OrthancInstance> shown;
+  std::vector<SourceEntry> entries;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (held[i]) shown.push_back(std::move(*held[i]));
+    if (indexed[i]) entries.push_back(std::move(*indexed[i]));
   }
+  return PlanReconcile(std::move(shown), std::move(entries));
 }
 
-Status OrthancSync::FollowChanges(std::int64_t since, std::vector<std::string>& added,
-                                  std::int64_t& last) {
-  for (;;) {
-    const std::string path =
-        "/changes?since=" + std::to_string(since) + "&limit=" + std::to_string(kPageSize);
-    auto page = GetJson(source_.client(), path);
-    if (!page.ok()) return page.error();
-    const auto changes = page->find("Changes");
-    const auto done = page->find("Done");
-    const auto reached = page->find("Last");
-    if (changes == page->end() || !changes->is_array() || done == page->end() ||
-        !done->is_boolean() || reached == page->end() || !reached->is_number_integer()) {
-      return Malformed(path);
+Status OrthancSync::Apply(ReconcilePlan plan, const std::stop_token& stop, SyncReport& report) {
+  // Removal only on Orthanc's own word that it holds the instance no more.
+  std::vector<std::optional<OrthancInstance>> held(plan.unshown.size());
+  Status confirmed = ParallelEach(plan.unshown.size(), source_.settings().max_in_flight, stop,
+                                  [&](size_t i) -> Status {
+                                    auto described = catalog_.Describe(plan.unshown[i].key);
+                                    if (!described.ok()) return described.error();
+                                    held[i] = std::move(*described);
+                                    return Status::Ok();
+                                  });
+  if (!confirmed.ok()) return confirmed.error();
+  std::vector<std::string> gone;
+  for (size_t i = 0; i < plan.unshown.size(); ++i) {
+    if (held[i]) {
+      Recheck(plan.unshown[i], *held[i], plan);
+    } else {
+      gone.push_back(plan.unshown[i].key);
     }
-    for (const auto& change : *changes) {
-      if (change.value("ChangeType", "") == "NewInstance" && change.contains("ID") &&
-          change["ID"].is_string()) {
-        added.push_back(change["ID"].get<std::string>());
-      }
-    }
-    last = reached->get<std::int64_t>();
-    if (done->get<bool>() || last <= since) return Status::Ok();
-    since = last;
   }
+  auto removed = index_.RemoveSourceInstances(name(), gone);
+  if (!removed.ok()) return removed.error();
+  report.removed = *removed;
+  if (Status s = index_.SetSourceRevisions(name(), plan.adopt); !s.ok()) return s;
+  if (Status s = IndexAll(plan.fetch, Indexing::kNew, stop, report); !s.ok()) return s;
+  return IndexAll(plan.refetch, Indexing::kReplacement, stop, report);
 }
 
-Status OrthancSync::IndexOne(const std::string& id, SyncReport& report, std::mutex& report_mutex) {
-  const InstanceLocation location{name(), id};
+Status OrthancSync::IndexOne(const OrthancInstance& instance, Indexing indexing, SyncReport& report,
+                             std::mutex& report_mutex) {
+  const InstanceLocation location{name(), instance.id};
   Result<StoredInstance> described = NotFound("");
   {
     DownloadedObject file(kInMemoryMaxBytes);
@@ -106,13 +88,17 @@ Status OrthancSync::IndexOne(const std::string& id, SyncReport& report, std::mut
     if (!bytes.ok()) return bytes.error();
     described = DescribeInstance(*bytes, limits_);
   }
-  std::string skipped_because;  // empty when the instance was added
+  std::string skipped_because;  // empty when the instance was indexed
   if (!described.ok()) {
     skipped_because = described.error().message();  // not indexable: refused like an upload
+    // What was indexed under this ID is not what Orthanc holds there any more.
+    auto removed = index_.RemoveSourceInstances(name(), {instance.id});
+    if (!removed.ok()) return removed.error();
   } else {
-    described->orthanc_instance_id = id;
+    described->orthanc_instance_id = instance.id;
     described->location = location;
-    auto added = index_.AddInstance(hospital_id_, *described);
+    described->source_revision = instance.file_uuid;
+    auto added = index_.ReplaceSourceInstance(hospital_id_, *described);
     if (!added.ok()) {
       if (added.error().code() != ErrorCode::kInvalidInput) return added.error();
       skipped_because = added.error().message();
@@ -121,86 +107,67 @@ Status OrthancSync::IndexOne(const std::string& id, SyncReport& report, std::mut
     }
   }
   std::lock_guard lock(report_mutex);
-  if (skipped_because.empty()) {
-    ++report.added;
-  } else {
+  if (!skipped_because.empty()) {
     ++report.skipped;
-    spdlog::warn("event=source_instance_skipped source={} orthanc_id={} reason=\"{}\"", name(), id,
-                 skipped_because);
+    spdlog::warn("event=source_instance_skipped source={} orthanc_id={} reason=\"{}\"", name(),
+                 instance.id, skipped_because);
+  } else if (indexing == Indexing::kReplacement) {
+    ++report.replaced;
+    spdlog::info("event=source_instance_replaced source={} orthanc_id={}", name(), instance.id);
+  } else {
+    ++report.added;
   }
   return Status::Ok();
 }
 
-Status OrthancSync::IndexAll(const std::vector<std::string>& ids, std::stop_token stop,
-                             SyncReport& report) {
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex mutex;  // guards report and failure
-  std::optional<Error> failure;
-  auto work = [&] {
-    for (size_t i = next++; i < ids.size() && !failed && !stop.stop_requested(); i = next++) {
-      Status status = IndexOne(ids[i], report, mutex);
-      // An instance deleted since it was listed is simply not indexed.
-      if (status.ok() || status.error().code() == ErrorCode::kNotFound) continue;
-      std::lock_guard lock(mutex);
-      if (!failure) failure = status.error();
-      failed = true;
-    }
-  };
-  const size_t threads =
-      std::min(ids.size(), static_cast<size_t>(source_.settings().max_in_flight));
-  {
-    std::vector<std::jthread> pool;
-    for (size_t i = 0; i < threads; ++i) pool.emplace_back(work);
-  }
-  if (failure) return *failure;
-  if (stop.stop_requested()) return Unavailable("the sync of '" + name() + "' was stopped");
-  return Status::Ok();
+Status OrthancSync::IndexAll(const std::vector<OrthancInstance>& instances, Indexing indexing,
+                             const std::stop_token& stop, SyncReport& report) {
+  std::mutex mutex;  // guards report
+  return ParallelEach(instances.size(), source_.settings().max_in_flight, stop,
+                      [&](size_t i) -> Status {
+                        Status status = IndexOne(instances[i], indexing, report, mutex);
+                        // An instance deleted since it was seen is simply not indexed.
+                        if (!status.ok() && status.error().code() == ErrorCode::kNotFound) {
+                          return Status::Ok();
+                        }
+                        return status;
+                      });
 }
 
-Result<SyncReport> OrthancSync::Run(Mode mode, std::stop_token stop) {
+Result<SyncReport> OrthancSync::Run(Mode mode, const std::stop_token& stop) {
   auto cursor = index_.GetSourceCursor(name());
   if (!cursor.ok()) return cursor.error();
-  auto last = LastChange(source_.client());
+  auto last = catalog_.LastChange();
   if (!last.ok()) return last.error();
   ObserveReached(*last);
   // A feed that went backwards belongs to a new Orthanc database: start over.
   if (!cursor->has_value() || (*cursor)->last_change > *last) mode = Mode::kReconcile;
 
   SyncReport report;
-  std::vector<std::string> fresh;
+  Result<ReconcilePlan> plan = NotFound("");
   if (mode == Mode::kReconcile) {
-    auto listed = ListInstances();
-    if (!listed.ok()) return listed.error();
-    auto known = index_.ListSourceKeys(name());
-    if (!known.ok()) return known.error();
-    std::sort(listed->begin(), listed->end());
-    std::sort(known->begin(), known->end());
-    fresh = Difference(*listed, *known);
-    auto removed = index_.RemoveSourceInstances(name(), Difference(*known, *listed));
-    if (!removed.ok()) return removed.error();
-    report.removed = *removed;
     report.cursor = *last;
+    auto listed = catalog_.ListInstances();
+    if (!listed.ok()) return listed.error();
+    auto indexed = index_.ListSourceInstances(name());
+    if (!indexed.ok()) return indexed.error();
+    plan = PlanReconcile(std::move(*listed), std::move(*indexed));
   } else {
-    std::vector<std::string> added;
-    if (Status s = FollowChanges((*cursor)->last_change, added, report.cursor); !s.ok()) {
-      return s.error();
-    }
-    for (const std::string& id : added) {
-      auto known = index_.IsLocationReferenced({name(), id});
-      if (!known.ok()) return known.error();
-      if (!*known) fresh.push_back(id);
-    }
+    plan = PlanFollow((*cursor)->last_change, stop, report);
   }
-  if (Status s = IndexAll(fresh, stop, report); !s.ok()) return s.error();
+  Status applied = plan.ok() ? Apply(std::move(*plan), stop, report) : Status(plan.error());
+  if (!applied.ok()) {
+    if (stop.stop_requested()) return Unavailable("the sync of '" + name() + "' was stopped");
+    return applied.error();
+  }
   const SourceCursor reached{report.cursor, Iso8601(std::chrono::system_clock::now())};
   if (Status s = index_.SetSourceCursor(name(), reached); !s.ok()) return s.error();
   return report;
 }
 
-Result<SyncReport> OrthancSync::Pass(Mode mode, std::stop_token stop) {
+Result<SyncReport> OrthancSync::Pass(Mode mode, const std::stop_token& stop) {
   std::lock_guard lock(pass_mutex_);
-  Result<SyncReport> outcome = Run(mode, std::move(stop));
+  Result<SyncReport> outcome = Run(mode, stop);
   ObserveOutcome(outcome);
   return outcome;
 }

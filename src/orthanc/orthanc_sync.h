@@ -1,19 +1,25 @@
 // OrthancSync: keeps the index's view of one Orthanc source up to date.
 //
 // A pass either follows Orthanc's change feed from the cursor the index keeps for
-// the source (indexing every new instance), or reconciles: lists every instance ID
-// Orthanc holds, indexes those the index lacks and removes those Orthanc no longer
-// lists. Orthanc 1.10 records no change when a resource is deleted, so deletions
-// are noticed by reconciling only. The first pass of a source is a reconciliation.
-// The cursor moves only when a pass completes, so an interrupted pass is repeated
-// from where the last complete one ended; indexing is idempotent.
+// the source (looking at every instance it names as new), or reconciles: lists every
+// instance Orthanc holds and compares the listing with the index. Either way the
+// instances seen are planned (reconcile_plan.h): those the index lacks are indexed,
+// those Orthanc stored again under the same ID (a new file UUID) are indexed again in
+// place, and those the index holds but the listing did not show are removed only once
+// Orthanc answers 404 for each (a listing that shifted while paging proves nothing).
+// Orthanc 1.10 records no change when a resource is deleted, so deletions are noticed
+// by reconciling only. The first pass of a source is a reconciliation. The cursor
+// moves only when a pass completes, so an interrupted pass is repeated from where the
+// last complete one ended; indexing is idempotent.
 //
-// Indexing an instance reads its file (GET /instances/{id}/file), parses it as
-// uploads are parsed, and records it for the source's hospital with its location
-// (source name, Orthanc ID), SHA-256 and size. Files pacsport cannot index (not
-// parseable, no UIDs, over 4 GiB) are skipped, counted and logged by Orthanc ID.
-// Up to max_in_flight files are fetched at once; files over 64 MiB are parsed from
-// an unnamed temporary file rather than memory.
+// Indexing an instance reads its file UUID, then its file (GET /instances/{id}/file),
+// parses it as uploads are parsed, and records it for the source's hospital with its
+// location (source name, Orthanc ID), SHA-256, size and file UUID. Reading the UUID
+// first means a file replaced meanwhile is at worst indexed again at the next pass,
+// never kept under the new UUID with the old bytes. Files pacsport cannot index (not
+// parseable, no UIDs, over 4 GiB) are skipped, counted and logged by Orthanc ID (and
+// a stale entry under their ID removed). Up to max_in_flight requests run at once;
+// files over 64 MiB are parsed from an unnamed temporary file rather than memory.
 //
 // Thread-safety: one pass at a time (Pass serializes); status() may be called
 // from any thread.
@@ -28,13 +34,16 @@
 #include "core/error.h"
 #include "dicom/instance_parser.h"
 #include "index/index.h"
+#include "orthanc/orthanc_catalog.h"
 #include "orthanc/orthanc_source.h"
+#include "orthanc/reconcile_plan.h"
 #include "storage/source_status.h"
 
 namespace pacsport {
 
 struct SyncReport {
   std::int64_t added = 0;
+  std::int64_t replaced = 0;  // indexed again: Orthanc stored other bytes under the ID
   std::int64_t removed = 0;
   std::int64_t skipped = 0;
   std::int64_t cursor = 0;  // the change feed's sequence number now indexed
@@ -48,27 +57,36 @@ class OrthancSync {
   // they exceed is skipped like any file that cannot be indexed.
   OrthancSync(Index& index, OrthancSource& source, RowId hospital_id,
               dicom::ParseLimits limits = {})
-      : index_(index), source_(source), hospital_id_(hospital_id), limits_(limits) {}
+      : index_(index),
+        source_(source),
+        catalog_(source.client(), source.settings().page_size),
+        hospital_id_(hospital_id),
+        limits_(limits) {}
 
   // One pass; kReconcile is forced when the source was never scanned. On failure
   // (source unreachable, index fault) or a stop request (kUnavailable) the cursor
   // stays where it was.
-  Result<SyncReport> Pass(Mode mode, std::stop_token stop = {});
+  Result<SyncReport> Pass(Mode mode, const std::stop_token& stop = {});
 
   SourceStatus status() const;
   const std::string& name() const { return source_.settings().name; }
 
  private:
-  Result<SyncReport> Run(Mode mode, std::stop_token stop);
-  // Every instance ID Orthanc lists.
-  Result<std::vector<std::string>> ListInstances();
-  // The IDs of instances added after change `since`, and the feed's last change.
-  Status FollowChanges(std::int64_t since, std::vector<std::string>& added, std::int64_t& last);
-  // Indexes each ID, `max_in_flight` at a time; fails on the first unavailable source
-  // or index error.
-  Status IndexAll(const std::vector<std::string>& ids, std::stop_token stop, SyncReport& report);
+  enum class Indexing { kNew, kReplacement };
+
+  Result<SyncReport> Run(Mode mode, const std::stop_token& stop);
+  // What Orthanc and the index hold of the instances the feed names as new after
+  // `since`; sets report.cursor to the feed's last change.
+  Result<ReconcilePlan> PlanFollow(std::int64_t since, const std::stop_token& stop,
+                                   SyncReport& report);
+  // Carries the plan out: confirms and removes, records adopted UUIDs, indexes.
+  Status Apply(ReconcilePlan plan, const std::stop_token& stop, SyncReport& report);
+  // Indexes each instance, `max_in_flight` at a time.
+  Status IndexAll(const std::vector<OrthancInstance>& instances, Indexing indexing,
+                  const std::stop_token& stop, SyncReport& report);
   // kNotFound when Orthanc no longer has it; a skipped file counts in report.
-  Status IndexOne(const std::string& id, SyncReport& report, std::mutex& report_mutex);
+  Status IndexOne(const OrthancInstance& instance, Indexing indexing, SyncReport& report,
+                  std::mutex& report_mutex);
   // The status: Orthanc answered with its last change (so health is right during a
   // long first pass), then the pass ended so.
   void ObserveReached(std::int64_t last_change);
@@ -76,6 +94,7 @@ class OrthancSync {
 
   Index& index_;
   OrthancSource& source_;
+  OrthancCatalog catalog_;
   const RowId hospital_id_;
   const dicom::ParseLimits limits_;
   std::mutex pass_mutex_;

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import time
 import zipfile
@@ -27,6 +28,7 @@ from api_client import Api, Response, password_of, quote
 from archive_checks import ExportChecker
 from corpus import DEFAULT_CORPUS, NORTH, RIVER
 from orthanc_process import Orthanc, dicom_files
+from orthanc_proxy import OrthancProxy
 from server_process import REPO, run_cli
 from test_export_streaming import WHOLE_INSTANCE_MAX, multi_frame_ct
 from test_serve_config import start, stop
@@ -36,7 +38,8 @@ WRONG_PASSWORD = "not-the-password-0815"
 USERS = {"north-user": (NORTH, "user"), "north-admin": (NORTH, "admin"),
          "river-user": (RIVER, "user"), "river-admin": (RIVER, "admin")}
 GENERATE_CT = os.path.join(REPO, "bench", "generate_ct.py")
-SYNC_LINE = re.compile(r"^source (\S+): (\d+) added, (\d+) removed, (\d+) skipped, cursor (\d+)$")
+SYNC_LINE = re.compile(r"^source (\S+): (\d+) added, (\d+) replaced, (\d+) removed, (\d+) skipped, "
+                       r"cursor (\d+)$")
 LOG_LINE = re.compile(r"^\[\d{4}-\d\d-\d\d [\d:.]+\] \[[a-z]+\] event=")
 HEALTH_KEYS = {"name", "kind", "reachable", "indexedChange", "lastChange", "lag", "lastSyncAt",
                "error"}
@@ -84,8 +87,15 @@ def sop_uid_of(data):
 
 
 def parse_sync(result):
-    """The lines of a `pacsport sync` run: {source: (added, removed, skipped, cursor)}.
-    Its stdout holds these lines and log lines ("[time] [level] event=...") only."""
+    """The lines of a `pacsport sync` run: {source: (added, removed, skipped, cursor)}
+    (replaced: parse_sync_replaced). Its stdout holds these lines and log lines
+    ("[time] [level] event=...") only."""
+    return {name: (added, removed, skipped, cursor)
+            for name, (added, _, removed, skipped, cursor) in parse_sync_replaced(result).items()}
+
+
+def parse_sync_replaced(result):
+    """{source: (added, replaced, removed, skipped, cursor)} of a `pacsport sync` run."""
     lines = {}
     for line in result.stdout.splitlines():
         if LOG_LINE.match(line):
@@ -204,13 +214,18 @@ class Source:
     orthanc: Orthanc
     hospital: str
     password: Optional[str] = None  # instead of the Orthanc's own credentials' password
+    url: Optional[str] = None  # instead of the Orthanc's own (a proxy in front of it)
+    page_size: Optional[int] = None
 
     def toml(self, poll, reconcile):
         lines = ["[[sources]]", f"name = {json.dumps(self.name)}", 'kind = "orthanc"',
-                 f"url = {json.dumps(self.orthanc.url)}", f"hospital = {json.dumps(self.hospital)}",
+                 f"url = {json.dumps(self.url or self.orthanc.url)}",
+                 f"hospital = {json.dumps(self.hospital)}",
                  "max_in_flight = 4", "connect_timeout_ms = 2000", "read_timeout_seconds = 30",
                  "retries = 2", f"poll_interval_seconds = {poll}",
                  f"reconcile_interval_seconds = {reconcile}"]
+        if self.page_size is not None:
+            lines.append(f"page_size = {self.page_size}")
         if self.orthanc.credentials is not None:
             username, password = self.orthanc.credentials
             lines += [f"username = {json.dumps(username)}",
@@ -803,3 +818,194 @@ def test_an_instance_over_64_mib_goes_through_orthanc_byte_for_byte(pacsport, co
     with zipfile.ZipFile(io.BytesIO(response.body)) as archive:
         assert archive.testzip() is None
         assert archive.read("dicom/1.dcm") == content
+
+
+# --- 11. a PACS that changes under the sync (issue 12) --------------------------------------
+# Orthanc C (River) and a deployment of their own; pacsport reaches Orthanc C through a
+# proxy that can change Orthanc at an exact point of a pass, and lists 2 instances a page.
+
+@pytest.fixture(scope="module")
+def orthanc_c(tmp_path_factory):
+    with Orthanc.running(tmp_path_factory.mktemp("orthanc_c"), None, "changing-pacs") as orthanc:
+        yield orthanc
+
+
+@pytest.fixture(scope="module")
+def proxy_c(orthanc_c):
+    with OrthancProxy(orthanc_c) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="module")
+def changing(tmp_path_factory, orthanc_c, proxy_c):
+    """(deployment, config through the proxy, paging by 2, polling every second)."""
+    deployment = Pacsport(tmp_path_factory.mktemp("changing"))
+    source = Source("pacs-c", orthanc_c, RIVER, url=proxy_c.url, page_size=2)
+    yield deployment, deployment.write_config([source], poll=1, reconcile=3600)
+    deployment.stop()
+
+
+def indexed_files(deployment, source="pacs-c"):
+    """Orthanc ID -> (SHA-256, size) of every instance the index holds from `source`."""
+    with sqlite3.connect(f"file:{deployment.data}/index.sqlite?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT location_key, sha256, size_bytes FROM instances "
+                          "WHERE source = ?", (source,)).fetchall()
+    return {key: (digest, size) for key, digest, size in rows}
+
+
+def sync_c(deployment, config):
+    result = deployment.sync(config)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return parse_sync_replaced(result)["pacs-c"]
+
+
+def replace_in_orthanc(orthanc, upload, change):
+    """Deletes the instance and uploads change(its bytes) in its place: the same
+    identifiers, so the same Orthanc ID. The new bytes."""
+    data = change(upload.data)
+    assert data != upload.data
+    orthanc.delete_instance(upload.orthanc_id)
+    again = orthanc.upload(data)
+    assert again is not None and again.orthanc_id == upload.orthanc_id and again.new
+    return data
+
+
+def flip_last_byte(data):
+    """Other bytes of the same size (the last pixel)."""
+    return data[:-1] + bytes([data[-1] ^ 0x01])
+
+
+def with_comment(data):
+    """Other bytes of another size: an Image Comments element added."""
+    dataset = pydicom.dcmread(io.BytesIO(data))
+    dataset.ImageComments = "corrected after the first upload"
+    out = io.BytesIO()
+    dataset.save_as(out)
+    return out.getvalue()
+
+
+def test_reconcile_removes_nothing_orthanc_holds_when_paging_shifts(orthanc_c, proxy_c, changing,
+                                                                     tmp_path_factory):
+    """Orthanc lists by position: deleting an instance between two pages moves every
+    later instance a place back, so the next page starts one too far and one present
+    instance is never listed. A naive reconciliation removed it."""
+    deployment, config = changing
+    uid, uploads = upload_study(orthanc_c, tmp_path_factory, "SHIFTING", 6)
+    assert sync_c(deployment, config)[:3] == (6, 0, 0)
+    listed = orthanc_c.get_json("/instances")
+    assert listed == [u.orthanc_id for u in uploads], "Orthanc lists in upload order"
+    _, extra = upload_study(orthanc_c, tmp_path_factory, "SHIFTING-EXTRA", 1)
+    orthanc_c.delete_instance(extra[0].orthanc_id)  # uploaded again during the pass
+    deleted = listed[0]
+
+    def change_orthanc():
+        orthanc_c.delete_instance(deleted)
+        assert orthanc_c.upload(extra[0].data) is not None
+
+    # After page 1 (the first two), before page 2: page 2 now starts at listed[3].
+    proxy_c.before(lambda path: path.startswith("/instances?expand&since=2&"), change_orthanc)
+    added, replaced, removed, skipped, _ = sync_c(deployment, config)
+    assert proxy_c.fired(), proxy_c.paths
+    held = set(orthanc_c.get_json("/instances"))
+    assert listed[2] in held, "the instance the shifted listing skipped is in Orthanc"
+    assert held <= set(indexed_files(deployment)), "an instance Orthanc holds was removed"
+    assert (replaced, removed, skipped) == (0, 0, 0)
+    assert added == 1  # the instance uploaded during the pass, listed at the end
+
+    # The deletion itself is seen by the next reconciliation, confirmed by Orthanc.
+    assert sync_c(deployment, config)[:3] == (0, 0, 1)
+    assert set(indexed_files(deployment)) == held
+
+    api = deployment.serve(config)
+    response = api.export("study", uid, user="river-user", params={"previews": "false"})
+    assert response.status == 200 and response.complete, response.status
+    with zipfile.ZipFile(io.BytesIO(response.body)) as archive:
+        assert archive.testzip() is None
+        assert len([n for n in archive.namelist() if n.endswith(".dcm")]) == 5
+
+
+def test_a_listing_cut_short_removes_nothing(orthanc_c, proxy_c, changing):
+    """Orthanc deletes half its instances while pacsport lists (the listing ends early
+    on a short page); everything still there stays indexed."""
+    deployment, config = changing
+    sync_c(deployment, config)
+    before = orthanc_c.get_json("/instances")
+    assert len(before) >= 6
+    doomed = before[:len(before) // 2]
+
+    def delete_half():
+        for orthanc_id in doomed:
+            orthanc_c.delete_instance(orthanc_id)
+
+    proxy_c.before(lambda path: path.startswith("/instances?expand&since=2&"), delete_half)
+    _, _, removed, _, _ = sync_c(deployment, config)
+    assert proxy_c.fired()
+    held = set(orthanc_c.get_json("/instances"))
+    assert held == set(before) - set(doomed)
+    assert held <= set(indexed_files(deployment)), "an instance Orthanc holds was removed"
+    assert removed <= len(doomed)
+    sync_c(deployment, config)
+    assert set(indexed_files(deployment)) == held
+
+
+def test_an_instance_replaced_under_the_same_id_is_indexed_again(orthanc_c, changing,
+                                                                 tmp_path_factory):
+    deployment, config = changing
+    deployment.stop()
+    uid, uploads = upload_study(orthanc_c, tmp_path_factory, "REPLACED", 3)
+    assert sync_c(deployment, config)[:3] == (3, 0, 0)
+
+    # Found by reconciling: the same size, other bytes (Orthanc's file UUID changed).
+    first = uploads[0]
+    new_first = replace_in_orthanc(orthanc_c, first, flip_last_byte)
+    assert len(new_first) == len(first.data)
+    assert sync_c(deployment, config)[:3] == (0, 1, 0)
+    assert indexed_files(deployment)[first.orthanc_id] == (sha256(new_first), len(new_first))
+    assert sync_c(deployment, config)[:3] == (0, 0, 0), "indexed again once only"
+
+    # Found while following the change feed (Orthanc reports the upload as new).
+    api = deployment.serve(config)
+    wait_for(lambda: health(api), lambda d: source_health(d, "pacs-c")["lastSyncAt"] != "",
+             "the start-up pass")
+    second = uploads[1]
+    new_second = replace_in_orthanc(orthanc_c, second, with_comment)
+    wait_for(lambda: {i["orthancInstanceId"]: i["sha256"]
+                      for i in study_instances(api, "river-user", uid)}[second.orthanc_id],
+             lambda digest: digest == sha256(new_second), "the replaced instance indexed again")
+    response = api.export("study", uid, user="river-user", params={"previews": "false"})
+    assert response.status == 200 and response.complete, response.status
+    with zipfile.ZipFile(io.BytesIO(response.body)) as archive:
+        document = json.loads(archive.read("study_data.json"))
+        files = {i["orthancInstanceId"]: archive.read(i["file"]) for i in document["instances"]}
+    assert files[first.orthanc_id] == new_first and files[second.orthanc_id] == new_second
+    assert files[uploads[2].orthanc_id] == uploads[2].data
+
+
+def test_ai_results_survive_a_prune_and_re_add(orthanc_c, tmp_path_factory, changing):
+    deployment, _ = changing
+    deployment.stop()
+    reconciling = deployment.write_config([Source("pacs-c", orthanc_c, RIVER)], poll=1,
+                                          reconcile=1)
+    uid, uploads = upload_study(orthanc_c, tmp_path_factory, "AI-KEPT", 2)
+    api = deployment.serve(reconciling)
+    wait_for(lambda: study_instance_count(api, "river-user", uid), lambda n: n == 2,
+             "the study indexed")
+    analysis = {"findings": [{"label": "nodule", "probability": 0.9}], "summary": "Läsion"}
+    models = ["lung-nodule-detector-2.1"]
+    put = api.request("PUT", f"/api/studies/{uid}/ai-analysis", token=api.token("river-admin"),
+                      body=json.dumps({"analysis": analysis, "models": models}).encode(),
+                      content_type="application/json")
+    assert put.status == 200, (put.status, put.body[:300])
+    stored = api.get_json(f"/api/studies/{uid}", "river-user")
+
+    for upload in uploads:
+        orthanc_c.delete_instance(upload.orthanc_id)
+    wait_for(lambda: api.get(f"/api/studies/{uid}", user="river-user").status, lambda s: s == 404,
+             "the study pruned after its instances were deleted in Orthanc")
+    for upload in uploads:
+        assert orthanc_c.upload(upload.data) is not None
+    wait_for(lambda: study_instance_count(api, "river-user", uid), lambda n: n == 2,
+             "the study indexed again")
+    study = api.get_json(f"/api/studies/{uid}", "river-user")
+    assert study["aiAnalysis"] == analysis and study["aiModels"] == models
+    assert study["aiAnalyzedAt"] == stored["aiAnalyzedAt"]
