@@ -20,6 +20,7 @@
 #include "dicom/object_facts.h"
 #include "dicom/object_loader.h"
 #include "dicom/png_encoder.h"
+#include "dicom/segmented_palette.h"
 
 namespace pacsport::dicom {
 
@@ -219,6 +220,7 @@ Result<int64_t> RenderFrameRange(std::string_view bytes, uint32_t max_side, int6
   }
 
   DcmDataset& dataset = *file.getDataset();
+  if (Status palettes = ExpandSegmentedPalettes(dataset); !palettes.ok()) return palettes.error();
   const int64_t frames = FrameCount(file);
   const E_TransferSyntax syntax = dataset.getOriginalXfer();
   std::optional<EncapsulatedFrames> encapsulated;
