@@ -1,15 +1,15 @@
 // Internal to src/dicom: the frames of encapsulated Pixel Data, one at a time.
 //
-// A frame's codestream may span several fragments. Which fragments make each frame
-// comes from the Basic Offset Table when it points at fragment starts; else one
-// fragment per frame when the counts match; else a single frame takes them all; else
-// the fragments that begin with a codestream's first marker start the frames (JPEG and
-// JPEG-LS: SOI; JPEG 2000: SOC and SIZ, or the JP2 signature; RLE has none, its frames
-// are one fragment each, PS3.5 A.4.2). That is how pydicom and GDCM read an empty
-// offset table. DCMTK 3.6.7 finds a frame's first fragment only from the table or from
-// matching counts, so it cannot decode frame 1 and later of such objects by itself:
-// each frame is handed to it as a single-frame copy of the dataset holding just that
-// frame's bytes, as one fragment.
+// A frame's codestream may span several fragments. A single frame takes them all;
+// otherwise which fragments make each frame comes from the Basic Offset Table when it
+// points at fragment starts, else one fragment per frame when the counts match, else
+// the fragments that begin with a codestream's first marker start the frames (JPEG
+// and JPEG-LS: SOI; JPEG 2000: SOC and SIZ, or the JP2 signature; RLE has none, its
+// frames are one fragment each, PS3.5 A.4.2). pydicom reads an empty offset table
+// the same way, but finds the markers that end a codestream. DCMTK 3.6.7 finds a
+// frame's first fragment only from the table or from matching counts, so it cannot
+// decode frame 1 and later of such objects by itself: each frame is handed to it as
+// a single-frame copy of the dataset holding just that frame's bytes, as one fragment.
 // Fragments are read when a frame is asked for, so memory holds one compressed frame.
 // One object per thread; distinct objects are independent.
 #pragma once
@@ -60,7 +60,8 @@ class EncapsulatedFrames {
   EncapsulatedFrames(DcmPixelSequence& fragments, std::vector<uint32_t> starts,
                      std::string transfer_syntax_uid, std::unique_ptr<DcmDataset> attributes);
 
-  // Bytes of frame `frame`, or nothing when a fragment cannot be read.
+  // The length of frame `frame`'s codestream, and the codestream itself into `out`,
+  // which must hold that many bytes; errors as for Codestream.
   Result<uint64_t> FrameLength(int64_t frame);
   Status ReadFrame(int64_t frame, uint8_t* out);
 
