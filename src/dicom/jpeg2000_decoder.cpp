@@ -20,7 +20,7 @@ constexpr std::string_view kJp2Signature("\x00\x00\x00\x0C\x6A\x50\x20\x20", 8);
 // Largest value an element of explicit length can hold.
 constexpr uint64_t kMaxElementBytes = 0xFFFFFFFE;
 // Bytes OpenJPEG asks its stream for at a time.
-constexpr OPJ_SIZE_T kStreamChunk = 64 * 1024;
+constexpr OPJ_SIZE_T kStreamChunk = OPJ_SIZE_T{64} * 1024;
 
 // What the codestream of every frame must agree with.
 struct ImageAttributes {

@@ -64,7 +64,8 @@ class Expansion {
   Status Discrete(size_t& position, uint32_t length) {
     if (position + length > words_.size()) return Invalid("discrete segment runs past the data");
     if (Status fits = Reserve(length); !fits.ok()) return fits;
-    out_.insert(out_.end(), words_.begin() + position, words_.begin() + position + length);
+    const std::span<const uint16_t> entries = words_.subspan(position, length);
+    out_.insert(out_.end(), entries.begin(), entries.end());
     position += length;
     return Status::Ok();
   }
