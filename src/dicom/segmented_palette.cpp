@@ -5,9 +5,8 @@
 #include <string>
 
 #include "dcmtk/config/osconfig.h"
-#include "dcmtk/dcmdata/dcdatset.h"
 #include "dcmtk/dcmdata/dcdeftag.h"
-#include "dcmtk/dcmdata/dcxfer.h"
+#include "dcmtk/dcmdata/dcitem.h"
 #include "dicom/object_facts.h"
 
 namespace pacsport::dicom {
@@ -127,20 +126,19 @@ struct Colour {
 };
 
 // The segment words of `tag` as ExpandSegments takes them: the element's 16-bit
-// words, or for 8-bit entries its bytes in the order of the file (`big_endian`).
-std::vector<uint16_t> SegmentWords(DcmItem& dataset, const DcmTagKey& tag, int bits,
-                                   bool big_endian) {
+// values, or for 8-bit entries their bytes, the low one of each value first, as DCMTK
+// reads plain tables of 8-bit entries packed two a word (so that the order does not
+// depend on the byte order of the transfer syntax).
+std::vector<uint16_t> SegmentWords(DcmItem& dataset, const DcmTagKey& tag, int bits) {
   const Uint16* values = nullptr;
   unsigned long count = 0;
   if (dataset.findAndGetUint16Array(tag, values, &count).bad() || values == nullptr) return {};
   if (bits == 16) return {values, values + count};
   std::vector<uint16_t> bytes;
   bytes.reserve(count * 2);
-  for (unsigned long i = 0; i < count; ++i) {
-    const uint16_t low = values[i] & 0xFF, high = values[i] >> 8;
-    bytes.push_back(big_endian ? high : low);
-    bytes.push_back(big_endian ? low : high);
-  }
+  for (unsigned long i = 0; i < count; ++i)
+    bytes.insert(bytes.end(),
+                 {static_cast<uint16_t>(values[i] & 0xFF), static_cast<uint16_t>(values[i] >> 8)});
   return bytes;
 }
 
@@ -153,12 +151,11 @@ Result<std::vector<uint16_t>> ExpandSegments(std::span<const uint16_t> words, ui
   return std::move(expansion).Entries();
 }
 
-Status ExpandSegmentedPalettes(DcmDataset& dataset) {
+Status ExpandSegmentedPalettes(DcmItem& dataset) {
   OFString photometric;
   (void)dataset.findAndGetOFString(DCM_PhotometricInterpretation, photometric);
   if (TrimPadding(photometric.c_str(), /*trim_leading=*/true) != "PALETTE COLOR")
     return Status::Ok();
-  const bool big_endian = DcmXfer(dataset.getOriginalXfer()).getByteOrder() == EBO_BigEndian;
   for (const Colour& colour :
        {Colour{DCM_RedPaletteColorLookupTableDescriptor, DCM_RedPaletteColorLookupTableData,
                DCM_SegmentedRedPaletteColorLookupTableData},
@@ -169,8 +166,7 @@ Status ExpandSegmentedPalettes(DcmDataset& dataset) {
     if (!dataset.tagExists(colour.segmented) || dataset.tagExists(colour.plain)) continue;
     const std::optional<Descriptor> descriptor = ReadDescriptor(dataset, colour.descriptor);
     if (!descriptor) return InvalidInput("segmented palette without a valid descriptor");
-    const std::vector<uint16_t> words =
-        SegmentWords(dataset, colour.segmented, descriptor->bits, big_endian);
+    const std::vector<uint16_t> words = SegmentWords(dataset, colour.segmented, descriptor->bits);
     Result<std::vector<uint16_t>> table =
         ExpandSegments(words, descriptor->entries, descriptor->bits);
     if (!table.ok()) return table.error();

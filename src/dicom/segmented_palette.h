@@ -16,12 +16,12 @@
 
 #include "core/error.h"
 
-class DcmDataset;
+class DcmItem;
 
 namespace pacsport::dicom {
 
-// Expands the segments of one colour, `words` (16-bit words for `bits` 16; for `bits`
-// 8, bytes in the order the file stores them), into exactly `entries` values.
+// Expands the segments of one colour, `words` (16-bit words for `bits` 16, bytes for
+// `bits` 8), into exactly `entries` values.
 // An indirect segment's offset counts bytes from the start of `words`, as the
 // standard and GDCM read it (pydicom counts words; they agree on 8-bit tables), and
 // may not point at another indirect segment. A linear ramp's entries are rounded to
@@ -36,6 +36,6 @@ Result<std::vector<uint16_t>> ExpandSegments(std::span<const uint16_t> words, ui
 // plain one by its expansion, as 16-bit words (one per entry) under the colour's
 // descriptor. Other datasets are left alone. Errors: ExpandSegments', or
 // kInvalidInput "segmented palette without a valid descriptor".
-Status ExpandSegmentedPalettes(DcmDataset& dataset);
+Status ExpandSegmentedPalettes(DcmItem& dataset);
 
 }  // namespace pacsport::dicom

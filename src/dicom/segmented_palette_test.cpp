@@ -101,13 +101,17 @@ std::string Words16(const Words& words) {
   return bytes;
 }
 
-// Descriptor (entries, first value mapped, bits) and `data` under tag 0x12xx of
-// `colour` (0: red, 1: green, 2: blue); 0x12xx + 0x20 for segmented data.
-std::string PaletteColour(int colour, Words descriptor, const Words& data, bool segmented) {
-  const uint16_t element = static_cast<uint16_t>((segmented ? 0x1221 : 0x1201) + colour);
-  return testing::Element(0x0028, static_cast<uint16_t>(0x1101 + colour), "US",
-                          Words16(descriptor)) +
-         testing::Element(0x0028, element, "OW", Words16(data));
+// The same descriptor (entries, first value mapped, bits) for each colour, then the
+// red, green and blue data, plain (0028,1201-1203) or segmented (0028,1221-1223).
+std::string Palette(const Words& descriptor, const Words& red, const Words& green,
+                    const Words& blue, bool segmented) {
+  std::string out;
+  for (uint16_t colour = 0; colour < 3; ++colour)
+    out += testing::Element(0x0028, 0x1101 + colour, "US", Words16(descriptor));
+  const uint16_t data = segmented ? 0x1221 : 0x1201;
+  for (const auto& [colour, words] : {std::pair{0, &red}, {1, &green}, {2, &blue}})
+    out += testing::Element(0x0028, static_cast<uint16_t>(data + colour), "OW", Words16(*words));
+  return out;
 }
 
 // The elements of a Color Palette IOD file (pydicom's well-known palettes, explicit
@@ -175,20 +179,54 @@ TEST(PaletteColourTest, WellKnownPalettesMatchPydicom) {
   }
 }
 
-TEST(PaletteColourTest, SegmentedSixteenBitTablesMatchPydicom) {
-  // 3000 entries from stored value 100 on: 3 discrete entries, a ramp up over 1000,
-  // a ramp down over 994, then the first two segments again (byte offset 0).
+// Two frames of 12-bit stored values 0 to 4095 under segmented 16-bit tables of 3000
+// entries from stored value 100 on, so that values fall below and above them too.
+std::string SegmentedSixteenBitImage() {
+  // Red: 3 discrete entries, a ramp up over 1000, a ramp down over 994, then the
+  // first two segments again (byte offset 0).
   const Words red = {0, 3, 0, 65535, 30000, 1, 1000, 65535, 1, 994, 0, 2, 2, 0, 0};
   const Words green = {0, 1, 0, 1, 2999, 65535};
   const Words blue = {0, 1, 65535, 1, 1499, 0, 1, 1500, 40000};
   const Words descriptor = {3000, 100, 16};
-  const std::string palette = PaletteColour(0, descriptor, red, true) +
-                              PaletteColour(1, descriptor, green, true) +
-                              PaletteColour(2, descriptor, blue, true);
-  // Two frames holding the 12-bit values 0 to 4095: below and above the table too.
+  const std::string palette = Palette(descriptor, red, green, blue, true);
   std::vector<uint16_t> stored(4096);
   for (size_t i = 0; i < stored.size(); ++i) stored[i] = static_cast<uint16_t>(i);
-  ExpectMatchesPydicom(PaletteImage(32, 64, 2, 12, stored, palette));
+  return PaletteImage(32, 64, 2, 12, stored, palette);
+}
+
+// An 8-bit image under the segmented 8-bit tables of pydicom's FALL palette.
+std::string SegmentedEightBitImage() {
+  return PaletteImage(16, 16, 1, 8, AllBytes(),
+                      PaletteElementsOf(testing::CorpusDir().parent_path() / "palettes/fall.dcm"));
+}
+
+TEST(PaletteColourTest, SegmentedSixteenBitTablesMatchPydicom) {
+  ExpectMatchesPydicom(SegmentedSixteenBitImage());
+}
+
+// The palette applies to the stored values whatever their encoding: RLE matches
+// pydicom, and explicit VR big endian renders as the original does (and matches
+// pydicom for 16-bit tables; pydicom reads 8-bit segments in file byte order, which
+// a change of byte order reverses within each word).
+TEST(PaletteColourTest, CompressedAndBigEndianImagesShowThePalette) {
+  TempDir temp;
+  const fs::path native = temp.path() / "native.dcm", rle = temp.path() / "rle.dcm",
+                 big_endian = temp.path() / "big_endian.dcm";
+  for (const bool sixteen : {true, false}) {
+    SCOPED_TRACE(sixteen ? "16-bit tables" : "8-bit tables");
+    const std::string image = sixteen ? SegmentedSixteenBitImage() : SegmentedEightBitImage();
+    testing::WriteFile(native, image);
+    ASSERT_EQ(testing::Run("dcmcrle " + native.string() + " " + rle.string()), 0);
+    ASSERT_EQ(testing::Run("dcmconv +tb " + native.string() + " " + big_endian.string()), 0);
+    ExpectMatchesPydicom(ReadFile(rle));
+    if (sixteen) ExpectMatchesPydicom(ReadFile(big_endian));
+    const Result<std::vector<FramePng>> original = RenderFrames(image);
+    const Result<std::vector<FramePng>> swapped = RenderFrames(ReadFile(big_endian));
+    ASSERT_TRUE(original.ok() && swapped.ok());
+    ASSERT_EQ(original->size(), swapped->size());
+    for (size_t k = 0; k < original->size(); ++k)
+      EXPECT_EQ((*original)[k].png, (*swapped)[k].png) << "frame " << k;
+  }
 }
 
 TEST(PaletteColourTest, PlainTablesWithAWordPerEntryMatchPydicom) {
@@ -202,19 +240,15 @@ TEST(PaletteColourTest, PlainTablesWithAWordPerEntryMatchPydicom) {
       blue[i] = static_cast<uint16_t>(top * ((i * 97) % 256) / 255);
     }
     const Words descriptor = {256, 0, bits};
-    ExpectMatchesPydicom(PaletteImage(16, 16, 1, 8, AllBytes(),
-                                      PaletteColour(0, descriptor, red, false) +
-                                          PaletteColour(1, descriptor, green, false) +
-                                          PaletteColour(2, descriptor, blue, false)));
+    ExpectMatchesPydicom(
+        PaletteImage(16, 16, 1, 8, AllBytes(), Palette(descriptor, red, green, blue, false)));
   }
 }
 
 TEST(PaletteColourTest, RefusesAMalformedSegmentedTable) {
   const Words descriptor = {256, 0, 16};
   const Words broken = {1, 256, 65535};  // a ramp with no entry before it
-  const std::string palette = PaletteColour(0, descriptor, broken, true) +
-                              PaletteColour(1, descriptor, broken, true) +
-                              PaletteColour(2, descriptor, broken, true);
+  const std::string palette = Palette(descriptor, broken, broken, broken, true);
   const Result<std::vector<FramePng>> rendered =
       RenderFrames(PaletteImage(16, 16, 1, 8, AllBytes(), palette));
   ASSERT_FALSE(rendered.ok());
