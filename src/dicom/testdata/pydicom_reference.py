@@ -5,8 +5,9 @@
 
 pydicom assigns the fragments of encapsulated Pixel Data to frames (its offset
 table, one fragment per frame, or the JPEG EOI / JPEG 2000 EOC markers that end a
-frame) and decodes the frame with its pixel data handlers (GDCM for JPEG, JPEG-LS
-and JPEG 2000, its own for RLE and native data). PALETTE COLOR goes through
+frame) and decodes the frame alone with its pixel data handlers (GDCM for JPEG,
+JPEG-LS and JPEG 2000, its own for RLE and native data): given a whole multi-frame
+object with an empty offset table, GDCM 3.0.21 mixes up its frames. PALETTE COLOR goes through
 pydicom's apply_color_lut (plain or segmented tables), each entry scaled from the
 descriptor's bits to 8 bits; monochrome is shown as viewing.py says; other colour
 is written as decoded. Binary PGM (grey) or PPM (RGB) with maxval 255.
