@@ -14,11 +14,13 @@
 #include "dcmtk/dcmdata/dcxfer.h"
 #include "dcmtk/dcmimage/diregist.h"  // registers colour image support with DicomImage
 #include "dcmtk/dcmimgle/dcmimage.h"
+#include "dicom/encapsulated_frames.h"
 #include "dicom/frame_voi.h"
 #include "dicom/jpeg2000_decoder.h"
 #include "dicom/object_facts.h"
 #include "dicom/object_loader.h"
 #include "dicom/png_encoder.h"
+#include "dicom/segmented_palette.h"
 
 namespace pacsport::dicom {
 
@@ -195,6 +197,15 @@ Result<FramePng> RenderJpeg2000Frame(Jpeg2000Frames& frames, int64_t frame, uint
   return RenderFrame({**native, EXS_LittleEndianExplicit, 0}, frame, max_side);
 }
 
+// Renders frame `frame` of pixel data encapsulated in `syntax` from a single-frame
+// copy, which DCMTK's codecs decode.
+Result<FramePng> RenderEncapsulatedFrame(EncapsulatedFrames& frames, E_TransferSyntax syntax,
+                                         int64_t frame, uint32_t max_side) {
+  Result<DcmDataset*> single = frames.SingleFrame(frame);
+  if (!single.ok()) return single.error();
+  return RenderFrame({**single, syntax, 0}, frame, max_side);
+}
+
 }  // namespace
 
 Result<int64_t> RenderFrameRange(std::string_view bytes, uint32_t max_side, int64_t first,
@@ -209,20 +220,30 @@ Result<int64_t> RenderFrameRange(std::string_view bytes, uint32_t max_side, int6
   }
 
   DcmDataset& dataset = *file.getDataset();
+  if (Status palettes = ExpandSegmentedPalettes(dataset); !palettes.ok()) return palettes.error();
   const int64_t frames = FrameCount(file);
+  const E_TransferSyntax syntax = dataset.getOriginalXfer();
+  std::optional<EncapsulatedFrames> encapsulated;
   std::optional<Jpeg2000Frames> jpeg2000;
-  if (IsJpeg2000(TransferSyntaxUid(file))) {
-    Result<Jpeg2000Frames> opened = Jpeg2000Frames::Open(dataset, frames);
-    if (!opened.ok()) return opened.error();
-    jpeg2000.emplace(std::move(opened).value());
+  if (DcmXfer(syntax).isEncapsulated()) {
+    const std::string uid = TransferSyntaxUid(file);
+    Result<EncapsulatedFrames> located = EncapsulatedFrames::Open(dataset, frames, uid);
+    if (!located.ok()) return located.error();
+    if (IsJpeg2000(uid)) {
+      Result<Jpeg2000Frames> opened = Jpeg2000Frames::Open(dataset, std::move(located).value());
+      if (!opened.ok()) return opened.error();
+      jpeg2000.emplace(std::move(opened).value());
+    } else {
+      encapsulated.emplace(std::move(located).value());
+    }
   }
   const int64_t end = count > frames - first ? frames : first + count;
   for (int64_t frame = std::max<int64_t>(first, 0); frame < end; ++frame) {
     Result<FramePng> png =
-        jpeg2000
-            ? RenderJpeg2000Frame(*jpeg2000, frame, max_side)
-            : RenderFrame({dataset, dataset.getOriginalXfer(), static_cast<unsigned long>(frame)},
-                          frame, max_side);
+        jpeg2000 ? RenderJpeg2000Frame(*jpeg2000, frame, max_side)
+        : encapsulated
+            ? RenderEncapsulatedFrame(*encapsulated, syntax, frame, max_side)
+            : RenderFrame({dataset, syntax, static_cast<unsigned long>(frame)}, frame, max_side);
     if (!png.ok()) return png.error();
     if (Status s = consume(std::move(png).value()); !s.ok()) return s.error();
   }

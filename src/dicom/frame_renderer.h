@@ -7,10 +7,13 @@
 // enhanced multi-frame object takes its rescale and its window from its functional
 // groups (its Per-Frame item first, then the Shared one), which win over those at
 // the top level, and the window is applied to that rescale exactly. Monochrome
-// images give grey PNGs, colour photometric interpretations RGB PNGs. The toolkit
+// images give grey PNGs, colour photometric interpretations RGB PNGs; PALETTE COLOR
+// goes through its palette, plain or segmented (segmented_palette.h). The toolkit
 // decodes every transfer syntax it has a codec for; JPEG 2000 frames are decoded by
-// OpenJPEG first. Frames are decoded one at a time, so memory holds one decoded
-// frame plus the PNGs.
+// OpenJPEG first. A compressed frame is found among the fragments as
+// encapsulated_frames.h says, so frames split over fragments without an offset table
+// render too. Frames are decoded one at a time, so memory holds one compressed and
+// one decoded frame plus the PNGs.
 // Parsing is ParseInstance's (same refusals, same stack needs, same exception
 // when DICOM support is broken). Stateless and thread-safe; `bytes` is only
 // borrowed for the call.
@@ -42,7 +45,9 @@ inline constexpr uint64_t kMaxPixelDataBytes = uint64_t{4} << 30;
 // Returns kInvalidInput with a short reason, e.g. "no pixel data", "unsupported
 // transfer syntax 1.2.840.10008.1.2.4.100", "cannot decode frame 3" (frames counted
 // from 0, as preview files are named), "pixel data too large", "pixel data shorter
-// than its image size", "JPEG 2000 frame 0: 3 components, Samples per Pixel 1", or any
+// than its image size", "fragments do not match Number of Frames", "segmented
+// palette: linear segment first", "JPEG 2000 frame 0: 3 components, Samples per
+// Pixel 1", or any
 // refusal of ParseInstance's other than a missing or invalid UID (rendering needs none).
 // Runs decoders over untrusted data: the server calls it only inside its sandboxed
 // preview workers (preview/preview_pool.h).

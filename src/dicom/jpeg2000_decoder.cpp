@@ -10,94 +10,17 @@
 #include "dcmtk/dcmdata/dcdatset.h"
 #include "dcmtk/dcmdata/dcdeftag.h"
 #include "dcmtk/dcmdata/dcpixel.h"
-#include "dcmtk/dcmdata/dcpixseq.h"
-#include "dcmtk/dcmdata/dcpxitem.h"
 
 namespace pacsport::dicom {
 
 namespace {
 
-// The first bytes of a JPEG 2000 codestream (SOC and SIZ markers) and of a JP2 file.
-constexpr std::string_view kCodestreamStart("\xFF\x4F\xFF\x51", 4);
+// The first bytes of a JP2 file.
 constexpr std::string_view kJp2Signature("\x00\x00\x00\x0C\x6A\x50\x20\x20", 8);
 // Largest value an element of explicit length can hold.
 constexpr uint64_t kMaxElementBytes = 0xFFFFFFFE;
 // Bytes OpenJPEG asks its stream for at a time.
-constexpr OPJ_SIZE_T kStreamChunk = 64 * 1024;
-
-// The value of one item of the pixel sequence, loaded if need be; empty if it has none.
-std::string_view ItemBytes(DcmPixelItem& item) {
-  Uint8* data = nullptr;
-  if (item.getUint8Array(data).bad() || data == nullptr) return {};
-  return {reinterpret_cast<const char*>(data), item.getLength()};
-}
-
-uint32_t LittleEndian32(std::string_view bytes) {
-  uint32_t value = 0;
-  for (int i = 3; i >= 0; --i) value = value << 8 | static_cast<uint8_t>(bytes[i]);
-  return value;
-}
-
-// The first item of each frame according to the Basic Offset Table (byte offsets of
-// each frame's first item, counted from the first fragment's item tag); empty when
-// the table is empty or does not point at item starts in increasing order.
-std::vector<uint32_t> StartsFromOffsetTable(DcmPixelSequence& fragments, int64_t frames) {
-  DcmPixelItem* table = nullptr;
-  if (fragments.getItem(table, 0).bad()) return {};
-  const std::string_view offsets = ItemBytes(*table);
-  if (offsets.size() != static_cast<uint64_t>(frames) * 4) return {};
-  std::vector<uint32_t> starts;
-  uint64_t position = 0;  // of item `index`
-  uint32_t index = 1;
-  for (int64_t frame = 0; frame < frames; ++frame) {
-    const uint32_t offset = LittleEndian32(offsets.substr(static_cast<size_t>(frame) * 4, 4));
-    DcmPixelItem* item = nullptr;
-    while (position < offset && fragments.getItem(item, index).good()) {
-      position += 8 + uint64_t{item->getLength()};
-      ++index;
-    }
-    if (position != offset || index >= fragments.card() ||
-        (!starts.empty() && index == starts.back())) {
-      return {};
-    }
-    starts.push_back(index);
-  }
-  return starts;
-}
-
-// The items that begin with a codestream or a JP2 signature: where frames start.
-std::vector<uint32_t> StartsFromMarkers(DcmPixelSequence& fragments) {
-  std::vector<uint32_t> starts;
-  for (uint32_t index = 1; index < fragments.card(); ++index) {
-    DcmPixelItem* item = nullptr;
-    if (fragments.getItem(item, index).bad()) return {};
-    const std::string_view bytes = ItemBytes(*item);
-    if (bytes.starts_with(kCodestreamStart) || bytes.starts_with(kJp2Signature))
-      starts.push_back(index);
-    item->compact();
-  }
-  return starts;
-}
-
-// The first item of each frame (item 0 is the Basic Offset Table), then the number
-// of items: from the offset table, else one fragment per frame, else by markers.
-Result<std::vector<uint32_t>> FrameStarts(DcmPixelSequence& fragments, int64_t frames) {
-  const uint32_t items = static_cast<uint32_t>(fragments.card());
-  std::vector<uint32_t> starts;
-  if (frames == 1 && items > 1) {
-    starts = {1};
-  } else if (items > 1 && frames < items) {
-    starts = StartsFromOffsetTable(fragments, frames);
-    if (starts.empty() && frames == items - 1) {
-      for (uint32_t index = 1; index < items; ++index) starts.push_back(index);
-    }
-    if (starts.empty()) starts = StartsFromMarkers(fragments);
-  }
-  if (starts.size() != static_cast<uint64_t>(frames) || starts.front() != 1)
-    return InvalidInput("JPEG 2000 fragments do not match Number of Frames");
-  starts.push_back(items);
-  return starts;
-}
+constexpr OPJ_SIZE_T kStreamChunk = OPJ_SIZE_T{64} * 1024;
 
 // What the codestream of every frame must agree with.
 struct ImageAttributes {
@@ -311,18 +234,13 @@ bool IsJpeg2000(std::string_view transfer_syntax_uid) {
          transfer_syntax_uid == "1.2.840.10008.1.2.4.91";
 }
 
-Jpeg2000Frames::Jpeg2000Frames(DcmDataset& source, DcmPixelSequence& fragments,
-                               std::vector<uint32_t> frame_starts,
-                               std::unique_ptr<DcmDataset> native)
-    : source_(&source),
-      fragments_(&fragments),
-      frame_starts_(std::move(frame_starts)),
-      native_(std::move(native)) {}
+Jpeg2000Frames::Jpeg2000Frames(DcmDataset& source, EncapsulatedFrames frames)
+    : source_(&source), frames_(std::move(frames)) {}
 Jpeg2000Frames::Jpeg2000Frames(Jpeg2000Frames&&) noexcept = default;
 Jpeg2000Frames& Jpeg2000Frames::operator=(Jpeg2000Frames&&) noexcept = default;
 Jpeg2000Frames::~Jpeg2000Frames() = default;
 
-Result<Jpeg2000Frames> Jpeg2000Frames::Open(DcmDataset& dataset, int64_t frames) {
+Result<Jpeg2000Frames> Jpeg2000Frames::Open(DcmDataset& dataset, EncapsulatedFrames frames) {
   const ImageAttributes declared = ReadAttributes(dataset);
   if (declared.bits_allocated != 8 && declared.bits_allocated != 16)
     return InvalidInput("JPEG 2000 with Bits Allocated " + std::to_string(declared.bits_allocated));
@@ -332,46 +250,16 @@ Result<Jpeg2000Frames> Jpeg2000Frames::Open(DcmDataset& dataset, int64_t frames)
       kMaxElementBytes) {
     return InvalidInput("pixel data too large");
   }
-
-  DcmElement* element = nullptr;
-  auto* pixel_data = dataset.findAndGetElement(DCM_PixelData, element).good()
-                         ? dynamic_cast<DcmPixelData*>(element)
-                         : nullptr;
-  E_TransferSyntax syntax = EXS_Unknown;
-  const DcmRepresentationParameter* parameter = nullptr;
-  DcmPixelSequence* fragments = nullptr;
-  if (pixel_data != nullptr) pixel_data->getOriginalRepresentationKey(syntax, parameter);
-  if (pixel_data == nullptr ||
-      pixel_data->getEncapsulatedRepresentation(syntax, parameter, fragments).bad() ||
-      fragments == nullptr) {
-    return InvalidInput("JPEG 2000 pixel data not encapsulated");
-  }
-  Result<std::vector<uint32_t>> starts = FrameStarts(*fragments, frames);
-  if (!starts.ok()) return starts.error();
-
-  // Every attribute but the pixels, for a single native frame.
-  auto native = std::make_unique<DcmDataset>();
-  for (unsigned long i = 0; i < dataset.card(); ++i) {
-    DcmElement* attribute = dataset.getElement(i);
-    if (attribute->getTag() == DCM_PixelData || attribute->getTag() == DCM_NumberOfFrames) continue;
-    native->insert(static_cast<DcmElement*>(attribute->clone()));
-  }
-  return Jpeg2000Frames(dataset, *fragments, std::move(starts).value(), std::move(native));
+  return Jpeg2000Frames(dataset, std::move(frames));
 }
 
 Result<DcmDataset*> Jpeg2000Frames::Decode(int64_t frame) {
-  const Error cannot_decode = InvalidInput("cannot decode frame " + std::to_string(frame));
-  std::string codestream;
-  for (uint32_t index = frame_starts_[frame]; index < frame_starts_[frame + 1]; ++index) {
-    DcmPixelItem* item = nullptr;
-    if (fragments_->getItem(item, index).bad()) return cannot_decode;
-    codestream += ItemBytes(*item);
-    item->compact();  // the source keeps no copy of the compressed frame
-  }
+  Result<std::string> codestream = frames_.Codestream(frame);
+  if (!codestream.ok()) return codestream.error();
   const ImageAttributes declared = ReadAttributes(*source_);
-  Result<DecodedFrame> decoded = DecodeCodestream(codestream, declared, frame);
+  Result<DecodedFrame> decoded = DecodeCodestream(*codestream, declared, frame);
   if (!decoded.ok()) return decoded.error();
-  std::string().swap(codestream);
+  std::string().swap(*codestream);
   Result<std::string> photometric =
       DecodedPhotometric(declared, decoded->colour_transformed, frame);
   if (!photometric.ok()) return photometric.error();
@@ -380,7 +268,7 @@ Result<DcmDataset*> Jpeg2000Frames::Decode(int64_t frame) {
   if (!pixels.ok()) return pixels.error();
   decoded->image.reset();
 
-  DcmDataset& native = *native_;
+  DcmDataset& native = frames_.FrameAttributes();
   const bool ok =
       native.putAndInsertString(DCM_PhotometricInterpretation, photometric->c_str()).good() &&
       (declared.samples == 1 || native.putAndInsertUint16(DCM_PlanarConfiguration, 0).good()) &&

@@ -15,14 +15,12 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string_view>
-#include <vector>
 
 #include "core/error.h"
+#include "dicom/encapsulated_frames.h"
 
 class DcmDataset;
-class DcmPixelSequence;
 
 namespace pacsport::dicom {
 
@@ -33,31 +31,29 @@ bool IsJpeg2000(std::string_view transfer_syntax_uid);
 
 class Jpeg2000Frames {
  public:
-  // Prepares the frames of `dataset`, which must hold `frames` frames of encapsulated
-  // JPEG 2000 Pixel Data whose declared size was checked against kMaxPixelDataBytes.
-  // Borrows `dataset`, which must outlive the result. Errors: kInvalidInput, e.g.
-  // "JPEG 2000 fragments do not match Number of Frames".
-  static Result<Jpeg2000Frames> Open(DcmDataset& dataset, int64_t frames);
+  // Prepares `frames`, the frames of `dataset`'s encapsulated JPEG 2000 Pixel Data,
+  // whose declared size was checked against kMaxPixelDataBytes. Borrows `dataset`,
+  // which must outlive the result. Errors: kInvalidInput, e.g. "JPEG 2000 with Bits
+  // Allocated 12".
+  static Result<Jpeg2000Frames> Open(DcmDataset& dataset, EncapsulatedFrames frames);
 
   Jpeg2000Frames(Jpeg2000Frames&&) noexcept;
   Jpeg2000Frames& operator=(Jpeg2000Frames&&) noexcept;
   ~Jpeg2000Frames();
 
-  // Requires 0 <= frame < the `frames` given to Open.
+  // Requires 0 <= frame < the number of `frames` given to Open.
   // Decodes frame `frame` (from 0) and returns the native single-frame dataset that
-  // holds it, owned by this object and valid until the next call. Errors:
+  // holds it (the frames' FrameAttributes()), owned by this object and valid until
+  // the next call. Errors:
   // kInvalidInput "cannot decode frame N" when OpenJPEG fails, or "JPEG 2000 frame N:
   // ..." naming the attribute the codestream does not match.
   Result<DcmDataset*> Decode(int64_t frame);
 
  private:
-  Jpeg2000Frames(DcmDataset& source, DcmPixelSequence& fragments,
-                 std::vector<uint32_t> frame_starts, std::unique_ptr<DcmDataset> native);
+  Jpeg2000Frames(DcmDataset& source, EncapsulatedFrames frames);
 
-  DcmDataset* source_;                  // borrowed
-  DcmPixelSequence* fragments_;         // the source's Pixel Data items
-  std::vector<uint32_t> frame_starts_;  // first fragment of each frame, then the end
-  std::unique_ptr<DcmDataset> native_;  // the source's attributes, then a decoded frame
+  DcmDataset* source_;         // borrowed
+  EncapsulatedFrames frames_;  // the codestreams, and the dataset a decoded frame goes in
 };
 
 }  // namespace pacsport::dicom

@@ -22,6 +22,9 @@ fs::path SourceDir() {
   return dir != nullptr ? fs::path(dir) : fs::current_path();
 }
 
+// What pydicom_reference.py names the rendering of frame `k`.
+std::string FrameName(size_t k) { return "frame_" + std::to_string(k) + ".pnm"; }
+
 }  // namespace
 
 fs::path TestDataDir() { return SourceDir() / "src/dicom/testdata"; }
@@ -115,6 +118,21 @@ DecodedPng DecodePnm(std::string_view pnm) {
   }
   decoded.pixels.assign(pnm.begin() + static_cast<std::ptrdiff_t>(header), pnm.end());
   return decoded;
+}
+
+std::vector<DecodedPng> PydicomRendering(const std::filesystem::path& file) {
+  const TempDir temp;
+  const std::string command = "/usr/bin/python3 " +
+                              ShellQuote((TestDataDir() / "pydicom_reference.py").string()) + " " +
+                              ShellQuote(file.string()) + " " + ShellQuote(temp.path().string());
+  if (Run(command) != 0) {
+    ADD_FAILURE() << "failed: " << command;
+    return {};
+  }
+  std::vector<DecodedPng> frames;
+  for (size_t k = 0; std::filesystem::exists(temp.path() / FrameName(k)); ++k)
+    frames.push_back(DecodePnm(ReadFile(temp.path() / FrameName(k))));
+  return frames;
 }
 
 double MeanAbsoluteDifference(const DecodedPng& a, const DecodedPng& b) {

@@ -49,6 +49,10 @@ DecodedPng DecodePng(std::string_view png);
 // anything else.
 DecodedPng DecodePnm(std::string_view pnm);
 
+// pydicom's rendering of every frame of `file`, by testdata/pydicom_reference.py;
+// fails the current test when the script fails.
+std::vector<DecodedPng> PydicomRendering(const std::filesystem::path& file);
+
 // Mean absolute difference of two equally sized images, in grey levels.
 double MeanAbsoluteDifference(const DecodedPng& a, const DecodedPng& b);
 

@@ -136,6 +136,52 @@ std::string Sequence(uint16_t group, uint16_t element, const std::vector<std::st
   return out + ItemHeader(0xE0DD, 0);
 }
 
+std::string EncapsulatedPixelData(const std::vector<std::string>& fragments,
+                                  std::string_view table) {
+  std::string out = ElementHeader(0x7FE0, 0x0010, "OB", kUndefinedLength) +
+                    ItemHeader(0xE000, static_cast<uint32_t>(table.size())) + std::string(table);
+  for (std::string fragment : fragments) {
+    if (fragment.size() % 2 != 0) fragment += '\0';
+    out += ItemHeader(0xE000, static_cast<uint32_t>(fragment.size())) + fragment;
+  }
+  return out + ItemHeader(0xE0DD, 0);
+}
+
+std::string OffsetTable(const std::vector<std::string>& fragments,
+                        const std::vector<size_t>& starts) {
+  std::string table;
+  for (const size_t start : starts) {
+    uint32_t offset = 0;
+    for (size_t i = 1; i < start; ++i)
+      offset += static_cast<uint32_t>(8 + fragments[i - 1].size() + fragments[i - 1].size() % 2);
+    AppendLE32(table, offset);
+  }
+  return table;
+}
+
+std::vector<std::string> Fragments(std::string_view file) {
+  const std::string header = ElementHeader(0x7FE0, 0x0010, "OB", kUndefinedLength);
+  size_t position = file.rfind(header);
+  if (position == std::string_view::npos) {
+    ADD_FAILURE() << "no encapsulated pixel data";
+    return {};
+  }
+  position += header.size();
+  std::vector<std::string> fragments;
+  const auto le32 = [&](size_t at) {
+    uint32_t value = 0;
+    for (size_t i = 0; i < 4; ++i) value |= uint32_t{static_cast<uint8_t>(file[at + i])} << (8 * i);
+    return value;
+  };
+  for (bool table = true; position + 8 <= file.size(); table = false) {
+    if (file.substr(position, 4) != ItemHeader(0xE000, 0).substr(0, 4)) break;
+    const uint32_t length = le32(position + 4);
+    if (!table) fragments.emplace_back(file.substr(position + 8, length));
+    position += 8 + uint64_t{length};
+  }
+  return fragments;
+}
+
 std::string IdentityElements() {
   return Element(0x0008, 0x0018, "UI", "1.2.3.4.5.6.3") + Element(0x0010, 0x0020, "LO", "NEST") +
          Element(0x0020, 0x000D, "UI", "1.2.3.4.5.6.1") +
@@ -179,14 +225,7 @@ std::string EnhancedImageDataset(const EnhancedImage& image) {
       items.push_back(FunctionalGroupItem(group));
     dataset += Sequence(0x5200, 0x9230, items);
   }
-  if (!image.fragments.empty()) {
-    dataset += ElementHeader(0x7FE0, 0x0010, "OB", kUndefinedLength) + ItemHeader(0xE000, 0);
-    for (std::string fragment : image.fragments) {
-      if (fragment.size() % 2 != 0) fragment += '\0';
-      dataset += ItemHeader(0xE000, static_cast<uint32_t>(fragment.size())) + fragment;
-    }
-    return dataset + ItemHeader(0xE0DD, 0);
-  }
+  if (!image.fragments.empty()) return dataset + EncapsulatedPixelData(image.fragments);
   std::string samples;
   for (const std::vector<int16_t>& frame : image.frames) {
     EXPECT_EQ(frame.size(), size_t{image.rows} * image.columns);

@@ -27,6 +27,18 @@ std::string ItemHeader(uint16_t element, uint32_t length);
 // lengths and delimiters.
 std::string Sequence(uint16_t group, uint16_t element, const std::vector<std::string>& items);
 
+// Encapsulated Pixel Data: a Basic Offset Table holding `table`, then `fragments`,
+// each padded to even length.
+std::string EncapsulatedPixelData(const std::vector<std::string>& fragments,
+                                  std::string_view table = {});
+// A Basic Offset Table for `fragments` (as EncapsulatedPixelData pads them) whose
+// frames begin at the fragments `starts`, counted from 1.
+std::string OffsetTable(const std::vector<std::string>& fragments,
+                        const std::vector<size_t>& starts);
+// The fragments of the encapsulated Pixel Data of an explicit VR little endian
+// `file`, without the offset table; fails the current test when there is none.
+std::vector<std::string> Fragments(std::string_view file);
+
 // Study, series and SOP instance UIDs and a patient ID, in tag order.
 std::string IdentityElements();
 

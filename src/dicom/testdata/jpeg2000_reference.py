@@ -4,9 +4,8 @@
   jpeg2000_reference.py FILE FRAME OUT.pnm
 
 pydicom extracts the frame's codestream, OpenJPEG's own command line decoder
-(opj_decompress) decodes it, and this script applies what a viewer applies by
-default: the samples read as Bits Stored and Pixel Representation say, Rescale Slope/Intercept, then the first Window Center/Width (the DICOM
-linear function), else a min-max window; MONOCHROME1 inverted; 8-bit colour as
+(opj_decompress) decodes it, and viewing.py shows the samples, read as Bits Stored
+and Pixel Representation say, as a viewer does by default; 8-bit colour as
 decoded. Writes a binary PGM (grey) or PPM (RGB) with maxval 255. Exits with 3
 when opj_decompress cannot decode the codestream.
 """
@@ -18,6 +17,8 @@ import tempfile
 
 import pydicom
 from pydicom.encaps import generate_pixel_data_frame
+
+from viewing import window, write_pnm
 
 JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  "
 
@@ -56,24 +57,6 @@ def read_pnm(path):
     return channels, width, height, list(values)
 
 
-def window(values, dataset):
-    slope = float(dataset.get("RescaleSlope", 1) or 1)
-    intercept = float(dataset.get("RescaleIntercept", 0) or 0)
-    values = [v * slope + intercept for v in values]
-    if "WindowCenter" in dataset and "WindowWidth" in dataset:
-        first = lambda value: float(value[0] if isinstance(value, pydicom.multival.MultiValue) else value)
-        center, width = first(dataset.WindowCenter), first(dataset.WindowWidth)
-        low, high = center - 0.5 - (width - 1) / 2, center - 0.5 + (width - 1) / 2
-        scale = lambda v: 0 if v <= low else 255 if v > high else ((v - (center - 0.5)) / (width - 1) + 0.5) * 255
-    else:
-        low, high = min(values), max(values)
-        scale = lambda v: 0 if high == low else (v - low) / (high - low) * 255
-    out = [min(255, max(0, round(scale(v)))) for v in values]
-    if dataset.PhotometricInterpretation == "MONOCHROME1":
-        out = [255 - v for v in out]
-    return out
-
-
 def main():
     path, frame, output = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     dataset = pydicom.dcmread(path)
@@ -97,10 +80,7 @@ def main():
         values = [v & ((1 << bits) - 1) for v in values]
         if signed_pixels:
             values = [v - (1 << bits) if v >= 1 << (bits - 1) else v for v in values]
-    pixels = window(values, dataset) if channels == 1 else values
-    with open(output, "wb") as f:
-        f.write(b"%s\n%d %d\n255\n" % (b"P6" if channels == 3 else b"P5", width, height))
-        f.write(bytes(pixels))
+    write_pnm(output, width, height, channels, window(values, dataset) if channels == 1 else values)
 
 
 if __name__ == "__main__":
