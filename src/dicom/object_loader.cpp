@@ -76,7 +76,8 @@ class MemoryProducer : public DcmProducer {
 // DCMTK then skips values longer than DCM_MaxReadLength while parsing and reads
 // them from the buffer only when asked. Without it DCMTK allocates each value at
 // its declared length before finding out that the data is not there, so a few
-// hostile bytes could make it allocate 4 GiB.
+// hostile bytes could make it allocate 4 GiB. This holds behind the deflate filter
+// too (Deflated Explicit VR Little Endian), where positions count inflated bytes.
 class MemoryInputStream : public DcmInputStream {
  public:
   MemoryInputStream(std::string_view bytes, size_t offset)
@@ -84,19 +85,41 @@ class MemoryInputStream : public DcmInputStream {
     skip(static_cast<offile_off_t>(offset));
   }
 
-  // Values behind a compression filter (deflate) have no position in the buffer.
+  // Remembers where the compressed data begins, for the factories.
+  OFCondition installCompressionFilter(E_StreamCompression type) override {
+    compressed_from_ = static_cast<size_t>(tell());
+    compression_ = type;
+    return DcmInputStream::installCompressionFilter(type);
+  }
+
   DcmInputStreamFactory* newFactory() const override;
 
  private:
   MemoryProducer producer_;
   std::string_view bytes_;
+  size_t compressed_from_ = 0;
+  E_StreamCompression compression_ = ESC_none;
 };
 
 class MemoryStreamFactory : public DcmInputStreamFactory {
  public:
-  MemoryStreamFactory(std::string_view bytes, size_t offset) : bytes_(bytes), offset_(offset) {}
+  // A stream at `offset`; with a compression other than ESC_none, the data from
+  // `compressed_from` on is compressed and `offset` counts bytes after inflating.
+  MemoryStreamFactory(std::string_view bytes, size_t offset, size_t compressed_from,
+                      E_StreamCompression compression)
+      : bytes_(bytes),
+        offset_(offset),
+        compressed_from_(compressed_from),
+        compression_(compression) {}
 
-  DcmInputStream* create() const override { return new MemoryInputStream(bytes_, offset_); }
+  DcmInputStream* create() const override {
+    if (compression_ == ESC_none) return new MemoryInputStream(bytes_, offset_);
+    auto* stream = new MemoryInputStream(bytes_, compressed_from_);
+    if (stream->installCompressionFilter(compression_).good()) {
+      stream->skip(static_cast<offile_off_t>(offset_ - compressed_from_));
+    }
+    return stream;
+  }
   DcmInputStreamFactory* clone() const override { return new MemoryStreamFactory(*this); }
   // DCMTK only knows file-based factories; like them, this one reopens the data.
   DcmInputStreamFactoryType ident() const override { return DFT_DcmInputFileStreamFactory; }
@@ -104,11 +127,13 @@ class MemoryStreamFactory : public DcmInputStreamFactory {
  private:
   std::string_view bytes_;
   size_t offset_;
+  size_t compressed_from_;
+  E_StreamCompression compression_;
 };
 
 DcmInputStreamFactory* MemoryInputStream::newFactory() const {
-  if (currentProducer() != &producer_) return nullptr;
-  return new MemoryStreamFactory(bytes_, static_cast<size_t>(tell()));
+  return new MemoryStreamFactory(bytes_, static_cast<size_t>(tell()), compressed_from_,
+                                 compression_);
 }
 
 // The stream the parser reads. It reports a bad status, and so stops DCMTK, once
