@@ -14,13 +14,15 @@ read -r -a harnesses <<<"${PACSPORT_FUZZ_HARNESSES:-dicom_instance jwt request c
 dir=build-fuzz
 
 echo "== fuzzing: ${harnesses[*]}, ${seconds} s each =="
-CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPACSPORT_FUZZ=ON >/dev/null
-cmake --build "$dir" -j "$(nproc)" -- $(printf 'fuzz/fuzz_%s ' "${harnesses[@]}")
+CXX=clang++-14 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPACSPORT_FUZZ=ON >/dev/null
+cmake --build "$dir" -j "$(nproc)" --target "${harnesses[@]/#/fuzz_}"
 
-export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
 for harness in "${harnesses[@]}"; do
   binary="$dir/fuzz/fuzz_$harness"
-  options=(-timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -artifact_prefix="$dir/artifacts/$harness-")
+  options=(-timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256
+    -artifact_prefix="$dir/artifacts/$harness-")
   mkdir -p "$dir/artifacts" "$dir/corpus/$harness"
   regressions=(fuzz/regressions/"$harness"/*)
   if [ -e "${regressions[0]}" ]; then
