@@ -26,7 +26,7 @@ using namespace pacsport::preview;
 using pacsport::fuzz::Check;
 
 // Below a socket pair's buffer, so the bytes can be written before they are read.
-constexpr size_t kMaxInput = 64 * 1024;
+constexpr size_t kMaxInput = size_t{64} << 10;
 
 // Sends `bytes` to `fd` in one message, with `object_fd` attached unless it is -1.
 void SendMessage(int fd, const uint8_t* bytes, size_t size, int object_fd) {
