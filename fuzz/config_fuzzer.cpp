@@ -42,7 +42,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const pacsport::HttpSettings& http = config->http;
   Check(http.port >= 0 && http.port <= 65535, "server.listen has a port");
-  Check(http.worker_threads >= 2 && http.worker_threads <= 256, "server.worker_threads in range");
   Check(http.default_compression_level >= 0 && http.default_compression_level <= 9,
         "export.compression_level in range");
   Check(config->max_concurrent_exports >= 1 && config->max_concurrent_exports <= 1024,
