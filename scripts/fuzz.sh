@@ -3,8 +3,9 @@
 # replays every input kept under fuzz/regressions/<harness>/, then fuzzes each harness
 # from its seed corpus, fuzz/corpus/<harness>/, for PACSPORT_FUZZ_SECONDS seconds
 # (default 30; 0 replays the seeds and regressions only). Fails on any crash,
-# sanitizer report, leak, broken property, input slower than 10 s or memory over
-# 2 GiB; the input that did it is written to build-fuzz/artifacts/.
+# sanitizer report, leak, broken property, input slower than 10 s, single allocation
+# over 256 MiB or memory over 2 GiB; the input that did it is written to
+# build-fuzz/artifacts/.
 # New inputs go to build-fuzz/corpus/<harness>/, so a later run goes on from there.
 # PACSPORT_FUZZ_HARNESSES="jwt config" runs only those harnesses.
 set -euo pipefail
