@@ -6,6 +6,9 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   g++ cmake ninja-build pkg-config
+  # the libFuzzer harnesses (scripts/fuzz.sh): clang, its fuzzer and sanitizer runtimes,
+  # and llvm-symbolizer for readable reports
+  clang-14 libclang-rt-14-dev llvm-14
   # libraries (see docs/architecture.md for why each)
   libdcmtk-dev libsoci-dev libboost-dev libsqlite3-dev libpq-dev libcpp-httplib-dev
   libssl-dev libsodium-dev libdeflate-dev zlib1g-dev libtbb-dev libspng-dev nlohmann-json3-dev

@@ -25,3 +25,4 @@ if [ "${PACSPORT_SKIP_SANITIZERS:-0}" != "1" ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   run_suite build-asan -DPACSPORT_SANITIZE=ON
 fi
+bash scripts/fuzz.sh  # libFuzzer harnesses, a bounded time each (docs/fuzzing.md)

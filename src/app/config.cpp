@@ -192,7 +192,7 @@ Status ParseSource(const toml::table& table, const std::string& where, OrthancSe
   auto integer = [&](const char* key, std::int64_t min, std::int64_t max, auto& field) -> Status {
     const toml::node* node = table.get(key);
     if (node == nullptr) return Status::Ok();
-    const auto value = node->value<std::int64_t>();
+    const auto value = node->value_exact<std::int64_t>();
     if (!value) return InvalidInput(where + "." + key + " must be an integer");
     std::int64_t number = 0;
     if (Status s = SetInt(*value, min, max, where + "." + key, number); !s.ok()) return s;
@@ -281,7 +281,7 @@ Status ApplyFile(const std::filesystem::path& file, Config& config) {
       if (!value) return InvalidInput(std::string(setting.toml_path) + " must be a string");
       status = setting.set_text(config, *value);
     } else {
-      const auto value = node.value<std::int64_t>();
+      const auto value = node.value_exact<std::int64_t>();
       if (!value) return InvalidInput(std::string(setting.toml_path) + " must be an integer");
       status = setting.set_integer(config, *value);
     }

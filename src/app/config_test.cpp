@@ -57,6 +57,12 @@ TEST_F(ConfigTest, RejectsBadValuesByName) {
   ASSERT_FALSE(type.ok());
   EXPECT_NE(type.error().message().find("server.listen"), std::string::npos);
 
+  // A float is not an integer, however large (fuzz/regressions/config).
+  auto huge = LoadConfig(Write("[server]\ntoken_ttl_seconds = 73e50\n"));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.error().message().find("server.token_ttl_seconds must be an integer"),
+            std::string::npos);
+
   auto syntax = LoadConfig(Write("[server\n"));
   ASSERT_FALSE(syntax.ok());
 

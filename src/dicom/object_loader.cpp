@@ -76,7 +76,8 @@ class MemoryProducer : public DcmProducer {
 // DCMTK then skips values longer than DCM_MaxReadLength while parsing and reads
 // them from the buffer only when asked. Without it DCMTK allocates each value at
 // its declared length before finding out that the data is not there, so a few
-// hostile bytes could make it allocate 4 GiB.
+// hostile bytes could make it allocate 4 GiB. This holds behind the deflate filter
+// too (Deflated Explicit VR Little Endian), where positions count inflated bytes.
 class MemoryInputStream : public DcmInputStream {
  public:
   MemoryInputStream(std::string_view bytes, size_t offset)
@@ -84,19 +85,43 @@ class MemoryInputStream : public DcmInputStream {
     skip(static_cast<offile_off_t>(offset));
   }
 
-  // Values behind a compression filter (deflate) have no position in the buffer.
+  // Remembers where the compressed data begins, for the factories.
+  OFCondition installCompressionFilter(E_StreamCompression type) override {
+    compressed_from_ = tell();
+    compression_ = type;
+    return DcmInputStream::installCompressionFilter(type);
+  }
+  // tell() when the compression filter came in; -1 when there is none.
+  offile_off_t compressed_from() const { return compressed_from_; }
+
   DcmInputStreamFactory* newFactory() const override;
 
  private:
   MemoryProducer producer_;
   std::string_view bytes_;
+  offile_off_t compressed_from_ = -1;
+  E_StreamCompression compression_ = ESC_none;
 };
 
 class MemoryStreamFactory : public DcmInputStreamFactory {
  public:
-  MemoryStreamFactory(std::string_view bytes, size_t offset) : bytes_(bytes), offset_(offset) {}
+  // A stream at `offset`; with a compression other than ESC_none, the data from
+  // `compressed_from` on is compressed and `offset` counts bytes after inflating.
+  MemoryStreamFactory(std::string_view bytes, size_t offset, offile_off_t compressed_from,
+                      E_StreamCompression compression)
+      : bytes_(bytes),
+        offset_(offset),
+        compressed_from_(compressed_from),
+        compression_(compression) {}
 
-  DcmInputStream* create() const override { return new MemoryInputStream(bytes_, offset_); }
+  DcmInputStream* create() const override {
+    if (compression_ == ESC_none) return new MemoryInputStream(bytes_, offset_);
+    auto* stream = new MemoryInputStream(bytes_, static_cast<size_t>(compressed_from_));
+    if (stream->installCompressionFilter(compression_).good()) {
+      stream->skip(static_cast<offile_off_t>(offset_) - compressed_from_);
+    }
+    return stream;
+  }
   DcmInputStreamFactory* clone() const override { return new MemoryStreamFactory(*this); }
   // DCMTK only knows file-based factories; like them, this one reopens the data.
   DcmInputStreamFactoryType ident() const override { return DFT_DcmInputFileStreamFactory; }
@@ -104,11 +129,13 @@ class MemoryStreamFactory : public DcmInputStreamFactory {
  private:
   std::string_view bytes_;
   size_t offset_;
+  offile_off_t compressed_from_;
+  E_StreamCompression compression_;
 };
 
 DcmInputStreamFactory* MemoryInputStream::newFactory() const {
-  if (currentProducer() != &producer_) return nullptr;
-  return new MemoryStreamFactory(bytes_, static_cast<size_t>(tell()));
+  return new MemoryStreamFactory(bytes_, static_cast<size_t>(tell()), compressed_from_,
+                                 compression_);
 }
 
 // The stream the parser reads. It reports a bad status, and so stops DCMTK, once
@@ -140,10 +167,6 @@ class GuardedStream : public MemoryInputStream {
   offile_off_t skip(offile_off_t length) override {
     return WithinBudget(length) ? MemoryInputStream::skip(length) : 0;
   }
-  OFCondition installCompressionFilter(E_StreamCompression type) override {
-    inflated_from_ = tell();
-    return MemoryInputStream::installCompressionFilter(type);
-  }
 
  private:
   bool Stopped() const { return stack_exhausted_ || inflation_exceeded_; }
@@ -154,8 +177,8 @@ class GuardedStream : public MemoryInputStream {
     const auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
     const uintptr_t used = here < stack_base_ ? stack_base_ - here : here - stack_base_;
     if (used > kParserStackBudget) stack_exhausted_ = true;
-    if (inflated_from_ >= 0 && requested > 0 &&
-        static_cast<uint64_t>(tell() - inflated_from_) + static_cast<uint64_t>(requested) >
+    if (compressed_from() >= 0 && requested > 0 &&
+        static_cast<uint64_t>(tell() - compressed_from()) + static_cast<uint64_t>(requested) >
             max_inflated_) {
       inflation_exceeded_ = true;
     }
@@ -164,7 +187,6 @@ class GuardedStream : public MemoryInputStream {
 
   const uintptr_t stack_base_;
   const uint64_t max_inflated_;
-  offile_off_t inflated_from_ = -1;  // tell() when the deflate filter came in; -1: none
   bool stack_exhausted_ = false;
   bool inflation_exceeded_ = false;
 };

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -65,6 +66,13 @@ Status ReadAll(int fd, void* data, size_t size, std::optional<Deadline> deadline
   return Status::Ok();
 }
 
+// True when the file behind `fd` holds at least `size` bytes: a mapping beyond its
+// end would fault (SIGBUS) where the decoder reads it.
+bool HoldsAtLeast(int fd, uint64_t size) {
+  struct stat status {};
+  return ::fstat(fd, &status) == 0 && static_cast<uint64_t>(status.st_size) >= size;
+}
+
 }  // namespace
 
 // A request header with room for one descriptor, which travels as ancillary data
@@ -107,10 +115,17 @@ Result<Reply> ReadReply(int fd, Deadline deadline) {
       header.payload_bytes > kMaxReplyBytes) {
     return Unavailable("protocol violation");
   }
-  Reply reply{kind, header.width, header.height, header.object_frames,
-              std::string(header.payload_bytes, '\0')};
-  if (Status s = ReadAll(fd, reply.payload.data(), reply.payload.size(), deadline); !s.ok()) {
-    return s.error();
+  // The payload grows with the bytes that arrive, never ahead of them by more than a
+  // chunk: a header alone cannot make the server allocate what it claims.
+  constexpr uint64_t kChunkBytes = uint64_t{1} << 20;
+  Reply reply{kind, header.width, header.height, header.object_frames, {}};
+  while (reply.payload.size() < header.payload_bytes) {
+    const size_t done = reply.payload.size();
+    const size_t chunk = std::min(kChunkBytes, header.payload_bytes - done);
+    reply.payload.resize(done + chunk);
+    if (Status s = ReadAll(fd, reply.payload.data() + done, chunk, deadline); !s.ok()) {
+      return s.error();
+    }
   }
   return reply;
 }
@@ -133,7 +148,7 @@ Result<std::optional<ReceivedRequest>> ReadRequest(int fd) {
   auto* rest = reinterpret_cast<char*>(&header) + got;
   const bool whole =
       ReadAll(fd, rest, sizeof header - static_cast<size_t>(got), std::nullopt).ok() &&
-      header.object_bytes <= kMaxRequestBytes;
+      header.object_bytes <= kMaxRequestBytes && HoldsAtLeast(object_fd, header.object_bytes);
   Result<MappedObject> object = MappedObject::Map(object_fd, whole ? header.object_bytes : 0);
   if (!whole) return InvalidInput("protocol violation");
   if (!object.ok()) return object.error();
