@@ -47,7 +47,7 @@ std::string SignedToken(std::string_view header_and_payload) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  static const pacsport::auth::JwtCodec codec{std::string(kKey)};
+  static const pacsport::auth::JwtCodec codec{std::string(kKey), std::chrono::hours(8)};
   const std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   const std::string token = data[0] % 2 == 0 ? std::string(rest) : SignedToken(rest);
 
