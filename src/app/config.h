@@ -19,7 +19,9 @@ struct Config {
   HttpSettings http;
   std::string jwt_secret;      // empty: none configured
   std::string log_level = "info";
-  int max_concurrent_exports = 4;
+  // [export]: the shares of export capacity and the hospitals' size limits (the
+  // per-hospital ones from the file only).
+  ExportServiceLimits exports;
   preview::PreviewPoolSettings preview;  // worker_executable is set by the caller
   std::vector<OrthancSettings> orthanc_sources;  // [[sources]] of kind "orthanc"; file only
 };

@@ -45,7 +45,7 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   const int threads = impl_->settings.worker_threads;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_read_timeout(std::chrono::seconds(30));
-  server.set_write_timeout(std::chrono::seconds(60));
+  server.set_write_timeout(impl_->settings.client_stall);
   server.set_payload_max_length(impl_->settings.max_upload_bytes);
   server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     request_started = std::chrono::steady_clock::now();
