@@ -307,7 +307,7 @@ TEST_F(ExportServiceTest, DroppedSessionIsReportedAsAborted) {
 
 TEST_F(ExportServiceTest, AttemptsBeyondTheCapAreRefusedUntilASessionEnds) {
   ExportServiceLimits limits;
-  limits.shares = {.max_concurrent = 2, .max_per_hospital = 2, .max_per_user = 2};
+  limits.shares = {.max_concurrent = 2, .max_per_hospital = 3, .max_per_user = 3};
   ExportService service(*index_, sources_, *previews_, limits);
   auto first = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
   auto second = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());

@@ -16,7 +16,7 @@ namespace {
 // retrying.
 constexpr int kRetryAfterSeconds = 5;
 
-// Retry-After for the refusals that a later retry may not meet.
+// Retry-After on the refusals that the same request may overcome later.
 void SetRetryAfter(const Error& error, httplib::Response& res) {
   if (error.code() == ErrorCode::kUnavailable || error.code() == ErrorCode::kTooManyRequests) {
     res.set_header("Retry-After", std::to_string(kRetryAfterSeconds));
