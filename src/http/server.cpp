@@ -45,7 +45,9 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   const int threads = impl_->settings.worker_threads;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_read_timeout(std::chrono::seconds(30));
-  server.set_write_timeout(impl_->settings.client_stall);
+  // A write that the client accepts nothing of waits at most twice this: the rest of
+  // a send() under SO_SNDTIMEO, then one wait to become writable; so within the stall.
+  server.set_write_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(impl_->settings.client_stall) / 2);
   server.set_payload_max_length(impl_->settings.max_upload_bytes);
   server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     request_started = std::chrono::steady_clock::now();

@@ -36,7 +36,7 @@ struct HttpSettings {
   std::string web_root = "web/dist";
   std::chrono::seconds download_link_lifetime{60};  // at most a minute
   // A client that accepts no byte of a response for this long is dropped (an export
-  // then ends "aborted" and gives its slot back).
+  // then ends "aborted" and gives its slot back); not before half of it.
   std::chrono::seconds client_stall{20};
 };
 
