@@ -17,14 +17,12 @@ Error UserOverShare(int share) {
 }
 
 Error HospitalOverShare(int share) {
-  return {ErrorCode::kTooManyRequests,
-          "your hospital already has " + std::to_string(share) +
-              " exports running (its share); try again shortly"};
+  return {ErrorCode::kTooManyRequests, "your hospital already has " + std::to_string(share) +
+                                           " exports running (its share); try again shortly"};
 }
 
 Error ServerFull(int capacity) {
-  return Unavailable(std::to_string(capacity) +
-                     " exports are already running; try again shortly");
+  return Unavailable(std::to_string(capacity) + " exports are already running; try again shortly");
 }
 
 }  // namespace

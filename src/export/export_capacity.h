@@ -33,7 +33,8 @@ class ExportCapacity {
   };
 
   explicit ExportCapacity(const ExportShares& shares)
-      : per_user_(shares.max_per_user), per_hospital_(shares.max_per_hospital),
+      : per_user_(shares.max_per_user),
+        per_hospital_(shares.max_per_hospital),
         total_(shares.max_concurrent) {}
 
   // A grant for one export of `principal`, or the refusal (kTooManyRequests for a

@@ -31,8 +31,8 @@ ExportEstimate EstimatePlan(const ExportPlan& plan, SystemTime now) {
       }
     }
   }
-  const std::int64_t document = static_cast<std::int64_t>(
-      BuildMetadataDocument(plan, {}, plan.WithImages(), now).size());
+  const std::int64_t document =
+      static_cast<std::int64_t>(BuildMetadataDocument(plan, {}, plan.WithImages(), now).size());
   if (plan.request.options.format == ExportFormat::kJson) {
     estimate.estimated_bytes = document;
     return estimate;

@@ -58,9 +58,8 @@ struct ExportServiceLimits {
 
 class ExportSession {
  public:
-  ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
-                ExportPlan plan, RowId audit_id, ExportCapacity::Grant grant,
-                const PackagerLimits& packager);
+  ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews, ExportPlan plan,
+                RowId audit_id, ExportCapacity::Grant grant, const PackagerLimits& packager);
   ~ExportSession();
   ExportSession(const ExportSession&) = delete;
   ExportSession& operator=(const ExportSession&) = delete;

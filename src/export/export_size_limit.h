@@ -14,8 +14,8 @@
 namespace pacsport {
 
 struct ExportSizeLimits {
-  std::int64_t default_max_bytes = 0;                  // every hospital's; 0: no limit
-  std::map<std::string, std::int64_t> by_hospital;     // hospital name → its own; 0: none
+  std::int64_t default_max_bytes = 0;               // every hospital's; 0: no limit
+  std::map<std::string, std::int64_t> by_hospital;  // hospital name → its own; 0: none
 
   // The limit of the hospital named `hospital_name`; 0: none.
   std::int64_t For(const std::string& hospital_name) const;
