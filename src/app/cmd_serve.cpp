@@ -23,15 +23,25 @@ void ConfigureLogging(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
 }
 
-// Blocks SIGINT/SIGTERM in every thread (call before any thread starts) and returns
-// a thread that calls `stop` when one of them arrives.
-std::jthread StopOnSignal(std::function<void()> stop) {
+sigset_t StopSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  return signals;
+}
+
+// Blocks SIGINT/SIGTERM in the calling thread and every thread it starts afterwards;
+// called before any thread starts, so that only StopOnSignal's thread takes them.
+void BlockStopSignals() {
+  const sigset_t signals = StopSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  return std::jthread([signals, stop = std::move(stop)] {
+}
+
+// A thread that calls `stop` when SIGINT or SIGTERM arrives.
+std::jthread StopOnSignal(std::function<void()> stop) {
+  return std::jthread([stop = std::move(stop)] {
+    const sigset_t signals = StopSignals();
     int received = 0;
     sigwait(&signals, &received);
     spdlog::info("event=shutdown signal={}", received);
@@ -43,6 +53,7 @@ std::jthread StopOnSignal(std::function<void()> stop) {
 
 int RunServe(const ServeOptions& options) {
   ::signal(SIGPIPE, SIG_IGN);
+  BlockStopSignals();
   auto config = LoadConfig(options.config);
   if (!config.ok()) return Fail(config.error());
   if (options.listen) {

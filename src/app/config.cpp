@@ -48,8 +48,29 @@ const std::vector<Setting>& Settings() {
   static const std::vector<Setting> settings = {
       {"server.listen", "PACSPORT_LISTEN", Setting::kText,
        [](Config& c, const std::string& v) { return ParseListen(v, c.http); }, nullptr},
-      {"server.worker_threads", "PACSPORT_WORKER_THREADS", Setting::kInteger, nullptr,
-       [](Config& c, std::int64_t v) { return SetInt(v, 2, 256, "server.worker_threads", c.http.worker_threads); }},
+      {"server.max_connections", "PACSPORT_MAX_CONNECTIONS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) { return SetInt(v, 16, 900, "server.max_connections", c.http.max_connections); }},
+      {"server.max_connections_per_address", "PACSPORT_MAX_CONNECTIONS_PER_ADDRESS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 900, "server.max_connections_per_address", c.http.max_connections_per_address);
+       }},
+      {"server.request_header_timeout_seconds", "PACSPORT_REQUEST_HEADER_TIMEOUT_SECONDS", Setting::kInteger,
+       nullptr,
+       [](Config& c, std::int64_t v) {
+         std::int64_t seconds = 0;
+         Status s = SetInt(v, 1, 300, "server.request_header_timeout_seconds", seconds);
+         c.http.request_header_timeout = std::chrono::seconds(seconds);
+         return s;
+       }},
+      {"server.anonymous_requests_per_second", "PACSPORT_ANONYMOUS_REQUESTS_PER_SECOND", Setting::kInteger,
+       nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 100000, "server.anonymous_requests_per_second", c.http.anonymous_requests_per_second);
+       }},
+      {"server.user_requests_per_second", "PACSPORT_USER_REQUESTS_PER_SECOND", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 100000, "server.user_requests_per_second", c.http.user_requests_per_second);
+       }},
       {"server.token_ttl_seconds", "PACSPORT_TOKEN_TTL_SECONDS", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
          std::int64_t seconds = 0;

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   serve_cmd->footer(
       "Configuration: defaults < TOML file (--config) < environment < flags.\n"
       "  server.listen             PACSPORT_LISTEN             127.0.0.1:8080\n"
-      "  server.worker_threads     PACSPORT_WORKER_THREADS     16\n"
+      "  server.max_connections    PACSPORT_MAX_CONNECTIONS    512\n"
       "  server.token_ttl_seconds  PACSPORT_TOKEN_TTL_SECONDS  28800\n"
       "  server.max_upload_mb      PACSPORT_MAX_UPLOAD_MB      1024\n"
       "  security.jwt_secret       PACSPORT_JWT_SECRET         (required unless --demo)\n"

@@ -55,6 +55,7 @@ Result<std::unique_ptr<ExportSession>> ExportService::Begin(const ExportAttempt&
   record.endpoint = attempt.endpoint;
   record.target = attempt.target;
   record.parameters = attempt.parameters;
+  record.request_id = attempt.request_id;
   if (principal.ok()) {
     record.username = principal->username;
     record.hospital_id = principal->hospital_id;

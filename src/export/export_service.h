@@ -48,6 +48,7 @@ struct ExportAttempt {
   std::string endpoint;    // route pattern, e.g. "GET /api/export/study/:studyUID"
   std::string target;      // the ID as requested (may be invalid)
   std::string parameters;  // the request's options as a JSON object
+  std::string request_id = {};  // X-Request-Id; "" outside HTTP
 };
 
 struct ExportServiceLimits {

@@ -63,6 +63,7 @@ json AuditJson(const AuditRecord& r) {
           {"username", r.username},
           {"hospital", r.hospital_name},
           {"clientAddress", r.client_address},
+          {"requestId", r.request_id},
           {"endpoint", r.endpoint},
           {"target", r.target},
           {"parameters", json::parse(r.parameters, nullptr, false)},

@@ -28,16 +28,35 @@ Handler Router::Guard(std::string label, Handler handler) {
   };
 }
 
-void Router::Get(const std::string& pattern, const std::string& label, Handler handler) {
+void Router::Add(std::string method, const std::string& pattern, const std::string& label,
+                 Body body, Access access) {
+  routes_.push_back(Route{std::move(method), std::regex(pattern), label, body, access});
+}
+
+void Router::Get(const std::string& pattern, const std::string& label, Handler handler,
+                 Access access) {
+  Add("GET", pattern, label, Body::kNone, access);
   server_.Get(pattern, Guard(label, std::move(handler)));
 }
 
-void Router::Post(const std::string& pattern, const std::string& label, Handler handler) {
+void Router::Post(const std::string& pattern, const std::string& label, Handler handler,
+                  Body body, Access access) {
+  Add("POST", pattern, label, body, access);
   server_.Post(pattern, Guard(label, std::move(handler)));
 }
 
-void Router::Put(const std::string& pattern, const std::string& label, Handler handler) {
+void Router::Put(const std::string& pattern, const std::string& label, Handler handler, Body body,
+                 Access access) {
+  Add("PUT", pattern, label, body, access);
   server_.Put(pattern, Guard(label, std::move(handler)));
+}
+
+const Route* Router::Find(const std::string& method, const std::string& path) const {
+  const std::string routed = method == "HEAD" ? "GET" : method;
+  for (const Route& route : routes_) {
+    if (route.method == routed && std::regex_match(path, route.pattern)) return &route;
+  }
+  return nullptr;
 }
 
 }  // namespace pacsport::http

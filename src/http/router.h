@@ -1,16 +1,41 @@
-// Router: registers route handlers on a cpp-httplib server behind one catch boundary
-// and remembers, per request thread, which route pattern is being served so that the
+// Router: registers route handlers on a cpp-httplib server behind one catch boundary,
+// keeps the route table that RequestGate consults before a request's body is read, and
+// remembers, per request thread, which route pattern is being served so that the
 // request log never needs the (patient-identifying) path. Internal to src/http.
 #pragma once
 
 #include <httplib.h>
 
 #include <functional>
+#include <regex>
 #include <string>
+#include <vector>
 
 namespace pacsport::http {
 
 using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+// What a route reads as its body; RequestGate refuses any other body before reading it.
+enum class Body {
+  kNone,   // none (a Content-Length of 0 at most)
+  kJson,   // a small JSON document
+  kDicom,  // a DICOM file, up to the server's upload limit
+};
+
+// Who may call a route.
+enum class Access {
+  kToken,      // a Bearer JWT; callers without a valid one are throttled per address
+  kAnonymous,  // no JWT (login, single-use links): throttled per address
+  kOpen,       // no JWT and never throttled (health checks)
+};
+
+struct Route {
+  std::string method;  // "GET" (also serves HEAD), "POST", "PUT"
+  std::regex pattern;
+  std::string label;
+  Body body;
+  Access access;
+};
 
 class Router {
  public:
@@ -18,9 +43,16 @@ class Router {
 
   // `pattern` is a regular expression over the decoded path; `label` the route as
   // documented, e.g. "/api/studies/:studyUID".
-  void Get(const std::string& pattern, const std::string& label, Handler handler);
-  void Post(const std::string& pattern, const std::string& label, Handler handler);
-  void Put(const std::string& pattern, const std::string& label, Handler handler);
+  void Get(const std::string& pattern, const std::string& label, Handler handler,
+           Access access = Access::kToken);
+  void Post(const std::string& pattern, const std::string& label, Handler handler,
+            Body body = Body::kNone, Access access = Access::kToken);
+  void Put(const std::string& pattern, const std::string& label, Handler handler,
+           Body body = Body::kNone, Access access = Access::kToken);
+
+  // The route that will serve `method` on `path`, or null. Thread-safe once every route
+  // is registered.
+  const Route* Find(const std::string& method, const std::string& path) const;
 
   // The label of the route the calling thread is serving ("" before routing).
   static const std::string& CurrentLabel();
@@ -29,8 +61,11 @@ class Router {
 
  private:
   Handler Guard(std::string label, Handler handler);
+  void Add(std::string method, const std::string& pattern, const std::string& label, Body body,
+           Access access);
 
   httplib::Server& server_;
+  std::vector<Route> routes_;
 };
 
 }  // namespace pacsport::http

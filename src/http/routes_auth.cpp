@@ -58,7 +58,7 @@ void RegisterAuthRoutes(Router& router, const HttpServices& services, const Http
                     {{"username", user->username},
                      {"hospital", user->hospital_name},
                      {"role", RoleName(user->role)}}}});
-  });
+  }, Body::kJson, Access::kAnonymous);
 }
 
 }  // namespace pacsport::http

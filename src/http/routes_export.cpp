@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/names.h"
 #include "export/export_estimate.h"
+#include "http/request_id.h"
 #include "http/request_parsing.h"
 #include "http/responses.h"
 #include "http/routes.h"
@@ -117,7 +118,8 @@ void HandleExport(const HttpServices& services, const HttpSettings& settings, Ex
   const Result<ExportRequest> request = ParseExportRequest(req, scope, target, settings);
   const ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(), std::move(target),
                               request.ok() ? DescribeOptions(request->options)
-                                           : RawParameters(req)};
+                                           : RawParameters(req),
+                              CurrentRequestId()};
   BeginAndSend(services, attempt, principal, request, res);
 }
 
@@ -141,7 +143,7 @@ void HandleDownload(const HttpServices& services, DownloadLinks& links, const st
     return;
   }
   const ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(), grant->request.target,
-                              DescribeOptions(grant->request.options)};
+                              DescribeOptions(grant->request.options), CurrentRequestId()};
   BeginAndSend(services, attempt, StillEntitled(services.index, grant->principal), grant->request,
                res);
 }
@@ -238,7 +240,7 @@ void RegisterExportRoutes(Router& router, const HttpServices& services,
   router.Get(R"(/api/downloads/([A-Za-z0-9_-]+))", "/api/downloads/:token",
              GetOnly([&services, &links](const httplib::Request& req, httplib::Response& res) {
                HandleDownload(services, links, req.matches[1], req, res);
-             }));
+             }), Access::kAnonymous);
   RegisterScopes(router, "GET", "/api/export",
                  [&services, settings](ExportScope scope, std::string target,
                                        const httplib::Request& req, httplib::Response& res) {

@@ -52,7 +52,7 @@ void RegisterIngestRoutes(Router& router, const HttpServices& services) {
               {"sha256", ingested.sha256},
               {"size", ingested.size}},
              added ? 201 : 200);
-  });
+  }, Body::kDicom);
 
   router.Put(R"(/api/studies/([^/]+)/ai-analysis)", "/api/studies/:studyUID/ai-analysis",
              [&services](const httplib::Request& req, httplib::Response& res) {
@@ -66,7 +66,7 @@ void RegisterIngestRoutes(Router& router, const HttpServices& services) {
                        Iso8601(std::chrono::system_clock::now()))
         .ThrowIfError();
     SendJson(res, StudyJson(services.index.GetStudy(principal.hospital_id, uid).ValueOrThrow()));
-  });
+  }, Body::kJson);
 }
 
 }  // namespace pacsport::http

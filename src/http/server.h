@@ -1,10 +1,13 @@
-// HttpServer: pacsport's REST API (and, later, the browser UI) over cpp-httplib.
+// HttpServer: pacsport's REST API and the browser UI over cpp-httplib.
 //
-// Every /api route except login and health requires a Bearer JWT; each answers JSON,
-// errors as {"error": {"code", "message"}}. One catch boundary turns any escaped
-// ErrorException into its status and anything else into 500. One structured log line
-// per request names the route pattern, never the path, so no patient data is logged.
-// Listen blocks until Stop is called from another thread.
+// Every /api route except login, health and single-use links requires a Bearer JWT;
+// each answers JSON, errors as {"error": {"code", "message"}}. Before a request's body
+// is read or a handler runs, ConnectionLimits has admitted its connection and
+// RequestGate has checked its shape, route, size and caller (rate limits). One catch
+// boundary turns any escaped ErrorException into its status and anything else into 500.
+// Every response carries X-Request-Id and X-Content-Type-Options: nosniff. One
+// structured log line per request names the route pattern, never the path, so no
+// patient data is logged. Listen blocks until Stop is called from another thread.
 #pragma once
 
 #include <chrono>
@@ -30,7 +33,17 @@ struct HttpSettings {
   std::chrono::seconds token_ttl{8 * 3600};
   int default_compression_level = 9;
   std::size_t max_upload_bytes = std::size_t{1} << 30;
-  int worker_threads = 16;
+  // Connections: each is served on a thread of its own (decision 0008); these bound
+  // them. A client over its address's share gets 429, one over the total 503.
+  int max_connections = 512;
+  int max_connections_per_address = 64;
+  // From a connection's admission or previous response to its next request's last
+  // header line; slower clients are disconnected.
+  std::chrono::seconds request_header_timeout{10};
+  // Token buckets (burst: four times the rate): requests without a valid JWT per client
+  // address, requests with one per user. Over them: 429 with Retry-After.
+  int anonymous_requests_per_second = 10;
+  int user_requests_per_second = 50;
   // The built browser UI (web/dist), served at "/" with index.html for any other GET
   // outside /api (the single-page app routes itself); empty or absent: none.
   std::string web_root = "web/dist";

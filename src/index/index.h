@@ -85,6 +85,7 @@ struct AuditRecord {
   std::optional<RowId> hospital_id;
   std::string hospital_name;
   std::string client_address;
+  std::string request_id;   // the request's X-Request-Id, as in the access log ("" from the CLI)
   std::string endpoint;     // route pattern, e.g. "GET /api/export/study/:studyUID"
   std::string target;       // the patient ID or Study UID asked for ("" for all)
   std::string parameters;   // JSON object of the export options

@@ -114,7 +114,12 @@ constexpr std::string_view kVersion2[] = {
          synced_at TEXT NOT NULL))",
 };
 
-constexpr std::span<const std::string_view> kMigrations[] = {kVersion1, kVersion2};
+// Version 3: each export record names its request (X-Request-Id, as in the access log).
+constexpr std::string_view kVersion3[] = {
+    "ALTER TABLE audit ADD COLUMN request_id TEXT NOT NULL DEFAULT ''",
+};
+
+constexpr std::span<const std::string_view> kMigrations[] = {kVersion1, kVersion2, kVersion3};
 static_assert(std::size(kMigrations) == kLatestSchemaVersion);
 
 std::string WithPrimaryKeyType(std::string_view statement, std::string_view id_primary_key) {

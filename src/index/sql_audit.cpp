@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::string_view kAuditSelect =
     "SELECT id, started_at, username, hospital_id, hospital_name, client_address, endpoint, "
-    "target, parameters, outcome, detail, bytes_sent, entries, duration_ms";
+    "target, parameters, outcome, detail, bytes_sent, entries, duration_ms, request_id";
 constexpr std::string_view kAuditFrom = "FROM audit";
 constexpr std::string_view kNewestFirst = "started_at DESC, id DESC";
 
@@ -32,6 +32,7 @@ struct AuditRow {
     st.exchange(soci::into(record.bytes_sent));
     st.exchange(soci::into(record.entries));
     st.exchange(soci::into(record.duration_ms));
+    st.exchange(soci::into(record.request_id));
   }
   // The record of the row just fetched. Throws std::runtime_error for an outcome
   // this program does not know.
@@ -62,14 +63,15 @@ Result<RowId> SqlIndex::OpenAudit(const AuditRecord& record) {
     RowId id = 0;
     sql << "INSERT INTO audit (started_at, username, hospital_id, hospital_name, "
            "client_address, endpoint, target, parameters, outcome, detail, bytes_sent, entries, "
-           "duration_ms) VALUES (:started_at, :username, :hospital_id, :hospital_name, "
-           ":client_address, :endpoint, :target, :parameters, :outcome, :detail, :bytes_sent, "
-           ":entries, :duration_ms) RETURNING id",
+           "duration_ms, request_id) VALUES (:started_at, :username, :hospital_id, "
+           ":hospital_name, :client_address, :endpoint, :target, :parameters, :outcome, :detail, "
+           ":bytes_sent, :entries, :duration_ms, :request_id) RETURNING id",
         soci::use(started_at), soci::use(record.username), soci::use(hospital_id, hospital_present),
         soci::use(record.hospital_name), soci::use(record.client_address),
         soci::use(record.endpoint), soci::use(record.target), soci::use(record.parameters),
         soci::use(outcome), soci::use(record.detail), soci::use(record.bytes_sent),
-        soci::use(record.entries), soci::use(record.duration_ms), soci::into(id);
+        soci::use(record.entries), soci::use(record.duration_ms), soci::use(record.request_id),
+        soci::into(id);
     return id;
   });
 }

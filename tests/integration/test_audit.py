@@ -14,7 +14,7 @@ from server_process import run_cli
 
 ADMINS = {NORTH: "north-admin", RIVER: "river-admin"}
 ISO_MILLIS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-RECORD_KEYS = {"id", "startedAt", "username", "hospital", "clientAddress", "endpoint", "target",
+RECORD_KEYS = {"id", "startedAt", "username", "hospital", "clientAddress", "requestId", "endpoint", "target",
                "parameters", "outcome", "detail", "bytesSent", "entries", "durationMs"}
 
 

@@ -7,7 +7,7 @@ import time
 
 REQUEST_LINE = re.compile(
     r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z level=\w+ request route="([^"]*)" status=(\d{3}) '
-    r'ms=\d+ client=127\.0\.0\.\d+$')
+    r'ms=\d+ client=127\.0\.0\.\d+ request_id=[A-Za-z0-9_.-]{1,64}$')
 
 
 def request_lines(server):
