@@ -140,7 +140,7 @@ start_pacsport() {
   PACSPORT_PID=$!
   wait_http "http://127.0.0.1:$PORT/api/health" "$PACSPORT_PID" "$WORK/pacsport.log"
   # The demo secret exists once a server has started.
-  AUTH=(-H "Authorization: Bearer $("$BIN" token --data "$data" --user bench --ttl 86400)")
+  AUTH=(-H "Authorization: Bearer $("$BIN" token --data "$data" --user bench --ttl 28800)")
 }
 # pacsport_export PATH_AND_QUERY EXPECTED_DCM [DATA_DIR [serve args...]]; DATA_DIR
 # defaults to the data folder of the imports.

@@ -46,9 +46,13 @@ int RunUserAdd(const std::filesystem::path& data, const std::string& hospital,
 
 int RunToken(const std::filesystem::path& data, const std::optional<std::filesystem::path>& config_file,
              const std::string& username, std::int64_t ttl_seconds) {
-  if (ttl_seconds < 60 || ttl_seconds > 7 * 24 * 3600) return Fail("--ttl must be 60-604800 seconds");
   auto config = LoadConfig(config_file);
   if (!config.ok()) return Fail(config.error());
+  const std::int64_t max_ttl = MaxTokenLifetime(*config).count();
+  if (ttl_seconds < 60 || ttl_seconds > max_ttl) {
+    return Fail("--ttl must be 60-" + std::to_string(max_ttl) +
+                " seconds (security.max_token_lifetime_seconds, else server.token_ttl_seconds)");
+  }
   auto dir = DataDirectory::Open(data);
   if (!dir.ok()) return Fail(dir.error());
   auto secret = (*dir)->JwtSecret(*config, DataDirectory::KeptSecret::kUse);
@@ -62,7 +66,7 @@ int RunToken(const std::filesystem::path& data, const std::optional<std::filesys
   claims.role = user->role;
   claims.issued_at = UnixSeconds(std::chrono::system_clock::now());
   claims.expires_at = claims.issued_at + ttl_seconds;
-  std::cout << auth::JwtCodec(*secret).Issue(claims) << "\n";
+  std::cout << auth::JwtCodec(*secret, MaxTokenLifetime(*config)).Issue(claims) << "\n";
   return 0;
 }
 

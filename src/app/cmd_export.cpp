@@ -1,4 +1,6 @@
 // export study|patient ID: the same bytes as the API, to a file or stdout, audited.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -60,6 +62,8 @@ Status DeliverToFile(ExportSession& session, const fs::path& output) {
 }  // namespace
 
 int RunExport(const ExportCommandOptions& options) {
+  // stdout may hold the archive: log records (a preview worker's stderr) go to stderr.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("export"));
   dicom::Initialize();
   auto dir = DataDirectory::Open(options.data);
   if (!dir.ok()) return Fail(dir.error());
@@ -74,7 +78,8 @@ int RunExport(const ExportCommandOptions& options) {
   if (!config.ok()) return Fail(config.error());
   auto sources = PacsSources::Open(*config, **dir);
   if (!sources.ok()) return Fail(sources.error());
-  auto previews = preview::PreviewPool::Create({preview::DefaultWorkerExecutable()});
+  config->preview.worker_executable = preview::DefaultWorkerExecutable();
+  auto previews = preview::PreviewPool::Create(config->preview);
   if (!previews.ok()) return Fail(previews.error());
   ExportService exports((*dir)->index(), (*sources)->router(), **previews);
   const ExportAttempt attempt{"local", std::string("CLI export ") + std::string(ScopeName(options.request.scope)),

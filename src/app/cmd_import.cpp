@@ -1,11 +1,12 @@
-// import: every file under the given paths, recursively, into one hospital.
+// import: every file under the given paths, recursively, into one hospital, each
+// parsed and stored from the file itself (never read into memory whole).
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
 
 #include "app/commands.h"
+#include "app/config.h"
 #include "app/data_directory.h"
-#include "app/local_file.h"
 #include "dicom/initialize.h"
 #include "ingest/ingestor.h"
 
@@ -27,14 +28,16 @@ std::vector<fs::path> FilesUnder(const fs::path& path, std::error_code& ec) {
 
 }  // namespace
 
-int RunImport(const fs::path& data, const std::string& hospital,
-              const std::vector<std::string>& paths) {
+int RunImport(const fs::path& data, const std::optional<fs::path>& config_file,
+              const std::string& hospital, const std::vector<std::string>& paths) {
+  auto config = LoadConfig(config_file);
+  if (!config.ok()) return Fail(config.error());
   dicom::Initialize();
   auto dir = DataDirectory::Open(data);
   if (!dir.ok()) return Fail(dir.error());
   auto found = (*dir)->index().FindHospital(hospital);
   if (!found.ok()) return Fail(found.error());
-  Ingestor ingestor((*dir)->index(), (*dir)->store());
+  Ingestor ingestor((*dir)->index(), (*dir)->store(), config->parse_limits);
 
   int added = 0, present = 0, rejected = 0;
   for (const std::string& root : paths) {
@@ -46,9 +49,7 @@ int RunImport(const fs::path& data, const std::string& hospital,
       continue;
     }
     for (const fs::path& file : files) {
-      auto bytes = ReadLocalFile(file);
-      auto result = bytes.ok() ? ingestor.Ingest(found->id, *bytes)
-                               : Result<IngestedInstance>(bytes.error());
+      auto result = ingestor.IngestFile(found->id, file);
       if (!result.ok()) {
         std::cerr << "rejected " << file.string() << ": " << result.error().message() << "\n";
         ++rejected;

@@ -1,5 +1,7 @@
 // preview: every frame of every given file rendered to PNG by the worker pool, as
 // exports render them; files in parallel, timed.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <tbb/parallel_for_each.h>
 #include <tbb/task_arena.h>
@@ -31,7 +33,8 @@ FileOutcome RenderFile(const fs::path& file, preview::PreviewPool& pool,
                        const PreviewOptions& options) {
   FileOutcome outcome;
   auto bytes = ReadLocalFile(file);
-  auto frames = bytes.ok() ? pool.Render(*bytes, options.size)
+  // One local user: every file in the workers of one (notional) hospital.
+  auto frames = bytes.ok() ? pool.Render({0, options.size, std::nullopt}, *bytes)
                            : Result<std::vector<dicom::FramePng>>(bytes.error());
   if (!frames.ok()) {
     outcome.no_preview = frames.error().message();
@@ -65,6 +68,8 @@ std::string DuplicateStem(const std::vector<std::string>& files) {
 }  // namespace
 
 int RunPreview(const PreviewOptions& options) {
+  // stdout holds the report: log records (a preview worker's stderr) go to stderr.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("preview"));
   if (options.out) {
     if (std::string both = DuplicateStem(options.files); !both.empty()) {
       return Fail("--out: " + both + " would write the same PNG names");

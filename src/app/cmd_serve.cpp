@@ -68,7 +68,7 @@ int RunServe(const ServeOptions& options) {
   if (!secret.ok()) return Fail(secret.error().message() + " (or start with --demo)");
   std::unique_ptr<auth::JwtCodec> jwt;
   try {
-    jwt = std::make_unique<auth::JwtCodec>(*secret);
+    jwt = std::make_unique<auth::JwtCodec>(*secret, MaxTokenLifetime(*config));
   } catch (const std::invalid_argument& e) {
     return Fail(std::string("JWT secret rejected: ") + e.what());
   }
@@ -82,12 +82,15 @@ int RunServe(const ServeOptions& options) {
   auto previews = preview::PreviewPool::Create(config->preview);
   if (!previews.ok()) return Fail(previews.error());
   const preview::PreviewPoolSettings& limits = (*previews)->settings();
-  spdlog::info("event=preview_workers count={} memory_limit_mb={} frame_cpu_seconds={}",
-               (*previews)->size(), limits.memory_limit_bytes >> 20,
-               limits.frame_cpu_limit.count());
+  spdlog::info(
+      "event=preview_workers count={} memory_limit_mb={} frame_cpu_seconds={} "
+      "max_frames_per_instance={} max_bytes_per_instance_mb={} max_bytes_per_export_mb={}",
+      (*previews)->size(), limits.memory_limit_bytes >> 20, limits.frame_cpu_limit.count(),
+      limits.max_frames_per_instance, limits.max_bytes_per_instance >> 20,
+      limits.max_bytes_per_export >> 20);
   auto sources = PacsSources::Open(*config, **dir);
   if (!sources.ok()) return Fail(sources.error());
-  Ingestor ingestor(index, (*dir)->store());
+  Ingestor ingestor(index, (*dir)->store(), config->parse_limits);
   ExportService exports(index, (*sources)->router(), **previews, config->exports);
   auth::LoginRateLimiter login_limiter;
   std::unique_ptr<HttpServer> server;

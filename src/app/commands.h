@@ -52,8 +52,8 @@ int RunUserAdd(const std::filesystem::path& data, const std::string& hospital,
                const std::string& role, const std::string& username);
 int RunToken(const std::filesystem::path& data, const std::optional<std::filesystem::path>& config,
              const std::string& username, std::int64_t ttl_seconds);
-int RunImport(const std::filesystem::path& data, const std::string& hospital,
-              const std::vector<std::string>& paths);
+int RunImport(const std::filesystem::path& data, const std::optional<std::filesystem::path>& config,
+              const std::string& hospital, const std::vector<std::string>& paths);
 int RunExport(const ExportCommandOptions& options);
 int RunSync(const std::filesystem::path& data, const std::optional<std::filesystem::path>& config);
 int RunAudit(const AuditCommandOptions& options);

@@ -97,11 +97,26 @@ const std::vector<Setting>& Settings() {
          c.http.max_upload_bytes = static_cast<std::size_t>(mb) << 20;
          return s;
        }},
+      {"ingest.max_inflated_mb", "PACSPORT_MAX_INFLATED_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         std::int64_t mb = 0;
+         Status s = SetInt(v, 1, 1 << 20, "ingest.max_inflated_mb", mb);
+         c.parse_limits.max_inflated_bytes = static_cast<std::uint64_t>(mb) << 20;
+         return s;
+       }},
       {"security.jwt_secret", "PACSPORT_JWT_SECRET", Setting::kText,
        [](Config& c, const std::string& v) {
          c.jwt_secret = v;
          return Status::Ok();
        }, nullptr},
+      {"security.max_token_lifetime_seconds", "PACSPORT_MAX_TOKEN_LIFETIME_SECONDS",
+       Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         std::int64_t seconds = 0;
+         Status s = SetInt(v, 60, 7 * 24 * 3600, "security.max_token_lifetime_seconds", seconds);
+         c.max_token_lifetime = std::chrono::seconds(seconds);
+         return s;
+       }},
       {"security.tls_certificate", "PACSPORT_TLS_CERTIFICATE", Setting::kText,
        [](Config& c, const std::string& v) {
          c.http.tls_certificate = v;
@@ -143,6 +158,24 @@ const std::vector<Setting>& Settings() {
          std::int64_t seconds = 0;
          Status s = SetInt(v, 1, 3600, "preview.frame_cpu_seconds", seconds);
          c.preview.frame_cpu_limit = std::chrono::seconds(seconds);
+         return s;
+       }},
+      {"preview.max_frames_per_instance", "PACSPORT_PREVIEW_MAX_FRAMES_PER_INSTANCE", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 1 << 20, "preview.max_frames_per_instance", c.preview.max_frames_per_instance);
+       }},
+      {"preview.max_bytes_per_instance_mb", "PACSPORT_PREVIEW_MAX_BYTES_PER_INSTANCE_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         std::int64_t mb = 0;
+         Status s = SetInt(v, 1, 1 << 20, "preview.max_bytes_per_instance_mb", mb);
+         c.preview.max_bytes_per_instance = static_cast<std::uint64_t>(mb) << 20;
+         return s;
+       }},
+      {"preview.max_bytes_per_export_mb", "PACSPORT_PREVIEW_MAX_BYTES_PER_EXPORT_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         std::int64_t mb = 0;
+         Status s = SetInt(v, 1, 1 << 30, "preview.max_bytes_per_export_mb", mb);
+         c.preview.max_bytes_per_export = static_cast<std::uint64_t>(mb) << 20;
          return s;
        }},
       {"logging.level", "PACSPORT_LOG_LEVEL", Setting::kText,
@@ -327,12 +360,20 @@ Status ParseListen(const std::string& listen, HttpSettings& http) {
   return Status::Ok();
 }
 
+std::chrono::seconds MaxTokenLifetime(const Config& config) {
+  return config.max_token_lifetime.value_or(config.http.token_ttl);
+}
+
 Result<Config> LoadConfig(const std::optional<std::filesystem::path>& file) {
   Config config;
   if (file) {
     if (Status s = ApplyFile(*file, config); !s.ok()) return s.error();
   }
   if (Status s = ApplyEnvironment(config); !s.ok()) return s.error();
+  if (config.http.token_ttl > MaxTokenLifetime(config)) {
+    return InvalidInput(
+        "server.token_ttl_seconds must not exceed security.max_token_lifetime_seconds");
+  }
   return config;
 }
 

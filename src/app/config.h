@@ -3,12 +3,14 @@
 // Values only; see README.md for every key.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "dicom/instance_parser.h"
 #include "http/server.h"
 #include "orthanc/orthanc_settings.h"
 #include "preview/preview_pool.h"
@@ -18,13 +20,20 @@ namespace pacsport {
 struct Config {
   HttpSettings http;
   std::string jwt_secret;      // empty: none configured
+  // The longest lifetime (exp - iat) of a token the server accepts; nullopt: the
+  // login TTL (http.token_ttl). Never below it: LoadConfig refuses that.
+  std::optional<std::chrono::seconds> max_token_lifetime;
   std::string log_level = "info";
   // [export]: the shares of export capacity and the hospitals' size limits (the
   // per-hospital ones from the file only).
   ExportServiceLimits exports;
+  dicom::ParseLimits parse_limits;       // of every file ingested: upload, import, sync
   preview::PreviewPoolSettings preview;  // worker_executable is set by the caller
   std::vector<OrthancSettings> orthanc_sources;  // [[sources]] of kind "orthanc"; file only
 };
+
+// The maximum token lifetime in force: the configured one, else the login TTL.
+std::chrono::seconds MaxTokenLifetime(const Config& config);
 
 // Parses "HOST:PORT" (HOST may be "[::1]"); kInvalidInput when malformed.
 Status ParseListen(const std::string& listen, HttpSettings& http);

@@ -66,6 +66,45 @@ TEST_F(ConfigTest, RejectsBadValuesByName) {
   ASSERT_FALSE(env.ok());
 }
 
+TEST_F(ConfigTest, MaxInflatedSize) {
+  EXPECT_EQ(LoadConfig(std::nullopt)->parse_limits.max_inflated_bytes, std::uint64_t{1024} << 20);
+  auto file = LoadConfig(Write("[ingest]\nmax_inflated_mb = 64\n"));
+  ASSERT_TRUE(file.ok()) << file.error().message();
+  EXPECT_EQ(file->parse_limits.max_inflated_bytes, std::uint64_t{64} << 20);
+  ::setenv("PACSPORT_MAX_INFLATED_MB", "8", 1);
+  auto env = LoadConfig(Write("[ingest]\nmax_inflated_mb = 64\n"));
+  ::unsetenv("PACSPORT_MAX_INFLATED_MB");
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env->parse_limits.max_inflated_bytes, std::uint64_t{8} << 20);
+  for (const char* bad : {"0", "-1", "1048577"}) {
+    auto refused = LoadConfig(Write(std::string("[ingest]\nmax_inflated_mb = ") + bad + "\n"));
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.error().message().find("ingest.max_inflated_mb"), std::string::npos);
+  }
+}
+
+TEST_F(ConfigTest, MaxTokenLifetimeDefaultsToTheLoginTtlAndIsNeverBelowIt) {
+  auto defaults = LoadConfig(Write("[server]\ntoken_ttl_seconds = 600\n"));
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message();
+  EXPECT_EQ(MaxTokenLifetime(*defaults), std::chrono::seconds(600));
+
+  ::setenv("PACSPORT_MAX_TOKEN_LIFETIME_SECONDS", "86400", 1);
+  auto longer = LoadConfig(Write("[security]\nmax_token_lifetime_seconds = 3600\n"));
+  ::unsetenv("PACSPORT_MAX_TOKEN_LIFETIME_SECONDS");
+  ASSERT_TRUE(longer.ok()) << longer.error().message();
+  EXPECT_EQ(MaxTokenLifetime(*longer), std::chrono::seconds(86400));
+
+  auto below_ttl = LoadConfig(
+      Write("[server]\ntoken_ttl_seconds = 7200\n[security]\nmax_token_lifetime_seconds = 3600\n"));
+  ASSERT_FALSE(below_ttl.ok());
+  EXPECT_NE(below_ttl.error().message().find("security.max_token_lifetime_seconds"),
+            std::string::npos);
+  auto out_of_range = LoadConfig(Write("[security]\nmax_token_lifetime_seconds = 59\n"));
+  ASSERT_FALSE(out_of_range.ok());
+  EXPECT_NE(out_of_range.error().message().find("security.max_token_lifetime_seconds"),
+            std::string::npos);
+}
+
 TEST_F(ConfigTest, ParseListenAcceptsIpv6AndRejectsBadPorts) {
   HttpSettings http;
   ASSERT_TRUE(ParseListen("[::1]:8443", http).ok());
@@ -166,6 +205,32 @@ TEST_F(ConfigTest, BadExportLimitsNameTheKey) {
     EXPECT_EQ(config.error().code(), ErrorCode::kInvalidInput);
     EXPECT_NE(config.error().message().find(key), std::string::npos)
         << config.error().message() << " should name " << key;
+  }
+}
+
+TEST_F(ConfigTest, PreviewLimits) {
+  auto defaults = LoadConfig(std::nullopt);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->preview.max_frames_per_instance, 10000);
+  EXPECT_EQ(defaults->preview.max_bytes_per_instance, std::uint64_t{128} << 20);
+  EXPECT_EQ(defaults->preview.max_bytes_per_export, std::uint64_t{2048} << 20);
+
+  const auto file = Write(
+      "[preview]\nmax_frames_per_instance = 50\nmax_bytes_per_instance_mb = 8\n"
+      "max_bytes_per_export_mb = 100\n");
+  ::setenv("PACSPORT_PREVIEW_MAX_BYTES_PER_EXPORT_MB", "64", 1);
+  auto config = LoadConfig(file);
+  ::unsetenv("PACSPORT_PREVIEW_MAX_BYTES_PER_EXPORT_MB");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->preview.max_frames_per_instance, 50);
+  EXPECT_EQ(config->preview.max_bytes_per_instance, std::uint64_t{8} << 20);
+  EXPECT_EQ(config->preview.max_bytes_per_export, std::uint64_t{64} << 20);
+
+  for (const char* key :
+       {"max_frames_per_instance", "max_bytes_per_instance_mb", "max_bytes_per_export_mb"}) {
+    auto zero = LoadConfig(Write(std::string("[preview]\n") + key + " = 0\n"));
+    ASSERT_FALSE(zero.ok()) << key;
+    EXPECT_NE(zero.error().message().find(std::string("preview.") + key), std::string::npos);
   }
 }
 

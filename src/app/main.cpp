@@ -23,7 +23,10 @@ int main(int argc, char** argv) {
       "  server.max_connections    PACSPORT_MAX_CONNECTIONS    512\n"
       "  server.token_ttl_seconds  PACSPORT_TOKEN_TTL_SECONDS  28800\n"
       "  server.max_upload_mb      PACSPORT_MAX_UPLOAD_MB      1024\n"
+      "  ingest.max_inflated_mb    PACSPORT_MAX_INFLATED_MB    1024\n"
       "  security.jwt_secret       PACSPORT_JWT_SECRET         (required unless --demo)\n"
+      "  security.max_token_lifetime_seconds  PACSPORT_MAX_TOKEN_LIFETIME_SECONDS\n"
+      "                            (default: server.token_ttl_seconds)\n"
       "  security.tls_certificate  PACSPORT_TLS_CERTIFICATE    PEM file; HTTPS with the key\n"
       "  security.tls_private_key  PACSPORT_TLS_PRIVATE_KEY    PEM file\n"
       "  export.compression_level  PACSPORT_COMPRESSION_LEVEL  9\n"
@@ -54,7 +57,8 @@ int main(int argc, char** argv) {
   token_cmd->add_option("--data", data, "Data directory")->required();
   token_cmd->add_option("--config", config, "TOML configuration file")->check(CLI::ExistingFile);
   token_cmd->add_option("--user", username, "Login name")->required();
-  token_cmd->add_option("--ttl", ttl, "Lifetime in seconds (default 3600)");
+  token_cmd->add_option("--ttl", ttl,
+                        "Lifetime in seconds (default 3600; at most the maximum token lifetime)");
   token_cmd->callback([&] { code = RunToken(data, config, username, ttl); });
 
   std::vector<std::string> paths;
@@ -62,7 +66,10 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--data", data, "Data directory")->required();
   import_cmd->add_option("--hospital", hospital, "Hospital name")->required();
   import_cmd->add_option("PATH", paths, "Files or folders")->required();
-  import_cmd->callback([&] { code = RunImport(data, hospital, paths); });
+  std::optional<std::filesystem::path> import_config;
+  import_cmd->add_option("--config", import_config, "TOML configuration file (its [ingest] limits)")
+      ->check(CLI::ExistingFile);
+  import_cmd->callback([&] { code = RunImport(data, import_config, hospital, paths); });
 
   ExportCommandOptions exported;
   std::string scope, include_images = "true", format = "zip";

@@ -53,7 +53,8 @@ Result<std::unique_ptr<PacsSources>> PacsSources::Open(const Config& config, Dat
                           "\" does not exist (pacsport hospital add)");
     }
     auto& source = sources->orthancs_.emplace_back(std::make_unique<OrthancSource>(settings));
-    sources->syncs_.push_back(std::make_unique<OrthancSync>(dir.index(), *source, hospital->id));
+    sources->syncs_.push_back(
+        std::make_unique<OrthancSync>(dir.index(), *source, hospital->id, config.parse_limits));
     sources->router_.Add(settings.name, *source);
   }
   return sources;

@@ -79,10 +79,16 @@ Principal ToPrincipal(const Claims& claims) {
                    .role = claims.role};
 }
 
-JwtCodec::JwtCodec(std::string secret, std::chrono::seconds leeway)
-    : secret_(std::move(secret)), leeway_seconds_(leeway.count()) {
+JwtCodec::JwtCodec(std::string secret, std::chrono::seconds max_lifetime,
+                   std::chrono::seconds leeway)
+    : secret_(std::move(secret)),
+      max_lifetime_seconds_(max_lifetime.count()),
+      leeway_seconds_(leeway.count()) {
   if (secret_.size() < kMinSecretBytes) {
     throw std::invalid_argument("JWT secret must be at least 32 bytes");
+  }
+  if (max_lifetime <= std::chrono::seconds(0)) {
+    throw std::invalid_argument("JWT maximum lifetime must be positive");
   }
   if (leeway < std::chrono::seconds(0) || leeway > kMaxLeeway) {
     throw std::invalid_argument("JWT leeway must be between 0 and 3600 seconds");
@@ -103,7 +109,9 @@ std::string JwtCodec::Sign(std::string_view signing_input) const {
 
 std::string JwtCodec::Issue(const Claims& claims) const {
   if (claims.username.empty() || claims.hospital.empty() || claims.hospital_id <= 0 ||
-      claims.expires_at <= claims.issued_at) {
+      claims.expires_at <= claims.issued_at ||
+      static_cast<std::uint64_t>(claims.expires_at) - static_cast<std::uint64_t>(claims.issued_at) >
+          static_cast<std::uint64_t>(max_lifetime_seconds_)) {
     throw ErrorException(Internal("refusing to issue a token with incomplete claims"));
   }
   const json payload = {
@@ -165,8 +173,8 @@ Result<Claims> JwtCodec::Verify(std::string_view token, SystemTime now) const {
   if (ReadInt64(*payload, "exp", &claims.expires_at) != Presence::kPresent) {
     return Reject("token has no valid exp claim");
   }
-  if (ReadInt64(*payload, "iat", &claims.issued_at) == Presence::kInvalid) {
-    return Reject("token has an invalid iat claim");
+  if (ReadInt64(*payload, "iat", &claims.issued_at) != Presence::kPresent) {
+    return Reject("token has no valid iat claim");
   }
   std::int64_t not_before = 0;
   const Presence nbf = ReadInt64(*payload, "nbf", &not_before);
@@ -178,6 +186,10 @@ Result<Claims> JwtCodec::Verify(std::string_view token, SystemTime now) const {
   if (claims.issued_at > now_seconds + leeway_seconds_ ||
       (nbf == Presence::kPresent && not_before > now_seconds + leeway_seconds_)) {
     return Reject("token not yet valid");
+  }
+  // iat is at most now + leeway here, so the sum cannot overflow.
+  if (claims.expires_at > claims.issued_at + max_lifetime_seconds_) {
+    return Reject("token lifetime exceeds the maximum");
   }
 
   std::string role_name;

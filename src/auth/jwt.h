@@ -7,8 +7,11 @@
 // header are refused, so an attacker can never choose how a token is checked.
 //
 // Claims on the wire: "sub" username, "hospital" hospital name, "hid" hospital row id,
-// "role" ("user" | "admin" | "ai"), "iat" issued-at, "exp" expiry (required), optional
-// "nbf", and "jti" a random token id for the audit trail. Times are integer unix seconds.
+// "role" ("user" | "admin" | "ai"), "iat" issued-at and "exp" expiry (both required),
+// optional "nbf", and "jti" a random token id for the audit trail. Times are integer
+// unix seconds. Whatever a token claims, it lives at most the codec's maximum lifetime:
+// one whose exp - iat exceeds it is refused, so a leaked secret or a careless issuer
+// cannot mint a credential that outlives the server's policy by more than that.
 //
 // JwtCodec is immutable after construction and thread-safe. It owns a copy of the
 // secret. Expected failures (any bad token) are returned as kUnauthenticated with a
@@ -31,7 +34,7 @@ struct Claims {
   std::string hospital;          // "hospital", the hospital's name
   std::int64_t hospital_id = 0;  // "hid"
   Role role = Role::kUser;       // "role"
-  std::int64_t issued_at = 0;    // "iat", unix seconds; 0 when a verified token has none
+  std::int64_t issued_at = 0;    // "iat", unix seconds
   std::int64_t expires_at = 0;   // "exp", unix seconds
   std::string token_id;          // "jti"; Issue() draws a random one when empty
 };
@@ -42,25 +45,30 @@ Principal ToPrincipal(const Claims& claims);
 class JwtCodec {
  public:
   // The bytes of `secret` are the HMAC key, used as given (a GenerateSecret() string
-  // works as is). Requires at least 32 bytes and 0 <= leeway <= 1 hour, else throws
-  // std::invalid_argument: the server refuses to start with a weak configuration.
-  // `leeway` absorbs clock skew between replicas for exp, nbf and iat.
-  explicit JwtCodec(std::string secret, std::chrono::seconds leeway = std::chrono::seconds(30));
+  // works as is). Requires at least 32 bytes, max_lifetime > 0 and 0 <= leeway <= 1
+  // hour, else throws std::invalid_argument: the server refuses to start with a weak
+  // configuration. `leeway` absorbs clock skew between replicas for exp, nbf and iat.
+  JwtCodec(std::string secret, std::chrono::seconds max_lifetime,
+           std::chrono::seconds leeway = std::chrono::seconds(30));
 
   // A signed compact token for `claims`. Requires non-empty username and hospital,
-  // hospital_id > 0, expires_at > issued_at and valid UTF-8 strings; a violation is a
-  // caller bug and throws ErrorException(kInternal).
+  // hospital_id > 0, issued_at < expires_at <= issued_at + max lifetime and valid UTF-8
+  // strings; a violation is a caller bug and throws ErrorException(kInternal).
   std::string Issue(const Claims& claims) const;
 
-  // The claims of `token` if it is a well-formed HS256 token signed with this secret
-  // and valid at `now` (within the leeway); otherwise kUnauthenticated. The signature
+  // The claims of `token` if it is a well-formed HS256 token signed with this secret,
+  // valid at `now` (within the leeway: not expired, iat and nbf not in the future) and
+  // issued for at most the maximum lifetime; otherwise kUnauthenticated. The signature
   // is checked before the payload is parsed.
   Result<Claims> Verify(std::string_view token, SystemTime now) const;
+
+  std::chrono::seconds max_lifetime() const { return std::chrono::seconds(max_lifetime_seconds_); }
 
  private:
   std::string Sign(std::string_view signing_input) const;
 
   std::string secret_;
+  std::int64_t max_lifetime_seconds_;
   std::int64_t leeway_seconds_;
 };
 

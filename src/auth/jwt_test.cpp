@@ -55,6 +55,8 @@ std::string HandToken(std::string_view header, std::string_view payload,
   return input + "." + TestBase64Url(TestHmac(md, key, input));
 }
 
+const seconds kMaxLifetime = std::chrono::hours(8);
+
 json ValidPayload() {
   return {{"sub", "alice"},      {"hospital", "St. Mary"}, {"hid", 7},
           {"role", "user"},      {"iat", kNowSeconds - 60}, {"exp", kNowSeconds + 3600},
@@ -107,7 +109,7 @@ PythonResult RunPython(const std::string& mode, const std::string& secret,
 }
 
 TEST(JwtCodecTest, RoundTripKeepsEveryClaim) {
-  const JwtCodec codec(kSecret);
+  const JwtCodec codec(kSecret, kMaxLifetime);
   const Claims claims{.username = "bob",
                       .hospital = "Hôpital Nord",
                       .hospital_id = 42,
@@ -133,7 +135,7 @@ TEST(JwtCodecTest, RoundTripKeepsEveryClaim) {
 }
 
 TEST(JwtCodecTest, IssueDrawsARandomTokenIdWhenEmpty) {
-  const JwtCodec codec(kSecret);
+  const JwtCodec codec(kSecret, kMaxLifetime);
   const Claims claims{.username = "bob", .hospital = "H", .hospital_id = 1, .role = Role::kAi,
                       .issued_at = kNowSeconds, .expires_at = kNowSeconds + 60, .token_id = ""};
   const Result<Claims> first = codec.Verify(codec.Issue(claims), kNow);
@@ -145,7 +147,7 @@ TEST(JwtCodecTest, IssueDrawsARandomTokenIdWhenEmpty) {
 }
 
 TEST(JwtCodecTest, IssueRefusesIncompleteClaims) {
-  const JwtCodec codec(kSecret);
+  const JwtCodec codec(kSecret, kMaxLifetime);
   const Claims good{.username = "bob", .hospital = "H", .hospital_id = 1, .role = Role::kUser,
                     .issued_at = kNowSeconds, .expires_at = kNowSeconds + 60, .token_id = ""};
   Claims no_user = good;
@@ -167,16 +169,18 @@ TEST(JwtCodecTest, IssueRefusesIncompleteClaims) {
 }
 
 TEST(JwtCodecTest, ConstructorRefusesWeakConfiguration) {
-  EXPECT_THROW(JwtCodec(std::string(31, 'k')), std::invalid_argument);
-  EXPECT_THROW(JwtCodec(""), std::invalid_argument);
-  EXPECT_NO_THROW(JwtCodec(std::string(32, 'k')));
-  EXPECT_THROW(JwtCodec(kSecret, seconds(-1)), std::invalid_argument);
-  EXPECT_THROW(JwtCodec(kSecret, seconds(3601)), std::invalid_argument);
+  EXPECT_THROW(JwtCodec(std::string(31, 'k'), kMaxLifetime), std::invalid_argument);
+  EXPECT_THROW(JwtCodec("", kMaxLifetime), std::invalid_argument);
+  EXPECT_NO_THROW(JwtCodec(std::string(32, 'k'), kMaxLifetime));
+  EXPECT_THROW(JwtCodec(kSecret, kMaxLifetime, seconds(-1)), std::invalid_argument);
+  EXPECT_THROW(JwtCodec(kSecret, kMaxLifetime, seconds(3601)), std::invalid_argument);
+  EXPECT_THROW(JwtCodec(kSecret, seconds(0)), std::invalid_argument);
 }
 
 TEST(JwtCodecTest, AcceptsAnIndependentlySignedToken) {
   // The control for every forgery below: the same hand-built path, honestly signed.
-  const Result<Claims> verified = JwtCodec(kSecret).Verify(SignedPayload(ValidPayload()), kNow);
+  const Result<Claims> verified =
+      JwtCodec(kSecret, kMaxLifetime).Verify(SignedPayload(ValidPayload()), kNow);
   ASSERT_TRUE(verified.ok()) << verified.error().message();
   EXPECT_EQ(verified->username, "alice");
   EXPECT_EQ(verified->hospital, "St. Mary");
@@ -185,14 +189,62 @@ TEST(JwtCodecTest, AcceptsAnIndependentlySignedToken) {
   EXPECT_EQ(verified->token_id, "token-1");
 }
 
-TEST(JwtCodecTest, AcceptsATokenWithoutIatOrJti) {
+TEST(JwtCodecTest, AcceptsATokenWithoutJti) {
+  json payload = ValidPayload();
+  payload.erase("jti");
+  const Result<Claims> verified =
+      JwtCodec(kSecret, kMaxLifetime).Verify(SignedPayload(payload), kNow);
+  ASSERT_TRUE(verified.ok()) << verified.error().message();
+  EXPECT_EQ(verified->token_id, "");
+}
+
+TEST(JwtCodecTest, RejectsATokenWithoutIat) {
+  // Without iat nothing bounds how long the token was meant to live.
   json payload = ValidPayload();
   payload.erase("iat");
-  payload.erase("jti");
-  const Result<Claims> verified = JwtCodec(kSecret).Verify(SignedPayload(payload), kNow);
-  ASSERT_TRUE(verified.ok()) << verified.error().message();
-  EXPECT_EQ(verified->issued_at, 0);
-  EXPECT_EQ(verified->token_id, "");
+  ExpectRejected(JwtCodec(kSecret, kMaxLifetime).Verify(SignedPayload(payload), kNow), "iat");
+}
+
+TEST(JwtCodecTest, RejectsALifetimeBeyondTheMaximumWhateverTheTokenClaims) {
+  const JwtCodec codec(kSecret, seconds(3600), seconds(30));
+  auto with_lifetime = [](std::int64_t issued_at, std::int64_t lifetime) {
+    json payload = ValidPayload();
+    payload["iat"] = issued_at;
+    payload["exp"] = issued_at + lifetime;
+    return SignedPayload(payload);
+  };
+  EXPECT_TRUE(codec.Verify(with_lifetime(kNowSeconds, 3600), kNow).ok());
+  EXPECT_TRUE(codec.Verify(with_lifetime(kNowSeconds - 3000, 3600), kNow).ok());
+  ExpectRejected(codec.Verify(with_lifetime(kNowSeconds, 3601), kNow), "lifetime");
+  ExpectRejected(codec.Verify(with_lifetime(kNowSeconds - 60, 365 * 86400), kNow), "lifetime");
+  // An old iat cannot buy a long exp, and extreme values do not overflow.
+  ExpectRejected(
+      codec.Verify(with_lifetime(std::numeric_limits<std::int64_t>::min() / 2,
+                                 std::numeric_limits<std::int64_t>::max() / 2 + kNowSeconds),
+                   kNow),
+      "lifetime");
+  json payload = ValidPayload();
+  payload["iat"] = std::numeric_limits<std::int64_t>::min();
+  ExpectRejected(codec.Verify(SignedPayload(payload), kNow), "lifetime");
+}
+
+TEST(JwtCodecTest, IssueRefusesALifetimeBeyondTheMaximum) {
+  const JwtCodec codec(kSecret, seconds(3600));
+  Claims claims{.username = "bob",
+                .hospital = "H",
+                .hospital_id = 1,
+                .role = Role::kUser,
+                .issued_at = kNowSeconds,
+                .expires_at = kNowSeconds + 3600,
+                .token_id = ""};
+  EXPECT_TRUE(codec.Verify(codec.Issue(claims), kNow).ok());
+  claims.expires_at += 1;
+  try {
+    (void)codec.Issue(claims);
+    ADD_FAILURE() << "Issue accepted a lifetime beyond the maximum";
+  } catch (const ErrorException& e) {
+    EXPECT_EQ(e.error().code(), ErrorCode::kInternal);
+  }
 }
 
 TEST(JwtCodecTest, InteropAcceptsPythonSignedToken) {
@@ -200,16 +252,16 @@ TEST(JwtCodecTest, InteropAcceptsPythonSignedToken) {
   const PythonResult python = RunPython("sign", kSecret, payload.dump(), "");
   ASSERT_EQ(python.exit_code, 0) << python.output;
   EXPECT_NE(python.output.find('.'), std::string::npos);
-  const Result<Claims> verified = JwtCodec(kSecret).Verify(python.output, kNow);
+  const Result<Claims> verified = JwtCodec(kSecret, kMaxLifetime).Verify(python.output, kNow);
   ASSERT_TRUE(verified.ok()) << verified.error().message();
   EXPECT_EQ(verified->username, "alice");
   EXPECT_EQ(verified->hospital_id, 7);
   // And the same Python token under another key is refused.
-  ExpectRejected(JwtCodec(kSecret + "x").Verify(python.output, kNow), "signature");
+  ExpectRejected(JwtCodec(kSecret + "x", kMaxLifetime).Verify(python.output, kNow), "signature");
 }
 
 TEST(JwtCodecTest, InteropPythonVerifiesOurToken) {
-  const JwtCodec codec(kSecret);
+  const JwtCodec codec(kSecret, kMaxLifetime);
   const Claims claims{.username = "carol", .hospital = "H", .hospital_id = 3,
                       .role = Role::kUser, .issued_at = kNowSeconds,
                       .expires_at = kNowSeconds + 60, .token_id = "jti-9"};
@@ -226,7 +278,7 @@ TEST(JwtCodecTest, InteropPythonVerifiesOurToken) {
 }
 
 TEST(JwtCodecTest, RejectsAlgNone) {
-  const JwtCodec codec(kSecret);
+  const JwtCodec codec(kSecret, kMaxLifetime);
   const std::string payload = TestBase64Url(ValidPayload().dump());
   ExpectRejected(codec.Verify(TestBase64Url(R"({"alg":"none","typ":"JWT"})") + "." + payload +
                                   ".",
@@ -240,7 +292,7 @@ TEST(JwtCodecTest, RejectsAlgNone) {
 }
 
 TEST(JwtCodecTest, RejectsOtherAlgorithmsAndMissingAlg) {
-  const JwtCodec codec(kSecret);
+  const JwtCodec codec(kSecret, kMaxLifetime);
   const std::string payload = ValidPayload().dump();
   for (const char* header :
        {R"({"alg":"hs256"})", R"({"alg":"Hs256"})", R"({"alg":"HS256 "})", R"({"alg":"RS256"})",
@@ -252,7 +304,7 @@ TEST(JwtCodecTest, RejectsOtherAlgorithmsAndMissingAlg) {
 }
 
 TEST(JwtCodecTest, RejectsHs512BySameKey) {
-  const JwtCodec codec(kSecret);
+  const JwtCodec codec(kSecret, kMaxLifetime);
   const std::string payload = ValidPayload().dump();
   ExpectRejected(codec.Verify(HandToken(R"({"alg":"HS512","typ":"JWT"})", payload, kSecret,
                                         EVP_sha512()),
@@ -264,21 +316,21 @@ TEST(JwtCodecTest, RejectsHs512BySameKey) {
 }
 
 TEST(JwtCodecTest, RejectsCriticalHeader) {
-  ExpectRejected(JwtCodec(kSecret).Verify(
-                     HandToken(R"({"alg":"HS256","crit":["exp"],"exp":1})", ValidPayload().dump()),
-                     kNow),
-                 "critical");
+  ExpectRejected(
+      JwtCodec(kSecret, kMaxLifetime)
+          .Verify(HandToken(R"({"alg":"HS256","crit":["exp"],"exp":1})", ValidPayload().dump()),
+                  kNow),
+      "critical");
 }
 
 TEST(JwtCodecTest, RejectsWrongKey) {
-  ExpectRejected(
-      JwtCodec(kSecret).Verify(HandToken(kHeader, ValidPayload().dump(), std::string(40, 'w')),
-                               kNow),
-      "signature");
+  ExpectRejected(JwtCodec(kSecret, kMaxLifetime)
+                     .Verify(HandToken(kHeader, ValidPayload().dump(), std::string(40, 'w')), kNow),
+                 "signature");
 }
 
 TEST(JwtCodecTest, RejectsTamperedPayload) {
-  const JwtCodec codec(kSecret);
+  const JwtCodec codec(kSecret, kMaxLifetime);
   const std::vector<std::string> parts = Split(SignedPayload(ValidPayload()));
   json escalated = ValidPayload();
   escalated["role"] = "admin";
@@ -294,12 +346,13 @@ TEST(JwtCodecTest, RejectsTamperedPayload) {
 TEST(JwtCodecTest, RejectsTamperedHeader) {
   const std::vector<std::string> parts = Split(SignedPayload(ValidPayload()));
   const std::string header = TestBase64Url(R"({"alg":"HS256","typ":"JWT","kid":"1"})");
-  ExpectRejected(JwtCodec(kSecret).Verify(header + "." + parts[1] + "." + parts[2], kNow),
-                 "signature");
+  ExpectRejected(
+      JwtCodec(kSecret, kMaxLifetime).Verify(header + "." + parts[1] + "." + parts[2], kNow),
+      "signature");
 }
 
 TEST(JwtCodecTest, RejectsWrongSegmentCount) {
-  const JwtCodec codec(kSecret);
+  const JwtCodec codec(kSecret, kMaxLifetime);
   const std::string token = SignedPayload(ValidPayload());
   const std::vector<std::string> parts = Split(token);
   for (const std::string& bad :
@@ -312,7 +365,7 @@ TEST(JwtCodecTest, RejectsWrongSegmentCount) {
 }
 
 TEST(JwtCodecTest, RejectsGarbageBase64) {
-  const JwtCodec codec(kSecret);
+  const JwtCodec codec(kSecret, kMaxLifetime);
   const std::string token = SignedPayload(ValidPayload());
   const std::vector<std::string> parts = Split(token);
   for (const std::string& bad :
@@ -335,12 +388,12 @@ TEST(JwtCodecTest, RejectsNonCanonicalSignatureEncoding) {
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   twin.back() = alphabet[alphabet.find(twin.back()) ^ 1];
   ASSERT_NE(twin, token);
-  ASSERT_TRUE(JwtCodec(kSecret).Verify(token, kNow).ok());
-  ExpectRejected(JwtCodec(kSecret).Verify(twin, kNow), "malformed");
+  ASSERT_TRUE(JwtCodec(kSecret, kMaxLifetime).Verify(token, kNow).ok());
+  ExpectRejected(JwtCodec(kSecret, kMaxLifetime).Verify(twin, kNow), "malformed");
 }
 
 TEST(JwtCodecTest, RejectsNonObjectJsonEvenWhenSigned) {
-  const JwtCodec codec(kSecret);
+  const JwtCodec codec(kSecret, kMaxLifetime);
   ExpectRejected(codec.Verify(HandToken("[]", ValidPayload().dump()), kNow), "header");
   ExpectRejected(codec.Verify(HandToken(R"("HS256")", ValidPayload().dump()), kNow), "header");
   ExpectRejected(codec.Verify(HandToken(R"({"alg":"HS256")", ValidPayload().dump()), kNow),
@@ -351,7 +404,7 @@ TEST(JwtCodecTest, RejectsNonObjectJsonEvenWhenSigned) {
 }
 
 TEST(JwtCodecTest, ExpiryHonoursLeeway) {
-  const JwtCodec codec(kSecret, seconds(30));
+  const JwtCodec codec(kSecret, kMaxLifetime, seconds(30));
   auto with_exp = [](std::int64_t exp) {
     json payload = ValidPayload();
     payload["exp"] = exp;
@@ -363,10 +416,12 @@ TEST(JwtCodecTest, ExpiryHonoursLeeway) {
                  "expired");
   EXPECT_TRUE(codec.Verify(with_exp(kNowSeconds - 30), kNow).ok());
   EXPECT_TRUE(codec.Verify(with_exp(kNowSeconds - 1), kNow).ok());
-  EXPECT_TRUE(codec.Verify(with_exp(std::numeric_limits<std::int64_t>::max()), kNow).ok());
+  ExpectRejected(codec.Verify(with_exp(std::numeric_limits<std::int64_t>::max()), kNow),
+                 "lifetime");
   // Without leeway, one second late is too late.
-  ExpectRejected(JwtCodec(kSecret, seconds(0)).Verify(with_exp(kNowSeconds - 1), kNow),
-                 "expired");
+  ExpectRejected(
+      JwtCodec(kSecret, kMaxLifetime, seconds(0)).Verify(with_exp(kNowSeconds - 1), kNow),
+      "expired");
   // The same token, verified at different times.
   const std::string token = with_exp(kNowSeconds);
   EXPECT_TRUE(codec.Verify(token, kNow + seconds(30)).ok());
@@ -374,7 +429,7 @@ TEST(JwtCodecTest, ExpiryHonoursLeeway) {
 }
 
 TEST(JwtCodecTest, RejectsMissingOrNonIntegerExp) {
-  const JwtCodec codec(kSecret);
+  const JwtCodec codec(kSecret, kMaxLifetime);
   json missing = ValidPayload();
   missing.erase("exp");
   ExpectRejected(codec.Verify(SignedPayload(missing), kNow), "exp");
@@ -389,7 +444,7 @@ TEST(JwtCodecTest, RejectsMissingOrNonIntegerExp) {
 }
 
 TEST(JwtCodecTest, RejectsTokensFromTheFuture) {
-  const JwtCodec codec(kSecret, seconds(30));
+  const JwtCodec codec(kSecret, kMaxLifetime, seconds(30));
   auto with = [](const char* key, json value) {
     json payload = ValidPayload();
     payload[key] = std::move(value);
@@ -407,7 +462,7 @@ TEST(JwtCodecTest, RejectsTokensFromTheFuture) {
 }
 
 TEST(JwtCodecTest, RejectsMissingOrInvalidIdentityClaims) {
-  const JwtCodec codec(kSecret);
+  const JwtCodec codec(kSecret, kMaxLifetime);
   for (const char* key : {"sub", "hospital", "hid", "role"}) {
     SCOPED_TRACE(key);
     json payload = ValidPayload();
@@ -433,7 +488,7 @@ TEST(JwtCodecTest, RejectsOversizedToken) {
   json payload = ValidPayload();
   payload["padding"] = std::string(9000, 'x');
   const std::string token = SignedPayload(payload);
-  ExpectRejected(JwtCodec(kSecret).Verify(token, kNow), "too long");
+  ExpectRejected(JwtCodec(kSecret, kMaxLifetime).Verify(token, kNow), "too long");
 }
 
 TEST(GenerateSecretTest, ThirtyTwoRandomBytesInBase64Url) {
@@ -444,12 +499,12 @@ TEST(GenerateSecretTest, ThirtyTwoRandomBytesInBase64Url) {
   const std::optional<std::string> raw = Base64UrlDecode(first);
   ASSERT_TRUE(raw.has_value());
   EXPECT_EQ(raw->size(), 32u);
-  const JwtCodec codec(first);
+  const JwtCodec codec(first, kMaxLifetime);
   const Claims claims{.username = "demo", .hospital = "Demo", .hospital_id = 1,
                       .role = Role::kAdmin, .issued_at = kNowSeconds,
                       .expires_at = kNowSeconds + 60, .token_id = ""};
   EXPECT_TRUE(codec.Verify(codec.Issue(claims), kNow).ok());
-  ExpectRejected(JwtCodec(second).Verify(codec.Issue(claims), kNow), "signature");
+  ExpectRejected(JwtCodec(second, kMaxLifetime).Verify(codec.Issue(claims), kNow), "signature");
 }
 
 }  // namespace

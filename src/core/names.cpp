@@ -37,19 +37,8 @@ bool IsForbiddenAscii(unsigned char c) {
 }  // namespace
 
 bool IsValidUid(std::string_view uid) {
-  if (uid.empty() || uid.size() > 64) return false;
-  size_t component_start = 0;
-  for (size_t i = 0; i <= uid.size(); ++i) {
-    if (i == uid.size() || uid[i] == '.') {
-      const size_t length = i - component_start;
-      if (length == 0) return false;
-      if (length > 1 && uid[component_start] == '0') return false;
-      component_start = i + 1;
-    } else if (uid[i] < '0' || uid[i] > '9') {
-      return false;
-    }
-  }
-  return true;
+  return !uid.empty() && uid.size() <= 64 && uid.front() != '.' && uid.back() != '.' &&
+         uid.find_first_not_of("0123456789.") == std::string_view::npos;
 }
 
 bool IsValidPatientId(std::string_view id) {

@@ -7,8 +7,10 @@
 
 namespace pacsport {
 
-// True for a valid DICOM UI value: 1-64 characters of digits and dots, no empty
-// component, no leading zero in a multi-digit component (PS3.5 9.1).
+// True for a UID pacsport accepts: what Orthanc accepts and is safe as a path
+// component, 1-64 characters of digits and dots that neither begin nor end with a
+// dot (so never ".", ".." or only dots). Real-world UIDs that PS3.5 9.1 does not
+// allow are accepted: components with leading zeros ("1.2.840.0010.5"), empty ones.
 bool IsValidUid(std::string_view uid);
 
 // True for a plausible Patient ID (DICOM LO): at most 64 characters, where a

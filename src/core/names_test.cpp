@@ -12,15 +12,27 @@ TEST(IsValidUidTest, AcceptsDicomUids) {
   EXPECT_TRUE(IsValidUid(std::string(64, '1')));
 }
 
-TEST(IsValidUidTest, RejectsMalformedUids) {
+// Orthanc accepts these, and some radiotherapy systems and legacy CR write them.
+TEST(IsValidUidTest, AcceptsNonConformantButPathSafeUids) {
+  EXPECT_TRUE(IsValidUid("1.2.840.0010.5"));
+  EXPECT_TRUE(IsValidUid("1.02"));
+  EXPECT_TRUE(IsValidUid("00.1"));
+  EXPECT_TRUE(IsValidUid("1..2"));
+}
+
+TEST(IsValidUidTest, RejectsWhatCouldBendAPath) {
   EXPECT_FALSE(IsValidUid(""));
   EXPECT_FALSE(IsValidUid(std::string(65, '1')));
-  EXPECT_FALSE(IsValidUid("1..2"));
+  EXPECT_FALSE(IsValidUid("."));
+  EXPECT_FALSE(IsValidUid(".."));
+  EXPECT_FALSE(IsValidUid("..."));
   EXPECT_FALSE(IsValidUid(".1.2"));
   EXPECT_FALSE(IsValidUid("1.2."));
-  EXPECT_FALSE(IsValidUid("1.02"));
   EXPECT_FALSE(IsValidUid("1.2a"));
   EXPECT_FALSE(IsValidUid("../../etc"));
+  EXPECT_FALSE(IsValidUid("1/2"));
+  EXPECT_FALSE(IsValidUid("1\\2"));
+  EXPECT_FALSE(IsValidUid(std::string("1\0002", 3)));
   EXPECT_FALSE(IsValidUid("1.2 "));
 }
 

@@ -199,7 +199,8 @@ Result<FramePng> RenderJpeg2000Frame(Jpeg2000Frames& frames, int64_t frame, uint
 
 Result<int64_t> RenderFrameRange(std::string_view bytes, uint32_t max_side, int64_t first,
                                  int64_t count, const std::function<Status(FramePng)>& consume) {
-  Result<DicomObject> loaded = LoadObject(bytes);
+  // Workers also run under their own address-space limit (preview.worker_memory_mb).
+  Result<DicomObject> loaded = LoadObject(bytes, ParseLimits{});
   if (!loaded.ok()) return loaded.error();
   DcmFileFormat& file = **loaded;
   if (!HasPixelData(file)) return InvalidInput("no pixel data");

@@ -12,6 +12,7 @@
 #include "dcmtk/dcmdata/dcdeftag.h"
 #include "dcmtk/dcmdata/dcfilefo.h"
 #include "dcmtk/dcmdata/dcspchrs.h"
+#include "dicom/character_set.h"
 #include "dicom/object_facts.h"
 #include "dicom/object_loader.h"
 
@@ -42,12 +43,16 @@ std::optional<int64_t> IntegerString(DcmDataset& dataset, const DcmTagKey& tag) 
 }
 
 // Converts the character-set dependent values (PN, LO, SH, ...) to UTF-8 according
-// to the dataset's SpecificCharacterSet; a value that cannot be converted is kept
-// as stored.
+// to the dataset's SpecificCharacterSet, read as its writer evidently meant it; a
+// value that cannot be converted is kept as stored.
 class Utf8Converter {
  public:
   explicit Utf8Converter(DcmDataset& dataset)
-      : usable_(converter_.selectCharacterSet(dataset).good()) {}
+      : usable_(converter_
+                    .selectCharacterSet(
+                        NormalizeSpecificCharacterSet(RawString(dataset, DCM_SpecificCharacterSet))
+                            .c_str())
+                    .good()) {}
 
   std::string Convert(std::string raw, const char* delimiters) {
     if (!usable_ || IsAscii(raw)) return raw;
@@ -112,8 +117,8 @@ std::string OrthancView(std::string_view bytes, const DcmTagKey& tag, const std:
 
 }  // namespace
 
-Result<InstanceMetadata> ParseInstance(std::string_view bytes) {
-  Result<DicomObject> loaded = LoadObject(bytes);
+Result<InstanceMetadata> ParseInstance(std::string_view bytes, const ParseLimits& limits) {
+  Result<DicomObject> loaded = LoadObject(bytes, limits);
   if (!loaded.ok()) return loaded.error();
   DcmFileFormat& file = **loaded;
   DcmDataset& dataset = *file.getDataset();

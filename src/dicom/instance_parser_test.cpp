@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <random>
 #include <set>
 
@@ -23,6 +24,22 @@ void ExpectRejected(const Result<InstanceMetadata>& parsed, std::string_view wha
   ASSERT_FALSE(parsed.ok()) << what << " was accepted";
   EXPECT_EQ(parsed.error().code(), ErrorCode::kInvalidInput) << what;
   EXPECT_FALSE(parsed.error().message().empty()) << what;
+}
+
+// Peak resident memory of this process since ResetPeakMemory (VmHWM), in bytes.
+bool ResetPeakMemory() { return static_cast<bool>(std::ofstream("/proc/self/clear_refs") << "5"); }
+uint64_t PeakMemory() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmHWM:")) return std::stoull(line.substr(6)) << 10;
+  }
+  return 0;
+}
+
+void ExpectTooLarge(const Result<InstanceMetadata>& parsed, std::string_view message) {
+  ASSERT_FALSE(parsed.ok()) << "accepted";
+  EXPECT_EQ(parsed.error().code(), ErrorCode::kPayloadTooLarge);
+  EXPECT_EQ(parsed.error().message(), message);
 }
 
 std::string FromHex(const std::string& hex) {
@@ -144,8 +161,11 @@ TEST(InstanceParserTest, RejectsMissingOrInvalidUids) {
   const std::string study = testing::Element(0x0020, 0x000D, "UI", "1.2.3");
   const std::string series = testing::Element(0x0020, 0x000E, "UI", "1.2.4");
   const std::string sop = testing::Element(0x0008, 0x0018, "UI", "1.2.5");
-  const std::string bad_sop = testing::Element(0x0008, 0x0018, "UI", "1.02.5");
+  const std::string bad_sop = testing::Element(0x0008, 0x0018, "UI", "1.2.5a");
+  const std::string leading_zeros = testing::Element(0x0008, 0x0018, "UI", "1.02.5");
   ASSERT_TRUE(ParseInstance(testing::Part10File(sop + study + series)).ok());
+  // Not conformant (a leading zero), but what Orthanc accepts and real systems write.
+  ASSERT_TRUE(ParseInstance(testing::Part10File(leading_zeros + study + series)).ok());
   for (const auto& [what, dataset] : std::vector<std::pair<std::string, std::string>>{
            {"no study", sop + series},
            {"no series", sop + study},
@@ -153,7 +173,7 @@ TEST(InstanceParserTest, RejectsMissingOrInvalidUids) {
            {"invalid sop", bad_sop + study + series}}) {
     const Result<InstanceMetadata> parsed = ParseInstance(testing::Part10File(dataset));
     ExpectRejected(parsed, what);
-    EXPECT_EQ(parsed.error().message().find("1.02.5"), std::string::npos) << "echoes data";
+    EXPECT_EQ(parsed.error().message().find("1.2.5a"), std::string::npos) << "echoes data";
   }
 }
 
@@ -269,6 +289,42 @@ TEST(InstanceParserTest, RejectsNestingBeyondTheLimit) {
       }
     }
   }
+}
+
+// A deflated dataset inflating beyond the limit is refused, whether one value
+// announces more than the limit or many values add up to more.
+TEST(InstanceParserTest, RefusesDatasetsThatInflateBeyondTheLimit) {
+  const ParseLimits limits{uint64_t{16} << 20};
+  for (const auto& [values, value_bytes] : {std::pair{1u, 64u << 20}, std::pair{40u, 1u << 20}}) {
+    SCOPED_TRACE(::testing::Message() << values << " values of " << value_bytes << " bytes");
+    const std::string bomb = testing::DeflateBomb(values, value_bytes);
+    EXPECT_LT(bomb.size(), size_t{256} << 10);
+    ExpectTooLarge(ParseInstance(bomb, limits),
+                   "the deflated DICOM dataset inflates beyond 16 MiB");
+    const Result<InstanceMetadata> allowed = ParseInstance(bomb, ParseLimits{uint64_t{128} << 20});
+    ASSERT_TRUE(allowed.ok()) << allowed.error().message();
+    EXPECT_EQ(allowed->transfer_syntax_uid, testing::kDeflatedExplicitLittleEndian);
+  }
+  // The limit bounds inflating: the same amount of data stored plainly is no concern of it.
+  const std::string plain =
+      testing::Part10File(testing::IdentityElements() +
+                          testing::Element(0x0029, 0x1000, "OB", std::string(32 << 20, '\0')));
+  EXPECT_TRUE(ParseInstance(plain, limits).ok());
+}
+
+// A 1.25 GiB bomb of 1.3 MB: refused under the default limit without inflating it,
+// and, as 80 values of 16 MiB under a 64 MiB limit, having inflated no more than that.
+TEST(InstanceParserTest, InflatesNoMoreThanTheLimit) {
+  const std::string one_value = testing::DeflateBomb(1, 0x50000000);
+  const std::string many_values = testing::DeflateBomb(80, 16u << 20);
+  EXPECT_LT(one_value.size() + many_values.size(), size_t{4} << 20);
+  if (!ResetPeakMemory()) GTEST_SKIP() << "cannot reset the peak memory (/proc/self/clear_refs)";
+  const uint64_t before = PeakMemory();
+  ExpectTooLarge(ParseInstance(one_value), "the deflated DICOM dataset inflates beyond 1024 MiB");
+  EXPECT_LT(PeakMemory() - before, uint64_t{32} << 20);
+  ExpectTooLarge(ParseInstance(many_values, ParseLimits{uint64_t{64} << 20}),
+                 "the deflated DICOM dataset inflates beyond 64 MiB");
+  EXPECT_LT(PeakMemory() - before, uint64_t{128} << 20);
 }
 
 TEST(InstanceParserTest, ReadsDeflatedObjects) {

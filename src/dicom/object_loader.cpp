@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdatset.h"
@@ -110,41 +111,62 @@ DcmInputStreamFactory* MemoryInputStream::newFactory() const {
   return new MemoryStreamFactory(bytes_, static_cast<size_t>(tell()));
 }
 
-// The stream the parser reads: it reports a bad status, and so stops DCMTK, once
-// the caller's stack has grown past kParserStackBudget. DCMTK asks the stream for
+// The stream the parser reads. It reports a bad status, and so stops DCMTK, once
+// the caller's stack has grown past kParserStackBudget: DCMTK asks the stream for
 // status, end of stream and data at every nesting level, so the check runs before
 // each deeper recursion can go on (also behind the deflate filter, which sits
-// between these methods and the producer).
-class StackGuardedStream : public MemoryInputStream {
+// between these methods and the producer). Once DCMTK installs its deflate filter,
+// tell() counts inflated bytes; a read or skip that would take them past the limit
+// stops the stream before the filter inflates anything for it, so a bomb costs at
+// most the limit (DCMTK asks for a whole value at once, after allocating it: such
+// an allocation is address space, never touched).
+class GuardedStream : public MemoryInputStream {
  public:
-  StackGuardedStream(std::string_view bytes, uintptr_t stack_base)
-      : MemoryInputStream(bytes, 0), stack_base_(stack_base) {}
+  GuardedStream(std::string_view bytes, uintptr_t stack_base, uint64_t max_inflated_bytes)
+      : MemoryInputStream(bytes, 0), stack_base_(stack_base), max_inflated_(max_inflated_bytes) {}
 
   bool stack_exhausted() const { return stack_exhausted_; }
+  bool inflation_exceeded() const { return inflation_exceeded_; }
 
-  OFBool good() const override { return !stack_exhausted_ && MemoryInputStream::good(); }
+  OFBool good() const override { return !Stopped() && MemoryInputStream::good(); }
   OFCondition status() const override {
-    return stack_exhausted_ ? EC_InvalidStream : MemoryInputStream::status();
+    return Stopped() ? EC_InvalidStream : MemoryInputStream::status();
   }
-  OFBool eos() override { return !WithinBudget() || MemoryInputStream::eos(); }
-  offile_off_t avail() override { return WithinBudget() ? MemoryInputStream::avail() : 0; }
+  OFBool eos() override { return !WithinBudget(0) || MemoryInputStream::eos(); }
+  offile_off_t avail() override { return WithinBudget(0) ? MemoryInputStream::avail() : 0; }
   offile_off_t read(void* buffer, offile_off_t length) override {
-    return WithinBudget() ? MemoryInputStream::read(buffer, length) : 0;
+    return WithinBudget(length) ? MemoryInputStream::read(buffer, length) : 0;
   }
   offile_off_t skip(offile_off_t length) override {
-    return WithinBudget() ? MemoryInputStream::skip(length) : 0;
+    return WithinBudget(length) ? MemoryInputStream::skip(length) : 0;
+  }
+  OFCondition installCompressionFilter(E_StreamCompression type) override {
+    inflated_from_ = tell();
+    return MemoryInputStream::installCompressionFilter(type);
   }
 
  private:
-  bool WithinBudget() {
+  bool Stopped() const { return stack_exhausted_ || inflation_exceeded_; }
+
+  // False (for good) once the stack is exhausted or `requested` more bytes would
+  // inflate the dataset beyond the limit.
+  bool WithinBudget(offile_off_t requested) {
     const auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
     const uintptr_t used = here < stack_base_ ? stack_base_ - here : here - stack_base_;
     if (used > kParserStackBudget) stack_exhausted_ = true;
-    return !stack_exhausted_;
+    if (inflated_from_ >= 0 && requested > 0 &&
+        static_cast<uint64_t>(tell() - inflated_from_) + static_cast<uint64_t>(requested) >
+            max_inflated_) {
+      inflation_exceeded_ = true;
+    }
+    return !Stopped();
   }
 
   const uintptr_t stack_base_;
+  const uint64_t max_inflated_;
+  offile_off_t inflated_from_ = -1;  // tell() when the deflate filter came in; -1: none
   bool stack_exhausted_ = false;
+  bool inflation_exceeded_ = false;
 };
 
 // DCMTK takes a stream that ends exactly where the value of an element, item or
@@ -186,18 +208,25 @@ TreeShape InspectTree(DcmDataset& dataset) {
 
 }  // namespace
 
-Result<DicomObject> LoadObject(std::string_view bytes) {
+Result<DicomObject> LoadObject(std::string_view bytes, const ParseLimits& limits) {
   Initialize();
   if (bytes.empty()) return InvalidInput("empty input");
 
   DicomObject file(new DcmFileFormat());
-  StackGuardedStream stream(bytes, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
+  GuardedStream stream(bytes, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)),
+                       limits.max_inflated_bytes);
   file->transferInit();
   const OFCondition condition = file->read(stream);
   DcmDataset* dataset = file->getDataset();
-  const TreeShape shape = stream.stack_exhausted() ? TreeShape{} : InspectTree(*dataset);
+  const TreeShape shape =
+      stream.stack_exhausted() || stream.inflation_exceeded() ? TreeShape{} : InspectTree(*dataset);
   file->transferEnd();
 
+  if (stream.inflation_exceeded()) {
+    return Error(ErrorCode::kPayloadTooLarge, "the deflated DICOM dataset inflates beyond " +
+                                                  std::to_string(limits.max_inflated_bytes >> 20) +
+                                                  " MiB");
+  }
   if (stream.stack_exhausted() || shape.max_depth > kMaxSequenceDepth) {
     return InvalidInput("sequences nested too deep");
   }

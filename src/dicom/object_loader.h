@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "dicom/instance_parser.h"
 
 class DcmFileFormat;
 
@@ -23,9 +24,12 @@ using DicomObject = std::unique_ptr<DcmFileFormat, DcmFileFormatDeleter>;
 
 // Parses `bytes` (Part 10 file or raw dataset). Values longer than 4 KiB (pixel
 // data, mostly) are not copied: the returned object reads them from `bytes` when
-// asked, so `bytes` must outlive it. Errors: kInvalidInput with a short
-// reason without patient data ("empty input", "not a DICOM object", "truncated",
-// "sequences nested too deep", ...).
-Result<DicomObject> LoadObject(std::string_view bytes);
+// asked, so `bytes` must outlive it. A deflated dataset is inflated as it is parsed
+// (its values are then held in memory), and no more than limits.max_inflated_bytes
+// of it ever: a read that would go past that refuses the object with
+// kPayloadTooLarge ("... inflates beyond N MiB") before the bytes are inflated.
+// Other errors: kInvalidInput with a short reason without patient data ("empty
+// input", "not a DICOM object", "truncated", "sequences nested too deep", ...).
+Result<DicomObject> LoadObject(std::string_view bytes, const ParseLimits& limits);
 
 }  // namespace pacsport::dicom

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <utility>
 
 namespace pacsport::testing {
 
@@ -27,18 +28,40 @@ bool HasLongLength(std::string_view vr) {
   return false;
 }
 
+// Raw deflate (no zlib header, as PS3.5 A.5 wants), fed piece by piece.
+class RawDeflater {
+ public:
+  RawDeflater() {
+    EXPECT_EQ(deflateInit2(&stream_, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);
+  }
+  ~RawDeflater() { deflateEnd(&stream_); }
+
+  // Z_FULL_FLUSH ends the output so far on a byte boundary and resets the compressor:
+  // what follows refers to nothing before.
+  void Add(std::string_view data, int flush = Z_NO_FLUSH) {
+    stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    stream_.avail_in = static_cast<uInt>(data.size());
+    int status = Z_OK;
+    do {
+      char buffer[1 << 16];
+      stream_.next_out = reinterpret_cast<Bytef*>(buffer);
+      stream_.avail_out = sizeof buffer;
+      status = deflate(&stream_, flush);
+      out_.append(buffer, sizeof buffer - stream_.avail_out);
+    } while (stream_.avail_out == 0 || (flush == Z_FINISH && status != Z_STREAM_END));
+  }
+  // The output so far, taken.
+  std::string Take() { return std::exchange(out_, {}); }
+
+ private:
+  z_stream stream_{};
+  std::string out_;
+};
+
 std::string RawDeflate(std::string_view data) {
-  z_stream stream{};
-  EXPECT_EQ(deflateInit2(&stream, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&stream, data.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
+  RawDeflater deflater;
+  deflater.Add(data, Z_FINISH);
+  return deflater.Take();
 }
 
 constexpr uint32_t kUndefinedLength = 0xFFFFFFFF;
@@ -172,7 +195,10 @@ std::string EnhancedImageDataset(const EnhancedImage& image) {
   return dataset + Element(0x7FE0, 0x0010, "OW", samples);
 }
 
-std::string Part10File(std::string_view dataset, std::string_view transfer_syntax) {
+namespace {
+
+// Preamble, "DICM" and the meta header naming `transfer_syntax`.
+std::string Part10Header(std::string_view transfer_syntax) {
   const std::string meta_elements = Element(0x0002, 0x0001, "OB", std::string("\0\1", 2)) +
                                     Element(0x0002, 0x0002, "UI", "1.2.840.10008.5.1.4.1.1.7") +
                                     Element(0x0002, 0x0003, "UI", "1.2.3.4.5.6.3") +
@@ -182,10 +208,36 @@ std::string Part10File(std::string_view dataset, std::string_view transfer_synta
   AppendLE32(group_length, static_cast<uint32_t>(meta_elements.size()));
   std::string file(128, '\0');
   file += "DICM";
-  file += Element(0x0002, 0x0000, "UL", group_length) + meta_elements;
-  file +=
-      transfer_syntax == kDeflatedExplicitLittleEndian ? RawDeflate(dataset) : std::string(dataset);
-  return file;
+  return file + Element(0x0002, 0x0000, "UL", group_length) + meta_elements;
+}
+
+}  // namespace
+
+std::string Part10File(std::string_view dataset, std::string_view transfer_syntax) {
+  return Part10Header(transfer_syntax) + (transfer_syntax == kDeflatedExplicitLittleEndian
+                                              ? RawDeflate(dataset)
+                                              : std::string(dataset));
+}
+
+std::string DeflateBomb(uint32_t values, uint32_t value_bytes) {
+  // A MiB of zeros deflated from a reset compressor, repeated as often as needed.
+  constexpr uint32_t kBlockBytes = 1 << 20;
+  RawDeflater zeros;
+  zeros.Add(std::string(kBlockBytes, '\0'), Z_FULL_FLUSH);
+  const std::string block = zeros.Take();
+
+  std::string file = Part10Header(kDeflatedExplicitLittleEndian);
+  RawDeflater deflater;
+  deflater.Add(IdentityElements());
+  for (uint32_t i = 0; i < values; ++i) {
+    deflater.Add(ElementHeader(0x0029, static_cast<uint16_t>(0x1000 + i), "OB", value_bytes),
+                 Z_FULL_FLUSH);
+    file += deflater.Take();
+    for (uint32_t n = 0; n < value_bytes / kBlockBytes; ++n) file += block;
+    deflater.Add(std::string(value_bytes % kBlockBytes, '\0'));
+  }
+  deflater.Add({}, Z_FINISH);
+  return file + deflater.Take();
 }
 
 }  // namespace pacsport::testing

@@ -71,4 +71,9 @@ std::string EnhancedImageDataset(const EnhancedImage& image);
 std::string Part10File(std::string_view dataset,
                        std::string_view transfer_syntax = kExplicitLittleEndian);
 
+// A deflated Part 10 file whose dataset is the identity elements, then `values`
+// private OB values of `value_bytes` zeros each: a deflate bomb, built in chunks so
+// that making it never holds the inflated dataset (a GiB costs about a MiB).
+std::string DeflateBomb(uint32_t values, uint32_t value_bytes);
+
 }  // namespace pacsport::testing

@@ -8,6 +8,8 @@
 //   all      all_data.json, patients/PID/studies/UID/N.dcm, .../previews/frame_K.png
 // and checksums.sha256 at the root of every ZIP. N counts a study's instances from 1
 // in export order; K counts the frames of a study's previews from 0 in the same order.
+// PID and UID are folder names that extract everywhere (zip/portable_names.h), distinct
+// among their siblings; the metadata document maps them to the real IDs.
 #pragma once
 
 #include <cstdint>
@@ -26,12 +28,14 @@ struct PlannedInstance {
 
 struct PlannedStudy {
   StudyRecord study;
+  std::string folder;             // e.g. "studies/1.2.3", no trailing '/'; empty in a study export
   std::string preview_directory;  // e.g. "previews/", ends with '/'
   std::vector<PlannedInstance> instances;  // export order
 };
 
 struct PlannedPatient {
   PatientRecord patient;
+  std::string folder;  // e.g. "patients/_CON", no trailing '/'; empty but in an export of all
   std::vector<PlannedStudy> studies;
 };
 

@@ -224,8 +224,8 @@ TEST_F(ExportServiceTest, RefusalsAreAuditedAsDenied) {
   EXPECT_EQ(forbidden.error().code(), ErrorCode::kForbidden);
 
   ExportRequest bad = StudyRequest();
-  bad.target = "1..2";
-  auto invalid = service.Begin({"", "test", "1..2", "{}"}, admin_, bad);
+  bad.target = "1.2.";
+  auto invalid = service.Begin({"", "test", "1.2.", "{}"}, admin_, bad);
   ASSERT_FALSE(invalid.ok());
   EXPECT_EQ(invalid.error().code(), ErrorCode::kInvalidInput);
 

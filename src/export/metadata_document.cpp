@@ -7,12 +7,25 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-// The spec's patient block: the record plus the export date.
-json PatientObject(const PatientRecord& patient, std::size_t study_count,
-                   const std::string& export_date) {
-  json object = PatientJson(patient);
-  object["studyCount"] = study_count;
+// Where a patient's or a study's files are in the archive: null when it has no folder
+// of its own there, or when the archive holds no files.
+json FolderJson(const std::string& folder, bool includes_images) {
+  return folder.empty() || !includes_images ? json(nullptr) : json(folder);
+}
+
+// The spec's patient block: the record plus the export date and its folder.
+json PatientObject(const PlannedPatient& patient, const std::string& export_date,
+                   bool includes_images) {
+  json object = PatientJson(patient.patient);
+  object["studyCount"] = patient.studies.size();
   object["exportDate"] = export_date;
+  object["folder"] = FolderJson(patient.folder, includes_images);
+  return object;
+}
+
+json StudyObject(const PlannedStudy& study, bool includes_images) {
+  json object = StudyJson(study.study);
+  object["folder"] = FolderJson(study.folder, includes_images);
   return object;
 }
 
@@ -36,9 +49,9 @@ std::string BuildMetadataDocument(const ExportPlan& plan, const InstanceOutcomes
   json studies = json::array();
   json instances = json::array();
   for (const PlannedPatient& patient : plan.patients) {
-    patients.push_back(PatientObject(patient.patient, patient.studies.size(), export_date));
+    patients.push_back(PatientObject(patient, export_date, includes_images));
     for (const PlannedStudy& study : patient.studies) {
-      studies.push_back(StudyJson(study.study));
+      studies.push_back(StudyObject(study, includes_images));
       for (const PlannedInstance& instance : study.instances) {
         instances.push_back(InstanceObject(instance, outcomes));
       }

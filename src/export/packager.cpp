@@ -68,6 +68,7 @@ class ArchiveBuilder {
       : plan_(plan),
         source_(source),
         previews_(previews),
+        hospital_(plan.principal.hospital_id),
         counting_(sink),
         zip_(counting_, exported_at),
         exported_at_(exported_at),
@@ -154,7 +155,8 @@ class ArchiveBuilder {
                                            if (!failed) {
                                              slots[index % window] = PrepareInstance(
                                                  *items[index].instance, source_, previews_,
-                                                 plan_.request.options, plan_.WithPreviews(),
+                                                 plan_.request.options, hospital_,
+                                                 plan_.WithPreviews() && !previews_spent_,
                                                  limits_.whole_instance_max_bytes);
                                            }
                                            return index;
@@ -186,6 +188,7 @@ class ArchiveBuilder {
       Checksum(prepared.dicom_sha256, prepared.dicom.name);
     }
     if (!plan_.WithPreviews()) return Status::Ok();
+    KeepWithinExportBudget(prepared);
     InstanceOutcome& outcome = outcomes_[record.id];
     outcome.preview_error = std::move(prepared.preview_error);
     for (size_t i = 0; i < prepared.previews.size(); ++i) {
@@ -198,12 +201,30 @@ class ArchiveBuilder {
     return Status::Ok();
   }
 
+  // Counts the previews of `prepared` against preview.max_bytes_per_export in plan
+  // order: from the first instance whose previews would go over it, no instance
+  // keeps any (nor is rendered any more), and each says so in its previewError.
+  void KeepWithinExportBudget(PreparedInstance& prepared) {
+    std::uint64_t bytes = 0;
+    for (const zip::PreparedEntry& png : prepared.previews) bytes += png.uncompressed_size;
+    const std::uint64_t budget = previews_.settings().max_bytes_per_export;
+    if (!previews_spent_ && bytes <= budget - preview_bytes_) {
+      preview_bytes_ += bytes;
+      return;
+    }
+    previews_spent_ = true;
+    prepared.previews.clear();
+    prepared.preview_sha256.clear();
+    prepared.preview_error = "previews of this export over preview.max_bytes_per_export_mb (" +
+                             std::to_string(budget >> 20) + " MiB)";
+  }
+
   // Streams an instance too large to hold (StreamDicom). With previews, it also keeps
   // a copy in an unnamed temporary file for the preview workers to map, and renders
   // them from it once the file is known to be intact. A copy that cannot be kept
   // (disk full) costs the previews, not the export.
   Status StreamInstance(const PlannedInstance& instance, PreparedInstance& prepared) {
-    if (!plan_.WithPreviews()) return StreamDicom(instance, nullptr);
+    if (!plan_.WithPreviews() || previews_spent_) return StreamDicom(instance, nullptr);
     auto copy = preview::SharedObjectWriter::Create(std::filesystem::temp_directory_path());
     Status copied = copy.ok() ? Status::Ok() : Status(copy.error());
     if (Status s = StreamDicom(instance, copy.ok() ? &*copy : nullptr, &copied); !s.ok()) {
@@ -215,7 +236,9 @@ class ArchiveBuilder {
       prepared.preview_error = "cannot keep a copy to render: " + object.error().message();
       return Status::Ok();
     }
-    SetPreviews(previews_.Render(*object, plan_.request.options.preview_max_side), prepared);
+    SetPreviews(
+        previews_.Render(PreviewJob(instance.record, hospital_, plan_.request.options), *object),
+        prepared);
     return Status::Ok();
   }
 
@@ -271,6 +294,7 @@ class ArchiveBuilder {
   const ExportPlan& plan_;
   DicomSource& source_;
   preview::PreviewPool& previews_;
+  const RowId hospital_;
   CountingSink counting_;
   zip::ZipWriter zip_;
   const SystemTime exported_at_;
@@ -282,6 +306,10 @@ class ArchiveBuilder {
   // Writer-stage state (one thread at a time, in plan order).
   const PlannedStudy* current_study_ = nullptr;
   int next_frame_ = 0;
+  std::uint64_t preview_bytes_ = 0;  // kept so far, within max_bytes_per_export
+  // Set by the writer once the budget is spent; read by the parallel stage, which
+  // then renders no more.
+  std::atomic<bool> previews_spent_{false};
 };
 
 }  // namespace

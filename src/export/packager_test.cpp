@@ -1,7 +1,7 @@
 // The packager's pipeline on a real index and store holding the whole pydicom corpus:
 // the archive does not depend on the window, instances too large to hold stream
-// through unchanged and get the same previews, and a failure or stop request ends the
-// work in flight.
+// through unchanged and get the same previews, a failure or stop request ends the
+// work in flight, and the previews of one export stay within their budget.
 #include "export/packager.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <new>
+#include <nlohmann/json.hpp>
 
 #include "dicom/initialize.h"
 #include "export/planner.h"
@@ -217,6 +218,69 @@ TEST_F(PackagerTest, ExceptionInThePipelineEndsTheArchiveAsAFault) {
     EXPECT_EQ(report.bytes_written, sink.bytes().size());
     EXPECT_LE(source.reads(), 5 + 2 + 1);
   }
+}
+
+// Every instance object of a metadata document, in document (= export) order.
+void InstancesOf(const nlohmann::json& node, std::vector<nlohmann::json>& found) {
+  if (node.is_object() && node.contains("previews") && node.contains("file")) {
+    found.push_back(node);
+    return;
+  }
+  if (node.is_object() || node.is_array()) {
+    for (const auto& child : node) InstancesOf(child, found);
+  }
+}
+
+TEST_F(PackagerTest, PreviewsOfOneExportStayWithinTheirBudget) {
+  const ExportPlan plan = PlanAll(true);
+  StringSink unlimited;
+  ASSERT_EQ(Write(plan, *store_, unlimited, Limits(0)).outcome, PackageOutcome::kComplete);
+  const auto unlimited_dir = dir_.path() / "unlimited";
+  std::filesystem::rename(ExtractAndVerify(unlimited.bytes()), unlimited_dir);
+  std::vector<nlohmann::json> reference;
+  InstancesOf(nlohmann::json::parse(testing::ReadFile(unlimited_dir / "all_data.json")), reference);
+  std::vector<std::uint64_t> bytes;  // of each instance's previews, in export order
+  std::uint64_t total = 0;
+  for (const auto& instance : reference) {
+    bytes.push_back(0);
+    for (const auto& png : instance["previews"]) {
+      bytes.back() += std::filesystem::file_size(unlimited_dir / png.get<std::string>());
+    }
+    total += bytes.back();
+  }
+  ASSERT_GT(total, 0u);
+
+  // Half of that: the instances before the first that would go over keep their
+  // previews, it and every later one keep none and say why; every DICOM file is there.
+  preview::PreviewPoolSettings settings{PACSPORT_PREVIEW_WORKER};
+  settings.max_bytes_per_export = total / 2;
+  previews_ = preview::PreviewPool::Create(settings).ValueOrThrow();
+  StringSink limited;
+  ASSERT_EQ(Write(plan, *store_, limited, Limits(0)).outcome, PackageOutcome::kComplete);
+  StringSink narrow;
+  ASSERT_EQ(Write(plan, *store_, narrow, Limits(1)).outcome, PackageOutcome::kComplete);
+  EXPECT_EQ(narrow.bytes(), limited.bytes()) << "which instances keep previews is plan order's";
+  const auto limited_dir = ExtractAndVerify(limited.bytes());
+  std::vector<nlohmann::json> instances;
+  InstancesOf(nlohmann::json::parse(testing::ReadFile(limited_dir / "all_data.json")), instances);
+  ASSERT_EQ(instances.size(), reference.size());
+  const std::string over = "previews of this export over preview.max_bytes_per_export_mb (" +
+                           std::to_string(settings.max_bytes_per_export >> 20) + " MiB)";
+  std::uint64_t kept = 0;
+  bool spent = false;
+  for (size_t i = 0; i < instances.size(); ++i) {
+    spent = spent || kept + bytes[i] > settings.max_bytes_per_export;
+    if (spent) {
+      EXPECT_TRUE(instances[i]["previews"].empty()) << i;
+      EXPECT_EQ(instances[i].value("previewError", ""), over) << i;
+    } else {
+      EXPECT_EQ(instances[i], reference[i]) << i;
+      kept += bytes[i];
+    }
+    EXPECT_TRUE(std::filesystem::exists(limited_dir / instances[i]["file"].get<std::string>()));
+  }
+  EXPECT_TRUE(spent);
+  EXPECT_LE(kept, settings.max_bytes_per_export);
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
 #include "export/planner.h"
 
-#include <set>
-
 #include "core/names.h"
+#include "zip/portable_names.h"
 
 namespace pacsport {
 namespace {
@@ -23,28 +22,16 @@ Result<std::vector<T>> FetchAll(Fetch fetch) {
   }
 }
 
-// Makes sanitized directory names unique: "A/B" and "A_B" must not share a folder.
-class UniqueNames {
- public:
-  std::string Take(std::string_view raw) {
-    const std::string base = SanitizePathComponent(raw);
-    std::string name = base;
-    for (int n = 2; !taken_.insert(name).second; ++n) name = base + "_" + std::to_string(n);
-    return name;
-  }
-
- private:
-  std::set<std::string> taken_;
-};
-
+// `folder` is the study's folder ("" in a study export, whose layout has none).
 Result<PlannedStudy> PlanStudy(Index& index, const Principal& principal, StudyRecord study,
-                               const std::string& directory, ExportPlan& plan) {
+                               const std::string& folder, ExportPlan& plan) {
   auto instances = index.ListStudyInstances(principal.hospital_id, study.study_instance_uid);
   if (!instances.ok()) return instances.error();
-  const bool study_scope = plan.request.scope == ExportScope::kStudy;
+  const std::string directory = folder.empty() ? "" : folder + "/";
   PlannedStudy planned;
+  planned.folder = folder;
   planned.preview_directory = directory + "previews/";
-  const std::string dicom_directory = study_scope ? "dicom/" : directory;
+  const std::string dicom_directory = folder.empty() ? "dicom/" : directory;
   int number = 1;
   for (auto& record : *instances) {
     PlannedInstance instance;
@@ -58,9 +45,9 @@ Result<PlannedStudy> PlanStudy(Index& index, const Principal& principal, StudyRe
   return planned;
 }
 
-Result<PlannedPatient> PlanPatient(Index& index, const Principal& principal,
-                                   PatientRecord patient, const std::string& directory,
-                                   ExportPlan& plan) {
+// `folder` is the patient's folder ("" but in an export of all).
+Result<PlannedPatient> PlanPatient(Index& index, const Principal& principal, PatientRecord patient,
+                                   const std::string& folder, ExportPlan& plan) {
   auto studies = FetchAll<StudyRecord>([&](PageRequest page) {
     StudyQuery query;
     query.patient_id = patient.patient_id;
@@ -70,13 +57,17 @@ Result<PlannedPatient> PlanPatient(Index& index, const Principal& principal,
   });
   if (!studies.ok()) return studies.error();
   PlannedPatient planned;
+  const std::string studies_directory = (folder.empty() ? "" : folder + "/") + "studies/";
+  zip::FolderNames study_folders;
   for (auto& study : *studies) {
-    const std::string study_directory = directory + "studies/" + study.study_instance_uid + "/";
-    auto planned_study = PlanStudy(index, principal, std::move(study), study_directory, plan);
+    const std::string study_folder =
+        studies_directory + study_folders.Take(study.study_instance_uid);
+    auto planned_study = PlanStudy(index, principal, std::move(study), study_folder, plan);
     if (!planned_study.ok()) return planned_study.error();
     planned.studies.push_back(std::move(*planned_study));
   }
   planned.patient = std::move(patient);
+  planned.folder = folder;
   return planned;
 }
 
@@ -96,7 +87,8 @@ Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
       if (!patient.ok()) return patient.error();
       auto planned = PlanStudy(index, principal, std::move(*study), "", plan);
       if (!planned.ok()) return planned.error();
-      plan.patients.push_back({std::move(*patient), {std::move(*planned)}});
+      plan.patients.push_back(
+          {.patient = std::move(*patient), .folder = "", .studies = {std::move(*planned)}});
       plan.archive_name = "study_" + request.target + "_export";
       plan.metadata_name = "study_data.json";
       break;
@@ -119,10 +111,10 @@ Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
         return index.ListPatients(principal.hospital_id, PatientQuery{"", page});
       });
       if (!patients.ok()) return patients.error();
-      UniqueNames folders;
+      zip::FolderNames folders;
       for (auto& patient : *patients) {
-        const std::string directory = "patients/" + folders.Take(patient.patient_id) + "/";
-        auto planned = PlanPatient(index, principal, std::move(patient), directory, plan);
+        const std::string folder = "patients/" + folders.Take(patient.patient_id);
+        auto planned = PlanPatient(index, principal, std::move(patient), folder, plan);
         if (!planned.ok()) return planned.error();
         plan.patients.push_back(std::move(*planned));
       }

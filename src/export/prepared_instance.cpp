@@ -18,7 +18,8 @@ Error ChecksumMismatch(const InstanceRecord& record) {
 
 PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& source,
                                  preview::PreviewPool& previews, const ExportOptions& options,
-                                 bool with_previews, std::uint64_t whole_max_bytes) {
+                                 RowId hospital, bool with_previews,
+                                 std::uint64_t whole_max_bytes) {
   const InstanceRecord& record = instance.record;
   PreparedInstance prepared;
   if (static_cast<std::uint64_t>(record.size) > whole_max_bytes) {
@@ -40,8 +41,13 @@ PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& s
                                 DicomEntryLevel(record, options.compression_level));
   if (!with_previews) return prepared;
 
-  SetPreviews(previews.Render(*bytes, options.preview_max_side), prepared);
+  SetPreviews(previews.Render(PreviewJob(record, hospital, options), *bytes), prepared);
   return prepared;
+}
+
+preview::RenderJob PreviewJob(const InstanceRecord& record, RowId hospital,
+                              const ExportOptions& options) {
+  return {hospital, options.preview_max_side, record.number_of_frames};
 }
 
 void SetPreviews(Result<std::vector<dicom::FramePng>> frames, PreparedInstance& prepared) {

@@ -34,10 +34,14 @@ int DicomEntryLevel(const InstanceRecord& record, int level);
 // Reads and prepares `instance` unless its recorded size exceeds `whole_max_bytes`,
 // in which case it only marks it streamed: the writer then streams it and renders its
 // previews from a copy on disk.
-// `previews` renders the frames when `with_previews`.
+// `previews` renders the frames when `with_previews`, in workers of `hospital`'s.
 PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& source,
                                  preview::PreviewPool& previews, const ExportOptions& options,
-                                 bool with_previews, std::uint64_t whole_max_bytes);
+                                 RowId hospital, bool with_previews, std::uint64_t whole_max_bytes);
+
+// What the preview workers are told of `record`: the frame count the server parsed.
+preview::RenderJob PreviewJob(const InstanceRecord& record, RowId hospital,
+                              const ExportOptions& options);
 
 // Sets the previews of `prepared` from rendered `frames`, or its previewError.
 void SetPreviews(Result<std::vector<dicom::FramePng>> frames, PreparedInstance& prepared);

@@ -20,6 +20,7 @@ using Clock = std::chrono::steady_clock;
 // serves (connection thread). A thread serves one server's connections at a time.
 thread_local ConnectionLimits::ConnectionId admitted = 0;
 thread_local ConnectionLimits::ConnectionId bound = 0;
+thread_local ConnectionLimits* bound_limits = nullptr;
 
 // A refused connection's unread request is drained for at most this long and this much.
 constexpr auto kLingerTime = std::chrono::milliseconds(2000);
@@ -116,10 +117,14 @@ ConnectionLimits::ConnectionId ConnectionLimits::TakeAdmitted() {
   return std::exchange(admitted, 0);
 }
 
-void ConnectionLimits::Bind(ConnectionId id) { bound = id; }
+void ConnectionLimits::Bind(ConnectionId id) {
+  bound = id;
+  bound_limits = this;
+}
 
 void ConnectionLimits::Release() {
   const ConnectionId id = std::exchange(bound, 0);
+  bound_limits = nullptr;
   std::lock_guard lock(mutex_);
   const auto it = connections_.find(id);
   if (it == connections_.end()) return;
@@ -140,6 +145,10 @@ void ConnectionLimits::RequestStarted() {
 }
 
 void ConnectionLimits::CloseAfterResponse() {
+  if (bound_limits != nullptr) bound_limits->MarkCloseAfterResponse();
+}
+
+void ConnectionLimits::MarkCloseAfterResponse() {
   std::lock_guard lock(mutex_);
   if (Connection* connection = Current()) connection->close_after_response = true;
 }

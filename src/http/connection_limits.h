@@ -59,8 +59,9 @@ class ConnectionLimits {
   void RequestStarted();
   // Its response is written; it awaits its next request (or closes, if so asked).
   void ResponseSent();
-  // Asks for the lingering close described above once the current response is written.
-  void CloseAfterResponse();
+  // Asks for the lingering close described above once the calling thread's current
+  // response is written (static: route handlers know no ConnectionLimits).
+  static void CloseAfterResponse();
 
   // Counts, for tests and /api/health: connections open now.
   int open_connections() const;
@@ -76,6 +77,7 @@ class ConnectionLimits {
     bool close_after_response = false;
   };
 
+  void MarkCloseAfterResponse();
   void Watch();
   void LingeringClose(int fd);
   // The calling thread's connection; requires mutex_.

@@ -9,7 +9,7 @@ constexpr char kSecret[] = "a-test-secret-that-is-at-least-32-bytes-long";
 
 class RequestGateTest : public ::testing::Test {
  protected:
-  RequestGateTest() : router_(server_), jwt_(kSecret) {
+  RequestGateTest() : router_(server_), jwt_(kSecret, std::chrono::hours(8)) {
     const Handler none = [](const httplib::Request&, httplib::Response&) {};
     router_.Get("/api/health", "/api/health", none, Access::kOpen);
     router_.Post("/api/auth/login", "/api/auth/login", none, Body::kJson, Access::kAnonymous);

@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include "core/error.h"
+#include "http/connection_limits.h"
 #include "http/responses.h"
 
 namespace pacsport::http {
@@ -14,17 +15,22 @@ const std::string& Router::CurrentLabel() { return current_label; }
 
 void Router::ResetLabel() { current_label.clear(); }
 
+void Router::Run(const std::string& label, const httplib::Request& req, httplib::Response& res,
+                 const std::function<void()>& handle) {
+  current_label = req.method + " " + label;
+  try {
+    handle();
+  } catch (const ErrorException& e) {
+    SendError(res, e.error());
+  } catch (const std::exception& e) {
+    SendError(res, Internal("unexpected error"));
+  }
+}
+
 Handler Router::Guard(std::string label, Handler handler) {
   return [label = std::move(label), handler = std::move(handler)](const httplib::Request& req,
                                                                   httplib::Response& res) {
-    current_label = req.method + " " + label;
-    try {
-      handler(req, res);
-    } catch (const ErrorException& e) {
-      SendError(res, e.error());
-    } catch (const std::exception& e) {
-      SendError(res, Internal("unexpected error"));
-    }
+    Run(label, req, res, [&] { handler(req, res); });
   };
 }
 
@@ -49,6 +55,30 @@ void Router::Put(const std::string& pattern, const std::string& label, Handler h
                  Access access) {
   Add("PUT", pattern, label, body, access);
   server_.Put(pattern, Guard(label, std::move(handler)));
+}
+
+void Router::PostStreamed(const std::string& pattern, const std::string& label,
+                          StreamedHandler handler, Body body, Access access) {
+  Add("POST", pattern, label, body, access);
+  server_.Post(pattern, [label, handler = std::move(handler)](const httplib::Request& req,
+                                                               httplib::Response& res,
+                                                               const httplib::ContentReader& body) {
+    bool body_read = false;
+    const httplib::ContentReader reader(
+        [&](httplib::ContentReceiver receiver) {
+          body_read = true;
+          return body(std::move(receiver));
+        },
+        [&](httplib::MultipartContentHeader header, httplib::ContentReceiver receiver) {
+          body_read = true;
+          return body(std::move(header), std::move(receiver));
+        });
+    Run(label, req, res, [&] { handler(req, res, reader); });
+    if (!body_read && !req.get_header_value("Content-Length").empty() &&
+        req.get_header_value("Content-Length") != "0") {
+      ConnectionLimits::CloseAfterResponse();
+    }
+  });
 }
 
 const Route* Router::Find(const std::string& method, const std::string& path) const {

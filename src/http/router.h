@@ -14,6 +14,9 @@
 namespace pacsport::http {
 
 using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+// A handler that reads the request body itself, as it arrives (uploads).
+using StreamedHandler = std::function<void(const httplib::Request&, httplib::Response&,
+                                           const httplib::ContentReader&)>;
 
 // What a route reads as its body; RequestGate refuses any other body before reading it.
 enum class Body {
@@ -49,6 +52,10 @@ class Router {
             Body body = Body::kNone, Access access = Access::kToken);
   void Put(const std::string& pattern, const std::string& label, Handler handler,
            Body body = Body::kNone, Access access = Access::kToken);
+  // A POST whose handler reads the body itself. If it answers without reading a body
+  // that was announced, the connection is closed after the answer.
+  void PostStreamed(const std::string& pattern, const std::string& label,
+                    StreamedHandler handler, Body body, Access access = Access::kToken);
 
   // The route that will serve `method` on `path`, or null. Thread-safe once every route
   // is registered.
@@ -60,6 +67,9 @@ class Router {
   static void ResetLabel();
 
  private:
+  // The one catch boundary: runs `handle` as route `label`, answering any escaped error.
+  static void Run(const std::string& label, const httplib::Request& req, httplib::Response& res,
+                  const std::function<void()>& handle);
   Handler Guard(std::string label, Handler handler);
   void Add(std::string method, const std::string& pattern, const std::string& label, Body body,
            Access access);

@@ -7,6 +7,10 @@
 namespace pacsport::http {
 namespace {
 
+// As `pacsport user add` allows; longer names are refused before they are counted, so
+// that the limiter's tables stay small.
+constexpr std::size_t kMaxUsernameBytes = 64;
+
 // Verifying against this when the user does not exist keeps the answer time the same
 // for unknown users and wrong passwords.
 const std::string& DecoyHash() {
@@ -21,13 +25,6 @@ void RegisterAuthRoutes(Router& router, const HttpServices& services, const Http
   router.Post(R"(/api/auth/login)", "/api/auth/login",
               [&services, ttl = settings.token_ttl](const httplib::Request& req,
                                                     httplib::Response& res) {
-    const std::string address = ClientAddress(req);
-    const auto now = std::chrono::system_clock::now();
-    if (auto wait = services.login_limiter.Check(address, now)) {
-      res.set_header("Retry-After", std::to_string(wait->count()));
-      return SendError(res, Error(ErrorCode::kTooManyRequests,
-                                  "too many failed logins; try again later"));
-    }
     auto body = JsonObjectBody(req).ValueOrThrow();
     const auto username = body.find("username");
     const auto password = body.find("password");
@@ -35,16 +32,25 @@ void RegisterAuthRoutes(Router& router, const HttpServices& services, const Http
         !password->is_string()) {
       return SendError(res, InvalidInput("username and password are required strings"));
     }
-    auto user = services.index.FindUser(username->get<std::string>());
+    const std::string name = username->get<std::string>();
+    if (name.size() > kMaxUsernameBytes) {
+      return SendError(res, InvalidInput("username is longer than 64 bytes"));
+    }
+    // Counted as a failure from here on: concurrent guesses cannot all get past this.
+    const std::string address = ClientAddress(req);
+    const auto now = std::chrono::system_clock::now();
+    if (auto wait = services.login_limiter.Admit(name, address, now)) {
+      res.set_header("Retry-After", std::to_string(wait->count()));
+      return SendError(res, Error(ErrorCode::kTooManyRequests,
+                                  "too many failed logins; try again later"));
+    }
+    auto user = services.index.FindUser(name);
     if (!user.ok() && user.error().code() != ErrorCode::kNotFound) throw ErrorException(user.error());
     const bool valid = auth::VerifyPassword(user.ok() ? user->password_hash : DecoyHash(),
                                             password->get<std::string>()) &&
                        user.ok();
-    if (!valid) {
-      services.login_limiter.RecordFailure(address, now);
-      return SendError(res, Unauthenticated("invalid username or password"));
-    }
-    services.login_limiter.RecordSuccess(address);
+    if (!valid) return SendError(res, Unauthenticated("invalid username or password"));
+    services.login_limiter.RecordSuccess(name, address);
     auth::Claims claims;
     claims.username = user->username;
     claims.hospital = user->hospital_name;

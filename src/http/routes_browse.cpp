@@ -116,7 +116,8 @@ void RegisterBrowseRoutes(Router& router, const HttpServices& services) {
       if (instance.number_of_frames == 0 || instance.size > kThumbnailMaxFileBytes) continue;
       auto bytes = services.sources.Read(instance.location);
       if (!bytes.ok()) continue;
-      auto frame = services.previews.RenderFirstFrame(*bytes, kThumbnailSide);
+      auto frame = services.previews.RenderFirstFrame(
+          {principal.hospital_id, kThumbnailSide, instance.number_of_frames}, *bytes);
       if (!frame.ok()) continue;
       res.set_header("Cache-Control", "private, max-age=300");
       res.set_content(frame->png, "image/png");

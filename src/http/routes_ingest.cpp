@@ -4,6 +4,7 @@
 #include "http/request_parsing.h"
 #include "http/responses.h"
 #include "http/routes.h"
+#include "preview/shared_object.h"
 
 namespace pacsport::http {
 namespace {
@@ -32,18 +33,40 @@ Result<AiAnalysis> ParseAiAnalysis(const nlohmann::ordered_json& body) {
   return parsed;
 }
 
+// The request body, read into an unnamed temporary file. kInvalidInput when the client
+// sent less than it announced; kUnavailable when the disk refuses.
+Result<preview::SharedObject> SpoolBody(const httplib::ContentReader& read_body) {
+  auto writer = preview::SharedObjectWriter::Create(std::filesystem::temp_directory_path());
+  if (!writer.ok()) return writer.error();
+  Status written = Status::Ok();
+  const bool complete = read_body([&](const char* data, size_t size) {
+    written = writer->Append(std::string_view(data, size));
+    return written.ok();
+  });
+  if (!written.ok()) return written.error();
+  if (!complete) return InvalidInput("the upload ended before its announced Content-Length");
+  return writer->Finish();
+}
+
 }  // namespace
 
 void RegisterIngestRoutes(Router& router, const HttpServices& services) {
-  router.Post(R"(/api/instances)", "/api/instances",
-              [&services](const httplib::Request& req, httplib::Response& res) {
+  // The upload is spooled to an unnamed temporary file as it arrives and ingested from
+  // there, so that it costs disk, never memory, whatever its size.
+  router.PostStreamed(R"(/api/instances)", "/api/instances",
+                      [&services](const httplib::Request& req, httplib::Response& res,
+                                  const httplib::ContentReader& read_body) {
     const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
     RequireRole(principal, {Role::kAdmin, Role::kAi}).ThrowIfError();
     if (!HasMediaType(req, "application/dicom")) {
       throw ErrorException(Error(ErrorCode::kUnsupportedMediaType,
                                  "send one DICOM Part 10 file as application/dicom"));
     }
-    auto ingested = services.ingestor.Ingest(principal.hospital_id, req.body).ValueOrThrow();
+    const preview::SharedObject upload = SpoolBody(read_body).ValueOrThrow();
+    auto ingested = services.ingestor
+                        .IngestFile(principal.hospital_id,
+                                    "/proc/self/fd/" + std::to_string(upload.fd()))
+                        .ValueOrThrow();
     const bool added = ingested.outcome == IngestOutcome::kAdded;
     SendJson(res,
              {{"status", added ? "added" : "alreadyPresent"},

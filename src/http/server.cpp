@@ -76,7 +76,7 @@ struct HttpServer::Impl {
     if (!refusal) return true;
     http::SendError(res, refusal->error);
     if (refusal->retry_after) res.set_header("Retry-After", std::to_string(refusal->retry_after->count()));
-    if (refusal->body_unread) limits.CloseAfterResponse();
+    if (refusal->body_unread) http::ConnectionLimits::CloseAfterResponse();
     return false;
   }
 

@@ -2,35 +2,67 @@
 
 #include "core/digest.h"
 #include "dicom/instance_parser.h"
+#include "ingest/mapped_file.h"
 
 namespace pacsport {
+namespace {
 
-std::mutex& Ingestor::StripeFor(const std::string& sha256) {
-  return stripes_[std::stoul(sha256.substr(0, 2), nullptr, 16) % stripes_.size()];
-}
+Error TooLarge() { return Error(ErrorCode::kPayloadTooLarge, "DICOM file larger than 4 GiB"); }
 
-Result<StoredInstance> DescribeInstance(std::string_view bytes) {
-  if (static_cast<std::int64_t>(bytes.size()) > kMaxInstanceBytes) {
-    return Error(ErrorCode::kPayloadTooLarge, "DICOM file larger than 4 GiB");
-  }
-  auto metadata = dicom::ParseInstance(bytes);
-  if (!metadata.ok()) return metadata.error();
-
+// The index's record of a parsed file located in the local store under its SHA-256.
+StoredInstance Describe(InstanceMetadata metadata, std::int64_t size, std::string sha256) {
   StoredInstance stored;
-  stored.metadata = std::move(*metadata);
-  stored.size = static_cast<std::int64_t>(bytes.size());
-  stored.sha256 = Sha256Hex(bytes);
+  stored.metadata = std::move(metadata);
+  stored.size = size;
+  stored.sha256 = std::move(sha256);
   stored.orthanc_instance_id = stored.metadata.orthanc_instance_id;
   stored.location = {LocalStore::kSourceName, stored.sha256};
   return stored;
 }
 
-Result<IngestedInstance> Ingestor::Ingest(RowId hospital_id, std::string_view bytes) {
-  auto described = DescribeInstance(bytes);
-  if (!described.ok()) return described.error();
-  const StoredInstance& stored = *described;
-  const InstanceMetadata& m = stored.metadata;
+}  // namespace
 
+std::mutex& Ingestor::StripeFor(const std::string& sha256) {
+  return stripes_[std::stoul(sha256.substr(0, 2), nullptr, 16) % stripes_.size()];
+}
+
+Result<StoredInstance> DescribeInstance(std::string_view bytes, const dicom::ParseLimits& limits) {
+  if (static_cast<std::int64_t>(bytes.size()) > kMaxInstanceBytes) return TooLarge();
+  auto metadata = dicom::ParseInstance(bytes, limits);
+  if (!metadata.ok()) return metadata.error();
+  return Describe(std::move(*metadata), static_cast<std::int64_t>(bytes.size()), Sha256Hex(bytes));
+}
+
+Result<IngestedInstance> Ingestor::Ingest(RowId hospital_id, std::string_view bytes) {
+  auto described = DescribeInstance(bytes, limits_);
+  if (!described.ok()) return described.error();
+  return Record(hospital_id, *described,
+                [bytes](const LocalStore::ChunkConsumer& consume) { return consume(bytes); });
+}
+
+Result<IngestedInstance> Ingestor::IngestFile(RowId hospital_id,
+                                              const std::filesystem::path& path) {
+  auto file = MappedFile::Open(path);
+  if (!file.ok()) return file.error();
+  if (file->size() > static_cast<std::uint64_t>(kMaxInstanceBytes)) return TooLarge();
+  auto metadata = dicom::ParseInstance(file->bytes(), limits_);
+  if (!metadata.ok()) return metadata.error();
+  Sha256 digest;
+  Status read = file->ReadChunks([&digest](std::string_view chunk) {
+    digest.Update(chunk.data(), chunk.size());
+    return Status::Ok();
+  });
+  if (!read.ok()) return read.error();
+  const StoredInstance stored =
+      Describe(std::move(*metadata), static_cast<std::int64_t>(file->size()), digest.FinishHex());
+  return Record(hospital_id, stored, [&file](const LocalStore::ChunkConsumer& consume) {
+    return file->ReadChunks(consume);
+  });
+}
+
+Result<IngestedInstance> Ingestor::Record(RowId hospital_id, const StoredInstance& stored,
+                                          const LocalStore::ChunkProducer& bytes) {
+  const InstanceMetadata& m = stored.metadata;
   IngestedInstance result;
   result.sop_instance_uid = m.sop_instance_uid;
   result.study_instance_uid = m.study_instance_uid;
@@ -39,7 +71,7 @@ Result<IngestedInstance> Ingestor::Ingest(RowId hospital_id, std::string_view by
 
   std::lock_guard lock(StripeFor(stored.sha256));
   const bool was_stored = store_.Contains(stored.sha256);
-  if (Status put = store_.Put(stored.sha256, bytes); !put.ok()) return put.error();
+  if (Status put = store_.PutChunks(stored.sha256, bytes); !put.ok()) return put.error();
   auto added = index_.AddInstance(hospital_id, stored);
   if (added.ok() && *added == IngestOutcome::kAdded) {
     result.outcome = IngestOutcome::kAdded;

@@ -6,6 +6,7 @@
 
 #include "core/digest.h"
 #include "dicom/initialize.h"
+#include "dicom/test_objects.h"
 #include "tests/support/temp_dir.h"
 
 namespace pacsport {
@@ -86,6 +87,52 @@ TEST_F(IngestorTest, HospitalsKeepTheirOwnCopies) {
   EXPECT_EQ(index_->ListPatients(hospital_, {}).ValueOrThrow().total, 1);
   EXPECT_EQ(index_->ListPatients(other, {}).ValueOrThrow().total, 1);
   EXPECT_EQ(StoredFiles(dir_.path() / "store"), 1u);  // one file, two index rows
+}
+
+// A deflate bomb is refused while it inflates, on upload and from a file alike, and
+// leaves nothing behind.
+TEST_F(IngestorTest, RefusesDatasetsThatInflateBeyondTheLimit) {
+  Ingestor limited(*index_, *store_, dicom::ParseLimits{std::uint64_t{4} << 20});
+  const std::string bomb = testing::DeflateBomb(8, 1u << 20);
+  const auto path = dir_.path() / "bomb.dcm";
+  std::ofstream(path, std::ios::binary) << bomb;
+  for (const auto& result :
+       {limited.Ingest(hospital_, bomb), limited.IngestFile(hospital_, path)}) {
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().code(), ErrorCode::kPayloadTooLarge);
+    EXPECT_EQ(result.error().message(), "the deflated DICOM dataset inflates beyond 4 MiB");
+  }
+  EXPECT_EQ(StoredFiles(dir_.path() / "store"), 0u);
+  EXPECT_EQ(index_->ListPatients(hospital_, {}).ValueOrThrow().total, 0);
+  EXPECT_TRUE(ingestor_->Ingest(hospital_, bomb).ok());  // 8 MiB is within the default
+}
+
+TEST_F(IngestorTest, IngestsFromAFileLikeFromMemory) {
+  const auto path = testing::CorpusFile("MR_small.dcm");
+  const std::string bytes = ReadFile(path);
+  auto from_file = ingestor_->IngestFile(hospital_, path);
+  ASSERT_TRUE(from_file.ok()) << from_file.error().message();
+  EXPECT_EQ(from_file->outcome, IngestOutcome::kAdded);
+  EXPECT_EQ(from_file->sha256, Sha256Hex(bytes));
+  EXPECT_EQ(from_file->size, static_cast<std::int64_t>(bytes.size()));
+  EXPECT_EQ(store_->Read({LocalStore::kSourceName, from_file->sha256}).ValueOrThrow(), bytes);
+  EXPECT_EQ(ingestor_->Ingest(hospital_, bytes)->outcome, IngestOutcome::kAlreadyPresent);
+  EXPECT_EQ(ingestor_->IngestFile(hospital_, path)->outcome, IngestOutcome::kAlreadyPresent);
+}
+
+TEST_F(IngestorTest, RefusesWhatIsNotAReadableFile) {
+  const auto directory = ingestor_->IngestFile(hospital_, dir_.path());
+  ASSERT_FALSE(directory.ok());
+  EXPECT_EQ(directory.error().code(), ErrorCode::kInvalidInput);
+  const auto missing = ingestor_->IngestFile(hospital_, dir_.path() / "missing.dcm");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), ErrorCode::kUnavailable);
+  const auto empty_path = dir_.path() / "empty.dcm";
+  std::ofstream(empty_path).close();
+  const auto empty = ingestor_->IngestFile(hospital_, empty_path);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(StoredFiles(dir_.path() / "store"), 0u);
 }
 
 }  // namespace

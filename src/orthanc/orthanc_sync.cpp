@@ -104,7 +104,7 @@ Status OrthancSync::IndexOne(const std::string& id, SyncReport& report, std::mut
     if (!read.ok()) return read.error();
     auto bytes = file.Finish();
     if (!bytes.ok()) return bytes.error();
-    described = DescribeInstance(*bytes);
+    described = DescribeInstance(*bytes, limits_);
   }
   std::string skipped_because;  // empty when the instance was added
   if (!described.ok()) {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "dicom/instance_parser.h"
 #include "index/index.h"
 #include "orthanc/orthanc_source.h"
 #include "storage/source_status.h"
@@ -43,9 +44,11 @@ class OrthancSync {
  public:
   enum class Mode { kFollowChanges, kReconcile };
 
-  // Borrows both; they must outlive the sync.
-  OrthancSync(Index& index, OrthancSource& source, RowId hospital_id)
-      : index_(index), source_(source), hospital_id_(hospital_id) {}
+  // Borrows both; they must outlive the sync. Files are parsed under `limits`; one
+  // they exceed is skipped like any file that cannot be indexed.
+  OrthancSync(Index& index, OrthancSource& source, RowId hospital_id,
+              dicom::ParseLimits limits = {})
+      : index_(index), source_(source), hospital_id_(hospital_id), limits_(limits) {}
 
   // One pass; kReconcile is forced when the source was never scanned. On failure
   // (source unreachable, index fault) or a stop request (kUnavailable) the cursor
@@ -74,6 +77,7 @@ class OrthancSync {
   Index& index_;
   OrthancSource& source_;
   const RowId hospital_id_;
+  const dicom::ParseLimits limits_;
   std::mutex pass_mutex_;
   mutable std::mutex status_mutex_;
   SourceStatus status_;  // guarded by status_mutex_

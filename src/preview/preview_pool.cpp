@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <optional>
 #include <thread>
 
 #include "preview/worker_process.h"
@@ -24,6 +23,29 @@ constexpr int kStallFactor = 4;
 // status can say why.
 constexpr std::chrono::milliseconds kExitGrace{500};
 
+const std::string kBrokeProtocol = "preview worker broke the protocol";
+
+struct FrameSize {
+  uint32_t width = 0;
+  uint32_t height = 0;
+  bool operator==(const FrameSize&) const = default;
+};
+
+// The size a PNG file declares in its IHDR chunk, which must come first; nullopt
+// when `png` does not start so.
+std::optional<FrameSize> PngSize(std::string_view png) {
+  constexpr size_t kIhdrEnd = 24;  // signature, chunk length, "IHDR", width, height
+  if (png.size() < kIhdrEnd || !png.starts_with(kPngSignature) || png.substr(12, 4) != "IHDR") {
+    return std::nullopt;
+  }
+  auto big_endian = [&](size_t at) {
+    uint32_t value = 0;
+    for (size_t i = 0; i < 4; ++i) value = (value << 8) | static_cast<unsigned char>(png[at + i]);
+    return value;
+  };
+  return FrameSize{big_endian(16), big_endian(20)};
+}
+
 }  // namespace
 
 // One request to one worker: frames [request.first_frame, + request.frame_count).
@@ -31,10 +53,18 @@ struct PreviewPool::Chunk {
   size_t slot = 0;
   RenderRequest request;
   std::vector<dicom::FramePng> frames;
-  int64_t object_frames = 0;  // from kDone
   std::optional<Error> error;
   bool done = false;
   Deadline deadline;
+};
+
+// What one Render has learnt so far, checked against every chunk's answers.
+struct PreviewPool::Progress {
+  std::vector<dicom::FramePng> frames;   // in frame order
+  std::optional<int64_t> object_frames;  // the job's, else frame 0's worker's
+  std::optional<FrameSize> size;         // that of the first frame received
+  uint64_t bytes = 0;                    // of every PNG received
+  std::optional<Error> over_budget;      // set: every chunk is stopped
 };
 
 std::filesystem::path DefaultWorkerExecutable() {
@@ -59,18 +89,26 @@ PreviewPool::PreviewPool(const PreviewPoolSettings& settings)
     : settings_(settings),
       slots_(settings.workers > 0 ? settings.workers
                                   : std::max(1u, std::thread::hardware_concurrency())),
+      served_(slots_.size(), 0),
       busy_(slots_.size(), false) {}
 
 PreviewPool::~PreviewPool() = default;
 
-std::vector<size_t> PreviewPool::Acquire(size_t wanted) {
+std::vector<size_t> PreviewPool::Acquire(RowId hospital, size_t wanted) {
   std::unique_lock lock(mutex_);
-  released_.wait(lock, [this] { return std::find(busy_.begin(), busy_.end(), false) != busy_.end(); });
+  released_.wait(lock,
+                 [this] { return std::find(busy_.begin(), busy_.end(), false) != busy_.end(); });
   std::vector<size_t> taken;
-  // Running workers first: starting one costs an exec and the toolkit's start-up.
-  for (bool running : {true, false}) {
+  // Running workers of the hospital first: starting one costs an exec and the
+  // toolkit's start-up; a worker of another hospital costs that and its retirement.
+  enum class Kind { kSameHospital, kNone, kOtherHospital };
+  auto kind_of = [&](size_t i) {
+    if (slots_[i] == nullptr) return Kind::kNone;
+    return served_[i] == hospital ? Kind::kSameHospital : Kind::kOtherHospital;
+  };
+  for (Kind wanted_kind : {Kind::kSameHospital, Kind::kNone, Kind::kOtherHospital}) {
     for (size_t i = 0; i < slots_.size() && taken.size() < wanted; ++i) {
-      if (!busy_[i] && (slots_[i] != nullptr) == running) {
+      if (!busy_[i] && kind_of(i) == wanted_kind) {
         busy_[i] = true;
         taken.push_back(i);
       }
@@ -87,31 +125,55 @@ void PreviewPool::Release(const std::vector<size_t>& slots) {
   released_.notify_all();
 }
 
-void PreviewPool::Fail(Chunk& chunk, const std::string& what) {
+void PreviewPool::Kill(Chunk& chunk, Error error) {
   std::unique_ptr<WorkerProcess>& worker = slots_[chunk.slot];
-  const std::string how = worker->End(kExitGrace);
+  if (worker) worker->End(kExitGrace);
   worker.reset();
-  const int64_t frame = chunk.request.first_frame + static_cast<int64_t>(chunk.frames.size());
-  chunk.error = InvalidInput("frame " + std::to_string(frame) + ": " +
-                             (what.empty() ? "rendering " + how : what));
+  chunk.error = std::move(error);
   chunk.done = true;
 }
 
-void PreviewPool::RunChunks(const SharedObject& object, std::vector<Chunk>& chunks) {
+void PreviewPool::Fail(Chunk& chunk, const std::string& what) {
+  const std::string how = what.empty() ? "rendering " + slots_[chunk.slot]->End(kExitGrace) : what;
+  const int64_t frame = chunk.request.first_frame + static_cast<int64_t>(chunk.frames.size());
+  Kill(chunk, InvalidInput("frame " + std::to_string(frame) + ": " + how));
+}
+
+bool PreviewPool::Accept(const Reply& frame, const RenderJob& job, Chunk& chunk,
+                         Progress& progress) const {
+  if (static_cast<int64_t>(chunk.frames.size()) >= chunk.request.frame_count) return false;
+  const std::optional<FrameSize> size = PngSize(frame.payload);
+  if (!size || size->width == 0 || size->height == 0 ||
+      *size != FrameSize{frame.width, frame.height}) {
+    return false;
+  }
+  if (job.max_side > 0 && std::max(size->width, size->height) > job.max_side) return false;
+  // Every frame of an object has its Rows and Columns, so every preview one size.
+  if (!progress.size) progress.size = size;
+  return *progress.size == *size;
+}
+
+void PreviewPool::RunChunks(const RenderJob& job, const SharedObject& object,
+                            std::vector<Chunk>& chunks, Progress& progress) {
   const auto stall_limit = settings_.frame_cpu_limit * kStallFactor;
   const std::string stalled =
       "rendering stalled for more than " + std::to_string(stall_limit.count()) + " s";
   for (Chunk& chunk : chunks) {
     std::unique_ptr<WorkerProcess>& worker = slots_[chunk.slot];
+    if (worker && served_[chunk.slot] != job.hospital) {
+      worker->End(std::chrono::milliseconds(0));  // retired: it saw another hospital's objects
+      worker.reset();
+    }
     if (!worker) {
-      auto started = WorkerProcess::Start(settings_.worker_executable,
-                                          settings_.memory_limit_bytes);
+      auto started =
+          WorkerProcess::Start(settings_.worker_executable, settings_.memory_limit_bytes);
       if (!started.ok()) {
         chunk.error = started.error();
         chunk.done = true;
         continue;
       }
       worker = std::move(started).value();
+      served_[chunk.slot] = job.hospital;
     }
     Status sent = worker->GrantCpu(settings_.frame_cpu_limit);
     if (sent.ok()) sent = SendRequest(worker->socket(), chunk.request, object);
@@ -123,12 +185,19 @@ void PreviewPool::RunChunks(const SharedObject& object, std::vector<Chunk>& chun
   }
 
   while (true) {
+    // Each waiting chunk's socket, then its worker's stderr.
     std::vector<pollfd> watched;
     std::vector<Chunk*> waiting;
     Deadline next = Deadline::max();
     for (Chunk& chunk : chunks) {
       if (chunk.done) continue;
-      watched.push_back({slots_[chunk.slot]->socket(), POLLIN, 0});
+      if (progress.over_budget) {
+        Kill(chunk, *progress.over_budget);
+        continue;
+      }
+      WorkerProcess& worker = *slots_[chunk.slot];
+      watched.push_back({worker.socket(), POLLIN, 0});
+      watched.push_back({worker.stderr_relay().fd(), POLLIN, 0});
       waiting.push_back(&chunk);
       next = std::min(next, chunk.deadline);
     }
@@ -139,23 +208,27 @@ void PreviewPool::RunChunks(const SharedObject& object, std::vector<Chunk>& chun
 
     for (size_t i = 0; i < waiting.size(); ++i) {
       Chunk& chunk = *waiting[i];
-      if (watched[i].revents == 0 && std::chrono::steady_clock::now() < chunk.deadline) continue;
       WorkerProcess& worker = *slots_[chunk.slot];
+      if (watched[2 * i + 1].revents != 0) worker.stderr_relay().Drain();
+      if (watched[2 * i].revents == 0 && std::chrono::steady_clock::now() < chunk.deadline)
+        continue;
       Result<Reply> reply = ReadReply(worker.socket(), chunk.deadline);
       if (!reply.ok()) {
         const std::string& why = reply.error().message();
-        Fail(chunk, why == "timeout" ? stalled
-                    : why == "closed" ? ""
-                                      : "preview worker broke the protocol");
+        Fail(chunk, why == "timeout" ? stalled : why == "closed" ? "" : kBrokeProtocol);
         continue;
       }
       switch (reply->kind) {
         case ReplyKind::kFrame: {
-          const bool expected =
-              static_cast<int64_t>(chunk.frames.size()) < chunk.request.frame_count &&
-              reply->width > 0 && reply->height > 0 && reply->payload.starts_with(kPngSignature);
-          if (!expected) {
-            Fail(chunk, "preview worker broke the protocol");
+          if (!Accept(*reply, job, chunk, progress)) {
+            Fail(chunk, kBrokeProtocol);
+            break;
+          }
+          progress.bytes += reply->payload.size();
+          if (progress.bytes > settings_.max_bytes_per_instance) {
+            Fail(chunk, "previews over preview.max_bytes_per_instance_mb (" +
+                            std::to_string(settings_.max_bytes_per_instance >> 20) + " MiB)");
+            progress.over_budget = chunk.error;
             break;
           }
           chunk.frames.push_back({std::move(reply->payload), reply->width, reply->height});
@@ -167,7 +240,15 @@ void PreviewPool::RunChunks(const SharedObject& object, std::vector<Chunk>& chun
           break;
         }
         case ReplyKind::kDone:
-          chunk.object_frames = reply->object_frames;
+          // Frame 0's worker tells the count when the server does not know it; every
+          // other answer must agree with it.
+          if (!progress.object_frames) progress.object_frames = reply->object_frames;
+          if (reply->object_frames != *progress.object_frames) {
+            Kill(chunk, InvalidInput(
+                            "preview worker reported " + std::to_string(reply->object_frames) +
+                            " frames, the object has " + std::to_string(*progress.object_frames)));
+            break;
+          }
           chunk.done = true;
           break;
         case ReplyKind::kError:
@@ -182,23 +263,15 @@ void PreviewPool::RunChunks(const SharedObject& object, std::vector<Chunk>& chun
 Status PreviewPool::Collect(Chunk& chunk, std::vector<dicom::FramePng>& frames) {
   if (chunk.error) return *chunk.error;
   if (static_cast<int64_t>(chunk.frames.size()) != chunk.request.frame_count) {
-    return InvalidInput("frame " + std::to_string(chunk.request.first_frame) +
-                        ": preview worker broke the protocol");
+    return InvalidInput("frame " + std::to_string(chunk.request.first_frame) + ": " +
+                        kBrokeProtocol);
   }
   std::move(chunk.frames.begin(), chunk.frames.end(), std::back_inserter(frames));
   return Status::Ok();
 }
 
-Result<std::vector<dicom::FramePng>> PreviewPool::Render(std::string_view object,
-                                                         uint32_t max_side) {
-  Result<SharedObject> shared = SharedObject::Copy(object);
-  if (!shared.ok()) return shared.error();
-  return Render(*shared, max_side);
-}
-
-Status PreviewPool::RenderFrameZero(const SharedObject& object, uint32_t max_side,
-                                    std::vector<dicom::FramePng>& frames,
-                                    int64_t& object_frames) {
+Status PreviewPool::RenderFrameZero(const RenderJob& job, const SharedObject& object,
+                                    Progress& progress) {
   const uint64_t limit = settings_.memory_limit_bytes;
   if (limit > 0 && object.size() >= limit) {
     return InvalidInput("file of " + std::to_string(object.size() >> 20) +
@@ -206,53 +279,66 @@ Status PreviewPool::RenderFrameZero(const SharedObject& object, uint32_t max_sid
                         std::to_string(limit >> 20) + " MiB");
   }
   std::vector<Chunk> first(1);
-  first[0].slot = Acquire(1).front();
-  first[0].request = {max_side, 0, 1};
-  RunChunks(object, first);
+  first[0].slot = Acquire(job.hospital, 1).front();
+  first[0].request = {job.max_side, 0, 1};
+  RunChunks(job, object, first, progress);
   Release({first[0].slot});
-  object_frames = first[0].object_frames;
-  return Collect(first[0], frames);
+  return Collect(first[0], progress.frames);
 }
 
-Result<dicom::FramePng> PreviewPool::RenderFirstFrame(std::string_view object,
-                                                      uint32_t max_side) {
+Status PreviewPool::CheckFrameCount(int64_t frames) const {
+  if (frames <= settings_.max_frames_per_instance) return Status::Ok();
+  return InvalidInput(std::to_string(frames) + " frames: over preview.max_frames_per_instance (" +
+                      std::to_string(settings_.max_frames_per_instance) + ")");
+}
+
+Result<std::vector<dicom::FramePng>> PreviewPool::Render(const RenderJob& job,
+                                                         std::string_view object) {
+  Result<SharedObject> shared = SharedObject::Copy(object);
+  if (!shared.ok()) return shared.error();
+  return Render(job, *shared);
+}
+
+Result<dicom::FramePng> PreviewPool::RenderFirstFrame(const RenderJob& job,
+                                                      std::string_view object) {
   auto shared = SharedObject::Copy(object);
   if (!shared.ok()) return shared.error();
-  std::vector<dicom::FramePng> frames;
-  int64_t object_frames = 0;
-  if (Status s = RenderFrameZero(*shared, max_side, frames, object_frames); !s.ok()) {
-    return s.error();
-  }
-  if (frames.empty()) return InvalidInput("the object has no image");
-  return std::move(frames.front());
+  Progress progress;
+  progress.object_frames = job.frames;
+  if (Status s = RenderFrameZero(job, *shared, progress); !s.ok()) return s.error();
+  if (progress.frames.empty()) return InvalidInput("the object has no image");
+  return std::move(progress.frames.front());
 }
 
-Result<std::vector<dicom::FramePng>> PreviewPool::Render(const SharedObject& object,
-                                                         uint32_t max_side) {
-  std::vector<dicom::FramePng> frames;
+Result<std::vector<dicom::FramePng>> PreviewPool::Render(const RenderJob& job,
+                                                         const SharedObject& object) {
+  // The server's own count is checked before any worker sees the object.
+  if (Status s = CheckFrameCount(job.frames.value_or(0)); !s.ok()) return s.error();
+  Progress progress;
+  progress.object_frames = job.frames;
   // Frame 0 alone first: its worker also says how many frames there are.
-  int64_t object_frames = 0;
-  if (Status s = RenderFrameZero(object, max_side, frames, object_frames); !s.ok()) {
-    return s.error();
-  }
-  const int64_t rest = object_frames - 1;
-  if (rest <= 0) return frames;
+  if (Status s = RenderFrameZero(job, object, progress); !s.ok()) return s.error();
+  if (Status s = CheckFrameCount(progress.object_frames.value_or(0)); !s.ok()) return s.error();
+  const int64_t rest = progress.object_frames.value_or(0) - 1;
+  if (rest <= 0) return std::move(progress.frames);
 
-  const std::vector<size_t> slots = Acquire(static_cast<size_t>(
-      std::min<int64_t>(rest, static_cast<int64_t>(slots_.size()))));
+  const std::vector<size_t> slots =
+      Acquire(job.hospital,
+              static_cast<size_t>(std::min<int64_t>(rest, static_cast<int64_t>(slots_.size()))));
   const auto parts = static_cast<int64_t>(slots.size());
   std::vector<Chunk> chunks(slots.size());
   for (int64_t i = 0; i < parts; ++i) {
     const int64_t begin = 1 + rest * i / parts;
     chunks[i].slot = slots[i];
-    chunks[i].request = {max_side, begin, 1 + rest * (i + 1) / parts - begin};
+    chunks[i].request = {job.max_side, begin, 1 + rest * (i + 1) / parts - begin};
   }
-  RunChunks(object, chunks);
+  RunChunks(job, object, chunks, progress);
   Release(slots);
+  if (progress.over_budget) return *progress.over_budget;
   for (Chunk& chunk : chunks) {
-    if (Status s = Collect(chunk, frames); !s.ok()) return s.error();
+    if (Status s = Collect(chunk, progress.frames); !s.ok()) return s.error();
   }
-  return frames;
+  return std::move(progress.frames);
 }
 
 }  // namespace pacsport::preview

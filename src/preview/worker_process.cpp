@@ -9,12 +9,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-extern char** environ;
+#include <vector>
 
 namespace pacsport::preview {
 
@@ -61,6 +61,19 @@ std::string DescribeExit(int status) {
   return "ended";
 }
 
+// None of the server's variables: it may hold secrets (PACSPORT_JWT_SECRET). A
+// sanitizer build passes on its runtime's options, which its tests set.
+std::vector<std::string> WorkerEnvironment() {
+  std::vector<std::string> environment;
+#if defined(__SANITIZE_ADDRESS__)
+  for (const char* name : {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"}) {
+    if (const char* value = std::getenv(name))
+      environment.push_back(name + ("=" + std::string(value)));
+  }
+#endif
+  return environment;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<WorkerProcess>> WorkerProcess::Start(const std::filesystem::path& executable,
@@ -69,35 +82,50 @@ Result<std::unique_ptr<WorkerProcess>> WorkerProcess::Start(const std::filesyste
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) != 0) {
     return Unavailable(std::string("cannot create a socket: ") + std::strerror(errno));
   }
-  // The child keeps only its socket (as stdin), /dev/null and stderr: no client
-  // connection or database file of the server's leaks into it.
+  int errors[2];
+  if (::pipe2(errors, O_CLOEXEC) != 0) {
+    ::close(sockets[0]);
+    ::close(sockets[1]);
+    return Unavailable(std::string("cannot create a pipe: ") + std::strerror(errno));
+  }
+  ::fcntl(errors[0], F_SETFL, O_NONBLOCK);  // cannot fail on a pipe we own
+  // The child keeps only its socket (as stdin), /dev/null and the stderr pipe: no
+  // client connection or database file of the server's leaks into it. Its end of
+  // the pipe blocks, as a stderr is expected to.
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, sockets[1], STDIN_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, errors[1], STDERR_FILENO);
   posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   const std::string path = executable.string();
   char* argv[] = {const_cast<char*>(path.c_str()), nullptr};
+  std::vector<std::string> environment = WorkerEnvironment();
+  std::vector<char*> envp;
+  for (std::string& variable : environment) envp.push_back(variable.data());
+  envp.push_back(nullptr);
   pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, path.c_str(), &actions, nullptr, argv, environ);
+  const int spawned = ::posix_spawn(&pid, path.c_str(), &actions, nullptr, argv, envp.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(sockets[1]);
+  ::close(errors[1]);
   if (spawned != 0) {
     ::close(sockets[0]);
+    ::close(errors[0]);
     return Unavailable("cannot start " + path + ": " + std::strerror(spawned));
   }
-  std::unique_ptr<WorkerProcess> worker(new WorkerProcess(pid, sockets[0]));
-  for (Status limited : {SetLimit(pid, RLIMIT_CORE, 0, 0),
-                         memory_limit_bytes > 0
-                             ? SetLimit(pid, RLIMIT_AS, memory_limit_bytes, memory_limit_bytes)
-                             : Status::Ok()}) {
+  std::unique_ptr<WorkerProcess> worker(new WorkerProcess(pid, sockets[0], errors[0]));
+  for (Status limited :
+       {SetLimit(pid, RLIMIT_CORE, 0, 0),
+        memory_limit_bytes > 0 ? SetLimit(pid, RLIMIT_AS, memory_limit_bytes, memory_limit_bytes)
+                               : Status::Ok()}) {
     if (!limited.ok()) return limited.error();
   }
   return worker;
 }
 
 WorkerProcess::~WorkerProcess() {
-  if (!ended_) End(std::chrono::milliseconds(0));
+  End(std::chrono::milliseconds(0));
   ::close(socket_);
 }
 
@@ -115,7 +143,14 @@ Status WorkerProcess::GrantCpu(std::chrono::seconds allowance) {
 }
 
 std::string WorkerProcess::End(std::chrono::milliseconds grace) {
-  ended_ = true;
+  if (!ending_) {
+    ending_ = Reap(grace);
+    stderr_.Finish();
+  }
+  return *ending_;
+}
+
+std::string WorkerProcess::Reap(std::chrono::milliseconds grace) {
   ::shutdown(socket_, SHUT_RDWR);
   const auto deadline = std::chrono::steady_clock::now() + grace;
   int status = 0;

@@ -1,6 +1,11 @@
 // WorkerProcess: one preview worker, a child process of the server running the
-// pacsport-preview-worker executable, and the stream socket to it (the child's
-// stdin; its stdout goes to /dev/null, its stderr is the server's).
+// pacsport-preview-worker executable, and the stream socket to it.
+//
+// The child holds nothing of the server's: an empty environment (no secret the
+// server was given, PACSPORT_JWT_SECRET included), and only the descriptors of its
+// protocol: the socket as stdin, /dev/null as stdout and a pipe as stderr, which the
+// server reads and re-logs escaped (StderrRelay); every other descriptor is closed
+// before exec. (A sanitizer build passes on its runtime's *_OPTIONS variables.)
 //
 // The limits are the kernel's, set on the child from outside before it sees any
 // input: an address-space limit (RLIMIT_AS, hard, so a worker that is taken over
@@ -17,9 +22,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/error.h"
+#include "preview/stderr_relay.h"
 
 namespace pacsport::preview {
 
@@ -36,6 +43,8 @@ class WorkerProcess {
   WorkerProcess& operator=(const WorkerProcess&) = delete;
 
   int socket() const { return socket_; }
+  // The worker's stderr; the holder drains it while it waits for the worker.
+  StderrRelay& stderr_relay() { return stderr_; }
 
   // Lets the worker use `allowance` more CPU time than it has used so far.
   Status GrantCpu(std::chrono::seconds allowance);
@@ -43,15 +52,20 @@ class WorkerProcess {
   // Ends the worker (waiting up to `grace` for it to end by itself, then SIGKILL)
   // and says how it ended, as the end of a sentence: "crashed (SIGSEGV)",
   // "exceeded its CPU time", "ran out of memory", "exited with status 1", or
-  // "was stopped" when it was still running.
+  // "was stopped" when it was still running. What it wrote to stderr is relayed.
+  // Later calls give the same answer.
   std::string End(std::chrono::milliseconds grace);
 
  private:
-  WorkerProcess(pid_t pid, int socket) : pid_(pid), socket_(socket) {}
+  // End without the relay: shuts the socket, waits, kills, reaps.
+  std::string Reap(std::chrono::milliseconds grace);
+  WorkerProcess(pid_t pid, int socket, int stderr_fd)
+      : pid_(pid), socket_(socket), stderr_(stderr_fd, pid) {}
 
   pid_t pid_;
   int socket_;
-  bool ended_ = false;
+  StderrRelay stderr_;
+  std::optional<std::string> ending_;  // End's answer, once it was called
 };
 
 }  // namespace pacsport::preview

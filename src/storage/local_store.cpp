@@ -72,6 +72,10 @@ bool LocalStore::Contains(const std::string& sha256) const {
 }
 
 Status LocalStore::Put(const std::string& sha256, std::string_view bytes) {
+  return PutChunks(sha256, [bytes](const ChunkConsumer& consume) { return consume(bytes); });
+}
+
+Status LocalStore::PutChunks(const std::string& sha256, const ChunkProducer& produce) {
   auto final_path = PathOf(sha256);
   if (!final_path.ok()) return final_path.error();
   std::error_code ec;
@@ -83,11 +87,14 @@ Status LocalStore::Put(const std::string& sha256, std::string_view bytes) {
   const fs::path temp = root_ / "tmp" / TemporaryName();
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) return IoError("cannot create temporary file");
-  const bool written = WriteAll(fd, bytes) && ::fsync(fd) == 0;
-  const Error failure = IoError("cannot write file");
-  if (::close(fd) != 0 || !written) {
+  Status produced = produce([fd](std::string_view chunk) {
+    return WriteAll(fd, chunk) ? Status::Ok() : Status(IoError("cannot write file"));
+  });
+  if (produced.ok() && ::fsync(fd) != 0) produced = IoError("cannot write file");
+  if (::close(fd) != 0 && produced.ok()) produced = IoError("cannot write file");
+  if (!produced.ok()) {
     fs::remove(temp, ec);
-    return failure;
+    return produced;
   }
   if (::rename(temp.c_str(), final_path->c_str()) != 0) {
     const Error rename_failure = IoError("cannot rename into place");

@@ -27,6 +27,12 @@ class LocalStore : public DicomSource {
   // Stores `bytes` under `sha256` (which the caller computed) unless already present.
   // kUnavailable when the disk refuses (full, read-only); nothing is left behind then.
   Status Put(const std::string& sha256, std::string_view bytes);
+  // Hands an object's bytes, in order, chunk by chunk, to the consumer it is given.
+  using ChunkProducer = std::function<Status(const ChunkConsumer& consume)>;
+  // Like Put, for an object too large to hold in memory: the bytes `produce` hands
+  // over are written as they come. An error of `produce` is returned, and nothing is
+  // left behind then either.
+  Status PutChunks(const std::string& sha256, const ChunkProducer& produce);
   // Removes the file of `sha256`, if present.
   Status Remove(const std::string& sha256);
   bool Contains(const std::string& sha256) const;

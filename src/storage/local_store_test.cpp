@@ -70,6 +70,31 @@ TEST_F(LocalStoreTest, FailedWriteLeavesNothingBehind) {
   EXPECT_TRUE(fs::is_empty(root_ / "tmp"));
 }
 
+TEST_F(LocalStoreTest, PutChunksWritesAsTheyComeAndKeepsNothingOnAProducerError) {
+  auto store = LocalStore::Open(root_).ValueOrThrow();
+  const std::string key = Sha256Hex("abc");
+  ASSERT_TRUE(store
+                  ->PutChunks(key,
+                              [](const LocalStore::ChunkConsumer& consume) {
+                                for (const char* chunk : {"a", "b", "c"}) {
+                                  if (Status s = consume(chunk); !s.ok()) return s;
+                                }
+                                return Status::Ok();
+                              })
+                  .ok());
+  EXPECT_EQ(store->Read({"local", key}).ValueOrThrow(), "abc");
+
+  const std::string other = Sha256Hex("xy");
+  const Status failed = store->PutChunks(other, [](const LocalStore::ChunkConsumer& consume) {
+    (void)consume("x");
+    return Status(Unavailable("the source went away"));
+  });
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().message(), "the source went away");
+  EXPECT_FALSE(store->Contains(other));
+  EXPECT_TRUE(fs::is_empty(root_ / "tmp"));
+}
+
 TEST_F(LocalStoreTest, OpenClearsStaleTemporaryFiles) {
   fs::create_directories(root_ / "tmp");
   { std::ofstream stale(root_ / "tmp" / "123-0-0.part"); stale << "half"; }

@@ -41,6 +41,12 @@ TEST(CheckEntryNameTest, RefusesUnsafeNames) {
       "\xF4\x90\x80\x80",         // beyond U+10FFFF
       "caf\xC3",                  // truncated sequence
       std::string(0x10000, 'a'),  // longer than the 16-bit length field
+      "patients/CON/1.dcm",       // Windows device names
+      "lpt1.txt",                 //
+      "a/nul .dcm",               //
+      "dots./1.dcm",              // Windows drops trailing dots...
+      "space /1.dcm",             // ...and spaces
+      "...",                      //
   };
   for (const std::string& name : bad) {
     const Status s = CheckEntryName(name);
@@ -50,6 +56,28 @@ TEST(CheckEntryNameTest, RefusesUnsafeNames) {
       EXPECT_EQ(s.error().message().find(name), std::string::npos) << "echoes the name";
     }
   }
+}
+
+TEST(IsPortableComponentTest, RefusesWindowsDeviceNamesInAnyCaseAndWithExtensions) {
+  for (const std::string name :
+       {"CON", "con", "Prn", "aux", "NUL", "nul.txt", "CON.dcm", "con.tar.gz", "NUL .txt", "COM1",
+        "com9", "COM0", "LPT1", "LPT1.txt", "lpt9.png", "COM\xC2\xB9", "lpt\xC2\xB3.x", "CONIN$",
+        "conout$.log"}) {
+    EXPECT_FALSE(IsPortableComponent(name)) << name;
+  }
+  for (const std::string name :
+       {"CONS", "ICON", "_CON", "COM10", "LPT", "COM", "COMA", "con_2", "NULL", "AUX1", "a.CON",
+        "PRN-1.dcm", "1.dcm", "1.2.840.10008", "COM\xC2\xB4"}) {
+    EXPECT_TRUE(IsPortableComponent(name)) << name;
+  }
+}
+
+TEST(IsPortableComponentTest, RefusesTrailingDotsAndSpaces) {
+  for (const std::string name : {".", "..", "...", "a.", "a ", "a. ", " "}) {
+    EXPECT_FALSE(IsPortableComponent(name)) << "[" << name << "]";
+  }
+  EXPECT_TRUE(IsPortableComponent(".hidden"));
+  EXPECT_TRUE(IsPortableComponent(" a"));
 }
 
 TEST(IsPlainAsciiTest, DetectsNonAsciiBytes) {

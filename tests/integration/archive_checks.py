@@ -24,10 +24,13 @@ MANIFEST = "checksums.sha256"
 # SIZ marker holds the bytes of a sequence delimiter, and OpenJPEG refuses it too.
 UNDECODABLE_IMAGES = {"JPEG2000-embedded-sequence-delimiter.dcm"}
 MANIFEST_LINE = re.compile(r"^([0-9a-f]{64})  (\S(?:.*\S)?)$")
-SAFE_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]([A-Za-z0-9._-]*[A-Za-z0-9_-])?$")
 # What no file name derived from data may hold: separators, characters Windows refuses,
 # control characters, leading or trailing dots and spaces.
 UNSAFE_IN_NAMES = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]|^[. ]|[. ]$')
+# Names Windows cannot create: device names, alone or before an extension (docs/export-format.md).
+WINDOWS_DEVICE = re.compile(r"^(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(COM|LPT)[0-9\u00b9\u00b2\u00b3]) *(\..*)?$",
+                            re.IGNORECASE)
 DISPOSITION = re.compile(r"""^attachment; filename="([^"\\]*)"(?:; filename\*=UTF-8''([A-Za-z0-9!#$&+.^_`|~%-]+))?$""")
 EXPORT_ALL_DISPOSITION = re.compile(r'^attachment; filename="export_all_\d{8}T\d{6}Z\.zip"$')
 
@@ -35,6 +38,18 @@ EXPORT_ALL_DISPOSITION = re.compile(r'^attachment; filename="export_all_\d{8}T\d
 def load_schema(scope):
     with open(os.path.join(SCHEMA_DIR, f"{scope}-export.schema.json")) as f:
         return json.load(f)
+
+
+def portable(component):
+    """True when one path component extracts under its own name on Windows too."""
+    return not WINDOWS_DEVICE.match(component) and not component.endswith((".", " "))
+
+
+def expected_folder_base(identifier):
+    """The folder name docs/export-format.md gives an ID without characters to sanitize:
+    before any `_N` suffix."""
+    base = identifier or "unknown"
+    return "_" + base if WINDOWS_DEVICE.match(base) else base
 
 
 def download_name(disposition):
@@ -88,6 +103,11 @@ class ZipUnderTest:
         for name in self.names:
             parts = name.split("/")
             assert "\\" not in name and all(p not in ("", ".", "..") for p in parts), name
+            assert all(portable(p) for p in parts), f"{name} does not extract on Windows"
+        # What case-insensitive file systems (Windows, macOS) would merge, every prefix
+        # of every name included: a folder "AB" and a folder "ab" are one folder there.
+        paths = {"/".join(n.split("/")[:i]) for n in self.names for i in range(1, n.count("/") + 2)}
+        assert len({p.casefold() for p in paths}) == len(paths), "names that differ only by case"
         listed = run(["bsdtar", "-tf", self.path])
         assert listed.returncode == 0, listed.stderr
         assert listed.stdout.splitlines() == self.names, "bsdtar lists other entries than zipfile"
@@ -209,7 +229,7 @@ class ExportChecker:
         for study in studies:
             api_study = self.api.get_json(f"/api/studies/{study['studyInstanceUID']}", user)
             api_instances = api_study.pop("instances")
-            assert study == api_study
+            assert {k: v for k, v in study.items() if k != "folder"} == api_study
             by_uid[study["studyInstanceUID"]] = api_instances
         exported = [{k: v for k, v in i.items() if k not in ("file", "previews", "previewError")}
                     for i in document["instances"]]
@@ -223,8 +243,14 @@ class ExportChecker:
         assert metadata["hospital"] == hospital
         assert metadata["exportType"] == scope
         assert metadata["includesImages"] is includes_images
-        for patient in document["patients"] if scope == "all" else [document["patient"]]:
+        patients = document["patients"] if scope == "all" else [document["patient"]]
+        for patient in patients:
             assert patient["exportDate"] == metadata["exportedAt"]
+            if scope != "all" or not includes_images:
+                assert patient["folder"] is None, patient
+        for study in document["studies"] if scope != "study" else [document["study"]]:
+            if scope == "study" or not includes_images:
+                assert study["folder"] is None, study
 
     def check_study_export(self, response, user, hospital, study_uid, with_images=True,
                            with_previews=True):
@@ -253,8 +279,8 @@ class ExportChecker:
         assert set(document) == {"patients", "studies", "instances", "metadata"}
         self.check_metadata(document, "all", user, hospital, with_images)
         patients = self.api.list_all("/api/patients", "patients", user)
-        assert [{k: v for k, v in p.items() if k != "exportDate"} for p in document["patients"]] \
-            == patients
+        assert [{k: v for k, v in p.items() if k not in ("exportDate", "folder")}
+                for p in document["patients"]] == patients
         order = [p["patientID"] for p in patients]
         studies = document["studies"]
         assert [s["patientID"] for s in studies] == sorted((s["patientID"] for s in studies),
@@ -270,20 +296,29 @@ class ExportChecker:
             uid = study["studyInstanceUID"]
             instances = [i for i in document["instances"] if i["studyInstanceUID"] == uid]
             match = re.match(r"^patients/([^/]+)/studies/([^/]+)/", instances[0]["file"])
-            assert match and match.group(2) == uid, instances[0]["file"]
+            assert match and study["folder"] == match.group(0)[:-1], (study, instances[0]["file"])
+            self.check_folder_name(uid, match.group(2))
             folder = folders.setdefault(study["patientID"], match.group(1))
             assert folder == match.group(1), "one patient's studies in two folders"
-            prefix = f"patients/{folder}/studies/{uid}/"
+            prefix = study["folder"] + "/"
             names += self.check_study_group(archive, uid, instances, prefix, prefix + "previews/")
-        assert len(set(folders.values())) == len(folders), "two patients share a folder"
+        assert len({f.casefold() for f in folders.values()}) == len(folders), \
+            "two patients share a folder"
+        for patient in document["patients"]:
+            if patient["patientID"] in folders:
+                assert patient["folder"] == "patients/" + folders[patient["patientID"]], patient
         for patient_id, folder in folders.items():
-            assert not UNSAFE_IN_NAMES.search(folder), folder
-            if not UNSAFE_IN_NAMES.search(patient_id):
-                base = patient_id or "unknown"
-                assert re.fullmatch(re.escape(base) + r"(_\d+)?", folder), (patient_id, folder)
+            self.check_folder_name(patient_id, folder)
         assert archive.names == names + ["all_data.json", MANIFEST]
         archive.check_manifest()
         return archive, document
+
+    @staticmethod
+    def check_folder_name(identifier, folder):
+        assert not UNSAFE_IN_NAMES.search(folder) and portable(folder), folder
+        if not UNSAFE_IN_NAMES.search(identifier):
+            base = expected_folder_base(identifier)
+            assert re.fullmatch(re.escape(base) + r"(_\d+)?", folder), (identifier, folder)
 
     def check_patient_export(self, response, user, hospital, patient_id, with_images=True):
         archive = self.open_zip(response, f"patient_{patient_id}")
@@ -304,7 +339,7 @@ class ExportChecker:
         assert patient["patientID"] == patient_id
         assert patient["studyCount"] == len(document["studies"])
         api_patient = self.api.get_json(f"/api/patients/{quote(patient_id)}", user)
-        assert {k: v for k, v in patient.items() if k != "exportDate"} == api_patient
+        assert {k: v for k, v in patient.items() if k not in ("exportDate", "folder")} == api_patient
         dates = [s["studyDate"] for s in document["studies"]]
         assert dates == sorted(dates, key=lambda d: (d == "", d)), \
             "a patient's studies are exported oldest first, undated last"
@@ -314,8 +349,11 @@ class ExportChecker:
             for study in document["studies"]:
                 uid = study["studyInstanceUID"]
                 instances = [i for i in document["instances"] if i["studyInstanceUID"] == uid]
-                names += self.check_study_group(archive, uid, instances, f"studies/{uid}/",
-                                                f"studies/{uid}/previews/")
+                assert study["folder"].startswith("studies/"), study
+                self.check_folder_name(uid, study["folder"][len("studies/"):])
+                prefix = study["folder"] + "/"
+                names += self.check_study_group(archive, uid, instances, prefix,
+                                                prefix + "previews/")
             assert archive.names == names + ["patient_data.json", MANIFEST]
         else:
             self.check_without_images(archive, "patient", document)

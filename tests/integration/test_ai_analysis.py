@@ -107,7 +107,7 @@ def test_bad_bodies_are_refused_and_change_nothing(api, analysed, body, content_
         (analysed["aiAnalysis"], analysed["aiModels"], analysed["aiAnalyzedAt"])
 
 
-@pytest.mark.parametrize("uid", ["1..2", "abc"])
+@pytest.mark.parametrize("uid", ["1.2.", "abc"])
 def test_invalid_uid_is_400(api, uid):
     response = put_analysis(api, "north-ai", uid, {"analysis": {}})
     assert response.status == 400 and response.error_code() == "invalid_input"

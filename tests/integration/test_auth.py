@@ -2,11 +2,13 @@
 command."""
 
 import base64
+import concurrent.futures
 import hashlib
 import hmac
 import json
 import os
 import re
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -121,6 +123,33 @@ def test_forged_tokens_are_refused(api, secret):
     assert_unauthenticated(api, make_token({"alg": "HS256", "typ": "JWT"}, no_expiry, secret))
 
 
+def test_a_token_living_longer_than_the_maximum_is_refused(api, secret):
+    """The maximum lifetime defaults to the login TTL (8 hours): a token signed with the
+    real key but claiming more, or claiming no issue time, or issued in the future, is
+    refused whatever its exp says."""
+    claims = claims_of(api.token("north-user"))
+    now = int(time.time())
+    header = {"alg": "HS256", "typ": "JWT"}
+    at_the_limit = dict(claims, iat=now - 60, exp=now - 60 + 28800)
+    assert api.get("/api/patients", token=make_token(header, at_the_limit, secret)).status == 200
+    one_second_more = dict(claims, iat=now - 60, exp=now - 60 + 28801)
+    assert_unauthenticated(api, make_token(header, one_second_more, secret))
+    a_year = dict(claims, iat=now, exp=now + 365 * 86400)
+    assert_unauthenticated(api, make_token(header, a_year, secret))
+    no_iat = {k: v for k, v in claims.items() if k != "iat"}
+    assert_unauthenticated(api, make_token(header, no_iat, secret))
+    from_the_future = dict(claims, iat=now + 3600, exp=now + 7200)
+    assert_unauthenticated(api, make_token(header, from_the_future, secret))
+
+
+def test_token_command_refuses_a_ttl_beyond_the_maximum(data_dir):
+    result = run_cli("token", "--data", data_dir, "--user", "river-admin", "--ttl", "28801")
+    assert result.returncode != 0 and result.stdout == ""
+    assert "--ttl must be 60-28800 seconds" in result.stderr
+    assert run_cli("token", "--data", data_dir, "--user", "river-admin",
+                   "--ttl", "28800").returncode == 0
+
+
 def test_tampered_payload_cannot_raise_the_role(api, secret):
     genuine = api.token("north-user")
     header, _, signature = genuine.split(".")
@@ -147,31 +176,79 @@ def test_token_command_output_is_accepted(api, data_dir):
     assert unknown.returncode != 0 and unknown.stdout == "" and unknown.stderr.strip()
 
 
-def test_sixth_failed_login_from_one_address_is_429(api):
-    """The limiter counts per client address: the failures come from 127.0.0.2 so that
-    127.0.0.1, which the other tests use, is never blocked."""
-    blocked_address = ("127.0.0.2", 0)
+@pytest.fixture(scope="module")
+def throttled_user(data_dir, server):
+    """Makes users of their own for the throttling tests: blocking one blocks it for a
+    minute, and the other tests log in as the demo users."""
+    def make(name):
+        added = run_cli("user", "add", "--data", data_dir, "--hospital", "Northside General",
+                        "--role", "user", name, stdin=name + "-pass\n")
+        assert added.returncode == 0, added.stderr
+        return name
+    return make
+
+
+def test_a_username_is_blocked_after_five_failures_from_any_addresses(api, throttled_user):
+    user = throttled_user("north-throttled-1")
     for attempt in range(5):
-        response = api.login("north-user", "wrong-pass", source_address=blocked_address)
-        assert response.status == 401, attempt
-    response = api.login("north-user", "wrong-pass", source_address=blocked_address)
+        address = (f"127.0.1.{attempt + 1}", 0)
+        assert api.login(user, "wrong-pass", source_address=address).status == 401, attempt
+    response = api.login(user, "wrong-pass", source_address=("127.0.1.6", 0))
     assert response.status == 429
     assert response.error_code() == "too_many_requests"
     assert 1 <= int(response.header("Retry-After")) <= 60
-    # Blocked means blocked, even with the right password...
-    response = api.login("north-user", source_address=blocked_address)
-    assert response.status == 429
-    # ...but only for that address.
-    assert api.login("north-user").status == 200
+    # Blocked means blocked, from any address and even with the right password...
+    assert api.login(user, source_address=("127.0.1.7", 0)).status == 429
+    # ...but only for that username: the guessing addresses may still log in others.
+    assert api.login("north-user", source_address=("127.0.1.1", 0)).status == 200
 
 
-def test_a_successful_login_resets_the_failure_count(api):
-    """Four failures, a success, then two more failures: without the reset the second
-    of those would be the sixth attempt after five failures, and refused."""
-    address = ("127.0.0.3", 0)
+def test_an_address_is_blocked_after_twenty_failures_against_any_usernames(api):
+    address = ("127.0.2.1", 0)
+    for attempt in range(20):
+        response = api.login(f"nobody-{attempt}", "wrong-pass", source_address=address)
+        assert response.status == 401, attempt
+    response = api.login("north-user", source_address=address)
+    assert response.status == 429 and response.error_code() == "too_many_requests"
+    assert 1 <= int(response.header("Retry-After")) <= 60
+    assert api.login("north-user", source_address=("127.0.2.2", 0)).status == 200
+
+
+def test_a_success_takes_back_only_its_own_failures(api, throttled_user):
+    """Four failures against one user, then a success from the same address as another
+    user: the four still count, so the fifth failure blocks the first user."""
+    victim, other = throttled_user("north-throttled-2"), throttled_user("north-throttled-3")
+    address = ("127.0.3.1", 0)
     for _ in range(4):
-        assert api.login("river-user", "wrong-pass", source_address=address).status == 401
-    assert api.login("river-user", source_address=address).status == 200
-    statuses = [api.login("river-user", "wrong-pass", source_address=address).status
-                for _ in range(2)]
-    assert statuses == [401, 401]
+        assert api.login(victim, "wrong-pass", source_address=address).status == 401
+    assert api.login(other, source_address=address).status == 200
+    assert api.login(victim, "wrong-pass", source_address=address).status == 401
+    assert api.login(victim, source_address=address).status == 429
+    # The user's own success does take back its failures from that address.
+    for _ in range(4):
+        assert api.login(other, "wrong-pass", source_address=address).status == 401
+    assert api.login(other, source_address=address).status == 200
+    assert [api.login(other, "wrong-pass", source_address=address).status
+            for _ in range(2)] == [401, 401]
+
+
+def test_concurrent_guesses_get_exactly_five_tries(api, throttled_user):
+    """Twelve wrong passwords sent at once (fewer than the server's worker threads),
+    from twelve addresses: however the server interleaves them, five are tried and the
+    rest refused."""
+    user = throttled_user("north-throttled-4")
+    barrier = threading.Barrier(12)
+
+    def guess(i):
+        barrier.wait()
+        return api.login(user, f"guess-{i}", source_address=(f"127.0.4.{i + 1}", 0)).status
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(guess, range(12)))
+    assert statuses.count(401) == 5, statuses
+    assert statuses.count(429) == 7, statuses
+
+
+def test_login_refuses_an_overlong_username_without_counting_it(api):
+    response = api.login("x" * 65, "wrong-pass", source_address=("127.0.5.1", 0))
+    assert response.status == 400 and response.error_code() == "invalid_input"

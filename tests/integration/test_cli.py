@@ -1,16 +1,22 @@
 """The command line: `export` writes what the API sends, never a partial file,
 `import` reports every file it leaves out, and `preview` writes one PNG per frame."""
 
+import hashlib
 import json
 import os
 import re
+import shutil
+import struct
+import subprocess
+import sys
 
 import pytest
 
 from archive_checks import MANIFEST, ZipUnderTest, png_dimensions, run, validate_document
 from corpus import NORTH
-from server_process import run_cli
+from server_process import pacsport_binary, run_cli
 from data_store import damaged, delete, store_files, store_path
+from deflate_bomb import element, deflate_bomb
 
 SUMMARY = re.compile(r"^imported (\d+), already present (\d+), rejected (\d+)$")
 REJECTED = re.compile(r"^rejected (.+): (.+)$")
@@ -79,7 +85,7 @@ def test_cli_json_to_stdout(data_dir, rich_study):
 
 @pytest.mark.parametrize("args", [
     ["study", "1.2.826.0.1.3680043.999999.3", "--hospital", NORTH],
-    ["study", "1..2", "--hospital", NORTH],
+    ["study", "1.2.", "--hospital", NORTH],
     ["patient", "NO-SUCH-PATIENT", "--hospital", NORTH],
     ["study", "1.2.3", "--hospital", "No Such Hospital"],
     ["study", "1.2.3", "--hospital", NORTH, "--compression", "10"],
@@ -136,6 +142,104 @@ def test_import_reports_every_rejected_file(tmp_path, corpus):
     again = import_corpus(data_dir, corpus)
     assert again == (0, added + present, refused, rejected)
     assert store_files(os.path.join(data_dir, "store")) == store
+
+
+def import_hospital(tmp_path):
+    data_dir = str(tmp_path / "data")
+    assert run_cli("hospital", "add", "--data", data_dir, "Import Test").returncode == 0
+    return data_dir
+
+
+# Runs a command as the child of a fresh, small Python and reports the child's peak
+# RSS on a last stderr line. Linux keeps a process's peak RSS across exec, so a
+# command forked straight from this test process would inherit the test's own.
+MEASURED = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+sys.stderr.write(f"peak_rss_kib={usage.ru_maxrss}\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_import(data_dir, *paths, env=None):
+    """`pacsport import`; returns its exit code, stdout, stderr and peak RSS in bytes."""
+    result = subprocess.run([sys.executable, "-c", MEASURED, pacsport_binary(), "import",
+                             "--data", data_dir, "--hospital", "Import Test", *paths],
+                            capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, **(env or {})))
+    err, _, peak = result.stderr.rpartition("peak_rss_kib=")
+    return result.returncode, result.stdout, err, int(peak) * 1024
+
+
+def test_import_refuses_deflate_bombs_by_name(tmp_path, corpus):
+    """Refused while inflating, under the default limit and under one from the
+    environment; the other files of the run are imported."""
+    data_dir = import_hospital(tmp_path)
+    files = tmp_path / "files"
+    files.mkdir()
+    shutil.copy(corpus.file("CT_small.dcm").path, files / "ct.dcm")
+    big = files / "big_bomb.dcm"
+    big.write_bytes(deflate_bomb(0x44000000, "1.2.826.0.1.3680043.10.1299.2"))
+    small = files / "small_bomb.dcm"
+    small.write_bytes(deflate_bomb(16 << 20, "1.2.826.0.1.3680043.10.1299.3"))
+
+    code, out, err, peak = run_import(data_dir, str(files))
+    assert code == 2, err
+    assert out.strip() == "imported 2, already present 0, rejected 1"
+    assert err.splitlines() == [
+        f"rejected {big}: the deflated DICOM dataset inflates beyond 1024 MiB"]
+    assert peak < 512 << 20, f"peak RSS {peak >> 20} MiB"
+
+    data_dir = import_hospital(tmp_path / "limited")
+    code, out, err, _ = run_import(data_dir, str(small), str(files / "ct.dcm"),
+                                   env={"PACSPORT_MAX_INFLATED_MB": "4"})
+    assert code == 2 and out.strip() == "imported 1, already present 0, rejected 1"
+    assert err.splitlines() == [
+        f"rejected {small}: the deflated DICOM dataset inflates beyond 4 MiB"]
+    assert len(store_files(os.path.join(data_dir, "store"))) == 1
+
+
+def sparse_dicom(path, pixel_bytes):
+    """An Explicit VR Little Endian file with `pixel_bytes` of zero pixel data, made sparse."""
+    meta = (element(0x0002, 0x0001, b"OB", b"\0\1") +
+            element(0x0002, 0x0002, b"UI", b"1.2.840.10008.5.1.4.1.1.7") +
+            element(0x0002, 0x0003, b"UI", b"1.2.826.0.1.3680043.10.1299.4.3") +
+            element(0x0002, 0x0010, b"UI", b"1.2.840.10008.1.2.1"))
+    with open(path, "wb") as f:
+        f.write(b"\0" * 128 + b"DICM" +
+                element(0x0002, 0x0000, b"UL", struct.pack("<I", len(meta))) + meta +
+                element(0x0008, 0x0018, b"UI", b"1.2.826.0.1.3680043.10.1299.4.3") +
+                element(0x0010, 0x0020, b"LO", b"LARGE-IMPORT") +
+                element(0x0020, 0x000D, b"UI", b"1.2.826.0.1.3680043.10.1299.4.1") +
+                element(0x0020, 0x000E, b"UI", b"1.2.826.0.1.3680043.10.1299.4.2") +
+                struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OB", 0, pixel_bytes))
+        f.truncate(f.tell() + pixel_bytes)
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def test_import_never_reads_a_large_file_into_memory(tmp_path):
+    """A 768 MiB file is imported with a peak RSS far below its size (reading it whole,
+    as import did, took more than the file), and stored byte for byte."""
+    data_dir = import_hospital(tmp_path)
+    large = tmp_path / "large.dcm"
+    sparse_dicom(large, 768 << 20)
+    code, out, err, peak = run_import(data_dir, str(large))
+    assert code == 0, err
+    assert out.strip() == "imported 1, already present 0, rejected 0"
+    assert peak < 256 << 20, f"peak RSS {peak >> 20} MiB for a {large.stat().st_size >> 20} MiB file"
+    digest = sha256_of(large)
+    stored = store_path(os.path.join(data_dir, "store"), digest)
+    assert os.path.getsize(stored) == large.stat().st_size
+    assert sha256_of(stored) == digest
 
 
 def expected_size(columns, rows, max_side):

@@ -30,7 +30,8 @@ def front(tmp_path):
     data = make_data_dir(tmp_path)
     process, base = start(data, str(tmp_path / "serve.log"), "--demo", env=LIMITS)
     host, port = base.rsplit("//", 1)[1].split(":")
-    yield {"data": data, "base": base, "port": int(port), "log": str(tmp_path / "serve.log")}
+    yield {"data": data, "base": base, "port": int(port), "log": str(tmp_path / "serve.log"),
+           "pid": process.pid}
     stop(process)
 
 
@@ -199,6 +200,11 @@ def test_connections_are_capped_per_client_address(front):
         sock.close()
 
 
+def peak_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status.read()).group(1))
+
+
 def audit_rows(front):
     with sqlite3.connect(front["data"] + "/index.sqlite") as db:
         return db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
@@ -270,3 +276,27 @@ def test_every_response_has_nosniff_and_a_request_id_that_the_log_and_audit_shar
     assert answer["X-Request-Id"] == "nginx-42.a_b"
     _, answer, _ = get(front, "/api/health", {"X-Request-Id": "bad id\u00e9"})
     assert answer["X-Request-Id"] != "bad id\u00e9"
+
+
+def test_an_upload_is_spooled_to_disk_not_held_in_memory(front, tmp_path):
+    """A 300 MB upload (a DICOM file with one large private value) raises the server's
+    peak memory by far less than its size."""
+    import pydicom
+    from pydicom.dataset import FileMetaDataset
+    ds = pydicom.dcmread("/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm")
+    ds.SOPInstanceUID = "1.2.826.0.1.3680043.8.498.999.1"
+    ds.add_new(0x00091010, "OB", b"\0" * (300 << 20))
+    ds.private_block(0x0009, "PACSPORT TEST", create=True)
+    path = tmp_path / "large.dcm"
+    ds.save_as(path)
+    with open(f"/proc/{front['pid']}/clear_refs", "w") as refs:
+        refs.write("5")  # forget the start-up's peak
+    before = peak_rss_kb(front["pid"])
+    with open(path, "rb") as body:
+        request = urllib.request.Request(
+            front["base"] + "/api/instances", data=body, method="POST",
+            headers={"Authorization": "Bearer " + token(front), "Content-Type": "application/dicom",
+                     "Content-Length": str(path.stat().st_size)})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            assert response.status == 201
+    assert peak_rss_kb(front["pid"]) - before < 150 * 1024, "the upload was held in memory"

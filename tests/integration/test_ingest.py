@@ -1,14 +1,19 @@
 """POST /api/instances: adding, re-adding, and refusing files without a trace."""
 
 import io
+import json
 import os
 import warnings
+import zipfile
 
 import pydicom
 import pydicom.uid
 import pytest
 
+from api_client import quote
+from archive_checks import validate_document
 from data_store import store_files
+from deflate_bomb import deflate_bomb
 
 UPLOAD = "/api/instances"
 
@@ -135,3 +140,79 @@ def test_malformed_multipart_is_400_with_a_documented_code(api, corpus):
                            content_type="multipart/form-data; boundary=x")
     assert response.status in (400, 415)
     assert response.error_code() == {400: "invalid_input", 415: "unsupported_media_type"}[response.status]
+
+
+def test_deflate_bomb_is_413_and_leaves_no_trace(api, store_dir):
+    """About a MB that inflates to 1.06 GiB, beyond the default ingest.max_inflated_mb:
+    refused while inflating, nothing stored or indexed."""
+    bomb = deflate_bomb(0x44000000, "1.2.826.0.1.3680043.10.1299.1")
+    assert len(bomb) < 2 << 20
+    files, counts = store_files(store_dir), totals(api)
+    response = upload(api, "north-admin", bomb)
+    assert response.status == 413, (response.status, response.body[:300])
+    assert response.error_code() == "payload_too_large"
+    assert "inflates beyond 1024 MiB" in response.json()["error"]["message"]
+    assert store_files(store_dir) == files
+    assert os.listdir(os.path.join(store_dir, "tmp")) == []
+    assert totals(api) == counts
+
+
+LEADING_ZEROS = "1.2.840.0010.5.0001"  # not conformant (PS3.5 9.1), as Orthanc accepts
+
+
+def with_leading_zero_uids(ds):
+    ds.PatientID = "LEADING-ZEROS"
+    ds.StudyInstanceUID = LEADING_ZEROS + ".1"
+    ds.SeriesInstanceUID = LEADING_ZEROS + ".02"
+    ds.SOPInstanceUID = LEADING_ZEROS + ".003"
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+
+
+def test_leading_zero_uids_are_ingested_browsed_and_exported(api, corpus):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom warns about the UIDs we want
+        data = rewritten(corpus, "CT_small.dcm", with_leading_zero_uids)
+    study = LEADING_ZEROS + ".1"
+    response = upload(api, "north-admin", data)
+    assert response.status == 201, response.body
+    assert response.json()["studyInstanceUID"] == study
+    detail = api.get_json(f"/api/studies/{study}", "north-user")
+    assert [i["sopInstanceUID"] for i in detail["instances"]] == [LEADING_ZEROS + ".003"]
+
+    exported = api.export("study", study, user="north-user")
+    assert exported.status == 200 and exported.complete
+    assert f'filename="study_{study}_export.zip"' in exported.header("Content-Disposition")
+    with zipfile.ZipFile(io.BytesIO(exported.body)) as archive:
+        assert archive.testzip() is None
+        assert archive.read("dicom/1.dcm") == data
+        document = json.loads(archive.read("study_data.json"))
+    assert document["study"]["studyInstanceUID"] == study
+    validate_document("study", document)
+
+    patient = api.export("patient", "LEADING-ZEROS", user="north-user")
+    assert patient.status == 200 and patient.complete
+    with zipfile.ZipFile(io.BytesIO(patient.body)) as archive:
+        assert f"studies/{study}/1.dcm" in archive.namelist(), archive.namelist()
+
+
+@pytest.mark.parametrize("uid", ["...", "1.2.", ".1.2", "1.2a", "1.2\\3", "1" * 65])
+def test_uids_that_could_bend_a_path_are_400(api, uid):
+    responses = [api.get(f"/api/studies/{quote(uid)}", user="north-user"),
+                 api.get(f"/api/studies/{quote(uid)}/thumbnail", user="north-user"),
+                 api.export("study", uid, user="north-user")]
+    for response in responses:
+        assert response.status == 400, (uid, response.status, response.body[:200])
+        assert response.error_code() == "invalid_input"
+
+
+@pytest.mark.parametrize("uid", ["1.2.840.10008.5.1.", ".1.2.840", "1.2.840.1a"])
+def test_ingest_refuses_uids_that_could_bend_a_path(api, corpus, store_dir, uid):
+    def with_bad_sop_uid(ds):
+        ds.SOPInstanceUID = uid
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = rewritten(corpus, "MR_small.dcm", with_bad_sop_uid)
+    files, counts = store_files(store_dir), totals(api)
+    response = upload(api, "north-admin", data)
+    assert response.status == 400 and response.error_code() == "invalid_input"
+    assert store_files(store_dir) == files and totals(api) == counts

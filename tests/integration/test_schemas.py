@@ -19,12 +19,13 @@ INSTANCE = {
     "previews": ["previews/frame_0.png", "previews/frame_1.png"],
 }
 PATIENT = {"patientID": "P1", "patientName": "Doe^Jane", "birthDate": "19700101", "sex": "F",
-           "studyCount": 1, "latestStudyDate": "20240101", "exportDate": "2024-01-02T03:04:05.678Z"}
+           "studyCount": 1, "latestStudyDate": "20240101", "exportDate": "2024-01-02T03:04:05.678Z",
+           "folder": None}
 STUDY = {"studyInstanceUID": "1.2.3", "patientID": "P1", "patientName": "Doe^Jane",
          "studyDate": "20240101", "studyTime": "120000", "modality": "CT",
          "studyDescription": "", "accessionNumber": "", "numberOfSeries": 1,
          "numberOfInstances": 1, "totalBytes": 10, "aiAnalysis": None, "aiAnalyzedAt": None,
-         "aiModels": []}
+         "aiModels": [], "folder": None}
 
 
 def metadata(scope):
@@ -75,7 +76,7 @@ def test_schema_rejects_drift(scope, mutation):
     elif mutation == "non-integer size":
         instance["size"] = "10"
     elif mutation == "bad uid":
-        instance["sopInstanceUID"] = "1..2"
+        instance["sopInstanceUID"] = "1.2."
     elif mutation == "bad timestamp":
         document["metadata"]["exportedAt"] = "yesterday"
     with pytest.raises(jsonschema.ValidationError):

@@ -1,0 +1,121 @@
+// PlanExport's folder names and the metadata document that records them, on a real
+// SQLite index holding instances with IDs that are awkward as folder names.
+#include "export/planner.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "export/metadata_document.h"
+#include "tests/support/temp_dir.h"
+
+namespace pacsport {
+namespace {
+
+class PlannerFoldersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    index_ = OpenSqliteIndex((dir_.path() / "index.sqlite").string()).ValueOrThrow();
+    hospital_ = index_->AddHospital("North").ValueOrThrow();
+    admin_ = Principal{"alice", hospital_, "North", Role::kAdmin};
+    int n = 0;
+    for (const char* patient_id : {"ab", "AB", "CON", "lpt1.txt", "...", "dot.", "P"}) {
+      ++n;
+      Add(patient_id, "1.2.3." + std::to_string(n));
+    }
+    Add("P", "1.2.3.99");  // a second study of patient P
+  }
+
+  void Add(const std::string& patient_id, const std::string& study_uid) {
+    StoredInstance s;
+    s.metadata.patient_id = patient_id;
+    s.metadata.patient_name = "NAME^" + patient_id;
+    s.metadata.study_instance_uid = study_uid;
+    s.metadata.study_date = "20240102";
+    s.metadata.series_instance_uid = study_uid + ".1";
+    s.metadata.sop_instance_uid = study_uid + ".1.1";
+    s.metadata.sop_class_uid = "1.2.840.10008.5.1.4.1.1.2";
+    s.size = 100;
+    s.sha256 = "sha-" + s.metadata.sop_instance_uid;
+    s.location = {"local", s.sha256};
+    ASSERT_TRUE(index_->AddInstance(hospital_, s).ok());
+  }
+
+  ExportPlan Plan(ExportScope scope, const std::string& target = "",
+                  IncludeImages images = IncludeImages::kYes) {
+    ExportRequest request;
+    request.scope = scope;
+    request.target = target;
+    request.options.include_images = images;
+    return PlanExport(*index_, admin_, request, SystemTime{}).ValueOrThrow();
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Index> index_;
+  RowId hospital_ = 0;
+  Principal admin_;
+};
+
+TEST_F(PlannerFoldersTest, ExportAllGivesEveryPatientAPortableDistinctFolder) {
+  const ExportPlan plan = Plan(ExportScope::kAll);
+  std::map<std::string, std::string> folder_of;
+  for (const PlannedPatient& patient : plan.patients) {
+    folder_of[patient.patient.patient_id] = patient.folder;
+    for (const PlannedStudy& study : patient.studies) {
+      EXPECT_EQ(study.folder, patient.folder + "/studies/" + study.study.study_instance_uid);
+      for (const PlannedInstance& instance : study.instances) {
+        EXPECT_EQ(instance.dicom_entry.rfind(study.folder + "/", 0), 0u) << instance.dicom_entry;
+      }
+    }
+  }
+  EXPECT_EQ(folder_of["CON"], "patients/_CON");
+  EXPECT_EQ(folder_of["lpt1.txt"], "patients/_lpt1.txt");
+  EXPECT_EQ(folder_of["..."], "patients/unknown");
+  EXPECT_EQ(folder_of["dot."], "patients/dot");
+  EXPECT_EQ(folder_of["P"], "patients/P");
+  // Listed by name ignoring case, then ID: "AB" comes before "ab".
+  EXPECT_EQ(folder_of["AB"], "patients/AB");
+  EXPECT_EQ(folder_of["ab"], "patients/ab_2");
+}
+
+TEST_F(PlannerFoldersTest, TheMetadataRecordsEachFolderBesideTheRealId) {
+  const ExportPlan plan = Plan(ExportScope::kAll);
+  const auto document = nlohmann::json::parse(BuildMetadataDocument(plan, {}, true, SystemTime{}));
+  std::map<std::string, std::string> folder_of;
+  for (const auto& patient : document["patients"]) {
+    folder_of[patient["patientID"]] = patient["folder"];
+  }
+  EXPECT_EQ(folder_of["CON"], "patients/_CON");
+  EXPECT_EQ(folder_of["ab"], "patients/ab_2");
+  for (const auto& study : document["studies"]) {
+    EXPECT_EQ(study["folder"], folder_of[study["patientID"]] + "/studies/" +
+                                   study["studyInstanceUID"].get<std::string>());
+  }
+  // Without files in the archive, there are no folders to name.
+  const auto bare = nlohmann::json::parse(
+      BuildMetadataDocument(Plan(ExportScope::kAll, "", IncludeImages::kNo), {}, false, {}));
+  for (const auto& patient : bare["patients"]) EXPECT_TRUE(patient["folder"].is_null());
+  for (const auto& study : bare["studies"]) EXPECT_TRUE(study["folder"].is_null());
+}
+
+TEST_F(PlannerFoldersTest, PatientAndStudyExportsNameOnlyTheFoldersTheirLayoutHas) {
+  const ExportPlan patient_plan = Plan(ExportScope::kPatient, "P");
+  const auto patient_doc =
+      nlohmann::json::parse(BuildMetadataDocument(patient_plan, {}, true, SystemTime{}));
+  EXPECT_TRUE(patient_doc["patient"]["folder"].is_null());
+  ASSERT_EQ(patient_doc["studies"].size(), 2u);
+  EXPECT_EQ(patient_doc["studies"][0]["folder"], "studies/1.2.3.7");
+  EXPECT_EQ(patient_doc["studies"][1]["folder"], "studies/1.2.3.99");
+  EXPECT_EQ(patient_doc["instances"][0]["file"], "studies/1.2.3.7/1.dcm");
+
+  const ExportPlan study_plan = Plan(ExportScope::kStudy, "1.2.3.3");
+  const auto study_doc =
+      nlohmann::json::parse(BuildMetadataDocument(study_plan, {}, true, SystemTime{}));
+  EXPECT_TRUE(study_doc["patient"]["folder"].is_null());
+  EXPECT_TRUE(study_doc["study"]["folder"].is_null());
+  EXPECT_EQ(study_doc["instances"][0]["file"], "dicom/1.dcm");
+}
+
+}  // namespace
+}  // namespace pacsport
