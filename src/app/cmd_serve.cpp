@@ -91,9 +91,7 @@ int RunServe(const ServeOptions& options) {
   auto sources = PacsSources::Open(*config, **dir);
   if (!sources.ok()) return Fail(sources.error());
   Ingestor ingestor(index, (*dir)->store(), config->parse_limits);
-  ExportServiceLimits export_limits;
-  export_limits.max_concurrent = config->max_concurrent_exports;
-  ExportService exports(index, (*sources)->router(), **previews, export_limits);
+  ExportService exports(index, (*sources)->router(), **previews, config->exports);
   auth::LoginRateLimiter login_limiter;
   std::unique_ptr<HttpServer> server;
   try {

@@ -17,6 +17,14 @@ Status SetInt(std::int64_t value, std::int64_t min, std::int64_t max, const std:
   return Status::Ok();
 }
 
+// A size limit in MiB (0: none), kept in bytes.
+Status SetMiB(std::int64_t value, const std::string& key, std::int64_t& bytes) {
+  std::int64_t mb = 0;
+  Status s = SetInt(value, 0, std::int64_t{1} << 30, key, mb);
+  bytes = mb << 20;
+  return s;
+}
+
 Result<std::int64_t> ParseInteger(const std::string& text, const std::string& key) {
   try {
     size_t used = 0;
@@ -122,7 +130,20 @@ const std::vector<Setting>& Settings() {
       {"export.compression_level", "PACSPORT_COMPRESSION_LEVEL", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) { return SetInt(v, 0, 9, "export.compression_level", c.http.default_compression_level); }},
       {"export.max_concurrent", "PACSPORT_MAX_CONCURRENT_EXPORTS", Setting::kInteger, nullptr,
-       [](Config& c, std::int64_t v) { return SetInt(v, 1, 1024, "export.max_concurrent", c.max_concurrent_exports); }},
+       [](Config& c, std::int64_t v) { return SetInt(v, 1, 1024, "export.max_concurrent", c.exports.shares.max_concurrent); }},
+      {"export.max_per_hospital", "PACSPORT_MAX_EXPORTS_PER_HOSPITAL", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) { return SetInt(v, 1, 1024, "export.max_per_hospital", c.exports.shares.max_per_hospital); }},
+      {"export.max_per_user", "PACSPORT_MAX_EXPORTS_PER_USER", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) { return SetInt(v, 1, 1024, "export.max_per_user", c.exports.shares.max_per_user); }},
+      {"export.client_stall_seconds", "PACSPORT_CLIENT_STALL_SECONDS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         std::int64_t seconds = 0;
+         Status s = SetInt(v, 1, 300, "export.client_stall_seconds", seconds);
+         c.http.client_stall = std::chrono::seconds(seconds);
+         return s;
+       }},
+      {"export.max_export_mb", "PACSPORT_MAX_EXPORT_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) { return SetMiB(v, "export.max_export_mb", c.exports.size.default_max_bytes); }},
       {"preview.workers", "PACSPORT_PREVIEW_WORKERS", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) { return SetInt(v, 0, 256, "preview.workers", c.preview.workers); }},
       {"preview.worker_memory_mb", "PACSPORT_PREVIEW_WORKER_MEMORY_MB", Setting::kInteger, nullptr,
@@ -265,6 +286,26 @@ Status ApplySources(const toml::table& file, Config& config) {
   return Status::Ok();
 }
 
+// [export.hospital_max_export_mb]: "hospital name" = MiB, each overriding
+// export.max_export_mb for that hospital (0: no limit).
+Status ApplyHospitalExportLimits(const toml::table& file, Config& config) {
+  const toml::node_view node = file.at_path("export.hospital_max_export_mb");
+  if (!node) return Status::Ok();
+  const toml::table* table = node.as_table();
+  if (table == nullptr) {
+    return InvalidInput("export.hospital_max_export_mb must be a table of hospital name = MiB");
+  }
+  for (const auto& [name, value] : *table) {
+    const std::string key = "export.hospital_max_export_mb.\"" + std::string(name.str()) + "\"";
+    const auto mb = value.value<std::int64_t>();
+    if (!mb) return InvalidInput(key + " must be an integer");
+    std::int64_t bytes = 0;
+    if (Status s = SetMiB(*mb, key, bytes); !s.ok()) return s;
+    config.exports.size.by_hospital[std::string(name.str())] = bytes;
+  }
+  return Status::Ok();
+}
+
 Status ApplyFile(const std::filesystem::path& file, Config& config) {
   toml::table table;
   try {
@@ -287,6 +328,7 @@ Status ApplyFile(const std::filesystem::path& file, Config& config) {
     }
     if (!status.ok()) return status;
   }
+  if (Status s = ApplyHospitalExportLimits(table, config); !s.ok()) return s;
   return ApplySources(table, config);
 }
 

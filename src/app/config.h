@@ -24,7 +24,9 @@ struct Config {
   // login TTL (http.token_ttl). Never below it: LoadConfig refuses that.
   std::optional<std::chrono::seconds> max_token_lifetime;
   std::string log_level = "info";
-  int max_concurrent_exports = 4;
+  // [export]: the shares of export capacity and the hospitals' size limits (the
+  // per-hospital ones from the file only).
+  ExportServiceLimits exports;
   dicom::ParseLimits parse_limits;       // of every file ingested: upload, import, sync
   preview::PreviewPoolSettings preview;  // worker_executable is set by the caller
   std::vector<OrthancSettings> orthanc_sources;  // [[sources]] of kind "orthanc"; file only

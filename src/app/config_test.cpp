@@ -15,6 +15,7 @@ class ConfigTest : public ::testing::Test {
   void TearDown() override {
     ::unsetenv("PACSPORT_LISTEN");
     ::unsetenv("PACSPORT_COMPRESSION_LEVEL");
+    ::unsetenv("PACSPORT_MAX_EXPORTS_PER_USER");
   }
   std::filesystem::path Write(const std::string& toml) {
     const auto path = dir_.path() / "pacsport.toml";
@@ -161,6 +162,50 @@ TEST_F(ConfigTest, BadSourcesNameTheKey) {
       {"[[sources]]\n" + valid + "page_size = 0\n", "sources[0].page_size"},
       {"[[sources]]\n" + valid + "retires = 2\n", "sources[0].retires"},
       {"sources = 3\n", "sources"},
+  };
+  for (const auto& [toml, key] : cases) {
+    auto config = LoadConfig(Write(toml));
+    ASSERT_FALSE(config.ok()) << toml;
+    EXPECT_EQ(config.error().code(), ErrorCode::kInvalidInput);
+    EXPECT_NE(config.error().message().find(key), std::string::npos)
+        << config.error().message() << " should name " << key;
+  }
+}
+
+TEST_F(ConfigTest, ExportSharesStallAndSizeLimits) {
+  auto defaults = LoadConfig(std::nullopt);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->exports.shares.max_concurrent, 4);
+  EXPECT_EQ(defaults->exports.shares.max_per_hospital, 3);
+  EXPECT_EQ(defaults->exports.shares.max_per_user, 2);
+  EXPECT_EQ(defaults->http.client_stall, std::chrono::seconds(20));
+  EXPECT_EQ(defaults->exports.size.default_max_bytes, 0);
+
+  const auto file = Write(
+      "[export]\nmax_concurrent = 8\nmax_per_hospital = 4\nmax_per_user = 3\n"
+      "client_stall_seconds = 5\nmax_export_mb = 2048\n"
+      "[export.hospital_max_export_mb]\n\"St. Mary's\" = 100\nNorth = 0\n");
+  ::setenv("PACSPORT_MAX_EXPORTS_PER_USER", "1", 1);
+  auto config = LoadConfig(file);
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->exports.shares.max_concurrent, 8);
+  EXPECT_EQ(config->exports.shares.max_per_hospital, 4);
+  EXPECT_EQ(config->exports.shares.max_per_user, 1);
+  EXPECT_EQ(config->http.client_stall, std::chrono::seconds(5));
+  EXPECT_EQ(config->exports.size.For("South"), std::int64_t{2048} << 20);
+  EXPECT_EQ(config->exports.size.For("St. Mary's"), std::int64_t{100} << 20);
+  EXPECT_EQ(config->exports.size.For("North"), 0);
+}
+
+TEST_F(ConfigTest, BadExportLimitsNameTheKey) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"[export]\nmax_per_user = 0\n", "export.max_per_user"},
+      {"[export]\nmax_per_hospital = 2000\n", "export.max_per_hospital"},
+      {"[export]\nclient_stall_seconds = 0\n", "export.client_stall_seconds"},
+      {"[export]\nmax_export_mb = -1\n", "export.max_export_mb"},
+      {"[export]\nhospital_max_export_mb = 5\n", "export.hospital_max_export_mb"},
+      {"[export.hospital_max_export_mb]\nNorth = \"big\"\n", "export.hospital_max_export_mb.\"North\""},
+      {"[export.hospital_max_export_mb]\nNorth = -5\n", "export.hospital_max_export_mb.\"North\""},
   };
   for (const auto& [toml, key] : cases) {
     auto config = LoadConfig(Write(toml));

@@ -7,6 +7,7 @@ const ErrorCodeInfo& Describe(ErrorCode code) {
   static const ErrorCodeInfo kUnauthenticatedInfo{"unauthenticated", 401};
   static const ErrorCodeInfo kForbiddenInfo{"forbidden", 403};
   static const ErrorCodeInfo kNotFoundInfo{"not_found", 404};
+  static const ErrorCodeInfo kMethodNotAllowedInfo{"method_not_allowed", 405};
   static const ErrorCodeInfo kConflictInfo{"conflict", 409};
   static const ErrorCodeInfo kPayloadTooLargeInfo{"payload_too_large", 413};
   static const ErrorCodeInfo kUnsupportedMediaTypeInfo{"unsupported_media_type", 415};
@@ -18,6 +19,7 @@ const ErrorCodeInfo& Describe(ErrorCode code) {
     case ErrorCode::kUnauthenticated: return kUnauthenticatedInfo;
     case ErrorCode::kForbidden: return kForbiddenInfo;
     case ErrorCode::kNotFound: return kNotFoundInfo;
+    case ErrorCode::kMethodNotAllowed: return kMethodNotAllowedInfo;
     case ErrorCode::kConflict: return kConflictInfo;
     case ErrorCode::kPayloadTooLarge: return kPayloadTooLargeInfo;
     case ErrorCode::kUnsupportedMediaType: return kUnsupportedMediaTypeInfo;

@@ -22,6 +22,7 @@ enum class ErrorCode {
   kUnauthenticated,   // no or bad credentials (401)
   kForbidden,         // authenticated but not allowed (403)
   kNotFound,          // absent, or belongs to another hospital (404)
+  kMethodNotAllowed,  // the route exists, not for this method (405)
   kConflict,          // clashes with existing state (409)
   kPayloadTooLarge,   // request body over the limit (413)
   kUnsupportedMediaType,  // request body of the wrong Content-Type (415)

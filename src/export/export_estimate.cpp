@@ -16,10 +16,14 @@ Result<ExportEstimate> EstimateExport(Index& index, const Principal& principal,
                                       const ExportRequest& request, SystemTime now) {
   auto plan = PlanExport(index, principal, request, now);
   if (!plan.ok()) return plan.error();
+  return EstimatePlan(*plan, now);
+}
+
+ExportEstimate EstimatePlan(const ExportPlan& plan, SystemTime now) {
   ExportEstimate estimate;
-  estimate.instances = plan->instance_count;
-  estimate.dicom_bytes = plan->dicom_bytes;
-  for (const PlannedPatient& patient : plan->patients) {
+  estimate.instances = plan.instance_count;
+  estimate.dicom_bytes = plan.dicom_bytes;
+  for (const PlannedPatient& patient : plan.patients) {
     estimate.studies += static_cast<std::int64_t>(patient.studies.size());
     for (const PlannedStudy& study : patient.studies) {
       for (const PlannedInstance& instance : study.instances) {
@@ -27,19 +31,19 @@ Result<ExportEstimate> EstimateExport(Index& index, const Principal& principal,
       }
     }
   }
-  const std::int64_t document = static_cast<std::int64_t>(
-      BuildMetadataDocument(*plan, {}, plan->WithImages(), now).size());
-  if (plan->request.options.format == ExportFormat::kJson) {
+  const std::int64_t document =
+      static_cast<std::int64_t>(BuildMetadataDocument(plan, {}, plan.WithImages(), now).size());
+  if (plan.request.options.format == ExportFormat::kJson) {
     estimate.estimated_bytes = document;
     return estimate;
   }
   std::int64_t entries = 2;  // the document and the checksums
   estimate.estimated_bytes = document + 100 * (estimate.instances + 2);  // checksum lines
-  if (plan->WithImages()) {
+  if (plan.WithImages()) {
     entries += estimate.instances;
     estimate.estimated_bytes += estimate.dicom_bytes;
   }
-  if (plan->WithPreviews()) {
+  if (plan.WithPreviews()) {
     entries += estimate.frames;
     estimate.estimated_bytes += estimate.frames * kPreviewBytesPerFrame;
   }

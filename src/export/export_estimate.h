@@ -31,4 +31,7 @@ inline constexpr std::int64_t kPreviewBytesPerFrame = 64 << 10;
 Result<ExportEstimate> EstimateExport(Index& index, const Principal& principal,
                                       const ExportRequest& request, SystemTime now);
 
+// The estimate of an export already planned.
+ExportEstimate EstimatePlan(const ExportPlan& plan, SystemTime now);
+
 }  // namespace pacsport

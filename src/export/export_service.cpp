@@ -76,13 +76,15 @@ Result<std::unique_ptr<ExportSession>> ExportService::Begin(const ExportAttempt&
   };
   if (!principal.ok()) return refuse(principal.error());
   if (!request.ok()) return refuse(request.error());
-  std::optional<ConcurrencyLimit::Slot> slot = running_.TryAcquire();
-  if (!slot) {
-    return refuse(Unavailable(std::to_string(running_.capacity()) +
-                              " exports are already running; try again shortly"));
-  }
+  auto grant = capacity_.TryAcquire(*principal);
+  if (!grant.ok()) return refuse(grant.error());
   auto plan = PlanExport(index_, *principal, *request, now);
   if (!plan.ok()) return refuse(plan.error());
+  if (const std::int64_t max_bytes = limits_.size.For(principal->hospital_name); max_bytes > 0) {
+    if (Status s = CheckExportSize(EstimatePlan(*plan, now), max_bytes); !s.ok()) {
+      return refuse(s.error());
+    }
+  }
   const std::set<std::string> sources = SourcesOf(*plan);
   if (Status reachable = sources_.CheckReachable(sources); !reachable.ok()) {
     return refuse(reachable.error());
@@ -90,15 +92,26 @@ Result<std::unique_ptr<ExportSession>> ExportService::Begin(const ExportAttempt&
   PackagerLimits packager = limits_.packager;
   packager.waiting_reads = sources_.WaitingReads(sources);
   return std::make_unique<ExportSession>(index_, sources_, previews_, std::move(*plan), *audit_id,
-                                         std::move(*slot), packager);
+                                         std::move(*grant), packager);
+}
+
+Result<ExportEstimate> ExportService::Assess(const Principal& principal,
+                                             const ExportRequest& request) {
+  auto estimate = EstimateExport(index_, principal, request, std::chrono::system_clock::now());
+  if (!estimate.ok()) return estimate;
+  if (Status s = CheckExportSize(*estimate, limits_.size.For(principal.hospital_name)); !s.ok()) {
+    return s.error();
+  }
+  if (Status s = capacity_.Check(principal); !s.ok()) return s.error();
+  return estimate;
 }
 
 ExportSession::ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
-                             ExportPlan plan, RowId audit_id, ConcurrencyLimit::Slot slot,
+                             ExportPlan plan, RowId audit_id, ExportCapacity::Grant grant,
                              const PackagerLimits& packager)
     : index_(index), source_(source), previews_(previews), plan_(std::move(plan)),
       audit_id_(audit_id),
-      slot_(std::move(slot)), packager_(packager), started_(std::chrono::steady_clock::now()) {}
+      grant_(std::move(grant)), packager_(packager), started_(std::chrono::steady_clock::now()) {}
 
 ExportSession::~ExportSession() {
   if (!completed_) {
@@ -119,11 +132,17 @@ Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop) {
   AuditCompletion completion;
   Status status;
   if (plan_.request.options.format == ExportFormat::kJson) {
-    const std::string document = BuildMetadataDocument(plan_, {}, false, now);
-    status = sink.Write(document.data(), document.size());
-    completion.outcome = status.ok() ? AuditOutcome::kSuccess : AuditOutcome::kAborted;
-    completion.bytes_sent = status.ok() ? static_cast<std::int64_t>(document.size()) : 0;
-    completion.entries = 1;
+    try {
+      const std::string document = BuildMetadataDocument(plan_, {}, false, now);
+      status = sink.Write(document.data(), document.size());
+      completion.outcome = status.ok() ? AuditOutcome::kSuccess : AuditOutcome::kAborted;
+      completion.bytes_sent = status.ok() ? static_cast<std::int64_t>(document.size()) : 0;
+      completion.entries = 1;
+    } catch (const std::exception& e) {
+      status = FaultOf(e);
+      completion.outcome = AuditOutcome::kFailed;
+    }
+    if (!status.ok()) completion.detail = Detail(status.error());
   } else {
     const PackageReport report =
         WriteArchive(plan_, source_, previews_, sink, now, std::move(stop), packager_);
@@ -133,7 +152,8 @@ Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop) {
       case PackageOutcome::kComplete: completion.outcome = AuditOutcome::kSuccess; break;
       case PackageOutcome::kSinkFailed:
       case PackageOutcome::kStopped: completion.outcome = AuditOutcome::kAborted; break;
-      case PackageOutcome::kSourceFailed: completion.outcome = AuditOutcome::kFailed; break;
+      case PackageOutcome::kSourceFailed:
+      case PackageOutcome::kFault: completion.outcome = AuditOutcome::kFailed; break;
     }
     if (report.error) {
       completion.detail = Detail(*report.error);

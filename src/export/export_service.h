@@ -1,8 +1,13 @@
 // ExportService: runs one export attempt from audit record to delivered bytes.
 //
-// At most `max_concurrent` exports run at once (planning and delivery); an attempt
-// beyond that is refused with kUnavailable (503, retry later) before any planning,
-// so that exports cannot starve the rest of the server.
+// At most `max_concurrent` exports run at once (planning and delivery), and of them
+// at most a share per hospital and per user (ExportCapacity); an attempt beyond that
+// is refused before any planning, so that exports cannot starve the rest of the
+// server and one user cannot starve the others: kTooManyRequests (429) over a
+// user's or hospital's share, kUnavailable (503) when the server is full.
+//
+// A hospital may have a maximum export size (ExportSizeLimits): a plan whose
+// estimate is over it is refused with kPayloadTooLarge (413) before a byte is sent.
 //
 // Before an archive with images is delivered, every source holding one of its
 // instances is checked: one that cannot be reached refuses the export with
@@ -13,7 +18,9 @@
 // refusal (bad token, bad parameters, another hospital's data) completes the record
 // as "denied" (4xx) or "failed" (5xx). An ExportSession completes it with the
 // delivery's outcome: success, failed (the source failed), or aborted (the client
-// went away, or the session was dropped before delivering).
+// went away, or the session was dropped before delivering). An exception while
+// delivering (out of memory, a bug) ends the delivery as "failed" and is returned as
+// its Error; it never escapes Deliver.
 // Thread-safe: sessions are independent; one session is used by one thread.
 #pragma once
 
@@ -24,9 +31,11 @@
 #include <string>
 
 #include "core/byte_sink.h"
-#include "core/concurrency_limit.h"
 #include "core/error.h"
+#include "export/export_capacity.h"
+#include "export/export_estimate.h"
 #include "export/export_plan.h"
+#include "export/export_size_limit.h"
 #include "export/packager.h"
 #include "index/index.h"
 #include "storage/source_router.h"
@@ -43,15 +52,15 @@ struct ExportAttempt {
 };
 
 struct ExportServiceLimits {
-  int max_concurrent = 4;  // >= 1
+  ExportShares shares;
+  ExportSizeLimits size;
   PackagerLimits packager;
 };
 
 class ExportSession {
  public:
-  ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
-                ExportPlan plan, RowId audit_id, ConcurrencyLimit::Slot slot,
-                const PackagerLimits& packager);
+  ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews, ExportPlan plan,
+                RowId audit_id, ExportCapacity::Grant grant, const PackagerLimits& packager);
   ~ExportSession();
   ExportSession(const ExportSession&) = delete;
   ExportSession& operator=(const ExportSession&) = delete;
@@ -73,7 +82,7 @@ class ExportSession {
   preview::PreviewPool& previews_;
   const ExportPlan plan_;
   const RowId audit_id_;
-  const ConcurrencyLimit::Slot slot_;  // held until the session is destroyed
+  const ExportCapacity::Grant grant_;  // held until the session is destroyed
   const PackagerLimits packager_;
   const std::chrono::steady_clock::time_point started_;
   bool completed_ = false;
@@ -86,7 +95,7 @@ class ExportService {
   ExportService(Index& index, SourceRouter& sources, preview::PreviewPool& previews,
                 const ExportServiceLimits& limits = {})
       : index_(index), sources_(sources), previews_(previews), limits_(limits),
-        running_(limits.max_concurrent) {}
+        capacity_(limits.shares) {}
 
   // Audits the attempt, then plans it for `principal`. `principal` or `request`
   // may carry the error that already refused the attempt (authentication,
@@ -95,12 +104,17 @@ class ExportService {
                                                const Result<Principal>& principal,
                                                const Result<ExportRequest>& request);
 
+  // Plans the export as Begin would and refuses it as Begin would now (over the
+  // hospital's size limit, over a share), without auditing it or taking a slot: for a
+  // download link, refused when made rather than when used. Returns its estimate.
+  Result<ExportEstimate> Assess(const Principal& principal, const ExportRequest& request);
+
  private:
   Index& index_;
   SourceRouter& sources_;
   preview::PreviewPool& previews_;
   const ExportServiceLimits limits_;
-  ConcurrencyLimit running_;
+  ExportCapacity capacity_;
 };
 
 }  // namespace pacsport

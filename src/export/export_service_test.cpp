@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <new>
 #include <vector>
 
 #include "dicom/initialize.h"
@@ -40,6 +41,32 @@ class FailingSource : public DicomSource {
   DicomSource& inner_;
   int allowed_;
   const bool reachable_;
+};
+
+// Counts writes, and throws std::bad_alloc at the `throw_at`-th one (0: never), as an
+// allocation failing anywhere on the streaming path would.
+class ThrowingSink : public ByteSink {
+ public:
+  explicit ThrowingSink(int throw_at) : throw_at_(throw_at) {}
+  Status Write(const char*, size_t) override {
+    if (++writes_ == throw_at_) throw std::bad_alloc();
+    return Status::Ok();
+  }
+  int writes() const { return writes_; }
+
+ private:
+  const int throw_at_;
+  int writes_ = 0;
+};
+
+// A source whose reads throw, as an allocation failing in the pipeline would.
+class ThrowingSource : public DicomSource {
+ public:
+  Result<std::string> Read(const InstanceLocation&) override { throw std::bad_alloc(); }
+  Status ReadChunked(const InstanceLocation&, size_t, const ChunkConsumer&) override {
+    throw std::bad_alloc();
+  }
+  Status CheckReachable() override { return Status::Ok(); }
 };
 
 class ExportServiceTest : public ::testing::Test {
@@ -280,7 +307,7 @@ TEST_F(ExportServiceTest, DroppedSessionIsReportedAsAborted) {
 
 TEST_F(ExportServiceTest, AttemptsBeyondTheCapAreRefusedUntilASessionEnds) {
   ExportServiceLimits limits;
-  limits.max_concurrent = 2;
+  limits.shares = {.max_concurrent = 2, .max_per_hospital = 3, .max_per_user = 3};
   ExportService service(*index_, sources_, *previews_, limits);
   auto first = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
   auto second = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
@@ -298,6 +325,130 @@ TEST_F(ExportServiceTest, AttemptsBeyondTheCapAreRefusedUntilASessionEnds) {
       << "a delivered session holds its slot until it is destroyed";
   first->reset();
   EXPECT_TRUE(service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest()).ok());
+}
+
+TEST_F(ExportServiceTest, EachUserAndEachHospitalHasAShare) {
+  ExportServiceLimits limits;
+  limits.shares = {.max_concurrent = 4, .max_per_hospital = 3, .max_per_user = 2};
+  ExportService service(*index_, sources_, *previews_, limits);
+  const Principal carol{"carol", hospital_, "North", Role::kAdmin};
+  const Principal dave{"dave", hospital_, "North", Role::kAdmin};
+  const Principal bob{"bob", other_, "South", Role::kAdmin};
+  const Principal erin{"erin", other_, "South", Role::kAdmin};
+  ExportRequest all;
+  all.scope = ExportScope::kAll;
+  auto begin = [&](const Principal& who) {
+    return service.Begin({"", "test", "", "{}"}, who, all);
+  };
+  auto alice1 = begin(admin_);
+  auto alice2 = begin(admin_);
+  ASSERT_TRUE(alice1.ok() && alice2.ok());
+  auto over_user = begin(admin_);
+  ASSERT_FALSE(over_user.ok());
+  EXPECT_EQ(over_user.error().code(), ErrorCode::kTooManyRequests);
+  EXPECT_NE(over_user.error().message().find("your share"), std::string::npos);
+  EXPECT_EQ(LastAudit().outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(service.Assess(admin_, all).error().code(), ErrorCode::kTooManyRequests)
+      << "a link is refused when made, as its use would be";
+
+  auto carol1 = begin(carol);
+  ASSERT_TRUE(carol1.ok()) << "another user of the same hospital still has a share";
+  auto over_hospital = begin(dave);
+  ASSERT_FALSE(over_hospital.ok());
+  EXPECT_EQ(over_hospital.error().code(), ErrorCode::kTooManyRequests);
+  EXPECT_NE(over_hospital.error().message().find("its share"), std::string::npos);
+
+  auto bob1 = begin(bob);
+  ASSERT_TRUE(bob1.ok()) << "another hospital still has a share";
+  auto full = begin(erin);
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().code(), ErrorCode::kUnavailable);
+
+  alice1->reset();
+  EXPECT_TRUE(service.Assess(admin_, all).ok());
+  EXPECT_TRUE(begin(admin_).ok()) << "a finished session gives all its shares back";
+}
+
+TEST_F(ExportServiceTest, ExportOverTheHospitalsSizeLimitIsRefusedBeforeDelivery) {
+  ExportServiceLimits limits;
+  limits.size.default_max_bytes = 1 << 10;
+  ExportService limited(*index_, sources_, *previews_, limits);
+  auto refused = limited.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kPayloadTooLarge);
+  EXPECT_NE(refused.error().message().find("this export would be about"), std::string::npos);
+  const AuditRecord audit = LastAudit();
+  EXPECT_EQ(audit.outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(audit.bytes_sent, 0);
+  EXPECT_EQ(limited.Assess(admin_, StudyRequest()).error().code(), ErrorCode::kPayloadTooLarge);
+  // Without images the same study is a few KB; and a hospital's own limit (here 0,
+  // none) overrides the default.
+  ExportRequest metadata_only = StudyRequest();
+  metadata_only.options.include_images = IncludeImages::kNo;
+  limits.size.default_max_bytes = 1 << 20;
+  EXPECT_TRUE(ExportService(*index_, sources_, *previews_, limits)
+                  .Begin({"", "test", ct_study_, "{}"}, admin_, metadata_only)
+                  .ok());
+  limits.size.default_max_bytes = 1 << 10;
+  limits.size.by_hospital["North"] = 0;
+  EXPECT_TRUE(ExportService(*index_, sources_, *previews_, limits)
+                  .Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest())
+                  .ok());
+}
+
+TEST_F(ExportServiceTest, SizeRefusalNamesTheEstimateAndTheLimit) {
+  ExportEstimate estimate;
+  estimate.estimated_bytes = (std::int64_t{7} << 20) / 2;
+  EXPECT_TRUE(CheckExportSize(estimate, 0).ok());
+  EXPECT_TRUE(CheckExportSize(estimate, std::int64_t{4} << 20).ok());
+  const Status refused = CheckExportSize(estimate, std::int64_t{2} << 20);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().http_status(), 413);
+  EXPECT_EQ(refused.error().message().substr(0, 60),
+            "this export would be about 4 MiB; the hospital's limit is 2 ");
+}
+
+// Fault injection: an exception at any write of the archive (the instances, the
+// metadata document, the checksums, the central directory) or in a pipeline stage
+// ends the delivery as failed; it never escapes to the caller, which would end the
+// process on a server thread.
+TEST_F(ExportServiceTest, ExceptionWhileStreamingEndsTheDeliveryAsFailed) {
+  ExportService service(*index_, sources_, *previews_);
+  ThrowingSink counting(0);
+  auto complete = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
+  ASSERT_TRUE(complete.ok());
+  ASSERT_TRUE((*complete)->Deliver(counting).ok());
+  ASSERT_GT(counting.writes(), 3);
+  complete->reset();
+  for (int at = 1; at <= counting.writes(); ++at) {
+    auto session = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
+    ASSERT_TRUE(session.ok());
+    ThrowingSink sink(at);
+    const Status status = (*session)->Deliver(sink);
+    ASSERT_FALSE(status.ok()) << "write " << at;
+    EXPECT_NE(status.error().message().find("out of memory"), std::string::npos);
+    const AuditRecord audit = LastAudit();
+    EXPECT_EQ(audit.outcome, AuditOutcome::kFailed) << "write " << at;
+    EXPECT_NE(audit.detail.find("out of memory"), std::string::npos);
+  }
+
+  ExportRequest json = StudyRequest();
+  json.options.format = ExportFormat::kJson;
+  auto document = service.Begin({"", "test", ct_study_, "{}"}, admin_, json);
+  ASSERT_TRUE(document.ok());
+  ThrowingSink sink(1);
+  EXPECT_FALSE((*document)->Deliver(sink).ok());
+  EXPECT_EQ(LastAudit().outcome, AuditOutcome::kFailed);
+
+  ThrowingSource throwing;
+  SourceRouter sources;
+  sources.Add(LocalStore::kSourceName, throwing);
+  ExportService reading(*index_, sources, *previews_);
+  auto session = reading.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
+  ASSERT_TRUE(session.ok());
+  StringSink out;
+  EXPECT_FALSE((*session)->Deliver(out).ok());
+  EXPECT_EQ(LastAudit().outcome, AuditOutcome::kFailed);
 }
 
 }  // namespace

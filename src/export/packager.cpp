@@ -77,13 +77,23 @@ class ArchiveBuilder {
         level_(plan.request.options.compression_level) {}
 
   PackageReport Run() {
-    Status status = WriteAll();
+    Status status;
+    bool fault = false;
+    try {
+      status = WriteAll();
+    } catch (const std::exception& e) {
+      // oneTBB has cancelled the pipeline and waited for its work before rethrowing.
+      status = FaultOf(e);
+      fault = true;
+    }
     PackageReport report;
     report.bytes_written = counting_.bytes();
     report.entries = static_cast<std::int64_t>(zip_.entry_count());
     if (status.ok()) return report;
     report.error = status.error();
-    if (counting_.failed()) {
+    if (fault) {
+      report.outcome = PackageOutcome::kFault;
+    } else if (counting_.failed()) {
       report.outcome = PackageOutcome::kSinkFailed;
     } else if (stop_.stop_requested()) {
       report.outcome = PackageOutcome::kStopped;
@@ -158,13 +168,8 @@ class ArchiveBuilder {
           }
           prepared = PreparedInstance();  // frees the slot's memory now
         });
-    try {
-      tbb::task_arena(threads).execute([&] { tbb::parallel_pipeline(window, stages, context); });
-    } catch (const std::bad_alloc&) {
-      fail(Unavailable("out of memory while packaging"));
-    } catch (const std::exception& e) {
-      fail(Internal(std::string("packaging failed: ") + e.what()));
-    }
+    // An exception in a stage cancels the pipeline and is rethrown here, for Run.
+    tbb::task_arena(threads).execute([&] { tbb::parallel_pipeline(window, stages, context); });
     return failure;
   }
 
@@ -308,6 +313,13 @@ class ArchiveBuilder {
 };
 
 }  // namespace
+
+Error FaultOf(const std::exception& fault) {
+  if (dynamic_cast<const std::bad_alloc*>(&fault) != nullptr) {
+    return Unavailable("out of memory while exporting");
+  }
+  return Internal(std::string("exporting failed unexpectedly: ") + fault.what());
+}
 
 PackageReport WriteArchive(const ExportPlan& plan, DicomSource& source,
                            preview::PreviewPool& previews, ByteSink& sink, SystemTime exported_at,

@@ -19,11 +19,15 @@
 // missing, unreadable or altered fails the export (integrity first, nothing skipped).
 // A preview that cannot be rendered is reported in the document and the export goes
 // on. The first failure (source, sink, stop request) cancels the work in flight.
+// An exception thrown anywhere while packaging (out of memory in the metadata
+// document, the checksums or compression; a bug) ends the archive unfinished like a
+// failure, as kFault: WriteArchive never throws.
 // Knows nothing of HTTP. The sources it reads must be thread-safe.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <stop_token>
 
@@ -36,7 +40,7 @@
 
 namespace pacsport {
 
-enum class PackageOutcome { kComplete, kSinkFailed, kSourceFailed, kStopped };
+enum class PackageOutcome { kComplete, kSinkFailed, kSourceFailed, kStopped, kFault };
 
 struct PackageReport {
   PackageOutcome outcome = PackageOutcome::kComplete;
@@ -59,6 +63,10 @@ struct PackagerLimits {
   std::uint64_t whole_instance_max_bytes = std::uint64_t{64} << 20;
   std::size_t stream_chunk_bytes = std::size_t{1} << 20;
 };
+
+// The Error an exception thrown while exporting stands for: kUnavailable for
+// std::bad_alloc (out of memory: retry later), kInternal otherwise.
+Error FaultOf(const std::exception& fault);
 
 // Writes `plan` (which must be a ZIP export) to `sink`. On any outcome but kComplete
 // the archive is unfinished and the caller must abort the delivery.

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <nlohmann/json.hpp>
 
 #include "dicom/initialize.h"
@@ -24,7 +25,8 @@ namespace {
 
 const SystemTime kExportedAt = std::chrono::sys_days{std::chrono::year{2026} / 1 / 2};
 
-// Counts the reads of the wrapped source and can request a stop at the n-th one.
+// Counts the reads of the wrapped source and can request a stop, or throw
+// std::bad_alloc (an allocation failing in the pipeline), at the n-th one.
 class CountingSource : public DicomSource {
  public:
   explicit CountingSource(DicomSource& inner) : inner_(inner) {}
@@ -43,14 +45,18 @@ class CountingSource : public DicomSource {
     stop_at_ = read;
     stop_ = stop;
   }
+  void ThrowAt(int read) { throw_at_ = read; }
 
  private:
   void Count() {
-    if (++reads_ == stop_at_) stop_->request_stop();
+    const int read = ++reads_;
+    if (read == stop_at_) stop_->request_stop();
+    if (read == throw_at_) throw std::bad_alloc();
   }
   DicomSource& inner_;
   std::atomic<int> reads_{0};
   int stop_at_ = -1;
+  int throw_at_ = -1;
   std::stop_source* stop_ = nullptr;
 };
 
@@ -195,6 +201,23 @@ TEST_F(PackagerTest, StopRequestEndsTheExport) {
   const PackageReport report = Write(plan, source, sink, Limits(2), stop.get_token());
   EXPECT_EQ(report.outcome, PackageOutcome::kStopped);
   EXPECT_LE(source.reads(), 5 + 2);
+}
+
+// Fault injection: an exception in the parallel stage (a whole instance) or in the
+// writer stage (a streamed one) cancels the pipeline and ends the archive unfinished.
+TEST_F(PackagerTest, ExceptionInThePipelineEndsTheArchiveAsAFault) {
+  const ExportPlan plan = PlanAll(true);
+  for (std::uint64_t whole_max : {std::uint64_t{1} << 30, std::uint64_t{0}}) {
+    CountingSource source(*store_);
+    source.ThrowAt(5);
+    StringSink sink;
+    const PackageReport report = Write(plan, source, sink, Limits(2, whole_max));
+    EXPECT_EQ(report.outcome, PackageOutcome::kFault) << whole_max;
+    ASSERT_TRUE(report.error.has_value());
+    EXPECT_NE(report.error->message().find("out of memory"), std::string::npos);
+    EXPECT_EQ(report.bytes_written, sink.bytes().size());
+    EXPECT_LE(source.reads(), 5 + 2 + 1);
+  }
 }
 
 // Every instance object of a metadata document, in document (= export) order.

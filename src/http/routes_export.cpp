@@ -13,8 +13,29 @@
 namespace pacsport::http {
 namespace {
 
-// When a refused export (too many running, audit unavailable) is worth retrying.
+// When a refused export (a share or the server full, audit unavailable) is worth
+// retrying.
 constexpr int kRetryAfterSeconds = 5;
+
+// Retry-After on the refusals that the same request may overcome later.
+void SetRetryAfter(const Error& error, httplib::Response& res) {
+  if (error.code() == ErrorCode::kUnavailable || error.code() == ErrorCode::kTooManyRequests) {
+    res.set_header("Retry-After", std::to_string(kRetryAfterSeconds));
+  }
+}
+
+// cpp-httplib serves HEAD with the GET handler. An export's HEAD would start the
+// export (audit record, slot, plan) or use up a download link only for headers, so
+// these routes answer GET only: anything else is refused before any of that.
+Handler GetOnly(Handler handler) {
+  return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    if (req.method != "GET") {
+      res.set_header("Allow", "GET");
+      return SendError(res, Error(ErrorCode::kMethodNotAllowed, "this route answers GET only"));
+    }
+    handler(req, res);
+  };
+}
 
 // ByteSink over a chunked HTTP response; a failed write means the client is gone.
 class ResponseSink : public ByteSink {
@@ -22,7 +43,7 @@ class ResponseSink : public ByteSink {
   explicit ResponseSink(httplib::DataSink& sink) : sink_(sink) {}
   Status Write(const char* data, size_t size) override {
     if (sink_.write(data, size)) return Status::Ok();
-    return Unavailable("the client closed the connection");
+    return Unavailable("the client closed the connection or stopped reading");
   }
 
  private:
@@ -68,9 +89,7 @@ void BeginAndSend(const HttpServices& services, const ExportAttempt& attempt,
                   const Result<Principal>& principal, const Result<ExportRequest>& request,
                   httplib::Response& res) {
   auto begun = services.exports.Begin(attempt, principal, request);
-  if (!begun.ok() && begun.error().code() == ErrorCode::kUnavailable) {
-    res.set_header("Retry-After", std::to_string(kRetryAfterSeconds));
-  }
+  if (!begun.ok()) SetRetryAfter(begun.error(), res);
   std::shared_ptr<ExportSession> session = std::move(begun).ValueOrThrow();
 
   res.set_header("Content-Disposition", ContentDisposition(session->plan().archive_name));
@@ -130,16 +149,18 @@ void HandleDownload(const HttpServices& services, DownloadLinks& links, const st
 }
 
 // POST /api/export/link/...: a download link for the export the same GET would make.
-// The request is checked and planned now (so a 404 or 403 comes back here, not from
-// the download), but nothing is exported or audited until the link is used.
+// The request is checked and planned now (so a 404, 403, 413 or 429 comes back here,
+// not from the download), but nothing is exported or audited until the link is used.
 void HandleLink(const HttpServices& services, const HttpSettings& settings, DownloadLinks& links,
                 ExportScope scope, std::string target, const httplib::Request& req,
                 httplib::Response& res) {
   const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
   const ExportRequest request = ParseExportRequest(req, scope, std::move(target), settings)
                                     .ValueOrThrow();
-  EstimateExport(services.index, principal, request, std::chrono::system_clock::now())
-      .ValueOrThrow();
+  if (auto assessed = services.exports.Assess(principal, request); !assessed.ok()) {
+    SetRetryAfter(assessed.error(), res);
+    throw ErrorException(assessed.error());
+  }
   const auto now = DownloadLinks::Clock::now();
   const std::string token = links.Issue({principal, request}, now);
   const auto expires = std::chrono::system_clock::now() + links.lifetime();
@@ -195,7 +216,7 @@ void RegisterScopes(Router& router, const std::string& method, const std::string
     if (method == "POST") {
       router.Post(pattern, prefix + route.label, std::move(handler));
     } else {
-      router.Get(pattern, prefix + route.label, std::move(handler));
+      router.Get(pattern, prefix + route.label, GetOnly(std::move(handler)));
     }
   }
 }
@@ -217,9 +238,9 @@ void RegisterExportRoutes(Router& router, const HttpServices& services,
         HandleLink(services, settings, links, scope, std::move(target), req, res);
       });
   router.Get(R"(/api/downloads/([A-Za-z0-9_-]+))", "/api/downloads/:token",
-             [&services, &links](const httplib::Request& req, httplib::Response& res) {
+             GetOnly([&services, &links](const httplib::Request& req, httplib::Response& res) {
                HandleDownload(services, links, req.matches[1], req, res);
-             }, Access::kAnonymous);
+             }), Access::kAnonymous);
   RegisterScopes(router, "GET", "/api/export",
                  [&services, settings](ExportScope scope, std::string target,
                                        const httplib::Request& req, httplib::Response& res) {

@@ -96,7 +96,10 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   server.new_task_queue = [&impl] { return new http::ConnectionThreads(impl.limits); };
   server.set_keep_alive_timeout(5);
   server.set_read_timeout(impl.settings.request_header_timeout);
-  server.set_write_timeout(std::chrono::seconds(60));
+  // A write that the client accepts nothing of waits at most twice this: the rest of
+  // a send() under SO_SNDTIMEO, then one wait to become writable; so within the stall.
+  server.set_write_timeout(
+      std::chrono::duration_cast<std::chrono::milliseconds>(impl.settings.client_stall) / 2);
   server.set_payload_max_length(impl.settings.max_upload_bytes);
   // A client that waits for "100 Continue" before sending its body is refused here, so
   // it never sends it; any other request meets the gate before its body is read.

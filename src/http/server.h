@@ -48,6 +48,9 @@ struct HttpSettings {
   // outside /api (the single-page app routes itself); empty or absent: none.
   std::string web_root = "web/dist";
   std::chrono::seconds download_link_lifetime{60};  // at most a minute
+  // A client that accepts no byte of a response for this long is dropped (an export
+  // then ends "aborted" and gives its slot back); not before half of it.
+  std::chrono::seconds client_stall{20};
 };
 
 // The services the routes call. All are borrowed and must outlive the server.
