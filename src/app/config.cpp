@@ -1,9 +1,10 @@
 #include "app/config.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <set>
-#include <toml++/toml.h>
 
 namespace pacsport {
 namespace {
@@ -11,17 +12,29 @@ namespace {
 Status SetInt(std::int64_t value, std::int64_t min, std::int64_t max, const std::string& key,
               auto& field) {
   if (value < min || value > max) {
-    return InvalidInput(key + " must be from " + std::to_string(min) + " to " + std::to_string(max));
+    return InvalidInput(key + " must be from " + std::to_string(min) + " to " +
+                        std::to_string(max));
   }
   field = static_cast<std::remove_reference_t<decltype(field)>>(value);
   return Status::Ok();
 }
 
 // A size limit in MiB (0: none), kept in bytes.
-Status SetMiB(std::int64_t value, const std::string& key, std::int64_t& bytes) {
+// A value in [min, max] given in seconds, stored as a duration.
+Status SetSeconds(std::int64_t value, std::int64_t min, std::int64_t max, const std::string& key,
+                  std::chrono::seconds& field) {
+  std::int64_t seconds = 0;
+  Status s = SetInt(value, min, max, key, seconds);
+  field = std::chrono::seconds(seconds);
+  return s;
+}
+
+// A value in [min, max] given in MiB, stored in bytes.
+Status SetMegabytes(std::int64_t value, std::int64_t min, std::int64_t max, const std::string& key,
+                    auto& bytes) {
   std::int64_t mb = 0;
-  Status s = SetInt(value, 0, std::int64_t{1} << 30, key, mb);
-  bytes = mb << 20;
+  Status s = SetInt(value, min, max, key, mb);
+  bytes = static_cast<std::remove_reference_t<decltype(bytes)>>(mb) << 20;
   return s;
 }
 
@@ -49,134 +62,136 @@ const std::vector<Setting>& Settings() {
       {"server.listen", "PACSPORT_LISTEN", Setting::kText,
        [](Config& c, const std::string& v) { return ParseListen(v, c.http); }, nullptr},
       {"server.max_connections", "PACSPORT_MAX_CONNECTIONS", Setting::kInteger, nullptr,
-       [](Config& c, std::int64_t v) { return SetInt(v, 16, 900, "server.max_connections", c.http.max_connections); }},
-      {"server.max_connections_per_address", "PACSPORT_MAX_CONNECTIONS_PER_ADDRESS", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
-         return SetInt(v, 1, 900, "server.max_connections_per_address", c.http.max_connections_per_address);
+         return SetInt(v, 16, 900, "server.max_connections", c.http.max_connections);
        }},
-      {"server.request_header_timeout_seconds", "PACSPORT_REQUEST_HEADER_TIMEOUT_SECONDS", Setting::kInteger,
+      {"server.max_connections_per_address", "PACSPORT_MAX_CONNECTIONS_PER_ADDRESS",
+       Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 900, "server.max_connections_per_address",
+                       c.http.max_connections_per_address);
+       }},
+      {"server.request_header_timeout_seconds", "PACSPORT_REQUEST_HEADER_TIMEOUT_SECONDS",
+       Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 1, 300, "server.request_header_timeout_seconds",
+                           c.http.request_header_timeout);
+       }},
+      {"server.anonymous_requests_per_second", "PACSPORT_ANONYMOUS_REQUESTS_PER_SECOND",
+       Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 100000, "server.anonymous_requests_per_second",
+                       c.http.anonymous_requests_per_second);
+       }},
+      {"server.user_requests_per_second", "PACSPORT_USER_REQUESTS_PER_SECOND", Setting::kInteger,
        nullptr,
        [](Config& c, std::int64_t v) {
-         std::int64_t seconds = 0;
-         Status s = SetInt(v, 1, 300, "server.request_header_timeout_seconds", seconds);
-         c.http.request_header_timeout = std::chrono::seconds(seconds);
-         return s;
-       }},
-      {"server.anonymous_requests_per_second", "PACSPORT_ANONYMOUS_REQUESTS_PER_SECOND", Setting::kInteger,
-       nullptr,
-       [](Config& c, std::int64_t v) {
-         return SetInt(v, 1, 100000, "server.anonymous_requests_per_second", c.http.anonymous_requests_per_second);
-       }},
-      {"server.user_requests_per_second", "PACSPORT_USER_REQUESTS_PER_SECOND", Setting::kInteger, nullptr,
-       [](Config& c, std::int64_t v) {
-         return SetInt(v, 1, 100000, "server.user_requests_per_second", c.http.user_requests_per_second);
+         return SetInt(v, 1, 100000, "server.user_requests_per_second",
+                       c.http.user_requests_per_second);
        }},
       {"server.token_ttl_seconds", "PACSPORT_TOKEN_TTL_SECONDS", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
-         std::int64_t seconds = 0;
-         Status s = SetInt(v, 60, 7 * 24 * 3600, "server.token_ttl_seconds", seconds);
-         c.http.token_ttl = std::chrono::seconds(seconds);
-         return s;
+         return SetSeconds(v, 60, 7 * 24 * 3600, "server.token_ttl_seconds", c.http.token_ttl);
        }},
       {"server.web_root", "PACSPORT_WEB_ROOT", Setting::kText,
        [](Config& c, const std::string& v) {
          c.http.web_root = v;
          return Status::Ok();
-       }, nullptr},
+       },
+       nullptr},
       {"server.download_link_seconds", "PACSPORT_DOWNLOAD_LINK_SECONDS", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
-         std::int64_t seconds = 0;
-         Status s = SetInt(v, 1, 60, "server.download_link_seconds", seconds);
-         c.http.download_link_lifetime = std::chrono::seconds(seconds);
-         return s;
+         return SetSeconds(v, 1, 60, "server.download_link_seconds", c.http.download_link_lifetime);
        }},
       {"server.max_upload_mb", "PACSPORT_MAX_UPLOAD_MB", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
-         std::int64_t mb = 0;
-         Status s = SetInt(v, 1, 4096, "server.max_upload_mb", mb);
-         c.http.max_upload_bytes = static_cast<std::size_t>(mb) << 20;
-         return s;
+         return SetMegabytes(v, 1, 4096, "server.max_upload_mb", c.http.max_upload_bytes);
        }},
       {"ingest.max_inflated_mb", "PACSPORT_MAX_INFLATED_MB", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
-         std::int64_t mb = 0;
-         Status s = SetInt(v, 1, 1 << 20, "ingest.max_inflated_mb", mb);
-         c.parse_limits.max_inflated_bytes = static_cast<std::uint64_t>(mb) << 20;
-         return s;
+         return SetMegabytes(v, 1, 1 << 20, "ingest.max_inflated_mb",
+                             c.parse_limits.max_inflated_bytes);
        }},
       {"security.jwt_secret", "PACSPORT_JWT_SECRET", Setting::kText,
        [](Config& c, const std::string& v) {
          c.jwt_secret = v;
          return Status::Ok();
-       }, nullptr},
+       },
+       nullptr},
       {"security.max_token_lifetime_seconds", "PACSPORT_MAX_TOKEN_LIFETIME_SECONDS",
        Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
-         std::int64_t seconds = 0;
-         Status s = SetInt(v, 60, 7 * 24 * 3600, "security.max_token_lifetime_seconds", seconds);
-         c.max_token_lifetime = std::chrono::seconds(seconds);
-         return s;
+         return SetSeconds(v, 60, 7 * 24 * 3600, "security.max_token_lifetime_seconds",
+                           c.max_token_lifetime.emplace());
        }},
       {"security.tls_certificate", "PACSPORT_TLS_CERTIFICATE", Setting::kText,
        [](Config& c, const std::string& v) {
          c.http.tls_certificate = v;
          return Status::Ok();
-       }, nullptr},
+       },
+       nullptr},
       {"security.tls_private_key", "PACSPORT_TLS_PRIVATE_KEY", Setting::kText,
        [](Config& c, const std::string& v) {
          c.http.tls_private_key = v;
          return Status::Ok();
-       }, nullptr},
+       },
+       nullptr},
       {"export.compression_level", "PACSPORT_COMPRESSION_LEVEL", Setting::kInteger, nullptr,
-       [](Config& c, std::int64_t v) { return SetInt(v, 0, 9, "export.compression_level", c.http.default_compression_level); }},
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 0, 9, "export.compression_level", c.http.default_compression_level);
+       }},
       {"export.max_concurrent", "PACSPORT_MAX_CONCURRENT_EXPORTS", Setting::kInteger, nullptr,
-       [](Config& c, std::int64_t v) { return SetInt(v, 1, 1024, "export.max_concurrent", c.exports.shares.max_concurrent); }},
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 1024, "export.max_concurrent", c.exports.shares.max_concurrent);
+       }},
       {"export.max_per_hospital", "PACSPORT_MAX_EXPORTS_PER_HOSPITAL", Setting::kInteger, nullptr,
-       [](Config& c, std::int64_t v) { return SetInt(v, 1, 1024, "export.max_per_hospital", c.exports.shares.max_per_hospital); }},
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 1024, "export.max_per_hospital", c.exports.shares.max_per_hospital);
+       }},
       {"export.max_per_user", "PACSPORT_MAX_EXPORTS_PER_USER", Setting::kInteger, nullptr,
-       [](Config& c, std::int64_t v) { return SetInt(v, 1, 1024, "export.max_per_user", c.exports.shares.max_per_user); }},
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 1024, "export.max_per_user", c.exports.shares.max_per_user);
+       }},
       {"export.client_stall_seconds", "PACSPORT_CLIENT_STALL_SECONDS", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
-         std::int64_t seconds = 0;
-         Status s = SetInt(v, 1, 300, "export.client_stall_seconds", seconds);
-         c.http.client_stall = std::chrono::seconds(seconds);
-         return s;
+         return SetSeconds(v, 1, 300, "export.client_stall_seconds", c.http.client_stall);
        }},
       {"export.max_export_mb", "PACSPORT_MAX_EXPORT_MB", Setting::kInteger, nullptr,
-       [](Config& c, std::int64_t v) { return SetMiB(v, "export.max_export_mb", c.exports.size.default_max_bytes); }},
+       [](Config& c, std::int64_t v) {
+         return SetMegabytes(v, 0, std::int64_t{1} << 30, "export.max_export_mb",
+                             c.exports.size.default_max_bytes);
+       }},
       {"preview.workers", "PACSPORT_PREVIEW_WORKERS", Setting::kInteger, nullptr,
-       [](Config& c, std::int64_t v) { return SetInt(v, 0, 256, "preview.workers", c.preview.workers); }},
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 0, 256, "preview.workers", c.preview.workers);
+       }},
       {"preview.worker_memory_mb", "PACSPORT_PREVIEW_WORKER_MEMORY_MB", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
-         std::int64_t mb = 0;
-         Status s = SetInt(v, 0, 1 << 20, "preview.worker_memory_mb", mb);
-         c.preview.memory_limit_bytes = static_cast<std::uint64_t>(mb) << 20;
-         return s;
+         return SetMegabytes(v, 0, 1 << 20, "preview.worker_memory_mb",
+                             c.preview.memory_limit_bytes);
        }},
-      {"preview.frame_cpu_seconds", "PACSPORT_PREVIEW_FRAME_CPU_SECONDS", Setting::kInteger, nullptr,
+      {"preview.frame_cpu_seconds", "PACSPORT_PREVIEW_FRAME_CPU_SECONDS", Setting::kInteger,
+       nullptr,
        [](Config& c, std::int64_t v) {
-         std::int64_t seconds = 0;
-         Status s = SetInt(v, 1, 3600, "preview.frame_cpu_seconds", seconds);
-         c.preview.frame_cpu_limit = std::chrono::seconds(seconds);
-         return s;
+         return SetSeconds(v, 1, 3600, "preview.frame_cpu_seconds", c.preview.frame_cpu_limit);
        }},
-      {"preview.max_frames_per_instance", "PACSPORT_PREVIEW_MAX_FRAMES_PER_INSTANCE", Setting::kInteger, nullptr,
+      {"preview.max_frames_per_instance", "PACSPORT_PREVIEW_MAX_FRAMES_PER_INSTANCE",
+       Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
-         return SetInt(v, 1, 1 << 20, "preview.max_frames_per_instance", c.preview.max_frames_per_instance);
+         return SetInt(v, 1, 1 << 20, "preview.max_frames_per_instance",
+                       c.preview.max_frames_per_instance);
        }},
-      {"preview.max_bytes_per_instance_mb", "PACSPORT_PREVIEW_MAX_BYTES_PER_INSTANCE_MB", Setting::kInteger, nullptr,
+      {"preview.max_bytes_per_instance_mb", "PACSPORT_PREVIEW_MAX_BYTES_PER_INSTANCE_MB",
+       Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
-         std::int64_t mb = 0;
-         Status s = SetInt(v, 1, 1 << 20, "preview.max_bytes_per_instance_mb", mb);
-         c.preview.max_bytes_per_instance = static_cast<std::uint64_t>(mb) << 20;
-         return s;
+         return SetMegabytes(v, 1, 1 << 20, "preview.max_bytes_per_instance_mb",
+                             c.preview.max_bytes_per_instance);
        }},
-      {"preview.max_bytes_per_export_mb", "PACSPORT_PREVIEW_MAX_BYTES_PER_EXPORT_MB", Setting::kInteger, nullptr,
+      {"preview.max_bytes_per_export_mb", "PACSPORT_PREVIEW_MAX_BYTES_PER_EXPORT_MB",
+       Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
-         std::int64_t mb = 0;
-         Status s = SetInt(v, 1, 1 << 30, "preview.max_bytes_per_export_mb", mb);
-         c.preview.max_bytes_per_export = static_cast<std::uint64_t>(mb) << 20;
-         return s;
+         return SetMegabytes(v, 1, 1 << 30, "preview.max_bytes_per_export_mb",
+                             c.preview.max_bytes_per_export);
        }},
       {"logging.level", "PACSPORT_LOG_LEVEL", Setting::kText,
        [](Config& c, const std::string& v) {
@@ -185,7 +200,8 @@ const std::vector<Setting>& Settings() {
          }
          c.log_level = v;
          return Status::Ok();
-       }, nullptr},
+       },
+       nullptr},
   };
   return settings;
 }
@@ -300,7 +316,7 @@ Status ApplyHospitalExportLimits(const toml::table& file, Config& config) {
     const auto mb = value.value<std::int64_t>();
     if (!mb) return InvalidInput(key + " must be an integer");
     std::int64_t bytes = 0;
-    if (Status s = SetMiB(*mb, key, bytes); !s.ok()) return s;
+    if (Status s = SetMegabytes(*mb, 0, std::int64_t{1} << 30, key, bytes); !s.ok()) return s;
     config.exports.size.by_hospital[std::string(name.str())] = bytes;
   }
   return Status::Ok();
