@@ -86,8 +86,9 @@ measure_pacsport() {
   echo "load-password" | "$bin" user add --data "$data" --hospital Load --role admin load >/dev/null
   "$bin" import --data "$data" --hospital Load "$WORK/ct" >/dev/null
   port=$(free_port)
-  # Generous request rates: this measures latency, not throttling.
-  PACSPORT_USER_REQUESTS_PER_SECOND=100000 "$bin" serve --data "$data" --listen "127.0.0.1:$port" \
+  # Generous request rates and export shares: this measures latency, not throttling.
+  PACSPORT_USER_REQUESTS_PER_SECOND=100000 PACSPORT_MAX_EXPORTS_PER_USER=4 \
+    PACSPORT_MAX_EXPORTS_PER_HOSPITAL=4 "$bin" serve --data "$data" --listen "127.0.0.1:$port" \
     --demo >"$WORK/$name.log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
