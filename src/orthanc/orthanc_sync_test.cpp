@@ -3,6 +3,7 @@
 #include "orthanc/orthanc_sync.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <httplib.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -35,8 +36,12 @@ class OrthancSyncTest : public ::testing::Test {
     server_.Get("/changes", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(R"({"Changes": [], "Done": true, "Last": 2})", "application/json");
     });
-    server_.Get("/instances", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content("[\"" + kBombId + "\", \"" + kZerosId + "\"]", "application/json");
+    server_.Get("/instances", [this](const httplib::Request&, httplib::Response& res) {
+      nlohmann::json listing = nlohmann::json::array();
+      for (const auto& [id, bytes] : files_) {
+        listing.push_back({{"ID", id}, {"FileUuid", "uuid-" + id}, {"FileSize", bytes.size()}});
+      }
+      res.set_content(listing.dump(), "application/json");
     });
     server_.Get(R"(/instances/([0-9a-f-]+)/file)",
                 [this](const httplib::Request& req, httplib::Response& res) {
