@@ -13,7 +13,7 @@
 #               request headers one byte a second and reconnect when dropped
 #               (bench/slow_clients.py).
 # wrk's request timeout is 2 s: requests that took longer count as timeouts, not in the
-# percentiles. Prints the command line, the machine, then a Markdown table: p50 and p99
+# percentiles; "no answer" means not one request was answered during the run. Prints the command line, the machine, then a Markdown table: p50 and p99
 # latency in ms, requests per second, non-2xx answers, timeouts.
 #
 # Environment: PACSPORT_BIN (default build/src/app/pacsport); BENCH_SECONDS (10).
@@ -61,6 +61,9 @@ def ms(label):
     value, unit = float(m.group(1)), m.group(2)
     return f"{value / 1000 if unit == 'us' else value * 1000 if unit == 's' else value:.1f}"
 rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+if re.search(r"^\s+0 requests in", out, re.M):
+    print(f"| {name} | {condition} | /{url.split('/', 3)[3]} | no answer | no answer | 0 | - | - |")
+    sys.exit()
 non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
 timeouts = re.search(r"timeout (\d+)", out)
 path = url.split("/", 3)[3]

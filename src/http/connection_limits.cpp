@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -106,6 +107,10 @@ bool ConnectionLimits::Admit(int fd) {
     return false;
   }
   ++from_address;
+  // cpp-httplib writes a response's headers and body in separate sends: without this,
+  // Nagle's algorithm holds the body until the client's delayed ACK, 40 ms a request.
+  const int on = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
   const ConnectionId id = next_id_++;
   connections_.emplace(id, Connection{fd, peer->address, peer->port,
                                       Clock::now() + settings_.request_header_timeout});

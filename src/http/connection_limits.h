@@ -10,6 +10,7 @@
 //                       covers keep-alive idling and a TLS handshake too);
 //   serving             from its headers to the end of its response: no deadline here
 //                       (each socket read and write has its own timeout).
+// Admitted sockets get TCP_NODELAY (see Admit).
 // A watchdog thread shuts down (both ways) a connection whose deadline passed, so the
 // read blocking its thread returns at once and the connection closes.
 // A request refused before its body was read asks for CloseAfterResponse: once the
