@@ -322,6 +322,25 @@ Status ApplyHospitalExportLimits(const toml::table& file, Config& config) {
   return Status::Ok();
 }
 
+// kInvalidInput naming the first key of `table` that no setting reads: a misspelt limit
+// must stop the server rather than leave it silently at its default.
+Status RefuseUnknownKeys(const toml::table& table) {
+  std::set<std::string, std::less<>> known = {"export.hospital_max_export_mb"};
+  for (const Setting& setting : Settings()) known.insert(setting.toml_path);
+  for (const auto& [section, node] : table) {
+    if (section.str() == "sources") continue;  // checked key by key by ApplySources
+    const toml::table* keys = node.as_table();
+    if (keys == nullptr) {
+      return InvalidInput("unknown configuration key " + std::string(section.str()));
+    }
+    for (const auto& [key, value] : *keys) {
+      const std::string path = std::string(section.str()) + "." + std::string(key.str());
+      if (!known.contains(path)) return InvalidInput("unknown configuration key " + path);
+    }
+  }
+  return Status::Ok();
+}
+
 Status ApplyFile(const std::filesystem::path& file, Config& config) {
   toml::table table;
   try {
@@ -329,6 +348,7 @@ Status ApplyFile(const std::filesystem::path& file, Config& config) {
   } catch (const toml::parse_error& e) {
     return InvalidInput("config " + file.string() + ": " + std::string(e.description()));
   }
+  if (Status s = RefuseUnknownKeys(table); !s.ok()) return s;
   for (const Setting& setting : Settings()) {
     const toml::node_view node = table.at_path(setting.toml_path);
     if (!node) continue;

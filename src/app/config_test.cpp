@@ -49,6 +49,21 @@ TEST_F(ConfigTest, FileThenEnvironmentOverride) {
   EXPECT_EQ(config->http.default_compression_level, 1);
 }
 
+TEST_F(ConfigTest, RefusesKeysNoSettingReads) {
+  for (const char* text : {"[server]\nworker_threads = 16\n", "[export]\nmax_per_usr = 1\n",
+                           "[nonsense]\nkey = 1\n", "top_level = 1\n"}) {
+    auto refused = LoadConfig(Write(text));
+    ASSERT_FALSE(refused.ok()) << text;
+    EXPECT_NE(refused.error().message().find("unknown configuration key"), std::string::npos)
+        << refused.error().message();
+  }
+  auto old_key = LoadConfig(Write("[server]\nworker_threads = 16\n"));
+  EXPECT_NE(old_key.error().message().find("server.worker_threads"), std::string::npos);
+  auto known = LoadConfig(Write("[export]\nmax_per_user = 1\n[export.hospital_max_export_mb]\n"
+                                "\"H\" = 10\n"));
+  EXPECT_TRUE(known.ok()) << known.error().message();
+}
+
 TEST_F(ConfigTest, RejectsBadValuesByName) {
   auto level = LoadConfig(Write("[export]\ncompression_level = 12\n"));
   ASSERT_FALSE(level.ok());
