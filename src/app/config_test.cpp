@@ -59,8 +59,9 @@ TEST_F(ConfigTest, RefusesKeysNoSettingReads) {
   }
   auto old_key = LoadConfig(Write("[server]\nworker_threads = 16\n"));
   EXPECT_NE(old_key.error().message().find("server.worker_threads"), std::string::npos);
-  auto known = LoadConfig(Write("[export]\nmax_per_user = 1\n[export.hospital_max_export_mb]\n"
-                                "\"H\" = 10\n"));
+  auto known =
+      LoadConfig(Write("[export]\nmax_per_user = 1\n[export.hospital_max_export_mb]\n"
+                       "\"H\" = 10\n"));
   EXPECT_TRUE(known.ok()) << known.error().message();
 }
 
@@ -166,13 +167,18 @@ TEST_F(ConfigTest, OrthancSources) {
 }
 
 TEST_F(ConfigTest, BadSourcesNameTheKey) {
-  const std::string valid = "name = \"a\"\nkind = \"orthanc\"\nurl = \"http://h\"\nhospital = \"H\"\n";
+  const std::string valid =
+      "name = \"a\"\nkind = \"orthanc\"\nurl = \"http://h\"\nhospital = \"H\"\n";
   const std::pair<std::string, std::string> cases[] = {
-      {"[[sources]]\nkind = \"orthanc\"\nurl = \"http://h\"\nhospital = \"H\"\n", "sources[0].name"},
+      {"[[sources]]\nkind = \"orthanc\"\nurl = \"http://h\"\nhospital = \"H\"\n",
+       "sources[0].name"},
       {"[[sources]]\n" + valid + "[[sources]]\n" + valid, "sources[1].name"},
-      {"[[sources]]\nname = \"local\"\nkind = \"orthanc\"\nurl = \"http://h\"\nhospital = \"H\"\n", "sources[0].name"},
-      {"[[sources]]\nname = \"a\"\nkind = \"dicomweb\"\nurl = \"http://h\"\nhospital = \"H\"\n", "sources[0].kind"},
-      {"[[sources]]\nname = \"a\"\nkind = \"orthanc\"\nurl = \"file:///etc\"\nhospital = \"H\"\n", "sources[0].url"},
+      {"[[sources]]\nname = \"local\"\nkind = \"orthanc\"\nurl = \"http://h\"\nhospital = \"H\"\n",
+       "sources[0].name"},
+      {"[[sources]]\nname = \"a\"\nkind = \"dicomweb\"\nurl = \"http://h\"\nhospital = \"H\"\n",
+       "sources[0].kind"},
+      {"[[sources]]\nname = \"a\"\nkind = \"orthanc\"\nurl = \"file:///etc\"\nhospital = \"H\"\n",
+       "sources[0].url"},
       {"[[sources]]\n" + valid + "max_in_flight = 0\n", "sources[0].max_in_flight"},
       {"[[sources]]\n" + valid + "page_size = 0\n", "sources[0].page_size"},
       {"[[sources]]\n" + valid + "retires = 2\n", "sources[0].retires"},
@@ -219,7 +225,8 @@ TEST_F(ConfigTest, BadExportLimitsNameTheKey) {
       {"[export]\nclient_stall_seconds = 0\n", "export.client_stall_seconds"},
       {"[export]\nmax_export_mb = -1\n", "export.max_export_mb"},
       {"[export]\nhospital_max_export_mb = 5\n", "export.hospital_max_export_mb"},
-      {"[export.hospital_max_export_mb]\nNorth = \"big\"\n", "export.hospital_max_export_mb.\"North\""},
+      {"[export.hospital_max_export_mb]\nNorth = \"big\"\n",
+       "export.hospital_max_export_mb.\"North\""},
       {"[export.hospital_max_export_mb]\nNorth = -5\n", "export.hospital_max_export_mb.\"North\""},
   };
   for (const auto& [toml, key] : cases) {
