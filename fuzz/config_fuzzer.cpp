@@ -44,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(http.port >= 0 && http.port <= 65535, "server.listen has a port");
   Check(http.default_compression_level >= 0 && http.default_compression_level <= 9,
         "export.compression_level in range");
-  Check(config->max_concurrent_exports >= 1 && config->max_concurrent_exports <= 1024,
+  Check(config->exports.shares.max_concurrent >= 1 && config->exports.shares.max_concurrent <= 1024,
         "export.max_concurrent in range");
   std::set<std::string> names;
   for (const pacsport::OrthancSettings& source : config->orthanc_sources) {
