@@ -4,44 +4,18 @@
 #include <set>
 #include <string_view>
 
+#include "core/utf8.h"
+
 namespace pacsport::http {
 namespace {
 
-// Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF) with no
-// C0 control character and no DEL.
+// Well-formed UTF-8 with no C0 control character and no DEL.
 bool IsCleanText(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x20 || lead == 0x7f) return false;
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t length = 0;
-    unsigned char low = 0x80;
-    unsigned char high = 0xbf;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-      length = 2;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-      length = 3;
-      if (lead == 0xe0) low = 0xa0;
-      if (lead == 0xed) high = 0x9f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      length = 4;
-      if (lead == 0xf0) low = 0x90;
-      if (lead == 0xf4) high = 0x8f;
-    } else {
-      return false;
-    }
-    if (i + length > text.size()) return false;
-    for (size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xbf)) return false;
-    }
-    i += length;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) return false;
   }
-  return true;
+  return IsWellFormedUtf8(text);
 }
 
 std::optional<Refusal> Refuse(Error error, bool body_unread,
@@ -85,7 +59,8 @@ RequestGate::RequestGate(const Router& router, const auth::JwtCodec& jwt, GateSe
 
 std::optional<Refusal> RequestGate::Check(const httplib::Request& req) {
   // Until the body's length is known to be acceptable, assume it is there and unread.
-  const bool may_have_body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
+  const bool may_have_body =
+      req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
   if (auto malformed = MalformedRequest(req)) return Refuse(*malformed, may_have_body);
 
   std::uint64_t length = 0;
@@ -101,14 +76,16 @@ std::optional<Refusal> RequestGate::Check(const httplib::Request& req) {
   const Route* route = router_.Find(req.method, req.path);
   if (route == nullptr) {
     // Not an API route: the browser UI's files, for GET and HEAD without a body.
-    const bool ui_file = (req.method == "GET" || req.method == "HEAD") && !req.path.starts_with("/api/");
+    const bool ui_file =
+        (req.method == "GET" || req.method == "HEAD") && !req.path.starts_with("/api/");
     if (ui_file && !has_body) return std::nullopt;
     return Refuse(NotFound("no such route"), has_body);
   }
   if (route->body == Body::kNone && has_body) {
     return Refuse(InvalidInput("this route takes no request body"), true);
   }
-  const size_t limit = route->body == Body::kDicom ? settings_.max_upload_bytes : settings_.max_json_bytes;
+  const size_t limit =
+      route->body == Body::kDicom ? settings_.max_upload_bytes : settings_.max_json_bytes;
   if (length > limit) {
     return Refuse(Error(ErrorCode::kPayloadTooLarge,
                         "the request body is " + std::to_string(length) +
@@ -125,8 +102,9 @@ std::optional<Refusal> RequestGate::Check(const httplib::Request& req) {
                                 std::chrono::system_clock::now());
     if (verified.ok()) claims = std::move(verified).value();
   }
-  const auto wait = claims ? users_.Take(std::to_string(claims->hospital_id) + "/" + claims->username)
-                           : anonymous_.Take(req.remote_addr);
+  const auto wait = claims
+                        ? users_.Take(std::to_string(claims->hospital_id) + "/" + claims->username)
+                        : anonymous_.Take(req.remote_addr);
   if (wait) {
     return Refuse(Error(ErrorCode::kTooManyRequests, "too many requests; retry later"), has_body,
                   *wait);
