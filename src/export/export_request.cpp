@@ -6,11 +6,22 @@ namespace pacsport {
 
 std::string_view ScopeName(ExportScope scope) {
   switch (scope) {
-    case ExportScope::kPatient: return "patient";
-    case ExportScope::kStudy: return "study";
-    case ExportScope::kAll: return "all";
+    case ExportScope::kPatient:
+      return "patient";
+    case ExportScope::kStudy:
+      return "study";
+    case ExportScope::kAll:
+      return "all";
+    case ExportScope::kStudies:
+      return "studies";
+    case ExportScope::kPatients:
+      return "patients";
   }
   return "study";
+}
+
+bool IsBatch(ExportScope scope) {
+  return scope == ExportScope::kStudies || scope == ExportScope::kPatients;
 }
 
 std::string DescribeOptions(const ExportOptions& options) {

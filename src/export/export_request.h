@@ -1,12 +1,16 @@
 // What a caller asks to export, after parameter validation. Values only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace pacsport {
 
-enum class ExportScope { kPatient, kStudy, kAll };
+// kStudies and kPatients are batches: several studies or patients in one archive,
+// laid out as an export of all.
+enum class ExportScope { kPatient, kStudy, kAll, kStudies, kPatients };
 enum class ExportFormat { kZip, kJson };
 enum class IncludeImages { kNo, kYes };
 enum class IncludePreviews { kNo, kYes };
@@ -14,18 +18,23 @@ enum class IncludePreviews { kNo, kYes };
 struct ExportOptions {
   IncludeImages include_images = IncludeImages::kYes;
   ExportFormat format = ExportFormat::kZip;
-  int compression_level = 9;                               // 0-9, deflate level
-  IncludePreviews previews = IncludePreviews::kYes;        // only with images
-  std::uint32_t preview_max_side = 0;                      // 0 = full resolution
+  int compression_level = 9;                         // 0-9, deflate level
+  IncludePreviews previews = IncludePreviews::kYes;  // only with images
+  std::uint32_t preview_max_side = 0;                // 0 = full resolution
 };
 
 struct ExportRequest {
   ExportScope scope = ExportScope::kStudy;
-  std::string target;  // Patient ID or Study Instance UID; empty for kAll
+  std::string target;                // Patient ID or Study Instance UID; empty for kAll and batches
+  std::vector<std::string> targets;  // a batch's Study UIDs or Patient IDs, distinct, in order
   ExportOptions options;
 };
 
+// At most this many Study UIDs or Patient IDs in one batch.
+inline constexpr std::size_t kMaxBatchTargets = 10000;
+
 std::string_view ScopeName(ExportScope scope);
+bool IsBatch(ExportScope scope);
 // The options as a JSON object, for the audit record.
 std::string DescribeOptions(const ExportOptions& options);
 

@@ -69,6 +69,8 @@ std::string BuildMetadataDocument(const ExportPlan& plan, const InstanceOutcomes
       document["study"] = std::move(studies.at(0));
       break;
     case ExportScope::kAll:
+    case ExportScope::kStudies:
+    case ExportScope::kPatients:
       document["patients"] = std::move(patients);
       document["studies"] = std::move(studies);
       break;

@@ -1,5 +1,7 @@
 #include "export/planner.h"
 
+#include <unordered_map>
+
 #include "core/names.h"
 #include "zip/portable_names.h"
 
@@ -35,7 +37,8 @@ Result<PlannedStudy> PlanStudy(Index& index, const Principal& principal, StudyRe
   int number = 1;
   for (auto& record : *instances) {
     PlannedInstance instance;
-    if (plan.WithImages()) instance.dicom_entry = dicom_directory + std::to_string(number++) + ".dcm";
+    if (plan.WithImages())
+      instance.dicom_entry = dicom_directory + std::to_string(number++) + ".dcm";
     plan.dicom_bytes += record.size;
     instance.record = std::move(record);
     planned.instances.push_back(std::move(instance));
@@ -71,6 +74,48 @@ Result<PlannedPatient> PlanPatient(Index& index, const Principal& principal, Pat
   return planned;
 }
 
+// A batch of studies: each study under its patient's folder, patients in the order
+// their first study was named, studies in the order named.
+Status PlanStudies(Index& index, const Principal& principal, ExportPlan& plan) {
+  zip::FolderNames patient_folders;
+  std::unordered_map<std::string, zip::FolderNames> study_folders;  // by Patient ID
+  std::unordered_map<std::string, size_t> patient_index;            // by Patient ID
+  for (const std::string& uid : plan.request.targets) {
+    if (!IsValidUid(uid)) return InvalidInput("ids: " + uid + " is not a valid DICOM UID");
+    auto study = index.GetStudy(principal.hospital_id, uid);
+    if (!study.ok()) return study.error();
+    auto [it, added] = patient_index.try_emplace(study->patient_id, plan.patients.size());
+    if (added) {
+      auto patient = index.GetPatient(principal.hospital_id, study->patient_id);
+      if (!patient.ok()) return patient.error();
+      PlannedPatient planned;
+      planned.folder = "patients/" + patient_folders.Take(patient->patient_id);
+      planned.patient = std::move(*patient);
+      plan.patients.push_back(std::move(planned));
+    }
+    PlannedPatient& owner = plan.patients[it->second];
+    const std::string folder =
+        owner.folder + "/studies/" + study_folders[study->patient_id].Take(uid);
+    auto planned = PlanStudy(index, principal, std::move(*study), folder, plan);
+    if (!planned.ok()) return planned.error();
+    owner.studies.push_back(std::move(*planned));
+  }
+  return Status::Ok();
+}
+
+// Every patient of `patients`, each with all its studies, under patients/PID.
+Status PlanPatients(Index& index, const Principal& principal, std::vector<PatientRecord> patients,
+                    ExportPlan& plan) {
+  zip::FolderNames folders;
+  for (auto& patient : patients) {
+    const std::string folder = "patients/" + folders.Take(patient.patient_id);
+    auto planned = PlanPatient(index, principal, std::move(patient), folder, plan);
+    if (!planned.ok()) return planned.error();
+    plan.patients.push_back(std::move(*planned));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
@@ -95,7 +140,8 @@ Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
     }
     case ExportScope::kPatient: {
       // An empty Patient ID is legal DICOM (type 2): it names the patient without one.
-      if (!IsValidPatientId(request.target)) return InvalidInput("patientID is longer than 64 characters");
+      if (!IsValidPatientId(request.target))
+        return InvalidInput("patientID is longer than 64 characters");
       auto patient = index.GetPatient(principal.hospital_id, request.target);
       if (!patient.ok()) return patient.error();
       auto planned = PlanPatient(index, principal, std::move(*patient), "", plan);
@@ -106,20 +152,42 @@ Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
       break;
     }
     case ExportScope::kAll: {
-      if (principal.role != Role::kAdmin) return Forbidden("exporting everything requires the admin role");
+      if (principal.role != Role::kAdmin)
+        return Forbidden("exporting everything requires the admin role");
       auto patients = FetchAll<PatientRecord>([&](PageRequest page) {
         return index.ListPatients(principal.hospital_id, PatientQuery{"", page});
       });
       if (!patients.ok()) return patients.error();
-      zip::FolderNames folders;
-      for (auto& patient : *patients) {
-        const std::string folder = "patients/" + folders.Take(patient.patient_id);
-        auto planned = PlanPatient(index, principal, std::move(patient), folder, plan);
-        if (!planned.ok()) return planned.error();
-        plan.patients.push_back(std::move(*planned));
+      if (Status s = PlanPatients(index, principal, std::move(*patients), plan); !s.ok()) {
+        return s.error();
       }
       plan.archive_name = "export_all_" + CompactUtcTimestamp(now);
       plan.metadata_name = "all_data.json";
+      break;
+    }
+    case ExportScope::kStudies:
+    case ExportScope::kPatients: {
+      if (request.targets.empty()) return InvalidInput("ids must name at least one");
+      if (request.targets.size() > kMaxBatchTargets) {
+        return InvalidInput("ids may name at most " + std::to_string(kMaxBatchTargets));
+      }
+      Status planned = Status::Ok();
+      if (request.scope == ExportScope::kStudies) {
+        planned = PlanStudies(index, principal, plan);
+      } else {
+        std::vector<PatientRecord> patients;
+        for (const std::string& id : request.targets) {
+          if (!IsValidPatientId(id))
+            return InvalidInput("ids: a Patient ID is longer than 64 characters");
+          auto patient = index.GetPatient(principal.hospital_id, id);
+          if (!patient.ok()) return patient.error();
+          patients.push_back(std::move(*patient));
+        }
+        planned = PlanPatients(index, principal, std::move(patients), plan);
+      }
+      if (!planned.ok()) return planned.error();
+      plan.archive_name = "batch_export_" + CompactUtcTimestamp(now);
+      plan.metadata_name = "batch_data.json";
       break;
     }
   }

@@ -117,5 +117,51 @@ TEST_F(PlannerFoldersTest, PatientAndStudyExportsNameOnlyTheFoldersTheirLayoutHa
   EXPECT_EQ(study_doc["instances"][0]["file"], "dicom/1.dcm");
 }
 
+ExportPlan PlanBatch(Index& index, const Principal& principal, ExportScope scope,
+                     std::vector<std::string> ids) {
+  ExportRequest request;
+  request.scope = scope;
+  request.targets = std::move(ids);
+  return PlanExport(index, principal, request, SystemTime{}).ValueOrThrow();
+}
+
+TEST_F(PlannerFoldersTest, BatchOfStudiesGroupsThemUnderTheirPatientsInTheOrderNamed) {
+  const ExportPlan plan =
+      PlanBatch(*index_, admin_, ExportScope::kStudies, {"1.2.3.99", "1.2.3.1", "1.2.3.7"});
+  ASSERT_EQ(plan.patients.size(), 2u);
+  EXPECT_EQ(plan.patients[0].patient.patient_id, "P");
+  ASSERT_EQ(plan.patients[0].studies.size(), 2u);
+  EXPECT_EQ(plan.patients[0].studies[0].study.study_instance_uid, "1.2.3.99");
+  EXPECT_EQ(plan.patients[0].studies[1].study.study_instance_uid, "1.2.3.7");
+  EXPECT_EQ(plan.patients[0].studies[1].folder, plan.patients[0].folder + "/studies/1.2.3.7");
+  EXPECT_EQ(plan.patients[1].patient.patient_id, "ab");
+  EXPECT_EQ(plan.instance_count, 3);
+  EXPECT_EQ(plan.metadata_name, "batch_data.json");
+  EXPECT_EQ(plan.archive_name.rfind("batch_export_", 0), 0u);
+}
+
+TEST_F(PlannerFoldersTest, BatchOfPatientsHoldsEachWithAllItsStudies) {
+  const ExportPlan plan = PlanBatch(*index_, admin_, ExportScope::kPatients, {"P", "CON"});
+  ASSERT_EQ(plan.patients.size(), 2u);
+  EXPECT_EQ(plan.patients[0].studies.size(), 2u);
+  EXPECT_EQ(plan.patients[1].folder, "patients/_CON");
+  const auto document = nlohmann::json::parse(BuildMetadataDocument(plan, {}, true, SystemTime{}));
+  EXPECT_EQ(document["patients"].size(), 2u);
+  EXPECT_EQ(document["studies"].size(), 3u);
+  EXPECT_EQ(document["metadata"]["exportType"], "patients");
+}
+
+TEST_F(PlannerFoldersTest, BatchNamingAnotherHospitalsStudyIsNotFoundAndAnEmptyOneInvalid) {
+  const RowId south = index_->AddHospital("South").ValueOrThrow();
+  const Principal other{"bob", south, "South", Role::kAdmin};
+  ExportRequest request;
+  request.scope = ExportScope::kStudies;
+  request.targets = {"1.2.3.1"};
+  EXPECT_EQ(PlanExport(*index_, other, request, SystemTime{}).error().code(), ErrorCode::kNotFound);
+  request.targets.clear();
+  EXPECT_EQ(PlanExport(*index_, admin_, request, SystemTime{}).error().code(),
+            ErrorCode::kInvalidInput);
+}
+
 }  // namespace
 }  // namespace pacsport
