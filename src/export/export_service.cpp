@@ -109,9 +109,14 @@ Result<ExportEstimate> ExportService::Assess(const Principal& principal,
 ExportSession::ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
                              ExportPlan plan, RowId audit_id, ExportCapacity::Grant grant,
                              const PackagerLimits& packager)
-    : index_(index), source_(source), previews_(previews), plan_(std::move(plan)),
+    : index_(index),
+      source_(source),
+      previews_(previews),
+      plan_(std::move(plan)),
       audit_id_(audit_id),
-      grant_(std::move(grant)), packager_(packager), started_(std::chrono::steady_clock::now()) {}
+      grant_(std::move(grant)),
+      packager_(packager),
+      started_(std::chrono::steady_clock::now()) {}
 
 ExportSession::~ExportSession() {
   if (!completed_) {
@@ -127,7 +132,7 @@ std::string ExportSession::content_type() const {
                                                             : "application/json";
 }
 
-Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop) {
+Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop, ExportProgress* progress) {
   const auto now = std::chrono::system_clock::now();
   AuditCompletion completion;
   Status status;
@@ -135,6 +140,10 @@ Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop) {
     try {
       const std::string document = BuildMetadataDocument(plan_, {}, false, now);
       status = sink.Write(document.data(), document.size());
+      if (status.ok() && progress != nullptr) {
+        progress->instances_done += plan_.instance_count;
+        progress->bytes_done += document.size();
+      }
       completion.outcome = status.ok() ? AuditOutcome::kSuccess : AuditOutcome::kAborted;
       completion.bytes_sent = status.ok() ? static_cast<std::int64_t>(document.size()) : 0;
       completion.entries = 1;
@@ -145,15 +154,21 @@ Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop) {
     if (!status.ok()) completion.detail = Detail(status.error());
   } else {
     const PackageReport report =
-        WriteArchive(plan_, source_, previews_, sink, now, std::move(stop), packager_);
+        WriteArchive(plan_, source_, previews_, sink, now, std::move(stop), packager_, progress);
     completion.bytes_sent = static_cast<std::int64_t>(report.bytes_written);
     completion.entries = report.entries;
     switch (report.outcome) {
-      case PackageOutcome::kComplete: completion.outcome = AuditOutcome::kSuccess; break;
+      case PackageOutcome::kComplete:
+        completion.outcome = AuditOutcome::kSuccess;
+        break;
       case PackageOutcome::kSinkFailed:
-      case PackageOutcome::kStopped: completion.outcome = AuditOutcome::kAborted; break;
+      case PackageOutcome::kStopped:
+        completion.outcome = AuditOutcome::kAborted;
+        break;
       case PackageOutcome::kSourceFailed:
-      case PackageOutcome::kFault: completion.outcome = AuditOutcome::kFailed; break;
+      case PackageOutcome::kFault:
+        completion.outcome = AuditOutcome::kFailed;
+        break;
     }
     if (report.error) {
       completion.detail = Detail(*report.error);

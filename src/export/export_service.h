@@ -45,9 +45,9 @@ namespace pacsport {
 // Who asked for what, as the audit record shows it.
 struct ExportAttempt {
   std::string client_address;
-  std::string endpoint;    // route pattern, e.g. "GET /api/export/study/:studyUID"
-  std::string target;      // the ID as requested (may be invalid)
-  std::string parameters;  // the request's options as a JSON object
+  std::string endpoint;         // route pattern, e.g. "GET /api/export/study/:studyUID"
+  std::string target;           // the ID as requested (may be invalid)
+  std::string parameters;       // the request's options as a JSON object
   std::string request_id = {};  // X-Request-Id; "" outside HTTP
 };
 
@@ -71,8 +71,9 @@ class ExportSession {
 
   // Writes the whole export to `sink` and completes the audit record. Returns the
   // error when the export did not complete; bytes already written must then be
-  // discarded by the caller (the HTTP layer aborts the connection). Call once.
-  Status Deliver(ByteSink& sink, std::stop_token stop = {});
+  // discarded by the caller (the HTTP layer aborts the connection). `progress`, when
+  // given, counts what has been written. Call once.
+  Status Deliver(ByteSink& sink, std::stop_token stop = {}, ExportProgress* progress = nullptr);
 
  private:
   void Complete(const AuditCompletion& completion);
@@ -94,7 +95,10 @@ class ExportService {
   // service must outlive its sessions.
   ExportService(Index& index, SourceRouter& sources, preview::PreviewPool& previews,
                 const ExportServiceLimits& limits = {})
-      : index_(index), sources_(sources), previews_(previews), limits_(limits),
+      : index_(index),
+        sources_(sources),
+        previews_(previews),
+        limits_(limits),
         capacity_(limits.shares) {}
 
   // Audits the attempt, then plans it for `principal`. `principal` or `request`

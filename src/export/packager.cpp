@@ -24,11 +24,12 @@ namespace {
 // that went away from a source that failed.
 class CountingSink : public ByteSink {
  public:
-  explicit CountingSink(ByteSink& inner) : inner_(inner) {}
+  CountingSink(ByteSink& inner, ExportProgress* progress) : inner_(inner), progress_(progress) {}
   Status Write(const char* data, size_t size) override {
     Status status = inner_.Write(data, size);
     if (status.ok()) {
       bytes_ += size;
+      if (progress_ != nullptr) progress_->bytes_done += size;
     } else {
       failed_ = true;
     }
@@ -39,6 +40,7 @@ class CountingSink : public ByteSink {
 
  private:
   ByteSink& inner_;
+  ExportProgress* const progress_;
   std::uint64_t bytes_ = 0;
   bool failed_ = false;
 };
@@ -64,17 +66,18 @@ class ArchiveBuilder {
  public:
   ArchiveBuilder(const ExportPlan& plan, DicomSource& source, preview::PreviewPool& previews,
                  ByteSink& sink, SystemTime exported_at, std::stop_token stop,
-                 const PackagerLimits& limits)
+                 const PackagerLimits& limits, ExportProgress* progress)
       : plan_(plan),
         source_(source),
         previews_(previews),
         hospital_(plan.principal.hospital_id),
-        counting_(sink),
+        counting_(sink, progress),
         zip_(counting_, exported_at),
         exported_at_(exported_at),
         stop_(std::move(stop)),
         limits_(limits),
-        level_(plan.request.options.compression_level) {}
+        level_(plan.request.options.compression_level),
+        progress_(progress) {}
 
   PackageReport Run() {
     Status status;
@@ -150,21 +153,24 @@ class ArchiveBuilder {
                                          if (next == items.size() || failed) control.stop();
                                          return next++;
                                        }) &
-        tbb::make_filter<size_t, size_t>(tbb::filter_mode::parallel,
-                                         [&](size_t index) -> size_t {
-                                           if (!failed) {
-                                             slots[index % window] = PrepareInstance(
-                                                 *items[index].instance, source_, previews_,
-                                                 plan_.request.options, hospital_,
-                                                 plan_.WithPreviews() && !previews_spent_,
-                                                 limits_.whole_instance_max_bytes);
-                                           }
-                                           return index;
-                                         }) &
+        tbb::make_filter<size_t, size_t>(
+            tbb::filter_mode::parallel,
+            [&](size_t index) -> size_t {
+              if (!failed) {
+                slots[index % window] = PrepareInstance(
+                    *items[index].instance, source_, previews_, plan_.request.options, hospital_,
+                    plan_.WithPreviews() && !previews_spent_, limits_.whole_instance_max_bytes);
+              }
+              return index;
+            }) &
         tbb::make_filter<size_t, void>(tbb::filter_mode::serial_in_order, [&](size_t index) {
           PreparedInstance& prepared = slots[index % window];
           if (!failed) {
-            if (Status s = WriteInstance(items[index], prepared); !s.ok()) fail(s.error());
+            if (Status s = WriteInstance(items[index], prepared); !s.ok()) {
+              fail(s.error());
+            } else if (progress_ != nullptr) {
+              ++progress_->instances_done;
+            }
           }
           prepared = PreparedInstance();  // frees the slot's memory now
         });
@@ -301,6 +307,7 @@ class ArchiveBuilder {
   const std::stop_token stop_;
   const PackagerLimits limits_;
   const int level_;
+  ExportProgress* const progress_;
   InstanceOutcomes outcomes_;
   std::string checksums_;
   // Writer-stage state (one thread at a time, in plan order).
@@ -323,13 +330,16 @@ Error FaultOf(const std::exception& fault) {
 
 PackageReport WriteArchive(const ExportPlan& plan, DicomSource& source,
                            preview::PreviewPool& previews, ByteSink& sink, SystemTime exported_at,
-                           std::stop_token stop, const PackagerLimits& limits) {
+                           std::stop_token stop, const PackagerLimits& limits,
+                           ExportProgress* progress) {
   // oneTBB gives all arenas together no more threads than cores unless told: the
   // pipelines' arenas ask for more (threads that wait for a preview worker or on the
   // network), so the limit is raised, once, for the life of the process.
   static const tbb::global_control allow_waiting_threads(
       tbb::global_control::max_allowed_parallelism, tbb::info::default_concurrency() * 4 + 64);
-  return ArchiveBuilder(plan, source, previews, sink, exported_at, std::move(stop), limits).Run();
+  return ArchiveBuilder(plan, source, previews, sink, exported_at, std::move(stop), limits,
+                        progress)
+      .Run();
 }
 
 }  // namespace pacsport

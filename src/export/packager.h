@@ -8,8 +8,8 @@
 // Instances flow through a bounded parallel pipeline (oneTBB): a serial stage hands
 // out instances in plan order, a parallel stage reads, verifies, deflates (libdeflate)
 // on every core and has the preview workers render the frames, and a serial stage
-// writes the results in plan order. At most `window` instances are in flight, so memory is bounded by the window
-// times the largest instance held whole, never by the size of the export; a sink that
+// writes the results in plan order. At most `window` instances are in flight, so memory is bounded
+// by the window times the largest instance held whole, never by the size of the export; a sink that
 // blocks (a slow client) stalls the writer and so the whole pipeline.
 // An instance larger than `whole_instance_max_bytes` is never held whole: the writer
 // streams it from the source in chunks (zlib, data descriptor) and into an unnamed
@@ -35,6 +35,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "export/export_plan.h"
+#include "export/export_progress.h"
 #include "preview/preview_pool.h"
 #include "storage/dicom_source.h"
 
@@ -70,9 +71,11 @@ Error FaultOf(const std::exception& fault);
 
 // Writes `plan` (which must be a ZIP export) to `sink`. On any outcome but kComplete
 // the archive is unfinished and the caller must abort the delivery.
-// Previews are rendered by `previews`, shared with other archives.
+// Previews are rendered by `previews`, shared with other archives. `progress`, when
+// given, counts the instances and bytes written as they are.
 PackageReport WriteArchive(const ExportPlan& plan, DicomSource& source,
                            preview::PreviewPool& previews, ByteSink& sink, SystemTime exported_at,
-                           std::stop_token stop, const PackagerLimits& limits = {});
+                           std::stop_token stop, const PackagerLimits& limits = {},
+                           ExportProgress* progress = nullptr);
 
 }  // namespace pacsport
