@@ -5,6 +5,7 @@ import type { ExportScope } from "./api";
 import { AuditPage } from "./components/AuditPage";
 import { ExportDialog } from "./components/ExportDialog";
 import { Header } from "./components/Header";
+import { JobsPage } from "./components/JobsPage";
 import { LoginPage } from "./components/LoginPage";
 import { PatientsPage } from "./components/PatientsPage";
 import { StudiesPage } from "./components/StudiesPage";
@@ -18,7 +19,7 @@ export function App() {
   return <Workspace key={session.token} />;
 }
 
-const titles: Record<View, string> = { patients: "Patients", studies: "Studies", audit: "Audit log" };
+const titles: Record<View, string> = { patients: "Patients", studies: "Studies", jobs: "Export jobs", audit: "Audit log" };
 
 function Workspace() {
   const { session } = useSession();
@@ -26,6 +27,8 @@ function Workspace() {
   const [requested, navigate] = useView();
   const view = requested === "audit" && !isAdmin ? "patients" : requested;
   const [exportScope, setExportScope] = useState<ExportScope | null>(null);
+  // The job the Export dialog just created: the Jobs page focuses it.
+  const [createdJob, setCreatedJob] = useState<string | null>(null);
   useEffect(() => {
     document.title = `${titles[view]} · pacsport`;
   }, [view]);
@@ -36,9 +39,20 @@ function Workspace() {
       <main id="main" className="main">
         {view === "patients" && <PatientsPage />}
         {view === "studies" && <StudiesPage />}
+        {view === "jobs" && <JobsPage focusJob={createdJob} />}
         {view === "audit" && <AuditPage />}
       </main>
-      {exportScope && <ExportDialog scope={exportScope} onClose={() => setExportScope(null)} />}
+      {exportScope && (
+        <ExportDialog
+          scope={exportScope}
+          onClose={() => setExportScope(null)}
+          onJobStarted={(id) => {
+            setExportScope(null);
+            setCreatedJob(id);
+            navigate("jobs");
+          }}
+        />
+      )}
     </ExportContext.Provider>
   );
 }

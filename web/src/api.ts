@@ -1,8 +1,10 @@
 // The pacsport REST API as the UI uses it: typed records, one fetch wrapper that adds the
-// Bearer token and turns every failure into an ApiError, and the export URLs.
+// Bearer token and turns every failure into an ApiError, the export URLs, and the export
+// jobs (created, listed, followed through their event stream, cancelled, downloaded).
 //
 // A 401 from any authenticated call invokes the handler set by setUnauthorizedHandler
 // (the session logs out and says why); the login call itself reports 401 as an error.
+import { SseParser } from "./sse";
 
 export type Role = "admin" | "user" | "ai";
 
@@ -69,10 +71,22 @@ export interface AuditRecord {
   durationMs: number;
 }
 
+/**
+ * What an export covers. The single scopes have a streamed route, an estimate and a
+ * download link; the batch scopes (a selection of patients or studies) run as a job only.
+ */
 export type ExportScope =
   | { kind: "patient"; patientID: string; label: string }
   | { kind: "study"; studyUID: string; label: string }
-  | { kind: "all"; label: string };
+  | { kind: "all"; label: string }
+  | { kind: "patients"; patientIDs: string[]; label: string }
+  | { kind: "studies"; studyUIDs: string[]; label: string };
+
+export type SingleExportScope = Extract<ExportScope, { kind: "patient" | "study" | "all" }>;
+
+export function isBatch(scope: ExportScope): scope is Extract<ExportScope, { kind: "patients" | "studies" }> {
+  return scope.kind === "patients" || scope.kind === "studies";
+}
 
 export interface ExportOptions {
   includeImages: boolean;
@@ -89,11 +103,46 @@ export interface ExportEstimate {
   estimatedBytes: number;
   includeImages: boolean;
   format: string;
+  /** True when the server recommends running this export as a job (its size threshold). */
+  asJob?: boolean;
+  /** The estimate split: the DICOM files and the PNG previews, when the server gives it. */
+  estimatedDicomBytes?: number;
+  estimatedPreviewBytes?: number;
 }
 
 export interface DownloadLink {
   url: string;
   expiresAt: string;
+}
+
+export type JobState = "queued" | "running" | "done" | "failed" | "cancelled";
+
+export interface ExportJob {
+  id: string;
+  state: JobState;
+  scope: "study" | "patient" | "studies" | "patients" | "all";
+  ids: string[];
+  username: string;
+  format: "zip" | "json";
+  archiveName: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  progress: { instancesDone: number; instancesTotal: number; bytesDone: number; bytesTotal: number };
+  error: string | null;
+  archive: { size: number; sha256: string; expiresAt: string } | null;
+}
+
+export interface CreatedJob {
+  id: string;
+  state: JobState;
+  url: string;
+}
+
+export const finalJobStates: readonly JobState[] = ["done", "failed", "cancelled"];
+
+export function isFinal(state: JobState): boolean {
+  return finalJobStates.includes(state);
 }
 
 export type StudySort = "date-desc" | "date-asc" | "patient" | "modality" | "description";
@@ -149,15 +198,16 @@ async function errorOf(response: Response): Promise<ApiError> {
 }
 
 interface CallOptions {
-  method?: "GET" | "POST";
+  method?: "GET" | "POST" | "DELETE";
+  accept?: string;
   body?: unknown;
   signal?: AbortSignal;
   authenticated?: boolean;
 }
 
 async function call(path: string, options: CallOptions = {}): Promise<Response> {
-  const { method = "GET", body, signal, authenticated = true } = options;
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const { method = "GET", body, signal, authenticated = true, accept = "application/json" } = options;
+  const headers: Record<string, string> = { Accept: accept };
   if (authenticated && authToken) headers.Authorization = `Bearer ${authToken}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response: Response;
@@ -237,7 +287,7 @@ export async function studyThumbnail(studyUID: string, signal?: AbortSignal): Pr
 
 // The export's scope as a path suffix: /api/export/<scope>, /api/export/estimate/<scope>
 // and /api/export/link/<scope> (the verb comes first, as a Patient ID may contain "/").
-function scopePath(scope: ExportScope): string {
+function scopePath(scope: SingleExportScope): string {
   switch (scope.kind) {
     case "patient":
       return `patient/${patientPath(scope.patientID)}`;
@@ -253,11 +303,87 @@ function exportQuery(options: ExportOptions): Query {
   return { includeImages: options.format === "zip" && options.includeImages, format: options.format };
 }
 
-export function exportEstimate(scope: ExportScope, options: ExportOptions, signal?: AbortSignal) {
+export function exportEstimate(scope: SingleExportScope, options: ExportOptions, signal?: AbortSignal) {
   return getJson<ExportEstimate>(withQuery(`/api/export/estimate/${scopePath(scope)}`, exportQuery(options)), signal);
 }
 
-export async function createDownloadLink(scope: ExportScope, options: ExportOptions): Promise<DownloadLink> {
+export async function createDownloadLink(scope: SingleExportScope, options: ExportOptions): Promise<DownloadLink> {
   const path = withQuery(`/api/export/link/${scopePath(scope)}`, exportQuery(options));
   return (await call(path, { method: "POST" })).json() as Promise<DownloadLink>;
+}
+
+// Export jobs: /api/export/jobs and /api/export/jobs/:id[/events|/link].
+
+function jobTargets(scope: ExportScope): string[] {
+  switch (scope.kind) {
+    case "patient":
+      return [scope.patientID];
+    case "study":
+      return [scope.studyUID];
+    case "all":
+      return [];
+    case "patients":
+      return scope.patientIDs;
+    case "studies":
+      return scope.studyUIDs;
+  }
+}
+
+/** Starts an export job for the scope with the dialog's options (202: queued). */
+export async function createExportJob(scope: ExportScope, options: ExportOptions): Promise<CreatedJob> {
+  const images = options.format === "zip" && options.includeImages;
+  const body = { scope: scope.kind, ids: jobTargets(scope), includeImages: images, previews: images, format: options.format };
+  return (await call("/api/export/jobs", { method: "POST", body })).json() as Promise<CreatedJob>;
+}
+
+const jobPath = (id: string) => `/api/export/jobs/${encodeURIComponent(id)}`;
+
+export function listExportJobs(query: { offset: number; limit: number }, signal?: AbortSignal) {
+  return getPage<ExportJob>("/api/export/jobs", "jobs", query, signal);
+}
+
+export function exportJob(id: string, signal?: AbortSignal): Promise<ExportJob> {
+  return getJson<ExportJob>(jobPath(id), signal);
+}
+
+/** Cancels a queued or running job, or deletes a finished one's archive; the job after. */
+export async function deleteExportJob(id: string): Promise<ExportJob> {
+  return (await call(jobPath(id), { method: "DELETE" })).json() as Promise<ExportJob>;
+}
+
+/** A single-use link to a finished job's archive, which the browser can download. */
+export async function createJobLink(id: string): Promise<DownloadLink> {
+  return (await call(`${jobPath(id)}/link`, { method: "POST" })).json() as Promise<DownloadLink>;
+}
+
+/**
+ * Follows the job's event stream (Server-Sent Events read through fetch, as EventSource
+ * cannot send the Bearer token), calling onJob with every `job` event, until the stream
+ * ends (the server ends it after a final state) or signal aborts (then it rejects with
+ * the AbortError). A failed request rejects with its ApiError.
+ */
+export async function followExportJob(id: string, onJob: (job: ExportJob) => void, signal: AbortSignal): Promise<void> {
+  const response = await call(`${jobPath(id)}/events`, { signal, accept: "text/event-stream" });
+  if (!response.body) throw new ApiError(0, "internal", "The browser gave no readable stream for the job's events.");
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  const parser = new SseParser((event) => {
+    if (event.type !== "job") return;
+    try {
+      onJob(JSON.parse(event.data) as ExportJob);
+    } catch {
+      // A malformed event is skipped; the next one (at least once a second) follows.
+    }
+  });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.push(value);
+    }
+  } catch (cause) {
+    if (signal.aborted) throw cause;
+    throw new ApiError(0, "unreachable", "The job's progress stream was interrupted.");
+  } finally {
+    reader.releaseLock();
+  }
 }

@@ -1,11 +1,12 @@
-// The three views live at their own paths (/patients, /studies, /audit), which the
+// The views live at their own paths (/patients, /studies, /jobs, /audit), which the
 // server answers with index.html (SPA fallback), so reload and Back work.
 import { useCallback, useEffect, useState } from "react";
 
-export type View = "patients" | "studies" | "audit";
+export type View = "patients" | "studies" | "jobs" | "audit";
 
 function viewOf(pathname: string): View {
   if (pathname.startsWith("/studies")) return "studies";
+  if (pathname.startsWith("/jobs")) return "jobs";
   if (pathname.startsWith("/audit")) return "audit";
   return "patients";
 }

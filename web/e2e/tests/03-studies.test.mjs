@@ -85,7 +85,7 @@ test("sorting by a column asks the server and shows its order", async () => {
     await request;
     const expected = (await apiJson(token, `/api/studies?sort=${sort}&limit=25`)).studies.map((s) => s.patientID || "no ID");
     await eventually(async () => {
-      const shown = await rows().evaluateAll((trs) => trs.map((tr) => tr.cells[3].querySelector(".mono").textContent));
+      const shown = await rows().evaluateAll((trs) => trs.map((tr) => tr.cells[4].querySelector(".mono").textContent));
       assert.deepEqual(shown, expected);
     });
     const header = table().locator("th", { has: page.getByRole("button", { name: column }) });
@@ -98,7 +98,7 @@ test("filtering by modality and by text asks the server", async () => {
   const expected = await apiJson(token, `/api/studies?modality=${modality}&limit=1000`);
   await page.getByLabel("Modality").selectOption(modality);
   await eventually(async () => {
-    const shown = await rows().evaluateAll((trs) => trs.map((tr) => tr.cells[4].textContent));
+    const shown = await rows().evaluateAll((trs) => trs.map((tr) => tr.cells[5].textContent));
     assert.equal(shown.length, Math.min(25, expected.total));
     assert.ok(shown.every((m) => m === modality));
   });

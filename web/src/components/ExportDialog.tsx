@@ -1,44 +1,104 @@
 // The one Export dialog: options (images and previews, ZIP or JSON), the details the
-// estimate endpoint gives for them, and "Export Data", which asks the server for a
-// short-lived single-use download URL and hands it to the browser's download manager
-// (so multi-GB archives stream to disk, with the browser's own progress, never through
-// JavaScript memory). Errors of either call (403, 404, 503, server down) show here.
+// estimate endpoint gives for them, and the primary action, which is one of two:
+//
+// - "Export Data" (a patient, a study or the hospital, when the estimate does not say
+//   asJob): asks the server for a short-lived single-use download URL and hands it to the
+//   browser's download manager (so the archive streams to disk with the browser's own
+//   progress, never through JavaScript memory).
+// - "Start export job" (a selection of patients or studies, which only jobs can export,
+//   or an export the estimate says is large enough to run as a job): creates the job and
+//   goes to the Jobs page, which follows its progress and downloads its archive.
+//
+// Errors of any call (403, 404, 503, server down) show here.
 import { useId, useState } from "react";
 import {
   ApiError,
   createDownloadLink,
+  createExportJob,
   exportEstimate,
+  isBatch,
   type ExportEstimate,
   type ExportOptions,
   type ExportScope,
+  type SingleExportScope,
 } from "../api";
+import { startDownload } from "../download";
 import { bytes, count } from "../format";
 import { useResource } from "../hooks";
 import { Dialog } from "./Dialog";
 import { ErrorNotice } from "./LoadState";
 
-const scopeNames = { patient: "Patient", study: "Study", all: "Whole hospital" } as const;
+const scopeNames = {
+  patient: "Patient",
+  study: "Study",
+  all: "Whole hospital",
+  patients: "Patients",
+  studies: "Studies",
+} as const;
 
-/** Starts the browser's download of url (same origin; the server names the file). */
-function startDownload(url: string): void {
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = "";
-  link.rel = "noopener";
-  link.style.display = "none";
-  document.body.append(link);
-  link.click();
-  link.remove();
+/** A selection's estimate is the sum of its members' estimates, for at most this many. */
+const batchEstimateLimit = 25;
+
+/** The summed estimate of a selection, or null when it has more members than the limit. */
+async function batchEstimate(scope: ExportScope, options: ExportOptions, signal: AbortSignal): Promise<ExportEstimate | null> {
+  const members: SingleExportScope[] =
+    scope.kind === "patients"
+      ? scope.patientIDs.map((patientID) => ({ kind: "patient", patientID, label: patientID }))
+      : scope.kind === "studies"
+        ? scope.studyUIDs.map((studyUID) => ({ kind: "study", studyUID, label: studyUID }))
+        : [];
+  if (members.length > batchEstimateLimit) return null;
+  const estimates: ExportEstimate[] = [];
+  // Two at a time: the user's request rate is limited, and the pages load meanwhile.
+  for (let i = 0; i < members.length; i += 2) {
+    estimates.push(...(await Promise.all(members.slice(i, i + 2).map((member) => exportEstimate(member, options, signal)))));
+  }
+  const sum = (key: keyof ExportEstimate) => estimates.reduce((total, e) => total + Number(e[key] ?? 0), 0);
+  const split = estimates.every((e) => e.estimatedDicomBytes !== undefined && e.estimatedPreviewBytes !== undefined);
+  return {
+    scope: scope.kind,
+    target: "",
+    studies: sum("studies"),
+    instances: sum("instances"),
+    dicomBytes: sum("dicomBytes"),
+    frames: sum("frames"),
+    estimatedBytes: sum("estimatedBytes"),
+    includeImages: options.includeImages,
+    format: options.format,
+    asJob: true,
+    ...(split ? { estimatedDicomBytes: sum("estimatedDicomBytes"), estimatedPreviewBytes: sum("estimatedPreviewBytes") } : {}),
+  };
 }
 
-type Progress = { kind: "idle" } | { kind: "requesting" } | { kind: "started" } | { kind: "failed"; error: ApiError };
+type Progress =
+  | { kind: "idle" }
+  | { kind: "requesting" }
+  | { kind: "started" }
+  | { kind: "failed"; error: ApiError };
 
-export function ExportDialog({ scope, onClose }: { scope: ExportScope; onClose: () => void }) {
+interface Props {
+  scope: ExportScope;
+  onClose: () => void;
+  /** A job was created: the workspace closes the dialog and shows the Jobs page. */
+  onJobStarted: (jobID: string) => void;
+}
+
+export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
   // A whole-hospital export defaults to metadata only, as the API does.
   const [options, setOptions] = useState<ExportOptions>({ includeImages: scope.kind !== "all", format: "zip" });
   const [progress, setProgress] = useState<Progress>({ kind: "idle" });
-  const estimate = useResource((signal) => exportEstimate(scope, options, signal), [scope, options.includeImages, options.format]);
+  const batch = isBatch(scope);
+  const estimate = useResource(
+    (signal) => (isBatch(scope) ? batchEstimate(scope, options, signal) : exportEstimate(scope, options, signal)),
+    [scope, options.includeImages, options.format],
+  );
   const hintId = useId();
+  const jobHintId = useId();
+
+  // A selection runs as a job; a single scope when the server recommends it. Until the
+  // estimate says which, the button waits (a failed estimate keeps the direct link).
+  const asJob = batch || (!estimate.loading && estimate.data?.asJob === true);
+  const deciding = !batch && estimate.loading;
 
   function update(next: Partial<ExportOptions>) {
     setOptions((current) => ({ ...current, ...next }));
@@ -48,7 +108,12 @@ export function ExportDialog({ scope, onClose }: { scope: ExportScope; onClose: 
   async function exportData() {
     setProgress({ kind: "requesting" });
     try {
-      const link = await createDownloadLink(scope, options);
+      if (asJob) {
+        const job = await createExportJob(scope, options);
+        onJobStarted(job.id);
+        return;
+      }
+      const link = await createDownloadLink(scope as SingleExportScope, options);
       startDownload(link.url);
       setProgress({ kind: "started" });
     } catch (reason) {
@@ -60,6 +125,7 @@ export function ExportDialog({ scope, onClose }: { scope: ExportScope; onClose: 
   }
 
   const jsonOnly = options.format === "json";
+  const primary = asJob ? "Start export job" : "Export Data";
   return (
     <Dialog
       title="Export"
@@ -78,9 +144,10 @@ export function ExportDialog({ scope, onClose }: { scope: ExportScope; onClose: 
             type="button"
             className="button button-primary"
             onClick={exportData}
-            disabled={progress.kind === "requesting"}
+            disabled={progress.kind === "requesting" || deciding}
+            aria-describedby={asJob ? jobHintId : undefined}
           >
-            {progress.kind === "requesting" ? "Preparing…" : "Export Data"}
+            {progress.kind === "requesting" ? (asJob ? "Starting…" : "Preparing…") : primary}
           </button>
         </>
       }
@@ -123,10 +190,30 @@ export function ExportDialog({ scope, onClose }: { scope: ExportScope; onClose: 
         <h3 id={`${hintId}-details`}>Export details</h3>
         {estimate.error ? (
           <ErrorNotice error={estimate.error} onRetry={estimate.reload} />
+        ) : batch && !estimate.loading && estimate.data === null ? (
+          <p className="hint">
+            Not estimated for more than {count(batchEstimateLimit)} selected items: the job shows its size once it is
+            planned.
+          </p>
         ) : (
-          <EstimateList estimate={estimate.loading ? undefined : estimate.data} />
+          <EstimateList estimate={estimate.loading ? undefined : (estimate.data ?? undefined)} />
+        )}
+        {batch && !estimate.error && estimate.data && (
+          <p className="hint">
+            The sum of the estimates of each selected {scope.kind === "patients" ? "patient" : "study"}.
+          </p>
         )}
       </section>
+
+      {asJob && (
+        <p id={jobHintId} className="notice notice-info">
+          {batch
+            ? "The selection is exported as one archive by an export job on the server. "
+            : "This export is large, so it runs as an export job on the server. "}
+          Follow its progress on the Jobs page and download the archive there when it is done; an interrupted download can
+          be resumed from the browser's downloads.
+        </p>
+      )}
 
       <div aria-live="polite">
         {progress.kind === "started" && (
@@ -141,13 +228,20 @@ export function ExportDialog({ scope, onClose }: { scope: ExportScope; onClose: 
 }
 
 // Each value carries the API's raw number in data-value, so tests compare it exactly.
+// The DICOM/preview split shows only when the server gives it.
 function EstimateList({ estimate }: { estimate: ExportEstimate | undefined }) {
   const rows: [string, keyof ExportEstimate, (value: number) => string][] = [
     ["Studies", "studies", count],
     ["Instances", "instances", count],
     ["DICOM data", "dicomBytes", (value) => `${bytes(value)} (${count(value)} bytes)`],
-    ["Estimated download", "estimatedBytes", (value) => `≈ ${bytes(value)}`],
   ];
+  if (estimate?.estimatedDicomBytes !== undefined && estimate.estimatedPreviewBytes !== undefined) {
+    rows.push(
+      ["Estimated DICOM files", "estimatedDicomBytes", (value) => `≈ ${bytes(value)}`],
+      ["Estimated previews", "estimatedPreviewBytes", (value) => `≈ ${bytes(value)}`],
+    );
+  }
+  rows.push(["Estimated download", "estimatedBytes", (value) => `≈ ${bytes(value)}`]);
   return (
     <dl className="facts">
       {rows.map(([term, key, show]) => {

@@ -19,6 +19,7 @@ export function Header({ view, onNavigate, onExportAll }: Props) {
   const tabs: { view: View; label: string }[] = [
     { view: "patients", label: "Patients" },
     { view: "studies", label: "Studies" },
+    { view: "jobs", label: "Jobs" },
     ...(isAdmin ? [{ view: "audit" as View, label: "Audit log" }] : []),
   ];
   const follow = (target: View) => (event: MouseEvent<HTMLAnchorElement>) => {

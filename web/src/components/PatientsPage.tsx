@@ -1,14 +1,18 @@
 // Patients: a card per patient, searched by name or ID on the server (debounced) and paged
 // on the server, so thousands of patients cost one page each. A card opens Patient
-// Details; its "Export Data" button opens the Export dialog for the whole patient.
+// Details; its "Export Data" button opens the Export dialog for the whole patient. Its
+// checkbox (and "Select all on this page") adds it to the selection, which "Export
+// selected" exports as one batch job.
 import { useState } from "react";
 import { listPatients, type Patient } from "../api";
-import { count, dicomDate, personName, sexLabel } from "../format";
+import { count, dicomDate, personName, plural, sexLabel } from "../format";
 import { useDebounced, useResource } from "../hooks";
 import { useOpenExport } from "../exportContext";
+import { useSelection, type Selection } from "../selection";
 import { Empty, ErrorNotice, Loading } from "./LoadState";
 import { Pager } from "./Pager";
 import { PatientDetailsDialog } from "./PatientDetailsDialog";
+import { PageCheckbox, SelectionBar } from "./Selection";
 
 export function PatientsPage() {
   const [search, setSearch] = useState("");
@@ -17,7 +21,19 @@ export function PatientsPage() {
   const query = useDebounced(search.trim(), 300);
   const patients = useResource((signal) => listPatients({ search: query, offset, limit }, signal), [query, offset, limit]);
   const [open, setOpen] = useState<Patient | null>(null);
+  const selection = useSelection();
+  const openExport = useOpenExport();
   const page = patients.data;
+  const pageRows: [string, string][] = (page?.items ?? []).map((p) => [p.patientID, patientLabel(p)]);
+
+  function exportSelected() {
+    const ids = [...selection.items.keys()];
+    openExport({
+      kind: "patients",
+      patientIDs: ids,
+      label: ids.length === 1 ? [...selection.items.values()][0] : `${plural(ids.length, "selected patient")}`,
+    });
+  }
 
   return (
     <section className="page" aria-labelledby="patients-title">
@@ -36,6 +52,7 @@ export function PatientsPage() {
               }}
             />
           </label>
+          <PageCheckbox selection={selection} rows={pageRows} label="Select all on this page" visibleLabel className="select-page" />
           {patients.loading && page && <span className="spinner" role="status" aria-label="Loading patients" />}
         </div>
       </div>
@@ -49,7 +66,7 @@ export function PatientsPage() {
         <ul className={patients.loading ? "cards stale" : "cards"} aria-label="Patients">
           {page.items.map((patient) => (
             <li key={patient.patientID}>
-              <PatientCard patient={patient} onOpen={() => setOpen(patient)} />
+              <PatientCard patient={patient} selection={selection} onOpen={() => setOpen(patient)} />
             </li>
           ))}
         </ul>
@@ -65,6 +82,7 @@ export function PatientsPage() {
           sizes={[12, 24, 48, 96]}
         />
       )}
+      <SelectionBar selection={selection} one="patient" many="patients" onExport={exportSelected} />
       {open && <PatientDetailsDialog patient={open} onClose={() => setOpen(null)} />}
     </section>
   );
@@ -74,12 +92,21 @@ export function patientLabel(patient: Pick<Patient, "patientName" | "patientID">
   return `${personName(patient.patientName)} (${patient.patientID || "no patient ID"})`;
 }
 
-function PatientCard({ patient, onOpen }: { patient: Patient; onOpen: () => void }) {
+function PatientCard({ patient, selection, onOpen }: { patient: Patient; selection: Selection; onOpen: () => void }) {
   const openExport = useOpenExport();
   const name = personName(patient.patientName);
+  const selected = selection.has(patient.patientID);
   return (
-    <article className="card patient-card" aria-label={name}>
+    <article className={selected ? "card patient-card selected" : "card patient-card"} aria-label={name}>
       <div className="card-head">
+        <label className="card-select">
+          <input
+            type="checkbox"
+            checked={selected}
+            onChange={(event) => selection.set([[patient.patientID, patientLabel(patient)]], event.target.checked)}
+          />
+          <span className="visually-hidden">Select {patientLabel(patient)}</span>
+        </label>
         <h2 className="card-title">
           {/* The name's button covers the card (CSS), so a click anywhere opens the details. */}
           <button type="button" className="card-open" onClick={onOpen} aria-label={`Open details of ${patientLabel(patient)}`}>

@@ -1,10 +1,14 @@
 // Studies: a dense table, sorted, filtered and paged by the server, with a thumbnail, an
-// AI badge and a download button (opening the Export dialog) per study.
+// AI badge and a download button (opening the Export dialog) per study. A row's checkbox
+// (and the header's, for the whole page) adds it to the selection, which "Export
+// selected" exports as one batch job.
 import { useState } from "react";
 import { listStudies, type Study, type StudySort } from "../api";
-import { count, dicomDate, dicomTime, personName } from "../format";
+import { count, dicomDate, dicomTime, personName, plural } from "../format";
 import { useDebounced, useResource } from "../hooks";
 import { useOpenExport } from "../exportContext";
+import { useSelection, type Selection } from "../selection";
+import { PageCheckbox, SelectionBar } from "./Selection";
 import { AiBadge } from "./AiBadge";
 import { DownloadIcon } from "./DownloadIcon";
 import { Empty, ErrorNotice, Loading } from "./LoadState";
@@ -42,6 +46,18 @@ export function StudiesPage() {
     [query, modality, sort, offset, limit],
   );
   const page = studies.data;
+  const selection = useSelection();
+  const openExport = useOpenExport();
+  const pageRows: [string, string][] = (page?.items ?? []).map((s) => [s.studyInstanceUID, studyExportLabel(s)]);
+
+  function exportSelected() {
+    const uids = [...selection.items.keys()];
+    openExport({
+      kind: "studies",
+      studyUIDs: uids,
+      label: uids.length === 1 ? [...selection.items.values()][0] : plural(uids.length, "selected study", "selected studies"),
+    });
+  }
 
   const header = (column: Column, label: string) => {
     const state = ariaSort(column, sort);
@@ -112,6 +128,9 @@ export function StudiesPage() {
           <table className={studies.loading ? "table stale" : "table"} aria-labelledby="studies-title">
             <thead>
               <tr>
+                <th scope="col" className="col-select">
+                  <PageCheckbox selection={selection} rows={pageRows} label="Select all studies on this page" />
+                </th>
                 <th scope="col" className="col-thumb">
                   <span className="visually-hidden">Preview</span>
                 </th>
@@ -133,7 +152,7 @@ export function StudiesPage() {
             </thead>
             <tbody>
               {page.items.map((study) => (
-                <StudyRow key={study.studyInstanceUID} study={study} />
+                <StudyRow key={study.studyInstanceUID} study={study} selection={selection} />
               ))}
             </tbody>
           </table>
@@ -149,15 +168,27 @@ export function StudiesPage() {
           onLimit={setLimit}
         />
       )}
+      <SelectionBar selection={selection} one="study" many="studies" onExport={exportSelected} />
     </section>
   );
 }
 
-function StudyRow({ study }: { study: Study }) {
+function StudyRow({ study, selection }: { study: Study; selection: Selection }) {
   const openExport = useOpenExport();
   const name = studyName(study);
+  const selected = selection.has(study.studyInstanceUID);
   return (
-    <tr data-uid={study.studyInstanceUID}>
+    <tr data-uid={study.studyInstanceUID} className={selected ? "selected" : undefined}>
+      <td className="col-select">
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={selected}
+            onChange={(event) => selection.set([[study.studyInstanceUID, studyExportLabel(study)]], event.target.checked)}
+          />
+          <span className="visually-hidden">Select study {name}</span>
+        </label>
+      </td>
       <td className="col-thumb">
         <Thumbnail studyUID={study.studyInstanceUID} />
       </td>
