@@ -19,13 +19,14 @@ const tests = readdirSync(path.join(here, "tests"))
 const linkSeconds = 4;
 
 let server = null;
+const bin = process.env.PACSPORT_BIN ?? path.resolve(here, "../../build/src/app/pacsport");
 if (!process.env.PACSPORT_URL) {
-  const bin = process.env.PACSPORT_BIN ?? path.resolve(here, "../../build/src/app/pacsport");
   server = await startPacsport({ bin, linkSeconds });
   console.log(`pacsport (${bin}) serving ${server.url}`);
 }
 
-const env = { ...process.env, PACSPORT_URL: process.env.PACSPORT_URL ?? server.url };
+// PACSPORT_BIN also lets a test start a server of its own with other settings.
+const env = { ...process.env, PACSPORT_BIN: bin, PACSPORT_URL: process.env.PACSPORT_URL ?? server.url };
 const child = spawn(process.execPath, ["--test", "--test-concurrency=1", ...process.argv.slice(2), ...tests], {
   env,
   stdio: "inherit",

@@ -22,14 +22,19 @@ export async function apiToken(user) {
   return (await response.json()).token;
 }
 
-export async function api(token, path, { method = "GET" } = {}) {
+export async function api(token, path, { method = "GET", body, headers = {} } = {}) {
   const response = await fetch(`${baseUrl()}${path}`, {
     method,
-    headers: token ? { Authorization: `Bearer ${token}` } : {},
+    headers: {
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   const type = response.headers.get("content-type") ?? "";
-  const body = type.includes("json") ? await response.json() : Buffer.from(await response.arrayBuffer());
-  return { status: response.status, body, headers: response.headers };
+  const answer = type.includes("json") ? await response.json() : Buffer.from(await response.arrayBuffer());
+  return { status: response.status, body: answer, headers: response.headers };
 }
 
 export async function apiJson(token, path, options) {

@@ -2,22 +2,33 @@
 // scripts/seed-demo.sh (two hospitals, the pydicom corpus), `serve --demo` on a free
 // loopback port, serving web/dist. Resolves once the server logs event=listening.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 const repo = path.resolve(import.meta.dirname, "../../..");
 const corpus = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
 
-export async function startPacsport({ bin, linkSeconds }) {
+/**
+ * env: extra environment of the server (its PACSPORT_* settings); config: the text of a
+ * TOML configuration file for it (`serve --config`).
+ */
+export async function startPacsport({ bin, linkSeconds, env = {}, config }) {
   const dataDir = mkdtempSync(path.join(tmpdir(), "pacsport-e2e-"));
   execFileSync("bash", [path.join(repo, "scripts/seed-demo.sh"), bin, dataDir, corpus], { stdio: ["ignore", "ignore", "pipe"] });
-  const child = spawn(bin, ["serve", "--data", dataDir, "--demo", "--listen", "127.0.0.1:0"], {
+  const args = ["serve", "--data", dataDir, "--demo", "--listen", "127.0.0.1:0"];
+  if (config !== undefined) {
+    const file = path.join(dataDir, "e2e-config.toml");
+    writeFileSync(file, config);
+    args.push("--config", file);
+  }
+  const child = spawn(bin, args, {
     cwd: repo,
     env: {
       ...process.env,
       PACSPORT_WEB_ROOT: path.join(repo, "web/dist"),
       PACSPORT_DOWNLOAD_LINK_SECONDS: String(linkSeconds),
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

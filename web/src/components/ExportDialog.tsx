@@ -209,7 +209,7 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
         <p id={jobHintId} className="notice notice-info">
           {batch
             ? "The selection is exported as one archive by an export job on the server. "
-            : "This export is large, so it runs as an export job on the server. "}
+            : "The server runs an export of this size as an export job. "}
           Follow its progress on the Jobs page and download the archive there when it is done; an interrupted download can
           be resumed from the browser's downloads.
         </p>

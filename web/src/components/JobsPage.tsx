@@ -24,13 +24,16 @@ const stateNames: Record<JobState, string> = {
   cancelled: "Cancelled",
 };
 
+// A Patient ID may be empty: it is shown as such, never as nothing.
+const targetText = (id: string | undefined) => (id ? id : "(no ID)");
+
 /** What the job exports, in words: "Study 1.2.3", "3 patients", "Whole hospital". */
 export function jobTitle(job: ExportJob): string {
   switch (job.scope) {
     case "study":
-      return `Study ${job.ids[0] ?? ""}`.trim();
+      return `Study ${targetText(job.ids[0])}`;
     case "patient":
-      return `Patient ${job.ids[0] ?? ""}`.trim();
+      return `Patient ${targetText(job.ids[0])}`;
     case "studies":
       return plural(job.ids.length, "study", "studies");
     case "patients":
@@ -157,8 +160,8 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
         )}
       </p>
       {job.scope !== "all" && job.ids.length > 0 && (job.scope === "studies" || job.scope === "patients") && (
-        <p className="small mono job-targets" title={job.ids.join("\n")}>
-          {job.ids.slice(0, 3).join(", ")}
+        <p className="small mono job-targets" title={job.ids.map(targetText).join("\n")}>
+          {job.ids.slice(0, 3).map(targetText).join(", ")}
           {job.ids.length > 3 && <span className="muted"> and {count(job.ids.length - 3)} more</span>}
         </p>
       )}
