@@ -106,15 +106,18 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
     }
   }
 
+  // Cancel and Delete remove their own button: the focus stays on the job.
   const cancel = () =>
     run("Cancelling…", async () => {
       replace(await deleteExportJob(job.id));
       setAction({ kind: "idle" });
+      ref.current?.focus();
     });
   const remove = () =>
     run("Deleting…", async () => {
       replace(await deleteExportJob(job.id));
       setAction({ kind: "idle" });
+      ref.current?.focus();
       onChanged();
     });
   const download = () =>
@@ -194,6 +197,7 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
           Failed: {job.error ?? "no reason given"}
         </p>
       )}
+      {job.state === "cancelled" && job.error && <p className="small muted job-reason">{job.error}</p>}
       {job.state === "done" && job.archive && (
         <p className="small muted job-archive">
           Archive {bytes(job.archive.size)} · SHA-256{" "}
@@ -211,7 +215,8 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
             Cancel
           </button>
         )}
-        {job.state === "done" && job.archive && (
+        {job.state === "cancelled" && job.error && <p className="small muted job-reason">{job.error}</p>}
+      {job.state === "done" && job.archive && (
           <button
             type="button"
             className="button button-small button-primary"
