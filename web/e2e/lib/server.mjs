@@ -11,11 +11,15 @@ const corpus = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
 
 /**
  * env: extra environment of the server (its PACSPORT_* settings); config: the text of a
- * TOML configuration file for it (`serve --config`).
+ * TOML configuration file for it (`serve --config`); imports: more DICOM files for a
+ * hospital after the demo data ([{hospital, files}], `pacsport import`).
  */
-export async function startPacsport({ bin, linkSeconds, env = {}, config }) {
+export async function startPacsport({ bin, linkSeconds, env = {}, config, imports = [] }) {
   const dataDir = mkdtempSync(path.join(tmpdir(), "pacsport-e2e-"));
   execFileSync("bash", [path.join(repo, "scripts/seed-demo.sh"), bin, dataDir, corpus], { stdio: ["ignore", "ignore", "pipe"] });
+  for (const { hospital, files } of imports) {
+    execFileSync(bin, ["import", "--data", dataDir, "--hospital", hospital, ...files], { stdio: ["ignore", "ignore", "pipe"] });
+  }
   const args = ["serve", "--data", dataDir, "--demo", "--listen", "127.0.0.1:0"];
   if (config !== undefined) {
     const file = path.join(dataDir, "e2e-config.toml");
