@@ -31,6 +31,7 @@ function Workspace() {
   const [createdJob, setCreatedJob] = useState<string | null>(null);
   useEffect(() => {
     document.title = `${titles[view]} · pacsport`;
+    if (view !== "jobs") setCreatedJob(null);
   }, [view]);
 
   return (

@@ -8,7 +8,7 @@ import path from "node:path";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { after, before, test } from "node:test";
-import { api, apiJson, apiToken, users } from "../lib/api.mjs";
+import { api, apiJson, apiToken, baseUrl, users } from "../lib/api.mjs";
 import { launch, logIn, openApp, screenshot } from "../lib/browser.mjs";
 import { eventually } from "../lib/eventually.mjs";
 import { createJob, fileSha256, finishedJob } from "../lib/jobs.mjs";
@@ -302,7 +302,7 @@ test("a failed job shows its error", async () => {
 });
 
 test("at phone width (390×844) the selection and the Jobs page fit the screen", async () => {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, baseURL: page.url().replace(/\/jobs$/, ""), acceptDownloads: true });
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, baseURL: baseUrl(), acceptDownloads: true });
   const phone = await context.newPage();
   await phone.goto("/");
   await logIn(phone, users.northUser);
