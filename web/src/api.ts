@@ -377,7 +377,10 @@ export async function followExportJob(id: string, onJob: (job: ExportJob) => voi
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) {
+        parser.end();
+        break;
+      }
       parser.push(value);
     }
   } catch (cause) {

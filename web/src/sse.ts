@@ -31,6 +31,15 @@ export class SseParser {
     this.buffer = this.buffer.slice(start);
   }
 
+  /** The stream has ended: a CR held back as the possible start of a CRLF ends its line. */
+  end(): void {
+    if (this.buffer.endsWith("\r")) this.push("\n");
+    // What remains is an event without its blank line: discarded, as the format says.
+    this.buffer = "";
+    this.type = "";
+    this.data = [];
+  }
+
   private line(line: string): void {
     if (line === "") {
       if (this.data.length > 0) this.onEvent({ type: this.type || "message", data: this.data.join("\n") });
