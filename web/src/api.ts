@@ -130,7 +130,7 @@ export interface ExportJob {
   finishedAt: string | null;
   progress: { instancesDone: number; instancesTotal: number; bytesDone: number; bytesTotal: number };
   error: string | null;
-  archive: { size: number; sha256: string; expiresAt: string } | null;
+  archive: { size: number; sha256: string; expiresAt: string | null } | null;
 }
 
 export interface CreatedJob {

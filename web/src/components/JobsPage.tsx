@@ -203,8 +203,13 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
           Archive {bytes(job.archive.size)} · SHA-256{" "}
           <span className="mono" title={job.archive.sha256}>
             {job.archive.sha256.slice(0, 12)}…
-          </span>{" "}
-          · kept until <time dateTime={job.archive.expiresAt}>{timestamp(job.archive.expiresAt)}</time>
+          </span>
+          {job.archive.expiresAt && (
+            <>
+              {" "}
+              · kept until <time dateTime={job.archive.expiresAt}>{timestamp(job.archive.expiresAt)}</time>
+            </>
+          )}
         </p>
       )}
       {job.state === "done" && !job.archive && <p className="small muted">The archive has been deleted or has expired.</p>}
