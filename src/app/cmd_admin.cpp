@@ -44,8 +44,9 @@ int RunUserAdd(const std::filesystem::path& data, const std::string& hospital,
   return 0;
 }
 
-int RunToken(const std::filesystem::path& data, const std::optional<std::filesystem::path>& config_file,
-             const std::string& username, std::int64_t ttl_seconds) {
+int RunToken(const std::filesystem::path& data,
+             const std::optional<std::filesystem::path>& config_file, const std::string& username,
+             std::int64_t ttl_seconds) {
   auto config = LoadConfig(config_file);
   if (!config.ok()) return Fail(config.error());
   const std::int64_t max_ttl = MaxTokenLifetime(*config).count();

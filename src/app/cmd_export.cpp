@@ -82,8 +82,9 @@ int RunExport(const ExportCommandOptions& options) {
   auto previews = preview::PreviewPool::Create(config->preview);
   if (!previews.ok()) return Fail(previews.error());
   ExportService exports((*dir)->index(), (*sources)->router(), **previews);
-  const ExportAttempt attempt{"local", std::string("CLI export ") + std::string(ScopeName(options.request.scope)),
-                              options.request.target, DescribeOptions(options.request.options)};
+  const ExportAttempt attempt{
+      "local", std::string("CLI export ") + std::string(ScopeName(options.request.scope)),
+      options.request.target, DescribeOptions(options.request.options)};
   auto session = exports.Begin(attempt, principal, options.request);
   if (!session.ok()) return Fail(session.error());
 

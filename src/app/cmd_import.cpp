@@ -60,8 +60,8 @@ int RunImport(const fs::path& data, const std::optional<fs::path>& config_file,
       }
     }
   }
-  std::cout << "imported " << added << ", already present " << present << ", rejected "
-            << rejected << "\n";
+  std::cout << "imported " << added << ", already present " << present << ", rejected " << rejected
+            << "\n";
   // 2 tells a script that the import went through but left some files out.
   return rejected > 0 ? 2 : 0;
 }

@@ -89,8 +89,9 @@ int RunPreview(const PreviewOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   tbb::task_arena arena(threads);
   arena.execute([&] {
-    tbb::parallel_for_each(indices.begin(), indices.end(),
-                           [&](size_t i) { outcomes[i] = RenderFile(options.files[i], **pool, options); });
+    tbb::parallel_for_each(indices.begin(), indices.end(), [&](size_t i) {
+      outcomes[i] = RenderFile(options.files[i], **pool, options);
+    });
   });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

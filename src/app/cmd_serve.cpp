@@ -92,14 +92,16 @@ int RunServe(const ServeOptions& options) {
   if (!sources.ok()) return Fail(sources.error());
   Ingestor ingestor(index, (*dir)->store(), config->parse_limits);
   ExportService exports(index, (*sources)->router(), **previews, config->exports);
+  config->jobs.directory = options.data / "jobs";
+  ExportJobs jobs(index, exports, config->jobs);
+  if (Status started = jobs.Start(); !started.ok()) return Fail(started.error());
   auth::LoginRateLimiter login_limiter;
   std::unique_ptr<HttpServer> server;
   try {
-    server =
-        std::make_unique<HttpServer>(HttpServices{index, ingestor, exports, *jwt, login_limiter,
-                                                  (*sources)->router(), **previews,
-                                                  [&sources] { return (*sources)->Statuses(); }},
-                                     config->http);
+    server = std::make_unique<HttpServer>(
+        HttpServices{index, ingestor, exports, jobs, *jwt, login_limiter, (*sources)->router(),
+                     **previews, [&sources] { return (*sources)->Statuses(); }},
+        config->http);
   } catch (const ErrorException& e) {
     return Fail(e.error());
   }

@@ -161,6 +161,34 @@ const std::vector<Setting>& Settings() {
          return SetMegabytes(v, 0, std::int64_t{1} << 30, "export.max_export_mb",
                              c.exports.size.default_max_bytes);
        }},
+      {"export.job_threshold_mb", "PACSPORT_JOB_THRESHOLD_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetMegabytes(v, 0, std::int64_t{1} << 30, "export.job_threshold_mb",
+                             c.http.job_threshold_bytes);
+       }},
+      {"jobs.max_running", "PACSPORT_MAX_RUNNING_JOBS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 64, "jobs.max_running", c.jobs.max_running);
+       }},
+      {"jobs.max_running_per_hospital", "PACSPORT_MAX_RUNNING_JOBS_PER_HOSPITAL", Setting::kInteger,
+       nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 64, "jobs.max_running_per_hospital", c.jobs.max_running_per_hospital);
+       }},
+      {"jobs.max_running_per_user", "PACSPORT_MAX_RUNNING_JOBS_PER_USER", Setting::kInteger,
+       nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 64, "jobs.max_running_per_user", c.jobs.max_running_per_user);
+       }},
+      {"jobs.retention_seconds", "PACSPORT_JOB_RETENTION_SECONDS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 1, 90 * 24 * 3600, "jobs.retention_seconds", c.jobs.retention);
+       }},
+      {"jobs.disk_quota_mb", "PACSPORT_JOB_DISK_QUOTA_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetMegabytes(v, 1, std::int64_t{1} << 30, "jobs.disk_quota_mb",
+                             c.jobs.disk_quota_bytes);
+       }},
       {"preview.workers", "PACSPORT_PREVIEW_WORKERS", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
          return SetInt(v, 0, 256, "preview.workers", c.preview.workers);

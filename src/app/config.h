@@ -19,7 +19,7 @@ namespace pacsport {
 
 struct Config {
   HttpSettings http;
-  std::string jwt_secret;      // empty: none configured
+  std::string jwt_secret;  // empty: none configured
   // The longest lifetime (exp - iat) of a token the server accepts; nullopt: the
   // login TTL (http.token_ttl). Never below it: LoadConfig refuses that.
   std::optional<std::chrono::seconds> max_token_lifetime;
@@ -27,8 +27,9 @@ struct Config {
   // [export]: the shares of export capacity and the hospitals' size limits (the
   // per-hospital ones from the file only).
   ExportServiceLimits exports;
-  dicom::ParseLimits parse_limits;       // of every file ingested: upload, import, sync
-  preview::PreviewPoolSettings preview;  // worker_executable is set by the caller
+  ExportJobSettings jobs;                        // [jobs]; directory is set by the caller
+  dicom::ParseLimits parse_limits;               // of every file ingested: upload, import, sync
+  preview::PreviewPoolSettings preview;          // worker_executable is set by the caller
   std::vector<OrthancSettings> orthanc_sources;  // [[sources]] of kind "orthanc"; file only
 };
 

@@ -40,8 +40,9 @@ Result<std::string> DataDirectory::JwtSecret(const Config& config, KeptSecret ke
   const std::string secret = auth::GenerateSecret();
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   const std::string line = secret + "\n";
-  const bool written = fd >= 0 && ::write(fd, line.data(), line.size()) ==
-                                      static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  const bool written = fd >= 0 &&
+                       ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                       ::fsync(fd) == 0;
   if (fd >= 0) ::close(fd);
   if (!written) return Unavailable("cannot write " + path.string());
   return secret;

@@ -1,8 +1,8 @@
 // pacsport: the command line. See `pacsport --help` and README.md.
 #include <CLI/CLI.hpp>
 
-#include "core/allocator_tuning.h"
 #include "app/commands.h"
+#include "core/allocator_tuning.h"
 
 int main(int argc, char** argv) {
   pacsport::TuneAllocator();
@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   ServeOptions serve;
   auto* serve_cmd = app.add_subcommand("serve", "Serve the REST API");
   serve_cmd->add_option("--data", serve.data, "Data directory")->required();
-  serve_cmd->add_option("--config", serve.config, "TOML configuration file")->check(CLI::ExistingFile);
+  serve_cmd->add_option("--config", serve.config, "TOML configuration file")
+      ->check(CLI::ExistingFile);
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT (default 127.0.0.1:8080)");
   serve_cmd->add_flag("--demo", serve.demo, "Generate and keep a JWT secret in the data directory");
   serve_cmd->footer(
@@ -74,15 +75,22 @@ int main(int argc, char** argv) {
   ExportCommandOptions exported;
   std::string scope, include_images = "true", format = "zip";
   auto* export_cmd = app.add_subcommand("export", "Export a study or a patient, as the API does");
-  export_cmd->add_option("SCOPE", scope, "study or patient")->required()->check(CLI::IsMember({"study", "patient"}));
-  export_cmd->add_option("ID", exported.request.target, "Study Instance UID or Patient ID")->required();
+  export_cmd->add_option("SCOPE", scope, "study or patient")
+      ->required()
+      ->check(CLI::IsMember({"study", "patient"}));
+  export_cmd->add_option("ID", exported.request.target, "Study Instance UID or Patient ID")
+      ->required();
   export_cmd->add_option("--data", exported.data, "Data directory")->required();
   export_cmd->add_option("--hospital", exported.hospital, "Hospital name")->required();
-  export_cmd->add_option("--config", exported.config, "TOML configuration file (its [[sources]])")->check(CLI::ExistingFile);
+  export_cmd->add_option("--config", exported.config, "TOML configuration file (its [[sources]])")
+      ->check(CLI::ExistingFile);
   export_cmd->add_option("-o,--output", exported.output, "Output file (default stdout)");
-  export_cmd->add_option("--include-images", include_images, "true or false")->check(CLI::IsMember({"true", "false"}));
+  export_cmd->add_option("--include-images", include_images, "true or false")
+      ->check(CLI::IsMember({"true", "false"}));
   export_cmd->add_option("--format", format, "zip or json")->check(CLI::IsMember({"zip", "json"}));
-  export_cmd->add_option("--compression", exported.request.options.compression_level, "Deflate level 0-9")->check(CLI::Range(0, 9));
+  export_cmd
+      ->add_option("--compression", exported.request.options.compression_level, "Deflate level 0-9")
+      ->check(CLI::Range(0, 9));
   export_cmd->callback([&] {
     exported.request.scope = scope == "study" ? ExportScope::kStudy : ExportScope::kPatient;
     exported.request.options.include_images =
@@ -91,10 +99,12 @@ int main(int argc, char** argv) {
     code = RunExport(exported);
   });
 
-  auto* sync_cmd = app.add_subcommand("sync", "Index every configured Orthanc source once (a full reconciliation)");
+  auto* sync_cmd = app.add_subcommand(
+      "sync", "Index every configured Orthanc source once (a full reconciliation)");
   std::optional<std::filesystem::path> sync_config;
   sync_cmd->add_option("--data", data, "Data directory")->required();
-  sync_cmd->add_option("--config", sync_config, "TOML configuration file with [[sources]]")->check(CLI::ExistingFile);
+  sync_cmd->add_option("--config", sync_config, "TOML configuration file with [[sources]]")
+      ->check(CLI::ExistingFile);
   sync_cmd->callback([&] { code = RunSync(data, sync_config); });
 
   AuditCommandOptions audit;
@@ -102,17 +112,22 @@ int main(int argc, char** argv) {
   audit_cmd->add_option("--data", audit.data, "Data directory")->required();
   audit_cmd->add_option("--hospital", audit.hospital, "Only this hospital");
   audit_cmd->add_option("--user", audit.user, "Only this user");
-  audit_cmd->add_option("--outcome", audit.outcome, "in_progress, success, denied, failed or aborted");
-  audit_cmd->add_option("--limit", audit.limit, "At most this many records")->check(CLI::Range(1, 100000));
+  audit_cmd->add_option("--outcome", audit.outcome,
+                        "in_progress, success, denied, failed or aborted");
+  audit_cmd->add_option("--limit", audit.limit, "At most this many records")
+      ->check(CLI::Range(1, 100000));
 
   audit_cmd->callback([&] { code = RunAudit(audit); });
 
   PreviewOptions preview;
-  auto* preview_cmd = app.add_subcommand("preview", "Render every frame of DICOM files to PNG, timed");
+  auto* preview_cmd =
+      app.add_subcommand("preview", "Render every frame of DICOM files to PNG, timed");
   preview_cmd->add_option("FILE", preview.files, "DICOM files")->required();
   preview_cmd->add_option("--out", preview.out, "Write DIR/<file stem>_frame_K.png");
-  preview_cmd->add_option("--size", preview.size, "Longest side in pixels (default: stored size)")->check(CLI::Range(1, 65535));
-  preview_cmd->add_option("--workers", preview.workers, "Worker processes (default: one per core)")->check(CLI::Range(1, 256));
+  preview_cmd->add_option("--size", preview.size, "Longest side in pixels (default: stored size)")
+      ->check(CLI::Range(1, 65535));
+  preview_cmd->add_option("--workers", preview.workers, "Worker processes (default: one per core)")
+      ->check(CLI::Range(1, 256));
   preview_cmd->callback([&] { code = RunPreview(preview); });
 
   CLI11_PARSE(app, argc, argv);

@@ -48,6 +48,19 @@ void CompleteOrLog(Index& index, RowId audit_id, const AuditCompletion& completi
 Result<std::unique_ptr<ExportSession>> ExportService::Begin(const ExportAttempt& attempt,
                                                             const Result<Principal>& principal,
                                                             const Result<ExportRequest>& request) {
+  return Start(attempt, principal, request, Admission::kShared);
+}
+
+Result<std::unique_ptr<ExportSession>> ExportService::BeginJob(const ExportAttempt& attempt,
+                                                               const Principal& principal,
+                                                               const ExportRequest& request) {
+  return Start(attempt, principal, request, Admission::kJob);
+}
+
+Result<std::unique_ptr<ExportSession>> ExportService::Start(const ExportAttempt& attempt,
+                                                            const Result<Principal>& principal,
+                                                            const Result<ExportRequest>& request,
+                                                            Admission admission) {
   const auto now = std::chrono::system_clock::now();
   AuditRecord record;
   record.started_at = Iso8601(now);
@@ -76,8 +89,12 @@ Result<std::unique_ptr<ExportSession>> ExportService::Begin(const ExportAttempt&
   };
   if (!principal.ok()) return refuse(principal.error());
   if (!request.ok()) return refuse(request.error());
-  auto grant = capacity_.TryAcquire(*principal);
-  if (!grant.ok()) return refuse(grant.error());
+  std::optional<ExportCapacity::Grant> grant;
+  if (admission == Admission::kShared) {
+    auto acquired = capacity_.TryAcquire(*principal);
+    if (!acquired.ok()) return refuse(acquired.error());
+    grant.emplace(std::move(*acquired));
+  }
   auto plan = PlanExport(index_, *principal, *request, now);
   if (!plan.ok()) return refuse(plan.error());
   if (const std::int64_t max_bytes = limits_.size.For(principal->hospital_name); max_bytes > 0) {
@@ -92,22 +109,30 @@ Result<std::unique_ptr<ExportSession>> ExportService::Begin(const ExportAttempt&
   PackagerLimits packager = limits_.packager;
   packager.waiting_reads = sources_.WaitingReads(sources);
   return std::make_unique<ExportSession>(index_, sources_, previews_, std::move(*plan), *audit_id,
-                                         std::move(*grant), packager);
+                                         std::move(grant), packager);
 }
 
-Result<ExportEstimate> ExportService::Assess(const Principal& principal,
-                                             const ExportRequest& request) {
+Result<ExportEstimate> ExportService::Admit(const Principal& principal,
+                                            const ExportRequest& request) {
   auto estimate = EstimateExport(index_, principal, request, std::chrono::system_clock::now());
   if (!estimate.ok()) return estimate;
   if (Status s = CheckExportSize(*estimate, limits_.size.For(principal.hospital_name)); !s.ok()) {
     return s.error();
   }
+  return estimate;
+}
+
+Result<ExportEstimate> ExportService::Assess(const Principal& principal,
+                                             const ExportRequest& request) {
+  auto estimate = Admit(principal, request);
+  if (!estimate.ok()) return estimate;
   if (Status s = capacity_.Check(principal); !s.ok()) return s.error();
   return estimate;
 }
 
 ExportSession::ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
-                             ExportPlan plan, RowId audit_id, ExportCapacity::Grant grant,
+                             ExportPlan plan, RowId audit_id,
+                             std::optional<ExportCapacity::Grant> grant,
                              const PackagerLimits& packager)
     : index_(index),
       source_(source),

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 
@@ -59,8 +60,10 @@ struct ExportServiceLimits {
 
 class ExportSession {
  public:
+  // `grant` is empty for an export job, which the job queue admits (export_jobs.h).
   ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews, ExportPlan plan,
-                RowId audit_id, ExportCapacity::Grant grant, const PackagerLimits& packager);
+                RowId audit_id, std::optional<ExportCapacity::Grant> grant,
+                const PackagerLimits& packager);
   ~ExportSession();
   ExportSession(const ExportSession&) = delete;
   ExportSession& operator=(const ExportSession&) = delete;
@@ -83,7 +86,7 @@ class ExportSession {
   preview::PreviewPool& previews_;
   const ExportPlan plan_;
   const RowId audit_id_;
-  const ExportCapacity::Grant grant_;  // held until the session is destroyed
+  const std::optional<ExportCapacity::Grant> grant_;  // held until the session is destroyed
   const PackagerLimits packager_;
   const std::chrono::steady_clock::time_point started_;
   bool completed_ = false;
@@ -108,12 +111,27 @@ class ExportService {
                                                const Result<Principal>& principal,
                                                const Result<ExportRequest>& request);
 
-  // Plans the export as Begin would and refuses it as Begin would now (over the
-  // hospital's size limit, over a share), without auditing it or taking a slot: for a
-  // download link, refused when made rather than when used. Returns its estimate.
+  // As Begin, for an export job that the job queue has admitted: takes no share of
+  // the capacity of direct exports.
+  Result<std::unique_ptr<ExportSession>> BeginJob(const ExportAttempt& attempt,
+                                                  const Principal& principal,
+                                                  const ExportRequest& request);
+
+  // Estimates the export and refuses it as Begin would (not found, forbidden, over the
+  // hospital's size limit), without auditing it: for a job, refused when submitted.
+  Result<ExportEstimate> Admit(const Principal& principal, const ExportRequest& request);
+
+  // Admit, and refused too when Begin would be refused now over a share, without
+  // taking a slot: for a download link, refused when made rather than when used.
   Result<ExportEstimate> Assess(const Principal& principal, const ExportRequest& request);
 
  private:
+  enum class Admission { kShared, kJob };
+  Result<std::unique_ptr<ExportSession>> Start(const ExportAttempt& attempt,
+                                               const Result<Principal>& principal,
+                                               const Result<ExportRequest>& request,
+                                               Admission admission);
+
   Index& index_;
   SourceRouter& sources_;
   preview::PreviewPool& previews_;

@@ -103,8 +103,8 @@ class ExportServiceTest : public ::testing::Test {
     const auto listing = dir_.path() / "listing.txt";
     const std::string command =
         "/usr/bin/python3 -c \"import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); "
-        "assert z.testzip() is None; print('\\n'.join(z.namelist()))\" " + zip.string() +
-        " > " + listing.string();
+        "assert z.testzip() is None; print('\\n'.join(z.namelist()))\" " +
+        zip.string() + " > " + listing.string();
     EXPECT_EQ(std::system(command.c_str()), 0);
     return ReadFile(listing);
   }
@@ -179,8 +179,10 @@ TEST_F(ExportServiceTest, DocumentsMatchTheirSchemas) {
       {ExportScope::kAll, "", ExportFormat::kZip, "all-export"},
       {ExportScope::kAll, "", ExportFormat::kJson, "all-export"},
   };
-  ASSERT_TRUE(index_->SetAiAnalysis(hospital_, ct_study_, R"({"finding": "none"})", {"m1"},
-                                    "2026-01-01T00:00:00.000Z").ok());
+  ASSERT_TRUE(index_
+                  ->SetAiAnalysis(hospital_, ct_study_, R"({"finding": "none"})", {"m1"},
+                                  "2026-01-01T00:00:00.000Z")
+                  .ok());
   ExportService service(*index_, sources_, *previews_);
   for (const Case& c : cases) {
     ExportRequest request;

@@ -60,7 +60,8 @@ class CountingSource : public DicomSource {
   std::stop_source* stop_ = nullptr;
 };
 
-PackagerLimits Limits(size_t window, std::uint64_t whole_max = PackagerLimits{}.whole_instance_max_bytes,
+PackagerLimits Limits(size_t window,
+                      std::uint64_t whole_max = PackagerLimits{}.whole_instance_max_bytes,
                       size_t chunk = PackagerLimits{}.stream_chunk_bytes) {
   PackagerLimits limits;
   limits.window = window;
@@ -104,8 +105,8 @@ class PackagerTest : public ::testing::Test {
     const auto out = dir_.path() / "out";
     std::filesystem::remove_all(out);
     std::ofstream(zip, std::ios::binary) << archive;
-    const std::string command = "unzip -q " + zip.string() + " -d " + out.string() +
-                                " && cd " + out.string() + " && sha256sum -c --quiet checksums.sha256";
+    const std::string command = "unzip -q " + zip.string() + " -d " + out.string() + " && cd " +
+                                out.string() + " && sha256sum -c --quiet checksums.sha256";
     EXPECT_EQ(std::system(command.c_str()), 0);
     return out;
   }
@@ -147,8 +148,7 @@ TEST_F(PackagerTest, StreamedInstancesGiveTheSameFilesAsWholeOnes) {
   StringSink whole, streamed;
   ASSERT_EQ(Write(plan, *store_, whole, Limits(0)).outcome, PackageOutcome::kComplete);
   // Every instance over 0 bytes: all streamed, previews rendered from a copy on disk.
-  ASSERT_EQ(Write(plan, *store_, streamed, Limits(0, 0, 4096)).outcome,
-            PackageOutcome::kComplete);
+  ASSERT_EQ(Write(plan, *store_, streamed, Limits(0, 0, 4096)).outcome, PackageOutcome::kComplete);
   const auto whole_dir = dir_.path() / "whole";
   std::filesystem::rename(ExtractAndVerify(whole.bytes()), whole_dir);
   const auto streamed_dir = ExtractAndVerify(streamed.bytes());

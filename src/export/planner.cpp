@@ -134,7 +134,6 @@ Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
       if (!planned.ok()) return planned.error();
       plan.patients.push_back(
           {.patient = std::move(*patient), .folder = "", .studies = {std::move(*planned)}});
-      plan.archive_name = "study_" + request.target + "_export";
       plan.metadata_name = "study_data.json";
       break;
     }
@@ -147,7 +146,6 @@ Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
       auto planned = PlanPatient(index, principal, std::move(*patient), "", plan);
       if (!planned.ok()) return planned.error();
       plan.patients.push_back(std::move(*planned));
-      plan.archive_name = "patient_" + SanitizePathComponent(request.target) + "_export";
       plan.metadata_name = "patient_data.json";
       break;
     }
@@ -161,7 +159,6 @@ Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
       if (Status s = PlanPatients(index, principal, std::move(*patients), plan); !s.ok()) {
         return s.error();
       }
-      plan.archive_name = "export_all_" + CompactUtcTimestamp(now);
       plan.metadata_name = "all_data.json";
       break;
     }
@@ -186,13 +183,32 @@ Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
         planned = PlanPatients(index, principal, std::move(patients), plan);
       }
       if (!planned.ok()) return planned.error();
-      plan.archive_name = "batch_export_" + CompactUtcTimestamp(now);
       plan.metadata_name = "batch_data.json";
       break;
     }
   }
-  plan.archive_name += request.options.format == ExportFormat::kZip ? ".zip" : ".json";
+  plan.archive_name = ArchiveName(request, now);
   return plan;
+}
+
+std::string ArchiveName(const ExportRequest& request, SystemTime now) {
+  std::string name;
+  switch (request.scope) {
+    case ExportScope::kStudy:
+      name = "study_" + request.target + "_export";
+      break;
+    case ExportScope::kPatient:
+      name = "patient_" + SanitizePathComponent(request.target) + "_export";
+      break;
+    case ExportScope::kAll:
+      name = "export_all_" + CompactUtcTimestamp(now);
+      break;
+    case ExportScope::kStudies:
+    case ExportScope::kPatients:
+      name = "batch_export_" + CompactUtcTimestamp(now);
+      break;
+  }
+  return name + (request.options.format == ExportFormat::kZip ? ".zip" : ".json");
 }
 
 }  // namespace pacsport

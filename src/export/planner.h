@@ -3,6 +3,8 @@
 // an absent one; kForbidden when a non-admin asks for everything. Thread-safe.
 #pragma once
 
+#include <string>
+
 #include "core/clock.h"
 #include "core/error.h"
 #include "export/export_plan.h"
@@ -12,5 +14,9 @@ namespace pacsport {
 
 Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
                               const ExportRequest& request, SystemTime now);
+
+// The download's file name of `request` made at `now`, e.g. "study_1.2.3_export.zip"
+// (the study UID is valid, so safe in a name; a Patient ID is sanitized).
+std::string ArchiveName(const ExportRequest& request, SystemTime now);
 
 }  // namespace pacsport

@@ -15,12 +15,9 @@ json NullIfAbsent(const std::optional<T>& value) {
 }  // namespace
 
 json PatientJson(const PatientRecord& patient) {
-  return {{"patientID", patient.patient_id},
-          {"patientName", patient.name},
-          {"birthDate", patient.birth_date},
-          {"sex", patient.sex},
-          {"studyCount", patient.study_count},
-          {"latestStudyDate", patient.latest_study_date}};
+  return {{"patientID", patient.patient_id},   {"patientName", patient.name},
+          {"birthDate", patient.birth_date},   {"sex", patient.sex},
+          {"studyCount", patient.study_count}, {"latestStudyDate", patient.latest_study_date}};
 }
 
 json StudyJson(const StudyRecord& study) {

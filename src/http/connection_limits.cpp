@@ -63,9 +63,8 @@ std::optional<Peer> PeerOf(int fd) {
 // A best-effort answer on a socket about to be closed; never blocks.
 void Refuse(int fd, int status, std::string_view reason, std::string_view code,
             std::string_view message) {
-  const std::string body =
-      std::string(R"({"error":{"code":")") + std::string(code) + R"(","message":")" +
-      std::string(message) + R"("}})";
+  const std::string body = std::string(R"({"error":{"code":")") + std::string(code) +
+                           R"(","message":")" + std::string(message) + R"("}})";
   const std::string answer = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
                              "\r\nContent-Type: application/json\r\n"
                              "X-Content-Type-Options: nosniff\r\nRetry-After: 5\r\n"

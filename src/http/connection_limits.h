@@ -90,8 +90,8 @@ class ConnectionLimits {
   std::unordered_map<ConnectionId, Connection> connections_;  // Protected by mutex_
   std::unordered_map<std::string, int> per_address_;          // Protected by mutex_
   ConnectionId next_id_ = 1;                                  // Protected by mutex_
-  std::uint64_t refused_ = 0;     // Protected by mutex_; logged by the watchdog
-  bool stopping_ = false;         // Protected by mutex_
+  std::uint64_t refused_ = 0;  // Protected by mutex_; logged by the watchdog
+  bool stopping_ = false;      // Protected by mutex_
   std::thread watchdog_;
 };
 

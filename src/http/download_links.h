@@ -5,6 +5,11 @@
 // it. The export is planned and audited only when the link is used, for the user who
 // asked (the caller checks that the user still holds that role in that hospital).
 //
+// A link to a finished export job's archive (Grant::job_id) is different: a browser
+// resumes an interrupted download by asking the same URL again with a Range, so
+// such a link serves any number of ranges (Peek) until one download reaches the end
+// of the archive (Revoke) or it expires.
+//
 // Tokens live in this process's memory only: a restart invalidates them all.
 // Thread-safe.
 #pragma once
@@ -27,14 +32,20 @@ class DownloadLinks {
   struct Grant {
     Principal principal;  // who asked, as their token said
     ExportRequest request;
+    std::string job_id = {};  // set for a link to this job's archive
   };
 
   explicit DownloadLinks(std::chrono::seconds lifetime) : lifetime_(lifetime) {}
 
-  // The token of a new link, valid until `now` + the lifetime.
+  // The token of a new link, valid until `now` + `lifetime` (by default, the lifetime).
   std::string Issue(const Grant& grant, Clock::time_point now);
+  std::string Issue(const Grant& grant, Clock::time_point now, std::chrono::seconds lifetime);
   // The link's grant, once; nullopt when the token is unknown, used or expired.
   std::optional<Grant> Redeem(const std::string& token, Clock::time_point now);
+  // The link's grant, leaving the link as it is; nullopt as Redeem.
+  std::optional<Grant> Peek(const std::string& token, Clock::time_point now);
+  // Forgets the link.
+  void Revoke(const std::string& token);
   std::chrono::seconds lifetime() const { return lifetime_; }
 
  private:

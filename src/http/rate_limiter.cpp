@@ -18,9 +18,8 @@ std::optional<std::chrono::seconds> RateLimiter::Take(const std::string& key,
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
     if (buckets_.size() >= max_keys_) {
-      std::erase_if(buckets_, [&](const auto& entry) {
-        return Refilled(entry.second, now) >= limit_.burst;
-      });
+      std::erase_if(buckets_,
+                    [&](const auto& entry) { return Refilled(entry.second, now) >= limit_.burst; });
     }
     if (buckets_.size() >= max_keys_) return std::chrono::seconds(1);
     it = buckets_.emplace(key, Bucket{limit_.burst, now}).first;

@@ -37,7 +37,8 @@ class RequestGateTest : public ::testing::Test {
     claims.hospital = "North";
     claims.hospital_id = 1;
     const auto now = std::chrono::system_clock::now();
-    claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    claims.issued_at =
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
     claims.expires_at = claims.issued_at + 600;
     return "Bearer " + jwt_.Issue(claims);
   }

@@ -12,8 +12,8 @@ Result<Principal> Authenticate(const httplib::Request& req, const auth::JwtCodec
   if (header.size() <= kScheme.size() || header.compare(0, kScheme.size(), kScheme) != 0) {
     return Unauthenticated("missing Bearer token");
   }
-  auto claims = jwt.Verify(std::string_view(header).substr(kScheme.size()),
-                           std::chrono::system_clock::now());
+  auto claims =
+      jwt.Verify(std::string_view(header).substr(kScheme.size()), std::chrono::system_clock::now());
   if (!claims.ok()) return claims.error();
   auto user = index.FindUser(claims->username);
   if (!user.ok()) {

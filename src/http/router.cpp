@@ -45,8 +45,8 @@ void Router::Get(const std::string& pattern, const std::string& label, Handler h
   server_.Get(pattern, Guard(label, std::move(handler)));
 }
 
-void Router::Post(const std::string& pattern, const std::string& label, Handler handler,
-                  Body body, Access access) {
+void Router::Post(const std::string& pattern, const std::string& label, Handler handler, Body body,
+                  Access access) {
   Add("POST", pattern, label, body, access);
   server_.Post(pattern, Guard(label, std::move(handler)));
 }
@@ -57,12 +57,18 @@ void Router::Put(const std::string& pattern, const std::string& label, Handler h
   server_.Put(pattern, Guard(label, std::move(handler)));
 }
 
+void Router::Delete(const std::string& pattern, const std::string& label, Handler handler,
+                    Access access) {
+  Add("DELETE", pattern, label, Body::kNone, access);
+  server_.Delete(pattern, Guard(label, std::move(handler)));
+}
+
 void Router::PostStreamed(const std::string& pattern, const std::string& label,
                           StreamedHandler handler, Body body, Access access) {
   Add("POST", pattern, label, body, access);
   server_.Post(pattern, [label, handler = std::move(handler)](const httplib::Request& req,
-                                                               httplib::Response& res,
-                                                               const httplib::ContentReader& body) {
+                                                              httplib::Response& res,
+                                                              const httplib::ContentReader& body) {
     bool body_read = false;
     const httplib::ContentReader reader(
         [&](httplib::ContentReceiver receiver) {

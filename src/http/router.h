@@ -15,8 +15,8 @@ namespace pacsport::http {
 
 using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
 // A handler that reads the request body itself, as it arrives (uploads).
-using StreamedHandler = std::function<void(const httplib::Request&, httplib::Response&,
-                                           const httplib::ContentReader&)>;
+using StreamedHandler =
+    std::function<void(const httplib::Request&, httplib::Response&, const httplib::ContentReader&)>;
 
 // What a route reads as its body; RequestGate refuses any other body before reading it.
 enum class Body {
@@ -33,7 +33,7 @@ enum class Access {
 };
 
 struct Route {
-  std::string method;  // "GET" (also serves HEAD), "POST", "PUT"
+  std::string method;  // "GET" (also serves HEAD), "POST", "PUT", "DELETE"
   std::regex pattern;
   std::string label;
   Body body;
@@ -52,10 +52,12 @@ class Router {
             Body body = Body::kNone, Access access = Access::kToken);
   void Put(const std::string& pattern, const std::string& label, Handler handler,
            Body body = Body::kNone, Access access = Access::kToken);
+  void Delete(const std::string& pattern, const std::string& label, Handler handler,
+              Access access = Access::kToken);
   // A POST whose handler reads the body itself. If it answers without reading a body
   // that was announced, the connection is closed after the answer.
-  void PostStreamed(const std::string& pattern, const std::string& label,
-                    StreamedHandler handler, Body body, Access access = Access::kToken);
+  void PostStreamed(const std::string& pattern, const std::string& label, StreamedHandler handler,
+                    Body body, Access access = Access::kToken);
 
   // The route that will serve `method` on `path`, or null. Thread-safe once every route
   // is registered.

@@ -1,6 +1,10 @@
 // The route tables, one function per resource family. Internal to src/http.
 #pragma once
 
+#include <functional>
+#include <memory>
+
+#include "export/export_jobs.h"
 #include "http/download_links.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -18,9 +22,17 @@ void RegisterIngestRoutes(Router& router, const HttpServices& services);
 // GET /api/export/patient/:patientID, /api/export/study/:studyUID, /api/export/all, their
 // estimates (GET /api/export/estimate/...) and download links (POST /api/export/link/...,
 // GET /api/downloads/:token)
-void RegisterExportRoutes(Router& router, const HttpServices& services, const HttpSettings& settings,
-                          DownloadLinks& links);
+void RegisterExportRoutes(Router& router, const HttpServices& services,
+                          const HttpSettings& settings, DownloadLinks& links);
 // GET /api/audit
 void RegisterAuditRoutes(Router& router, const HttpServices& services);
+// POST/GET /api/export/jobs, GET/DELETE /api/export/jobs/:id, its /events, /archive
+// and POST /link (a link served by GET /api/downloads/:token)
+void RegisterJobRoutes(Router& router, const HttpServices& services, const HttpSettings& settings,
+                       DownloadLinks& links);
+// Serves a job's archive whole or the Range asked for (206, 416), with its ETag;
+// `on_complete` runs once its last byte has been sent.
+void ServeJobArchive(std::unique_ptr<ArchiveDownload> download, const httplib::Request& req,
+                     httplib::Response& res, std::function<void()> on_complete);
 
 }  // namespace pacsport::http

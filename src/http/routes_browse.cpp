@@ -28,11 +28,11 @@ Result<StudySort> ParseStudySort(const std::string& value) {
 
 template <typename T, typename ToJson>
 nlohmann::ordered_json PageJson(const char* key, const Page<T>& page, const PageRequest& request,
-                        ToJson to_json) {
+                                ToJson to_json) {
   nlohmann::ordered_json items = nlohmann::ordered_json::array();
   for (const T& item : page.items) items.push_back(to_json(item));
-  return {{key, items}, {"total", page.total}, {"offset", request.offset},
-          {"limit", request.limit}};
+  return {
+      {key, items}, {"total", page.total}, {"offset", request.offset}, {"limit", request.limit}};
 }
 
 void SendStudies(httplib::Response& res, Index& index, const Principal& principal,
@@ -50,81 +50,87 @@ void RegisterBrowseRoutes(Router& router, const HttpServices& services) {
 
   router.Get(R"(/api/patients)", "/api/patients",
              [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
-    const Principal principal = principal_of(req);
-    PatientQuery query{TextParam(req, "search"), PageParams(req).ValueOrThrow()};
-    auto page = services.index.ListPatients(principal.hospital_id, query).ValueOrThrow();
-    SendJson(res, PageJson("patients", page, query.page, PatientJson));
-  });
+               const Principal principal = principal_of(req);
+               PatientQuery query{TextParam(req, "search"), PageParams(req).ValueOrThrow()};
+               auto page = services.index.ListPatients(principal.hospital_id, query).ValueOrThrow();
+               SendJson(res, PageJson("patients", page, query.page, PatientJson));
+             });
 
   // Before the plain patient route, which would also match ".../studies".
   router.Get(std::string("/api/patients/") + kPatientId + "/studies",
              "/api/patients/:patientID/studies",
              [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
-    const Principal principal = principal_of(req);
-    const std::string patient_id = ValidPatientId(req.matches[1]).ValueOrThrow();
-    services.index.GetPatient(principal.hospital_id, patient_id).ValueOrThrow();
-    StudyQuery query;
-    query.patient_id = patient_id;
-    query.page = PageParams(req).ValueOrThrow();
-    SendStudies(res, services.index, principal, std::move(query));
-  });
+               const Principal principal = principal_of(req);
+               const std::string patient_id = ValidPatientId(req.matches[1]).ValueOrThrow();
+               services.index.GetPatient(principal.hospital_id, patient_id).ValueOrThrow();
+               StudyQuery query;
+               query.patient_id = patient_id;
+               query.page = PageParams(req).ValueOrThrow();
+               SendStudies(res, services.index, principal, std::move(query));
+             });
 
   router.Get(std::string("/api/patients/") + kPatientId, "/api/patients/:patientID",
              [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
-    const Principal principal = principal_of(req);
-    const std::string patient_id = ValidPatientId(req.matches[1]).ValueOrThrow();
-    auto patient = services.index.GetPatient(principal.hospital_id, patient_id);
-    SendJson(res, PatientJson(std::move(patient).ValueOrThrow()));
-  });
+               const Principal principal = principal_of(req);
+               const std::string patient_id = ValidPatientId(req.matches[1]).ValueOrThrow();
+               auto patient = services.index.GetPatient(principal.hospital_id, patient_id);
+               SendJson(res, PatientJson(std::move(patient).ValueOrThrow()));
+             });
 
   router.Get(R"(/api/studies)", "/api/studies",
              [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
-    const Principal principal = principal_of(req);
-    StudyQuery query;
-    if (req.has_param("patientID")) query.patient_id = req.get_param_value("patientID");
-    query.search = TextParam(req, "search");
-    query.modality = TextParam(req, "modality");
-    query.sort = ParseStudySort(TextParam(req, "sort")).ValueOrThrow();
-    query.page = PageParams(req).ValueOrThrow();
-    SendStudies(res, services.index, principal, std::move(query));
-  });
+               const Principal principal = principal_of(req);
+               StudyQuery query;
+               if (req.has_param("patientID")) query.patient_id = req.get_param_value("patientID");
+               query.search = TextParam(req, "search");
+               query.modality = TextParam(req, "modality");
+               query.sort = ParseStudySort(TextParam(req, "sort")).ValueOrThrow();
+               query.page = PageParams(req).ValueOrThrow();
+               SendStudies(res, services.index, principal, std::move(query));
+             });
 
   router.Get(std::string("/api/studies/") + kStudyUid, "/api/studies/:studyUID",
              [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
-    const Principal principal = principal_of(req);
-    const std::string uid = req.matches[1];
-    if (!IsValidUid(uid)) throw ErrorException(InvalidInput("studyUID is not a valid DICOM UID"));
-    auto study = services.index.GetStudy(principal.hospital_id, uid).ValueOrThrow();
-    auto instances = services.index.ListStudyInstances(principal.hospital_id, uid).ValueOrThrow();
-    nlohmann::ordered_json body = StudyJson(study);
-    body["instances"] = nlohmann::ordered_json::array();
-    for (const InstanceRecord& instance : instances) body["instances"].push_back(InstanceJson(instance));
-    SendJson(res, body);
-  });
+               const Principal principal = principal_of(req);
+               const std::string uid = req.matches[1];
+               if (!IsValidUid(uid))
+                 throw ErrorException(InvalidInput("studyUID is not a valid DICOM UID"));
+               auto study = services.index.GetStudy(principal.hospital_id, uid).ValueOrThrow();
+               auto instances =
+                   services.index.ListStudyInstances(principal.hospital_id, uid).ValueOrThrow();
+               nlohmann::ordered_json body = StudyJson(study);
+               body["instances"] = nlohmann::ordered_json::array();
+               for (const InstanceRecord& instance : instances)
+                 body["instances"].push_back(InstanceJson(instance));
+               SendJson(res, body);
+             });
 
   // Frame 0 of the study's first instance with an image, at most kThumbnailSide
   // pixels on its longest side; 404 when none renders.
-  router.Get(std::string("/api/studies/") + kStudyUid + "/thumbnail", "/api/studies/:studyUID/thumbnail",
-             [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
-    constexpr uint32_t kThumbnailSide = 128;
-    constexpr std::int64_t kThumbnailMaxFileBytes = std::int64_t{64} << 20;  // read whole
-    const Principal principal = principal_of(req);
-    const std::string uid = req.matches[1];
-    if (!IsValidUid(uid)) throw ErrorException(InvalidInput("studyUID is not a valid DICOM UID"));
-    auto instances = services.index.ListStudyInstances(principal.hospital_id, uid).ValueOrThrow();
-    for (const InstanceRecord& instance : instances) {
-      if (instance.number_of_frames == 0 || instance.size > kThumbnailMaxFileBytes) continue;
-      auto bytes = services.sources.Read(instance.location);
-      if (!bytes.ok()) continue;
-      auto frame = services.previews.RenderFirstFrame(
-          {principal.hospital_id, kThumbnailSide, instance.number_of_frames}, *bytes);
-      if (!frame.ok()) continue;
-      res.set_header("Cache-Control", "private, max-age=300");
-      res.set_content(frame->png, "image/png");
-      return;
-    }
-    throw ErrorException(NotFound("this study has no image to show"));
-  });
+  router.Get(
+      std::string("/api/studies/") + kStudyUid + "/thumbnail", "/api/studies/:studyUID/thumbnail",
+      [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
+        constexpr uint32_t kThumbnailSide = 128;
+        constexpr std::int64_t kThumbnailMaxFileBytes = std::int64_t{64} << 20;  // read whole
+        const Principal principal = principal_of(req);
+        const std::string uid = req.matches[1];
+        if (!IsValidUid(uid))
+          throw ErrorException(InvalidInput("studyUID is not a valid DICOM UID"));
+        auto instances =
+            services.index.ListStudyInstances(principal.hospital_id, uid).ValueOrThrow();
+        for (const InstanceRecord& instance : instances) {
+          if (instance.number_of_frames == 0 || instance.size > kThumbnailMaxFileBytes) continue;
+          auto bytes = services.sources.Read(instance.location);
+          if (!bytes.ok()) continue;
+          auto frame = services.previews.RenderFirstFrame(
+              {principal.hospital_id, kThumbnailSide, instance.number_of_frames}, *bytes);
+          if (!frame.ok()) continue;
+          res.set_header("Cache-Control", "private, max-age=300");
+          res.set_content(frame->png, "image/png");
+          return;
+        }
+        throw ErrorException(NotFound("this study has no image to show"));
+      });
 }
 
 }  // namespace pacsport::http

@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/names.h"
 #include "export/export_estimate.h"
+#include "http/byte_range.h"
 #include "http/request_id.h"
 #include "http/request_parsing.h"
 #include "http/responses.h"
@@ -87,11 +88,13 @@ std::string RawParameters(const httplib::Request& req) {
 // Begins the audited export and sends it: the document at once, an archive streamed.
 void BeginAndSend(const HttpServices& services, const ExportAttempt& attempt,
                   const Result<Principal>& principal, const Result<ExportRequest>& request,
-                  httplib::Response& res) {
+                  const httplib::Request& req, httplib::Response& res) {
   auto begun = services.exports.Begin(attempt, principal, request);
   if (!begun.ok()) SetRetryAfter(begun.error(), res);
   std::shared_ptr<ExportSession> session = std::move(begun).ValueOrThrow();
 
+  // Made as it is sent, so it cannot be cut: a Range gets the whole (200).
+  IgnoreRange(req);
   res.set_header("Content-Disposition", ContentDisposition(session->plan().archive_name));
   res.set_header("Cache-Control", "no-store");
   if (session->plan().request.options.format == ExportFormat::kJson) {
@@ -103,13 +106,13 @@ void BeginAndSend(const HttpServices& services, const ExportAttempt& attempt,
   // Streamed as produced. On any failure the provider returns false, which closes the
   // connection without the final chunk: the client sees a broken transfer, never a
   // truncated archive that looks complete.
-  res.set_chunked_content_provider(
-      session->content_type(), [session](size_t, httplib::DataSink& sink) {
-        ResponseSink out(sink);
-        if (!session->Deliver(out).ok()) return false;
-        sink.done();
-        return true;
-      });
+  res.set_chunked_content_provider(session->content_type(),
+                                   [session](size_t, httplib::DataSink& sink) {
+                                     ResponseSink out(sink);
+                                     if (!session->Deliver(out).ok()) return false;
+                                     sink.done();
+                                     return true;
+                                   });
 }
 
 void HandleExport(const HttpServices& services, const HttpSettings& settings, ExportScope scope,
@@ -117,10 +120,9 @@ void HandleExport(const HttpServices& services, const HttpSettings& settings, Ex
   const Result<Principal> principal = Authenticate(req, services.jwt, services.index);
   const Result<ExportRequest> request = ParseExportRequest(req, scope, target, settings);
   const ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(), std::move(target),
-                              request.ok() ? DescribeOptions(request->options)
-                                           : RawParameters(req),
+                              request.ok() ? DescribeOptions(request->options) : RawParameters(req),
                               CurrentRequestId()};
-  BeginAndSend(services, attempt, principal, request, res);
+  BeginAndSend(services, attempt, principal, request, req, res);
 }
 
 // The principal of a link's grant, if the user still holds that role in that hospital.
@@ -132,20 +134,40 @@ Result<Principal> StillEntitled(Index& index, const Principal& principal) {
   return principal;
 }
 
-// GET /api/downloads/:token: a link's export, once. Audited like any export, refused
-// (unknown, used or expired: 404, as one) attempts included.
+// A link's finished job archive, any number of ranges until one download of it ends.
+void ServeLinkedArchive(const HttpServices& services, DownloadLinks& links,
+                        const std::string& token, const DownloadLinks::Grant& grant,
+                        const httplib::Request& req, httplib::Response& res) {
+  const Principal principal = StillEntitled(services.index, grant.principal).ValueOrThrow();
+  const nlohmann::ordered_json parameters = {
+      {"range", req.has_header("Range") ? nlohmann::ordered_json(req.get_header_value("Range"))
+                                        : nlohmann::ordered_json(nullptr)}};
+  auto download = services.jobs.OpenArchive(principal, grant.job_id,
+                                            {ClientAddress(req), Router::CurrentLabel(),
+                                             grant.job_id, parameters.dump(), CurrentRequestId()});
+  ServeJobArchive(std::move(download).ValueOrThrow(), req, res,
+                  [&links, token] { links.Revoke(token); });
+}
+
+// GET /api/downloads/:token: a link's export, once, or a link's job archive. Audited
+// like any export, refused (unknown, used or expired: 404, as one) attempts included.
 void HandleDownload(const HttpServices& services, DownloadLinks& links, const std::string& token,
                     const httplib::Request& req, httplib::Response& res) {
-  const auto grant = links.Redeem(token, DownloadLinks::Clock::now());
+  const auto now = DownloadLinks::Clock::now();
+  if (const auto linked = links.Peek(token, now); linked && !linked->job_id.empty()) {
+    return ServeLinkedArchive(services, links, token, *linked, req, res);
+  }
+  const auto grant = links.Redeem(token, now);
   if (!grant) {
     const Error gone = NotFound("this download link is unknown, used or expired");
-    BeginAndSend(services, {ClientAddress(req), Router::CurrentLabel(), "", "{}"}, gone, gone, res);
+    BeginAndSend(services, {ClientAddress(req), Router::CurrentLabel(), "", "{}"}, gone, gone, req,
+                 res);
     return;
   }
   const ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(), grant->request.target,
                               DescribeOptions(grant->request.options), CurrentRequestId()};
   BeginAndSend(services, attempt, StillEntitled(services.index, grant->principal), grant->request,
-               res);
+               req, res);
 }
 
 // POST /api/export/link/...: a download link for the export the same GET would make.
@@ -155,8 +177,8 @@ void HandleLink(const HttpServices& services, const HttpSettings& settings, Down
                 ExportScope scope, std::string target, const httplib::Request& req,
                 httplib::Response& res) {
   const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
-  const ExportRequest request = ParseExportRequest(req, scope, std::move(target), settings)
-                                    .ValueOrThrow();
+  const ExportRequest request =
+      ParseExportRequest(req, scope, std::move(target), settings).ValueOrThrow();
   if (auto assessed = services.exports.Assess(principal, request); !assessed.ok()) {
     SetRetryAfter(assessed.error(), res);
     throw ErrorException(assessed.error());
@@ -186,7 +208,8 @@ void HandleEstimate(const HttpServices& services, const HttpSettings& settings, 
                  {"instances", estimate.instances},
                  {"dicomBytes", estimate.dicom_bytes},
                  {"frames", estimate.frames},
-                 {"estimatedBytes", estimate.estimated_bytes}});
+                 {"estimatedBytes", estimate.estimated_bytes},
+                 {"asJob", estimate.estimated_bytes >= settings.job_threshold_bytes}});
 }
 
 // The patterns of a route family's three scopes under `prefix`: patient (IDs may hold
@@ -240,7 +263,8 @@ void RegisterExportRoutes(Router& router, const HttpServices& services,
   router.Get(R"(/api/downloads/([A-Za-z0-9_-]+))", "/api/downloads/:token",
              GetOnly([&services, &links](const httplib::Request& req, httplib::Response& res) {
                HandleDownload(services, links, req.matches[1], req, res);
-             }), Access::kAnonymous);
+             }),
+             Access::kAnonymous);
   RegisterScopes(router, "GET", "/api/export",
                  [&services, settings](ExportScope scope, std::string target,
                                        const httplib::Request& req, httplib::Response& res) {

@@ -34,7 +34,8 @@ void RegisterHealthRoute(Router& router, const HttpServices& services) {
                  sources.push_back(SourceJson(status));
                }
                SendJson(res, {{"status", all_reachable ? "ok" : "degraded"}, {"sources", sources}});
-             }, Access::kOpen);
+             },
+             Access::kOpen);
 }
 
 }  // namespace pacsport::http

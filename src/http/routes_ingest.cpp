@@ -53,43 +53,50 @@ Result<preview::SharedObject> SpoolBody(const httplib::ContentReader& read_body)
 void RegisterIngestRoutes(Router& router, const HttpServices& services) {
   // The upload is spooled to an unnamed temporary file as it arrives and ingested from
   // there, so that it costs disk, never memory, whatever its size.
-  router.PostStreamed(R"(/api/instances)", "/api/instances",
-                      [&services](const httplib::Request& req, httplib::Response& res,
-                                  const httplib::ContentReader& read_body) {
-    const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
-    RequireRole(principal, {Role::kAdmin, Role::kAi}).ThrowIfError();
-    if (!HasMediaType(req, "application/dicom")) {
-      throw ErrorException(Error(ErrorCode::kUnsupportedMediaType,
-                                 "send one DICOM Part 10 file as application/dicom"));
-    }
-    const preview::SharedObject upload = SpoolBody(read_body).ValueOrThrow();
-    auto ingested = services.ingestor
-                        .IngestFile(principal.hospital_id,
-                                    "/proc/self/fd/" + std::to_string(upload.fd()))
-                        .ValueOrThrow();
-    const bool added = ingested.outcome == IngestOutcome::kAdded;
-    SendJson(res,
-             {{"status", added ? "added" : "alreadyPresent"},
-              {"sopInstanceUID", ingested.sop_instance_uid},
-              {"studyInstanceUID", ingested.study_instance_uid},
-              {"sha256", ingested.sha256},
-              {"size", ingested.size}},
-             added ? 201 : 200);
-  }, Body::kDicom);
+  router.PostStreamed(
+      R"(/api/instances)", "/api/instances",
+      [&services](const httplib::Request& req, httplib::Response& res,
+                  const httplib::ContentReader& read_body) {
+        const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
+        RequireRole(principal, {Role::kAdmin, Role::kAi}).ThrowIfError();
+        if (!HasMediaType(req, "application/dicom")) {
+          throw ErrorException(Error(ErrorCode::kUnsupportedMediaType,
+                                     "send one DICOM Part 10 file as application/dicom"));
+        }
+        const preview::SharedObject upload = SpoolBody(read_body).ValueOrThrow();
+        auto ingested =
+            services.ingestor
+                .IngestFile(principal.hospital_id, "/proc/self/fd/" + std::to_string(upload.fd()))
+                .ValueOrThrow();
+        const bool added = ingested.outcome == IngestOutcome::kAdded;
+        SendJson(res,
+                 {{"status", added ? "added" : "alreadyPresent"},
+                  {"sopInstanceUID", ingested.sop_instance_uid},
+                  {"studyInstanceUID", ingested.study_instance_uid},
+                  {"sha256", ingested.sha256},
+                  {"size", ingested.size}},
+                 added ? 201 : 200);
+      },
+      Body::kDicom);
 
-  router.Put(R"(/api/studies/([^/]+)/ai-analysis)", "/api/studies/:studyUID/ai-analysis",
-             [&services](const httplib::Request& req, httplib::Response& res) {
-    const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
-    RequireRole(principal, {Role::kAdmin, Role::kAi}).ThrowIfError();
-    const std::string uid = req.matches[1];
-    if (!IsValidUid(uid)) throw ErrorException(InvalidInput("studyUID is not a valid DICOM UID"));
-    const AiAnalysis analysis = ParseAiAnalysis(JsonObjectBody(req).ValueOrThrow()).ValueOrThrow();
-    services.index
-        .SetAiAnalysis(principal.hospital_id, uid, analysis.analysis_json, analysis.models,
-                       Iso8601(std::chrono::system_clock::now()))
-        .ThrowIfError();
-    SendJson(res, StudyJson(services.index.GetStudy(principal.hospital_id, uid).ValueOrThrow()));
-  }, Body::kJson);
+  router.Put(
+      R"(/api/studies/([^/]+)/ai-analysis)", "/api/studies/:studyUID/ai-analysis",
+      [&services](const httplib::Request& req, httplib::Response& res) {
+        const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
+        RequireRole(principal, {Role::kAdmin, Role::kAi}).ThrowIfError();
+        const std::string uid = req.matches[1];
+        if (!IsValidUid(uid))
+          throw ErrorException(InvalidInput("studyUID is not a valid DICOM UID"));
+        const AiAnalysis analysis =
+            ParseAiAnalysis(JsonObjectBody(req).ValueOrThrow()).ValueOrThrow();
+        services.index
+            .SetAiAnalysis(principal.hospital_id, uid, analysis.analysis_json, analysis.models,
+                           Iso8601(std::chrono::system_clock::now()))
+            .ThrowIfError();
+        SendJson(res,
+                 StudyJson(services.index.GetStudy(principal.hospital_id, uid).ValueOrThrow()));
+      },
+      Body::kJson);
 }
 
 }  // namespace pacsport::http

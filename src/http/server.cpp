@@ -75,7 +75,8 @@ struct HttpServer::Impl {
     const std::optional<http::Refusal> refusal = gate.Check(req);
     if (!refusal) return true;
     http::SendError(res, refusal->error);
-    if (refusal->retry_after) res.set_header("Retry-After", std::to_string(refusal->retry_after->count()));
+    if (refusal->retry_after)
+      res.set_header("Retry-After", std::to_string(refusal->retry_after->count()));
     if (refusal->body_unread) http::ConnectionLimits::CloseAfterResponse();
     return false;
   }
@@ -103,10 +104,11 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   server.set_payload_max_length(impl.settings.max_upload_bytes);
   // A client that waits for "100 Continue" before sending its body is refused here, so
   // it never sends it; any other request meets the gate before its body is read.
-  server.set_expect_100_continue_handler([&impl](const httplib::Request& req, httplib::Response& res) {
-    request_gated = impl.Admit(req, res);
-    return request_gated ? 100 : res.status;
-  });
+  server.set_expect_100_continue_handler(
+      [&impl](const httplib::Request& req, httplib::Response& res) {
+        request_gated = impl.Admit(req, res);
+        return request_gated ? 100 : res.status;
+      });
   server.set_pre_routing_handler([&impl](const httplib::Request& req, httplib::Response& res) {
     if (std::exchange(request_gated, false)) return httplib::Server::HandlerResponse::Unhandled;
     return impl.Admit(req, res) ? httplib::Server::HandlerResponse::Unhandled
@@ -135,9 +137,16 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
       return;
     }
     switch (res.status) {
-      case 404: return http::SendError(res, NotFound("no such route"));
-      case 413: return http::SendError(res, Error(ErrorCode::kPayloadTooLarge, "request body too large"));
-      case 415: return http::SendError(res, Error(ErrorCode::kUnsupportedMediaType, "unsupported body"));
+      case 404:
+        return http::SendError(res, NotFound("no such route"));
+      case 413:
+        return http::SendError(res, Error(ErrorCode::kPayloadTooLarge, "request body too large"));
+      case 415:
+        return http::SendError(res, Error(ErrorCode::kUnsupportedMediaType, "unsupported body"));
+      case 416:  // a Range header that does not parse
+        return res.set_content(
+            R"({"error":{"code":"range_not_satisfiable","message":"malformed Range header"}})",
+            "application/json");
       default:
         if (res.status >= 400 && res.status < 500) {
           return http::SendError(res, InvalidInput("malformed request"));
@@ -165,6 +174,7 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   http::RegisterIngestRoutes(impl.router, impl.services);
   http::RegisterExportRoutes(impl.router, impl.services, impl.settings, impl.links);
   http::RegisterAuditRoutes(impl.router, impl.services);
+  http::RegisterJobRoutes(impl.router, impl.services, impl.settings, impl.links);
 }
 
 HttpServer::~HttpServer() = default;

@@ -18,6 +18,7 @@
 #include "auth/jwt.h"
 #include "auth/login_rate_limiter.h"
 #include "core/error.h"
+#include "export/export_jobs.h"
 #include "export/export_service.h"
 #include "index/index.h"
 #include "ingest/ingestor.h"
@@ -51,6 +52,9 @@ struct HttpSettings {
   // A client that accepts no byte of a response for this long is dropped (an export
   // then ends "aborted" and gives its slot back); not before half of it.
   std::chrono::seconds client_stall{20};
+  // An export estimated at this size or more is better run as a job (the estimate's
+  // asJob, which the UI follows); 0: every export.
+  std::int64_t job_threshold_bytes = std::int64_t{512} << 20;
 };
 
 // The services the routes call. All are borrowed and must outlive the server.
@@ -58,6 +62,7 @@ struct HttpServices {
   Index& index;
   Ingestor& ingestor;
   ExportService& exports;
+  ExportJobs& jobs;
   const auth::JwtCodec& jwt;
   auth::LoginRateLimiter& login_limiter;
   // Thumbnails: the study's first file, read from its source, rendered in a worker.

@@ -4,11 +4,16 @@ namespace pacsport {
 
 std::string_view AuditOutcomeName(AuditOutcome outcome) {
   switch (outcome) {
-    case AuditOutcome::kInProgress: return "in_progress";
-    case AuditOutcome::kSuccess: return "success";
-    case AuditOutcome::kDenied: return "denied";
-    case AuditOutcome::kFailed: return "failed";
-    case AuditOutcome::kAborted: return "aborted";
+    case AuditOutcome::kInProgress:
+      return "in_progress";
+    case AuditOutcome::kSuccess:
+      return "success";
+    case AuditOutcome::kDenied:
+      return "denied";
+    case AuditOutcome::kFailed:
+      return "failed";
+    case AuditOutcome::kAborted:
+      return "aborted";
   }
   return "failed";
 }

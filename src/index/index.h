@@ -95,12 +95,12 @@ struct AuditRecord {
   std::optional<RowId> hospital_id;
   std::string hospital_name;
   std::string client_address;
-  std::string request_id;   // the request's X-Request-Id, as in the access log ("" from the CLI)
-  std::string endpoint;     // route pattern, e.g. "GET /api/export/study/:studyUID"
-  std::string target;       // the patient ID or Study UID asked for ("" for all)
-  std::string parameters;   // JSON object of the export options
+  std::string request_id;  // the request's X-Request-Id, as in the access log ("" from the CLI)
+  std::string endpoint;    // route pattern, e.g. "GET /api/export/study/:studyUID"
+  std::string target;      // the patient ID or Study UID asked for ("" for all)
+  std::string parameters;  // JSON object of the export options
   AuditOutcome outcome = AuditOutcome::kInProgress;
-  std::string detail;       // error code and message of a refused or failed export
+  std::string detail;  // error code and message of a refused or failed export
   std::int64_t bytes_sent = 0;
   std::int64_t entries = 0;
   std::int64_t duration_ms = 0;
@@ -126,6 +126,44 @@ struct AuditQuery {
   std::optional<AuditOutcome> outcome;
   std::string since;  // ISO 8601 lower bound on started_at, inclusive; empty = none
   std::string until;  // ISO 8601 upper bound, exclusive; empty = none
+  PageRequest page;
+};
+
+// An export job (export/export_jobs.h), as the index keeps it. Times are ISO 8601 UTC,
+// "" until they happen.
+enum class JobState { kQueued, kRunning, kDone, kFailed, kCancelled };
+std::string_view JobStateName(JobState state);
+std::optional<JobState> ParseJobState(std::string_view name);
+
+struct JobProgress {
+  std::int64_t instances_done = 0;
+  std::int64_t instances_total = 0;
+  std::int64_t bytes_done = 0;
+  std::int64_t bytes_total = 0;  // estimated until the job is done, then exact
+};
+
+struct JobRecord {
+  std::string id;  // unguessable, URL-safe
+  RowId hospital_id = 0;
+  std::string hospital_name;
+  std::string username;
+  Role role = Role::kUser;   // the submitter's, when submitted
+  std::string request;       // the export request as JSON (export/export_job_request.h)
+  std::string archive_name;  // the download's file name
+  JobState state = JobState::kQueued;
+  std::string created_at;
+  std::string started_at;
+  std::string finished_at;
+  JobProgress progress;
+  std::string error;  // why it failed or was cancelled
+  std::int64_t archive_size = 0;
+  std::string archive_sha256;  // "" when there is no archive (yet, or any more)
+  std::string expires_at;      // when a finished archive will be removed
+};
+
+struct JobQuery {
+  RowId hospital_id = 0;
+  std::string username;  // only this user's jobs; empty = all of the hospital's
   PageRequest page;
 };
 
@@ -202,6 +240,23 @@ class Index {
   // At start-up: marks records still in progress (the process died mid-export) as
   // failed, with detail "interrupted". Returns how many were marked.
   virtual Result<std::int64_t> FailInterruptedAudits() = 0;
+
+  // Export jobs. AddJob inserts a new job (kConflict when the id exists). GetJob
+  // answers kNotFound for another hospital's job. ListJobs is newest first.
+  virtual Status AddJob(const JobRecord& job) = 0;
+  virtual Result<JobRecord> GetJob(RowId hospital_id, const std::string& id) = 0;
+  virtual Result<Page<JobRecord>> ListJobs(const JobQuery& q) = 0;
+  // Every hospital's jobs in `state`, oldest first: the queue, or the kept archives.
+  virtual Result<std::vector<JobRecord>> ListJobsInState(JobState state) = 0;
+  // Sets job `to.id`'s state, times, progress, error and archive fields to `to`'s if
+  // and only if it is in state `from` (compare and set, so that two writers, say a
+  // cancel and the job's end, cannot both win). Returns whether it was.
+  virtual Result<bool> TransitionJob(JobState from, const JobRecord& to) = 0;
+  // Records a running job's progress; ignored unless the job is running.
+  virtual Status SetJobProgress(const std::string& id, const JobProgress& progress) = 0;
+  // At start-up: jobs left running by a process that died are queued again, their
+  // progress reset (they run again from the start). Returns how many.
+  virtual Result<std::int64_t> RequeueInterruptedJobs() = 0;
 };
 
 // Opens, creating when absent, the SQLite index at `path` (WAL mode) and brings its

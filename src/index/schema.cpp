@@ -137,8 +137,36 @@ constexpr std::string_view kVersion4[] = {
          PRIMARY KEY (hospital_id, study_uid)))",
 };
 
+// Version 5: export jobs (export/export_jobs.h). seq orders them; id is the public,
+// unguessable name. archive_sha256 is '' while a job has no archive.
+constexpr std::string_view kVersion5[] = {
+    R"(CREATE TABLE export_jobs (
+         seq $PK,
+         id TEXT NOT NULL UNIQUE,
+         hospital_id BIGINT NOT NULL REFERENCES hospitals (id),
+         hospital_name TEXT NOT NULL,
+         username TEXT NOT NULL,
+         role TEXT NOT NULL,
+         request TEXT NOT NULL,
+         archive_name TEXT NOT NULL,
+         state TEXT NOT NULL,
+         created_at TEXT NOT NULL,
+         started_at TEXT NOT NULL,
+         finished_at TEXT NOT NULL,
+         instances_done BIGINT NOT NULL,
+         instances_total BIGINT NOT NULL,
+         bytes_done BIGINT NOT NULL,
+         bytes_total BIGINT NOT NULL,
+         error TEXT NOT NULL,
+         archive_size BIGINT NOT NULL,
+         archive_sha256 TEXT NOT NULL,
+         expires_at TEXT NOT NULL))",
+    "CREATE INDEX export_jobs_hospital ON export_jobs (hospital_id, username, seq)",
+    "CREATE INDEX export_jobs_state ON export_jobs (state, seq)",
+};
+
 constexpr std::span<const std::string_view> kMigrations[] = {kVersion1, kVersion2, kVersion3,
-                                                               kVersion4};
+                                                             kVersion4, kVersion5};
 static_assert(std::size(kMigrations) == kLatestSchemaVersion);
 
 std::string WithPrimaryKeyType(std::string_view statement, std::string_view id_primary_key) {

@@ -56,13 +56,16 @@ constexpr std::string_view kStudiesSelect =
 // Every order ends on the study UID, so that pages never overlap.
 std::string_view StudyOrder(StudySort sort) {
   switch (sort) {
-    case StudySort::kDateDesc: return "s.study_date DESC, s.study_time DESC, s.study_uid";
+    case StudySort::kDateDesc:
+      return "s.study_date DESC, s.study_time DESC, s.study_uid";
     case StudySort::kDateAsc:
       return "s.study_date = '', s.study_date, s.study_time, s.study_uid";  // undated last
     case StudySort::kPatientName:
       return "LOWER(p.name), p.patient_id, s.study_date DESC, s.study_uid";
-    case StudySort::kModality: return "s.modalities, s.study_date DESC, s.study_uid";
-    case StudySort::kDescription: return "LOWER(s.description), s.study_date DESC, s.study_uid";
+    case StudySort::kModality:
+      return "s.modalities, s.study_date DESC, s.study_uid";
+    case StudySort::kDescription:
+      return "LOWER(s.description), s.study_date DESC, s.study_uid";
   }
   return "s.study_uid";
 }

@@ -78,6 +78,14 @@ class SqlIndex final : public Index {
   Result<Page<AuditRecord>> ListAudit(const AuditQuery& q) override;
   Result<std::int64_t> FailInterruptedAudits() override;
 
+  Status AddJob(const JobRecord& job) override;
+  Result<JobRecord> GetJob(RowId hospital_id, const std::string& id) override;
+  Result<Page<JobRecord>> ListJobs(const JobQuery& q) override;
+  Result<std::vector<JobRecord>> ListJobsInState(JobState state) override;
+  Result<bool> TransitionJob(JobState from, const JobRecord& to) override;
+  Status SetJobProgress(const std::string& id, const JobProgress& progress) override;
+  Result<std::int64_t> RequeueInterruptedJobs() override;
+
  private:
   enum class Access { kRead, kWrite };
 

@@ -30,8 +30,10 @@ Error TranslateSqliteError(const std::exception& e, std::string_view operation) 
       case SQLITE_CONSTRAINT:
       case SQLITE_MISMATCH:
       case SQLITE_MISUSE:
-      case SQLITE_RANGE: return Internal(context + sqlite->get_error_message());
-      default: return Unavailable(context + sqlite->get_error_message());
+      case SQLITE_RANGE:
+        return Internal(context + sqlite->get_error_message());
+      default:
+        return Unavailable(context + sqlite->get_error_message());
     }
   }
   if (const auto* soci_error = dynamic_cast<const soci::soci_error*>(&e)) {

@@ -1,0 +1,135 @@
+#include "export/export_job_request.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace pacsport {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::string_view kKeys[] = {"scope",  "ids",         "includeImages", "previews",
+                                      "format", "compression", "previewSize"};
+
+Result<bool> BoolField(const json& body, const char* key, bool fallback) {
+  if (!body.contains(key)) return fallback;
+  if (!body[key].is_boolean()) return InvalidInput(std::string(key) + " must be true or false");
+  return body[key].get<bool>();
+}
+
+Result<std::int64_t> IntField(const json& body, const char* key, std::int64_t fallback,
+                              std::int64_t min, std::int64_t max) {
+  if (!body.contains(key)) return fallback;
+  const json& value = body[key];
+  if (!value.is_number_integer() || value.get<std::int64_t>() < min ||
+      value.get<std::int64_t>() > max) {
+    return InvalidInput(std::string(key) + " must be an integer from " + std::to_string(min) +
+                        " to " + std::to_string(max));
+  }
+  return value.get<std::int64_t>();
+}
+
+Result<ExportScope> ScopeField(const json& body) {
+  if (!body.contains("scope") || !body["scope"].is_string()) {
+    return InvalidInput("scope must be study, patient, studies, patients or all");
+  }
+  const std::string name = body["scope"].get<std::string>();
+  for (ExportScope scope : {ExportScope::kStudy, ExportScope::kPatient, ExportScope::kStudies,
+                            ExportScope::kPatients, ExportScope::kAll}) {
+    if (ScopeName(scope) == name) return scope;
+  }
+  return InvalidInput("scope must be study, patient, studies, patients or all");
+}
+
+// The distinct ids in the order given.
+Result<std::vector<std::string>> IdsField(const json& body) {
+  std::vector<std::string> ids;
+  if (!body.contains("ids")) return ids;
+  if (!body["ids"].is_array()) return InvalidInput("ids must be an array of strings");
+  if (body["ids"].size() > kMaxBatchTargets) {
+    return InvalidInput("ids may name at most " + std::to_string(kMaxBatchTargets));
+  }
+  std::set<std::string> seen;
+  for (const json& id : body["ids"]) {
+    if (!id.is_string()) return InvalidInput("ids must be an array of strings");
+    if (seen.insert(id.get<std::string>()).second) ids.push_back(id.get<std::string>());
+  }
+  return ids;
+}
+
+}  // namespace
+
+Result<ExportRequest> ParseJobRequest(std::string_view text, int default_compression) {
+  const json body = json::parse(text, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return InvalidInput("the body must be a JSON object");
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
+      return InvalidInput("unknown key: " + key);
+    }
+  }
+  ExportRequest request;
+  auto scope = ScopeField(body);
+  if (!scope.ok()) return scope.error();
+  request.scope = *scope;
+  auto ids = IdsField(body);
+  if (!ids.ok()) return ids.error();
+  if (IsBatch(request.scope)) {
+    if (ids->empty()) return InvalidInput("ids must name at least one");
+    request.targets = std::move(*ids);
+  } else if (request.scope == ExportScope::kAll) {
+    if (!ids->empty()) return InvalidInput("ids must be empty for scope all");
+  } else {
+    if (ids->size() != 1) return InvalidInput("ids must name exactly one for this scope");
+    request.target = ids->front();
+  }
+
+  ExportOptions& options = request.options;
+  auto images = BoolField(body, "includeImages", request.scope != ExportScope::kAll);
+  if (!images.ok()) return images.error();
+  options.include_images = *images ? IncludeImages::kYes : IncludeImages::kNo;
+  std::string format = "zip";
+  if (body.contains("format")) {
+    if (!body["format"].is_string()) return InvalidInput("format must be zip or json");
+    format = body["format"].get<std::string>();
+  }
+  if (format == "json") {
+    options.format = ExportFormat::kJson;
+    options.include_images = IncludeImages::kNo;
+  } else if (format != "zip") {
+    return InvalidInput("format must be zip or json");
+  }
+  auto level = IntField(body, "compression", default_compression, 0, 9);
+  if (!level.ok()) return level.error();
+  options.compression_level = static_cast<int>(*level);
+  auto previews = BoolField(body, "previews", true);
+  if (!previews.ok()) return previews.error();
+  options.previews = *previews ? IncludePreviews::kYes : IncludePreviews::kNo;
+  auto side = IntField(body, "previewSize", 0, 0, 65535);
+  if (!side.ok()) return side.error();
+  options.preview_max_side = static_cast<std::uint32_t>(*side);
+  return request;
+}
+
+std::string JobRequestJson(const ExportRequest& request) {
+  json ids = json::array();
+  if (IsBatch(request.scope)) {
+    ids = request.targets;
+  } else if (request.scope != ExportScope::kAll) {
+    ids.push_back(request.target);
+  }
+  const ExportOptions& options = request.options;
+  const nlohmann::ordered_json out = {
+      {"scope", ScopeName(request.scope)},
+      {"ids", ids},
+      {"includeImages", options.include_images == IncludeImages::kYes},
+      {"previews", options.previews == IncludePreviews::kYes},
+      {"format", options.format == ExportFormat::kZip ? "zip" : "json"},
+      {"compression", options.compression_level},
+      {"previewSize", options.preview_max_side},
+  };
+  return out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+}  // namespace pacsport

@@ -1,0 +1,528 @@
+#include "export/export_jobs.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "auth/random_token.h"
+#include "core/clock.h"
+#include "export/export_job_request.h"
+#include "export/job_archive_file.h"
+#include "export/planner.h"
+
+namespace pacsport {
+namespace {
+
+constexpr size_t kJobIdBytes = 16;
+constexpr auto kSweepInterval = std::chrono::seconds(2);
+
+std::string Now() { return Iso8601(std::chrono::system_clock::now()); }
+
+std::string Extension(const ExportRequest& request) {
+  return request.options.format == ExportFormat::kZip ? "zip" : "json";
+}
+
+// What the audit record names as the target: the ID, or how many a batch names (the
+// parameters list them).
+std::string TargetOf(const ExportRequest& request) {
+  if (!IsBatch(request.scope)) return request.target;
+  return std::to_string(request.targets.size()) + " " + std::string(ScopeName(request.scope));
+}
+
+// The job's request as the audit's parameters, with the job's id.
+std::string JobParameters(const std::string& request_json, const std::string& id) {
+  nlohmann::ordered_json parameters = nlohmann::ordered_json::parse(request_json);
+  parameters["job"] = id;
+  return parameters.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+std::string Detail(const Error& error) {
+  return std::string(error.name()) + ": " + error.message();
+}
+
+// The job as it is once it has no archive (removed, expired, or never made).
+JobRecord WithoutArchive(JobRecord job) {
+  job.archive_size = 0;
+  job.archive_sha256.clear();
+  job.expires_at.clear();
+  return job;
+}
+
+}  // namespace
+
+ArchiveDownload::ArchiveDownload(Index& index, RowId audit_id, int fd, JobRecord job,
+                                 std::string content_type)
+    : index_(index),
+      audit_id_(audit_id),
+      fd_(fd),
+      job_(std::move(job)),
+      content_type_(std::move(content_type)),
+      started_(std::chrono::steady_clock::now()) {}
+
+ArchiveDownload::~ArchiveDownload() {
+  ::close(fd_);
+  AuditCompletion completion;
+  completion.outcome = delivered_ ? AuditOutcome::kSuccess : AuditOutcome::kAborted;
+  if (!delivered_) completion.detail = "the client went away before the range was sent";
+  if (!refused_.empty()) {
+    completion.outcome = AuditOutcome::kDenied;
+    completion.detail = refused_;
+  }
+  completion.bytes_sent = static_cast<std::int64_t>(bytes_sent_);
+  completion.entries = delivered_ ? 1 : 0;
+  completion.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - started_)
+                               .count();
+  if (Status s = index_.CompleteAudit(audit_id_, completion); !s.ok()) {
+    spdlog::error("event=audit_completion_failed audit_id={} error={}", audit_id_,
+                  s.error().name());
+  }
+}
+
+bool ArchiveDownload::Read(std::uint64_t offset, size_t size, std::string& out) {
+  out.resize(size);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n =
+        ::pread(fd_, out.data() + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  bytes_sent_ += size;
+  return true;
+}
+
+void ArchiveDownload::Refused(std::string detail) { refused_ = std::move(detail); }
+
+void ArchiveDownload::Delivered(std::uint64_t bytes_sent) {
+  bytes_sent_ = bytes_sent;
+  delivered_ = true;
+}
+
+ExportJobs::ExportJobs(Index& index, ExportService& exports, ExportJobSettings settings)
+    : index_(index), exports_(exports), settings_(std::move(settings)) {}
+
+ExportJobs::~ExportJobs() { Stop(); }
+
+Status ExportJobs::Start() {
+  std::error_code error;
+  std::filesystem::create_directories(settings_.directory, error);
+  if (error) return Unavailable("cannot create the jobs directory: " + error.message());
+  auto requeued = index_.RequeueInterruptedJobs();
+  if (!requeued.ok()) return requeued.error();
+  const int removed = JobArchiveFile::RemovePartials(settings_.directory);
+  if (*requeued > 0 || removed > 0) {
+    spdlog::warn("event=jobs_requeued jobs={} partial_archives_removed={}", *requeued, removed);
+  }
+  loop_ = std::jthread([this](std::stop_token stop) { Loop(stop); });
+  return Status::Ok();
+}
+
+void ExportJobs::Stop() {
+  if (!loop_.joinable()) return;
+  loop_.request_stop();
+  loop_.join();
+  std::map<std::string, std::unique_ptr<Running>> running;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    for (auto& [id, job] : running_) job->stop.request_stop();
+    running.swap(running_);
+  }
+  running.clear();  // joins each job's thread
+}
+
+Result<JobRecord> ExportJobs::Submit(const Principal& principal, const ExportRequest& request,
+                                     const ExportAttempt& attempt) {
+  JobRecord job;
+  job.id = auth::RandomBase64Url(kJobIdBytes);
+  job.hospital_id = principal.hospital_id;
+  job.hospital_name = principal.hospital_name;
+  job.username = principal.username;
+  job.role = principal.role;
+  job.request = JobRequestJson(request);
+  const auto now = std::chrono::system_clock::now();
+  job.archive_name = ArchiveName(request, now);
+  job.created_at = Iso8601(now);
+
+  ExportAttempt audited = attempt;
+  audited.target = TargetOf(request);
+  audited.parameters = JobParameters(job.request, job.id);
+  AuditCompletion completion;
+  auto estimate = exports_.Admit(principal, request);
+  if (!estimate.ok()) {
+    completion.outcome =
+        estimate.error().http_status() < 500 ? AuditOutcome::kDenied : AuditOutcome::kFailed;
+    completion.detail = Detail(estimate.error());
+    Audit(audited, principal, completion);
+    return estimate.error();
+  }
+  job.progress.instances_total = estimate->instances;
+  job.progress.bytes_total = estimate->estimated_bytes;
+  if (Status added = index_.AddJob(job); !added.ok()) {
+    completion.outcome = AuditOutcome::kFailed;
+    completion.detail = Detail(added.error());
+    Audit(audited, principal, completion);
+    return added.error();
+  }
+  completion.detail = "queued";
+  Audit(audited, principal, completion);
+  Wake();
+  return job;
+}
+
+Result<JobRecord> ExportJobs::Get(const Principal& principal, const std::string& id) {
+  auto job = index_.GetJob(principal.hospital_id, id);
+  if (!job.ok()) return job;
+  if (!Visible(principal, *job)) return NotFound("no such export job");
+  if (job->state == JobState::kRunning) {
+    // This process's own count is fresher than the one last recorded.
+    std::lock_guard lock(mutex_);
+    if (const auto it = running_.find(id); it != running_.end() && !it->second->finished) {
+      job->progress.instances_done = it->second->progress.instances_done;
+      job->progress.bytes_done = static_cast<std::int64_t>(it->second->progress.bytes_done);
+    }
+  }
+  return job;
+}
+
+Result<Page<JobRecord>> ExportJobs::List(const Principal& principal, const PageRequest& page) {
+  JobQuery query;
+  query.hospital_id = principal.hospital_id;
+  if (principal.role != Role::kAdmin) query.username = principal.username;
+  query.page = page;
+  return index_.ListJobs(query);
+}
+
+Result<JobRecord> ExportJobs::Cancel(const Principal& principal, const std::string& id,
+                                     const ExportAttempt& attempt) {
+  // A job may move on between the read and the change (queued to running, running to
+  // done): compare and set, and look again when another change won.
+  for (int attempts = 0; attempts < 4; ++attempts) {
+    auto job = Get(principal, id);
+    if (!job.ok()) return job;
+    JobRecord to = *job;
+    std::string done;
+    switch (job->state) {
+      case JobState::kQueued:
+      case JobState::kRunning:
+        to.state = JobState::kCancelled;
+        to.finished_at = Now();
+        to.error = "cancelled by " + principal.username;
+        done = "cancelled";
+        break;
+      case JobState::kDone:
+        if (job->archive_sha256.empty()) return job;
+        if (Status s = RemoveArchive(*job); !s.ok()) return s.error();
+        to = WithoutArchive(*job);
+        done = "archive deleted";
+        break;
+      case JobState::kFailed:
+      case JobState::kCancelled:
+        return job;
+    }
+    auto changed = index_.TransitionJob(job->state, to);
+    if (!changed.ok()) return changed.error();
+    if (!*changed) continue;
+    if (job->state == JobState::kRunning) {
+      std::lock_guard lock(mutex_);
+      if (const auto it = running_.find(id); it != running_.end()) it->second->stop.request_stop();
+    }
+    ExportAttempt audited = attempt;
+    audited.target = id;
+    AuditCompletion completion;
+    completion.detail = done;
+    Audit(audited, principal, completion);
+    Wake();
+    return Get(principal, id);
+  }
+  return Error(ErrorCode::kConflict, "the job kept changing; try again");
+}
+
+Result<std::unique_ptr<ArchiveDownload>> ExportJobs::OpenArchive(const Principal& principal,
+                                                                 const std::string& id,
+                                                                 const ExportAttempt& attempt) {
+  auto job = Get(principal, id);
+  if (!job.ok()) return job.error();
+  if (job->state != JobState::kDone || job->archive_sha256.empty()) {
+    return NotFound("this job has no archive: it is not done, or its archive was removed");
+  }
+  auto request = ParseJobRequest(job->request, 9);
+  if (!request.ok())
+    return Internal("a job's request does not parse: " + request.error().message());
+  const auto path = JobArchiveFile::FinalPath(settings_.directory, id, Extension(*request));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NotFound("this job's archive was removed");
+  AuditRecord record;
+  record.started_at = Now();
+  record.username = principal.username;
+  record.hospital_id = principal.hospital_id;
+  record.hospital_name = principal.hospital_name;
+  record.client_address = attempt.client_address;
+  record.request_id = attempt.request_id;
+  record.endpoint = attempt.endpoint;
+  record.target = id;
+  record.parameters = attempt.parameters;
+  auto audit_id = index_.OpenAudit(record);
+  if (!audit_id.ok()) {
+    ::close(fd);
+    return Unavailable("the download cannot be audited right now");
+  }
+  const std::string type =
+      request->options.format == ExportFormat::kZip ? "application/zip" : "application/json";
+  return std::make_unique<ArchiveDownload>(index_, *audit_id, fd, std::move(*job), type);
+}
+
+void ExportJobs::Loop(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    Reap();
+    StartAdmitted();
+    RecordProgress();
+    if (std::chrono::steady_clock::now() - last_sweep_ >= kSweepInterval) {
+      SweepArchives();
+      last_sweep_ = std::chrono::steady_clock::now();
+    }
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, stop, settings_.tick, [this] { return woken_; });
+    woken_ = false;
+  }
+}
+
+void ExportJobs::Wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+void ExportJobs::Reap() {
+  std::vector<std::unique_ptr<Running>> finished;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = running_.begin(); it != running_.end();) {
+      if (it->second->finished) {
+        finished.push_back(std::move(it->second));
+        it = running_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  finished.clear();  // joins threads that have ended their work
+}
+
+void ExportJobs::StartAdmitted() {
+  auto queued = index_.ListJobsInState(JobState::kQueued);
+  if (!queued.ok()) return;
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  std::vector<bool> taken(queued->size(), false);
+  while (static_cast<int>(running_.size()) < settings_.max_running) {
+    std::map<RowId, int> per_hospital;
+    std::map<std::string, int> per_user;
+    for (const auto& [id, running] : running_) {
+      ++per_hospital[running->job.hospital_id];
+      ++per_user[running->job.username];
+    }
+    // The oldest job of the admissible hospital with the fewest jobs running.
+    std::optional<size_t> best;
+    for (size_t i = 0; i < queued->size(); ++i) {
+      const JobRecord& job = (*queued)[i];
+      if (taken[i] || per_hospital[job.hospital_id] >= settings_.max_running_per_hospital ||
+          per_user[job.username] >= settings_.max_running_per_user) {
+        continue;
+      }
+      if (!best || per_hospital[job.hospital_id] < per_hospital[(*queued)[*best].hospital_id]) {
+        best = i;
+      }
+    }
+    if (!best) return;
+    taken[*best] = true;
+    JobRecord job = (*queued)[*best];
+    job.state = JobState::kRunning;
+    job.started_at = Now();
+    auto won = index_.TransitionJob(JobState::kQueued, job);
+    if (!won.ok() || !*won) continue;  // cancelled meanwhile
+    auto running = std::make_unique<Running>();
+    running->job = std::move(job);
+    Running& started = *running;
+    running_[started.job.id] = std::move(running);
+    started.thread = std::jthread([this, &started] {
+      Run(started);
+      {
+        std::lock_guard done(mutex_);
+        started.finished = true;
+      }
+      Wake();
+    });
+  }
+}
+
+void ExportJobs::RecordProgress() {
+  std::vector<std::pair<std::string, JobProgress>> progress;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, running] : running_) {
+      if (running->finished) continue;
+      JobProgress now = running->job.progress;
+      now.instances_done = running->progress.instances_done;
+      now.bytes_done = static_cast<std::int64_t>(running->progress.bytes_done);
+      progress.emplace_back(id, now);
+    }
+  }
+  for (const auto& [id, now] : progress) {
+    if (Status s = index_.SetJobProgress(id, now); !s.ok()) {
+      spdlog::warn("event=job_progress_not_recorded job={} error={}", id, s.error().name());
+    }
+  }
+}
+
+void ExportJobs::SweepArchives() {
+  auto done = index_.ListJobsInState(JobState::kDone);
+  if (!done.ok()) return;
+  const std::string now = Now();
+  std::uint64_t kept = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, running] : running_) kept += running->progress.bytes_done;
+  }
+  std::vector<const JobRecord*> archives;  // oldest first
+  for (const JobRecord& job : *done) {
+    if (job.archive_sha256.empty()) continue;
+    if (job.expires_at <= now) {
+      DropArchive(job, "expired");
+      continue;
+    }
+    archives.push_back(&job);
+    kept += static_cast<std::uint64_t>(job.archive_size);
+  }
+  for (const JobRecord* oldest : archives) {
+    if (kept <= settings_.disk_quota_bytes) break;
+    if (DropArchive(*oldest, "disk_quota")) {
+      kept -= static_cast<std::uint64_t>(oldest->archive_size);
+    }
+  }
+}
+
+bool ExportJobs::DropArchive(const JobRecord& job, std::string_view reason) {
+  Status removed = RemoveArchive(job);
+  if (removed.ok()) {
+    auto cleared = index_.TransitionJob(JobState::kDone, WithoutArchive(job));
+    if (!cleared.ok()) removed = cleared.error();
+  }
+  if (!removed.ok()) {
+    spdlog::error("event=job_archive_not_removed job={} error={}", job.id, removed.error().name());
+    return false;
+  }
+  spdlog::info("event=job_archive_removed job={} reason={}", job.id, reason);
+  return true;
+}
+
+Status ExportJobs::RemoveArchive(const JobRecord& job) {
+  auto request = ParseJobRequest(job.request, 9);
+  if (!request.ok()) return request.error();
+  std::error_code error;
+  std::filesystem::remove(
+      JobArchiveFile::FinalPath(settings_.directory, job.id, Extension(*request)), error);
+  if (error) return Unavailable("cannot remove the job's archive: " + error.message());
+  return Status::Ok();
+}
+
+void ExportJobs::Run(Running& running) {
+  const JobRecord& job = running.job;
+  auto fail = [&](const Error& error) {
+    JobRecord to = job;
+    to.state = JobState::kFailed;
+    to.finished_at = Now();
+    to.error = error.message();
+    to.progress.instances_done = running.progress.instances_done;
+    to.progress.bytes_done = 0;  // nothing of it is kept
+    Finish(running, to);
+  };
+  // The submitter must still hold the role in the hospital the job was made with.
+  auto user = index_.FindUser(job.username);
+  if (!user.ok() || user->hospital_id != job.hospital_id || user->role != job.role) {
+    return fail(Forbidden("the user who submitted this job no longer holds its rights"));
+  }
+  auto request = ParseJobRequest(job.request, 9);
+  if (!request.ok()) return fail(request.error());
+  const Principal principal{job.username, job.hospital_id, job.hospital_name, job.role};
+  const ExportAttempt attempt{"", "JOB /api/export/jobs/:id", TargetOf(*request),
+                              JobParameters(job.request, job.id), ""};
+  auto session = exports_.BeginJob(attempt, principal, *request);
+  if (!session.ok()) return fail(session.error());
+  auto file = JobArchiveFile::Create(settings_.directory, job.id, Extension(*request),
+                                     settings_.disk_quota_bytes);
+  if (!file.ok()) return fail(file.error());
+  Status written = (*session)->Deliver(**file, running.stop.get_token(), &running.progress);
+  if (written.ok()) written = (*file)->Commit();
+  if (!written.ok()) {
+    if (!running.stop.stop_requested()) return fail(written.error());
+    std::lock_guard lock(mutex_);
+    if (!stopping_) return;  // cancelled: Cancel has recorded it
+    JobRecord again = job;   // the server is stopping: the job runs again at the next start
+    again.state = JobState::kQueued;
+    again.started_at.clear();
+    again.progress.instances_done = 0;
+    if (auto requeued = index_.TransitionJob(JobState::kRunning, again); !requeued.ok()) {
+      spdlog::warn("event=job_not_requeued job={} error={}", job.id, requeued.error().name());
+    }
+    return;
+  }
+  JobRecord to = job;
+  to.state = JobState::kDone;
+  to.finished_at = Now();
+  to.progress.instances_done = running.progress.instances_done;
+  to.progress.bytes_done = static_cast<std::int64_t>((*file)->size());
+  to.progress.bytes_total = to.progress.bytes_done;
+  to.archive_size = to.progress.bytes_done;
+  to.archive_sha256 = (*file)->sha256();
+  to.expires_at = Iso8601(std::chrono::system_clock::now() + settings_.retention);
+  Finish(running, to);
+}
+
+void ExportJobs::Finish(Running& running, JobRecord to) {
+  auto changed = index_.TransitionJob(JobState::kRunning, to);
+  if (changed.ok() && *changed) return;
+  // Cancelled meanwhile (or the index failed): the archive, if any, must not stay.
+  if (!to.archive_sha256.empty()) {
+    if (Status s = RemoveArchive(to); !s.ok()) {
+      spdlog::error("event=job_archive_not_removed job={} error={}", to.id, s.error().name());
+    }
+  }
+  if (!changed.ok()) {
+    spdlog::error("event=job_state_not_recorded job={} error={}", running.job.id,
+                  changed.error().name());
+  }
+}
+
+bool ExportJobs::Visible(const Principal& principal, const JobRecord& job) const {
+  if (job.hospital_id != principal.hospital_id) return false;
+  return principal.role == Role::kAdmin || job.username == principal.username;
+}
+
+void ExportJobs::Audit(const ExportAttempt& attempt, const Principal& principal,
+                       const AuditCompletion& completion) {
+  AuditRecord record;
+  record.started_at = Now();
+  record.username = principal.username;
+  record.hospital_id = principal.hospital_id;
+  record.hospital_name = principal.hospital_name;
+  record.client_address = attempt.client_address;
+  record.request_id = attempt.request_id;
+  record.endpoint = attempt.endpoint;
+  record.target = attempt.target;
+  record.parameters = attempt.parameters;
+  auto id = index_.OpenAudit(record);
+  if (id.ok()) {
+    if (Status s = index_.CompleteAudit(*id, completion); s.ok()) return;
+  }
+  spdlog::error("event=audit_failed endpoint=\"{}\" target={}", attempt.endpoint, attempt.target);
+}
+
+}  // namespace pacsport

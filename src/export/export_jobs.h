@@ -1,0 +1,149 @@
+// ExportJobs: exports that are durable jobs rather than requests. A job is submitted
+// (checked as the GET export would be, then queued in the index), run by this
+// process when the queue admits it, written to DIR/ID.zip through JobArchiveFile,
+// and kept there for download until it expires or the disk quota needs its room.
+//
+// Durable: a job's state lives in the index. Start() queues again the jobs a dead
+// process left running and removes their partial archives; they run again from the
+// start, and a job becomes done exactly once (Index::TransitionJob is compare and
+// set), only after its archive is complete and synced under its final name.
+// Fair: queued jobs start oldest first among the hospitals with the fewest running
+// jobs, within max_running in all, per hospital and per user; a job over a limit
+// waits in the queue, it is never refused for capacity.
+// Visible: a user sees their own jobs, an admin every job of their hospital; any other
+// job is kNotFound, as an absent one.
+// Audited: submission (refusals included), the run (as any export: the plan, the
+// outcome, the bytes), cancellation and deletion, and every archive download.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+
+#include "core/error.h"
+#include "export/export_progress.h"
+#include "export/export_service.h"
+#include "index/index.h"
+
+namespace pacsport {
+
+struct ExportJobSettings {
+  std::filesystem::path directory;  // where archives are written; created by Start
+  int max_running = 2;              // jobs running at once on this server; >= 1
+  int max_running_per_hospital = 2;
+  int max_running_per_user = 1;
+  std::chrono::seconds retention{std::chrono::hours(24)};    // a finished archive is kept so long
+  std::uint64_t disk_quota_bytes = std::uint64_t{10} << 30;  // all archives, kept and in progress
+  std::chrono::milliseconds tick{500};  // progress recorded, queue and archives checked
+};
+
+// An open finished archive, for one download. Reading from it works even if the job
+// is deleted meanwhile. Completes its download's audit record when destroyed, with
+// the bytes Read reported as sent.
+class ArchiveDownload {
+ public:
+  ArchiveDownload(Index& index, RowId audit_id, int fd, JobRecord job, std::string content_type);
+  ~ArchiveDownload();
+  ArchiveDownload(const ArchiveDownload&) = delete;
+  ArchiveDownload& operator=(const ArchiveDownload&) = delete;
+
+  const JobRecord& job() const { return job_; }
+  std::uint64_t size() const { return static_cast<std::uint64_t>(job_.archive_size); }
+  const std::string& content_type() const { return content_type_; }
+  // Reads up to `size` bytes at `offset` into `out`; false on a read error.
+  bool Read(std::uint64_t offset, size_t size, std::string& out);
+  // Marks the download as delivered in full (else it is audited as aborted).
+  void Delivered(std::uint64_t bytes_sent);
+  // Marks the download as refused (audited as denied, with `detail`).
+  void Refused(std::string detail);
+
+ private:
+  Index& index_;
+  const RowId audit_id_;
+  const int fd_;
+  const JobRecord job_;
+  const std::string content_type_;
+  const std::chrono::steady_clock::time_point started_;
+  std::uint64_t bytes_sent_ = 0;
+  bool delivered_ = false;
+  std::string refused_;  // why, when refused
+};
+
+class ExportJobs {
+ public:
+  // Borrows both; they must outlive this object.
+  ExportJobs(Index& index, ExportService& exports, ExportJobSettings settings);
+  ~ExportJobs();
+  ExportJobs(const ExportJobs&) = delete;
+  ExportJobs& operator=(const ExportJobs&) = delete;
+
+  // Creates the directory, queues interrupted jobs again, removes partial archives
+  // and starts running the queue.
+  Status Start();
+  // Stops the jobs running (they are queued again, to run at the next start) and the
+  // queue. Called by the destructor.
+  void Stop();
+
+  // Checks `request` as the GET export would (kInvalidInput, kForbidden, kNotFound,
+  // kPayloadTooLarge), then queues it. `attempt` names the caller for the audit.
+  Result<JobRecord> Submit(const Principal& principal, const ExportRequest& request,
+                           const ExportAttempt& attempt);
+  Result<JobRecord> Get(const Principal& principal, const std::string& id);
+  Result<Page<JobRecord>> List(const Principal& principal, const PageRequest& page);
+  // Cancels a queued or running job; removes a finished job's archive. Returns the job
+  // as it is then.
+  Result<JobRecord> Cancel(const Principal& principal, const std::string& id,
+                           const ExportAttempt& attempt);
+  // Opens a done job's archive for one download (audited with `attempt`, whose
+  // parameters should name the byte range). kNotFound when it has none (any more).
+  Result<std::unique_ptr<ArchiveDownload>> OpenArchive(const Principal& principal,
+                                                       const std::string& id,
+                                                       const ExportAttempt& attempt);
+
+ private:
+  struct Running {
+    JobRecord job;
+    ExportProgress progress;
+    std::stop_source stop;
+    bool finished = false;  // guarded by mutex_
+    std::jthread thread;
+  };
+
+  void Loop(std::stop_token stop);
+  void StartAdmitted();
+  void RecordProgress();
+  void SweepArchives();
+  void Reap();
+  void Run(Running& running);
+  // Ends a running job unless a cancel ended it first.
+  void Finish(Running& running, JobRecord to);
+  Status RemoveArchive(const JobRecord& job);
+  // Removes a done job's archive and records that it has none; logs a failure.
+  bool DropArchive(const JobRecord& job, std::string_view reason);
+  bool Visible(const Principal& principal, const JobRecord& job) const;
+  // Records one completed action; logged when the audit cannot take it.
+  void Audit(const ExportAttempt& attempt, const Principal& principal,
+             const AuditCompletion& completion);
+  void Wake();
+
+  Index& index_;
+  ExportService& exports_;
+  const ExportJobSettings settings_;
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  bool woken_ = false;                                       // guarded by mutex_
+  bool stopping_ = false;                                    // guarded by mutex_
+  std::map<std::string, std::unique_ptr<Running>> running_;  // by id; guarded by mutex_
+  std::chrono::steady_clock::time_point last_sweep_{};
+  std::jthread loop_;
+};
+
+}  // namespace pacsport

@@ -1,0 +1,185 @@
+// SqlIndex: export jobs.
+#include <soci/soci.h>
+
+#include <stdexcept>
+
+#include "index/sql_conditions.h"
+#include "index/sql_index.h"
+
+namespace pacsport {
+namespace {
+
+constexpr std::string_view kJobSelect =
+    "SELECT id, hospital_id, hospital_name, username, role, request, archive_name, state, "
+    "created_at, started_at, finished_at, instances_done, instances_total, bytes_done, "
+    "bytes_total, error, archive_size, archive_sha256, expires_at";
+constexpr std::string_view kJobFrom = "FROM export_jobs";
+
+// A job row fetched into `record`, with its role and state names.
+struct JobRow {
+  void Exchange(soci::statement& st) {
+    st.exchange(soci::into(record.id));
+    st.exchange(soci::into(record.hospital_id));
+    st.exchange(soci::into(record.hospital_name));
+    st.exchange(soci::into(record.username));
+    st.exchange(soci::into(role));
+    st.exchange(soci::into(record.request));
+    st.exchange(soci::into(record.archive_name));
+    st.exchange(soci::into(state));
+    st.exchange(soci::into(record.created_at));
+    st.exchange(soci::into(record.started_at));
+    st.exchange(soci::into(record.finished_at));
+    st.exchange(soci::into(record.progress.instances_done));
+    st.exchange(soci::into(record.progress.instances_total));
+    st.exchange(soci::into(record.progress.bytes_done));
+    st.exchange(soci::into(record.progress.bytes_total));
+    st.exchange(soci::into(record.error));
+    st.exchange(soci::into(record.archive_size));
+    st.exchange(soci::into(record.archive_sha256));
+    st.exchange(soci::into(record.expires_at));
+  }
+  // The record of the row just fetched. Throws std::runtime_error for a role or
+  // state this program does not know.
+  JobRecord Record() const {
+    JobRecord out = record;
+    const auto parsed_role = ParseRole(role);
+    const auto parsed_state = ParseJobState(state);
+    if (!parsed_role || !parsed_state)
+      throw std::runtime_error("a job has an unknown role or state");
+    out.role = *parsed_role;
+    out.state = *parsed_state;
+    return out;
+  }
+
+  JobRecord record;
+  std::string role;
+  std::string state;
+};
+
+}  // namespace
+
+Status SqlIndex::AddJob(const JobRecord& job) {
+  const std::string role(RoleName(job.role));
+  const std::string state(JobStateName(job.state));
+  return Run(Access::kWrite, "adding an export job", [&](soci::session& sql) -> Status {
+    int one = 0;
+    sql << "SELECT 1 FROM export_jobs WHERE id = :id", soci::use(job.id), soci::into(one);
+    if (sql.got_data()) return Error(ErrorCode::kConflict, "a job with this id exists");
+    sql << "INSERT INTO export_jobs (id, hospital_id, hospital_name, username, role, request, "
+           "archive_name, state, created_at, started_at, finished_at, instances_done, "
+           "instances_total, bytes_done, bytes_total, error, archive_size, archive_sha256, "
+           "expires_at) VALUES (:id, :hospital_id, :hospital_name, :username, :role, :request, "
+           ":archive_name, :state, :created_at, :started_at, :finished_at, :instances_done, "
+           ":instances_total, :bytes_done, :bytes_total, :error, :archive_size, "
+           ":archive_sha256, :expires_at)",
+        soci::use(job.id), soci::use(job.hospital_id), soci::use(job.hospital_name),
+        soci::use(job.username), soci::use(role), soci::use(job.request),
+        soci::use(job.archive_name), soci::use(state), soci::use(job.created_at),
+        soci::use(job.started_at), soci::use(job.finished_at),
+        soci::use(job.progress.instances_done), soci::use(job.progress.instances_total),
+        soci::use(job.progress.bytes_done), soci::use(job.progress.bytes_total),
+        soci::use(job.error), soci::use(job.archive_size), soci::use(job.archive_sha256),
+        soci::use(job.expires_at);
+    return Status::Ok();
+  });
+}
+
+Result<JobRecord> SqlIndex::GetJob(RowId hospital_id, const std::string& id) {
+  return Run(Access::kRead, "reading an export job", [&](soci::session& sql) -> Result<JobRecord> {
+    SqlConditions where;
+    where.Add("hospital_id = ?", {hospital_id});
+    where.Add("id = ?", {id});
+    std::optional<JobRecord> found;
+    JobRow row;
+    where.ForEachRow(
+        sql, kJobSelect, kJobFrom, "seq", PageRequest{0, 1},
+        [&](soci::statement& st) { row.Exchange(st); }, [&] { found = row.Record(); });
+    if (!found) return NotFound("no such export job");
+    return *found;
+  });
+}
+
+Result<Page<JobRecord>> SqlIndex::ListJobs(const JobQuery& q) {
+  if (Status page = CheckPage(q.page); !page.ok()) return page.error();
+  return Run(Access::kRead, "listing export jobs",
+             [&](soci::session& sql) -> Result<Page<JobRecord>> {
+               SqlConditions where;
+               where.Add("hospital_id = ?", {q.hospital_id});
+               if (!q.username.empty()) where.Add("username = ?", {q.username});
+               Page<JobRecord> page;
+               page.total = where.Count(sql, kJobFrom);
+               JobRow row;
+               where.ForEachRow(
+                   sql, kJobSelect, kJobFrom, "seq DESC", q.page,
+                   [&](soci::statement& st) { row.Exchange(st); },
+                   [&] { page.items.push_back(row.Record()); });
+               return page;
+             });
+}
+
+Result<std::vector<JobRecord>> SqlIndex::ListJobsInState(JobState state) {
+  return Run(Access::kRead, "listing export jobs by state",
+             [&](soci::session& sql) -> Result<std::vector<JobRecord>> {
+               SqlConditions where;
+               where.Add("state = ?", {std::string(JobStateName(state))});
+               std::vector<JobRecord> jobs;
+               JobRow row;
+               where.ForEachRow(
+                   sql, kJobSelect, kJobFrom, "seq", std::nullopt,
+                   [&](soci::statement& st) { row.Exchange(st); },
+                   [&] { jobs.push_back(row.Record()); });
+               return jobs;
+             });
+}
+
+Result<bool> SqlIndex::TransitionJob(JobState from, const JobRecord& to) {
+  const std::string from_name(JobStateName(from));
+  const std::string to_name(JobStateName(to.state));
+  return Run(Access::kWrite, "changing an export job's state",
+             [&](soci::session& sql) -> Result<bool> {
+               soci::statement update =
+                   (sql.prepare << "UPDATE export_jobs SET state = :to, started_at = :started_at, "
+                                   "finished_at = :finished_at, instances_done = :instances_done, "
+                                   "instances_total = :instances_total, bytes_done = :bytes_done, "
+                                   "bytes_total = :bytes_total, error = :error, "
+                                   "archive_size = :archive_size, archive_sha256 = :sha256, "
+                                   "expires_at = :expires_at WHERE id = :id AND state = :from",
+                    soci::use(to_name), soci::use(to.started_at), soci::use(to.finished_at),
+                    soci::use(to.progress.instances_done), soci::use(to.progress.instances_total),
+                    soci::use(to.progress.bytes_done), soci::use(to.progress.bytes_total),
+                    soci::use(to.error), soci::use(to.archive_size), soci::use(to.archive_sha256),
+                    soci::use(to.expires_at), soci::use(to.id), soci::use(from_name));
+               update.execute(true);
+               return update.get_affected_rows() > 0;
+             });
+}
+
+Status SqlIndex::SetJobProgress(const std::string& id, const JobProgress& progress) {
+  const std::string running(JobStateName(JobState::kRunning));
+  return Run(Access::kWrite, "recording an export job's progress",
+             [&](soci::session& sql) -> Status {
+               sql << "UPDATE export_jobs SET instances_done = :instances_done, "
+                      "instances_total = :instances_total, bytes_done = :bytes_done, "
+                      "bytes_total = :bytes_total WHERE id = :id AND state = :running",
+                   soci::use(progress.instances_done), soci::use(progress.instances_total),
+                   soci::use(progress.bytes_done), soci::use(progress.bytes_total), soci::use(id),
+                   soci::use(running);
+               return Status::Ok();
+             });
+}
+
+Result<std::int64_t> SqlIndex::RequeueInterruptedJobs() {
+  const std::string queued(JobStateName(JobState::kQueued));
+  const std::string running(JobStateName(JobState::kRunning));
+  return Run(Access::kWrite, "queueing interrupted export jobs again",
+             [&](soci::session& sql) -> Result<std::int64_t> {
+               soci::statement update =
+                   (sql.prepare << "UPDATE export_jobs SET state = :queued, started_at = '', "
+                                   "instances_done = 0, bytes_done = 0 WHERE state = :running",
+                    soci::use(queued), soci::use(running));
+               update.execute(true);
+               return static_cast<std::int64_t>(update.get_affected_rows());
+             });
+}
+
+}  // namespace pacsport
