@@ -199,6 +199,7 @@ test("the Jobs page follows a job through its event stream to 100 % and done", a
   });
   const events = page.waitForRequest((r) => r.url().endsWith(`/api/export/jobs/${created.id}/events`));
   await goToJobs();
+  await page.getByRole("button", { name: "Refresh" }).click();
   const card = jobCard(created.id);
   await card.waitFor();
   // Every value the progress bar takes, from its first render on.
