@@ -2,13 +2,17 @@
 // rate of the last seconds. Pure functions over the job records the server sends.
 import type { ExportJob } from "./api";
 
-/** The fraction done, 0 to 1: by bytes when the total is known, else by instances. */
+/**
+ * The fraction done, 0 to 1: by instances, whose total the plan knows exactly, else by
+ * bytes. (bytesTotal is the planner's estimate until the job is done, previews and
+ * compression included, so bytes alone could crawl and then jump, or reach the end
+ * early.) Below 1 until the job is done.
+ */
 export function fractionDone(job: ExportJob): number {
   if (job.state === "done") return 1;
   const { bytesDone, bytesTotal, instancesDone, instancesTotal } = job.progress;
-  // bytesTotal is the planner's estimate: the written bytes may pass it before the end.
-  const fraction = bytesTotal > 0 ? bytesDone / bytesTotal : instancesTotal > 0 ? instancesDone / instancesTotal : 0;
-  return Math.min(1, Math.max(0, fraction));
+  const fraction = instancesTotal > 0 ? instancesDone / instancesTotal : bytesTotal > 0 ? bytesDone / bytesTotal : 0;
+  return Math.min(0.99, Math.max(0, fraction));
 }
 
 /** A progress sample: when (ms, the page's clock) the job had done this fraction. */

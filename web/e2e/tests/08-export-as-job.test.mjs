@@ -90,10 +90,11 @@ test("a small export keeps the direct download link (asJob false)", async () => 
   await page.context().close();
 });
 
-test("an export the estimate says is large starts a job and goes to the Jobs page", () =>
-  onJobServer(async () => {
+test("an export the estimate says is large starts a job and goes to the Jobs page", async () => {
+  // A study of the demo data (both servers hold it), not the slow patient's.
+  const study = await studyWithImages(await apiToken(users.northUser));
+  await onJobServer(async () => {
     const token = await apiToken(users.northUser);
-    const study = await studyWithImages(token);
     const estimate = await apiJson(token, `/api/export/estimate/study/${study.studyInstanceUID}?includeImages=true&format=zip`);
     assert.equal(estimate.asJob, true, "job_threshold_mb = 0 recommends a job for every export");
 
@@ -128,7 +129,8 @@ test("an export the estimate says is large starts a job and goes to the Jobs pag
     assert.deepEqual(zipEntries(file), expectedEntries(metadata, "study_data.json"));
     assert.equal(zipEntries(file).filter((e) => /^dicom\/\d+\.dcm$/.test(e)).length, study.numberOfInstances);
     await page.context().close();
-  }));
+  });
+});
 
 test("the Jobs page shows jobs running and queued; Cancel stops a queued and a running job", () =>
   onJobServer(async () => {

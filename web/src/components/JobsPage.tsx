@@ -130,7 +130,9 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
   const fraction = fractionDone(job);
   const percent = Math.floor(fraction * 100);
   const { bytesDone, bytesTotal, instancesDone, instancesTotal } = job.progress;
-  const figures = bytesTotal > 0 ? `${bytes(bytesDone)} of ${bytes(bytesTotal)}` : bytes(bytesDone);
+  // The total is an estimate until the job is done.
+  const figures =
+    bytesTotal > 0 ? `${bytes(bytesDone)} of ${job.state === "done" ? "" : "≈ "}${bytes(bytesTotal)}` : bytes(bytesDone);
   const busy = action.kind === "busy";
   const otherUser = session && job.username !== session.user.username ? job.username : null;
 
@@ -198,7 +200,7 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
         </p>
       )}
       {job.state === "cancelled" && job.error && <p className="small muted job-reason">{job.error}</p>}
-      {job.state === "done" && job.archive && (
+        {job.state === "done" && job.archive && (
         <p className="small muted job-archive">
           Archive {bytes(job.archive.size)} · SHA-256{" "}
           <span className="mono" title={job.archive.sha256}>
@@ -220,8 +222,7 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
             Cancel
           </button>
         )}
-        {job.state === "cancelled" && job.error && <p className="small muted job-reason">{job.error}</p>}
-      {job.state === "done" && job.archive && (
+        {job.state === "done" && job.archive && (
           <button
             type="button"
             className="button button-small button-primary"
