@@ -21,6 +21,7 @@ import pydicom
 import pytest
 
 from api_client import Api
+from archive_checks import validate_document
 from server_process import run_cli, seed_demo
 from test_export_streaming import multi_frame_ct
 from test_serve_config import CT_SMALL, start, stop
@@ -238,6 +239,7 @@ def test_a_batch_of_studies_is_one_archive_laid_out_by_patient(demo):
     files = entries(jobs.archive("north-user", job["id"]).body)
     document = json.loads(files["batch_data.json"])
     assert set(document) == {"patients", "studies", "instances", "metadata"}
+    validate_document("all", document)
     assert [s["studyInstanceUID"] for s in document["studies"]] == chosen
     assert len(document["patients"]) == 3
     for study in document["studies"]:
