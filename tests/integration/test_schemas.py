@@ -90,4 +90,7 @@ def test_shared_definitions_agree():
     for name in ("uid", "timestamp", "sha256", "patient", "study", "instance"):
         assert definitions[0][name] == definitions[1][name] == definitions[2][name], name
     for scope, defs in zip(SCOPES, definitions):
-        assert defs["metadata"]["properties"]["exportType"] == {"const": scope}
+        export_type = defs["metadata"]["properties"]["exportType"]
+        # The document of all also describes a batch job's (batch_data.json).
+        expected = ["all", "studies", "patients"] if scope == "all" else [scope]
+        assert export_type.get("enum", [export_type.get("const")]) == expected
