@@ -10,6 +10,7 @@
 #include "auth/random_token.h"
 #include "core/clock.h"
 #include "export/export_job_request.h"
+#include "export/job_admission.h"
 #include "export/job_archive_file.h"
 #include "export/planner.h"
 
@@ -322,25 +323,12 @@ void ExportJobs::StartAdmitted() {
   std::lock_guard lock(mutex_);
   if (stopping_) return;
   std::vector<bool> taken(queued->size(), false);
-  while (static_cast<int>(running_.size()) < settings_.max_running) {
-    std::map<RowId, int> per_hospital;
-    std::map<std::string, int> per_user;
-    for (const auto& [id, running] : running_) {
-      ++per_hospital[running->job.hospital_id];
-      ++per_user[running->job.username];
-    }
-    // The oldest job of the admissible hospital with the fewest jobs running.
-    std::optional<size_t> best;
-    for (size_t i = 0; i < queued->size(); ++i) {
-      const JobRecord& job = (*queued)[i];
-      if (taken[i] || per_hospital[job.hospital_id] >= settings_.max_running_per_hospital ||
-          per_user[job.username] >= settings_.max_running_per_user) {
-        continue;
-      }
-      if (!best || per_hospital[job.hospital_id] < per_hospital[(*queued)[*best].hospital_id]) {
-        best = i;
-      }
-    }
+  const JobLimits limits{settings_.max_running, settings_.max_running_per_hospital,
+                         settings_.max_running_per_user};
+  while (true) {
+    std::vector<const JobRecord*> active;
+    for (const auto& [id, job] : running_) active.push_back(&job->job);
+    const std::optional<size_t> best = NextJobToStart(*queued, taken, active, limits);
     if (!best) return;
     taken[*best] = true;
     JobRecord job = (*queued)[*best];

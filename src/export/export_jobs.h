@@ -7,9 +7,9 @@
 // process left running and removes their partial archives; they run again from the
 // start, and a job becomes done exactly once (Index::TransitionJob is compare and
 // set), only after its archive is complete and synced under its final name.
-// Fair: queued jobs start oldest first among the hospitals with the fewest running
-// jobs, within max_running in all, per hospital and per user; a job over a limit
-// waits in the queue, it is never refused for capacity.
+// Fair: queued jobs start as NextJobToStart (job_admission.h) says, within max_running
+// in all, per hospital and per user; a job over a limit waits in the queue, it is
+// never refused for capacity.
 // Visible: a user sees their own jobs, an admin every job of their hospital; any other
 // job is kNotFound, as an absent one.
 // Audited: submission (refusals included), the run (as any export: the plan, the
