@@ -37,6 +37,7 @@
 #include "export/export_plan.h"
 #include "export/export_size_limit.h"
 #include "export/packager.h"
+#include "export/planner.h"
 #include "index/index.h"
 #include "storage/source_router.h"
 
@@ -59,13 +60,16 @@ struct ExportServiceLimits {
 
 class ExportSession {
  public:
-  ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews, ExportPlan plan,
-                RowId audit_id, ExportCapacity::Grant grant, const PackagerLimits& packager);
+  ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
+                std::unique_ptr<PlannedExport> plan, RowId audit_id, ExportCapacity::Grant grant,
+                const PackagerLimits& packager);
   ~ExportSession();
   ExportSession(const ExportSession&) = delete;
   ExportSession& operator=(const ExportSession&) = delete;
 
-  const ExportPlan& plan() const { return plan_; }
+  // What is known of the export before it is written; its patients, studies and
+  // instances are walked from the plan's index snapshot, held until the session ends.
+  const ExportSummary& plan() const { return plan_->summary(); }
   // "application/zip" or "application/json".
   std::string content_type() const;
 
@@ -81,7 +85,7 @@ class ExportSession {
   Index& index_;
   DicomSource& source_;
   preview::PreviewPool& previews_;
-  const ExportPlan plan_;
+  const std::unique_ptr<PlannedExport> plan_;
   const RowId audit_id_;
   const ExportCapacity::Grant grant_;  // held until the session is destroyed
   const PackagerLimits packager_;

@@ -19,21 +19,10 @@ Error SpillError(const std::string& what) {
 
 }  // namespace
 
-Result<SpillFile> SpillFile::Create(const std::filesystem::path& directory) {
-  const int fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0) return SpillError("cannot create a temporary file in " + directory.string());
-  return SpillFile(fd);
-}
-
-Result<SpillFile> SpillFile::Create() {
-  std::error_code error;
-  const std::filesystem::path directory = std::filesystem::temp_directory_path(error);
-  if (error) return Unavailable("no temporary directory: " + error.message());
-  return Create(directory);
-}
-
 SpillFile::SpillFile(SpillFile&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)),
+    : memory_bytes_(other.memory_bytes_),
+      directory_(std::move(other.directory_)),
+      fd_(std::exchange(other.fd_, -1)),
       size_(other.size_),
       flushed_(other.flushed_),
       buffer_(std::move(other.buffer_)) {}
@@ -41,6 +30,8 @@ SpillFile::SpillFile(SpillFile&& other) noexcept
 SpillFile& SpillFile::operator=(SpillFile&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
+    memory_bytes_ = other.memory_bytes_;
+    directory_ = std::move(other.directory_);
     fd_ = std::exchange(other.fd_, -1);
     size_ = other.size_;
     flushed_ = other.flushed_;
@@ -54,14 +45,26 @@ SpillFile::~SpillFile() {
 }
 
 Status SpillFile::Append(std::string_view bytes) {
-  if (fd_ < 0) return Internal("spill file used after being moved from");
   buffer_.append(bytes);
   size_ += bytes.size();
+  if (fd_ < 0 && buffer_.size() <= memory_bytes_) return Status::Ok();
+  if (fd_ < 0) {
+    std::error_code error;
+    std::filesystem::path directory = directory_;
+    if (directory.empty()) directory = std::filesystem::temp_directory_path(error);
+    if (error) return Unavailable("no temporary directory: " + error.message());
+    fd_ = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd_ < 0) return SpillError("cannot create a temporary file in " + directory.string());
+    // The memory held so far goes too; then appends are buffered by kBufferBytes.
+    memory_bytes_ = 0;
+    return Flush();
+  }
   if (buffer_.size() >= kBufferBytes) return Flush();
   return Status::Ok();
 }
 
 Status SpillFile::Flush() {
+  if (fd_ < 0) return Status::Ok();
   std::string_view rest = buffer_;
   while (!rest.empty()) {
     const ssize_t n = ::pwrite(fd_, rest.data(), rest.size(), static_cast<off_t>(flushed_));
@@ -76,6 +79,10 @@ Status SpillFile::Flush() {
 
 Status SpillFile::ReadAt(std::uint64_t offset, std::size_t size, std::string& out) {
   if (offset + size > size_) return Internal("read past the end of a temporary file");
+  if (fd_ < 0) {
+    out.assign(buffer_, static_cast<std::size_t>(offset), size);
+    return Status::Ok();
+  }
   if (offset + size > flushed_) {
     if (Status s = Flush(); !s.ok()) return s;
   }
@@ -101,12 +108,6 @@ Status SpillFile::ForEachChunk(std::size_t chunk_bytes,
     offset += n;
   }
   return Status::Ok();
-}
-
-Result<RecordSpill> RecordSpill::Create() {
-  auto file = SpillFile::Create();
-  if (!file.ok()) return file.error();
-  return RecordSpill(std::move(*file));
 }
 
 Status RecordSpill::Append(std::string_view record) {

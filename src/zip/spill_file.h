@@ -1,11 +1,12 @@
-// SpillFile: an unnamed temporary file (O_TMPFILE in a directory, gone when closed,
-// even after a crash) that a long export appends to instead of memory: the ZIP
-// central directory, the checksums, the instances' preview outcomes. Appends are
-// buffered (64 KiB); reading starts over from the beginning, in order, as often as
-// needed, and may be interleaved with appends (it sees what was appended before).
+// SpillFile: bytes appended by a long export that must be kept until its end (the
+// ZIP central directory, the checksums, the instances' preview outcomes): held in
+// memory up to a limit, then moved to an unnamed temporary file (O_TMPFILE, gone when
+// closed, even after a crash) to which later appends go, buffered by 64 KiB. Reading
+// starts over from the beginning, in order, as often as needed, and may be
+// interleaved with appends (it sees what was appended before).
 //
-// Errors: kUnavailable when the file cannot be created, written (disk full) or read.
-// Not thread-safe: one thread at a time.
+// Errors: kUnavailable when the file cannot be created (at the append that passes the
+// limit), written (disk full) or read. Not thread-safe: one thread at a time.
 #pragma once
 
 #include <cstdint>
@@ -21,9 +22,10 @@ namespace pacsport::zip {
 
 class SpillFile {
  public:
-  // An empty file in `directory` (the system's temporary directory by default).
-  static Result<SpillFile> Create(const std::filesystem::path& directory);
-  static Result<SpillFile> Create();
+  // Empty; past `memory_bytes`, in a file in `directory` (empty: the system's
+  // temporary directory).
+  explicit SpillFile(std::size_t memory_bytes = 0, std::filesystem::path directory = {})
+      : memory_bytes_(memory_bytes), directory_(std::move(directory)) {}
   SpillFile(SpillFile&& other) noexcept;
   SpillFile& operator=(SpillFile&& other) noexcept;
   SpillFile(const SpillFile&) = delete;
@@ -33,6 +35,8 @@ class SpillFile {
   Status Append(std::string_view bytes);
   // Bytes appended so far.
   std::uint64_t size() const { return size_; }
+  // True once the bytes went to a file.
+  bool spilled() const { return fd_ >= 0; }
 
   // Calls `chunk` with every byte appended so far, from the first, in pieces of at
   // most `chunk_bytes`; stops at its first error and returns it.
@@ -42,20 +46,21 @@ class SpillFile {
   Status ReadAt(std::uint64_t offset, std::size_t size, std::string& out);
 
  private:
-  explicit SpillFile(int fd) : fd_(fd) {}
   Status Flush();
 
+  std::size_t memory_bytes_;
+  std::filesystem::path directory_;
   int fd_ = -1;
   std::uint64_t size_ = 0;     // appended, buffered bytes included
   std::uint64_t flushed_ = 0;  // on disk
-  std::string buffer_;         // appended, not yet written
+  std::string buffer_;         // appended, not yet written (all of them until spilled)
 };
 
 // Length-prefixed records over a SpillFile: written in order, then read back in the
 // same order by a RecordReader. Not thread-safe.
 class RecordSpill {
  public:
-  static Result<RecordSpill> Create();
+  explicit RecordSpill(std::size_t memory_bytes = 0) : file_(memory_bytes) {}
 
   Status Append(std::string_view record);
   std::uint64_t count() const { return count_; }
@@ -77,7 +82,6 @@ class RecordSpill {
   Reader Read() { return Reader(*this); }
 
  private:
-  explicit RecordSpill(SpillFile file) : file_(std::move(file)) {}
   SpillFile file_;
   std::uint64_t count_ = 0;
 };

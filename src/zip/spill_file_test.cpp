@@ -2,14 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace pacsport::zip {
 namespace {
 
-TEST(SpillFileTest, ReadsBackWhatWasAppendedInChunks) {
-  auto file = SpillFile::Create();
-  ASSERT_TRUE(file.ok()) << file.error().message();
+void ExpectReadsBack(std::size_t memory_bytes, bool spilled) {
+  std::optional<SpillFile> file;
+  file.emplace(memory_bytes);
   std::string expected;
   for (int i = 0; i < 20000; ++i) {
     const std::string line = "line " + std::to_string(i) + "\n";
@@ -30,11 +32,20 @@ TEST(SpillFileTest, ReadsBackWhatWasAppendedInChunks) {
   }
   std::string piece;
   EXPECT_EQ(file->ReadAt(expected.size() - 3, 4, piece).error().code(), ErrorCode::kInternal);
+  ASSERT_TRUE(file->ReadAt(7, 5, piece).ok());
+  EXPECT_EQ(piece, expected.substr(7, 5));
+  EXPECT_EQ(file->spilled(), spilled);
+}
+
+TEST(SpillFileTest, ReadsBackWhatWasAppendedInChunks) {
+  ExpectReadsBack(0, true);
+  ExpectReadsBack(1000, true);
+  ExpectReadsBack(std::size_t{1} << 30, false);
 }
 
 TEST(SpillFileTest, StopsAtTheFirstError) {
-  auto file = SpillFile::Create();
-  ASSERT_TRUE(file.ok());
+  std::optional<SpillFile> file;
+  file.emplace(0);
   ASSERT_TRUE(file->Append(std::string(10000, 'x')).ok());
   int calls = 0;
   const Status s = file->ForEachChunk(100, [&](std::string_view) -> Status {
@@ -45,13 +56,15 @@ TEST(SpillFileTest, StopsAtTheFirstError) {
   EXPECT_EQ(calls, 1);
 }
 
-TEST(SpillFileTest, CannotBeCreatedInAMissingDirectory) {
-  EXPECT_EQ(SpillFile::Create("/nonexistent/pacsport").error().code(), ErrorCode::kUnavailable);
+TEST(SpillFileTest, FailsWhenItCannotSpill) {
+  SpillFile file(10, "/nonexistent/pacsport");
+  EXPECT_TRUE(file.Append("0123456789").ok());
+  EXPECT_EQ(file.Append("x").error().code(), ErrorCode::kUnavailable);
 }
 
 TEST(RecordSpillTest, RecordsComeBackInOrderIncludingEmptyAndLargeOnes) {
-  auto spill = RecordSpill::Create();
-  ASSERT_TRUE(spill.ok());
+  std::optional<RecordSpill> spill;
+  spill.emplace(1000);
   std::vector<std::string> records = {"", "a", std::string(200000, 'b'), "c\nd", ""};
   for (int i = 0; i < 5000; ++i) records.push_back("record " + std::to_string(i));
   for (const std::string& r : records) ASSERT_TRUE(spill->Append(r).ok());

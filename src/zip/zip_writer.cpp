@@ -42,7 +42,7 @@ ZipWriter::ZipWriter(ByteSink& sink, SystemTime modified, ZipWriterOptions optio
     : sink_(sink),
       dos_modified_(ToDosDateTime(modified)),
       unix_modified_(UnixMtime(modified)),
-      options_(options) {}
+      directory_(options.directory_memory_bytes) {}
 
 ZipWriter::~ZipWriter() = default;
 
@@ -125,18 +125,14 @@ Status ZipWriter::Finish() {
   if (Status s = CheckAlive(); !s.ok()) return s;
   if (open_) return Internal("ZIP Finish while an entry is open");
   const uint64_t directory_offset = bytes_written_;
-  if (spilled_directory_) {
-    const Status copied = spilled_directory_->ForEachChunk(
-        std::size_t{1} << 20, [this](std::string_view chunk) { return Emit(chunk); });
-    if (!copied.ok()) return Fail(copied.error());
-    spilled_directory_.reset();
-  }
-  if (Status s = Emit(central_directory_); !s.ok()) return s;
+  const Status copied = directory_.ForEachChunk(
+      std::size_t{1} << 20, [this](std::string_view chunk) { return Emit(chunk); });
+  if (!copied.ok()) return Fail(copied.error());
   const uint64_t directory_size = bytes_written_ - directory_offset;
   if (Status s = Emit(EndRecords(entry_count_, directory_offset, directory_size)); !s.ok())
     return s;
   finished_ = true;
-  std::string().swap(central_directory_);
+  directory_ = SpillFile();
   return Status::Ok();
 }
 
@@ -190,17 +186,9 @@ EntryFields ZipWriter::FieldsFor(std::string_view name, Method method, uint16_t 
 }
 
 Status ZipWriter::Record(const EntryFields& fields, const EntrySizes& sizes, uint64_t offset) {
-  central_directory_ += CentralHeader(fields, sizes, offset);
   ++entry_count_;
-  if (central_directory_.size() <= options_.directory_memory_bytes) return Status::Ok();
-  if (!spilled_directory_) {
-    Result<SpillFile> file = SpillFile::Create();
-    if (!file.ok()) return Fail(file.error());
-    spilled_directory_.emplace(std::move(file).value());
-  }
-  const Status spilled = spilled_directory_->Append(central_directory_);
-  central_directory_.clear();
-  return spilled.ok() ? spilled : Fail(spilled.error());
+  const Status kept = directory_.Append(CentralHeader(fields, sizes, offset));
+  return kept.ok() ? kept : Fail(kept.error());
 }
 
 namespace {
@@ -270,20 +258,16 @@ bool ZipWriter::DirectoryHolds(std::string_view name) {
     }
     return at;
   };
-  if (spilled_directory_) {
-    std::string carry;
-    const Status read = spilled_directory_->ForEachChunk(
-        std::size_t{1} << 20, [&](std::string_view chunk) -> Status {
-          carry.append(chunk);
-          carry.erase(0, scan(carry));
-          return found ? Error(ErrorCode::kConflict, "found") : Status::Ok();
-        });
-    // A directory that cannot be read back: refuse the name rather than risk a
-    // duplicate (the next Finish fails on the same file anyway).
-    if (!read.ok() && !found) return true;
-  }
-  if (!found) scan(central_directory_);
-  return found;
+  std::string carry;
+  const Status read =
+      directory_.ForEachChunk(std::size_t{1} << 20, [&](std::string_view chunk) -> Status {
+        carry.append(chunk);
+        carry.erase(0, scan(carry));
+        return found ? Error(ErrorCode::kConflict, "found") : Status::Ok();
+      });
+  // A directory that cannot be read back: refuse the name rather than risk a
+  // duplicate (Finish fails on the same file anyway).
+  return found || !read.ok();
 }
 
 }  // namespace pacsport::zip

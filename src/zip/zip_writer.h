@@ -85,7 +85,7 @@ class ZipWriter {
   // Entries completed (Add, or EndEntry) so far.
   size_t entry_count() const { return entry_count_; }
   // True once the central directory went to a temporary file.
-  bool directory_spilled() const { return spilled_directory_.has_value(); }
+  bool directory_spilled() const { return directory_.spilled(); }
 
  private:
   struct OpenEntry;
@@ -108,11 +108,8 @@ class ZipWriter {
   const std::optional<int32_t> unix_modified_;
   uint64_t bytes_written_ = 0;
   size_t entry_count_ = 0;
-  const ZipWriterOptions options_;
-  // The headers of the completed entries, in order: in memory, then, once over
-  // options_.directory_memory_bytes, all of them in the spill file.
-  std::string central_directory_;
-  std::optional<SpillFile> spilled_directory_;
+  // The headers of the completed entries, in order.
+  SpillFile directory_;
   // Hashes of every name taken, completed or open: open addressing, 0 = free slot.
   std::vector<uint64_t> name_hashes_;
   size_t names_taken_ = 0;
