@@ -153,7 +153,7 @@ class ArchiveBuilder {
 
   // The metadata document, from a second walk of the plan's snapshot: held whole
   // while it is small (an entry with exact sizes, as any small entry), streamed past
-  // spill_after_bytes (an entry with a data descriptor, ZIP64 announced: its size is
+  // document_memory_bytes (an entry with a data descriptor, ZIP64 announced: its size is
   // not known).
   Status WriteDocument() {
     const std::string& name = plan_.metadata_name;
@@ -164,7 +164,7 @@ class ArchiveBuilder {
       sha256.Update(piece.data(), piece.size());
       if (!streaming) {
         held.append(piece);
-        if (held.size() <= limits_.spill_after_bytes) return Status::Ok();
+        if (held.size() <= limits_.document_memory_bytes) return Status::Ok();
         if (Status s = zip_.BeginEntry(name, zip::Method::kDeflate, level_, std::nullopt);
             !s.ok()) {
           return s;

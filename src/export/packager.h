@@ -20,8 +20,8 @@
 // instance's preview outcome for the metadata document, the checksums lines, the ZIP
 // central directory) goes to unnamed temporary files (zip/spill_file.h) once past
 // about 1 MiB; the metadata document is streamed into its entry from a second walk of
-// the same snapshot (held whole when under 1 MiB, as any small entry; else a
-// streamed ZIP64-announced entry with a data descriptor).
+// the same snapshot (held whole up to 8 MiB, as any small entry; else a streamed
+// ZIP64-announced entry with a data descriptor).
 //
 // Every DICOM file is checked against the SHA-256 recorded at ingest: a file that is
 // missing, unreadable or altered fails the export (integrity first, nothing skipped).
@@ -72,8 +72,11 @@ struct PackagerLimits {
   std::uint64_t whole_instance_max_bytes = std::uint64_t{64} << 20;
   std::size_t stream_chunk_bytes = std::size_t{1} << 20;
   // What the archive keeps in memory of the checksums, the central directory and
-  // the metadata document before it spills them to temporary files.
+  // the preview outcomes before it spills them to temporary files.
   std::size_t spill_after_bytes = std::size_t{1} << 20;
+  // A metadata document up to this size is held and added whole (exact sizes in its
+  // local header); a larger one is streamed, ZIP64 announced (its size is unknown).
+  std::size_t document_memory_bytes = std::size_t{8} << 20;
 };
 
 // The Error an exception thrown while exporting stands for: kUnavailable for

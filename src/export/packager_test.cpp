@@ -216,6 +216,7 @@ TEST_F(PackagerTest, SpillingGivesTheSameFiles) {
   ASSERT_EQ(Write(*plan, *store_, held, Limits(0)).outcome, PackageOutcome::kComplete);
   PackagerLimits spill_all = Limits(0);
   spill_all.spill_after_bytes = 0;
+  spill_all.document_memory_bytes = 0;
   ASSERT_EQ(Write(*plan, *store_, spilled, spill_all).outcome, PackageOutcome::kComplete);
   EXPECT_NE(held.bytes(), spilled.bytes());  // the document and checksums are streamed
   const auto held_dir = dir_.path() / "held";
