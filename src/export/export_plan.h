@@ -49,6 +49,9 @@ struct ExportSummary {
   Principal principal;
   std::string archive_name;   // download name, e.g. "study_1.2.3_export.zip"
   std::string metadata_name;  // e.g. "study_data.json"
+  // -1 until counted: an export of all counts them only when asked
+  // (PlannedExport::CountTotals), since adding up every instance of a hospital takes
+  // seconds at millions of instances and nothing before the first byte needs it.
   std::int64_t instance_count = 0;
   std::int64_t dicom_bytes = 0;
   std::vector<std::string> sources;  // the sources its instances are read from, sorted

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 
 #include "core/clock.h"
@@ -143,7 +144,10 @@ Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop, ExportProgre
             if (progress != nullptr) progress->bytes_done += piece.size();
             return written;
           });
-      if (status.ok() && progress != nullptr) progress->instances_done += plan().instance_count;
+      if (status.ok() && progress != nullptr) {
+        status = plan_->CountTotals();
+        progress->instances_done += std::max<std::int64_t>(plan().instance_count, 0);
+      }
       completion.outcome = status.ok() || sink_failed || stop.stop_requested()
                                ? (status.ok() ? AuditOutcome::kSuccess : AuditOutcome::kAborted)
                                : AuditOutcome::kFailed;

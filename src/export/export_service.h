@@ -69,7 +69,11 @@ class ExportSession {
 
   // What is known of the export before it is written; its patients, studies and
   // instances are walked from the plan's index snapshot, held until the session ends.
+  // An export of all has instance_count and dicom_bytes -1 until CountTotals.
   const ExportSummary& plan() const { return plan_->summary(); }
+  // Counts the instances and bytes of an export of all (seconds at millions of
+  // instances), so that plan() has them. Call before Deliver, on its thread.
+  Status CountTotals() { return plan_->CountTotals(); }
   // "application/zip" or "application/json".
   std::string content_type() const;
 

@@ -93,7 +93,10 @@ class PackagerTest : public ::testing::Test {
     return request;
   }
   std::unique_ptr<PlannedExport> PlanAll(bool previews) {
-    return OpenExportPlan(*index_, admin_, AllRequest(previews), kExportedAt).ValueOrThrow();
+    auto plan = OpenExportPlan(*index_, admin_, AllRequest(previews), kExportedAt).ValueOrThrow();
+    EXPECT_EQ(plan->summary().instance_count, -1);  // an export of all counts when asked
+    EXPECT_TRUE(plan->CountTotals().ok());
+    return plan;
   }
 
   PackageReport Write(PlannedExport& plan, DicomSource& source, ByteSink& sink,

@@ -168,7 +168,12 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Princi
       break;
     }
     case ExportScope::kAll: {
-      if (Status s = add_totals(TotalsOf::kHospital, ""); !s.ok()) return s.error();
+      // Counted when asked (CountTotals); the sources are found by seeks.
+      summary.instance_count = -1;
+      summary.dicom_bytes = -1;
+      auto sources = view.ListSources();
+      if (!sources.ok()) return sources.error();
+      summary.sources = std::move(*sources);
       summary.archive_name = "export_all_" + CompactUtcTimestamp(now);
       summary.metadata_name = "all_data.json";
       break;
@@ -213,10 +218,20 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Princi
   return plan;
 }
 
+Status PlannedExport::CountTotals() {
+  if (summary_.instance_count >= 0) return Status::Ok();
+  auto totals = snapshot_->Totals(TotalsOf::kHospital, "");
+  if (!totals.ok()) return totals.error();
+  summary_.instance_count = totals->instances;
+  summary_.dicom_bytes = totals->bytes;
+  return Status::Ok();
+}
+
 Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
                               const ExportRequest& request, SystemTime now) {
   auto planned = OpenExportPlan(index, principal, request, now);
   if (!planned.ok()) return planned.error();
+  if (Status s = (*planned)->CountTotals(); !s.ok()) return s.error();
   ExportPlan plan;
   static_cast<ExportSummary&>(plan) = (*planned)->summary();
   PlanWalk walk = (*planned)->Walk(WalkDepth::kInstances);

@@ -76,6 +76,9 @@ class PlanWalk {
 class PlannedExport {
  public:
   const ExportSummary& summary() const { return summary_; }
+  // Fills summary().instance_count and dicom_bytes where they are not yet (-1: an
+  // export of all), from the snapshot. Not while a walk is under way.
+  Status CountTotals();
   // A new walk from the first patient. At most one walk at a time.
   PlanWalk Walk(WalkDepth depth) { return PlanWalk(*this, depth); }
 

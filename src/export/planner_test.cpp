@@ -232,6 +232,7 @@ TEST_F(PlannerFoldersTest, StreamedDocumentIsTheDocumentBuiltInMemory) {
       const bool with_images = images == IncludeImages::kYes;
       const ExportPlan whole = PlanExport(*index_, admin_, request, at).ValueOrThrow();
       auto streamed = OpenExportPlan(*index_, admin_, request, at).ValueOrThrow();
+      ASSERT_TRUE(streamed->CountTotals().ok());
       EXPECT_EQ(streamed->summary().instance_count, whole.instance_count);
       EXPECT_EQ(streamed->summary().dicom_bytes, whole.dicom_bytes);
 

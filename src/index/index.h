@@ -172,6 +172,9 @@ class IndexSnapshot {
   // What the instances of the hospital (id ignored), of the patient with Patient ID
   // `id` or of the study with Study UID `id` add up to; zeros for none.
   virtual Result<SnapshotTotals> Totals(TotalsOf of, const std::string& id) = 0;
+  // The sources the hospital's instances are read from, sorted, found by seeks in the
+  // index of locations (one per source), not by a scan of the instances as Totals.
+  virtual Result<std::vector<std::string>> ListSources() = 0;
 };
 
 class Index {

@@ -98,6 +98,21 @@ TEST_F(SnapshotTest, AddsUpInstancesBySource) {
   EXPECT_EQ(all->instances, 3);
   EXPECT_EQ(all->bytes, a.size + b.size + c.size);
   EXPECT_EQ(all->sources, (std::vector<std::string>{a.location.source, "orthanc"}));
+  auto sources = (*snapshot)->ListSources();
+  ASSERT_TRUE(sources.ok());
+  EXPECT_EQ(*sources, all->sources);
+  const RowId other = Hospital("Other");
+  StoredInstance elsewhere = MakeInstance("O", "1.9", "1.9.1", "1.9.1.1");
+  elsewhere.location.source = "another";
+  Add(other, elsewhere);
+  auto still = (*snapshot)->ListSources();  // the snapshot does not see it anyway
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(*still, all->sources);
+  auto fresh = index_->OpenSnapshot(h);
+  ASSERT_TRUE(fresh.ok());
+  auto fresh_sources = (*fresh)->ListSources();
+  ASSERT_TRUE(fresh_sources.ok());
+  EXPECT_EQ(*fresh_sources, all->sources);  // another hospital's source is not ours
   auto patient = (*snapshot)->Totals(TotalsOf::kPatient, "A");
   ASSERT_TRUE(patient.ok());
   EXPECT_EQ(patient->instances, 2);

@@ -130,6 +130,28 @@ class SqlSnapshot final : public IndexSnapshot {
     });
   }
 
+  Result<std::vector<std::string>> ListSources() override {
+    return Guard(translate_, "listing sources", [&]() -> Result<std::vector<std::string>> {
+      std::vector<std::string> sources;
+      std::string last;
+      while (true) {
+        // The next source of any hospital (index instances_location), then whether
+        // this hospital has an instance there ("+" keeps SQLite on that index).
+        std::string next;
+        soci::indicator present = soci::i_null;
+        *sql_ << "SELECT MIN(source) FROM instances WHERE source > :last", soci::use(last),
+            soci::into(next, present);
+        if (present != soci::i_ok) return sources;
+        int one = 0;
+        *sql_ << "SELECT 1 FROM instances WHERE source = :source AND +hospital_id = :hospital_id "
+                 "LIMIT 1",
+            soci::use(next), soci::use(hospital_id_), soci::into(one);
+        if (sql_->got_data()) sources.push_back(next);
+        last = std::move(next);
+      }
+    });
+  }
+
   Result<SnapshotTotals> Totals(TotalsOf of, const std::string& id) override {
     return Guard(translate_, "adding up instances", [&]() -> Result<SnapshotTotals> {
       std::string query = "SELECT i.source, COUNT(*), COALESCE(SUM(i.size_bytes), 0) ";
