@@ -1,6 +1,11 @@
-// ExportPlan: an export resolved against the index before a byte is written: which
-// patients, studies and instances, in which order, under which ZIP entry names.
-// Immutable once built; safe to read from several threads.
+// An export resolved against the index before a byte is written: which patients,
+// studies and instances, in which order, under which ZIP entry names.
+//
+// ExportSummary is what is known of it up front (counts, sizes and sources from
+// aggregate queries). The patients, studies and instances themselves are walked from
+// an index snapshot as the export is written (planner.h: PlannedExport, PlanWalk),
+// so that no export holds its whole plan in memory; ExportPlan is a plan walked
+// into memory whole, for tests and small exports. Values only; thread-safe to read.
 //
 // Layouts (docs/export-format.md):
 //   study    study_data.json, dicom/N.dcm, previews/frame_K.png
@@ -36,22 +41,31 @@ struct PlannedStudy {
 struct PlannedPatient {
   PatientRecord patient;
   std::string folder;  // e.g. "patients/_CON", no trailing '/'; empty but in an export of all
-  std::vector<PlannedStudy> studies;
+  std::vector<PlannedStudy> studies;  // empty as a walk gives it (PlanWalk)
 };
 
-struct ExportPlan {
+struct ExportSummary {
   ExportRequest request;
   Principal principal;
   std::string archive_name;   // download name, e.g. "study_1.2.3_export.zip"
   std::string metadata_name;  // e.g. "study_data.json"
-  std::vector<PlannedPatient> patients;
+  // -1 until counted: an export of all counts them only when asked
+  // (PlannedExport::CountTotals), since adding up every instance of a hospital takes
+  // seconds at millions of instances and nothing before the first byte needs it.
   std::int64_t instance_count = 0;
   std::int64_t dicom_bytes = 0;
+  std::vector<std::string> sources;  // the sources its instances are read from, sorted
 
   bool WithImages() const { return request.options.include_images == IncludeImages::kYes; }
   bool WithPreviews() const {
     return WithImages() && request.options.previews == IncludePreviews::kYes;
   }
+};
+
+// The whole plan in memory: about 3.7 KB per instance (issue 13); for tests and
+// small exports only.
+struct ExportPlan : ExportSummary {
+  std::vector<PlannedPatient> patients;
 };
 
 }  // namespace pacsport

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 
 #include "core/clock.h"
@@ -14,20 +15,6 @@ namespace {
 
 AuditOutcome OutcomeOfRefusal(const Error& error) {
   return error.http_status() < 500 ? AuditOutcome::kDenied : AuditOutcome::kFailed;
-}
-
-// The sources an archive of `plan` reads from.
-std::set<std::string> SourcesOf(const ExportPlan& plan) {
-  std::set<std::string> names;
-  if (!plan.WithImages()) return names;
-  for (const PlannedPatient& patient : plan.patients) {
-    for (const PlannedStudy& study : patient.studies) {
-      for (const PlannedInstance& instance : study.instances) {
-        names.insert(instance.record.location.source);
-      }
-    }
-  }
-  return names;
 }
 
 std::string Detail(const Error& error) {
@@ -95,14 +82,18 @@ Result<std::unique_ptr<ExportSession>> ExportService::Start(const ExportAttempt&
     if (!acquired.ok()) return refuse(acquired.error());
     grant.emplace(std::move(*acquired));
   }
-  auto plan = PlanExport(index_, *principal, *request, now);
+  auto plan = OpenExportPlan(index_, *principal, *request, now);
   if (!plan.ok()) return refuse(plan.error());
   if (const std::int64_t max_bytes = limits_.size.For(principal->hospital_name); max_bytes > 0) {
-    if (Status s = CheckExportSize(EstimatePlan(*plan, now), max_bytes); !s.ok()) {
-      return refuse(s.error());
-    }
+    auto estimate = EstimateExport(index_, *principal, *request, now);
+    if (!estimate.ok()) return refuse(estimate.error());
+    if (Status s = CheckExportSize(*estimate, max_bytes); !s.ok()) return refuse(s.error());
   }
-  const std::set<std::string> sources = SourcesOf(*plan);
+  // The sources an archive reads from (none without images).
+  const ExportSummary& summary = (*plan)->summary();
+  const std::set<std::string> sources =
+      summary.WithImages() ? std::set<std::string>(summary.sources.begin(), summary.sources.end())
+                           : std::set<std::string>();
   if (Status reachable = sources_.CheckReachable(sources); !reachable.ok()) {
     return refuse(reachable.error());
   }
@@ -131,7 +122,7 @@ Result<ExportEstimate> ExportService::Assess(const Principal& principal,
 }
 
 ExportSession::ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
-                             ExportPlan plan, RowId audit_id,
+                             std::unique_ptr<PlannedExport> plan, RowId audit_id,
                              std::optional<ExportCapacity::Grant> grant,
                              const PackagerLimits& packager)
     : index_(index),
@@ -153,33 +144,48 @@ ExportSession::~ExportSession() {
 }
 
 std::string ExportSession::content_type() const {
-  return plan_.request.options.format == ExportFormat::kZip ? "application/zip"
-                                                            : "application/json";
+  return plan().request.options.format == ExportFormat::kZip ? "application/zip"
+                                                             : "application/json";
 }
 
 Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop, ExportProgress* progress) {
   const auto now = std::chrono::system_clock::now();
   AuditCompletion completion;
   Status status;
-  if (plan_.request.options.format == ExportFormat::kJson) {
+  if (plan().request.options.format == ExportFormat::kJson) {
+    // Streamed from the plan's snapshot as it is written; a sink that fails stops it.
+    std::int64_t bytes = 0;
+    bool sink_failed = false;
     try {
-      const std::string document = BuildMetadataDocument(plan_, {}, false, now);
-      status = sink.Write(document.data(), document.size());
+      status =
+          WriteMetadataDocument(*plan_, nullptr, false, now, [&](std::string_view piece) -> Status {
+            if (stop.stop_requested()) return Unavailable("export stopped");
+            Status written = sink.Write(piece.data(), piece.size());
+            if (!written.ok()) {
+              sink_failed = true;
+              return written;
+            }
+            bytes += static_cast<std::int64_t>(piece.size());
+            if (progress != nullptr) progress->bytes_done += piece.size();
+            return written;
+          });
       if (status.ok() && progress != nullptr) {
-        progress->instances_done += plan_.instance_count;
-        progress->bytes_done += document.size();
+        status = plan_->CountTotals();
+        progress->instances_done += std::max<std::int64_t>(plan().instance_count, 0);
       }
-      completion.outcome = status.ok() ? AuditOutcome::kSuccess : AuditOutcome::kAborted;
-      completion.bytes_sent = status.ok() ? static_cast<std::int64_t>(document.size()) : 0;
-      completion.entries = 1;
+      completion.outcome = status.ok() || sink_failed || stop.stop_requested()
+                               ? (status.ok() ? AuditOutcome::kSuccess : AuditOutcome::kAborted)
+                               : AuditOutcome::kFailed;
     } catch (const std::exception& e) {
       status = FaultOf(e);
       completion.outcome = AuditOutcome::kFailed;
     }
+    completion.bytes_sent = bytes;
+    completion.entries = 1;
     if (!status.ok()) completion.detail = Detail(status.error());
   } else {
     const PackageReport report =
-        WriteArchive(plan_, source_, previews_, sink, now, std::move(stop), packager_, progress);
+        WriteArchive(*plan_, source_, previews_, sink, now, std::move(stop), packager_, progress);
     completion.bytes_sent = static_cast<std::int64_t>(report.bytes_written);
     completion.entries = report.entries;
     switch (report.outcome) {

@@ -38,6 +38,7 @@
 #include "export/export_plan.h"
 #include "export/export_size_limit.h"
 #include "export/packager.h"
+#include "export/planner.h"
 #include "index/index.h"
 #include "storage/source_router.h"
 
@@ -61,14 +62,21 @@ struct ExportServiceLimits {
 class ExportSession {
  public:
   // `grant` is empty for an export job, which the job queue admits (export_jobs.h).
-  ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews, ExportPlan plan,
-                RowId audit_id, std::optional<ExportCapacity::Grant> grant,
+  ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
+                std::unique_ptr<PlannedExport> plan, RowId audit_id,
+                std::optional<ExportCapacity::Grant> grant,
                 const PackagerLimits& packager);
   ~ExportSession();
   ExportSession(const ExportSession&) = delete;
   ExportSession& operator=(const ExportSession&) = delete;
 
-  const ExportPlan& plan() const { return plan_; }
+  // What is known of the export before it is written; its patients, studies and
+  // instances are walked from the plan's index snapshot, held until the session ends.
+  // An export of all has instance_count and dicom_bytes -1 until CountTotals.
+  const ExportSummary& plan() const { return plan_->summary(); }
+  // Counts the instances and bytes of an export of all (seconds at millions of
+  // instances), so that plan() has them. Call before Deliver, on its thread.
+  Status CountTotals() { return plan_->CountTotals(); }
   // "application/zip" or "application/json".
   std::string content_type() const;
 
@@ -84,7 +92,7 @@ class ExportSession {
   Index& index_;
   DicomSource& source_;
   preview::PreviewPool& previews_;
-  const ExportPlan plan_;
+  const std::unique_ptr<PlannedExport> plan_;
   const RowId audit_id_;
   const std::optional<ExportCapacity::Grant> grant_;  // held until the session is destroyed
   const PackagerLimits packager_;

@@ -15,6 +15,7 @@
 #include "export/metadata_document.h"
 #include "export/prepared_instance.h"
 #include "preview/shared_object.h"
+#include "zip/spill_file.h"
 #include "zip/zip_writer.h"
 
 namespace pacsport {
@@ -45,39 +46,73 @@ class CountingSink : public ByteSink {
   bool failed_ = false;
 };
 
-// One instance of the plan, with the study it belongs to.
+// One instance of the plan, with the study it belongs to (kept alive while the
+// instance is in flight).
 struct PlanItem {
-  const PlannedStudy* study;
-  const PlannedInstance* instance;
+  std::shared_ptr<const PlannedStudy> study;
+  std::size_t index = 0;
+  const PlannedInstance& instance() const { return study->instances[index]; }
 };
 
-std::vector<PlanItem> ItemsOf(const ExportPlan& plan) {
-  std::vector<PlanItem> items;
-  items.reserve(static_cast<size_t>(plan.instance_count));
-  for (const PlannedPatient& patient : plan.patients) {
-    for (const PlannedStudy& study : patient.studies) {
-      for (const PlannedInstance& instance : study.instances) items.push_back({&study, &instance});
+// Hands out the plan's instances in order, from a walk of its snapshot.
+class ItemSource {
+ public:
+  explicit ItemSource(PlannedExport& plan) : walk_(plan.Walk(WalkDepth::kInstances)) {}
+
+  // The next instance; nullopt after the last.
+  Result<std::optional<PlanItem>> Next() {
+    while (!study_ || next_ == study_->instances.size()) {
+      auto step = walk_.Next();
+      if (!step.ok()) return step.error();
+      if (*step == PlanWalk::Step::kEnd) return std::optional<PlanItem>();
+      if (*step == PlanWalk::Step::kStudy) {
+        study_ = walk_.study();
+        next_ = 0;
+      }
     }
+    return std::optional<PlanItem>(PlanItem{study_, next_++});
   }
-  return items;
-}
+
+ private:
+  PlanWalk walk_;
+  std::shared_ptr<const PlannedStudy> study_;
+  std::size_t next_ = 0;
+};
+
+// The spilled outcomes, read back in plan order for the metadata document.
+class SpilledOutcomes : public OutcomeSource {
+ public:
+  explicit SpilledOutcomes(zip::RecordSpill& spill) : reader_(spill.Read()) {}
+  Result<InstanceOutcome> Next() override {
+    auto record = reader_.Next();
+    if (!record.ok()) return record.error();
+    if (!record->has_value()) return Internal("fewer instance outcomes than instances");
+    return DecodeOutcome(**record);
+  }
+
+ private:
+  zip::RecordSpill::Reader reader_;
+};
 
 class ArchiveBuilder {
  public:
-  ArchiveBuilder(const ExportPlan& plan, DicomSource& source, preview::PreviewPool& previews,
+  ArchiveBuilder(PlannedExport& plan, DicomSource& source, preview::PreviewPool& previews,
                  ByteSink& sink, SystemTime exported_at, std::stop_token stop,
                  const PackagerLimits& limits, ExportProgress* progress)
-      : plan_(plan),
+      : planned_(plan),
+        plan_(plan.summary()),
         source_(source),
         previews_(previews),
-        hospital_(plan.principal.hospital_id),
+        hospital_(plan.summary().principal.hospital_id),
         counting_(sink, progress),
-        zip_(counting_, exported_at),
+        zip_(counting_, exported_at, zip::ZipWriterOptions{limits.spill_after_bytes}),
         exported_at_(exported_at),
         stop_(std::move(stop)),
         limits_(limits),
-        level_(plan.request.options.compression_level),
-        progress_(progress) {}
+        level_(plan.summary().request.options.compression_level),
+        progress_(progress),
+        outcomes_(limits.spill_after_bytes),
+        checksums_(limits.spill_after_bytes) {}
 
   PackageReport Run() {
     Status status;
@@ -111,26 +146,92 @@ class ArchiveBuilder {
     if (plan_.WithImages()) {
       if (Status s = WriteInstances(); !s.ok()) return s;
     }
-    const std::string document =
-        BuildMetadataDocument(plan_, outcomes_, plan_.WithImages(), exported_at_);
-    if (Status s = AddWhole(plan_.metadata_name, document, Sha256Hex(document)); !s.ok()) return s;
-    if (Status s = AddWhole("checksums.sha256", checksums_, ""); !s.ok()) return s;
+    if (Status s = WriteDocument(); !s.ok()) return s;
+    if (Status s = WriteChecksums(); !s.ok()) return s;
     return zip_.Finish();
+  }
+
+  // The metadata document, from a second walk of the plan's snapshot: held whole
+  // while it is small (an entry with exact sizes, as any small entry), streamed past
+  // document_memory_bytes (an entry with a data descriptor, ZIP64 announced: its size is
+  // not known).
+  Status WriteDocument() {
+    const std::string& name = plan_.metadata_name;
+    std::string held;
+    bool streaming = false;
+    Sha256 sha256;
+    auto out = [&](std::string_view piece) -> Status {
+      sha256.Update(piece.data(), piece.size());
+      if (!streaming) {
+        held.append(piece);
+        if (held.size() <= limits_.document_memory_bytes) return Status::Ok();
+        if (Status s = zip_.BeginEntry(name, zip::Method::kDeflate, level_, std::nullopt);
+            !s.ok()) {
+          return s;
+        }
+        streaming = true;
+        piece = held;
+      }
+      Status written = zip_.Write(piece);
+      std::string().swap(held);
+      return written;
+    };
+    std::optional<SpilledOutcomes> outcomes;
+    if (plan_.WithPreviews()) outcomes.emplace(outcomes_);
+    if (Status s = WriteMetadataDocument(planned_, outcomes ? &*outcomes : nullptr,
+                                         plan_.WithImages(), exported_at_, out);
+        !s.ok()) {
+      return s;
+    }
+    const std::string digest = sha256.FinishHex();
+    if (streaming) {
+      if (Status s = zip_.EndEntry(); !s.ok()) return s;
+      return Checksum(digest, name);
+    }
+    return AddWhole(name, held, digest);
+  }
+
+  // checksums.sha256: held whole when small, else streamed from its spill file with
+  // its exact size.
+  Status WriteChecksums() {
+    const std::string name = "checksums.sha256";
+    if (!checksums_.spilled()) {
+      std::string text;
+      if (Status s = checksums_.ReadAt(0, static_cast<std::size_t>(checksums_.size()), text);
+          !s.ok()) {
+        return s;
+      }
+      return AddWhole(name, text, "");
+    }
+    if (Status s = zip_.BeginEntry(name, zip::Method::kDeflate, level_, checksums_.size());
+        !s.ok()) {
+      return s;
+    }
+    if (Status s = checksums_.ForEachChunk(
+            limits_.stream_chunk_bytes, [&](std::string_view chunk) { return zip_.Write(chunk); });
+        !s.ok()) {
+      return s;
+    }
+    return zip_.EndEntry();
   }
 
   // The pipeline: hand out items in order → prepare in parallel → write in order.
   Status WriteInstances() {
-    const std::vector<PlanItem> items = ItemsOf(plan_);
+    ItemSource items(planned_);
     // With previews, a thread that waits for a preview worker leaves its core to the
     // worker: twice as many threads keep both the deflating and the rendering going.
     const int threads =
         tbb::info::default_concurrency() * (plan_.WithPreviews() ? 2 : 1) + limits_.waiting_reads;
     const size_t window = limits_.window > 0 ? limits_.window : static_cast<size_t>(threads) + 1;
-    // A token is an item's index. Tokens leave the pipeline in order and at most
+    // A token is an item's number. Tokens leave the pipeline in order and at most
     // `window` are alive, so the live ones always fit in a ring of `window` slots. The
-    // slots, not oneTBB, own the prepared entries: a cancelled pipeline drops its
-    // tokens without destroying them.
-    std::vector<PreparedInstance> slots(window);
+    // slots, not oneTBB, own the items and their prepared entries: a cancelled pipeline
+    // drops its tokens without destroying them.
+    struct Slot {
+      PlanItem item;
+      PreparedInstance prepared;
+    };
+    std::vector<Slot> slots(window);
     std::atomic<bool> failed{false};
     std::mutex failure_mutex;
     Status failure;
@@ -150,29 +251,40 @@ class ArchiveBuilder {
                                        [&](tbb::flow_control& control) -> size_t {
                                          if (!failed && stop_.stop_requested())
                                            fail(Unavailable("export stopped"));
-                                         if (next == items.size() || failed) control.stop();
+                                         if (failed) {
+                                           control.stop();
+                                           return 0;
+                                         }
+                                         auto item = items.Next();
+                                         if (!item.ok()) fail(item.error());
+                                         if (!item.ok() || !item->has_value()) {
+                                           control.stop();
+                                           return 0;
+                                         }
+                                         slots[next % window].item = std::move(**item);
                                          return next++;
                                        }) &
         tbb::make_filter<size_t, size_t>(
             tbb::filter_mode::parallel,
             [&](size_t index) -> size_t {
+              Slot& slot = slots[index % window];
               if (!failed) {
-                slots[index % window] = PrepareInstance(
-                    *items[index].instance, source_, previews_, plan_.request.options, hospital_,
+                slot.prepared = PrepareInstance(
+                    slot.item.instance(), source_, previews_, plan_.request.options, hospital_,
                     plan_.WithPreviews() && !previews_spent_, limits_.whole_instance_max_bytes);
               }
               return index;
             }) &
         tbb::make_filter<size_t, void>(tbb::filter_mode::serial_in_order, [&](size_t index) {
-          PreparedInstance& prepared = slots[index % window];
+          Slot& slot = slots[index % window];
           if (!failed) {
-            if (Status s = WriteInstance(items[index], prepared); !s.ok()) {
+            if (Status s = WriteInstance(slot.item, slot.prepared); !s.ok()) {
               fail(s.error());
             } else if (progress_ != nullptr) {
               ++progress_->instances_done;
             }
           }
-          prepared = PreparedInstance();  // frees the slot's memory now
+          slot = Slot();  // frees the slot's memory (and maybe its study) now
         });
     // An exception in a stage cancels the pipeline and is rethrown here, for Run.
     tbb::task_arena(threads).execute([&] { tbb::parallel_pipeline(window, stages, context); });
@@ -182,29 +294,30 @@ class ArchiveBuilder {
   // Writes one prepared instance; runs on one thread at a time, in plan order.
   Status WriteInstance(const PlanItem& item, PreparedInstance& prepared) {
     if (prepared.error) return *prepared.error;
+    // current_study_ keeps the study alive, so a new one is never at its address.
     if (item.study != current_study_) {
       current_study_ = item.study;
       next_frame_ = 0;
     }
-    const InstanceRecord& record = item.instance->record;
+    const PlannedInstance& instance = item.instance();
     if (prepared.streamed) {
-      if (Status s = StreamInstance(*item.instance, prepared); !s.ok()) return s;
+      if (Status s = StreamInstance(instance, prepared); !s.ok()) return s;
     } else {
       if (Status s = zip_.Add(prepared.dicom); !s.ok()) return s;
-      Checksum(prepared.dicom_sha256, prepared.dicom.name);
+      if (Status s = Checksum(prepared.dicom_sha256, prepared.dicom.name); !s.ok()) return s;
     }
     if (!plan_.WithPreviews()) return Status::Ok();
     KeepWithinExportBudget(prepared);
-    InstanceOutcome& outcome = outcomes_[record.id];
+    InstanceOutcome outcome;
     outcome.preview_error = std::move(prepared.preview_error);
     for (size_t i = 0; i < prepared.previews.size(); ++i) {
       zip::PreparedEntry& png = prepared.previews[i];
       png.name = item.study->preview_directory + "frame_" + std::to_string(next_frame_++) + ".png";
       if (Status s = zip_.Add(png); !s.ok()) return s;
-      Checksum(prepared.preview_sha256[i], png.name);
+      if (Status s = Checksum(prepared.preview_sha256[i], png.name); !s.ok()) return s;
       outcome.previews.push_back(png.name);
     }
-    return Status::Ok();
+    return outcomes_.Append(EncodeOutcome(outcome));
   }
 
   // Counts the previews of `prepared` against preview.max_bytes_per_export in plan
@@ -282,22 +395,22 @@ class ArchiveBuilder {
     const std::string digest = sha256.FinishHex();
     if (!record.sha256.empty() && digest != record.sha256) return ChecksumMismatch(record);
     if (Status s = zip_.EndEntry(); !s.ok()) return s;
-    Checksum(digest, instance.dicom_entry);
-    return Status::Ok();
+    return Checksum(digest, instance.dicom_entry);
   }
 
   // Adds an entry held whole, compressed at the export's level.
   Status AddWhole(const std::string& name, std::string_view data, const std::string& sha256) {
     if (Status s = zip_.Add(zip::Prepare(name, data, level_)); !s.ok()) return s;
-    if (!sha256.empty()) Checksum(sha256, name);
+    if (!sha256.empty()) return Checksum(sha256, name);
     return Status::Ok();
   }
 
-  void Checksum(const std::string& sha256, const std::string& name) {
-    checksums_ += sha256 + "  " + name + "\n";
+  Status Checksum(const std::string& sha256, const std::string& name) {
+    return checksums_.Append(sha256 + "  " + name + "\n");
   }
 
-  const ExportPlan& plan_;
+  PlannedExport& planned_;
+  const ExportSummary& plan_;
   DicomSource& source_;
   preview::PreviewPool& previews_;
   const RowId hospital_;
@@ -308,10 +421,10 @@ class ArchiveBuilder {
   const PackagerLimits limits_;
   const int level_;
   ExportProgress* const progress_;
-  InstanceOutcomes outcomes_;
-  std::string checksums_;
+  zip::RecordSpill outcomes_;  // one per instance in plan order, with previews
+  zip::SpillFile checksums_;   // the lines of checksums.sha256
   // Writer-stage state (one thread at a time, in plan order).
-  const PlannedStudy* current_study_ = nullptr;
+  std::shared_ptr<const PlannedStudy> current_study_;
   int next_frame_ = 0;
   std::uint64_t preview_bytes_ = 0;  // kept so far, within max_bytes_per_export
   // Set by the writer once the budget is spent; read by the parallel stage, which
@@ -328,10 +441,9 @@ Error FaultOf(const std::exception& fault) {
   return Internal(std::string("exporting failed unexpectedly: ") + fault.what());
 }
 
-PackageReport WriteArchive(const ExportPlan& plan, DicomSource& source,
-                           preview::PreviewPool& previews, ByteSink& sink, SystemTime exported_at,
-                           std::stop_token stop, const PackagerLimits& limits,
-                           ExportProgress* progress) {
+PackageReport WriteArchive(PlannedExport& plan, DicomSource& source, preview::PreviewPool& previews,
+                           ByteSink& sink, SystemTime exported_at, std::stop_token stop,
+                           const PackagerLimits& limits, ExportProgress* progress) {
   // oneTBB gives all arenas together no more threads than cores unless told: the
   // pipelines' arenas ask for more (threads that wait for a preview worker or on the
   // network), so the limit is raised, once, for the life of the process.

@@ -1,4 +1,4 @@
-// Packager: writes an ExportPlan as a ZIP archive to a ByteSink.
+// Packager: writes a PlannedExport as a ZIP archive to a ByteSink.
 //
 // Entry order: for each study, each instance's DICOM file followed by its previews;
 // then the metadata document (which records every preview and previewError, so it is
@@ -14,6 +14,14 @@
 // An instance larger than `whole_instance_max_bytes` is never held whole: the writer
 // streams it from the source in chunks (zlib, data descriptor) and into an unnamed
 // temporary file, from which the preview workers render its previews.
+//
+// Memory does not grow with the export either: the instances are walked from the
+// plan's index snapshot a study at a time; what must be kept until the end (each
+// instance's preview outcome for the metadata document, the checksums lines, the ZIP
+// central directory) goes to unnamed temporary files (zip/spill_file.h) once past
+// about 1 MiB; the metadata document is streamed into its entry from a second walk of
+// the same snapshot (held whole up to 8 MiB, as any small entry; else a streamed
+// ZIP64-announced entry with a data descriptor).
 //
 // Every DICOM file is checked against the SHA-256 recorded at ingest: a file that is
 // missing, unreadable or altered fails the export (integrity first, nothing skipped).
@@ -34,8 +42,8 @@
 #include "core/byte_sink.h"
 #include "core/clock.h"
 #include "core/error.h"
-#include "export/export_plan.h"
 #include "export/export_progress.h"
+#include "export/planner.h"
 #include "preview/preview_pool.h"
 #include "storage/dicom_source.h"
 
@@ -63,19 +71,25 @@ struct PackagerLimits {
   // Larger instances are streamed in chunks of `stream_chunk_bytes`.
   std::uint64_t whole_instance_max_bytes = std::uint64_t{64} << 20;
   std::size_t stream_chunk_bytes = std::size_t{1} << 20;
+  // What the archive keeps in memory of the checksums, the central directory and
+  // the preview outcomes before it spills them to temporary files.
+  std::size_t spill_after_bytes = std::size_t{1} << 20;
+  // A metadata document up to this size is held and added whole (exact sizes in its
+  // local header); a larger one is streamed, ZIP64 announced (its size is unknown).
+  std::size_t document_memory_bytes = std::size_t{8} << 20;
 };
 
 // The Error an exception thrown while exporting stands for: kUnavailable for
 // std::bad_alloc (out of memory: retry later), kInternal otherwise.
 Error FaultOf(const std::exception& fault);
 
-// Writes `plan` (which must be a ZIP export) to `sink`. On any outcome but kComplete
+// Writes `plan` (which must be a ZIP export) to `sink`, walking it (one thread at a
+// time uses the plan). On any outcome but kComplete
 // the archive is unfinished and the caller must abort the delivery.
 // Previews are rendered by `previews`, shared with other archives. `progress`, when
 // given, counts the instances and bytes written as they are.
-PackageReport WriteArchive(const ExportPlan& plan, DicomSource& source,
-                           preview::PreviewPool& previews, ByteSink& sink, SystemTime exported_at,
-                           std::stop_token stop, const PackagerLimits& limits = {},
-                           ExportProgress* progress = nullptr);
+PackageReport WriteArchive(PlannedExport& plan, DicomSource& source, preview::PreviewPool& previews,
+                           ByteSink& sink, SystemTime exported_at, std::stop_token stop,
+                           const PackagerLimits& limits = {}, ExportProgress* progress = nullptr);
 
 }  // namespace pacsport

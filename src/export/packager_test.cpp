@@ -86,14 +86,20 @@ class PackagerTest : public ::testing::Test {
     admin_ = Principal{"alice", hospital, "North", Role::kAdmin};
   }
 
-  ExportPlan PlanAll(bool previews) {
+  static ExportRequest AllRequest(bool previews) {
     ExportRequest request;
     request.scope = ExportScope::kAll;
     request.options.previews = previews ? IncludePreviews::kYes : IncludePreviews::kNo;
-    return PlanExport(*index_, admin_, request, kExportedAt).ValueOrThrow();
+    return request;
+  }
+  std::unique_ptr<PlannedExport> PlanAll(bool previews) {
+    auto plan = OpenExportPlan(*index_, admin_, AllRequest(previews), kExportedAt).ValueOrThrow();
+    EXPECT_EQ(plan->summary().instance_count, -1);  // an export of all counts when asked
+    EXPECT_TRUE(plan->CountTotals().ok());
+    return plan;
   }
 
-  PackageReport Write(const ExportPlan& plan, DicomSource& source, ByteSink& sink,
+  PackageReport Write(PlannedExport& plan, DicomSource& source, ByteSink& sink,
                       const PackagerLimits& limits, std::stop_token stop = {}) {
     return WriteArchive(plan, source, *previews_, sink, kExportedAt, std::move(stop), limits);
   }
@@ -120,12 +126,12 @@ class PackagerTest : public ::testing::Test {
 };
 
 TEST_F(PackagerTest, ArchiveDoesNotDependOnTheWindow) {
-  const ExportPlan plan = PlanAll(true);
+  const auto plan = PlanAll(true);
   StringSink reference;
-  ASSERT_EQ(Write(plan, *store_, reference, Limits(1)).outcome, PackageOutcome::kComplete);
+  ASSERT_EQ(Write(*plan, *store_, reference, Limits(1)).outcome, PackageOutcome::kComplete);
   for (size_t window : {2, 3, 16}) {
     StringSink sink;
-    const PackageReport report = Write(plan, *store_, sink, Limits(window));
+    const PackageReport report = Write(*plan, *store_, sink, Limits(window));
     ASSERT_EQ(report.outcome, PackageOutcome::kComplete) << window;
     EXPECT_EQ(sink.bytes(), reference.bytes()) << "window " << window;
     EXPECT_EQ(report.bytes_written, reference.bytes().size());
@@ -144,11 +150,11 @@ std::vector<std::filesystem::path> FilesUnder(const std::filesystem::path& dir) 
 }
 
 TEST_F(PackagerTest, StreamedInstancesGiveTheSameFilesAsWholeOnes) {
-  const ExportPlan plan = PlanAll(true);
+  const auto plan = PlanAll(true);
   StringSink whole, streamed;
-  ASSERT_EQ(Write(plan, *store_, whole, Limits(0)).outcome, PackageOutcome::kComplete);
+  ASSERT_EQ(Write(*plan, *store_, whole, Limits(0)).outcome, PackageOutcome::kComplete);
   // Every instance over 0 bytes: all streamed, previews rendered from a copy on disk.
-  ASSERT_EQ(Write(plan, *store_, streamed, Limits(0, 0, 4096)).outcome, PackageOutcome::kComplete);
+  ASSERT_EQ(Write(*plan, *store_, streamed, Limits(0, 0, 4096)).outcome, PackageOutcome::kComplete);
   const auto whole_dir = dir_.path() / "whole";
   std::filesystem::rename(ExtractAndVerify(whole.bytes()), whole_dir);
   const auto streamed_dir = ExtractAndVerify(streamed.bytes());
@@ -165,14 +171,16 @@ TEST_F(PackagerTest, StreamedInstancesGiveTheSameFilesAsWholeOnes) {
 }
 
 TEST_F(PackagerTest, AlteredFileFailsAlsoWhenStreamed) {
-  const ExportPlan plan = PlanAll(false);
-  const InstanceRecord& victim = plan.patients.back().studies.back().instances.back().record;
+  const auto plan = PlanAll(false);
+  const ExportPlan whole =
+      PlanExport(*index_, admin_, AllRequest(false), kExportedAt).ValueOrThrow();
+  const InstanceRecord& victim = whole.patients.back().studies.back().instances.back().record;
   const std::string& key = victim.sha256;
   const auto path = dir_.path() / "store" / key.substr(0, 2) / key.substr(2, 2) / key;
   std::fstream(path, std::ios::in | std::ios::out | std::ios::binary).put('X');
   for (std::uint64_t whole_max : {std::uint64_t{0}, std::uint64_t{1} << 30}) {
     StringSink sink;
-    const PackageReport report = Write(plan, *store_, sink, Limits(0, whole_max));
+    const PackageReport report = Write(*plan, *store_, sink, Limits(0, whole_max));
     EXPECT_EQ(report.outcome, PackageOutcome::kSourceFailed);
     ASSERT_TRUE(report.error.has_value());
     EXPECT_NE(report.error->message().find(victim.sop_instance_uid), std::string::npos);
@@ -181,37 +189,83 @@ TEST_F(PackagerTest, AlteredFileFailsAlsoWhenStreamed) {
 }
 
 TEST_F(PackagerTest, ClientGoneStopsTheWorkInFlight) {
-  const ExportPlan plan = PlanAll(true);
+  const auto plan = PlanAll(true);
   CountingSource source(*store_);
   testing::ClosingSink sink(1000);
-  const PackageReport report = Write(plan, source, sink, Limits(3));
+  const PackageReport report = Write(*plan, source, sink, Limits(3));
   EXPECT_EQ(report.outcome, PackageOutcome::kSinkFailed);
   EXPECT_LE(report.bytes_written, 1000u);
   // The first instance's write failed; at most the window was read ahead of it.
   EXPECT_LE(source.reads(), 1 + 3);
-  EXPECT_LT(source.reads(), plan.instance_count);
+  EXPECT_LT(source.reads(), plan->summary().instance_count);
 }
 
 TEST_F(PackagerTest, StopRequestEndsTheExport) {
-  const ExportPlan plan = PlanAll(true);
+  const auto plan = PlanAll(true);
   CountingSource source(*store_);
   std::stop_source stop;
   source.StopAt(5, &stop);
   StringSink sink;
-  const PackageReport report = Write(plan, source, sink, Limits(2), stop.get_token());
+  const PackageReport report = Write(*plan, source, sink, Limits(2), stop.get_token());
   EXPECT_EQ(report.outcome, PackageOutcome::kStopped);
   EXPECT_LE(source.reads(), 5 + 2);
+}
+
+// Issue 13: the outcomes, the checksums and the central directory spilled to
+// temporary files (and the document streamed) give the same files as held in memory.
+TEST_F(PackagerTest, SpillingGivesTheSameFiles) {
+  const auto plan = PlanAll(true);
+  StringSink held, spilled;
+  ASSERT_EQ(Write(*plan, *store_, held, Limits(0)).outcome, PackageOutcome::kComplete);
+  PackagerLimits spill_all = Limits(0);
+  spill_all.spill_after_bytes = 0;
+  spill_all.document_memory_bytes = 0;
+  ASSERT_EQ(Write(*plan, *store_, spilled, spill_all).outcome, PackageOutcome::kComplete);
+  EXPECT_NE(held.bytes(), spilled.bytes());  // the document and checksums are streamed
+  const auto held_dir = dir_.path() / "held";
+  std::filesystem::rename(ExtractAndVerify(held.bytes()), held_dir);
+  const auto spilled_dir = ExtractAndVerify(spilled.bytes());
+  const auto files = FilesUnder(held_dir);
+  ASSERT_EQ(FilesUnder(spilled_dir), files);
+  for (const auto& file : files) {
+    EXPECT_TRUE(testing::ReadFile(held_dir / file) == testing::ReadFile(spilled_dir / file))
+        << file;
+  }
+}
+
+// Issue 13: an export reads the index as it was when it was planned; an instance
+// indexed meanwhile (a sync) is not in it (its file does not even exist: reading it
+// would fail the export).
+TEST_F(PackagerTest, InstancesIndexedAfterPlanningAreNotExported) {
+  const auto plan = PlanAll(false);
+  StringSink before;
+  ASSERT_EQ(Write(*plan, *store_, before, Limits(0)).outcome, PackageOutcome::kComplete);
+  StoredInstance late;
+  late.metadata.patient_id = "LATE";
+  late.metadata.study_instance_uid = "1.2.3.4.5.6.7";
+  late.metadata.series_instance_uid = "1.2.3.4.5.6.7.1";
+  late.metadata.sop_instance_uid = "1.2.3.4.5.6.7.1.1";
+  late.size = 10;
+  late.sha256 = std::string(64, 'a');
+  late.location = {"local", std::string(64, 'a')};
+  ASSERT_TRUE(index_->AddInstance(admin_.hospital_id, late).ok());
+  StringSink after;
+  ASSERT_EQ(Write(*plan, *store_, after, Limits(0)).outcome, PackageOutcome::kComplete);
+  EXPECT_EQ(after.bytes(), before.bytes());
+  // A plan made now sees it, and fails on its missing file.
+  StringSink now;
+  EXPECT_EQ(Write(*PlanAll(false), *store_, now, Limits(0)).outcome, PackageOutcome::kSourceFailed);
 }
 
 // Fault injection: an exception in the parallel stage (a whole instance) or in the
 // writer stage (a streamed one) cancels the pipeline and ends the archive unfinished.
 TEST_F(PackagerTest, ExceptionInThePipelineEndsTheArchiveAsAFault) {
-  const ExportPlan plan = PlanAll(true);
+  const auto plan = PlanAll(true);
   for (std::uint64_t whole_max : {std::uint64_t{1} << 30, std::uint64_t{0}}) {
     CountingSource source(*store_);
     source.ThrowAt(5);
     StringSink sink;
-    const PackageReport report = Write(plan, source, sink, Limits(2, whole_max));
+    const PackageReport report = Write(*plan, source, sink, Limits(2, whole_max));
     EXPECT_EQ(report.outcome, PackageOutcome::kFault) << whole_max;
     ASSERT_TRUE(report.error.has_value());
     EXPECT_NE(report.error->message().find("out of memory"), std::string::npos);
@@ -232,9 +286,9 @@ void InstancesOf(const nlohmann::json& node, std::vector<nlohmann::json>& found)
 }
 
 TEST_F(PackagerTest, PreviewsOfOneExportStayWithinTheirBudget) {
-  const ExportPlan plan = PlanAll(true);
+  const auto plan = PlanAll(true);
   StringSink unlimited;
-  ASSERT_EQ(Write(plan, *store_, unlimited, Limits(0)).outcome, PackageOutcome::kComplete);
+  ASSERT_EQ(Write(*plan, *store_, unlimited, Limits(0)).outcome, PackageOutcome::kComplete);
   const auto unlimited_dir = dir_.path() / "unlimited";
   std::filesystem::rename(ExtractAndVerify(unlimited.bytes()), unlimited_dir);
   std::vector<nlohmann::json> reference;
@@ -256,9 +310,9 @@ TEST_F(PackagerTest, PreviewsOfOneExportStayWithinTheirBudget) {
   settings.max_bytes_per_export = total / 2;
   previews_ = preview::PreviewPool::Create(settings).ValueOrThrow();
   StringSink limited;
-  ASSERT_EQ(Write(plan, *store_, limited, Limits(0)).outcome, PackageOutcome::kComplete);
+  ASSERT_EQ(Write(*plan, *store_, limited, Limits(0)).outcome, PackageOutcome::kComplete);
   StringSink narrow;
-  ASSERT_EQ(Write(plan, *store_, narrow, Limits(1)).outcome, PackageOutcome::kComplete);
+  ASSERT_EQ(Write(*plan, *store_, narrow, Limits(1)).outcome, PackageOutcome::kComplete);
   EXPECT_EQ(narrow.bytes(), limited.bytes()) << "which instances keep previews is plan order's";
   const auto limited_dir = ExtractAndVerify(limited.bytes());
   std::vector<nlohmann::json> instances;

@@ -1,214 +1,260 @@
 #include "export/planner.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "core/names.h"
-#include "zip/portable_names.h"
 
 namespace pacsport {
+
+Result<std::optional<PatientRecord>> PlanWalk::NextPatientRecord() {
+  IndexSnapshot& snapshot = *plan_.snapshot_;
+  if (plan_.summary_.request.scope == ExportScope::kAll) {
+    if (!all_patients_) {
+      auto cursor = snapshot.ListAllPatients();
+      if (!cursor.ok()) return cursor.error();
+      all_patients_ = std::move(*cursor);
+    }
+    return all_patients_->Next();
+  }
+  if (next_target_ == plan_.targets_.size()) return std::optional<PatientRecord>();
+  auto patient = snapshot.GetPatient(plan_.targets_[next_target_].patient_id);
+  if (!patient.ok()) return patient.error();
+  return std::optional<PatientRecord>(std::move(*patient));
+}
+
+Status PlanWalk::EnterPatient(PatientRecord record) {
+  const ExportScope scope = plan_.summary_.request.scope;
+  const bool own_folder = scope != ExportScope::kStudy && scope != ExportScope::kPatient;
+  patient_.folder = own_folder ? "patients/" + patient_folders_.Take(record.patient_id) : "";
+  study_folders_ = zip::FolderNames();
+  studies_.clear();
+  next_study_ = 0;
+  const std::vector<std::string>* named =
+      scope == ExportScope::kAll ? nullptr : &plan_.targets_[next_target_++].study_uids;
+  if (depth_ == WalkDepth::kPatients) {
+    study_count_ = named != nullptr && !named->empty() ? static_cast<std::int64_t>(named->size())
+                                                       : record.study_count;
+  } else if (named != nullptr && !named->empty()) {
+    for (const std::string& uid : *named) {
+      auto study = plan_.snapshot_->GetStudy(uid);
+      if (!study.ok()) return study.error();
+      studies_.push_back(std::move(*study));
+    }
+  } else {
+    auto studies = plan_.snapshot_->ListPatientStudies(record.patient_id);
+    if (!studies.ok()) return studies.error();
+    studies_ = std::move(*studies);
+  }
+  if (depth_ != WalkDepth::kPatients) study_count_ = static_cast<std::int64_t>(studies_.size());
+  patient_.patient = std::move(record);
+  return Status::Ok();
+}
+
+Result<PlanWalk::Step> PlanWalk::Next() {
+  if (next_study_ < studies_.size()) {
+    const ExportSummary& summary = plan_.summary_;
+    auto planned = std::make_shared<PlannedStudy>();
+    StudyRecord& record = studies_[next_study_++];
+    // A study export has no folders; the others have studies/UID under the patient's.
+    if (summary.request.scope != ExportScope::kStudy) {
+      planned->folder = (patient_.folder.empty() ? "" : patient_.folder + "/") + "studies/" +
+                        study_folders_.Take(record.study_instance_uid);
+    }
+    const std::string directory = planned->folder.empty() ? "" : planned->folder + "/";
+    planned->preview_directory = directory + "previews/";
+    if (depth_ == WalkDepth::kInstances) {
+      auto instances = plan_.snapshot_->ListStudyInstances(record.study_instance_uid);
+      if (!instances.ok()) return instances.error();
+      const std::string dicom_directory = planned->folder.empty() ? "dicom/" : directory;
+      int number = 1;
+      planned->instances.reserve(instances->size());
+      for (InstanceRecord& instance : *instances) {
+        PlannedInstance item;
+        if (summary.WithImages()) {
+          item.dicom_entry = dicom_directory + std::to_string(number++) + ".dcm";
+        }
+        item.record = std::move(instance);
+        planned->instances.push_back(std::move(item));
+      }
+    }
+    planned->study = std::move(record);
+    study_ = std::move(planned);
+    return Step::kStudy;
+  }
+  auto record = NextPatientRecord();
+  if (!record.ok()) return record.error();
+  if (!record->has_value()) return Step::kEnd;
+  if (Status s = EnterPatient(std::move(**record)); !s.ok()) return s.error();
+  return Step::kPatient;
+}
+
 namespace {
 
-constexpr std::int64_t kPageSize = 1000;
-
-// Every page of a paged index listing.
-template <typename T, typename Fetch>
-Result<std::vector<T>> FetchAll(Fetch fetch) {
-  std::vector<T> all;
-  PageRequest page{0, kPageSize};
-  while (true) {
-    auto batch = fetch(page);
-    if (!batch.ok()) return batch.error();
-    for (auto& item : batch->items) all.push_back(std::move(item));
-    page.offset += kPageSize;
-    if (batch->items.empty() || page.offset >= batch->total) return all;
+// Adds `totals` to the summary's counts and sources.
+void AddTotals(const SnapshotTotals& totals, ExportSummary& summary) {
+  summary.instance_count += totals.instances;
+  summary.dicom_bytes += totals.bytes;
+  for (const std::string& source : totals.sources) {
+    const auto at = std::lower_bound(summary.sources.begin(), summary.sources.end(), source);
+    if (at == summary.sources.end() || *at != source) summary.sources.insert(at, source);
   }
-}
-
-// `folder` is the study's folder ("" in a study export, whose layout has none).
-Result<PlannedStudy> PlanStudy(Index& index, const Principal& principal, StudyRecord study,
-                               const std::string& folder, ExportPlan& plan) {
-  auto instances = index.ListStudyInstances(principal.hospital_id, study.study_instance_uid);
-  if (!instances.ok()) return instances.error();
-  const std::string directory = folder.empty() ? "" : folder + "/";
-  PlannedStudy planned;
-  planned.folder = folder;
-  planned.preview_directory = directory + "previews/";
-  const std::string dicom_directory = folder.empty() ? "dicom/" : directory;
-  int number = 1;
-  for (auto& record : *instances) {
-    PlannedInstance instance;
-    if (plan.WithImages())
-      instance.dicom_entry = dicom_directory + std::to_string(number++) + ".dcm";
-    plan.dicom_bytes += record.size;
-    instance.record = std::move(record);
-    planned.instances.push_back(std::move(instance));
-  }
-  plan.instance_count += static_cast<std::int64_t>(planned.instances.size());
-  planned.study = std::move(study);
-  return planned;
-}
-
-// `folder` is the patient's folder ("" but in an export of all).
-Result<PlannedPatient> PlanPatient(Index& index, const Principal& principal, PatientRecord patient,
-                                   const std::string& folder, ExportPlan& plan) {
-  auto studies = FetchAll<StudyRecord>([&](PageRequest page) {
-    StudyQuery query;
-    query.patient_id = patient.patient_id;
-    query.sort = StudySort::kDateAsc;
-    query.page = page;
-    return index.ListStudies(principal.hospital_id, query);
-  });
-  if (!studies.ok()) return studies.error();
-  PlannedPatient planned;
-  const std::string studies_directory = (folder.empty() ? "" : folder + "/") + "studies/";
-  zip::FolderNames study_folders;
-  for (auto& study : *studies) {
-    const std::string study_folder =
-        studies_directory + study_folders.Take(study.study_instance_uid);
-    auto planned_study = PlanStudy(index, principal, std::move(study), study_folder, plan);
-    if (!planned_study.ok()) return planned_study.error();
-    planned.studies.push_back(std::move(*planned_study));
-  }
-  planned.patient = std::move(patient);
-  planned.folder = folder;
-  return planned;
-}
-
-// A batch of studies: each study under its patient's folder, patients in the order
-// their first study was named, studies in the order named.
-Status PlanStudies(Index& index, const Principal& principal, ExportPlan& plan) {
-  zip::FolderNames patient_folders;
-  std::unordered_map<std::string, zip::FolderNames> study_folders;  // by Patient ID
-  std::unordered_map<std::string, size_t> patient_index;            // by Patient ID
-  for (const std::string& uid : plan.request.targets) {
-    if (!IsValidUid(uid)) return InvalidInput("ids: " + uid + " is not a valid DICOM UID");
-    auto study = index.GetStudy(principal.hospital_id, uid);
-    if (!study.ok()) return study.error();
-    auto [it, added] = patient_index.try_emplace(study->patient_id, plan.patients.size());
-    if (added) {
-      auto patient = index.GetPatient(principal.hospital_id, study->patient_id);
-      if (!patient.ok()) return patient.error();
-      PlannedPatient planned;
-      planned.folder = "patients/" + patient_folders.Take(patient->patient_id);
-      planned.patient = std::move(*patient);
-      plan.patients.push_back(std::move(planned));
-    }
-    PlannedPatient& owner = plan.patients[it->second];
-    const std::string folder =
-        owner.folder + "/studies/" + study_folders[study->patient_id].Take(uid);
-    auto planned = PlanStudy(index, principal, std::move(*study), folder, plan);
-    if (!planned.ok()) return planned.error();
-    owner.studies.push_back(std::move(*planned));
-  }
-  return Status::Ok();
-}
-
-// Every patient of `patients`, each with all its studies, under patients/PID.
-Status PlanPatients(Index& index, const Principal& principal, std::vector<PatientRecord> patients,
-                    ExportPlan& plan) {
-  zip::FolderNames folders;
-  for (auto& patient : patients) {
-    const std::string folder = "patients/" + folders.Take(patient.patient_id);
-    auto planned = PlanPatient(index, principal, std::move(patient), folder, plan);
-    if (!planned.ok()) return planned.error();
-    plan.patients.push_back(std::move(*planned));
-  }
-  return Status::Ok();
 }
 
 }  // namespace
 
-Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
-                              const ExportRequest& request, SystemTime now) {
-  ExportPlan plan;
-  plan.request = request;
-  plan.principal = principal;
+Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Principal& principal,
+                                                      const ExportRequest& request,
+                                                      SystemTime now) {
+  // Refusals that need no data come first.
   switch (request.scope) {
-    case ExportScope::kStudy: {
+    case ExportScope::kStudy:
       if (!IsValidUid(request.target)) return InvalidInput("studyUID is not a valid DICOM UID");
-      auto study = index.GetStudy(principal.hospital_id, request.target);
-      if (!study.ok()) return study.error();
-      auto patient = index.GetPatient(principal.hospital_id, study->patient_id);
-      if (!patient.ok()) return patient.error();
-      auto planned = PlanStudy(index, principal, std::move(*study), "", plan);
-      if (!planned.ok()) return planned.error();
-      plan.patients.push_back(
-          {.patient = std::move(*patient), .folder = "", .studies = {std::move(*planned)}});
-      plan.metadata_name = "study_data.json";
       break;
-    }
-    case ExportScope::kPatient: {
+    case ExportScope::kPatient:
       // An empty Patient ID is legal DICOM (type 2): it names the patient without one.
-      if (!IsValidPatientId(request.target))
+      if (!IsValidPatientId(request.target)) {
         return InvalidInput("patientID is longer than 64 characters");
-      auto patient = index.GetPatient(principal.hospital_id, request.target);
-      if (!patient.ok()) return patient.error();
-      auto planned = PlanPatient(index, principal, std::move(*patient), "", plan);
-      if (!planned.ok()) return planned.error();
-      plan.patients.push_back(std::move(*planned));
-      plan.metadata_name = "patient_data.json";
-      break;
-    }
-    case ExportScope::kAll: {
-      if (principal.role != Role::kAdmin)
-        return Forbidden("exporting everything requires the admin role");
-      auto patients = FetchAll<PatientRecord>([&](PageRequest page) {
-        return index.ListPatients(principal.hospital_id, PatientQuery{"", page});
-      });
-      if (!patients.ok()) return patients.error();
-      if (Status s = PlanPatients(index, principal, std::move(*patients), plan); !s.ok()) {
-        return s.error();
       }
-      plan.metadata_name = "all_data.json";
       break;
-    }
+    case ExportScope::kAll:
+      if (principal.role != Role::kAdmin) {
+        return Forbidden("exporting everything requires the admin role");
+      }
+      break;
     case ExportScope::kStudies:
-    case ExportScope::kPatients: {
+    case ExportScope::kPatients:
       if (request.targets.empty()) return InvalidInput("ids must name at least one");
       if (request.targets.size() > kMaxBatchTargets) {
         return InvalidInput("ids may name at most " + std::to_string(kMaxBatchTargets));
       }
-      Status planned = Status::Ok();
-      if (request.scope == ExportScope::kStudies) {
-        planned = PlanStudies(index, principal, plan);
-      } else {
-        std::vector<PatientRecord> patients;
-        for (const std::string& id : request.targets) {
-          if (!IsValidPatientId(id))
-            return InvalidInput("ids: a Patient ID is longer than 64 characters");
-          auto patient = index.GetPatient(principal.hospital_id, id);
+      break;
+  }
+
+  auto snapshot = index.OpenSnapshot(principal.hospital_id);
+  if (!snapshot.ok()) return snapshot.error();
+  auto plan = std::make_unique<PlannedExport>();
+  plan->snapshot_ = std::move(*snapshot);
+  IndexSnapshot& view = *plan->snapshot_;
+  ExportSummary& summary = plan->summary_;
+  summary.request = request;
+  summary.principal = principal;
+  auto add_totals = [&](TotalsOf of, const std::string& id) -> Status {
+    auto totals = view.Totals(of, id);
+    if (!totals.ok()) return totals.error();
+    AddTotals(*totals, summary);
+    return Status::Ok();
+  };
+
+  switch (request.scope) {
+    case ExportScope::kStudy: {
+      auto study = view.GetStudy(request.target);
+      if (!study.ok()) return study.error();
+      auto patient = view.GetPatient(study->patient_id);
+      if (!patient.ok()) return patient.error();
+      plan->targets_.push_back({study->patient_id, {request.target}});
+      if (Status s = add_totals(TotalsOf::kStudy, request.target); !s.ok()) return s.error();
+      summary.metadata_name = "study_data.json";
+      break;
+    }
+    case ExportScope::kPatient: {
+      auto patient = view.GetPatient(request.target);
+      if (!patient.ok()) return patient.error();
+      plan->targets_.push_back({request.target, {}});
+      if (Status s = add_totals(TotalsOf::kPatient, request.target); !s.ok()) return s.error();
+      summary.metadata_name = "patient_data.json";
+      break;
+    }
+    case ExportScope::kAll: {
+      // Counted when asked (CountTotals); the sources are found by seeks.
+      summary.instance_count = -1;
+      summary.dicom_bytes = -1;
+      auto sources = view.ListSources();
+      if (!sources.ok()) return sources.error();
+      summary.sources = std::move(*sources);
+      summary.metadata_name = "all_data.json";
+      break;
+    }
+    case ExportScope::kStudies: {
+      // Each study under its patient's folder, patients in the order their first study
+      // was named, studies in the order named.
+      std::unordered_map<std::string, std::size_t> patient_index;  // by Patient ID
+      for (const std::string& uid : request.targets) {
+        if (!IsValidUid(uid)) return InvalidInput("ids: " + uid + " is not a valid DICOM UID");
+        auto study = view.GetStudy(uid);
+        if (!study.ok()) return study.error();
+        auto [it, added] = patient_index.try_emplace(study->patient_id, plan->targets_.size());
+        if (added) {
+          auto patient = view.GetPatient(study->patient_id);
           if (!patient.ok()) return patient.error();
-          patients.push_back(std::move(*patient));
+          plan->targets_.push_back({study->patient_id, {}});
         }
-        planned = PlanPatients(index, principal, std::move(patients), plan);
+        plan->targets_[it->second].study_uids.push_back(uid);
+        if (Status s = add_totals(TotalsOf::kStudy, uid); !s.ok()) return s.error();
       }
-      if (!planned.ok()) return planned.error();
-      plan.metadata_name = "batch_data.json";
+      break;
+    }
+    case ExportScope::kPatients: {
+      for (const std::string& id : request.targets) {
+        if (!IsValidPatientId(id)) {
+          return InvalidInput("ids: a Patient ID is longer than 64 characters");
+        }
+        auto patient = view.GetPatient(id);
+        if (!patient.ok()) return patient.error();
+        plan->targets_.push_back({id, {}});
+        if (Status s = add_totals(TotalsOf::kPatient, id); !s.ok()) return s.error();
+      }
       break;
     }
   }
-  plan.archive_name = ArchiveName(request, now);
+  if (request.scope == ExportScope::kStudies || request.scope == ExportScope::kPatients) {
+    summary.metadata_name = "batch_data.json";
+  }
+  summary.archive_name = ArchiveName(request, now);
   return plan;
 }
 
 std::string ArchiveName(const ExportRequest& request, SystemTime now) {
   std::string name;
   switch (request.scope) {
-    case ExportScope::kStudy:
-      name = "study_" + request.target + "_export";
-      break;
+    case ExportScope::kStudy: name = "study_" + request.target + "_export"; break;
     case ExportScope::kPatient:
       name = "patient_" + SanitizePathComponent(request.target) + "_export";
       break;
-    case ExportScope::kAll:
-      name = "export_all_" + CompactUtcTimestamp(now);
-      break;
+    case ExportScope::kAll: name = "export_all_" + CompactUtcTimestamp(now); break;
     case ExportScope::kStudies:
-    case ExportScope::kPatients:
-      name = "batch_export_" + CompactUtcTimestamp(now);
-      break;
+    case ExportScope::kPatients: name = "batch_export_" + CompactUtcTimestamp(now); break;
   }
   return name + (request.options.format == ExportFormat::kZip ? ".zip" : ".json");
+}
+
+Status PlannedExport::CountTotals() {
+  if (summary_.instance_count >= 0) return Status::Ok();
+  auto totals = snapshot_->Totals(TotalsOf::kHospital, "");
+  if (!totals.ok()) return totals.error();
+  summary_.instance_count = totals->instances;
+  summary_.dicom_bytes = totals->bytes;
+  return Status::Ok();
+}
+
+Result<ExportPlan> PlanExport(Index& index, const Principal& principal,
+                              const ExportRequest& request, SystemTime now) {
+  auto planned = OpenExportPlan(index, principal, request, now);
+  if (!planned.ok()) return planned.error();
+  if (Status s = (*planned)->CountTotals(); !s.ok()) return s.error();
+  ExportPlan plan;
+  static_cast<ExportSummary&>(plan) = (*planned)->summary();
+  PlanWalk walk = (*planned)->Walk(WalkDepth::kInstances);
+  while (true) {
+    auto step = walk.Next();
+    if (!step.ok()) return step.error();
+    if (*step == PlanWalk::Step::kEnd) return plan;
+    if (*step == PlanWalk::Step::kPatient) {
+      plan.patients.push_back(walk.patient());
+    } else {
+      plan.patients.back().studies.push_back(*walk.study());
+    }
+  }
 }
 
 }  // namespace pacsport

@@ -163,5 +163,141 @@ TEST_F(PlannerFoldersTest, BatchNamingAnotherHospitalsStudyIsNotFoundAndAnEmptyO
             ErrorCode::kInvalidInput);
 }
 
+// The outcomes of a map, handed out in the order of `plan`'s instances.
+class MapOutcomes : public OutcomeSource {
+ public:
+  MapOutcomes(const ExportPlan& plan, const InstanceOutcomes& outcomes) {
+    for (const PlannedPatient& patient : plan.patients) {
+      for (const PlannedStudy& study : patient.studies) {
+        for (const PlannedInstance& instance : study.instances) {
+          const auto it = outcomes.find(instance.record.id);
+          ordered_.push_back(it == outcomes.end() ? InstanceOutcome{} : it->second);
+        }
+      }
+    }
+  }
+  Result<InstanceOutcome> Next() override {
+    if (next_ == ordered_.size()) return Internal("no more outcomes");
+    return ordered_[next_++];
+  }
+
+ private:
+  std::vector<InstanceOutcome> ordered_;
+  std::size_t next_ = 0;
+};
+
+// Issue 13: the document streamed from walks of the plan's snapshot is, byte for
+// byte, the one built in memory, for every scope, with and without images and
+// previews (awkward names, invalid UTF-8, AI results, several instances included).
+TEST_F(PlannerFoldersTest, StreamedDocumentIsTheDocumentBuiltInMemory) {
+  for (int i = 0; i < 5; ++i) {
+    StoredInstance s;
+    s.metadata.patient_id = "P";
+    s.metadata.patient_name = "NAME^\xff\xfe broken";
+    s.metadata.study_instance_uid = "1.2.3.99";
+    s.metadata.series_instance_uid = "1.2.3.99." + std::to_string(2 + i % 2);
+    if (i != 3) s.metadata.series_number = 2 + i % 2;
+    s.metadata.sop_instance_uid = "1.2.3.99.9." + std::to_string(i);
+    if (i != 1) s.metadata.instance_number = 5 - i;
+    s.metadata.number_of_frames = i;
+    s.size = 1000 + i;
+    s.sha256 = "sha-" + s.metadata.sop_instance_uid;
+    s.location = {"local", s.sha256};
+    ASSERT_TRUE(index_->AddInstance(hospital_, s).ok());
+  }
+  ASSERT_TRUE(index_
+                  ->SetAiAnalysis(hospital_, "1.2.3.99", R"({"finding": "none", "score": 0.5})",
+                                  {"model-a"}, "2026-01-02T03:04:05Z")
+                  .ok());
+  struct Case {
+    ExportScope scope;
+    std::string target;
+    std::vector<std::string> targets;
+  };
+  const std::vector<Case> cases = {
+      {ExportScope::kAll, "", {}},
+      {ExportScope::kPatient, "P", {}},
+      {ExportScope::kStudy, "1.2.3.99", {}},
+      {ExportScope::kStudies, "", {"1.2.3.99", "1.2.3.1", "1.2.3.7", "1.2.3.2"}},
+      {ExportScope::kPatients, "", {"P", "CON", "ab"}},
+  };
+  const SystemTime at = std::chrono::sys_days{std::chrono::year{2026} / 12 / 3};
+  for (const Case& c : cases) {
+    for (IncludeImages images : {IncludeImages::kYes, IncludeImages::kNo}) {
+      ExportRequest request;
+      request.scope = c.scope;
+      request.target = c.target;
+      request.targets = c.targets;
+      request.options.include_images = images;
+      const bool with_images = images == IncludeImages::kYes;
+      const ExportPlan whole = PlanExport(*index_, admin_, request, at).ValueOrThrow();
+      auto streamed = OpenExportPlan(*index_, admin_, request, at).ValueOrThrow();
+      ASSERT_TRUE(streamed->CountTotals().ok());
+      EXPECT_EQ(streamed->summary().instance_count, whole.instance_count);
+      EXPECT_EQ(streamed->summary().dicom_bytes, whole.dicom_bytes);
+
+      InstanceOutcomes outcomes;
+      int n = 0;
+      for (const PlannedPatient& patient : whole.patients) {
+        for (const PlannedStudy& study : patient.studies) {
+          for (const PlannedInstance& instance : study.instances) {
+            InstanceOutcome& outcome = outcomes[instance.record.id];
+            if (++n % 3 == 0) {
+              outcome.preview_error = "frame 0: rendering crashed (SIGSEGV) \x01\xc3";
+            } else {
+              for (int k = 0; k < n % 3; ++k) {
+                outcome.previews.push_back(study.preview_directory + "frame_" + std::to_string(k) +
+                                           ".png");
+              }
+            }
+          }
+        }
+      }
+      for (bool with_outcomes : {false, true}) {
+        const std::string expected = BuildMetadataDocument(
+            whole, with_outcomes ? outcomes : InstanceOutcomes{}, with_images, at);
+        MapOutcomes source(whole, outcomes);
+        std::string document;
+        std::size_t pieces = 0;
+        const Status written = WriteMetadataDocument(*streamed, with_outcomes ? &source : nullptr,
+                                                     with_images, at, [&](std::string_view piece) {
+                                                       document.append(piece);
+                                                       ++pieces;
+                                                       return Status::Ok();
+                                                     });
+        ASSERT_TRUE(written.ok()) << written.error().message();
+        EXPECT_EQ(document, expected) << ScopeName(c.scope) << " images " << with_images;
+        EXPECT_GE(pieces, 1u);
+      }
+    }
+  }
+}
+
+TEST_F(PlannerFoldersTest, AWalkGivesTheSameTwiceAndHoldsOneStudyAtATime) {
+  ExportRequest request;
+  request.scope = ExportScope::kAll;
+  auto plan = OpenExportPlan(*index_, admin_, request, SystemTime{}).ValueOrThrow();
+  auto folders = [&]() {
+    std::vector<std::string> seen;
+    PlanWalk walk = plan->Walk(WalkDepth::kInstances);
+    while (true) {
+      auto step = walk.Next();
+      EXPECT_TRUE(step.ok());
+      if (!step.ok() || *step == PlanWalk::Step::kEnd) return seen;
+      if (*step == PlanWalk::Step::kPatient) {
+        seen.push_back(walk.patient().folder);
+      } else {
+        seen.push_back(walk.study()->folder);
+        for (const PlannedInstance& i : walk.study()->instances) seen.push_back(i.dicom_entry);
+      }
+    }
+  };
+  const std::vector<std::string> first = folders();
+  // A patient whose folder would clash with "ab"'s and "AB"'s, added after planning.
+  Add("Ab", "1.2.3.50");
+  EXPECT_EQ(folders(), first);
+  EXPECT_EQ(first.size(), 7u + 8u + 8u);  // patients, studies, instances
+}
+
 }  // namespace
 }  // namespace pacsport

@@ -85,7 +85,7 @@ std::string RawParameters(const httplib::Request& req) {
   return raw.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-// Begins the audited export and sends it: the document at once, an archive streamed.
+// Begins the audited export and streams it (archive or document) as it is produced.
 void BeginAndSend(const HttpServices& services, const ExportAttempt& attempt,
                   const Result<Principal>& principal, const Result<ExportRequest>& request,
                   const httplib::Request& req, httplib::Response& res) {
@@ -97,13 +97,7 @@ void BeginAndSend(const HttpServices& services, const ExportAttempt& attempt,
   IgnoreRange(req);
   res.set_header("Content-Disposition", ContentDisposition(session->plan().archive_name));
   res.set_header("Cache-Control", "no-store");
-  if (session->plan().request.options.format == ExportFormat::kJson) {
-    StringSink document;
-    session->Deliver(document).ThrowIfError();
-    res.set_content(document.bytes(), session->content_type());
-    return;
-  }
-  // Streamed as produced. On any failure the provider returns false, which closes the
+  // Streamed as produced, the document of format=json too. On any failure the provider returns false, which closes the
   // connection without the final chunk: the client sees a broken transfer, never a
   // truncated archive that looks complete.
   res.set_chunked_content_provider(session->content_type(),

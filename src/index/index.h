@@ -167,6 +167,54 @@ struct JobQuery {
   PageRequest page;
 };
 
+// What the instances of a hospital, a patient or a study add up to.
+struct SnapshotTotals {
+  std::int64_t instances = 0;
+  std::int64_t bytes = 0;            // their stored sizes
+  std::vector<std::string> sources;  // the sources their bytes are read from, sorted
+};
+enum class TotalsOf { kHospital, kPatient, kStudy };
+
+// Every patient of a snapshot's hospital, one at a time, in ListPatients order
+// (name ignoring ASCII case, Patient ID). Streams from the database: holds one row at
+// a time. Borrows its snapshot, which must outlive it; other snapshot calls may be
+// made between two Next calls. Not thread-safe.
+class PatientCursor {
+ public:
+  virtual ~PatientCursor() = default;
+  // The next patient; nullopt after the last.
+  virtual Result<std::optional<PatientRecord>> Next() = 0;
+};
+
+// IndexSnapshot: one hospital's data as it was when the snapshot was opened, read in
+// one read transaction held until the snapshot is destroyed, on a database connection
+// of its own. Writes made meanwhile (a PACS sync, an import) are not seen, so a long
+// reader such as an export neither skips nor repeats what they add or remove, however
+// often it reads the same rows. Each call answers as the Index call of the same name
+// for the snapshot's hospital (kNotFound for another hospital's data). Holding a
+// snapshot for long keeps the database from reclaiming the space of what was written
+// meanwhile (SQLite: the WAL file grows until the snapshot ends).
+// Not thread-safe: one thread at a time (any thread).
+class IndexSnapshot {
+ public:
+  virtual ~IndexSnapshot() = default;
+
+  virtual Result<PatientRecord> GetPatient(const std::string& patient_id) = 0;
+  virtual Result<StudyRecord> GetStudy(const std::string& study_uid) = 0;
+  // A patient's studies ordered as StudySort::kDateAsc; kNotFound for no such patient.
+  virtual Result<std::vector<StudyRecord>> ListPatientStudies(const std::string& patient_id) = 0;
+  // As Index::ListStudyInstances.
+  virtual Result<std::vector<InstanceRecord>> ListStudyInstances(const std::string& study_uid) = 0;
+  // Every patient of the hospital (see PatientCursor).
+  virtual Result<std::unique_ptr<PatientCursor>> ListAllPatients() = 0;
+  // What the instances of the hospital (id ignored), of the patient with Patient ID
+  // `id` or of the study with Study UID `id` add up to; zeros for none.
+  virtual Result<SnapshotTotals> Totals(TotalsOf of, const std::string& id) = 0;
+  // The sources the hospital's instances are read from, sorted, found by seeks in the
+  // index of locations (one per source), not by a scan of the instances as Totals.
+  virtual Result<std::vector<std::string>> ListSources() = 0;
+};
+
 class Index {
  public:
   virtual ~Index() = default;
@@ -224,6 +272,10 @@ class Index {
   // Instance UID (missing numbers sort last), the order of the export contract.
   virtual Result<std::vector<InstanceRecord>> ListStudyInstances(RowId hospital_id,
                                                                  const std::string& study_uid) = 0;
+
+  // A snapshot of `hospital_id`'s data for a long reader (see IndexSnapshot).
+  // kUnavailable when no connection can be opened.
+  virtual Result<std::unique_ptr<IndexSnapshot>> OpenSnapshot(RowId hospital_id) = 0;
 
   // Stores a study's AI results; analysis_json must be a JSON object (the caller
   // validates). kNotFound for an unknown study.

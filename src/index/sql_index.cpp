@@ -11,8 +11,9 @@ std::string Now() { return Iso8601(std::chrono::system_clock::now()); }
 
 }  // namespace
 
-SqlIndex::SqlIndex(std::unique_ptr<soci::connection_pool> pool, SqlDialect dialect)
-    : pool_(std::move(pool)), dialect_(dialect) {}
+SqlIndex::SqlIndex(std::unique_ptr<soci::connection_pool> pool, SqlDialect dialect,
+                   SessionOpener open_session)
+    : pool_(std::move(pool)), dialect_(dialect), open_session_(std::move(open_session)) {}
 
 SqlIndex::~SqlIndex() = default;
 

@@ -6,12 +6,16 @@
 // session leased from the pool, so calls from several threads run concurrently;
 // with serialize_writes, write transactions also take a mutex, one at a time.
 //
+// OpenSnapshot opens a connection of its own with the backend's `open_session`, so
+// that a snapshot held for an export's life takes no session from the pool.
+//
 // Errors: every exception from SOCI or the database is caught here and handed to
 // the dialect's translate function, which answers kUnavailable for faults of the
 // database and kInternal for anything that points to a bug; none escapes.
 #pragma once
 
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -35,8 +39,13 @@ struct SqlDialect {
 
 class SqlIndex final : public Index {
  public:
-  // Takes over `pool`, whose sessions are open and configured.
-  SqlIndex(std::unique_ptr<soci::connection_pool> pool, SqlDialect dialect);
+  // Opens one more session to the same database, configured as the pool's.
+  using SessionOpener = std::function<std::unique_ptr<soci::session>()>;
+
+  // Takes over `pool`, whose sessions are open and configured. Without
+  // `open_session`, OpenSnapshot answers kUnavailable.
+  SqlIndex(std::unique_ptr<soci::connection_pool> pool, SqlDialect dialect,
+           SessionOpener open_session = {});
   ~SqlIndex() override;
 
   // Brings the schema to kLatestSchemaVersion, in one transaction; changes nothing
@@ -69,6 +78,7 @@ class SqlIndex final : public Index {
   Result<StudyRecord> GetStudy(RowId hospital_id, const std::string& study_uid) override;
   Result<std::vector<InstanceRecord>> ListStudyInstances(RowId hospital_id,
                                                          const std::string& study_uid) override;
+  Result<std::unique_ptr<IndexSnapshot>> OpenSnapshot(RowId hospital_id) override;
   Status SetAiAnalysis(RowId hospital_id, const std::string& study_uid,
                        const std::string& analysis_json, const std::vector<std::string>& models,
                        const std::string& analyzed_at) override;
@@ -128,6 +138,7 @@ class SqlIndex final : public Index {
 
   std::unique_ptr<soci::connection_pool> pool_;
   const SqlDialect dialect_;
+  const SessionOpener open_session_;
   std::mutex write_mutex_;  // held by every write transaction when dialect_.serialize_writes
 };
 

@@ -10,6 +10,8 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <sqlite3.h>
 
+#include <stdexcept>
+
 #include "index/sql_index.h"
 
 namespace pacsport {
@@ -79,7 +81,16 @@ Result<std::unique_ptr<Index>> OpenSqliteIndex(const std::string& path) {
   } catch (const std::exception& e) {
     return TranslateSqliteError(e, "opening " + path);
   }
-  auto index = std::make_unique<SqlIndex>(std::move(pool), kSqliteDialect);
+  // A snapshot's own connection; its read transaction is SQLite's snapshot of the
+  // WAL, so writers go on meanwhile.
+  auto open_session = [path]() {
+    auto sql = std::make_unique<soci::session>(soci::sqlite3, "db=\"" + path + "\"");
+    if (Status configured = Configure(*sql, false); !configured.ok()) {
+      throw std::runtime_error(configured.error().message());
+    }
+    return sql;
+  };
+  auto index = std::make_unique<SqlIndex>(std::move(pool), kSqliteDialect, open_session);
   if (Status migrated = index->Migrate(); !migrated.ok()) return migrated.error();
   return std::unique_ptr<Index>(std::move(index));
 }

@@ -2,6 +2,8 @@
 
 #include <libdeflate.h>
 
+#include <algorithm>
+#include <functional>
 #include <limits>
 #include <utility>
 
@@ -36,8 +38,11 @@ struct ZipWriter::OpenEntry {
   std::optional<DeflateStream> deflater;  // for kDeflate
 };
 
-ZipWriter::ZipWriter(ByteSink& sink, SystemTime modified)
-    : sink_(sink), dos_modified_(ToDosDateTime(modified)), unix_modified_(UnixMtime(modified)) {}
+ZipWriter::ZipWriter(ByteSink& sink, SystemTime modified, ZipWriterOptions options)
+    : sink_(sink),
+      dos_modified_(ToDosDateTime(modified)),
+      unix_modified_(UnixMtime(modified)),
+      directory_(options.directory_memory_bytes) {}
 
 ZipWriter::~ZipWriter() = default;
 
@@ -53,9 +58,8 @@ Status ZipWriter::Add(const PreparedEntry& entry) {
   const EntryFields fields = FieldsFor(entry.name, entry.method, flags, zip64);
   if (Status s = Emit(LocalHeader(fields, sizes)); !s.ok()) return s;
   if (Status s = Emit(entry.payload); !s.ok()) return s;
-  names_.insert(entry.name);
-  Record(fields, sizes, offset);
-  return Status::Ok();
+  TakeName(entry.name);
+  return Record(fields, sizes, offset);
 }
 
 Status ZipWriter::BeginEntry(std::string name, Method method, int level,
@@ -81,7 +85,7 @@ Status ZipWriter::BeginEntry(std::string name, Method method, int level,
   const EntryFields fields = FieldsFor(entry->name, entry->method, entry->flags,
                                        entry->zip64 || entry->offset >= kZip64SizeThreshold);
   if (Status s = Emit(StreamedLocalHeader(fields, entry->zip64)); !s.ok()) return s;
-  names_.insert(entry->name);
+  TakeName(entry->name);
   open_ = std::move(entry);
   return Status::Ok();
 }
@@ -113,20 +117,22 @@ Status ZipWriter::EndEntry() {
   const std::unique_ptr<OpenEntry> entry = std::move(open_);
   if (Status s = Emit(DataDescriptor(entry->sizes, entry->zip64)); !s.ok()) return s;
   const bool zip64 = entry->zip64 || entry->offset >= kZip64SizeThreshold;
-  Record(FieldsFor(entry->name, entry->method, entry->flags, zip64), entry->sizes, entry->offset);
-  return Status::Ok();
+  return Record(FieldsFor(entry->name, entry->method, entry->flags, zip64), entry->sizes,
+                entry->offset);
 }
 
 Status ZipWriter::Finish() {
   if (Status s = CheckAlive(); !s.ok()) return s;
   if (open_) return Internal("ZIP Finish while an entry is open");
   const uint64_t directory_offset = bytes_written_;
-  if (Status s = Emit(central_directory_); !s.ok()) return s;
+  const Status copied = directory_.ForEachChunk(
+      std::size_t{1} << 20, [this](std::string_view chunk) { return Emit(chunk); });
+  if (!copied.ok()) return Fail(copied.error());
   const uint64_t directory_size = bytes_written_ - directory_offset;
   if (Status s = Emit(EndRecords(entry_count_, directory_offset, directory_size)); !s.ok())
     return s;
   finished_ = true;
-  std::string().swap(central_directory_);
+  directory_ = SpillFile();
   return Status::Ok();
 }
 
@@ -136,11 +142,11 @@ Status ZipWriter::CheckAlive() const {
   return Status::Ok();
 }
 
-Status ZipWriter::CheckCanStartEntry(std::string_view name) const {
+Status ZipWriter::CheckCanStartEntry(std::string_view name) {
   if (Status s = CheckAlive(); !s.ok()) return s;
   if (open_) return Internal("ZIP entry started while a streamed entry is open");
   if (Status s = CheckEntryName(name); !s.ok()) return s;
-  if (names_.contains(std::string(name))) return Internal("duplicate ZIP entry name");
+  if (NameTaken(name)) return Internal("duplicate ZIP entry name");
   return Status::Ok();
 }
 
@@ -179,9 +185,89 @@ EntryFields ZipWriter::FieldsFor(std::string_view name, Method method, uint16_t 
   return fields;
 }
 
-void ZipWriter::Record(const EntryFields& fields, const EntrySizes& sizes, uint64_t offset) {
-  central_directory_ += CentralHeader(fields, sizes, offset);
+Status ZipWriter::Record(const EntryFields& fields, const EntrySizes& sizes, uint64_t offset) {
   ++entry_count_;
+  const Status kept = directory_.Append(CentralHeader(fields, sizes, offset));
+  return kept.ok() ? kept : Fail(kept.error());
+}
+
+namespace {
+
+uint64_t NameHash(std::string_view name) {
+  const uint64_t hash = std::hash<std::string_view>{}(name);
+  return hash == 0 ? 1 : hash;
+}
+
+// The slot of `hash` in `table` (a power of two in size): where it is, or the free
+// slot where it would go.
+size_t SlotOf(const std::vector<uint64_t>& table, uint64_t hash) {
+  const size_t mask = table.size() - 1;
+  size_t slot = static_cast<size_t>(hash) & mask;
+  while (table[slot] != 0 && table[slot] != hash) slot = (slot + 1) & mask;
+  return slot;
+}
+
+constexpr size_t kCentralHeaderFixedBytes = 46;
+
+uint16_t Le16(const char* p) {
+  return static_cast<uint16_t>(static_cast<unsigned char>(p[0]) |
+                               (static_cast<unsigned char>(p[1]) << 8));
+}
+
+}  // namespace
+
+bool ZipWriter::NameTaken(std::string_view name) {
+  if (name_hashes_.empty()) return false;
+  const uint64_t hash = NameHash(name);
+  if (name_hashes_[SlotOf(name_hashes_, hash)] != hash) return false;
+  // The same hash: almost surely the same name, but only the directory can tell.
+  // The open entry's name is not in it yet, but no entry starts while one is open.
+  return DirectoryHolds(name);
+}
+
+void ZipWriter::TakeName(std::string_view name) {
+  if ((names_taken_ + 1) * 2 > name_hashes_.size()) {
+    std::vector<uint64_t> grown(std::max<size_t>(64, name_hashes_.size() * 2), 0);
+    for (uint64_t hash : name_hashes_) {
+      if (hash != 0) grown[SlotOf(grown, hash)] = hash;
+    }
+    name_hashes_.swap(grown);
+  }
+  const uint64_t hash = NameHash(name);
+  uint64_t& slot = name_hashes_[SlotOf(name_hashes_, hash)];
+  if (slot == 0) {
+    slot = hash;
+    ++names_taken_;
+  }
+}
+
+bool ZipWriter::DirectoryHolds(std::string_view name) {
+  // Scans central headers in `bytes`, which start on a header boundary; returns the
+  // bytes of an unfinished header at its end, for the next piece.
+  bool found = false;
+  auto scan = [&](std::string_view bytes) -> size_t {
+    size_t at = 0;
+    while (!found && bytes.size() - at >= kCentralHeaderFixedBytes) {
+      const char* header = bytes.data() + at;
+      const size_t name_size = Le16(header + 28);
+      const size_t total =
+          kCentralHeaderFixedBytes + name_size + Le16(header + 30) + Le16(header + 32);
+      if (bytes.size() - at < total) break;
+      found = std::string_view(header + kCentralHeaderFixedBytes, name_size) == name;
+      at += total;
+    }
+    return at;
+  };
+  std::string carry;
+  const Status read =
+      directory_.ForEachChunk(std::size_t{1} << 20, [&](std::string_view chunk) -> Status {
+        carry.append(chunk);
+        carry.erase(0, scan(carry));
+        return found ? Error(ErrorCode::kConflict, "found") : Status::Ok();
+      });
+  // A directory that cannot be read back: refuse the name rather than risk a
+  // duplicate (Finish fails on the same file anyway).
+  return found || !read.ok();
 }
 
 }  // namespace pacsport::zip

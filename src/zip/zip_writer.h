@@ -24,6 +24,8 @@
 //    (kInvalidInput, see entry_name.h), a name already in the archive (kInternal:
 //    duplicate names corrupt archives for some readers, and a plan should never hold
 //    two), and calls out of order or with bad arguments (kInternal).
+//  - A central directory that cannot be spilled (no temporary directory, disk full)
+//    kills the writer with kUnavailable.
 //
 // Not thread-safe: one thread drives a writer. The sink is borrowed and must outlive
 // the writer.
@@ -35,20 +37,27 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <vector>
 
 #include "core/byte_sink.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "zip/prepared_entry.h"
+#include "zip/spill_file.h"
 #include "zip/zip_records.h"
 
 namespace pacsport::zip {
 
+struct ZipWriterOptions {
+  // Central directory bytes held in memory; beyond, it goes to a temporary file.
+  std::size_t directory_memory_bytes = std::size_t{1} << 20;
+};
+
 class ZipWriter {
  public:
   // Every entry gets `modified` (UTC) as its DOS date/time and extended timestamp.
-  explicit ZipWriter(ByteSink& sink, SystemTime modified = std::chrono::system_clock::now());
+  explicit ZipWriter(ByteSink& sink, SystemTime modified = std::chrono::system_clock::now(),
+                     ZipWriterOptions options = {});
   ~ZipWriter();
   ZipWriter(const ZipWriter&) = delete;
   ZipWriter& operator=(const ZipWriter&) = delete;
@@ -75,26 +84,36 @@ class ZipWriter {
   uint64_t bytes_written() const { return bytes_written_; }
   // Entries completed (Add, or EndEntry) so far.
   size_t entry_count() const { return entry_count_; }
+  // True once the central directory went to a temporary file.
+  bool directory_spilled() const { return directory_.spilled(); }
 
  private:
   struct OpenEntry;
 
-  Status CheckCanStartEntry(std::string_view name) const;
+  Status CheckCanStartEntry(std::string_view name);
   Status CheckAlive() const;
   Status Emit(std::string_view bytes);
   Status EmitCompressed(std::string_view bytes);
   Status Fail(const Error& error);
   EntryFields FieldsFor(std::string_view name, Method method, uint16_t flags, bool zip64) const;
-  void Record(const EntryFields& fields, const EntrySizes& sizes, uint64_t offset);
+  Status Record(const EntryFields& fields, const EntrySizes& sizes, uint64_t offset);
+  // Whether `name` was taken; TakeName records it.
+  bool NameTaken(std::string_view name);
+  void TakeName(std::string_view name);
+  // Whether a central header of the directory so far carries `name`.
+  bool DirectoryHolds(std::string_view name);
 
   ByteSink& sink_;
   const DosDateTime dos_modified_;
   const std::optional<int32_t> unix_modified_;
   uint64_t bytes_written_ = 0;
   size_t entry_count_ = 0;
-  std::string central_directory_;          // headers of the completed entries, in order
-  std::unordered_set<std::string> names_;  // every name taken, completed or open
-  std::optional<Error> failure_;           // set once: the writer is dead
+  // The headers of the completed entries, in order.
+  SpillFile directory_;
+  // Hashes of every name taken, completed or open: open addressing, 0 = free slot.
+  std::vector<uint64_t> name_hashes_;
+  size_t names_taken_ = 0;
+  std::optional<Error> failure_;  // set once: the writer is dead
   bool finished_ = false;
   std::unique_ptr<OpenEntry> open_;  // between BeginEntry and EndEntry
 };

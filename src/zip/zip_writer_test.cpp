@@ -1,4 +1,3 @@
-#include "zip/test_payloads.h"
 #include "zip/zip_writer.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +7,7 @@
 #include "core/byte_sink.h"
 #include "zip/archive_layout.h"
 #include "zip/archive_readers.h"
+#include "zip/test_payloads.h"
 
 namespace pacsport::zip {
 namespace {
@@ -305,6 +305,45 @@ TEST(ZipWriterTest, RefusesDuplicateNamesAndStaysUsable) {
   ExpectAllReadersAccept(sink.bytes(), {{"a.txt", "first", Method::kStore},
                                         {"b.txt", "streamed b", Method::kDeflate},
                                         {"c.txt", "third", Method::kStore}});
+}
+
+// Issue 13: a central directory spilled to a temporary file gives the same archive
+// byte for byte, and duplicates are still refused once it is on disk.
+TEST(ZipWriterTest, SpilledDirectoryGivesTheSameArchive) {
+  auto write = [](std::size_t directory_memory_bytes, bool* spilled) {
+    StringSink sink;
+    ZipWriter w(sink, FixedTime(), ZipWriterOptions{directory_memory_bytes});
+    for (int i = 0; i < 3000; ++i) {
+      EXPECT_TRUE(w.Add(Prepare("d/" + std::to_string(i) + ".txt", Text(100 + i, 1), 6)).ok());
+    }
+    EXPECT_TRUE(Stream(w, "streamed.bin", Method::kDeflate, Text(300000, 2), std::nullopt).ok());
+    *spilled = w.directory_spilled();
+    EXPECT_TRUE(w.Finish().ok());
+    return sink.bytes();
+  };
+  bool in_memory_spilled = true;
+  bool small_spilled = false;
+  const std::string in_memory = write(std::size_t{1} << 30, &in_memory_spilled);
+  const std::string spilled = write(1000, &small_spilled);
+  EXPECT_FALSE(in_memory_spilled);
+  EXPECT_TRUE(small_spilled);
+  EXPECT_EQ(spilled, in_memory);
+  EXPECT_EQ(CentralDirectory(spilled).size(), 3001u);
+}
+
+TEST(ZipWriterTest, RefusesDuplicatesOfSpilledNames) {
+  StringSink sink;
+  ZipWriter w(sink, FixedTime(), ZipWriterOptions{0});
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_TRUE(w.Add(Prepare("n" + std::to_string(i), "x", 0)).ok());
+  }
+  EXPECT_TRUE(w.directory_spilled());
+  EXPECT_EQ(w.Add(Prepare("n0", "again", 0)).error().code(), ErrorCode::kInternal);
+  EXPECT_EQ(w.Add(Prepare("n499", "again", 0)).error().code(), ErrorCode::kInternal);
+  EXPECT_EQ(w.BeginEntry("n250", Method::kStore, 0, 1).error().code(), ErrorCode::kInternal);
+  ASSERT_TRUE(w.Add(Prepare("n500", "y", 0)).ok());
+  ASSERT_TRUE(w.Finish().ok());
+  EXPECT_EQ(CentralDirectory(sink.bytes()).size(), 501u);
 }
 
 TEST(ZipWriterTest, RefusesMaliciousNamesAndStaysUsable) {
