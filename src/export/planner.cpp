@@ -217,13 +217,19 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Princi
 std::string ArchiveName(const ExportRequest& request, SystemTime now) {
   std::string name;
   switch (request.scope) {
-    case ExportScope::kStudy: name = "study_" + request.target + "_export"; break;
+    case ExportScope::kStudy:
+      name = "study_" + request.target + "_export";
+      break;
     case ExportScope::kPatient:
       name = "patient_" + SanitizePathComponent(request.target) + "_export";
       break;
-    case ExportScope::kAll: name = "export_all_" + CompactUtcTimestamp(now); break;
+    case ExportScope::kAll:
+      name = "export_all_" + CompactUtcTimestamp(now);
+      break;
     case ExportScope::kStudies:
-    case ExportScope::kPatients: name = "batch_export_" + CompactUtcTimestamp(now); break;
+    case ExportScope::kPatients:
+      name = "batch_export_" + CompactUtcTimestamp(now);
+      break;
   }
   return name + (request.options.format == ExportFormat::kZip ? ".zip" : ".json");
 }
