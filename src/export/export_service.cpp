@@ -81,9 +81,9 @@ Result<std::unique_ptr<ExportSession>> ExportService::Begin(const ExportAttempt&
   auto plan = PlanExport(index_, *principal, *request, now);
   if (!plan.ok()) return refuse(plan.error());
   if (const std::int64_t max_bytes = limits_.size.For(principal->hospital_name); max_bytes > 0) {
-    if (Status s = CheckExportSize(EstimatePlan(*plan, now), max_bytes); !s.ok()) {
-      return refuse(s.error());
-    }
+    auto estimate = EstimateExport(index_, *principal, *request, now);
+    if (!estimate.ok()) return refuse(estimate.error());
+    if (Status s = CheckExportSize(*estimate, max_bytes); !s.ok()) return refuse(s.error());
   }
   const std::set<std::string> sources = SourcesOf(*plan);
   if (Status reachable = sources_.CheckReachable(sources); !reachable.ok()) {

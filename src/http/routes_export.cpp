@@ -103,13 +103,13 @@ void BeginAndSend(const HttpServices& services, const ExportAttempt& attempt,
   // Streamed as produced. On any failure the provider returns false, which closes the
   // connection without the final chunk: the client sees a broken transfer, never a
   // truncated archive that looks complete.
-  res.set_chunked_content_provider(
-      session->content_type(), [session](size_t, httplib::DataSink& sink) {
-        ResponseSink out(sink);
-        if (!session->Deliver(out).ok()) return false;
-        sink.done();
-        return true;
-      });
+  res.set_chunked_content_provider(session->content_type(),
+                                   [session](size_t, httplib::DataSink& sink) {
+                                     ResponseSink out(sink);
+                                     if (!session->Deliver(out).ok()) return false;
+                                     sink.done();
+                                     return true;
+                                   });
 }
 
 void HandleExport(const HttpServices& services, const HttpSettings& settings, ExportScope scope,
@@ -117,8 +117,7 @@ void HandleExport(const HttpServices& services, const HttpSettings& settings, Ex
   const Result<Principal> principal = Authenticate(req, services.jwt, services.index);
   const Result<ExportRequest> request = ParseExportRequest(req, scope, target, settings);
   const ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(), std::move(target),
-                              request.ok() ? DescribeOptions(request->options)
-                                           : RawParameters(req),
+                              request.ok() ? DescribeOptions(request->options) : RawParameters(req),
                               CurrentRequestId()};
   BeginAndSend(services, attempt, principal, request, res);
 }
@@ -155,8 +154,8 @@ void HandleLink(const HttpServices& services, const HttpSettings& settings, Down
                 ExportScope scope, std::string target, const httplib::Request& req,
                 httplib::Response& res) {
   const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
-  const ExportRequest request = ParseExportRequest(req, scope, std::move(target), settings)
-                                    .ValueOrThrow();
+  const ExportRequest request =
+      ParseExportRequest(req, scope, std::move(target), settings).ValueOrThrow();
   if (auto assessed = services.exports.Assess(principal, request); !assessed.ok()) {
     SetRetryAfter(assessed.error(), res);
     throw ErrorException(assessed.error());
@@ -186,7 +185,9 @@ void HandleEstimate(const HttpServices& services, const HttpSettings& settings, 
                  {"instances", estimate.instances},
                  {"dicomBytes", estimate.dicom_bytes},
                  {"frames", estimate.frames},
-                 {"estimatedBytes", estimate.estimated_bytes}});
+                 {"estimatedBytes", estimate.estimated_bytes},
+                 {"estimatedDicomBytes", estimate.estimated_dicom_bytes},
+                 {"estimatedPreviewBytes", estimate.estimated_preview_bytes}});
 }
 
 // The patterns of a route family's three scopes under `prefix`: patient (IDs may hold
@@ -240,7 +241,8 @@ void RegisterExportRoutes(Router& router, const HttpServices& services,
   router.Get(R"(/api/downloads/([A-Za-z0-9_-]+))", "/api/downloads/:token",
              GetOnly([&services, &links](const httplib::Request& req, httplib::Response& res) {
                HandleDownload(services, links, req.matches[1], req, res);
-             }), Access::kAnonymous);
+             }),
+             Access::kAnonymous);
   RegisterScopes(router, "GET", "/api/export",
                  [&services, settings](ExportScope scope, std::string target,
                                        const httplib::Request& req, httplib::Response& res) {

@@ -10,6 +10,7 @@
 // SQL-specific crosses this interface.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -75,6 +76,9 @@ struct StoredInstance {
   // The source's own name for these bytes (Orthanc's attachment UUID), read before
   // them; empty for the embedded store.
   std::string source_revision;
+  // The file's size deflated (ingest/deflated_size.h); nullopt when not measured, as
+  // for encapsulated transfer syntaxes, which exports store as they are.
+  std::optional<std::int64_t> deflated_size;
 };
 
 // What the index holds of one instance of a PACS source.
@@ -95,12 +99,12 @@ struct AuditRecord {
   std::optional<RowId> hospital_id;
   std::string hospital_name;
   std::string client_address;
-  std::string request_id;   // the request's X-Request-Id, as in the access log ("" from the CLI)
-  std::string endpoint;     // route pattern, e.g. "GET /api/export/study/:studyUID"
-  std::string target;       // the patient ID or Study UID asked for ("" for all)
-  std::string parameters;   // JSON object of the export options
+  std::string request_id;  // the request's X-Request-Id, as in the access log ("" from the CLI)
+  std::string endpoint;    // route pattern, e.g. "GET /api/export/study/:studyUID"
+  std::string target;      // the patient ID or Study UID asked for ("" for all)
+  std::string parameters;  // JSON object of the export options
   AuditOutcome outcome = AuditOutcome::kInProgress;
-  std::string detail;       // error code and message of a refused or failed export
+  std::string detail;  // error code and message of a refused or failed export
   std::int64_t bytes_sent = 0;
   std::int64_t entries = 0;
   std::int64_t duration_ms = 0;
@@ -127,6 +131,48 @@ struct AuditQuery {
   std::string since;  // ISO 8601 lower bound on started_at, inclusive; empty = none
   std::string until;  // ISO 8601 upper bound, exclusive; empty = none
   PageRequest page;
+};
+
+// The instances an export would hold, for its estimate: a hospital's, or those of
+// some of its studies or patients.
+inline constexpr std::size_t kMaxScopeIds = 10000;
+
+struct ExportScopeQuery {
+  enum class Kind { kHospital, kStudies, kPatients };
+  Kind kind = Kind::kHospital;
+  std::vector<std::string> ids;  // Study UIDs (kStudies) or Patient IDs (kPatients), distinct
+};
+
+// Sums over the instances of a scope that share one pixel geometry and one kind of
+// transfer syntax. Text lengths count characters (bytes for ASCII).
+struct InstanceGroupTotals {
+  // The pixel geometry; nullopt when unknown (indexed before schema version 5), 0 when
+  // the instances have no pixel data.
+  std::optional<std::int64_t> rows;
+  std::optional<std::int64_t> columns;
+  std::optional<std::int64_t> samples_per_pixel;
+  std::optional<std::int64_t> bits_allocated;
+  bool encapsulated = false;  // a compressed transfer syntax (JPEG family, RLE)
+  std::int64_t instances = 0;
+  std::int64_t frames = 0;
+  std::int64_t bytes = 0;           // the files as stored
+  std::int64_t measured_bytes = 0;  // of `bytes`, the files whose deflated size is known
+  std::int64_t deflated_bytes = 0;  // their deflated size (StoredInstance::deflated_size)
+  // The instances' values in the metadata document: identifiers, transfer syntax,
+  // SHA-256, Orthanc ID and numbers as decimal text (4 for a null number).
+  std::int64_t text_chars = 0;
+  std::int64_t folder_chars = 0;        // their study UIDs' and Patient IDs' lengths
+  std::int64_t frame_folder_chars = 0;  // the same, once per frame
+};
+
+struct ExportScopeTotals {
+  std::int64_t patients = 0;
+  std::int64_t studies = 0;
+  // The records' values in the metadata document, as InstanceGroupTotals::text_chars;
+  // a study's AI results count as stored (compact JSON).
+  std::int64_t patient_text_chars = 0;
+  std::int64_t study_text_chars = 0;
+  std::vector<InstanceGroupTotals> groups;
 };
 
 class Index {
@@ -186,6 +232,13 @@ class Index {
   // Instance UID (missing numbers sort last), the order of the export contract.
   virtual Result<std::vector<InstanceRecord>> ListStudyInstances(RowId hospital_id,
                                                                  const std::string& study_uid) = 0;
+
+  // What an export of `query` would hold, summed in the database (no record is
+  // loaded). Ids the hospital does not have are ignored: the caller compares
+  // `patients` or `studies` with their number. kInvalidInput for more than
+  // kMaxScopeIds ids.
+  virtual Result<ExportScopeTotals> SumExportScope(RowId hospital_id,
+                                                   const ExportScopeQuery& query) = 0;
 
   // Stores a study's AI results; analysis_json must be a JSON object (the caller
   // validates). kNotFound for an unknown study.

@@ -69,6 +69,8 @@ class SqlIndex final : public Index {
   Result<StudyRecord> GetStudy(RowId hospital_id, const std::string& study_uid) override;
   Result<std::vector<InstanceRecord>> ListStudyInstances(RowId hospital_id,
                                                          const std::string& study_uid) override;
+  Result<ExportScopeTotals> SumExportScope(RowId hospital_id,
+                                           const ExportScopeQuery& query) override;
   Status SetAiAnalysis(RowId hospital_id, const std::string& study_uid,
                        const std::string& analysis_json, const std::vector<std::string>& models,
                        const std::string& analyzed_at) override;

@@ -2,6 +2,7 @@
 
 #include "core/digest.h"
 #include "dicom/instance_parser.h"
+#include "ingest/deflated_size.h"
 #include "ingest/mapped_file.h"
 
 namespace pacsport {
@@ -9,9 +10,12 @@ namespace {
 
 Error TooLarge() { return Error(ErrorCode::kPayloadTooLarge, "DICOM file larger than 4 GiB"); }
 
-// The index's record of a parsed file located in the local store under its SHA-256.
-StoredInstance Describe(InstanceMetadata metadata, std::int64_t size, std::string sha256) {
+// The index's record of the parsed file `bytes`, located in the local store under its
+// SHA-256, with its deflated size measured for the export estimate.
+StoredInstance Describe(InstanceMetadata metadata, std::string_view bytes, std::string sha256) {
+  const auto size = static_cast<std::int64_t>(bytes.size());
   StoredInstance stored;
+  stored.deflated_size = MeasureDeflatedSize(bytes, metadata.transfer_syntax_uid);
   stored.metadata = std::move(metadata);
   stored.size = size;
   stored.sha256 = std::move(sha256);
@@ -30,7 +34,7 @@ Result<StoredInstance> DescribeInstance(std::string_view bytes, const dicom::Par
   if (static_cast<std::int64_t>(bytes.size()) > kMaxInstanceBytes) return TooLarge();
   auto metadata = dicom::ParseInstance(bytes, limits);
   if (!metadata.ok()) return metadata.error();
-  return Describe(std::move(*metadata), static_cast<std::int64_t>(bytes.size()), Sha256Hex(bytes));
+  return Describe(std::move(*metadata), bytes, Sha256Hex(bytes));
 }
 
 Result<IngestedInstance> Ingestor::Ingest(RowId hospital_id, std::string_view bytes) {
@@ -53,8 +57,7 @@ Result<IngestedInstance> Ingestor::IngestFile(RowId hospital_id,
     return Status::Ok();
   });
   if (!read.ok()) return read.error();
-  const StoredInstance stored =
-      Describe(std::move(*metadata), static_cast<std::int64_t>(file->size()), digest.FinishHex());
+  const StoredInstance stored = Describe(std::move(*metadata), file->bytes(), digest.FinishHex());
   return Record(hospital_id, stored, [&file](const LocalStore::ChunkConsumer& consume) {
     return file->ReadChunks(consume);
   });
