@@ -13,23 +13,29 @@ namespace {
 // data descriptor (16, 24 with ZIP64) and central directory record (46), plus the
 // extra fields the writer adds; measured on the demo's archives (docs/performance.md).
 constexpr std::int64_t kEntryRecordBytes = 94;
-constexpr std::int64_t kEndRecordsBytes = 22 + 56 + 20;  // end of central directory, ZIP64 ones
+constexpr std::int64_t kEndRecordsBytes = 22;  // end of central directory
 
 // The metadata document (indent 2) around the values the index sums: keys, quotes,
 // indentation and punctuation of one object, counted from record_json.cpp.
-constexpr std::int64_t kInstanceObjectBytes = 359;
-constexpr std::int64_t kStudyObjectBytes = 392;
-constexpr std::int64_t kPatientObjectBytes = 223;
-constexpr std::int64_t kDocumentBytes = 400;  // braces, "metadata" block, usernames
+constexpr std::int64_t kInstanceObjectBytes = 362;
+constexpr std::int64_t kStudyObjectBytes = 400;
+constexpr std::int64_t kPatientObjectBytes = 218;
+constexpr std::int64_t kDocumentBytes = 193;  // braces, the "metadata" block
 // One preview's name in the document's "previews" array: indentation, quotes, comma.
 constexpr std::int64_t kPreviewListItemBytes = 12;
 
-// Deflate of the metadata document and checksums.sha256: a SHA-256 in hex (64 chars)
-// carries 32 bytes of entropy and costs about 33; the rest of the document (keys,
-// indentation, UIDs sharing prefixes) deflates to about a tenth (demo corpus: 0.098).
-constexpr std::int64_t kDeflatedSha256Bytes = 33;
-constexpr double kDocumentDeflateRatio = 0.10;
-constexpr double kNamesDeflateRatio = 0.12;  // entry names in checksums.sha256
+// Deflate of the metadata document and of checksums.sha256, least squares over every
+// study, patient and "all" export of the demo (bench/estimate_accuracy.py): a SHA-256
+// in hex carries 32 bytes of entropy and costs about 33 in the document and 36 in the
+// checksums (with its line); the rest of the document (keys, indentation, UIDs sharing
+// prefixes) deflates to under a tenth, entry names to a twelfth; small documents pay
+// a fixed cost (deflate's block header and the first, unmatched, literals).
+constexpr double kDocumentDeflatedFixed = 467;
+constexpr double kDocumentDeflatedPerInstance = 32.8;
+constexpr double kDocumentDeflateRatio = 0.0964;  // of the document without SHA-256s
+constexpr double kChecksumsDeflatedFixed = 50;
+constexpr double kChecksumsDeflatedPerLine = 36.4;
+constexpr double kNamesDeflateRatio = 0.079;
 
 // Level 9 (or 2 to 8) against the level-1 size measured at ingest: 0.999 on the
 // synthetic CT, 0.965 on the pydicom corpus (bench/estimate_accuracy.py).
@@ -39,23 +45,23 @@ constexpr double kUnmeasuredDeflateRatio = 0.5;
 
 // A PNG preview: signature, IHDR, IDAT and IEND chunks and the zlib wrapper.
 constexpr double kPngFixedBytes = 70;
-// PNG bytes per output sample, per compressed byte of source pixel data per sample
-// (deflated at ingest, or as the codec stored it): fitted on the synthetic CT (0.23
-// bytes per pixel for 0.40 compressed bytes per sample) and the pydicom corpus.
-constexpr double kPngPerCompressedSample = 0.6;
+// A preview's PNG bytes per output sample (8-bit grey or RGB) follow how well the
+// source's pixel data compresses, in compressed bytes per source sample: deflated at
+// ingest for native syntaxes, as stored for the others. Fitted on the pydicom corpus
+// and the synthetic CT (docs/performance.md, 2026-12-03): about 0.57 for native data
+// (CT_small 0.49, MR_small 0.53, synthetic CT 0.58). Encapsulated data are sized by
+// their codec's output at 0.4 of it, within 0.12 (grey) or 0.025 (RGB) to 0.75 bytes
+// per sample: a lossy codec hides how busy the image is (the corpus's lossy JPEG and
+// JPEG 2000 images give 0.08 to 0.19 bytes per grey pixel, 0.017 to 0.06 per RGB
+// sample, whatever their compressed size).
+constexpr double kPngPerDeflatedSample = 0.57;
+constexpr double kPngPerCodecSample = 0.4;
+constexpr double kPngGreyMinPerPixel = 0.12;
+constexpr double kPngRgbMinPerSample = 0.025;
+constexpr double kPngMaxPerSample = 0.75;
 
 std::int64_t Digits(std::int64_t value) {
   return static_cast<std::int64_t>(std::to_string(std::max<std::int64_t>(value, 0)).size());
-}
-
-bool IsDeflatedSyntax(const InstanceGroupTotals& group) {
-  // The index groups encapsulated syntaxes; a deflated dataset (1.2.840.10008.1.2.1.99)
-  // is measured like any native one and its ratio says little about its pixels. Such
-  // files are rare; they are sized like encapsulated ones below when deflate gains
-  // under 5 %.
-  return !group.encapsulated && group.measured_bytes > 0 &&
-         static_cast<double>(group.deflated_bytes) >
-             0.95 * static_cast<double>(group.measured_bytes);
 }
 
 // The DICOM entries of one group as the packager writes them at `level`.
@@ -71,32 +77,44 @@ double DicomEntryBytes(const InstanceGroupTotals& group, int level) {
 // The PNG previews of one group's frames.
 double PreviewBytes(const InstanceGroupTotals& group, std::uint32_t max_side) {
   if (group.frames == 0) return 0;
-  if (!group.rows || !group.columns || !group.samples_per_pixel || *group.rows <= 0 ||
-      *group.columns <= 0) {
-    return static_cast<double>(group.frames) * kPreviewBytesPerFrame;
+  if (!group.rows || !group.columns || !group.samples_per_pixel || !group.bits_allocated ||
+      *group.rows <= 0 || *group.columns <= 0) {
+    return static_cast<double>(group.frames * kPreviewBytesPerFrame);
   }
   const double rows = static_cast<double>(*group.rows);
   const double columns = static_cast<double>(*group.columns);
   const double samples = static_cast<double>(std::max<std::int64_t>(*group.samples_per_pixel, 1));
+  const double bits = static_cast<double>(std::max<std::int64_t>(*group.bits_allocated, 1));
+  const double frames = static_cast<double>(group.frames);
   double scale = 1;
   if (max_side > 0 && std::max(rows, columns) > max_side) {
     scale = static_cast<double>(max_side) / std::max(rows, columns);
   }
   const double out_pixels =
       std::max(1.0, std::round(rows * scale)) * std::max(1.0, std::round(columns * scale));
-  const double out_samples = samples >= 3 ? 3 : 1;
-  // Compressed source bytes per pixel sample.
-  double compressed = static_cast<double>(group.bytes);
-  if (!group.encapsulated && !IsDeflatedSyntax(group) && group.measured_bytes > 0) {
-    compressed = static_cast<double>(group.deflated_bytes) * static_cast<double>(group.bytes) /
-                 static_cast<double>(group.measured_bytes);
-  } else if (!group.encapsulated && !IsDeflatedSyntax(group)) {
-    compressed = static_cast<double>(group.bytes) * kUnmeasuredDeflateRatio;
+  const bool grey = samples < 3;
+  const double source_samples = rows * columns * samples * frames;
+  // The pixel data's share of the files (the rest is the header and other elements).
+  const double pixel_share =
+      std::min(1.0, source_samples * bits / 8 / std::max(1.0, static_cast<double>(group.bytes)));
+  double density = 0;  // PNG bytes per output sample
+  if (group.encapsulated) {
+    density = kPngPerCodecSample * static_cast<double>(group.bytes) * pixel_share / source_samples;
+    density = grey ? std::clamp(density, kPngGreyMinPerPixel, kPngMaxPerSample)
+                   : std::clamp(density, kPngRgbMinPerSample, kPngMaxPerSample);
+  } else {
+    double compressed = static_cast<double>(group.bytes);  // a deflated dataset: as stored
+    if (!group.deflated_dataset) {
+      compressed = group.measured_bytes > 0
+                       ? static_cast<double>(group.deflated_bytes) *
+                             static_cast<double>(group.bytes) /
+                             static_cast<double>(group.measured_bytes)
+                       : static_cast<double>(group.bytes) * kUnmeasuredDeflateRatio;
+    }
+    density = kPngPerDeflatedSample * compressed * pixel_share / source_samples;
   }
-  const double per_sample =
-      compressed / (rows * columns * samples * static_cast<double>(group.frames));
-  const double density = std::min(1.0, kPngPerCompressedSample * per_sample);
-  return static_cast<double>(group.frames) * (kPngFixedBytes + out_pixels * out_samples * density);
+  density = std::min(1.0, density);
+  return frames * (kPngFixedBytes + out_pixels * (grey ? 1 : 3) * density);
 }
 
 // Characters of the folders an entry name starts with, summed over `count` entries
@@ -238,20 +256,24 @@ ExportEstimate EstimateFromTotals(const ExportScopeTotals& totals, const Princip
   }
 
   const std::int64_t document_entry =
-      level == 0 ? document
-                 : static_cast<std::int64_t>(static_cast<double>(instances * kDeflatedSha256Bytes) +
-                                             kDocumentDeflateRatio *
-                                                 static_cast<double>(std::max<std::int64_t>(
-                                                     document - 64 * instances, 0)));
+      level == 0
+          ? document
+          : static_cast<std::int64_t>(
+                kDocumentDeflatedFixed +
+                kDocumentDeflatedPerInstance * static_cast<double>(instances) +
+                kDocumentDeflateRatio *
+                    static_cast<double>(std::max<std::int64_t>(document - 64 * instances, 0)));
   const std::int64_t document_name = 15;  // e.g. "study_data.json"
   // checksums.sha256: "<sha256>  <name>\n" for every other entry.
   const std::int64_t files = 1 + (images ? instances : 0) + frames;
   const std::int64_t names = document_name + dicom_names + preview_names;
   const std::int64_t checksums_raw = files * 67 + names;
   const std::int64_t checksums_entry =
-      level == 0 ? checksums_raw
-                 : static_cast<std::int64_t>(files * kDeflatedSha256Bytes +
-                                             kNamesDeflateRatio * static_cast<double>(names));
+      level == 0
+          ? checksums_raw
+          : static_cast<std::int64_t>(kChecksumsDeflatedFixed +
+                                      kChecksumsDeflatedPerLine * static_cast<double>(files) +
+                                      kNamesDeflateRatio * static_cast<double>(names));
   const std::int64_t entries = files + 1;
   const std::int64_t records = entries * kEntryRecordBytes + 2 * (names + 16) + kEndRecordsBytes;
 

@@ -152,7 +152,8 @@ struct InstanceGroupTotals {
   std::optional<std::int64_t> columns;
   std::optional<std::int64_t> samples_per_pixel;
   std::optional<std::int64_t> bits_allocated;
-  bool encapsulated = false;  // a compressed transfer syntax (JPEG family, RLE)
+  bool encapsulated = false;      // a compressed transfer syntax (JPEG family, RLE)
+  bool deflated_dataset = false;  // Deflated Explicit VR Little Endian (1.2.840.10008.1.2.1.99)
   std::int64_t instances = 0;
   std::int64_t frames = 0;
   std::int64_t bytes = 0;           // the files as stored

@@ -12,9 +12,11 @@ namespace {
 // Decimal text of a number, as the metadata document writes it.
 #define PACSPORT_DIGITS(column) "LENGTH(CAST(" column " AS TEXT))"
 
-constexpr std::string_view kEncapsulated =
+// 1 for an encapsulated syntax (as ingest/deflated_size.h), 2 for a deflated dataset.
+constexpr std::string_view kSyntaxKind =
     "CASE WHEN i.transfer_syntax LIKE '1.2.840.10008.1.2.4.%' "
-    "OR i.transfer_syntax = '1.2.840.10008.1.2.5' THEN 1 ELSE 0 END";
+    "OR i.transfer_syntax = '1.2.840.10008.1.2.5' THEN 1 "
+    "WHEN i.transfer_syntax = '1.2.840.10008.1.2.1.99' THEN 2 ELSE 0 END";
 
 constexpr std::string_view kInstanceText =
     "LENGTH(i.sop_uid) + LENGTH(se.series_uid) + LENGTH(st.study_uid) + LENGTH(p.patient_id) "
@@ -111,12 +113,12 @@ Result<ExportScopeTotals> SqlIndex::SumExportScope(RowId hospital_id,
         soci::indicator rows = soci::i_null, columns = soci::i_null, samples = soci::i_null,
                         bits = soci::i_null;
         std::int64_t rows_value = 0, columns_value = 0, samples_value = 0, bits_value = 0;
-        int encapsulated = 0;
+        int syntax_kind = 0;
         const std::string sum_folder = "LENGTH(st.study_uid) + LENGTH(p.patient_id)";
         soci::statement st(sql);
         Prepare(st,
                 "SELECT i.pixel_rows, i.pixel_columns, i.samples_per_pixel, i.bits_allocated, " +
-                    std::string(kEncapsulated) +
+                    std::string(kSyntaxKind) +
                     ", COUNT(*), CAST(SUM(i.frames) AS BIGINT), CAST(SUM(i.size_bytes) AS BIGINT), "
                     "CAST(SUM(CASE WHEN i.deflated_bytes IS NULL THEN 0 ELSE i.size_bytes END) "
                     "AS BIGINT), CAST(SUM(COALESCE(i.deflated_bytes, 0)) AS BIGINT), "
@@ -130,13 +132,13 @@ Result<ExportScopeTotals> SqlIndex::SumExportScope(RowId hospital_id,
                     scope +
                     " GROUP BY i.pixel_rows, i.pixel_columns, i.samples_per_pixel, "
                     "i.bits_allocated, " +
-                    std::string(kEncapsulated),
+                    std::string(kSyntaxKind),
                 hospital_id, query, [&](soci::statement& s) {
                   s.exchange(soci::into(rows_value, rows));
                   s.exchange(soci::into(columns_value, columns));
                   s.exchange(soci::into(samples_value, samples));
                   s.exchange(soci::into(bits_value, bits));
-                  s.exchange(soci::into(encapsulated));
+                  s.exchange(soci::into(syntax_kind));
                   s.exchange(soci::into(group.instances));
                   s.exchange(soci::into(group.frames));
                   s.exchange(soci::into(group.bytes));
@@ -152,7 +154,8 @@ Result<ExportScopeTotals> SqlIndex::SumExportScope(RowId hospital_id,
           group.columns = Nullable(columns_value, columns);
           group.samples_per_pixel = Nullable(samples_value, samples);
           group.bits_allocated = Nullable(bits_value, bits);
-          group.encapsulated = encapsulated != 0;
+          group.encapsulated = syntax_kind == 1;
+          group.deflated_dataset = syntax_kind == 2;
           totals.groups.push_back(group);
         }
         return totals;
