@@ -10,6 +10,7 @@ the DICOM files dominate, and the previews' share is asserted over whole patient
 the sums over every study and every patient, and the hospital."""
 
 import io
+import time
 import zipfile
 
 import pytest
@@ -30,10 +31,24 @@ def estimate_path(scope, target):
         f"/api/export/estimate/{scope}/{target}"
 
 
+def patient_get(call):
+    """call() again while the user's request rate is over its limit (429, Retry-After):
+    these modules send hundreds of small requests a second."""
+    for _ in range(20):
+        response = call()
+        if response.status != 429:
+            return response
+        time.sleep(float(response.header("Retry-After") or 1))
+    return response
+
+
 def measure(api, user, scope, target, params):
     """(estimate document, archive size, DICOM entry bytes, PNG entry bytes)."""
-    numbers = api.get_json(estimate_path(scope, quote(target)), user, params)
-    response = api.export(scope, target, user=user, params=params)
+    answer = patient_get(lambda: api.get(estimate_path(scope, quote(target)), user=user,
+                                         params=params))
+    assert answer.status == 200, (scope, target, answer.status)
+    numbers = answer.json()
+    response = patient_get(lambda: api.export(scope, target, user=user, params=params))
     assert response.status == 200 and response.complete, (scope, target, response.status)
     dicom = previews = 0
     if params.get("format") != "json":
@@ -92,11 +107,9 @@ def test_all_is_within_15_percent(measured, user, variant):
         assert within(numbers["estimatedPreviewBytes"], previews), (numbers, previews)
 
 
-@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("variant", ["no previews", "no images", "json"])
 def test_every_export_without_previews_is_within_15_percent(measured, variant):
     """The DICOM files, the document and the ZIP records: every study and patient."""
-    if variant == "previews":
-        pytest.skip("previews: see the sums below")
     off = [(key, numbers["estimatedBytes"], size)
            for key, (numbers, size, _, _) in measured.items()
            if key[3] == variant and not within(numbers["estimatedBytes"], size)]
