@@ -24,23 +24,36 @@ bool IsEncapsulatedSyntax(std::string_view transfer_syntax_uid) {
          transfer_syntax_uid == "1.2.840.10008.1.2.5";
 }
 
-std::optional<std::int64_t> MeasureDeflatedSize(std::string_view bytes,
-                                                std::string_view transfer_syntax_uid) {
-  if (IsEncapsulatedSyntax(transfer_syntax_uid)) return std::nullopt;
+DeflatedSizeMeter::DeflatedSizeMeter(std::string_view transfer_syntax_uid) {
+  if (!IsEncapsulatedSyntax(transfer_syntax_uid)) total_ = 0;
+}
+
+void DeflatedSizeMeter::Add(std::string_view bytes) {
+  if (!total_) return;
   thread_local std::unique_ptr<libdeflate_compressor, CompressorDeleter> compressor(
       libdeflate_alloc_compressor(kMeasuringLevel));
-  if (!compressor) return std::nullopt;  // out of memory: the estimate falls back to a ratio
+  if (!compressor) {  // out of memory: the estimate falls back to a ratio
+    total_.reset();
+    return;
+  }
   thread_local std::vector<char> out(
       libdeflate_deflate_compress_bound(compressor.get(), kChunkBytes));
-  std::int64_t total = 0;
   for (std::size_t at = 0; at < bytes.size(); at += kChunkBytes) {
     const std::string_view chunk = bytes.substr(at, kChunkBytes);
     const std::size_t written = libdeflate_deflate_compress(compressor.get(), chunk.data(),
                                                             chunk.size(), out.data(), out.size());
     // libdeflate answers 0 only when the output does not fit, which the bound rules out.
-    total += static_cast<std::int64_t>(written == 0 ? chunk.size() : written);
+    *total_ += static_cast<std::int64_t>(written == 0 ? chunk.size() : written);
   }
-  return total;
+}
+
+std::optional<std::int64_t> DeflatedSizeMeter::Total() const { return total_; }
+
+std::optional<std::int64_t> MeasureDeflatedSize(std::string_view bytes,
+                                                std::string_view transfer_syntax_uid) {
+  DeflatedSizeMeter meter(transfer_syntax_uid);
+  meter.Add(bytes);
+  return meter.Total();
 }
 
 }  // namespace pacsport

@@ -20,6 +20,20 @@ namespace pacsport {
 std::optional<std::int64_t> MeasureDeflatedSize(std::string_view bytes,
                                                 std::string_view transfer_syntax_uid);
 
+// The same measure over a file handed over in consecutive chunks (a file read with
+// MappedFile::ReadChunks, never touched whole). A value type; not thread-safe.
+class DeflatedSizeMeter {
+ public:
+  explicit DeflatedSizeMeter(std::string_view transfer_syntax_uid);
+  // The next bytes of the file (any length; measured in pieces of at most 1 MiB).
+  void Add(std::string_view bytes);
+  // The deflated size of what was added; nullopt as MeasureDeflatedSize.
+  std::optional<std::int64_t> Total() const;
+
+ private:
+  std::optional<std::int64_t> total_;  // nullopt when not measured
+};
+
 // True for the transfer syntaxes whose pixel data is compressed (JPEG family, RLE):
 // the packager stores those files rather than deflating them.
 bool IsEncapsulatedSyntax(std::string_view transfer_syntax_uid);
