@@ -33,7 +33,9 @@ struct ExportEstimate {
   // stored). 0 without images and for format=json.
   std::int64_t estimated_dicom_bytes = 0;
   // In a ZIP with previews: the PNG entries, from each instance's pixel geometry and
-  // how well its pixel data compresses. 0 without previews.
+  // how well its pixel data compresses. 0 without previews. Not capped at
+  // preview.max_bytes_per_export_mb: beyond it the packager drops previews, and the
+  // estimate is over by what it drops.
   std::int64_t estimated_preview_bytes = 0;
 };
 
