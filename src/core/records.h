@@ -46,6 +46,11 @@ struct InstanceMetadata {
   std::string transfer_syntax_uid;
   std::int64_t number_of_frames = 0;  // 0 when the object has no pixel data
   std::string orthanc_instance_id;    // the ID Orthanc gives this object
+  // Rows, Columns, SamplesPerPixel and BitsAllocated of the pixel data; 0 when absent.
+  std::int64_t rows = 0;
+  std::int64_t columns = 0;
+  std::int64_t samples_per_pixel = 0;
+  std::int64_t bits_allocated = 0;
 };
 
 struct PatientRecord {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "core/digest.h"
 #include "core/names.h"
@@ -94,8 +95,14 @@ std::string OrthancView(std::string_view bytes, const DcmTagKey& tag, const std:
   constexpr size_t kSearched = size_t{64} << 20;  // identifying tags come early
   bytes = bytes.substr(0, kSearched);
   const auto byte = [](unsigned value) { return static_cast<char>(value & 0xff); };
-  const char header[8] = {byte(tag.getGroup()), byte(tag.getGroup() >> 8),
-                          byte(tag.getElement()), byte(tag.getElement() >> 8), 'U', 'N', 0, 0};
+  const char header[8] = {byte(tag.getGroup()),
+                          byte(tag.getGroup() >> 8),
+                          byte(tag.getElement()),
+                          byte(tag.getElement() >> 8),
+                          'U',
+                          'N',
+                          0,
+                          0};
   const std::string_view pattern(header, sizeof(header));
   for (size_t at = bytes.find(pattern); at != std::string_view::npos;
        at = bytes.find(pattern, at + 1)) {
@@ -150,6 +157,15 @@ Result<InstanceMetadata> ParseInstance(std::string_view bytes, const ParseLimits
   meta.instance_number = IntegerString(dataset, DCM_InstanceNumber);
   meta.transfer_syntax_uid = TransferSyntaxUid(file);
   meta.number_of_frames = FrameCount(file);
+  if (meta.number_of_frames > 0) {
+    for (auto [tag, target] :
+         {std::pair{DCM_Rows, &meta.rows}, std::pair{DCM_Columns, &meta.columns},
+          std::pair{DCM_SamplesPerPixel, &meta.samples_per_pixel},
+          std::pair{DCM_BitsAllocated, &meta.bits_allocated}}) {
+      Uint16 value = 0;
+      if (dataset.findAndGetUint16(tag, value).good()) *target = value;
+    }
+  }
   meta.orthanc_instance_id =
       OrthancInstanceId(OrthancView(bytes, DCM_PatientID, meta.patient_id),
                         OrthancView(bytes, DCM_StudyInstanceUID, meta.study_instance_uid),

@@ -42,7 +42,9 @@ struct ParseLimits {
 // kept. PatientID may be empty. number_of_frames is NumberOfFrames when it holds a
 // positive integer, else 1 when the object has pixel data (integer, float or double
 // float), else 0. transfer_syntax_uid is the meta header's, or the one detected for
-// a raw dataset. orthanc_instance_id is the ID Orthanc gives the object.
+// a raw dataset. orthanc_instance_id is the ID Orthanc gives the object. rows,
+// columns, samples_per_pixel and bits_allocated are the pixel data's (0 when the
+// object has none or the tag is absent); the export estimate sizes previews by them.
 Result<InstanceMetadata> ParseInstance(std::string_view bytes, const ParseLimits& limits = {});
 
 }  // namespace pacsport::dicom

@@ -203,6 +203,8 @@ void HandleEstimate(const HttpServices& services, const HttpSettings& settings, 
                  {"dicomBytes", estimate.dicom_bytes},
                  {"frames", estimate.frames},
                  {"estimatedBytes", estimate.estimated_bytes},
+                 {"estimatedDicomBytes", estimate.estimated_dicom_bytes},
+                 {"estimatedPreviewBytes", estimate.estimated_preview_bytes},
                  {"asJob", estimate.estimated_bytes >= settings.job_threshold_bytes}});
 }
 

@@ -10,6 +10,7 @@
 // SQL-specific crosses this interface.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -75,6 +76,9 @@ struct StoredInstance {
   // The source's own name for these bytes (Orthanc's attachment UUID), read before
   // them; empty for the embedded store.
   std::string source_revision;
+  // The file's size deflated (ingest/deflated_size.h); nullopt when not measured, as
+  // for encapsulated transfer syntaxes, which exports store as they are.
+  std::optional<std::int64_t> deflated_size;
 };
 
 // What the index holds of one instance of a PACS source.
@@ -215,6 +219,49 @@ class IndexSnapshot {
   virtual Result<std::vector<std::string>> ListSources() = 0;
 };
 
+// The instances an export would hold, for its estimate: a hospital's, or those of
+// some of its studies or patients.
+inline constexpr std::size_t kMaxScopeIds = 10000;
+
+struct ExportScopeQuery {
+  enum class Kind { kHospital, kStudies, kPatients };
+  Kind kind = Kind::kHospital;
+  std::vector<std::string> ids;  // Study UIDs (kStudies) or Patient IDs (kPatients), distinct
+};
+
+// Sums over the instances of a scope that share one pixel geometry and one kind of
+// transfer syntax. Text lengths count characters (bytes for ASCII).
+struct InstanceGroupTotals {
+  // The pixel geometry; nullopt when unknown (indexed before schema version 5), 0 when
+  // the instances have no pixel data.
+  std::optional<std::int64_t> rows;
+  std::optional<std::int64_t> columns;
+  std::optional<std::int64_t> samples_per_pixel;
+  std::optional<std::int64_t> bits_allocated;
+  bool encapsulated = false;      // a compressed transfer syntax (JPEG family, RLE)
+  bool deflated_dataset = false;  // Deflated Explicit VR Little Endian (1.2.840.10008.1.2.1.99)
+  std::int64_t instances = 0;
+  std::int64_t frames = 0;
+  std::int64_t bytes = 0;           // the files as stored
+  std::int64_t measured_bytes = 0;  // of `bytes`, the files whose deflated size is known
+  std::int64_t deflated_bytes = 0;  // their deflated size (StoredInstance::deflated_size)
+  // The instances' values in the metadata document: identifiers, transfer syntax,
+  // SHA-256, Orthanc ID and numbers as decimal text (4 for a null number).
+  std::int64_t text_chars = 0;
+  std::int64_t folder_chars = 0;        // their study UIDs' and Patient IDs' lengths
+  std::int64_t frame_folder_chars = 0;  // the same, once per frame
+};
+
+struct ExportScopeTotals {
+  std::int64_t patients = 0;
+  std::int64_t studies = 0;
+  // The records' values in the metadata document, as InstanceGroupTotals::text_chars;
+  // a study's AI results count as stored (compact JSON).
+  std::int64_t patient_text_chars = 0;
+  std::int64_t study_text_chars = 0;
+  std::vector<InstanceGroupTotals> groups;
+};
+
 class Index {
  public:
   virtual ~Index() = default;
@@ -276,6 +323,12 @@ class Index {
   // A snapshot of `hospital_id`'s data for a long reader (see IndexSnapshot).
   // kUnavailable when no connection can be opened.
   virtual Result<std::unique_ptr<IndexSnapshot>> OpenSnapshot(RowId hospital_id) = 0;
+  // What an export of `query` would hold, summed in the database (no record is
+  // loaded). Ids the hospital does not have are ignored: the caller compares
+  // `patients` or `studies` with their number. kInvalidInput for more than
+  // kMaxScopeIds ids.
+  virtual Result<ExportScopeTotals> SumExportScope(RowId hospital_id,
+                                                   const ExportScopeQuery& query) = 0;
 
   // Stores a study's AI results; analysis_json must be a JSON object (the caller
   // validates). kNotFound for an unknown study.

@@ -165,8 +165,22 @@ constexpr std::string_view kVersion5[] = {
     "CREATE INDEX export_jobs_state ON export_jobs (state, seq)",
 };
 
+// Version 6: what the export estimate needs (issue 13). deflated_bytes is the file's
+// size deflated, measured at ingest (ingest/deflated_size.h); NULL for encapsulated
+// transfer syntaxes (stored in exports) and for instances indexed before this version.
+// pixel_rows, pixel_columns, samples_per_pixel, bits_allocated: the pixel data's
+// geometry, by which previews are sized; NULL when unknown (indexed before this
+// version), 0 when the object has no pixel data.
+constexpr std::string_view kVersion6[] = {
+    "ALTER TABLE instances ADD COLUMN deflated_bytes BIGINT",
+    "ALTER TABLE instances ADD COLUMN pixel_rows BIGINT",
+    "ALTER TABLE instances ADD COLUMN pixel_columns BIGINT",
+    "ALTER TABLE instances ADD COLUMN samples_per_pixel BIGINT",
+    "ALTER TABLE instances ADD COLUMN bits_allocated BIGINT",
+};
+
 constexpr std::span<const std::string_view> kMigrations[] = {kVersion1, kVersion2, kVersion3,
-                                                             kVersion4, kVersion5};
+                                                             kVersion4, kVersion5, kVersion6};
 static_assert(std::size(kMigrations) == kLatestSchemaVersion);
 
 std::string WithPrimaryKeyType(std::string_view statement, std::string_view id_primary_key) {

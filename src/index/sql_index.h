@@ -79,6 +79,8 @@ class SqlIndex final : public Index {
   Result<std::vector<InstanceRecord>> ListStudyInstances(RowId hospital_id,
                                                          const std::string& study_uid) override;
   Result<std::unique_ptr<IndexSnapshot>> OpenSnapshot(RowId hospital_id) override;
+  Result<ExportScopeTotals> SumExportScope(RowId hospital_id,
+                                           const ExportScopeQuery& query) override;
   Status SetAiAnalysis(RowId hospital_id, const std::string& study_uid,
                        const std::string& analysis_json, const std::vector<std::string>& models,
                        const std::string& analyzed_at) override;

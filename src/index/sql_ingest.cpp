@@ -137,17 +137,23 @@ void InsertInstance(soci::session& sql, RowId hospital_id, RowId series_row,
                     const StoredInstance& instance) {
   const InstanceMetadata& m = instance.metadata;
   OptionalNumber number(m.instance_number);
+  soci::indicator deflated_indicator = instance.deflated_size ? soci::i_ok : soci::i_null;
+  const std::int64_t deflated = instance.deflated_size.value_or(0);
   sql << "INSERT INTO instances (hospital_id, series_row, sop_uid, sop_class_uid, "
          "instance_number, frames, transfer_syntax, size_bytes, sha256, orthanc_id, source, "
-         "location_key, source_revision) VALUES (:hospital_id, :series_row, :sop_uid, "
+         "location_key, source_revision, deflated_bytes, pixel_rows, pixel_columns, "
+         "samples_per_pixel, bits_allocated) VALUES (:hospital_id, :series_row, :sop_uid, "
          ":sop_class_uid, :instance_number, :frames, :transfer_syntax, :size_bytes, :sha256, "
-         ":orthanc_id, :source, :location_key, :source_revision)",
+         ":orthanc_id, :source, :location_key, :source_revision, :deflated_bytes, :pixel_rows, "
+         ":pixel_columns, :samples_per_pixel, :bits_allocated)",
       soci::use(hospital_id), soci::use(series_row), soci::use(m.sop_instance_uid),
       soci::use(m.sop_class_uid), soci::use(number.value, number.indicator),
       soci::use(m.number_of_frames), soci::use(m.transfer_syntax_uid), soci::use(instance.size),
       soci::use(instance.sha256), soci::use(instance.orthanc_instance_id),
       soci::use(instance.location.source), soci::use(instance.location.key),
-      soci::use(instance.source_revision);
+      soci::use(instance.source_revision), soci::use(deflated, deflated_indicator),
+      soci::use(m.rows), soci::use(m.columns), soci::use(m.samples_per_pixel),
+      soci::use(m.bits_allocated);
 }
 
 // Puts a study's AI results, if it has any, aside under its hospital and UID.

@@ -2,6 +2,7 @@
 
 #include "core/digest.h"
 #include "dicom/instance_parser.h"
+#include "ingest/deflated_size.h"
 #include "ingest/mapped_file.h"
 
 namespace pacsport {
@@ -9,9 +10,12 @@ namespace {
 
 Error TooLarge() { return Error(ErrorCode::kPayloadTooLarge, "DICOM file larger than 4 GiB"); }
 
-// The index's record of a parsed file located in the local store under its SHA-256.
-StoredInstance Describe(InstanceMetadata metadata, std::int64_t size, std::string sha256) {
+// The index's record of a parsed file located in the local store under its SHA-256,
+// with its deflated size as measured for the export estimate.
+StoredInstance Describe(InstanceMetadata metadata, std::int64_t size, std::string sha256,
+                        std::optional<std::int64_t> deflated_size) {
   StoredInstance stored;
+  stored.deflated_size = deflated_size;
   stored.metadata = std::move(metadata);
   stored.size = size;
   stored.sha256 = std::move(sha256);
@@ -30,7 +34,9 @@ Result<StoredInstance> DescribeInstance(std::string_view bytes, const dicom::Par
   if (static_cast<std::int64_t>(bytes.size()) > kMaxInstanceBytes) return TooLarge();
   auto metadata = dicom::ParseInstance(bytes, limits);
   if (!metadata.ok()) return metadata.error();
-  return Describe(std::move(*metadata), static_cast<std::int64_t>(bytes.size()), Sha256Hex(bytes));
+  std::optional<std::int64_t> deflated = MeasureDeflatedSize(bytes, metadata->transfer_syntax_uid);
+  return Describe(std::move(*metadata), static_cast<std::int64_t>(bytes.size()), Sha256Hex(bytes),
+                  deflated);
 }
 
 Result<IngestedInstance> Ingestor::Ingest(RowId hospital_id, std::string_view bytes) {
@@ -48,13 +54,16 @@ Result<IngestedInstance> Ingestor::IngestFile(RowId hospital_id,
   auto metadata = dicom::ParseInstance(file->bytes(), limits_);
   if (!metadata.ok()) return metadata.error();
   Sha256 digest;
-  Status read = file->ReadChunks([&digest](std::string_view chunk) {
+  DeflatedSizeMeter deflated(metadata->transfer_syntax_uid);
+  Status read = file->ReadChunks([&digest, &deflated](std::string_view chunk) {
     digest.Update(chunk.data(), chunk.size());
+    deflated.Add(chunk);
     return Status::Ok();
   });
   if (!read.ok()) return read.error();
   const StoredInstance stored =
-      Describe(std::move(*metadata), static_cast<std::int64_t>(file->size()), digest.FinishHex());
+      Describe(std::move(*metadata), static_cast<std::int64_t>(file->size()), digest.FinishHex(),
+               deflated.Total());
   return Record(hospital_id, stored, [&file](const LocalStore::ChunkConsumer& consume) {
     return file->ReadChunks(consume);
   });

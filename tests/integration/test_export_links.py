@@ -50,18 +50,19 @@ def test_estimate_counts_what_the_export_holds(api):
     assert numbers["dicomBytes"] == sum(i["size"] for i in detail["instances"])
     assert numbers["frames"] == sum(i["numberOfFrames"] for i in detail["instances"])
 
-    # JSON only: the estimate is the document's size (the same length whatever the time).
+    # JSON only: the estimate is the document's size, summed in the index (within 5 %).
     json_numbers = estimate(api, "north-user", f"study/{uid}", {"format": "json"})
     document = api.export("study", uid, user="north-user", params={"format": "json"})
     assert document.status == 200
-    assert json_numbers["estimatedBytes"] == len(document.body)
+    assert abs(json_numbers["estimatedBytes"] - len(document.body)) <= 0.05 * len(document.body)
     assert json_numbers["includeImages"] is False
 
-    # Without previews the estimate bounds the archive from above.
+    # Without previews the estimate comes within 15 % of the archive (issue 13; see
+    # test_export_estimates.py).
     zip_numbers = estimate(api, "north-user", f"study/{uid}", {"previews": "false"})
     archive = api.export("study", uid, user="north-user", params={"previews": "false"})
     assert archive.status == 200 and archive.complete
-    assert zip_numbers["estimatedBytes"] >= len(archive.body)
+    assert abs(zip_numbers["estimatedBytes"] - len(archive.body)) <= 0.15 * len(archive.body)
 
 
 def test_estimates_are_scoped_like_exports(api):
