@@ -4,11 +4,14 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "auth/random_token.h"
 #include "core/clock.h"
+#include "export/export_estimate.h"
 #include "export/export_job_request.h"
 #include "export/job_admission.h"
 #include "export/job_archive_file.h"
@@ -154,16 +157,17 @@ Result<JobRecord> ExportJobs::Submit(const Principal& principal, const ExportReq
   audited.target = TargetOf(request);
   audited.parameters = JobParameters(job.request, job.id);
   AuditCompletion completion;
-  auto estimate = exports_.Admit(principal, request);
-  if (!estimate.ok()) {
+  // Quick at any scale: the totals of an export of all and the estimated size are
+  // filled in when the job runs.
+  auto summary = exports_.Check(principal, request);
+  if (!summary.ok()) {
     completion.outcome =
-        estimate.error().http_status() < 500 ? AuditOutcome::kDenied : AuditOutcome::kFailed;
-    completion.detail = Detail(estimate.error());
+        summary.error().http_status() < 500 ? AuditOutcome::kDenied : AuditOutcome::kFailed;
+    completion.detail = Detail(summary.error());
     Audit(audited, principal, completion);
-    return estimate.error();
+    return summary.error();
   }
-  job.progress.instances_total = estimate->instances;
-  job.progress.bytes_total = estimate->estimated_bytes;
+  job.progress.instances_total = std::max<std::int64_t>(summary->instance_count, 0);
   if (Status added = index_.AddJob(job); !added.ok()) {
     completion.outcome = AuditOutcome::kFailed;
     completion.detail = Detail(added.error());
@@ -422,9 +426,9 @@ Status ExportJobs::RemoveArchive(const JobRecord& job) {
 }
 
 void ExportJobs::Run(Running& running) {
-  const JobRecord& job = running.job;
+  const JobRecord& job = running.job;  // its progress changes under mutex_: see Current
   auto fail = [&](const Error& error) {
-    JobRecord to = job;
+    JobRecord to = Current(running);
     to.state = JobState::kFailed;
     to.finished_at = Now();
     to.error = error.message();
@@ -444,6 +448,20 @@ void ExportJobs::Run(Running& running) {
                               JobParameters(job.request, job.id), ""};
   auto session = exports_.BeginJob(attempt, principal, *request);
   if (!session.ok()) return fail(session.error());
+  if (Status counted = (*session)->CountTotals(); !counted.ok()) return fail(counted.error());
+  {
+    std::lock_guard lock(mutex_);
+    running.job.progress.instances_total = (*session)->plan().instance_count;
+  }
+  // The estimated size sums every instance of the scope in the database (seconds at
+  // millions of instances): it runs beside the export, whose progress shows it when
+  // ready. Waited for (the future's destructor) before the job ends.
+  auto estimated = std::async(std::launch::async, [this, &running, principal, request = *request] {
+    auto estimate = EstimateExport(index_, principal, request, std::chrono::system_clock::now());
+    if (!estimate.ok()) return;
+    std::lock_guard lock(mutex_);
+    running.job.progress.bytes_total = estimate->estimated_bytes;
+  });
   auto file = JobArchiveFile::Create(settings_.directory, job.id, Extension(*request),
                                      settings_.disk_quota_bytes);
   if (!file.ok()) return fail(file.error());
@@ -453,7 +471,8 @@ void ExportJobs::Run(Running& running) {
     if (!running.stop.stop_requested()) return fail(written.error());
     std::lock_guard lock(mutex_);
     if (!stopping_) return;  // cancelled: Cancel has recorded it
-    JobRecord again = job;   // the server is stopping: the job runs again at the next start
+    // The server is stopping: the job runs again at the next start.
+    JobRecord again = job;
     again.state = JobState::kQueued;
     again.started_at.clear();
     again.progress.instances_done = 0;
@@ -462,7 +481,7 @@ void ExportJobs::Run(Running& running) {
     }
     return;
   }
-  JobRecord to = job;
+  JobRecord to = Current(running);
   to.state = JobState::kDone;
   to.finished_at = Now();
   to.progress.instances_done = running.progress.instances_done;
@@ -472,6 +491,11 @@ void ExportJobs::Run(Running& running) {
   to.archive_sha256 = (*file)->sha256();
   to.expires_at = Iso8601(std::chrono::system_clock::now() + settings_.retention);
   Finish(running, to);
+}
+
+JobRecord ExportJobs::Current(const Running& running) {
+  std::lock_guard lock(mutex_);
+  return running.job;
 }
 
 void ExportJobs::Finish(Running& running, JobRecord to) {

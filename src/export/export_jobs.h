@@ -123,6 +123,8 @@ class ExportJobs {
   void SweepArchives();
   void Reap();
   void Run(Running& running);
+  // The running job's record as it is now.
+  JobRecord Current(const Running& running);
   // Ends a running job unless a cancel ended it first.
   void Finish(Running& running, JobRecord to);
   Status RemoveArchive(const JobRecord& job);

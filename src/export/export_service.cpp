@@ -103,6 +103,19 @@ Result<std::unique_ptr<ExportSession>> ExportService::Start(const ExportAttempt&
                                          std::move(grant), packager);
 }
 
+Result<ExportSummary> ExportService::Check(const Principal& principal,
+                                           const ExportRequest& request) {
+  const auto now = std::chrono::system_clock::now();
+  auto plan = OpenExportPlan(index_, principal, request, now);
+  if (!plan.ok()) return plan.error();
+  if (const std::int64_t max_bytes = limits_.size.For(principal.hospital_name); max_bytes > 0) {
+    auto estimate = EstimateExport(index_, principal, request, now);
+    if (!estimate.ok()) return estimate.error();
+    if (Status s = CheckExportSize(*estimate, max_bytes); !s.ok()) return s.error();
+  }
+  return (*plan)->summary();
+}
+
 Result<ExportEstimate> ExportService::Admit(const Principal& principal,
                                             const ExportRequest& request) {
   auto estimate = EstimateExport(index_, principal, request, std::chrono::system_clock::now());

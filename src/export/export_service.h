@@ -64,8 +64,7 @@ class ExportSession {
   // `grant` is empty for an export job, which the job queue admits (export_jobs.h).
   ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
                 std::unique_ptr<PlannedExport> plan, RowId audit_id,
-                std::optional<ExportCapacity::Grant> grant,
-                const PackagerLimits& packager);
+                std::optional<ExportCapacity::Grant> grant, const PackagerLimits& packager);
   ~ExportSession();
   ExportSession(const ExportSession&) = delete;
   ExportSession& operator=(const ExportSession&) = delete;
@@ -125,8 +124,14 @@ class ExportService {
                                                   const Principal& principal,
                                                   const ExportRequest& request);
 
+  // Refuses `request` as Begin would (invalid, forbidden, not found, over the
+  // hospital's size limit) without auditing it, and without estimating it unless the
+  // hospital has a size limit, so quick at any scale: for a job, refused when
+  // submitted. Returns what planning knows (instance_count -1 for an export of all).
+  Result<ExportSummary> Check(const Principal& principal, const ExportRequest& request);
+
   // Estimates the export and refuses it as Begin would (not found, forbidden, over the
-  // hospital's size limit), without auditing it: for a job, refused when submitted.
+  // hospital's size limit), without auditing it.
   Result<ExportEstimate> Admit(const Principal& principal, const ExportRequest& request);
 
   // Admit, and refused too when Begin would be refused now over a share, without
