@@ -15,6 +15,7 @@ import contextlib
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -29,9 +30,22 @@ ORTHANC = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now, below the kernel's ephemeral range: Orthanc binds it
+    only once started (and again when restarted), and a port from that range could be
+    taken meanwhile as the local port of any outgoing connection (the tests make
+    thousands), which failed a CI run with "port already in use"."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        ephemeral_low = int(f.read().split()[0])
+    candidates = list(range(10000, ephemeral_low))
+    random.SystemRandom().shuffle(candidates)
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError("no free loopback port below the ephemeral range")
 
 
 def dicom_files(root):
