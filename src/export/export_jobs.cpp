@@ -47,6 +47,27 @@ std::string Detail(const Error& error) {
   return std::string(error.name()) + ": " + error.message();
 }
 
+// A job's request as the index keeps it (every key written, so no default applies).
+Result<ExportRequest> StoredRequest(const std::string& json) {
+  constexpr int kUnused = 9;
+  return ParseJobRequest(json, kUnused);
+}
+
+// A new audit record of `attempt` by `principal`, in progress.
+AuditRecord RecordOf(const ExportAttempt& attempt, const Principal& principal) {
+  AuditRecord record;
+  record.started_at = Now();
+  record.username = principal.username;
+  record.hospital_id = principal.hospital_id;
+  record.hospital_name = principal.hospital_name;
+  record.client_address = attempt.client_address;
+  record.request_id = attempt.request_id;
+  record.endpoint = attempt.endpoint;
+  record.target = attempt.target;
+  record.parameters = attempt.parameters;
+  return record;
+}
+
 // The job as it is once it has no archive (removed, expired, or never made).
 JobRecord WithoutArchive(JobRecord job) {
   job.archive_size = 0;
@@ -256,23 +277,15 @@ Result<std::unique_ptr<ArchiveDownload>> ExportJobs::OpenArchive(const Principal
   if (job->state != JobState::kDone || job->archive_sha256.empty()) {
     return NotFound("this job has no archive: it is not done, or its archive was removed");
   }
-  auto request = ParseJobRequest(job->request, 9);
+  auto request = StoredRequest(job->request);
   if (!request.ok())
     return Internal("a job's request does not parse: " + request.error().message());
   const auto path = JobArchiveFile::FinalPath(settings_.directory, id, Extension(*request));
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NotFound("this job's archive was removed");
-  AuditRecord record;
-  record.started_at = Now();
-  record.username = principal.username;
-  record.hospital_id = principal.hospital_id;
-  record.hospital_name = principal.hospital_name;
-  record.client_address = attempt.client_address;
-  record.request_id = attempt.request_id;
-  record.endpoint = attempt.endpoint;
-  record.target = id;
-  record.parameters = attempt.parameters;
-  auto audit_id = index_.OpenAudit(record);
+  ExportAttempt audited = attempt;
+  audited.target = id;
+  auto audit_id = index_.OpenAudit(RecordOf(audited, principal));
   if (!audit_id.ok()) {
     ::close(fd);
     return Unavailable("the download cannot be audited right now");
@@ -416,7 +429,7 @@ bool ExportJobs::DropArchive(const JobRecord& job, std::string_view reason) {
 }
 
 Status ExportJobs::RemoveArchive(const JobRecord& job) {
-  auto request = ParseJobRequest(job.request, 9);
+  auto request = StoredRequest(job.request);
   if (!request.ok()) return request.error();
   std::error_code error;
   std::filesystem::remove(
@@ -441,7 +454,7 @@ void ExportJobs::Run(Running& running) {
   if (!user.ok() || user->hospital_id != job.hospital_id || user->role != job.role) {
     return fail(Forbidden("the user who submitted this job no longer holds its rights"));
   }
-  auto request = ParseJobRequest(job.request, 9);
+  auto request = StoredRequest(job.request);
   if (!request.ok()) return fail(request.error());
   const Principal principal{job.username, job.hospital_id, job.hospital_name, job.role};
   const ExportAttempt attempt{"", "JOB /api/export/jobs/:id", TargetOf(*request),
@@ -520,17 +533,7 @@ bool ExportJobs::Visible(const Principal& principal, const JobRecord& job) const
 
 void ExportJobs::Audit(const ExportAttempt& attempt, const Principal& principal,
                        const AuditCompletion& completion) {
-  AuditRecord record;
-  record.started_at = Now();
-  record.username = principal.username;
-  record.hospital_id = principal.hospital_id;
-  record.hospital_name = principal.hospital_name;
-  record.client_address = attempt.client_address;
-  record.request_id = attempt.request_id;
-  record.endpoint = attempt.endpoint;
-  record.target = attempt.target;
-  record.parameters = attempt.parameters;
-  auto id = index_.OpenAudit(record);
+  auto id = index_.OpenAudit(RecordOf(attempt, principal));
   if (id.ok()) {
     if (Status s = index_.CompleteAudit(*id, completion); s.ok()) return;
   }
