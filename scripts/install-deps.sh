@@ -13,9 +13,10 @@ PACKAGES=(
   libdcmtk-dev libsoci-dev libboost-dev libsqlite3-dev libpq-dev libcpp-httplib-dev
   libssl-dev libsodium-dev libdeflate-dev zlib1g-dev libtbb-dev libspng-dev nlohmann-json3-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libopenjp2-7-dev libseccomp-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libzip-dev
   # demo data and independent checkers used by the tests
   python3 python3-pydicom python3-numpy python3-gdcm python3-jsonschema python3-pytest dcmtk
+  python3-cryptography
   libopenjp2-tools
   unzip libarchive-tools p7zip-full pngcheck curl sqlite3 openssl
   # the real PACS that orthancInstanceId is checked against

@@ -81,7 +81,8 @@ int RunExport(const ExportCommandOptions& options) {
   config->preview.worker_executable = preview::DefaultWorkerExecutable();
   auto previews = preview::PreviewPool::Create(config->preview);
   if (!previews.ok()) return Fail(previews.error());
-  ExportService exports((*dir)->index(), (*sources)->router(), **previews);
+  ExportService exports((*dir)->index(), (*sources)->router(), **previews, {},
+                        (*dir)->signing_key());
   const ExportAttempt attempt{
       "local", std::string("CLI export ") + std::string(ScopeName(options.request.scope)),
       options.request.target, DescribeOptions(options.request.options)};

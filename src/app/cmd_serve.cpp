@@ -91,7 +91,8 @@ int RunServe(const ServeOptions& options) {
   auto sources = PacsSources::Open(*config, **dir);
   if (!sources.ok()) return Fail(sources.error());
   Ingestor ingestor(index, (*dir)->store(), config->parse_limits);
-  ExportService exports(index, (*sources)->router(), **previews, config->exports);
+  ExportService exports(index, (*sources)->router(), **previews, config->exports,
+                        (*dir)->signing_key());
   config->jobs.directory = options.data / "jobs";
   ExportJobs jobs(index, exports, config->jobs);
   if (Status started = jobs.Start(); !started.ok()) return Fail(started.error());

@@ -46,6 +46,14 @@ struct PreviewOptions {
   int workers = 0;
 };
 
+// `verify`: checks an export archive offline. Exit code 0 when verified, 1 naming the
+// first problem (a changed entry or receipt, a foreign key, not a ZIP archive), 2 when
+// the archive or the key file cannot be read.
+struct VerifyOptions {
+  std::filesystem::path archive;
+  std::optional<std::filesystem::path> key;  // the hospital's published public key
+};
+
 int RunServe(const ServeOptions& options);
 int RunHospitalAdd(const std::filesystem::path& data, const std::string& name);
 int RunUserAdd(const std::filesystem::path& data, const std::string& hospital,
@@ -58,6 +66,7 @@ int RunExport(const ExportCommandOptions& options);
 int RunSync(const std::filesystem::path& data, const std::optional<std::filesystem::path>& config);
 int RunAudit(const AuditCommandOptions& options);
 int RunPreview(const PreviewOptions& options);
+int RunVerify(const VerifyOptions& options);
 
 // Prints "pacsport: <message>" to stderr and returns 1.
 int Fail(const std::string& message);

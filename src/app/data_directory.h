@@ -2,6 +2,7 @@
 //   DIR/index.sqlite   the metadata index and audit trail
 //   DIR/store/         the content-addressed DICOM store
 //   DIR/jwt-secret     the token secret generated in --demo mode (mode 0600)
+//   DIR/audit-signing-key  the server's Ed25519 key, created at the first Open (mode 0600)
 // Not copyable; the objects it hands out live as long as it does.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "app/config.h"
+#include "auth/signing_key.h"
 #include "core/error.h"
 #include "index/index.h"
 #include "storage/local_store.h"
@@ -23,6 +25,8 @@ class DataDirectory {
 
   Index& index() { return *index_; }
   LocalStore& store() { return *store_; }
+  // The key that signs the receipts of exports (and the audit chain's seals).
+  std::shared_ptr<const auth::SigningKey> signing_key() const { return signing_key_; }
 
   // How the secret kept in DIR/jwt-secret may stand in for a configured one.
   enum class KeptSecret {
@@ -39,6 +43,7 @@ class DataDirectory {
   std::filesystem::path dir_;
   std::unique_ptr<Index> index_;
   std::unique_ptr<LocalStore> store_;
+  std::shared_ptr<const auth::SigningKey> signing_key_;
 };
 
 }  // namespace pacsport

@@ -130,6 +130,24 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   preview_cmd->callback([&] { code = RunPreview(preview); });
 
-  CLI11_PARSE(app, argc, argv);
+  VerifyOptions verify;
+  auto* verify_cmd = app.add_subcommand(
+      "verify", "Check an export archive's checksums and signed receipt, offline");
+  verify_cmd->add_option("ARCHIVE", verify.archive, "The exported ZIP archive")->required();
+  verify_cmd->add_option("--key", verify.key,
+                         "The hospital's public key: its base64, or the JSON of "
+                         "GET /api/audit/public-key");
+  verify_cmd->footer(
+      "Exit code 0 when verified; 1 at the first problem; 2 for a usage error or a file\n"
+      "that cannot be read.");
+  verify_cmd->callback([&] { code = RunVerify(verify); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int exit = app.exit(e);
+    // verify's usage errors exit 2, as its other unusable input.
+    return exit != 0 && verify_cmd->parsed() ? 2 : exit;
+  }
   return code;
 }

@@ -47,6 +47,7 @@ class SigningKey final : public MessageSigner {
 
   const PublicKey& public_key() const { return public_key_; }
   std::string key_id() const override { return public_key_.id(); }
+  std::string public_key_base64() const override { return public_key_.Base64(); }
   std::string Sign(std::string_view message) const override;
 
  private:

@@ -12,6 +12,8 @@ class MessageSigner {
   virtual ~MessageSigner() = default;
   // The signing key's id, which names the public key that checks its signatures.
   virtual std::string key_id() const = 0;
+  // The base64 public key that checks its signatures, for a reader to check them with.
+  virtual std::string public_key_base64() const = 0;
   // The base64 signature of `message`.
   virtual std::string Sign(std::string_view message) const = 0;
 };

@@ -29,13 +29,6 @@ std::string Extension(const ExportRequest& request) {
   return request.options.format == ExportFormat::kZip ? "zip" : "json";
 }
 
-// What the audit record names as the target: the ID, or how many a batch names (the
-// parameters list them).
-std::string TargetOf(const ExportRequest& request) {
-  if (!IsBatch(request.scope)) return request.target;
-  return std::to_string(request.targets.size()) + " " + std::string(ScopeName(request.scope));
-}
-
 // The job's request as the audit's parameters, with the job's id.
 std::string JobParameters(const std::string& request_json, const std::string& id) {
   nlohmann::ordered_json parameters = nlohmann::ordered_json::parse(request_json);
@@ -175,7 +168,7 @@ Result<JobRecord> ExportJobs::Submit(const Principal& principal, const ExportReq
   job.created_at = Iso8601(now);
 
   ExportAttempt audited = attempt;
-  audited.target = TargetOf(request);
+  audited.target = AuditTarget(request);
   audited.parameters = JobParameters(job.request, job.id);
   AuditCompletion completion;
   // Quick at any scale: the totals of an export of all and the estimated size are
@@ -457,7 +450,7 @@ void ExportJobs::Run(Running& running) {
   auto request = StoredRequest(job.request);
   if (!request.ok()) return fail(request.error());
   const Principal principal{job.username, job.hospital_id, job.hospital_name, job.role};
-  const ExportAttempt attempt{"", "JOB /api/export/jobs/:id", TargetOf(*request),
+  const ExportAttempt attempt{"", "JOB /api/export/jobs/:id", AuditTarget(*request),
                               JobParameters(job.request, job.id), ""};
   auto session = exports_.BeginJob(attempt, principal, *request);
   if (!session.ok()) return fail(session.error());

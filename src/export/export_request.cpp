@@ -24,6 +24,11 @@ bool IsBatch(ExportScope scope) {
   return scope == ExportScope::kStudies || scope == ExportScope::kPatients;
 }
 
+std::string AuditTarget(const ExportRequest& request) {
+  if (!IsBatch(request.scope)) return request.target;
+  return std::to_string(request.targets.size()) + " " + std::string(ScopeName(request.scope));
+}
+
 std::string DescribeOptions(const ExportOptions& options) {
   const nlohmann::ordered_json described = {
       {"includeImages", options.include_images == IncludeImages::kYes},

@@ -35,6 +35,9 @@ inline constexpr std::size_t kMaxBatchTargets = 10000;
 
 std::string_view ScopeName(ExportScope scope);
 bool IsBatch(ExportScope scope);
+// What the audit record (and an archive's receipt) names as the target: the ID, or
+// how many a batch names, e.g. "3 studies" (the audit record's parameters list them).
+std::string AuditTarget(const ExportRequest& request);
 // The options as a JSON object, for the audit record.
 std::string DescribeOptions(const ExportOptions& options);
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/clock.h"
+#include "export/export_receipt.h"
 #include "export/metadata_document.h"
 #include "export/packager.h"
 #include "export/planner.h"
@@ -100,7 +101,7 @@ Result<std::unique_ptr<ExportSession>> ExportService::Start(const ExportAttempt&
   PackagerLimits packager = limits_.packager;
   packager.waiting_reads = sources_.WaitingReads(sources);
   return std::make_unique<ExportSession>(index_, sources_, previews_, std::move(*plan), *audit_id,
-                                         std::move(grant), packager);
+                                         std::move(grant), packager, attempt.request_id, signer_);
 }
 
 Result<ExportSummary> ExportService::Check(const Principal& principal,
@@ -137,7 +138,8 @@ Result<ExportEstimate> ExportService::Assess(const Principal& principal,
 ExportSession::ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
                              std::unique_ptr<PlannedExport> plan, RowId audit_id,
                              std::optional<ExportCapacity::Grant> grant,
-                             const PackagerLimits& packager)
+                             const PackagerLimits& packager, std::string request_id,
+                             std::shared_ptr<const MessageSigner> signer)
     : index_(index),
       source_(source),
       previews_(previews),
@@ -145,6 +147,8 @@ ExportSession::ExportSession(Index& index, DicomSource& source, preview::Preview
       audit_id_(audit_id),
       grant_(std::move(grant)),
       packager_(packager),
+      request_id_(std::move(request_id)),
+      signer_(std::move(signer)),
       started_(std::chrono::steady_clock::now()) {}
 
 ExportSession::~ExportSession() {
@@ -197,8 +201,18 @@ Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop, ExportProgre
     completion.entries = 1;
     if (!status.ok()) completion.detail = Detail(status.error());
   } else {
-    const PackageReport report =
-        WriteArchive(*plan_, source_, previews_, sink, now, std::move(stop), packager_, progress);
+    const ExportReceipt receipt{audit_id_,
+                                request_id_,
+                                plan().principal.username,
+                                std::string(RoleName(plan().principal.role)),
+                                plan().principal.hospital_name,
+                                Iso8601(now),
+                                std::string(ScopeName(plan().request.scope)),
+                                AuditTarget(plan().request),
+                                plan().archive_name,
+                                signer_.get()};
+    const PackageReport report = WriteArchive(*plan_, source_, previews_, sink, now, std::move(stop),
+                                              packager_, progress, signer_ ? &receipt : nullptr);
     completion.bytes_sent = static_cast<std::int64_t>(report.bytes_written);
     completion.entries = report.entries;
     switch (report.outcome) {

@@ -33,6 +33,7 @@
 
 #include "core/byte_sink.h"
 #include "core/error.h"
+#include "core/message_signer.h"
 #include "export/export_capacity.h"
 #include "export/export_estimate.h"
 #include "export/export_plan.h"
@@ -62,9 +63,12 @@ struct ExportServiceLimits {
 class ExportSession {
  public:
   // `grant` is empty for an export job, which the job queue admits (export_jobs.h).
+  // `signer`, when given, signs the receipt.json that ends a ZIP archive
+  // (export_receipt.h); `request_id` is the attempt's, which the receipt names.
   ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
                 std::unique_ptr<PlannedExport> plan, RowId audit_id,
-                std::optional<ExportCapacity::Grant> grant, const PackagerLimits& packager);
+                std::optional<ExportCapacity::Grant> grant, const PackagerLimits& packager,
+                std::string request_id, std::shared_ptr<const MessageSigner> signer);
   ~ExportSession();
   ExportSession(const ExportSession&) = delete;
   ExportSession& operator=(const ExportSession&) = delete;
@@ -95,6 +99,8 @@ class ExportSession {
   const RowId audit_id_;
   const std::optional<ExportCapacity::Grant> grant_;  // held until the session is destroyed
   const PackagerLimits packager_;
+  const std::string request_id_;
+  const std::shared_ptr<const MessageSigner> signer_;  // null: archives without a receipt
   const std::chrono::steady_clock::time_point started_;
   bool completed_ = false;
 };
@@ -102,13 +108,16 @@ class ExportSession {
 class ExportService {
  public:
   // Borrows all three; they must outlive the service and its sessions, and the
-  // service must outlive its sessions.
+  // service must outlive its sessions. `signer`, when given, signs the receipt of
+  // every ZIP export; without it, archives have no receipt.json.
   ExportService(Index& index, SourceRouter& sources, preview::PreviewPool& previews,
-                const ExportServiceLimits& limits = {})
+                const ExportServiceLimits& limits = {},
+                std::shared_ptr<const MessageSigner> signer = nullptr)
       : index_(index),
         sources_(sources),
         previews_(previews),
         limits_(limits),
+        signer_(std::move(signer)),
         capacity_(limits.shares) {}
 
   // Audits the attempt, then plans it for `principal`. `principal` or `request`
@@ -149,6 +158,7 @@ class ExportService {
   SourceRouter& sources_;
   preview::PreviewPool& previews_;
   const ExportServiceLimits limits_;
+  const std::shared_ptr<const MessageSigner> signer_;
   ExportCapacity capacity_;
 };
 

@@ -98,7 +98,8 @@ class ArchiveBuilder {
  public:
   ArchiveBuilder(PlannedExport& plan, DicomSource& source, preview::PreviewPool& previews,
                  ByteSink& sink, SystemTime exported_at, std::stop_token stop,
-                 const PackagerLimits& limits, ExportProgress* progress)
+                 const PackagerLimits& limits, ExportProgress* progress,
+                 const ExportReceipt* receipt)
       : planned_(plan),
         plan_(plan.summary()),
         source_(source),
@@ -111,6 +112,7 @@ class ArchiveBuilder {
         limits_(limits),
         level_(plan.summary().request.options.compression_level),
         progress_(progress),
+        receipt_(receipt),
         outcomes_(limits.spill_after_bytes),
         checksums_(limits.spill_after_bytes) {}
 
@@ -147,6 +149,9 @@ class ArchiveBuilder {
       if (Status s = WriteInstances(); !s.ok()) return s;
     }
     if (Status s = WriteDocument(); !s.ok()) return s;
+    if (receipt_ != nullptr) {
+      if (Status s = WriteReceipt(); !s.ok()) return s;
+    }
     if (Status s = WriteChecksums(); !s.ok()) return s;
     return zip_.Finish();
   }
@@ -191,10 +196,25 @@ class ArchiveBuilder {
     return AddWhole(name, held, digest);
   }
 
+  // receipt.json, signed over the checksums lines so far: those of every other entry.
+  Status WriteReceipt() {
+    Sha256 manifest;
+    if (Status s = checksums_.ForEachChunk(limits_.stream_chunk_bytes,
+                                           [&](std::string_view chunk) {
+                                             manifest.Update(chunk.data(), chunk.size());
+                                             return Status::Ok();
+                                           });
+        !s.ok()) {
+      return s;
+    }
+    const std::string document = ReceiptDocument(*receipt_, manifest.FinishHex());
+    return AddWhole(std::string(kReceiptEntry), document, Sha256Hex(document));
+  }
+
   // checksums.sha256: held whole when small, else streamed from its spill file with
   // its exact size.
   Status WriteChecksums() {
-    const std::string name = "checksums.sha256";
+    const std::string name(kManifestEntry);
     if (!checksums_.spilled()) {
       std::string text;
       if (Status s = checksums_.ReadAt(0, static_cast<std::size_t>(checksums_.size()), text);
@@ -421,6 +441,7 @@ class ArchiveBuilder {
   const PackagerLimits limits_;
   const int level_;
   ExportProgress* const progress_;
+  const ExportReceipt* const receipt_;  // null: no receipt.json
   zip::RecordSpill outcomes_;  // one per instance in plan order, with previews
   zip::SpillFile checksums_;   // the lines of checksums.sha256
   // Writer-stage state (one thread at a time, in plan order).
@@ -443,14 +464,15 @@ Error FaultOf(const std::exception& fault) {
 
 PackageReport WriteArchive(PlannedExport& plan, DicomSource& source, preview::PreviewPool& previews,
                            ByteSink& sink, SystemTime exported_at, std::stop_token stop,
-                           const PackagerLimits& limits, ExportProgress* progress) {
+                           const PackagerLimits& limits, ExportProgress* progress,
+                           const ExportReceipt* receipt) {
   // oneTBB gives all arenas together no more threads than cores unless told: the
   // pipelines' arenas ask for more (threads that wait for a preview worker or on the
   // network), so the limit is raised, once, for the life of the process.
   static const tbb::global_control allow_waiting_threads(
       tbb::global_control::max_allowed_parallelism, tbb::info::default_concurrency() * 4 + 64);
   return ArchiveBuilder(plan, source, previews, sink, exported_at, std::move(stop), limits,
-                        progress)
+                        progress, receipt)
       .Run();
 }
 

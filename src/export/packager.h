@@ -2,8 +2,10 @@
 //
 // Entry order: for each study, each instance's DICOM file followed by its previews;
 // then the metadata document (which records every preview and previewError, so it is
-// written once they are known, docs/decisions/0001); then checksums.sha256 covering
-// every other entry.
+// written once they are known, docs/decisions/0001); then, when a receipt is given,
+// receipt.json, signed over the checksums of every entry before it
+// (export/export_receipt.h); then checksums.sha256 covering every other entry, in
+// entry order (so receipt.json's line is its last).
 //
 // Instances flow through a bounded parallel pipeline (oneTBB): a serial stage hands
 // out instances in plan order, a parallel stage reads, verifies, deflates (libdeflate)
@@ -43,6 +45,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "export/export_progress.h"
+#include "export/export_receipt.h"
 #include "export/planner.h"
 #include "preview/preview_pool.h"
 #include "storage/dicom_source.h"
@@ -87,9 +90,12 @@ Error FaultOf(const std::exception& fault);
 // time uses the plan). On any outcome but kComplete
 // the archive is unfinished and the caller must abort the delivery.
 // Previews are rendered by `previews`, shared with other archives. `progress`, when
-// given, counts the instances and bytes written as they are.
+// given, counts the instances and bytes written as they are. `receipt`, when given
+// (borrowed, with its signer), is signed and written as receipt.json; without it
+// the archive has none.
 PackageReport WriteArchive(PlannedExport& plan, DicomSource& source, preview::PreviewPool& previews,
                            ByteSink& sink, SystemTime exported_at, std::stop_token stop,
-                           const PackagerLimits& limits = {}, ExportProgress* progress = nullptr);
+                           const PackagerLimits& limits = {}, ExportProgress* progress = nullptr,
+                           const ExportReceipt* receipt = nullptr);
 
 }  // namespace pacsport

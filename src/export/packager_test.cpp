@@ -1,7 +1,8 @@
 // The packager's pipeline on a real index and store holding the whole pydicom corpus:
 // the archive does not depend on the window, instances too large to hold stream
 // through unchanged and get the same previews, a failure or stop request ends the
-// work in flight, and the previews of one export stay within their budget.
+// work in flight, the previews of one export stay within their budget, and a signed
+// receipt.json ends the archive.
 #include "export/packager.h"
 
 #include <gtest/gtest.h>
@@ -14,7 +15,10 @@
 #include <new>
 #include <nlohmann/json.hpp>
 
+#include "auth/signing_key.h"
+#include "core/digest.h"
 #include "dicom/initialize.h"
+#include "export/export_receipt.h"
 #include "export/planner.h"
 #include "ingest/ingestor.h"
 #include "tests/support/closing_sink.h"
@@ -100,8 +104,10 @@ class PackagerTest : public ::testing::Test {
   }
 
   PackageReport Write(PlannedExport& plan, DicomSource& source, ByteSink& sink,
-                      const PackagerLimits& limits, std::stop_token stop = {}) {
-    return WriteArchive(plan, source, *previews_, sink, kExportedAt, std::move(stop), limits);
+                      const PackagerLimits& limits, std::stop_token stop = {},
+                      const ExportReceipt* receipt = nullptr) {
+    return WriteArchive(plan, source, *previews_, sink, kExportedAt, std::move(stop), limits,
+                        nullptr, receipt);
   }
 
   // Extracts `archive` with unzip and runs `sha256sum -c` over checksums.sha256 there;
@@ -231,6 +237,53 @@ TEST_F(PackagerTest, SpillingGivesTheSameFiles) {
     EXPECT_TRUE(testing::ReadFile(held_dir / file) == testing::ReadFile(spilled_dir / file))
         << file;
   }
+}
+
+// Issue 14: receipt.json is the entry before checksums.sha256, its line is the last
+// of checksums.sha256, and it is signed over the lines before it (those of every
+// other entry), with the checksums held in memory or spilled.
+TEST_F(PackagerTest, SignedReceiptEndsTheArchive) {
+  const auto plan = PlanAll(false);
+  const auto key = auth::SigningKey::LoadOrCreate(dir_.path() / "key").ValueOrThrow();
+  ExportReceipt receipt;
+  receipt.audit_id = 7;
+  receipt.username = "alice";
+  receipt.role = "admin";
+  receipt.hospital_name = "North";
+  receipt.exported_at = Iso8601(kExportedAt);
+  receipt.scope = "all";
+  receipt.archive_name = plan->summary().archive_name;
+  receipt.signer = &key;
+  for (const size_t spill_after : {PackagerLimits{}.spill_after_bytes, size_t{0}}) {
+    PackagerLimits limits = Limits(0);
+    limits.spill_after_bytes = spill_after;
+    StringSink sink;
+    ASSERT_EQ(Write(*plan, *store_, sink, limits, {}, &receipt).outcome,
+              PackageOutcome::kComplete);
+    const auto out = ExtractAndVerify(sink.bytes());  // receipt.json's checksum included
+    const std::string names = (dir_.path() / "names.txt").string();
+    ASSERT_EQ(std::system(("unzip -Z1 " + (dir_.path() / "out.zip").string() + " | tail -n 2 > " +
+                           names)
+                              .c_str()),
+              0);
+    EXPECT_EQ(testing::ReadFile(names), "receipt.json\nchecksums.sha256\n");
+
+    const std::string checksums = testing::ReadFile(out / "checksums.sha256");
+    const std::string json = testing::ReadFile(out / "receipt.json");
+    const size_t last_line = checksums.rfind('\n', checksums.size() - 2) + 1;
+    EXPECT_EQ(checksums.substr(last_line), Sha256Hex(json) + "  receipt.json\n");
+    const std::string others = checksums.substr(0, last_line);
+    EXPECT_EQ(std::count(others.begin(), others.end(), '\n'),
+              static_cast<std::ptrdiff_t>(FilesUnder(out).size()) - 2);
+    auto verified = VerifyReceipt(json, Sha256Hex(others), key.public_key());
+    ASSERT_TRUE(verified.ok()) << verified.error().message();
+    EXPECT_EQ(verified->receipt.audit_id, 7);
+    EXPECT_EQ(verified->receipt.username, "alice");
+    EXPECT_EQ(verified->receipt.exported_at, Iso8601(kExportedAt));
+  }
+  StringSink without;
+  ASSERT_EQ(Write(*plan, *store_, without, Limits(0)).outcome, PackageOutcome::kComplete);
+  EXPECT_FALSE(std::filesystem::exists(ExtractAndVerify(without.bytes()) / "receipt.json"));
 }
 
 // Issue 13: an export reads the index as it was when it was planned; an instance

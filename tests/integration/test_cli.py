@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from archive_checks import MANIFEST, ZipUnderTest, png_dimensions, run, validate_document
+from archive_checks import MANIFEST, RECEIPT, ZipUnderTest, png_dimensions, run, validate_document
 from corpus import NORTH
 from server_process import pacsport_binary, run_cli
 from data_store import damaged, delete, store_files, store_path
@@ -70,8 +70,8 @@ def test_cli_export_is_the_api_export(api, data_dir, tmp_path, rich_study, scope
     assert without_volatile_fields(cli_document) == without_volatile_fields(served.json(metadata_name))
     cli_manifest = cli.read(MANIFEST).decode().splitlines()
     served_manifest = served.read(MANIFEST).decode().splitlines()
-    assert [l for l in cli_manifest if not l.endswith(metadata_name)] == \
-        [l for l in served_manifest if not l.endswith(metadata_name)]
+    assert [l for l in cli_manifest if not l.endswith((metadata_name, RECEIPT))] == \
+        [l for l in served_manifest if not l.endswith((metadata_name, RECEIPT))]
 
 
 def test_cli_json_to_stdout(data_dir, rich_study):

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from archive_checks import MANIFEST, png_dimensions, validate_document
+from archive_checks import MANIFEST, RECEIPT, png_dimensions, validate_document
 from corpus import NORTH
 
 UNKNOWN_UID = "1.2.826.0.1.3680043.999999.2"
@@ -133,7 +133,7 @@ def test_previews_can_be_left_out(api, checker, ct_study):
     response = api.export("study", ct_study, user="north-user", params={"previews": "false"})
     archive, document = checker.check_study_export(response, "north-user", NORTH, ct_study,
                                                    with_previews=False)
-    assert archive.names == ["dicom/1.dcm", "study_data.json", MANIFEST]
+    assert archive.names == ["dicom/1.dcm", "study_data.json", RECEIPT, MANIFEST]
 
 
 def test_preview_size_bounds_the_longest_side(api, corpus):
