@@ -211,8 +211,9 @@ Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop, ExportProgre
                                 AuditTarget(plan().request),
                                 plan().archive_name,
                                 signer_.get()};
-    const PackageReport report = WriteArchive(*plan_, source_, previews_, sink, now, std::move(stop),
-                                              packager_, progress, signer_ ? &receipt : nullptr);
+    const PackageReport report =
+        WriteArchive(*plan_, source_, previews_, sink, now, std::move(stop), packager_, progress,
+                     signer_ ? &receipt : nullptr);
     completion.bytes_sent = static_cast<std::int64_t>(report.bytes_written);
     completion.entries = report.entries;
     switch (report.outcome) {

@@ -258,14 +258,13 @@ TEST_F(PackagerTest, SignedReceiptEndsTheArchive) {
     PackagerLimits limits = Limits(0);
     limits.spill_after_bytes = spill_after;
     StringSink sink;
-    ASSERT_EQ(Write(*plan, *store_, sink, limits, {}, &receipt).outcome,
-              PackageOutcome::kComplete);
+    ASSERT_EQ(Write(*plan, *store_, sink, limits, {}, &receipt).outcome, PackageOutcome::kComplete);
     const auto out = ExtractAndVerify(sink.bytes());  // receipt.json's checksum included
     const std::string names = (dir_.path() / "names.txt").string();
-    ASSERT_EQ(std::system(("unzip -Z1 " + (dir_.path() / "out.zip").string() + " | tail -n 2 > " +
-                           names)
-                              .c_str()),
-              0);
+    ASSERT_EQ(
+        std::system(("unzip -Z1 " + (dir_.path() / "out.zip").string() + " | tail -n 2 > " + names)
+                        .c_str()),
+        0);
     EXPECT_EQ(testing::ReadFile(names), "receipt.json\nchecksums.sha256\n");
 
     const std::string checksums = testing::ReadFile(out / "checksums.sha256");
