@@ -241,10 +241,11 @@ int RunVerify(const VerifyOptions& options) {
     key = std::move(*read);
   }
   auto archive = ZipArchive::Open(options.archive);
-  if (!archive.ok()) {
+  if (!archive.ok() && archive.error().code() == ErrorCode::kUnavailable) {
     Fail(archive.error());
-    return archive.error().code() == ErrorCode::kUnavailable ? 2 : 1;
+    return 2;
   }
+  if (!archive.ok()) return Fail("NOT verified: " + archive.error().message());
   auto verified = Verify(*archive, key);
   if (!verified.ok()) return Fail("NOT verified: " + verified.error().message());
   Report(options.archive, archive->entries(), *verified);
