@@ -221,7 +221,7 @@ void Report(const fs::path& path, zip_uint64_t entries, const VerifiedReceipt& v
   if (verified.key_given) {
     std::cout << "verified: the receipt is signed by the given key\n";
   } else {
-    std::cout << "verified against the key embedded in the receipt only: compare its key id "
+    std::cout << "verified: signed by the key embedded in the receipt only; compare its key id "
               << verified.key_id
               << " with the hospital's published one (GET /api/audit/public-key), or pass "
                  "--key FILE\n";

@@ -188,6 +188,36 @@ def test_an_export_jobs_archive_ends_with_a_signed_receipt(api, hospital_key, tm
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+class Unseekable:
+    """A file zipfile cannot seek in, so that it writes each entry's sizes in a data
+    descriptor after its bytes, as a streamed export does."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def write(self, data):
+        return self.f.write(data)
+
+    def flush(self):
+        self.f.flush()
+
+
+def test_verify_reads_zip64_entries_with_data_descriptors(patient_export, hospital_key, tmp_path):
+    """The same entries written by another ZIP writer (Python's), each with ZIP64 sizes
+    and a data descriptor."""
+    rewritten = tmp_path / "zip64.zip"
+    with zipfile.ZipFile(patient_export["path"]) as old, open(rewritten, "wb") as f, \
+            zipfile.ZipFile(Unseekable(f), "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            with new.open(zipfile.ZipInfo(info.filename, info.date_time), "w",
+                          force_zip64=True) as entry:
+                entry.write(old.read(info.filename))
+    with zipfile.ZipFile(rewritten) as check:
+        assert all(i.flag_bits & 0x08 for i in check.infolist())
+    result = verify(rewritten, "--key", hospital_key["path"])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def refused(archive, hospital_key, expected):
     result = verify(archive, "--key", hospital_key["path"])
     assert result.returncode == 1, result.stdout + result.stderr
