@@ -36,6 +36,12 @@ constexpr double kDocumentDeflateRatio = 0.0964;  // of the document without SHA
 constexpr double kChecksumsDeflatedFixed = 50;
 constexpr double kChecksumsDeflatedPerLine = 36.4;
 constexpr double kNamesDeflateRatio = 0.079;
+// receipt.json (export_receipt.h): its keys, digest, key and signature, plus the
+// names it repeats (user, hospital, target twice); it deflates to about two thirds,
+// the digest, key and signature being incompressible.
+constexpr std::int64_t kReceiptBytes = 560;
+constexpr double kReceiptDeflateRatio = 0.68;
+constexpr std::int64_t kReceiptNameBytes = 12;  // "receipt.json"
 
 // Level 9 (or 2 to 8) against the level-1 size measured at ingest: 0.999 on the
 // synthetic CT, 0.965 on the pydicom corpus (bench/estimate_accuracy.py).
@@ -264,9 +270,16 @@ ExportEstimate EstimateFromTotals(const ExportScopeTotals& totals, const Princip
                 kDocumentDeflateRatio *
                     static_cast<double>(std::max<std::int64_t>(document - 64 * instances, 0)));
   const std::int64_t document_name = 15;  // e.g. "study_data.json"
+  const std::int64_t receipt = kReceiptBytes +
+                                static_cast<std::int64_t>(principal.username.size()) +
+                                static_cast<std::int64_t>(principal.hospital_name.size()) +
+                                2 * static_cast<std::int64_t>(request.target.size());
+  const std::int64_t receipt_entry =
+      level == 0 ? receipt
+                 : static_cast<std::int64_t>(kReceiptDeflateRatio * static_cast<double>(receipt));
   // checksums.sha256: "<sha256>  <name>\n" for every other entry.
-  const std::int64_t files = 1 + (images ? instances : 0) + frames;
-  const std::int64_t names = document_name + dicom_names + preview_names;
+  const std::int64_t files = 2 + (images ? instances : 0) + frames;
+  const std::int64_t names = document_name + kReceiptNameBytes + dicom_names + preview_names;
   const std::int64_t checksums_raw = files * 67 + names;
   const std::int64_t checksums_entry =
       level == 0
@@ -280,7 +293,7 @@ ExportEstimate EstimateFromTotals(const ExportScopeTotals& totals, const Princip
   estimate.estimated_dicom_bytes = static_cast<std::int64_t>(std::llround(dicom));
   estimate.estimated_preview_bytes = static_cast<std::int64_t>(std::llround(png));
   estimate.estimated_bytes = estimate.estimated_dicom_bytes + estimate.estimated_preview_bytes +
-                             document_entry + checksums_entry + records;
+                             document_entry + receipt_entry + checksums_entry + records;
   return estimate;
 }
 
