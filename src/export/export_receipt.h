@@ -39,7 +39,7 @@ inline constexpr std::string_view kManifestEntry = "checksums.sha256";
 // What one receipt states about its export.
 struct ExportReceipt {
   RowId audit_id = 0;
-  std::string request_id;  // X-Request-Id, as in the access log; "" outside HTTP
+  std::string request_id;  // X-Request-Id, as in the access log; "" for a job or the CLI
   std::string username;
   std::string role;  // RoleName
   std::string hospital_name;
