@@ -25,6 +25,7 @@ Result<std::unique_ptr<DataDirectory>> DataDirectory::Open(const fs::path& dir) 
   auto key = auth::SigningKey::LoadOrCreate(dir / "audit-signing-key");
   if (!key.ok()) return key.error();
   data->signing_key_ = std::make_shared<const auth::SigningKey>(std::move(*key));
+  data->index_->SetAuditSigner(data->signing_key_);
   return data;
 }
 

@@ -2,7 +2,8 @@
 //   DIR/index.sqlite   the metadata index and audit trail
 //   DIR/store/         the content-addressed DICOM store
 //   DIR/jwt-secret     the token secret generated in --demo mode (mode 0600)
-//   DIR/audit-signing-key  the server's Ed25519 key, created at the first Open (mode 0600)
+//   DIR/audit-signing-key  the server's Ed25519 key (auth/signing_key.h, mode 0600),
+//                      created on first open: it signs the audit chain and receipts
 // Not copyable; the objects it hands out live as long as it does.
 #pragma once
 
@@ -25,7 +26,7 @@ class DataDirectory {
 
   Index& index() { return *index_; }
   LocalStore& store() { return *store_; }
-  // The key that signs the receipts of exports (and the audit chain's seals).
+  // The server's signing key; the index seals its audit records with it.
   std::shared_ptr<const auth::SigningKey> signing_key() const { return signing_key_; }
 
   // How the secret kept in DIR/jwt-secret may stand in for a configured one.

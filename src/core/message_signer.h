@@ -1,5 +1,6 @@
-// Signs messages with a key that a third party can check (auth/signing_key.h):
-// the audit chain's seals and the receipts of exports. Thread-safe.
+// Signs messages with a key that a third party can check, and checks them
+// (auth/signing_key.h): the audit chain's seals and the receipts of exports.
+// Thread-safe.
 #pragma once
 
 #include <string>
@@ -12,10 +13,25 @@ class MessageSigner {
   virtual ~MessageSigner() = default;
   // The signing key's id, which names the public key that checks its signatures.
   virtual std::string key_id() const = 0;
-  // The base64 public key that checks its signatures, for a reader to check them with.
-  virtual std::string public_key_base64() const = 0;
   // The base64 signature of `message`.
   virtual std::string Sign(std::string_view message) const = 0;
+};
+
+// A MessageSigner that also hands out its public key, for documents that carry the key
+// beside their signature (export receipts, export/export_receipt.h).
+class PublicKeySigner : public MessageSigner {
+ public:
+  // The base64 public key that checks its signatures.
+  virtual std::string public_key_base64() const = 0;
+};
+
+class SignatureChecker {
+ public:
+  virtual ~SignatureChecker() = default;
+  // The id of the key that checks, as MessageSigner::key_id names it.
+  virtual const std::string& id() const = 0;
+  // Whether `signature_base64` is this key's signature of `message`.
+  virtual bool Verify(std::string_view message, std::string_view signature_base64) const = 0;
 };
 
 }  // namespace pacsport

@@ -48,7 +48,7 @@ struct ExportReceipt {
   std::string target;       // as the audit record names it (AuditTarget)
   std::string archive_name;
   // Signs the receipt; borrowed. Null in a receipt read back from an archive.
-  const MessageSigner* signer = nullptr;
+  const PublicKeySigner* signer = nullptr;
 };
 
 // The text the signature covers, for `receipt` with these manifest digest and key.

@@ -16,7 +16,10 @@
 // Every attempt is audited, refused ones included: Begin writes the audit record
 // before anything else and refuses the export with kUnavailable if it cannot. A
 // refusal (bad token, bad parameters, another hospital's data) completes the record
-// as "denied" (4xx) or "failed" (5xx). An ExportSession completes it with the
+// as "denied" (4xx) or "failed" (5xx), or "over_capacity" when no export slot was
+// free. Once planned, the record lists the studies in the export's scope and a
+// readable name of its target (audit_scope.h); a delivery records the SHA-256 of the
+// bytes it delivered. An ExportSession completes it with the
 // delivery's outcome: success, failed (the source failed), or aborted (the client
 // went away, or the session was dropped before delivering). An exception while
 // delivering (out of memory, a bug) ends the delivery as "failed" and is returned as
@@ -66,9 +69,9 @@ class ExportSession {
   // `signer`, when given, signs the receipt.json that ends a ZIP archive
   // (export_receipt.h); `request_id` is the attempt's, which the receipt names.
   ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
-                std::unique_ptr<PlannedExport> plan, RowId audit_id,
+                std::unique_ptr<PlannedExport> plan, RowId audit_id, std::string target_label,
                 std::optional<ExportCapacity::Grant> grant, const PackagerLimits& packager,
-                std::string request_id, std::shared_ptr<const MessageSigner> signer);
+                std::string request_id, std::shared_ptr<const PublicKeySigner> signer);
   ~ExportSession();
   ExportSession(const ExportSession&) = delete;
   ExportSession& operator=(const ExportSession&) = delete;
@@ -97,10 +100,11 @@ class ExportSession {
   preview::PreviewPool& previews_;
   const std::unique_ptr<PlannedExport> plan_;
   const RowId audit_id_;
+  const std::string target_label_;
   const std::optional<ExportCapacity::Grant> grant_;  // held until the session is destroyed
   const PackagerLimits packager_;
   const std::string request_id_;
-  const std::shared_ptr<const MessageSigner> signer_;  // null: archives without a receipt
+  const std::shared_ptr<const PublicKeySigner> signer_;  // null: archives without a receipt
   const std::chrono::steady_clock::time_point started_;
   bool completed_ = false;
 };
@@ -112,7 +116,7 @@ class ExportService {
   // every ZIP export; without it, archives have no receipt.json.
   ExportService(Index& index, SourceRouter& sources, preview::PreviewPool& previews,
                 const ExportServiceLimits& limits = {},
-                std::shared_ptr<const MessageSigner> signer = nullptr)
+                std::shared_ptr<const PublicKeySigner> signer = nullptr)
       : index_(index),
         sources_(sources),
         previews_(previews),
@@ -158,7 +162,7 @@ class ExportService {
   SourceRouter& sources_;
   preview::PreviewPool& previews_;
   const ExportServiceLimits limits_;
-  const std::shared_ptr<const MessageSigner> signer_;
+  const std::shared_ptr<const PublicKeySigner> signer_;
   ExportCapacity capacity_;
 };
 
