@@ -157,12 +157,20 @@ def test_verify_accepts_the_archive_and_says_who_exported_it(patient_export, hos
     assert result.returncode == 0, result.stdout + result.stderr
     assert "embedded in the receipt only" in result.stdout and hospital_key["id"] in result.stdout
 
-    # The key as GET /api/audit/public-key publishes it (the JSON document) works too.
-    document = os.path.join(os.path.dirname(hospital_key["path"]), "hospital.json")
-    with open(document, "w") as f:
-        json.dump({"algorithm": "Ed25519", "keyId": hospital_key["id"],
-                   "publicKey": base64.b64encode(hospital_key["public"]).decode()}, f)
-    assert verify(patient_export["path"], "--key", document).returncode == 0
+
+
+def test_verify_takes_the_key_the_server_publishes(api, patient_export, hospital_key, tmp_path):
+    """GET /api/audit/public-key (no login: the key is public) answers the data
+    directory's key, and its answer, saved as it is, is a --key file."""
+    response = api.request("GET", "/api/audit/public-key")
+    assert response.status == 200, response.body
+    assert response.json() == {"algorithm": "Ed25519", "keyId": hospital_key["id"],
+                               "publicKey": base64.b64encode(hospital_key["public"]).decode()}
+    published = tmp_path / "public-key.json"
+    published.write_bytes(response.body)
+    result = verify(patient_export["path"], "--key", str(published))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "signed by the given key" in result.stdout
 
 
 def test_an_export_jobs_archive_ends_with_a_signed_receipt(api, hospital_key, tmp_path):
