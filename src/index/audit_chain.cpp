@@ -63,6 +63,19 @@ std::string AuditRecordHash(const AuditRecord& record, std::string_view studies_
   return Sha256Hex(text);
 }
 
+Result<std::vector<AuditStudy>> ReadAuditStudies(Index& index, RowId id) {
+  constexpr std::int64_t kStudiesPerRead = 5000;
+  std::vector<AuditStudy> studies;
+  PageRequest page{0, kStudiesPerRead};
+  for (;;) {
+    auto read = index.ListAuditStudies(id, page);
+    if (!read.ok()) return read.error();
+    studies.insert(studies.end(), read->items.begin(), read->items.end());
+    page.offset += kStudiesPerRead;
+    if (page.offset >= read->total) return studies;
+  }
+}
+
 std::string AuditSealMessage(std::int64_t chain_seq, std::string_view record_hash) {
   return "pacsport-audit-v1 " + std::to_string(chain_seq) + " " + std::string(record_hash);
 }
