@@ -85,7 +85,7 @@ export function AuditRecordDialog({ record, onClose }: { record: AuditRecord; on
               <div className="mono small muted">hash {seal.recordHash}</div>
             </>
           ) : (
-            <span className="muted">not sealed yet (in progress)</span>
+            <span className="muted">{record.outcome === "in_progress" ? "not sealed yet (in progress)" : "not sealed"}</span>
           )}
         </Fact>
       </dl>
