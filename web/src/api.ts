@@ -75,7 +75,8 @@ export interface AuditRecord {
   clientAddress: string;
   requestId: string;
   endpoint: string;
-  scope: AuditScope;
+  /** Empty when the server cannot tell (the refused use of an unknown or used download link). */
+  scope: AuditScope | "";
   target: string;
   /** "CT CHEST 20240102 · DOE^JANE (PID-1)"; empty when the attempt was refused before planning. */
   targetLabel: string;

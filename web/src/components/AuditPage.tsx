@@ -7,7 +7,7 @@ import { ApiError, auditExport, auditPublicKey, listAudit, type AuditFilters, ty
 import { saveBlob } from "../download";
 import { bytes, count, timestamp } from "../format";
 import { useDebounced, useResource } from "../hooks";
-import { auditTarget, durationText, outcomeNames, scopeNames } from "./auditLabels";
+import { auditTarget, durationText, outcomeNames, scopeNames, scopeText } from "./auditLabels";
 import { AuditRecordDialog, OutcomeBadge } from "./AuditRecordDialog";
 import { Empty, ErrorNotice, Loading } from "./LoadState";
 import { Pager } from "./Pager";
@@ -239,7 +239,7 @@ function AuditRow({ record, onOpen }: { record: AuditRecord; onOpen: () => void 
         {record.username}
         <div className="small muted">{record.role}</div>
       </td>
-      <td className="nowrap">{scopeNames[record.scope] ?? record.scope}</td>
+      <td className="nowrap">{scopeText(record) || <span className="muted">—</span>}</td>
       <td className="target" title={target}>
         {target}
       </td>

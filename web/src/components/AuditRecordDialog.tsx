@@ -5,7 +5,7 @@ import { useId, useState, type ReactNode } from "react";
 import { auditStudies, type AuditOutcome, type AuditRecord } from "../api";
 import { bytes, count, plural, timestamp } from "../format";
 import { useResource } from "../hooks";
-import { auditTarget, durationText, outcomeNames, parameterText, scopeNames } from "./auditLabels";
+import { auditTarget, durationText, outcomeNames, parameterText, scopeText } from "./auditLabels";
 import { Dialog } from "./Dialog";
 import { Empty, ErrorNotice, Loading } from "./LoadState";
 import { Pager } from "./Pager";
@@ -35,7 +35,7 @@ export function AuditRecordDialog({ record, onClose }: { record: AuditRecord; on
       onClose={onClose}
       subtitle={
         <>
-          <span className="scope-kind">{scopeNames[record.scope] ?? record.scope}</span> {auditTarget(record)}
+          {record.scope && <span className="scope-kind">{scopeText(record)}</span>} {auditTarget(record)}
         </>
       }
       footer={

@@ -18,6 +18,11 @@ export const scopeNames: Record<AuditScope, string> = {
   patients: "Patients (batch)",
 };
 
+/** The scope in words; "" when the record has none. */
+export function scopeText(record: AuditRecord): string {
+  return record.scope ? scopeNames[record.scope] : "";
+}
+
 /**
  * What the record exported, readably: the server's label ("CT CHEST 20240102 · DOE^JANE
  * (PID-1)"), or for an attempt refused before planning (no label) the requested target.
