@@ -69,13 +69,18 @@ async function openAudit() {
 }
 
 const row = (page, record) => page.getByRole("table", { name: "Audit log" }).locator(`tbody tr[data-record-id="${record.id}"]`);
+/** The texts of the record's row, once the page lists it. */
+async function rowCells(page, record) {
+  await row(page, record).waitFor();
+  return row(page, record).locator("td").allInnerTexts();
+}
 const detailsButton = (page, record) => page.getByRole("button", { name: new RegExp(`details of record ${record.id}$`) });
 /** The value the detail view shows for a field (its <dt> label). */
 const fact = (dialog, label) => dialog.locator("dt", { hasText: new RegExp(`^${label}$`) }).locator("xpath=following-sibling::dd[1]");
 
 test("a study export is listed with its scope and a readable target: study, date, patient name and ID", async () => {
   const page = await openAudit();
-  const cells = await row(page, studyRecord).locator("td").allInnerTexts();
+  const cells = await rowCells(page, studyRecord);
   assert.match(cells[1], /^north-admin\s+admin$/);
   assert.equal(cells[2], "Study");
   assert.equal(cells[3], studyRecord.targetLabel);
@@ -140,7 +145,7 @@ test("a refused second use of a download link is listed under Denied, as the lin
     assert.ok(outcomes.length > 0);
     assert.ok(outcomes.every((o) => o === "Denied"), outcomes.join());
   });
-  const cells = await row(page, refusedRecord).locator("td").allInnerTexts();
+  const cells = await rowCells(page, refusedRecord);
   assert.match(cells[1], new RegExp(`^${users.northUser.username}\\s+user$`));
   assert.match(cells[4], /^Denied/);
   assert.ok(refusedRecord.detail, "the server says why the link was refused");
@@ -212,6 +217,12 @@ test("the filters live in the URL: a reload and a shared link keep them, at desk
   await shows(phone);
   assert.equal(await phone.getByLabel("Scope").inputValue(), "study");
   assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "no horizontal scrolling of the page");
+  // Each record is a card: its target, outcome and duration are on the screen, not scrolled off it.
+  const card = phone.getByRole("table", { name: "Audit log" }).locator("tbody tr").first();
+  for (const column of [4, 5, 8]) {
+    const box = await card.locator(`td:nth-child(${column})`).boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= 390, `column ${column} of the record lies within the screen`);
+  }
   await screenshot(phone, "10-phone-audit-filtered");
   await context.close();
   await page.context().close();

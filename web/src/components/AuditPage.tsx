@@ -180,7 +180,7 @@ export function AuditPage() {
       )}
       {page && page.items.length > 0 && (
         <div className="table-wrap">
-          <table className={audit.loading ? "table stale" : "table"} aria-labelledby="audit-title">
+          <table className={audit.loading ? "table audit-table stale" : "table audit-table"} aria-labelledby="audit-title">
             <thead>
               <tr>
                 <th scope="col">When</th>
@@ -229,29 +229,33 @@ function AuditRow({ record, onOpen }: { record: AuditRecord; onOpen: () => void 
   // bubbles up to the row) is the way there for the keyboard.
   return (
     <tr className="audit-row" data-record-id={record.id} onClick={onOpen}>
-      <td className="nowrap">
+      <td className="audit-when nowrap">
         <button type="button" className="link-button" aria-haspopup="dialog">
           {timestamp(record.startedAt)}
           <span className="visually-hidden">, details of record {record.id}</span>
         </button>
       </td>
-      <td className="nowrap">
+      <td className="audit-user nowrap">
         {record.username}
         <div className="small muted">{record.role}</div>
       </td>
-      <td className="nowrap">{scopeText(record) || <span className="muted">—</span>}</td>
-      <td className="target" title={target}>
+      <td className="audit-scope nowrap">{scopeText(record) || <span className="muted">—</span>}</td>
+      <td className="audit-target target" title={target}>
         {target}
       </td>
-      <td>
+      <td className="audit-outcome">
         <OutcomeBadge outcome={record.outcome} />
         {record.detail && <div className="small muted detail">{record.detail}</div>}
       </td>
-      <td className="num nowrap" title={`${count(record.bytesSent)} bytes`}>
+      <td className="audit-size num nowrap" data-label="Size" title={`${count(record.bytesSent)} bytes`}>
         {bytes(record.bytesSent)}
       </td>
-      <td className="num">{count(record.instances)}</td>
-      <td className="num nowrap">{durationText(record.durationMs)}</td>
+      <td className="audit-instances num" data-label="Instances">
+        {count(record.instances)}
+      </td>
+      <td className="audit-duration num nowrap" data-label="Duration">
+        {durationText(record.durationMs)}
+      </td>
     </tr>
   );
 }
