@@ -57,7 +57,7 @@ export type AuditOutcome = "in_progress" | "success" | "denied" | "failed" | "ab
 
 export type AuditScope = "study" | "patient" | "all" | "studies" | "patients";
 
-/** The record's place in the audit's hash chain, signed by the server's key; null while in progress. */
+/** The record's place in the audit's hash chain, whose checkpoints the server's key signs. */
 export interface AuditSeal {
   chainSeq: number;
   recordHash: string;
@@ -89,6 +89,7 @@ export interface AuditRecord {
   studyCount: number;
   contentSha256: string;
   durationMs: number;
+  /** null until the record is final (in progress). */
   seal: AuditSeal | null;
 }
 
