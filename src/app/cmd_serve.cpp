@@ -5,6 +5,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/audit_archiver.h"
 #include "app/commands.h"
 #include "app/data_directory.h"
 #include "app/pacs_sources.h"
@@ -100,11 +101,14 @@ int RunServe(const ServeOptions& options) {
   try {
     server = std::make_unique<HttpServer>(
         HttpServices{index, ingestor, exports, jobs, *jwt, login_limiter, (*sources)->router(),
-                     **previews, [&sources] { return (*sources)->Statuses(); }},
+                     **previews, [&sources] { return (*sources)->Statuses(); },
+                     (*dir)->signing_key()->public_key()},
         config->http);
   } catch (const ErrorException& e) {
     return Fail(e.error());
   }
+  const std::jthread retention = StartAuditRetention(
+      index, options.data / "audit-archive", config->audit_retention, std::chrono::hours(1));
   std::jthread signal_thread = StopOnSignal([&server] { server->Stop(); });
   (*sources)->StartSyncing();
   const bool tls = !config->http.tls_certificate.empty();
