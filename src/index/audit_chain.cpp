@@ -23,6 +23,8 @@ std::string AuditStudiesHash(const std::vector<AuditStudy>& studies) {
   return hash.FinishHex();
 }
 
+// Not export/record_json.h's AuditJson, on purpose: this text is frozen ("v": 1) so
+// that every seal ever made can be checked again, while the API's shape may grow.
 std::string AuditContent(const AuditRecord& r, std::string_view studies_hash) {
   const nlohmann::ordered_json content = {
       {"v", 1},
