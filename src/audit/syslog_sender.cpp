@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -18,6 +19,8 @@ namespace pacsport::audit {
 namespace {
 
 enum class Transport { kUdp, kTcp, kTls };
+
+constexpr std::chrono::milliseconds kHandshakeGrace{250};
 
 struct Endpoint {
   Transport transport = Transport::kUdp;
@@ -159,7 +162,7 @@ class StreamSender : public SyslogSender {
       : endpoint_(std::move(endpoint)), timeout_(timeout), tls_(std::move(tls)) {}
 
   Status Send(std::string_view message) override {
-    if (socket_.fd() >= 0 && !StillOpen()) Close();
+    if (socket_.fd() >= 0 && !StillOpen(std::chrono::milliseconds(0))) Close();
     if (socket_.fd() < 0) {
       if (Status s = Open(); !s.ok()) return s;
     }
@@ -200,6 +203,14 @@ class StreamSender : public SyslogSender {
       Close();
       return Unavailable(Where() + ": TLS: " + error);
     }
+    // With TLS 1.3 the handshake ends on our side before the server has checked our
+    // certificate; a server that refuses it closes the connection just after, and what
+    // was written meanwhile would be lost. Give it a moment to do so.
+    if (!StillOpen(kHandshakeGrace)) {
+      Close();
+      return Unavailable(Where() + ": TLS: the server closed the connection after the " +
+                         "handshake (is the client certificate accepted?)");
+    }
     return Status::Ok();
   }
 
@@ -209,31 +220,35 @@ class StreamSender : public SyslogSender {
     socket_.Reset();
   }
 
-  // False when the repository closed the connection (or it failed) since the last
-  // write. The repository never sends application data; what it may send is TLS
-  // records (session tickets, a close_notify alert), read here without blocking.
-  bool StillOpen() {
-    pollfd p{socket_.fd(), POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0) return true;  // nothing arrived
-    if ((p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return false;
+  // False when the repository closed the connection (or it failed), looking for
+  // `wait` at most. The repository never sends application data; what it may send is
+  // TLS records (session tickets, an alert), which are read here without blocking.
+  bool StillOpen(std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
     char buffer[512];
-    if (!ssl_) {
-      const ssize_t n = ::recv(socket_.fd(), buffer, sizeof buffer, MSG_DONTWAIT);
-      return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
-    }
-    const int flags = ::fcntl(socket_.fd(), F_GETFL);
-    ::fcntl(socket_.fd(), F_SETFL, flags | O_NONBLOCK);
-    bool open = true;
     for (;;) {
-      const int n = SSL_read(ssl_.get(), buffer, sizeof buffer);
-      if (n > 0) continue;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{socket_.fd(), POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0))) <= 0) {
+        return true;  // nothing arrived
+      }
+      if ((p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return false;
+      if (!ssl_) {
+        const ssize_t n = ::recv(socket_.fd(), buffer, sizeof buffer, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return false;
+        continue;
+      }
+      const int flags = ::fcntl(socket_.fd(), F_GETFL);
+      ::fcntl(socket_.fd(), F_SETFL, flags | O_NONBLOCK);
+      int n = 0;
+      while ((n = SSL_read(ssl_.get(), buffer, sizeof buffer)) > 0) {
+      }
       const int error = SSL_get_error(ssl_.get(), n);
-      open = error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE;
-      break;
+      ERR_clear_error();
+      ::fcntl(socket_.fd(), F_SETFL, flags);
+      if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) return false;
     }
-    ERR_clear_error();
-    ::fcntl(socket_.fd(), F_SETFL, flags);
-    return open;
   }
 
   Status Write(std::string_view data) {
@@ -309,6 +324,11 @@ std::string FormatSyslogMessage(SyslogSeverity severity, SystemTime time, std::s
              " IHE+RFC-3881 - \xEF\xBB\xBF";
   message += xml;
   return message;
+}
+
+Status CheckSyslogUrl(const std::string& url) {
+  auto endpoint = ParseUrl(url);
+  return endpoint.ok() ? Status::Ok() : Status(endpoint.error());
 }
 
 Result<std::unique_ptr<SyslogSender>> SyslogSender::Create(const SyslogSettings& settings) {

@@ -10,9 +10,11 @@
 //                    for mutual TLS when given; octet-counting framing "LEN SP MSG".
 //   tcp://HOST:PORT  the same framing without TLS (RFC 6587), for tests.
 // A stream connection is opened on the first Send and kept; a failed Send closes it
-// and the next one reconnects. Before writing on a kept connection the sender checks
-// that the repository has not closed it, but syslog has no acknowledgement: a message
-// written just as the repository goes away can still be lost.
+// and the next one reconnects. A new TLS connection is given 250 ms to be refused
+// (TLS 1.3 servers check the client certificate after the handshake), and before
+// writing on a kept connection the sender checks that the repository has not closed
+// it. Syslog has no acknowledgement, though: a message written just as the
+// repository goes away can still be lost.
 // Not thread-safe: one thread at a time.
 #pragma once
 
@@ -43,6 +45,9 @@ enum class SyslogSeverity { kError = 3, kWarning = 4, kNotice = 5 };
 // to their RFC 5424 lengths and empty ones written as "-".
 std::string FormatSyslogMessage(SyslogSeverity severity, SystemTime time, std::string_view hostname,
                                 std::string_view process_id, std::string_view xml);
+
+// Status::Ok when `url` is one SyslogSender::Create accepts, else its kInvalidInput.
+Status CheckSyslogUrl(const std::string& url);
 
 class SyslogSender {
  public:
