@@ -246,7 +246,7 @@ const std::vector<Setting>& Settings() {
          return Status::Ok();
        },
        nullptr},
-      {"audit.syslog.source_id", "PACSPORT_AUDIT_SOURCE_ID", Setting::kText,
+      {"audit.syslog.source_id", "PACSPORT_AUDIT_SYSLOG_SOURCE_ID", Setting::kText,
        [](Config& c, const std::string& v) {
          c.audit_source_id = v;
          return Status::Ok();

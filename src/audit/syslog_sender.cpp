@@ -48,11 +48,12 @@ Result<Endpoint> ParseUrl(const std::string& url) {
   std::string_view host = rest.substr(0, colon);
   if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   const std::string_view port = rest.substr(colon + 1);
-  if (host.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string_view::npos ||
-      std::stoi(std::string(port)) > 65535 ||
-      host.find_first_of("/ \t\r\n") != std::string_view::npos) {
-    return InvalidInput("audit.syslog.url must be SCHEME://HOST:PORT");
+  const bool numeric =
+      port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos;
+  const int number = numeric ? std::stoi(std::string(port)) : 0;
+  if (host.empty() || host.find_first_of("/ \t\r\n") != std::string_view::npos || number < 1 ||
+      number > 65535) {
+    return InvalidInput("audit.syslog.url must be SCHEME://HOST:PORT (port 1-65535)");
   }
   endpoint.host = host;
   endpoint.port = port;

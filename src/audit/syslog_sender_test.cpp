@@ -33,7 +33,7 @@ TEST(FormatSyslogMessage, Rfc5424HeaderThenBomAndXml) {
 
 TEST(SyslogSender, RefusesMalformedUrls) {
   for (const char* url : {"", "syslog://h:514", "udp://h", "udp://:514", "tcp://h:", "tcp://h:x",
-                          "tcp://h:70000", "udp://h/x:514"}) {
+                          "tcp://h:70000", "tcp://h:0", "udp://h/x:514"}) {
     auto sender = SyslogSender::Create(At(url));
     ASSERT_FALSE(sender.ok()) << url;
     EXPECT_EQ(sender.error().code(), ErrorCode::kInvalidInput) << url;

@@ -204,13 +204,13 @@ def check_export_message(message, outcome, study_uid, patient_id=None):
         assert (code.get("csd-code"), code.get("codeSystemName")) == ("2", "RFC-3881")
 
 
-def serve_with_repository(tmp_path, url, certificates):
+def serve_with_repository(tmp_path, url, certificates, ca_file=None):
     data = make_data_dir(tmp_path)
     config = tmp_path / "pacsport.toml"
     config.write_text(f"""
 [audit.syslog]
 url = "{url}"
-ca_file = "{certificates['ca.pem']}"
+ca_file = "{ca_file or certificates['ca.pem']}"
 cert_file = "{certificates['client.pem']}"
 key_file = "{certificates['client.key']}"
 source_id = "pacs-under-test"
@@ -278,3 +278,23 @@ def test_a_repository_down_at_first_gets_the_messages_once_up(tmp_path, certific
             check_export_message(messages[0], 0, STUDY_UID, PATIENT_ID)
     finally:
         stop(process)
+
+
+def test_a_repository_whose_certificate_is_not_trusted_gets_nothing(tmp_path, certificates):
+    other = tmp_path / "other-ca"
+    other.mkdir()
+    untrusted = make_certificates(str(other))["ca.pem"]
+    udp_port, tls_port = free_port(), free_port()
+    with repository(tmp_path, certificates, udp_port, tls_port) as rsyslog:
+        process, base = serve_with_repository(tmp_path, f"tls://127.0.0.1:{tls_port}",
+                                              certificates, ca_file=untrusted)
+        try:
+            assert export(base, login(base), STUDY_UID) == 200
+            deadline = time.monotonic() + 20
+            while "event=audit_forward_failed" not in (tmp_path / "log").read_text():
+                assert time.monotonic() < deadline, "the forwarder reported no failure"
+                time.sleep(0.1)
+        finally:
+            stop(process)
+        assert "certificate" in (tmp_path / "log").read_text().split("event=audit_forward_failed")[1]
+        assert Rsyslog.messages(rsyslog.tls_log) == []
