@@ -15,6 +15,7 @@
 // writing on a kept connection the sender checks that the repository has not closed
 // it. Syslog has no acknowledgement, though: a message written just as the
 // repository goes away can still be lost.
+// Requires SIGPIPE ignored (serve does): OpenSSL writes to the socket with write(2).
 // Not thread-safe: one thread at a time.
 #pragma once
 
