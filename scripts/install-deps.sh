@@ -15,7 +15,7 @@ PACKAGES=(
   libtomlplusplus-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libopenjp2-7-dev libseccomp-dev
   libcurl4-openssl-dev
   # demo data and independent checkers used by the tests
-  python3 python3-pydicom python3-numpy python3-gdcm python3-jsonschema python3-pytest dcmtk
+  python3 python3-pydicom python3-numpy python3-gdcm python3-jsonschema python3-pytest python3-cryptography dcmtk
   libopenjp2-tools
   unzip libarchive-tools p7zip-full pngcheck curl sqlite3 openssl
   # the real PACS that orthancInstanceId is checked against

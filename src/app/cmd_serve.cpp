@@ -5,6 +5,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/audit_archiver.h"
 #include "app/commands.h"
 #include "app/data_directory.h"
 #include "app/pacs_sources.h"
@@ -121,11 +122,14 @@ int RunServe(const ServeOptions& options) {
   try {
     server = std::make_unique<HttpServer>(
         HttpServices{index, ingestor, exports, jobs, *jwt, login_limiter, (*sources)->router(),
-                     **previews, [&sources] { return (*sources)->Statuses(); }},
+                     **previews, [&sources] { return (*sources)->Statuses(); },
+                     (*dir)->signing_key()->public_key()},
         config->http);
   } catch (const ErrorException& e) {
     return Fail(e.error());
   }
+  const std::jthread retention = StartAuditRetention(
+      index, options.data / "audit-archive", config->audit_retention, std::chrono::hours(1));
   audit::IndexAuditChain audit_chain(index);
   auto audit_forwarder = StartAuditForwarding(*config, audit_chain);
   if (!audit_forwarder.ok()) return Fail(audit_forwarder.error());

@@ -36,6 +36,13 @@ struct AuditCommandOptions {
   std::int64_t limit = 100;
 };
 
+// `audit verify`: walks the audit chain (index/audit_chain_verifier.h). Exit code 0
+// when it holds, 1 at the first record changed, removed or reordered.
+struct AuditVerifyOptions {
+  std::filesystem::path data;
+  std::optional<std::filesystem::path> key;  // a public key file; default the directory's
+};
+
 // `preview`: renders every frame of every file in `workers` worker processes (0: one
 // per core), as many files at a time. Exit code 2 when some file has no preview
 // (each listed on stderr).
@@ -57,6 +64,7 @@ int RunImport(const std::filesystem::path& data, const std::optional<std::filesy
 int RunExport(const ExportCommandOptions& options);
 int RunSync(const std::filesystem::path& data, const std::optional<std::filesystem::path>& config);
 int RunAudit(const AuditCommandOptions& options);
+int RunAuditVerify(const AuditVerifyOptions& options);
 int RunPreview(const PreviewOptions& options);
 
 // Prints "pacsport: <message>" to stderr and returns 1.

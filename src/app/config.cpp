@@ -189,6 +189,11 @@ const std::vector<Setting>& Settings() {
          return SetMegabytes(v, 1, std::int64_t{1} << 30, "jobs.disk_quota_mb",
                              c.jobs.disk_quota_bytes);
        }},
+      {"audit.retention_seconds", "PACSPORT_AUDIT_RETENTION_SECONDS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 0, std::int64_t{100} * 366 * 24 * 3600, "audit.retention_seconds",
+                           c.audit_retention);
+       }},
       {"preview.workers", "PACSPORT_PREVIEW_WORKERS", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
          return SetInt(v, 0, 256, "preview.workers", c.preview.workers);

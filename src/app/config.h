@@ -28,7 +28,10 @@ struct Config {
   // [export]: the shares of export capacity and the hospitals' size limits (the
   // per-hospital ones from the file only).
   ExportServiceLimits exports;
-  ExportJobSettings jobs;                        // [jobs]; directory is set by the caller
+  ExportJobSettings jobs;  // [jobs]; directory is set by the caller
+  // [audit] retention_seconds: records older than this are moved to the retention
+  // archive (app/audit_archiver.h); 0 keeps every record in the index.
+  std::chrono::seconds audit_retention{0};
   dicom::ParseLimits parse_limits;               // of every file ingested: upload, import, sync
   preview::PreviewPoolSettings preview;          // worker_executable is set by the caller
   std::vector<OrthancSettings> orthanc_sources;  // [[sources]] of kind "orthanc"; file only

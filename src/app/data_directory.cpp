@@ -22,6 +22,10 @@ Result<std::unique_ptr<DataDirectory>> DataDirectory::Open(const fs::path& dir) 
   auto store = LocalStore::Open(dir / "store");
   if (!store.ok()) return store.error();
   data->store_ = std::move(*store);
+  auto key = auth::SigningKey::LoadOrCreate(dir / "audit-signing-key");
+  if (!key.ok()) return key.error();
+  data->signing_key_ = std::make_shared<const auth::SigningKey>(std::move(*key));
+  data->index_->SetAuditSigner(data->signing_key_);
   return data;
 }
 

@@ -2,6 +2,8 @@
 //   DIR/index.sqlite   the metadata index and audit trail
 //   DIR/store/         the content-addressed DICOM store
 //   DIR/jwt-secret     the token secret generated in --demo mode (mode 0600)
+//   DIR/audit-signing-key  the server's Ed25519 key (auth/signing_key.h, mode 0600),
+//                      created on first open: it signs the audit chain and receipts
 // Not copyable; the objects it hands out live as long as it does.
 #pragma once
 
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "app/config.h"
+#include "auth/signing_key.h"
 #include "core/error.h"
 #include "index/index.h"
 #include "storage/local_store.h"
@@ -23,6 +26,8 @@ class DataDirectory {
 
   Index& index() { return *index_; }
   LocalStore& store() { return *store_; }
+  // The server's signing key; the index seals its audit records with it.
+  std::shared_ptr<const auth::SigningKey> signing_key() const { return signing_key_; }
 
   // How the secret kept in DIR/jwt-secret may stand in for a configured one.
   enum class KeptSecret {
@@ -39,6 +44,7 @@ class DataDirectory {
   std::filesystem::path dir_;
   std::unique_ptr<Index> index_;
   std::unique_ptr<LocalStore> store_;
+  std::shared_ptr<const auth::SigningKey> signing_key_;
 };
 
 }  // namespace pacsport

@@ -109,15 +109,31 @@ int main(int argc, char** argv) {
 
   AuditCommandOptions audit;
   auto* audit_cmd = app.add_subcommand("audit", "Print the export audit trail, newest first");
-  audit_cmd->add_option("--data", audit.data, "Data directory")->required();
+  audit_cmd->add_option("--data", audit.data, "Data directory");
   audit_cmd->add_option("--hospital", audit.hospital, "Only this hospital");
   audit_cmd->add_option("--user", audit.user, "Only this user");
   audit_cmd->add_option("--outcome", audit.outcome,
-                        "in_progress, success, denied, failed or aborted");
+                        "in_progress, success, denied, failed, aborted or over_capacity");
   audit_cmd->add_option("--limit", audit.limit, "At most this many records")
       ->check(CLI::Range(1, 100000));
 
-  audit_cmd->callback([&] { code = RunAudit(audit); });
+  AuditVerifyOptions verify_chain;
+  auto* verify_chain_cmd = audit_cmd->add_subcommand(
+      "verify", "Check the audit trail's hash chain and signatures; exit 1 at the first break");
+  verify_chain_cmd->add_option("--data", verify_chain.data, "Data directory")->required();
+  verify_chain_cmd
+      ->add_option("--key", verify_chain.key,
+                   "Public key to check signatures with (default: the data directory's own)")
+      ->check(CLI::ExistingFile);
+  verify_chain_cmd->callback([&] { code = RunAuditVerify(verify_chain); });
+  audit_cmd->callback([&] {
+    if (audit_cmd->got_subcommand(verify_chain_cmd)) return;
+    if (audit.data.empty()) {
+      code = Fail("audit: --data is required");
+      return;
+    }
+    code = RunAudit(audit);
+  });
 
   PreviewOptions preview;
   auto* preview_cmd =

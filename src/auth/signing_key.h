@@ -20,15 +20,15 @@
 
 namespace pacsport::auth {
 
-class PublicKey {
+class PublicKey final : public SignatureChecker {
  public:
   // kInvalidInput when `text` is neither form above.
   static Result<PublicKey> Parse(std::string_view text);
   static Result<PublicKey> ReadFile(const std::filesystem::path& path);
 
-  bool Verify(std::string_view message, std::string_view signature_base64) const;
+  bool Verify(std::string_view message, std::string_view signature_base64) const override;
   std::string Base64() const;
-  const std::string& id() const { return id_; }
+  const std::string& id() const override { return id_; }
 
  private:
   friend class SigningKey;

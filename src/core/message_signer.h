@@ -1,5 +1,6 @@
-// Signs messages with a key that a third party can check (auth/signing_key.h):
-// the audit chain's seals and the receipts of exports. Thread-safe.
+// Signs messages with a key that a third party can check, and checks them
+// (auth/signing_key.h): the audit chain's seals and the receipts of exports.
+// Thread-safe.
 #pragma once
 
 #include <string>
@@ -14,6 +15,15 @@ class MessageSigner {
   virtual std::string key_id() const = 0;
   // The base64 signature of `message`.
   virtual std::string Sign(std::string_view message) const = 0;
+};
+
+class SignatureChecker {
+ public:
+  virtual ~SignatureChecker() = default;
+  // The id of the key that checks, as MessageSigner::key_id names it.
+  virtual const std::string& id() const = 0;
+  // Whether `signature_base64` is this key's signature of `message`.
+  virtual bool Verify(std::string_view message, std::string_view signature_base64) const = 0;
 };
 
 }  // namespace pacsport

@@ -6,6 +6,8 @@
 #include <set>
 
 #include "core/clock.h"
+#include "core/digest.h"
+#include "export/audit_scope.h"
 #include "export/metadata_document.h"
 #include "export/packager.h"
 #include "export/planner.h"
@@ -16,6 +18,21 @@ namespace {
 AuditOutcome OutcomeOfRefusal(const Error& error) {
   return error.http_status() < 500 ? AuditOutcome::kDenied : AuditOutcome::kFailed;
 }
+
+// Hashes what passes through it on its way to `sink`: the SHA-256 of the delivery.
+class HashingSink final : public ByteSink {
+ public:
+  explicit HashingSink(ByteSink& sink) : sink_(sink) {}
+  Status Write(const char* data, size_t size) override {
+    hash_.Update(data, size);
+    return sink_.Write(data, size);
+  }
+  std::string FinishHex() { return hash_.FinishHex(); }
+
+ private:
+  ByteSink& sink_;
+  Sha256 hash_;
+};
 
 std::string Detail(const Error& error) {
   return std::string(error.name()) + ": " + error.message();
@@ -56,8 +73,10 @@ Result<std::unique_ptr<ExportSession>> ExportService::Start(const ExportAttempt&
   record.target = attempt.target;
   record.parameters = attempt.parameters;
   record.request_id = attempt.request_id;
+  if (request.ok()) record.scope = ScopeName(request->scope);
   if (principal.ok()) {
     record.username = principal->username;
+    record.role = RoleName(principal->role);
     record.hospital_id = principal->hospital_id;
     record.hospital_name = principal->hospital_name;
   }
@@ -67,10 +86,12 @@ Result<std::unique_ptr<ExportSession>> ExportService::Start(const ExportAttempt&
     return Unavailable("the export cannot be audited right now; nothing was exported");
   }
 
-  auto refuse = [&](const Error& error) -> Error {
+  std::string target_label;
+  auto refuse = [&](const Error& error, AuditOutcome outcome = AuditOutcome::kInProgress) -> Error {
     AuditCompletion completion;
-    completion.outcome = OutcomeOfRefusal(error);
+    completion.outcome = outcome != AuditOutcome::kInProgress ? outcome : OutcomeOfRefusal(error);
     completion.detail = Detail(error);
+    completion.target_label = target_label;
     CompleteOrLog(index_, *audit_id, completion);
     return error;
   };
@@ -79,11 +100,14 @@ Result<std::unique_ptr<ExportSession>> ExportService::Start(const ExportAttempt&
   std::optional<ExportCapacity::Grant> grant;
   if (admission == Admission::kShared) {
     auto acquired = capacity_.TryAcquire(*principal);
-    if (!acquired.ok()) return refuse(acquired.error());
+    if (!acquired.ok()) return refuse(acquired.error(), AuditOutcome::kOverCapacity);
     grant.emplace(std::move(*acquired));
   }
   auto plan = OpenExportPlan(index_, *principal, *request, now);
   if (!plan.ok()) return refuse(plan.error());
+  auto label = RecordAuditScope(index_, **plan, *audit_id);
+  if (!label.ok()) return refuse(label.error());
+  target_label = std::move(*label);
   if (const std::int64_t max_bytes = limits_.size.For(principal->hospital_name); max_bytes > 0) {
     auto estimate = EstimateExport(index_, *principal, *request, now);
     if (!estimate.ok()) return refuse(estimate.error());
@@ -100,7 +124,7 @@ Result<std::unique_ptr<ExportSession>> ExportService::Start(const ExportAttempt&
   PackagerLimits packager = limits_.packager;
   packager.waiting_reads = sources_.WaitingReads(sources);
   return std::make_unique<ExportSession>(index_, sources_, previews_, std::move(*plan), *audit_id,
-                                         std::move(grant), packager);
+                                         std::move(target_label), std::move(grant), packager);
 }
 
 Result<ExportSummary> ExportService::Check(const Principal& principal,
@@ -136,13 +160,14 @@ Result<ExportEstimate> ExportService::Assess(const Principal& principal,
 
 ExportSession::ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
                              std::unique_ptr<PlannedExport> plan, RowId audit_id,
-                             std::optional<ExportCapacity::Grant> grant,
+                             std::string target_label, std::optional<ExportCapacity::Grant> grant,
                              const PackagerLimits& packager)
     : index_(index),
       source_(source),
       previews_(previews),
       plan_(std::move(plan)),
       audit_id_(audit_id),
+      target_label_(std::move(target_label)),
       grant_(std::move(grant)),
       packager_(packager),
       started_(std::chrono::steady_clock::now()) {}
@@ -161,8 +186,10 @@ std::string ExportSession::content_type() const {
                                                              : "application/json";
 }
 
-Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop, ExportProgress* progress) {
+Status ExportSession::Deliver(ByteSink& destination, std::stop_token stop,
+                              ExportProgress* progress) {
   const auto now = std::chrono::system_clock::now();
+  HashingSink sink(destination);
   AuditCompletion completion;
   Status status;
   if (plan().request.options.format == ExportFormat::kJson) {
@@ -195,12 +222,14 @@ Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop, ExportProgre
     }
     completion.bytes_sent = bytes;
     completion.entries = 1;
+    completion.instances = std::max<std::int64_t>(plan().instance_count, 0);
     if (!status.ok()) completion.detail = Detail(status.error());
   } else {
     const PackageReport report =
         WriteArchive(*plan_, source_, previews_, sink, now, std::move(stop), packager_, progress);
     completion.bytes_sent = static_cast<std::int64_t>(report.bytes_written);
     completion.entries = report.entries;
+    completion.instances = report.instances;
     switch (report.outcome) {
       case PackageOutcome::kComplete:
         completion.outcome = AuditOutcome::kSuccess;
@@ -219,12 +248,14 @@ Status ExportSession::Deliver(ByteSink& sink, std::stop_token stop, ExportProgre
       status = *report.error;
     }
   }
+  if (completion.outcome == AuditOutcome::kSuccess) completion.content_sha256 = sink.FinishHex();
   Complete(completion);
   return status;
 }
 
 void ExportSession::Complete(const AuditCompletion& completion) {
   AuditCompletion timed = completion;
+  timed.target_label = target_label_;
   timed.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now() - started_)
                           .count();

@@ -16,7 +16,10 @@
 // Every attempt is audited, refused ones included: Begin writes the audit record
 // before anything else and refuses the export with kUnavailable if it cannot. A
 // refusal (bad token, bad parameters, another hospital's data) completes the record
-// as "denied" (4xx) or "failed" (5xx). An ExportSession completes it with the
+// as "denied" (4xx) or "failed" (5xx), or "over_capacity" when no export slot was
+// free. Once planned, the record lists the studies in the export's scope and a
+// readable name of its target (audit_scope.h); a delivery records the SHA-256 of the
+// bytes it delivered. An ExportSession completes it with the
 // delivery's outcome: success, failed (the source failed), or aborted (the client
 // went away, or the session was dropped before delivering). An exception while
 // delivering (out of memory, a bug) ends the delivery as "failed" and is returned as
@@ -63,7 +66,7 @@ class ExportSession {
  public:
   // `grant` is empty for an export job, which the job queue admits (export_jobs.h).
   ExportSession(Index& index, DicomSource& source, preview::PreviewPool& previews,
-                std::unique_ptr<PlannedExport> plan, RowId audit_id,
+                std::unique_ptr<PlannedExport> plan, RowId audit_id, std::string target_label,
                 std::optional<ExportCapacity::Grant> grant, const PackagerLimits& packager);
   ~ExportSession();
   ExportSession(const ExportSession&) = delete;
@@ -93,6 +96,7 @@ class ExportSession {
   preview::PreviewPool& previews_;
   const std::unique_ptr<PlannedExport> plan_;
   const RowId audit_id_;
+  const std::string target_label_;
   const std::optional<ExportCapacity::Grant> grant_;  // held until the session is destroyed
   const PackagerLimits packager_;
   const std::chrono::steady_clock::time_point started_;

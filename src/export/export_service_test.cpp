@@ -9,6 +9,7 @@
 #include <new>
 #include <vector>
 
+#include "core/digest.h"
 #include "dicom/initialize.h"
 #include "ingest/ingestor.h"
 #include "tests/support/closing_sink.h"
@@ -141,6 +142,39 @@ TEST_F(ExportServiceTest, StudyArchiveHasSpecLayoutAndIsAudited) {
   EXPECT_EQ(audit.bytes_sent, static_cast<std::int64_t>(sink.bytes().size()));
   EXPECT_EQ(audit.entries, 4);
   EXPECT_EQ(audit.username, "alice");
+  EXPECT_EQ(audit.role, "admin");
+  EXPECT_EQ(audit.scope, "study");
+  EXPECT_EQ(audit.instances, 1);
+  EXPECT_EQ(audit.content_sha256, Sha256Hex(sink.bytes()));
+  EXPECT_EQ(audit.study_count, 1);
+  EXPECT_TRUE(audit.chain_seq.has_value());
+  const StudyRecord study = index_->GetStudy(hospital_, ct_study_).ValueOrThrow();
+  EXPECT_NE(audit.target_label.find(study.patient_id), std::string::npos) << audit.target_label;
+  auto studies = index_->ListAuditStudies(audit.id, {}).ValueOrThrow();
+  ASSERT_EQ(studies.items.size(), 1u);
+  EXPECT_EQ(studies.items[0].study_uid, ct_study_);
+  EXPECT_EQ(studies.items[0].patient_id, study.patient_id);
+}
+
+// An export of all names every study it held, and a readable summary.
+TEST_F(ExportServiceTest, ExportOfAllListsItsStudies) {
+  ExportRequest all;
+  all.scope = ExportScope::kAll;
+  all.options.include_images = IncludeImages::kNo;
+  ExportService service(*index_, sources_, *previews_);
+  auto session = service.Begin({"", "test", "", "{}"}, admin_, all);
+  ASSERT_TRUE(session.ok()) << session.error().message();
+  StringSink sink;
+  ASSERT_TRUE((*session)->Deliver(sink).ok());
+  const AuditRecord audit = LastAudit();
+  StudyQuery every;
+  every.page.limit = 1000;
+  const auto studies = index_->ListStudies(hospital_, every).ValueOrThrow();
+  EXPECT_EQ(audit.study_count, studies.total);
+  EXPECT_GT(audit.study_count, 1);
+  EXPECT_EQ(index_->ListAuditStudies(audit.id, {}).ValueOrThrow().total, studies.total);
+  EXPECT_EQ(audit.target_label.rfind("all patients: ", 0), 0u) << audit.target_label;
+  EXPECT_EQ(audit.instances, 0);  // no images
 }
 
 TEST_F(ExportServiceTest, PatientArchiveNumbersInstancesPerStudy) {
@@ -318,7 +352,7 @@ TEST_F(ExportServiceTest, AttemptsBeyondTheCapAreRefusedUntilASessionEnds) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code(), ErrorCode::kUnavailable);
   const AuditRecord audit = LastAudit();
-  EXPECT_EQ(audit.outcome, AuditOutcome::kFailed);
+  EXPECT_EQ(audit.outcome, AuditOutcome::kOverCapacity);
   EXPECT_NE(audit.detail.find("already running"), std::string::npos);
 
   StringSink sink;
@@ -349,7 +383,7 @@ TEST_F(ExportServiceTest, EachUserAndEachHospitalHasAShare) {
   ASSERT_FALSE(over_user.ok());
   EXPECT_EQ(over_user.error().code(), ErrorCode::kTooManyRequests);
   EXPECT_NE(over_user.error().message().find("your share"), std::string::npos);
-  EXPECT_EQ(LastAudit().outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(LastAudit().outcome, AuditOutcome::kOverCapacity);
   EXPECT_EQ(service.Assess(admin_, all).error().code(), ErrorCode::kTooManyRequests)
       << "a link is refused when made, as its use would be";
 

@@ -127,6 +127,7 @@ class ArchiveBuilder {
     PackageReport report;
     report.bytes_written = counting_.bytes();
     report.entries = static_cast<std::int64_t>(zip_.entry_count());
+    report.instances = instances_written_;
     if (status.ok()) return report;
     report.error = status.error();
     if (fault) {
@@ -280,8 +281,9 @@ class ArchiveBuilder {
           if (!failed) {
             if (Status s = WriteInstance(slot.item, slot.prepared); !s.ok()) {
               fail(s.error());
-            } else if (progress_ != nullptr) {
-              ++progress_->instances_done;
+            } else {
+              ++instances_written_;
+              if (progress_ != nullptr) ++progress_->instances_done;
             }
           }
           slot = Slot();  // frees the slot's memory (and maybe its study) now
@@ -426,6 +428,7 @@ class ArchiveBuilder {
   // Writer-stage state (one thread at a time, in plan order).
   std::shared_ptr<const PlannedStudy> current_study_;
   int next_frame_ = 0;
+  std::int64_t instances_written_ = 0;
   std::uint64_t preview_bytes_ = 0;  // kept so far, within max_bytes_per_export
   // Set by the writer once the budget is spent; read by the parallel stage, which
   // then renders no more.

@@ -56,6 +56,7 @@ struct PackageReport {
   std::optional<Error> error;  // set unless kComplete
   std::uint64_t bytes_written = 0;
   std::int64_t entries = 0;
+  std::int64_t instances = 0;  // DICOM files written whole
 };
 
 // How one archive uses memory and threads. The defaults suit the server.

@@ -55,20 +55,35 @@ json InstanceJson(const InstanceRecord& r) {
 }
 
 json AuditJson(const AuditRecord& r) {
+  json seal = nullptr;
+  if (r.chain_seq) {
+    seal = {{"chainSeq", *r.chain_seq},
+            {"recordHash", r.record_hash},
+            {"prevHash", r.prev_hash},
+            {"keyId", r.key_id},
+            {"signature", r.signature}};
+  }
   return {{"id", r.id},
           {"startedAt", r.started_at},
           {"username", r.username},
+          {"role", r.role},
           {"hospital", r.hospital_name},
           {"clientAddress", r.client_address},
           {"requestId", r.request_id},
           {"endpoint", r.endpoint},
+          {"scope", r.scope},
           {"target", r.target},
+          {"targetLabel", r.target_label},
           {"parameters", json::parse(r.parameters, nullptr, false)},
           {"outcome", AuditOutcomeName(r.outcome)},
           {"detail", r.detail},
           {"bytesSent", r.bytes_sent},
           {"entries", r.entries},
-          {"durationMs", r.duration_ms}};
+          {"instances", r.instances},
+          {"studyCount", r.study_count},
+          {"contentSha256", r.content_sha256},
+          {"durationMs", r.duration_ms},
+          {"seal", seal}};
 }
 
 }  // namespace pacsport

@@ -19,8 +19,10 @@ nlohmann::ordered_json StudyJson(const StudyRecord& study);
 //  instanceNumber, numberOfFrames, sopClassUID, transferSyntaxUID, orthancInstanceId,
 //  sha256, size}
 nlohmann::ordered_json InstanceJson(const InstanceRecord& instance);
-// {id, startedAt, username, hospital, clientAddress, endpoint, target, parameters,
-//  outcome, detail, bytesSent, entries, durationMs}
+// {id, startedAt, username, role, hospital, clientAddress, requestId, endpoint, scope,
+//  target, targetLabel, parameters, outcome, detail, bytesSent, entries, instances,
+//  studyCount, contentSha256, durationMs, seal: {chainSeq, recordHash, prevHash, keyId,
+//  signature} or null while in progress}
 nlohmann::ordered_json AuditJson(const AuditRecord& record);
 
 }  // namespace pacsport

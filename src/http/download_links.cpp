@@ -19,9 +19,11 @@ std::string DownloadLinks::Issue(const Grant& grant, Clock::time_point now,
                                  std::chrono::seconds lifetime) {
   std::string token = auth::RandomBase64Url(kTokenBytes);
   std::lock_guard lock(mutex_);
-  // Unused links are dropped once expired, so the map holds at most a lifetime's worth.
-  std::erase_if(links_, [now](const auto& entry) { return entry.second.expires <= now; });
-  links_.emplace(token, Link{grant, now + lifetime});
+  // A link is forgotten one lifetime after it expired (or was used), so the map holds
+  // at most two lifetimes' worth of links.
+  std::erase_if(links_,
+                [this, now](const auto& entry) { return entry.second.expires + lifetime_ <= now; });
+  links_.emplace(token, Link{grant, now + lifetime, false});
   return token;
 }
 
@@ -29,24 +31,38 @@ std::optional<DownloadLinks::Grant> DownloadLinks::Redeem(const std::string& tok
                                                           Clock::time_point now) {
   std::lock_guard lock(mutex_);
   const auto found = links_.find(token);
-  if (found == links_.end()) return std::nullopt;
-  Link link = std::move(found->second);
-  links_.erase(found);
-  if (link.expires <= now) return std::nullopt;
-  return std::move(link.grant);
+  if (found == links_.end() || found->second.spent || found->second.expires <= now) {
+    return std::nullopt;
+  }
+  Spend(found->second, now);
+  return found->second.grant;
 }
 
 std::optional<DownloadLinks::Grant> DownloadLinks::Peek(const std::string& token,
                                                         Clock::time_point now) {
   std::lock_guard lock(mutex_);
   const auto found = links_.find(token);
-  if (found == links_.end() || found->second.expires <= now) return std::nullopt;
+  if (found == links_.end() || found->second.spent || found->second.expires <= now) {
+    return std::nullopt;
+  }
   return found->second.grant;
 }
 
-void DownloadLinks::Revoke(const std::string& token) {
+std::optional<DownloadLinks::Grant> DownloadLinks::Owner(const std::string& token) {
   std::lock_guard lock(mutex_);
-  links_.erase(token);
+  const auto found = links_.find(token);
+  if (found == links_.end()) return std::nullopt;
+  return found->second.grant;
+}
+
+void DownloadLinks::Revoke(const std::string& token, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (const auto found = links_.find(token); found != links_.end()) Spend(found->second, now);
+}
+
+void DownloadLinks::Spend(Link& link, Clock::time_point now) {
+  link.spent = true;
+  link.expires = std::min(link.expires, now);
 }
 
 }  // namespace pacsport::http

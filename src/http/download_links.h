@@ -10,6 +10,8 @@
 // such a link serves any number of ranges (Peek) until one download reaches the end
 // of the archive (Revoke) or it expires.
 //
+// A used, revoked or expired link is remembered for one more lifetime (Owner), so
+// that a refused use of it is audited under the user and hospital it was made for.
 // Tokens live in this process's memory only: a restart invalidates them all.
 // Thread-safe.
 #pragma once
@@ -44,15 +46,20 @@ class DownloadLinks {
   std::optional<Grant> Redeem(const std::string& token, Clock::time_point now);
   // The link's grant, leaving the link as it is; nullopt as Redeem.
   std::optional<Grant> Peek(const std::string& token, Clock::time_point now);
-  // Forgets the link.
-  void Revoke(const std::string& token);
+  // The grant of a link that is or was valid, used and expired ones included, as long
+  // as it is remembered; nullopt for an unknown token. For auditing refusals only.
+  std::optional<Grant> Owner(const std::string& token);
+  // Ends the link: later uses are refused.
+  void Revoke(const std::string& token, Clock::time_point now);
   std::chrono::seconds lifetime() const { return lifetime_; }
 
  private:
   struct Link {
     Grant grant;
-    Clock::time_point expires;
+    Clock::time_point expires;  // the time it was spent, once it is
+    bool spent;                 // used or revoked
   };
+  static void Spend(Link& link, Clock::time_point now);
 
   const std::chrono::seconds lifetime_;
   std::mutex mutex_;

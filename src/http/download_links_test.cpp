@@ -39,6 +39,29 @@ TEST(DownloadLinksTest, ExpiredAndUnknownLinksAreRefused) {
   EXPECT_FALSE(links.Redeem(token + "x", now).has_value());
 }
 
+// A refused use is audited under the link's owner: used, revoked and expired links
+// are remembered for one more lifetime, then forgotten.
+TEST(DownloadLinksTest, SpentLinksKeepTheirOwnerForALifetime) {
+  DownloadLinks links(seconds(60));
+  const auto now = DownloadLinks::Clock::now();
+  const std::string used = links.Issue(GrantFor("alice", "1.2.3"), now);
+  const std::string revoked = links.Issue(GrantFor("bob", "1.2.4"), now);
+  const std::string expired = links.Issue(GrantFor("carol", "1.2.5"), now);
+  ASSERT_TRUE(links.Redeem(used, now).has_value());
+  links.Revoke(revoked, now);
+  EXPECT_FALSE(links.Peek(revoked, now).has_value());
+  EXPECT_FALSE(links.Redeem(revoked, now).has_value());
+  EXPECT_FALSE(links.Redeem(expired, now + seconds(61)).has_value());
+  EXPECT_EQ(links.Owner(used)->principal.username, "alice");
+  EXPECT_EQ(links.Owner(revoked)->principal.username, "bob");
+  EXPECT_EQ(links.Owner(expired)->request.target, "1.2.5");
+  EXPECT_FALSE(links.Owner("unknown").has_value());
+  // Issuing sweeps links spent more than a lifetime ago.
+  links.Issue(GrantFor("dave", "1.2.6"), now + seconds(121));
+  EXPECT_FALSE(links.Owner(used).has_value());
+  EXPECT_FALSE(links.Owner(expired).has_value());
+}
+
 TEST(DownloadLinksTest, TokensAreDistinct) {
   DownloadLinks links(seconds(60));
   const auto now = DownloadLinks::Clock::now();

@@ -97,9 +97,9 @@ void BeginAndSend(const HttpServices& services, const ExportAttempt& attempt,
   IgnoreRange(req);
   res.set_header("Content-Disposition", ContentDisposition(session->plan().archive_name));
   res.set_header("Cache-Control", "no-store");
-  // Streamed as produced, the document of format=json too. On any failure the provider returns false, which closes the
-  // connection without the final chunk: the client sees a broken transfer, never a
-  // truncated archive that looks complete.
+  // Streamed as produced, the document of format=json too. On any failure the provider returns
+  // false, which closes the connection without the final chunk: the client sees a broken transfer,
+  // never a truncated archive that looks complete.
   res.set_chunked_content_provider(session->content_type(),
                                    [session](size_t, httplib::DataSink& sink) {
                                      ResponseSink out(sink);
@@ -140,7 +140,7 @@ void ServeLinkedArchive(const HttpServices& services, DownloadLinks& links,
                                             {ClientAddress(req), Router::CurrentLabel(),
                                              grant.job_id, parameters.dump(), CurrentRequestId()});
   ServeJobArchive(std::move(download).ValueOrThrow(), req, res,
-                  [&links, token] { links.Revoke(token); });
+                  [&links, token] { links.Revoke(token, DownloadLinks::Clock::now()); });
 }
 
 // GET /api/downloads/:token: a link's export, once, or a link's job archive. Audited
@@ -153,8 +153,12 @@ void HandleDownload(const HttpServices& services, DownloadLinks& links, const st
   }
   const auto grant = links.Redeem(token, now);
   if (!grant) {
+    // Audited under the link's user and hospital when it is still remembered.
     const Error gone = NotFound("this download link is unknown, used or expired");
-    BeginAndSend(services, {ClientAddress(req), Router::CurrentLabel(), "", "{}"}, gone, gone, req,
+    const auto owner = links.Owner(token);
+    const ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(),
+                                owner ? owner->request.target : "", "{}", CurrentRequestId()};
+    BeginAndSend(services, attempt, owner ? Result<Principal>(owner->principal) : gone, gone, req,
                  res);
     return;
   }

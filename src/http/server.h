@@ -17,6 +17,7 @@
 
 #include "auth/jwt.h"
 #include "auth/login_rate_limiter.h"
+#include "auth/signing_key.h"
 #include "core/error.h"
 #include "export/export_jobs.h"
 #include "export/export_service.h"
@@ -71,6 +72,8 @@ struct HttpServices {
   // Every source's status, for /api/health; called on each request, so it must be
   // quick and thread-safe.
   std::function<std::vector<SourceStatus>()> source_statuses;
+  // The key that signs the audit chain and receipts, published at /api/audit/public-key.
+  const auth::PublicKey& audit_key;
 };
 
 class HttpServer {

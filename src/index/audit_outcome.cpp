@@ -14,6 +14,8 @@ std::string_view AuditOutcomeName(AuditOutcome outcome) {
       return "failed";
     case AuditOutcome::kAborted:
       return "aborted";
+    case AuditOutcome::kOverCapacity:
+      return "over_capacity";
   }
   return "failed";
 }
@@ -21,7 +23,7 @@ std::string_view AuditOutcomeName(AuditOutcome outcome) {
 std::optional<AuditOutcome> ParseAuditOutcome(std::string_view name) {
   for (AuditOutcome outcome :
        {AuditOutcome::kInProgress, AuditOutcome::kSuccess, AuditOutcome::kDenied,
-        AuditOutcome::kFailed, AuditOutcome::kAborted}) {
+        AuditOutcome::kFailed, AuditOutcome::kAborted, AuditOutcome::kOverCapacity}) {
     if (AuditOutcomeName(outcome) == name) return outcome;
   }
   return std::nullopt;

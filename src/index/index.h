@@ -15,10 +15,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/message_signer.h"
 #include "core/records.h"
 
 namespace pacsport {
@@ -88,34 +90,74 @@ struct SourceEntry {
   std::int64_t size = 0;  // bytes indexed
 };
 
-enum class AuditOutcome { kInProgress, kSuccess, kDenied, kFailed, kAborted };
+// kOverCapacity: refused because the server, the hospital or the user had no export
+// slot left (429/503), which is neither the caller's fault (denied) nor a failure.
+enum class AuditOutcome { kInProgress, kSuccess, kDenied, kFailed, kAborted, kOverCapacity };
 std::string_view AuditOutcomeName(AuditOutcome outcome);
 std::optional<AuditOutcome> ParseAuditOutcome(std::string_view name);
 
+// One export attempt. Completed records are sealed into a hash chain (audit_chain.h):
+// chain_seq numbers them in the order they were completed, record_hash covers their
+// content, their studies and the previous record's hash, and signature is the
+// server's Ed25519 signature of (chain_seq, record_hash). A sealed record never
+// changes.
 struct AuditRecord {
   RowId id = 0;
   std::string started_at;  // ISO 8601 UTC
   std::string username;    // empty when the caller was not authenticated
+  std::string role;        // the caller's role ("" when not authenticated)
   std::optional<RowId> hospital_id;
   std::string hospital_name;
   std::string client_address;
-  std::string request_id;  // the request's X-Request-Id, as in the access log ("" from the CLI)
-  std::string endpoint;    // route pattern, e.g. "GET /api/export/study/:studyUID"
-  std::string target;      // the patient ID or Study UID asked for ("" for all)
-  std::string parameters;  // JSON object of the export options
+  std::string request_id;    // the request's X-Request-Id, as in the access log ("" from the CLI)
+  std::string endpoint;      // route pattern, e.g. "GET /api/export/study/:studyUID"
+  std::string scope;         // study, patient, all, studies, patients ("" when unknown)
+  std::string target;        // the patient ID or Study UID asked for ("" for all)
+  std::string target_label;  // readable target, e.g. "DOE^JANE (PID-1)", "" until planned
+  std::string parameters;    // JSON object of the export options
   AuditOutcome outcome = AuditOutcome::kInProgress;
   std::string detail;  // error code and message of a refused or failed export
   std::int64_t bytes_sent = 0;
   std::int64_t entries = 0;
+  std::int64_t instances = 0;    // DICOM instances delivered
+  std::int64_t study_count = 0;  // studies in scope, listed by ListAuditStudies
+  std::string content_sha256;    // SHA-256 of the whole archive or JSON delivered
   std::int64_t duration_ms = 0;
+  // The seal; chain_seq is empty while the record is in progress.
+  std::optional<std::int64_t> chain_seq;
+  std::string prev_hash;    // the previous sealed record's record_hash, "" for the first
+  std::string record_hash;  // 64 hex digits
+  std::string key_id;       // the signing key's id, "" when sealed without one
+  std::string signature;    // base64, "" when sealed without a key
+};
+
+// A study in an export record's scope.
+struct AuditStudy {
+  std::string study_uid;
+  std::string patient_id;
 };
 
 struct AuditCompletion {
   AuditOutcome outcome = AuditOutcome::kSuccess;
   std::string detail;
+  std::string target_label;  // kept as recorded when empty
   std::int64_t bytes_sent = 0;
   std::int64_t entries = 0;
+  std::int64_t instances = 0;
+  std::string content_sha256;
   std::int64_t duration_ms = 0;
+};
+
+// A retention archive (audit/audit_archiver.h): the sealed records up to and including
+// through_seq were written to `file` and removed from the index; last_hash is the
+// record_hash of the last of them, which the next record's prev_hash names.
+struct AuditArchive {
+  std::int64_t through_seq = 0;
+  std::string last_hash;
+  std::string file;  // name in the archive directory
+  std::string file_sha256;
+  std::int64_t records = 0;
+  std::string archived_at;  // ISO 8601 UTC
 };
 
 // How far the index has followed a PACS source's change feed.
@@ -130,6 +172,9 @@ struct AuditQuery {
   std::optional<AuditOutcome> outcome;
   std::string since;  // ISO 8601 lower bound on started_at, inclusive; empty = none
   std::string until;  // ISO 8601 upper bound, exclusive; empty = none
+  std::string scope;
+  std::string patient_id;  // records whose studies include one of this patient's
+  std::string study_uid;   // records whose studies include this one
   PageRequest page;
 };
 
@@ -337,13 +382,35 @@ class Index {
                                const std::vector<std::string>& models,
                                const std::string& analyzed_at) = 0;
 
-  // Audit trail. OpenAudit inserts a record (outcome as given, normally kInProgress)
-  // and returns its id; CompleteAudit sets its final outcome exactly once.
+  // Audit trail (audit_chain.h). OpenAudit inserts a record (outcome as given,
+  // normally kInProgress) and returns its id. AddAuditStudies lists studies in its
+  // scope, while it is in progress. CompleteAudit sets its final outcome exactly once
+  // and seals it, signed by the signer set (unsigned without one), in one transaction.
+  virtual void SetAuditSigner(std::shared_ptr<const MessageSigner> signer) = 0;
   virtual Result<RowId> OpenAudit(const AuditRecord& record) = 0;
+  virtual Status AddAuditStudies(RowId id, const std::vector<AuditStudy>& studies) = 0;
   virtual Status CompleteAudit(RowId id, const AuditCompletion& completion) = 0;
+  // Newest first. A record is another hospital's (kNotFound) unless `hospital_id`
+  // is empty (the CLI).
   virtual Result<Page<AuditRecord>> ListAudit(const AuditQuery& q) = 0;
+  virtual Result<AuditRecord> GetAudit(std::optional<RowId> hospital_id, RowId id) = 0;
+  // A record's studies, by Study UID.
+  virtual Result<Page<AuditStudy>> ListAuditStudies(RowId id, const PageRequest& page) = 0;
+  // Sealed records in chain order from `after_seq` + 1, at most `limit`.
+  virtual Result<std::vector<AuditRecord>> ListSealedAudit(std::int64_t after_seq,
+                                                           std::size_t limit) = 0;
+  // Removes the sealed records through `archive.through_seq` (and their studies) and
+  // records `archive`, in one transaction; kConflict unless they follow the last
+  // archive. LastAuditArchive is nullopt before the first.
+  virtual Status RecordAuditArchive(const AuditArchive& archive) = 0;
+  virtual Result<std::optional<AuditArchive>> LastAuditArchive() = 0;
+  // How far the sealed chain has been sent to `destination` (an audit record
+  // repository, audit/audit_forwarder.h): 0 before anything was.
+  virtual Result<std::int64_t> GetAuditForwarded(const std::string& destination) = 0;
+  virtual Status SetAuditForwarded(const std::string& destination, std::int64_t last_seq) = 0;
   // At start-up: marks records still in progress (the process died mid-export) as
-  // failed, with detail "interrupted". Returns how many were marked.
+  // failed, with detail "interrupted", and seals every completed record that is not
+  // (records of schema versions before the chain). Returns how many were marked.
   virtual Result<std::int64_t> FailInterruptedAudits() = 0;
 
   // Export jobs. AddJob inserts a new job (kConflict when the id exists). GetJob

@@ -1,6 +1,10 @@
 // The export audit trail of the index.
 #include <gtest/gtest.h>
+#include <soci/soci.h>
 
+#include "core/digest.h"
+#include "index/audit_chain.h"
+#include "index/audit_chain_verifier.h"
 #include "index/index.h"
 #include "index/index_test_util.h"
 
@@ -23,18 +27,226 @@ AuditRecord Record(const std::string& started_at, const std::string& username,
   return r;
 }
 
+AuditCompletion Completion(AuditOutcome outcome, std::string detail, std::int64_t bytes,
+                           std::int64_t entries, std::int64_t duration_ms) {
+  AuditCompletion c;
+  c.outcome = outcome;
+  c.detail = std::move(detail);
+  c.bytes_sent = bytes;
+  c.entries = entries;
+  c.duration_ms = duration_ms;
+  return c;
+}
+
 std::vector<RowId> Ids(const Page<AuditRecord>& page) {
   std::vector<RowId> ids;
   for (const auto& record : page.items) ids.push_back(record.id);
   return ids;
 }
 
+// A stand-in for the Ed25519 key (auth/signing_key.h, tested there): "signs" with a
+// keyed hash, so that the chain's use of signatures is tested without libsodium.
+class TestKey final : public MessageSigner, public SignatureChecker {
+ public:
+  explicit TestKey(std::string name) : name_(std::move(name)) {}
+  std::string key_id() const override { return name_; }
+  const std::string& id() const override { return name_; }
+  std::string Sign(std::string_view message) const override {
+    return Sha256Hex(name_ + "|" + std::string(message));
+  }
+  bool Verify(std::string_view message, std::string_view signature) const override {
+    return Sign(message) == signature;
+  }
+
+ private:
+  std::string name_;
+};
+
 using AuditTest = IndexTest;
+
+// An index with a signer and four sealed records: two with studies.
+class AuditChainTest : public IndexTest {
+ protected:
+  void SetUp() override {
+    IndexTest::SetUp();
+    index_->SetAuditSigner(key_);
+    hospital_ = Hospital("H");
+    for (int i = 0; i < 4; ++i) {
+      AuditRecord r = Record("2024-01-0" + std::to_string(i + 1) + "T00:00:00.000Z",
+                             "user" + std::to_string(i), hospital_);
+      r.scope = i % 2 == 0 ? "patient" : "study";
+      r.target = i % 2 == 0 ? "P" + std::to_string(i) : "1.2." + std::to_string(i);
+      ids_.push_back(*index_->OpenAudit(r));
+    }
+    Status added = index_->AddAuditStudies(ids_[0], {{"1.2.10", "P0"}, {"1.2.11", "P0"}});
+    ASSERT_TRUE(added.ok()) << added.error().message();
+    ASSERT_TRUE(index_->AddAuditStudies(ids_[1], {{"1.2.1", "P9"}}).ok());
+    // Completed out of order: the chain follows completion, not opening.
+    for (RowId id : {ids_[1], ids_[0], ids_[3], ids_[2]}) {
+      Status completed =
+          index_->CompleteAudit(id, Completion(AuditOutcome::kSuccess, "", 10, 2, 1));
+      ASSERT_TRUE(completed.ok()) << completed.error().message();
+    }
+  }
+
+  // Runs `statement` on the index's file directly, as someone with database access.
+  void Tamper(const std::string& statement) {
+    soci::session sql("sqlite3", "db=" + db_path_.string());
+    sql << statement;
+  }
+
+  std::optional<AuditChainProblem> Problem(const SignatureChecker* key) {
+    auto report = VerifyAuditChain(*index_, key);
+    EXPECT_TRUE(report.ok());
+    return report->problem;
+  }
+
+  std::shared_ptr<TestKey> key_ = std::make_shared<TestKey>("k1");
+  RowId hospital_ = 0;
+  std::vector<RowId> ids_;
+};
+
+TEST_F(AuditChainTest, SealsInCompletionOrder) {
+  auto chain = index_->ListSealedAudit(0, 10);
+  ASSERT_TRUE(chain.ok());
+  ASSERT_EQ(chain->size(), 4u);
+  EXPECT_EQ((*chain)[0].id, ids_[1]);
+  EXPECT_EQ((*chain)[1].id, ids_[0]);
+  EXPECT_EQ((*chain)[0].prev_hash, "");
+  for (std::size_t i = 0; i < chain->size(); ++i) {
+    const AuditRecord& r = (*chain)[i];
+    EXPECT_EQ(r.chain_seq, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(r.record_hash.size(), 64u);
+    if (i > 0) {
+      EXPECT_EQ(r.prev_hash, (*chain)[i - 1].record_hash);
+    }
+    EXPECT_EQ(r.key_id, "k1");
+    EXPECT_TRUE(key_->Verify(AuditSealMessage(*r.chain_seq, r.record_hash), r.signature));
+  }
+  EXPECT_EQ((*chain)[1].study_count, 2);
+  EXPECT_EQ(index_->ListSealedAudit(2, 10)->size(), 2u);
+  // A sealed record takes no more studies.
+  EXPECT_EQ(index_->AddAuditStudies(ids_[0], {{"1.2.99", "P0"}}).error().code(),
+            ErrorCode::kConflict);
+
+  auto report = VerifyAuditChain(*index_, key_.get());
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->problem.has_value());
+  EXPECT_EQ(report->records, 4);
+  EXPECT_EQ(report->head_seq, 4);
+  EXPECT_EQ(report->head_hash, (*chain)[3].record_hash);
+}
+
+TEST_F(AuditChainTest, FindsAnEditedRecord) {
+  Tamper("UPDATE audit SET username = 'mallory' WHERE chain_seq = 3");
+  auto problem = Problem(nullptr);
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_EQ(problem->chain_seq, 3);
+  EXPECT_EQ(problem->record_id, ids_[3]);
+  EXPECT_NE(problem->what.find("changed"), std::string::npos);
+}
+
+TEST_F(AuditChainTest, FindsAnEditedStudyList) {
+  Tamper("DELETE FROM audit_studies WHERE study_uid = '1.2.11'");
+  auto problem = Problem(nullptr);
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_EQ(problem->record_id, ids_[0]);
+}
+
+TEST_F(AuditChainTest, FindsADeletedRecord) {
+  Tamper("DELETE FROM audit WHERE chain_seq = 2");
+  auto problem = Problem(nullptr);
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_EQ(problem->chain_seq, 3);
+  EXPECT_NE(problem->what.find("removed"), std::string::npos);
+}
+
+TEST_F(AuditChainTest, FindsReorderedRecords) {
+  Tamper("UPDATE audit SET chain_seq = -chain_seq WHERE chain_seq IN (2, 3)");
+  Tamper("UPDATE audit SET chain_seq = 5 + chain_seq WHERE chain_seq IN (-2, -3)");
+  auto problem = Problem(nullptr);
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_EQ(problem->chain_seq, 2);
+}
+
+TEST_F(AuditChainTest, FindsAChainRebuiltWithoutTheKey) {
+  // Someone with the database but not the key edits a record and rehashes the chain
+  // from there: the hashes hold, the signatures do not.
+  Tamper("UPDATE audit SET detail = 'nothing to see' WHERE chain_seq = 4");
+  auto chain = *index_->ListSealedAudit(3, 1);
+  AuditRecord forged = chain.front();
+  forged.detail = "nothing to see";
+  const std::string hash = AuditRecordHash(forged, AuditStudiesHash({}), forged.prev_hash);
+  Tamper("UPDATE audit SET record_hash = '" + hash + "' WHERE chain_seq = 4");
+  EXPECT_FALSE(Problem(nullptr).has_value());
+  auto problem = Problem(key_.get());
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_EQ(problem->chain_seq, 4);
+  EXPECT_NE(problem->what.find("signature"), std::string::npos);
+  TestKey other("k2");
+  EXPECT_NE(Problem(&other)->what.find("another key"), std::string::npos);
+}
+
+TEST_F(AuditChainTest, FiltersByScopePatientAndStudy) {
+  AuditQuery q;
+  q.scope = "study";
+  EXPECT_EQ(index_->ListAudit(q)->total, 2);
+  q = {};
+  q.patient_id = "P0";
+  EXPECT_EQ(Ids(*index_->ListAudit(q)), std::vector<RowId>{ids_[0]});
+  q = {};
+  q.patient_id = "P2";  // no studies listed, but the patient asked for
+  EXPECT_EQ(Ids(*index_->ListAudit(q)), std::vector<RowId>{ids_[2]});
+  q = {};
+  q.study_uid = "1.2.11";
+  EXPECT_EQ(Ids(*index_->ListAudit(q)), std::vector<RowId>{ids_[0]});
+  q.study_uid = "1.2.3";
+  EXPECT_EQ(Ids(*index_->ListAudit(q)), std::vector<RowId>{ids_[3]});
+
+  auto studies = index_->ListAuditStudies(ids_[0], {0, 1});
+  ASSERT_TRUE(studies.ok());
+  EXPECT_EQ(studies->total, 2);
+  ASSERT_EQ(studies->items.size(), 1u);
+  EXPECT_EQ(studies->items[0].study_uid, "1.2.10");
+  EXPECT_EQ(index_->GetAudit(hospital_, ids_[0])->study_count, 2);
+  EXPECT_EQ(index_->GetAudit(hospital_ + 1, ids_[0]).error().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(index_->GetAudit(std::nullopt, ids_[0]).ok());
+}
+
+TEST_F(AuditChainTest, ArchivesThePrefixAndKeepsTheChainVerifiable) {
+  auto chain = *index_->ListSealedAudit(0, 2);
+  AuditArchive archive{2, chain[1].record_hash, "audit-1-2.jsonl", "00", 2, "2024-02-01T00:00:00Z"};
+  AuditArchive gap = archive;
+  gap.through_seq = 3;
+  EXPECT_EQ(index_->RecordAuditArchive(gap).error().code(), ErrorCode::kConflict);
+  ASSERT_TRUE(index_->RecordAuditArchive(archive).ok());
+  EXPECT_EQ(index_->RecordAuditArchive(archive).error().code(), ErrorCode::kConflict);
+  EXPECT_EQ(index_->LastAuditArchive()->value().through_seq, 2);
+  EXPECT_EQ(index_->ListAudit({})->total, 2);
+  auto report = VerifyAuditChain(*index_, key_.get());
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->problem.has_value());
+  EXPECT_EQ(report->first_seq, 3);
+  EXPECT_EQ(report->records, 2);
+  // Sealing goes on after the archive.
+  const RowId next = *index_->OpenAudit(Record("2024-03-01T00:00:00.000Z", "z", hospital_));
+  ASSERT_TRUE(index_->CompleteAudit(next, Completion(AuditOutcome::kDenied, "x", 0, 0, 0)).ok());
+  EXPECT_EQ(index_->GetAudit(hospital_, next)->chain_seq, 5);
+  EXPECT_FALSE(VerifyAuditChain(*index_, key_.get())->problem.has_value());
+}
+
+TEST_F(AuditChainTest, ForwardingCursor) {
+  EXPECT_EQ(*index_->GetAuditForwarded("syslog"), 0);
+  ASSERT_TRUE(index_->SetAuditForwarded("syslog", 3).ok());
+  ASSERT_TRUE(index_->SetAuditForwarded("syslog", 4).ok());
+  EXPECT_EQ(*index_->GetAuditForwarded("syslog"), 4);
+  EXPECT_EQ(*index_->GetAuditForwarded("other"), 0);
+}
 
 TEST_F(AuditTest, OutcomeNamesRoundTrip) {
   for (AuditOutcome outcome :
        {AuditOutcome::kInProgress, AuditOutcome::kSuccess, AuditOutcome::kDenied,
-        AuditOutcome::kFailed, AuditOutcome::kAborted}) {
+        AuditOutcome::kFailed, AuditOutcome::kAborted, AuditOutcome::kOverCapacity}) {
     EXPECT_EQ(ParseAuditOutcome(AuditOutcomeName(outcome)), outcome);
   }
   EXPECT_EQ(AuditOutcomeName(AuditOutcome::kInProgress), "in_progress");
@@ -50,16 +262,19 @@ TEST_F(AuditTest, OpenCompleteAndList) {
   const RowId anonymous = *index_->OpenAudit(
       Record("2024-01-04T10:00:00.000Z", "", std::nullopt, AuditOutcome::kDenied));
 
-  AuditCompletion done{AuditOutcome::kSuccess, "", 12345, 7, 250};
+  const AuditCompletion done = Completion(AuditOutcome::kSuccess, "", 12345, 7, 250);
   ASSERT_TRUE(index_->CompleteAudit(first, done).ok());
   EXPECT_EQ(index_->CompleteAudit(first, done).error().code(), ErrorCode::kConflict);
   EXPECT_EQ(index_->CompleteAudit(anonymous, done).error().code(), ErrorCode::kConflict);
   EXPECT_EQ(index_->CompleteAudit(9999, done).error().code(), ErrorCode::kNotFound);
-  EXPECT_EQ(index_->CompleteAudit(second, {AuditOutcome::kInProgress, "", 0, 0, 0}).error().code(),
+  EXPECT_EQ(index_->CompleteAudit(second, Completion(AuditOutcome::kInProgress, "", 0, 0, 0))
+                .error()
+                .code(),
             ErrorCode::kInvalidInput);
-  ASSERT_TRUE(
-      index_->CompleteAudit(second, {AuditOutcome::kFailed, "unavailable: pacs down", 10, 1, 5})
-          .ok());
+  ASSERT_TRUE(index_
+                  ->CompleteAudit(
+                      second, Completion(AuditOutcome::kFailed, "unavailable: pacs down", 10, 1, 5))
+                  .ok());
 
   auto all = index_->ListAudit({});
   ASSERT_TRUE(all.ok());
@@ -117,7 +332,8 @@ TEST_F(AuditTest, FailInterruptedAudits) {
   const RowId running = *index_->OpenAudit(Record("2024-01-01T00:00:00.000Z", "a", h));
   const RowId also_running = *index_->OpenAudit(Record("2024-01-02T00:00:00.000Z", "b", h));
   const RowId finished = *index_->OpenAudit(Record("2024-01-03T00:00:00.000Z", "c", h));
-  ASSERT_TRUE(index_->CompleteAudit(finished, {AuditOutcome::kSuccess, "", 1, 1, 1}).ok());
+  ASSERT_TRUE(
+      index_->CompleteAudit(finished, Completion(AuditOutcome::kSuccess, "", 1, 1, 1)).ok());
 
   auto marked = index_->FailInterruptedAudits();
   ASSERT_TRUE(marked.ok());
@@ -131,7 +347,9 @@ TEST_F(AuditTest, FailInterruptedAudits) {
   EXPECT_EQ(Ids(*page), (std::vector<RowId>{also_running, running}));
   for (const auto& record : page->items) EXPECT_EQ(record.detail, "interrupted");
   EXPECT_EQ(index_->ListAudit({})->items[0].outcome, AuditOutcome::kSuccess);
-  EXPECT_EQ(index_->CompleteAudit(running, {AuditOutcome::kSuccess, "", 0, 0, 0}).error().code(),
+  EXPECT_EQ(index_->CompleteAudit(running, Completion(AuditOutcome::kSuccess, "", 0, 0, 0))
+                .error()
+                .code(),
             ErrorCode::kConflict);
 }
 

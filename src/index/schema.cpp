@@ -179,8 +179,44 @@ constexpr std::string_view kVersion6[] = {
     "ALTER TABLE instances ADD COLUMN bits_allocated BIGINT",
 };
 
-constexpr std::span<const std::string_view> kMigrations[] = {kVersion1, kVersion2, kVersion3,
-                                                             kVersion4, kVersion5, kVersion6};
+// Version 7: complete, sealed audit records (index/audit_chain.h). chain_seq is NULL
+// while a record is in progress; audit_studies lists the studies in its scope;
+// audit_archives records each retention archive that took the chain's oldest records;
+// audit_forwarding, how far each audit repository has been sent the chain.
+constexpr std::string_view kVersion7[] = {
+    "ALTER TABLE audit ADD COLUMN role TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE audit ADD COLUMN scope TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE audit ADD COLUMN target_label TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE audit ADD COLUMN instances BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE audit ADD COLUMN study_count BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE audit ADD COLUMN content_sha256 TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE audit ADD COLUMN chain_seq BIGINT",
+    "ALTER TABLE audit ADD COLUMN prev_hash TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE audit ADD COLUMN record_hash TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE audit ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE audit ADD COLUMN signature TEXT NOT NULL DEFAULT ''",
+    "CREATE UNIQUE INDEX audit_chain ON audit (chain_seq)",
+    R"(CREATE TABLE audit_studies (
+         audit_id BIGINT NOT NULL REFERENCES audit (id),
+         study_uid TEXT NOT NULL,
+         patient_id TEXT NOT NULL,
+         PRIMARY KEY (audit_id, study_uid)))",
+    "CREATE INDEX audit_studies_study ON audit_studies (study_uid)",
+    "CREATE INDEX audit_studies_patient ON audit_studies (patient_id)",
+    R"(CREATE TABLE audit_archives (
+         through_seq BIGINT NOT NULL PRIMARY KEY,
+         last_hash TEXT NOT NULL,
+         file TEXT NOT NULL,
+         file_sha256 TEXT NOT NULL,
+         records BIGINT NOT NULL,
+         archived_at TEXT NOT NULL))",
+    R"(CREATE TABLE audit_forwarding (
+         destination TEXT NOT NULL PRIMARY KEY,
+         last_seq BIGINT NOT NULL))",
+};
+
+constexpr std::span<const std::string_view> kMigrations[] = {
+    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6, kVersion7};
 static_assert(std::size(kMigrations) == kLatestSchemaVersion);
 
 std::string WithPrimaryKeyType(std::string_view statement, std::string_view id_primary_key) {

@@ -14,6 +14,7 @@
 // database and kInternal for anything that points to a bug; none escapes.
 #pragma once
 
+#include <atomic>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -85,9 +86,19 @@ class SqlIndex final : public Index {
                        const std::string& analysis_json, const std::vector<std::string>& models,
                        const std::string& analyzed_at) override;
 
+  void SetAuditSigner(std::shared_ptr<const MessageSigner> signer) override;
   Result<RowId> OpenAudit(const AuditRecord& record) override;
+  Status AddAuditStudies(RowId id, const std::vector<AuditStudy>& studies) override;
   Status CompleteAudit(RowId id, const AuditCompletion& completion) override;
   Result<Page<AuditRecord>> ListAudit(const AuditQuery& q) override;
+  Result<AuditRecord> GetAudit(std::optional<RowId> hospital_id, RowId id) override;
+  Result<Page<AuditStudy>> ListAuditStudies(RowId id, const PageRequest& page) override;
+  Result<std::vector<AuditRecord>> ListSealedAudit(std::int64_t after_seq,
+                                                   std::size_t limit) override;
+  Status RecordAuditArchive(const AuditArchive& archive) override;
+  Result<std::optional<AuditArchive>> LastAuditArchive() override;
+  Result<std::int64_t> GetAuditForwarded(const std::string& destination) override;
+  Status SetAuditForwarded(const std::string& destination, std::int64_t last_seq) override;
   Result<std::int64_t> FailInterruptedAudits() override;
 
   Status AddJob(const JobRecord& job) override;
@@ -141,6 +152,7 @@ class SqlIndex final : public Index {
   std::unique_ptr<soci::connection_pool> pool_;
   const SqlDialect dialect_;
   const SessionOpener open_session_;
+  std::atomic<std::shared_ptr<const MessageSigner>> audit_signer_;
   std::mutex write_mutex_;  // held by every write transaction when dialect_.serialize_writes
 };
 

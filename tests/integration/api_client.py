@@ -50,6 +50,16 @@ class Response:
         return body["error"]["code"]
 
 
+def refusal_of(response):
+    """The message of an error body, "" for anything else."""
+    if response.status < 400:
+        return ""
+    try:
+        return json.loads(response.body)["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
 @dataclass
 class ExportAttempt:
     """One export request as the audit trail should remember it."""
@@ -59,6 +69,7 @@ class ExportAttempt:
     status: int
     complete: bool
     bytes: int
+    refusal: str = ""  # the error message of a refused attempt
 
 
 class Api:
@@ -127,5 +138,5 @@ class Api:
         response = self.get(path, user=user, token=token, params=params, **kwargs)
         self.export_attempts.append(ExportAttempt(
             user or "", EXPORT_ENDPOINTS[scope], target, response.status, response.complete,
-            len(response.body)))
+            len(response.body), refusal_of(response)))
         return response

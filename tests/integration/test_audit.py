@@ -14,13 +14,17 @@ from server_process import run_cli
 
 ADMINS = {NORTH: "north-admin", RIVER: "river-admin"}
 ISO_MILLIS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-RECORD_KEYS = {"id", "startedAt", "username", "hospital", "clientAddress", "requestId", "endpoint", "target",
-               "parameters", "outcome", "detail", "bytesSent", "entries", "durationMs"}
+RECORD_KEYS = {"id", "startedAt", "username", "role", "hospital", "clientAddress", "requestId", "endpoint",
+               "scope", "target", "targetLabel", "parameters", "outcome", "detail", "bytesSent", "entries",
+               "instances", "studyCount", "contentSha256", "durationMs", "seal"}
+OUTCOMES = ("success", "denied", "failed", "aborted", "over_capacity")
 
 
 def expected_outcome(attempt):
     if attempt.status == 200:
         return "success" if attempt.complete else "failed"
+    if attempt.status in (429, 503) and "already" in attempt.refusal:
+        return "over_capacity"  # no export slot was free (export_capacity.cpp)
     return "denied" if attempt.status < 500 else "failed"
 
 
@@ -72,7 +76,7 @@ def test_every_attempt_of_the_hospital_is_audited(api, attempts, hospital):
     for record in records:
         assert set(record) == RECORD_KEYS
         assert record["hospital"] == hospital, "an admin sees only their hospital's trail"
-        assert record["outcome"] in ("success", "denied", "failed", "aborted")
+        assert record["outcome"] in OUTCOMES
         assert ISO_MILLIS.match(record["startedAt"])
         assert record["durationMs"] >= 0
         if record["endpoint"].startswith("GET "):

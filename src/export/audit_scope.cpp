@@ -1,0 +1,74 @@
+#include "export/audit_scope.h"
+
+#include <vector>
+
+namespace pacsport {
+namespace {
+
+constexpr std::size_t kBatch = 1000;
+
+std::string PatientLabel(const std::string& name, const std::string& id) {
+  if (name.empty() && id.empty()) return "unidentified patient";
+  if (name.empty()) return "(" + id + ")";
+  if (id.empty()) return name;
+  return name + " (" + id + ")";
+}
+
+std::string StudyLabel(const StudyRecord& study) {
+  std::string label = study.study_description;
+  if (!study.study_date.empty()) label += (label.empty() ? "" : " ") + study.study_date;
+  if (label.empty()) label = study.study_instance_uid;
+  return label + " · " + PatientLabel(study.patient_name, study.patient_id);
+}
+
+std::string Counted(std::int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace
+
+Result<std::string> RecordAuditScope(Index& index, PlannedExport& plan, RowId audit_id) {
+  std::vector<AuditStudy> batch;
+  std::int64_t patients = 0;
+  std::int64_t studies = 0;
+  std::string first_patient;
+  std::string first_study;
+  PlanWalk walk = plan.Walk(WalkDepth::kStudies);
+  for (;;) {
+    auto step = walk.Next();
+    if (!step.ok()) return step.error();
+    if (*step == PlanWalk::Step::kEnd) break;
+    if (*step == PlanWalk::Step::kPatient) {
+      const PatientRecord& patient = walk.patient().patient;
+      if (patients++ == 0) first_patient = PatientLabel(patient.name, patient.patient_id);
+      continue;
+    }
+    const StudyRecord& study = walk.study()->study;
+    if (studies++ == 0) first_study = StudyLabel(study);
+    batch.push_back({study.study_instance_uid, study.patient_id});
+    if (batch.size() == kBatch) {
+      if (Status added = index.AddAuditStudies(audit_id, batch); !added.ok()) return added.error();
+      batch.clear();
+    }
+  }
+  if (Status added = index.AddAuditStudies(audit_id, batch); !added.ok()) return added.error();
+
+  const std::string counts =
+      Counted(patients, "patient", "patients") + ", " + Counted(studies, "study", "studies");
+  switch (plan.summary().request.scope) {
+    case ExportScope::kStudy:
+      return first_study;
+    case ExportScope::kPatient:
+      return first_patient;
+    case ExportScope::kAll:
+      return "all patients: " + counts;
+    case ExportScope::kStudies:
+      return Counted(studies, "study", "studies") + " of " +
+             Counted(patients, "patient", "patients");
+    case ExportScope::kPatients:
+      return counts;
+  }
+  return counts;
+}
+
+}  // namespace pacsport
