@@ -61,7 +61,7 @@ AuditForwarder::AuditForwarder(AuditChain& chain, std::unique_ptr<SyslogSender> 
 AuditForwarder::~AuditForwarder() = default;
 
 void AuditForwarder::Start() {
-  thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+  thread_ = std::jthread([this](const std::stop_token& stop) { Run(stop); });
 }
 
 void AuditForwarder::Notify() {

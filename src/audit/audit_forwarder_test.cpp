@@ -24,7 +24,7 @@ class FakeChain : public AuditChain {
     studies_[record.id] = std::move(studies);
     records_.push_back(record);
   }
-  std::int64_t forwarded(const std::string& destination) {
+  std::int64_t Forwarded(const std::string& destination) {
     std::lock_guard lock(mutex_);
     return forwarded_[destination];
   }
@@ -43,7 +43,7 @@ class FakeChain : public AuditChain {
     return studies_[id];
   }
   Result<std::int64_t> GetAuditForwarded(const std::string& destination) override {
-    return forwarded(destination);
+    return Forwarded(destination);
   }
   Status SetAuditForwarded(const std::string& destination, std::int64_t last_seq) override {
     std::lock_guard lock(mutex_);
@@ -75,13 +75,13 @@ class FakeSender : public SyslogSender {
 };
 
 struct Forwarding {
-  explicit Forwarding(ForwarderSettings settings = {.destination = "tls://repo:6514",
-                                                    .source = {"pacs-1", "42"},
-                                                    .hostname = "host-1",
-                                                    .poll_interval = milliseconds(60'000),
-                                                    .min_backoff = milliseconds(10),
-                                                    .max_backoff = milliseconds(40),
-                                                    .batch = 2}) {
+  explicit Forwarding(const ForwarderSettings& settings = {.destination = "tls://repo:6514",
+                                                           .source = {"pacs-1", "42"},
+                                                           .hostname = "host-1",
+                                                           .poll_interval = milliseconds(60'000),
+                                                           .min_backoff = milliseconds(10),
+                                                           .max_backoff = milliseconds(40),
+                                                           .batch = 2}) {
     auto owned = std::make_unique<FakeSender>();
     sender = owned.get();
     forwarder = std::make_unique<AuditForwarder>(chain, std::move(owned), settings);
@@ -103,7 +103,7 @@ TEST(AuditForwarder, SendsTheChainInOrderAndRecordsProgress) {
   auto sent = f.forwarder->ForwardPending();
   ASSERT_TRUE(sent.ok());
   EXPECT_EQ(*sent, 3);  // in batches of 2
-  EXPECT_EQ(f.chain.forwarded("tls://repo:6514"), 3);
+  EXPECT_EQ(f.chain.Forwarded("tls://repo:6514"), 3);
   ASSERT_EQ(f.sender->messages.size(), 3u);
   EXPECT_TRUE(f.sender->messages[0].starts_with("<85>1 "));
   EXPECT_NE(f.sender->messages[0].find(" host-1 pacsport 42 IHE+RFC-3881 - "), std::string::npos);
@@ -115,8 +115,8 @@ TEST(AuditForwarder, SendsTheChainInOrderAndRecordsProgress) {
   EXPECT_EQ(*f.forwarder->ForwardPending(), 0);
   f.chain.Seal(AuditOutcome::kSuccess, {});
   EXPECT_EQ(*f.forwarder->ForwardPending(), 1);
-  EXPECT_EQ(f.chain.forwarded("tls://repo:6514"), 4);
-  EXPECT_EQ(f.chain.forwarded("udp://elsewhere:514"), 0);
+  EXPECT_EQ(f.chain.Forwarded("tls://repo:6514"), 4);
+  EXPECT_EQ(f.chain.Forwarded("udp://elsewhere:514"), 0);
 }
 
 TEST(AuditForwarder, AFailedSendKeepsTheRecordPending) {
@@ -127,10 +127,10 @@ TEST(AuditForwarder, AFailedSendKeepsTheRecordPending) {
   auto failed = f.forwarder->ForwardPending();
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().code(), ErrorCode::kUnavailable);
-  EXPECT_EQ(f.chain.forwarded("tls://repo:6514"), 0);
+  EXPECT_EQ(f.chain.Forwarded("tls://repo:6514"), 0);
   f.sender->down = false;
   EXPECT_EQ(*f.forwarder->ForwardPending(), 2);
-  EXPECT_EQ(f.chain.forwarded("tls://repo:6514"), 2);
+  EXPECT_EQ(f.chain.Forwarded("tls://repo:6514"), 2);
 }
 
 TEST(AuditForwarder, BackgroundThreadRetriesUntilTheRepositoryIsUp) {
@@ -161,7 +161,7 @@ TEST(AuditForwarder, BackgroundThreadRetriesUntilTheRepositoryIsUp) {
   f.forwarder->Notify();
   for (int i = 0; i < 500 && f.Received() < 2; ++i) std::this_thread::sleep_for(milliseconds(10));
   EXPECT_EQ(f.Received(), 2u);
-  EXPECT_EQ(f.chain.forwarded("tls://repo:6514"), 2);
+  EXPECT_EQ(f.chain.Forwarded("tls://repo:6514"), 2);
 }
 
 TEST(AuditForwarder, StopsPromptlyWhileWaiting) {
