@@ -66,7 +66,9 @@ struct Listener {
     socklen_t length = sizeof address;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
     port = ntohs(address.sin_port);
-    if (type == SOCK_STREAM) EXPECT_EQ(::listen(fd, 4), 0);
+    if (type == SOCK_STREAM) {
+      EXPECT_EQ(::listen(fd, 4), 0);
+    }
     timeval tv{.tv_sec = 5, .tv_usec = 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
