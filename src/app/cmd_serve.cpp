@@ -5,10 +5,10 @@
 #include <iostream>
 #include <thread>
 
-#include "app/audit_archiver.h"
 #include "app/commands.h"
 #include "app/data_directory.h"
 #include "app/pacs_sources.h"
+#include "audit/audit_archiver.h"
 #include "audit/audit_forwarder.h"
 #include "auth/jwt.h"
 #include "auth/login_rate_limiter.h"
@@ -128,7 +128,7 @@ int RunServe(const ServeOptions& options) {
   } catch (const ErrorException& e) {
     return Fail(e.error());
   }
-  const std::jthread retention = StartAuditRetention(
+  const std::jthread retention = audit::StartAuditRetention(
       index, options.data / "audit-archive", config->audit_retention, std::chrono::hours(1));
   audit::IndexAuditChain audit_chain(index);
   auto audit_forwarder = StartAuditForwarding(*config, audit_chain);

@@ -1,4 +1,4 @@
-#include "app/audit_archiver.h"
+#include "audit/audit_archiver.h"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -16,7 +16,7 @@
 #include "core/digest.h"
 #include "index/audit_chain.h"
 
-namespace pacsport {
+namespace pacsport::audit {
 namespace {
 
 namespace fs = std::filesystem;
@@ -259,4 +259,4 @@ Result<AuditChainReport> VerifyAuditArchives(const fs::path& directory,
   return report;
 }
 
-}  // namespace pacsport
+}  // namespace pacsport::audit
