@@ -20,6 +20,8 @@ PACKAGES=(
   unzip libarchive-tools p7zip-full pngcheck curl sqlite3 openssl
   # the real PACS that orthancInstanceId is checked against
   orthanc
+  # the audit record repository the IHE ATNA messages are checked against (UDP and TLS)
+  rsyslog rsyslog-gnutls
   # the browser the UI's tests drive (web/e2e, through playwright-core)
   chromium
 )

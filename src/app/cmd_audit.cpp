@@ -3,9 +3,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "app/audit_archiver.h"
 #include "app/commands.h"
 #include "app/data_directory.h"
+#include "audit/audit_archiver.h"
 #include "auth/signing_key.h"
 #include "export/record_json.h"
 #include "index/audit_chain_verifier.h"
@@ -52,7 +52,7 @@ int RunAuditVerify(const AuditVerifyOptions& options) {
   auto anchor = (*dir)->index().LastAuditArchive();
   if (!anchor.ok()) return Fail(anchor.error());
   if (*anchor) {
-    auto archives = VerifyAuditArchives(options.data / "audit-archive", *anchor, &key);
+    auto archives = audit::VerifyAuditArchives(options.data / "audit-archive", *anchor, &key);
     if (!archives.ok()) return Fail(archives.error());
     if (archives->problem) {
       std::cout << "audit archive BROKEN at chain seq " << archives->problem->chain_seq << ": "

@@ -5,10 +5,11 @@
 #include <iostream>
 #include <thread>
 
-#include "app/audit_archiver.h"
 #include "app/commands.h"
 #include "app/data_directory.h"
 #include "app/pacs_sources.h"
+#include "audit/audit_archiver.h"
+#include "audit/audit_forwarder.h"
 #include "auth/jwt.h"
 #include "auth/login_rate_limiter.h"
 #include "dicom/initialize.h"
@@ -48,6 +49,26 @@ std::jthread StopOnSignal(std::function<void()> stop) {
     spdlog::info("event=shutdown signal={}", received);
     stop();
   });
+}
+
+// The forwarder of the audit trail to the configured syslog repository, started;
+// null when none is configured. kInvalidInput when its TLS files cannot be loaded.
+Result<std::unique_ptr<audit::AuditForwarder>> StartAuditForwarding(const Config& config,
+                                                                    audit::AuditChain& chain) {
+  if (config.audit_syslog.url.empty()) return std::unique_ptr<audit::AuditForwarder>();
+  auto sender = audit::SyslogSender::Create(config.audit_syslog);
+  if (!sender.ok()) return sender.error();
+  audit::ForwarderSettings settings;
+  settings.destination = config.audit_syslog.url;
+  settings.hostname = audit::LocalHostName();
+  settings.source.audit_source_id =
+      config.audit_source_id.empty() ? settings.hostname : config.audit_source_id;
+  settings.source.process_id = std::to_string(::getpid());
+  auto forwarder = std::make_unique<audit::AuditForwarder>(chain, std::move(*sender), settings);
+  spdlog::info("event=audit_forwarding url={} source_id={}", settings.destination,
+               settings.source.audit_source_id);
+  forwarder->Start();
+  return forwarder;
 }
 
 }  // namespace
@@ -108,8 +129,11 @@ int RunServe(const ServeOptions& options) {
   } catch (const ErrorException& e) {
     return Fail(e.error());
   }
-  const std::jthread retention = StartAuditRetention(
+  const std::jthread retention = audit::StartAuditRetention(
       index, options.data / "audit-archive", config->audit_retention, std::chrono::hours(1));
+  audit::IndexAuditChain audit_chain(index);
+  auto audit_forwarder = StartAuditForwarding(*config, audit_chain);
+  if (!audit_forwarder.ok()) return Fail(audit_forwarder.error());
   std::jthread signal_thread = StopOnSignal([&server] { server->Stop(); });
   (*sources)->StartSyncing();
   const bool tls = !config->http.tls_certificate.empty();

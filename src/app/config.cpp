@@ -226,6 +226,37 @@ const std::vector<Setting>& Settings() {
          return SetMegabytes(v, 1, 1 << 30, "preview.max_bytes_per_export_mb",
                              c.preview.max_bytes_per_export);
        }},
+      // [audit.syslog]
+      {"audit.syslog.url", "PACSPORT_AUDIT_SYSLOG_URL", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.audit_syslog.url = v;
+         return v.empty() ? Status::Ok() : audit::CheckSyslogUrl(v);
+       },
+       nullptr},
+      {"audit.syslog.ca_file", "PACSPORT_AUDIT_SYSLOG_CA_FILE", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.audit_syslog.ca_file = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"audit.syslog.cert_file", "PACSPORT_AUDIT_SYSLOG_CERT_FILE", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.audit_syslog.cert_file = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"audit.syslog.key_file", "PACSPORT_AUDIT_SYSLOG_KEY_FILE", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.audit_syslog.key_file = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"audit.syslog.source_id", "PACSPORT_AUDIT_SYSLOG_SOURCE_ID", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.audit_source_id = v;
+         return Status::Ok();
+       },
+       nullptr},
       {"logging.level", "PACSPORT_LOG_LEVEL", Setting::kText,
        [](Config& c, const std::string& v) {
          if (v != "debug" && v != "info" && v != "warn" && v != "error") {
@@ -355,21 +386,18 @@ Status ApplyHospitalExportLimits(const toml::table& file, Config& config) {
   return Status::Ok();
 }
 
-// kInvalidInput naming the first key of `table` that no setting reads: a misspelt limit
-// must stop the server rather than leave it silently at its default.
-Status RefuseUnknownKeys(const toml::table& table) {
+// kInvalidInput naming the first key of `table` (under `prefix`) that no setting
+// reads: a misspelt limit must stop the server rather than leave it silently at its
+// default. Tables that are not themselves a setting ([audit.syslog]) are descended.
+Status RefuseUnknownKeys(const toml::table& table, const std::string& prefix = "") {
   std::set<std::string, std::less<>> known = {"export.hospital_max_export_mb"};
   for (const Setting& setting : Settings()) known.insert(setting.toml_path);
-  for (const auto& [section, node] : table) {
-    if (section.str() == "sources") continue;  // checked key by key by ApplySources
+  for (const auto& [key, node] : table) {
+    const std::string path = prefix + std::string(key.str());
+    if (path == "sources" || known.contains(path)) continue;  // sources: see ApplySources
     const toml::table* keys = node.as_table();
-    if (keys == nullptr) {
-      return InvalidInput("unknown configuration key " + std::string(section.str()));
-    }
-    for (const auto& [key, value] : *keys) {
-      const std::string path = std::string(section.str()) + "." + std::string(key.str());
-      if (!known.contains(path)) return InvalidInput("unknown configuration key " + path);
-    }
+    if (keys == nullptr) return InvalidInput("unknown configuration key " + path);
+    if (Status s = RefuseUnknownKeys(*keys, path + "."); !s.ok()) return s;
   }
   return Status::Ok();
 }

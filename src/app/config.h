@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/syslog_sender.h"
 #include "core/error.h"
 #include "dicom/instance_parser.h"
 #include "http/server.h"
@@ -34,6 +35,11 @@ struct Config {
   dicom::ParseLimits parse_limits;               // of every file ingested: upload, import, sync
   preview::PreviewPoolSettings preview;          // worker_executable is set by the caller
   std::vector<OrthancSettings> orthanc_sources;  // [[sources]] of kind "orthanc"; file only
+  // [audit.syslog]: the audit record repository that every export is sent to as a DICOM
+  // audit message (audit/audit_forwarder.h); url empty: none. source_id is the
+  // messages' AuditSourceID, empty for the host name.
+  audit::SyslogSettings audit_syslog;
+  std::string audit_source_id;
 };
 
 // The maximum token lifetime in force: the configured one, else the login TTL.

@@ -264,5 +264,33 @@ TEST_F(ConfigTest, PreviewLimits) {
   }
 }
 
+TEST_F(ConfigTest, AuditSyslogRepository) {
+  auto defaults = LoadConfig(std::nullopt);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_TRUE(defaults->audit_syslog.url.empty());
+  EXPECT_TRUE(defaults->audit_source_id.empty());
+
+  const auto file = Write(
+      "[audit.syslog]\nurl = \"tls://audit.example:6514\"\nca_file = \"/etc/ca.pem\"\n"
+      "cert_file = \"/etc/c.pem\"\nkey_file = \"/etc/k.pem\"\nsource_id = \"pacs-1\"\n");
+  ::setenv("PACSPORT_AUDIT_SYSLOG_URL", "udp://[::1]:514", 1);
+  auto config = LoadConfig(file);
+  ::unsetenv("PACSPORT_AUDIT_SYSLOG_URL");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->audit_syslog.url, "udp://[::1]:514");
+  EXPECT_EQ(config->audit_syslog.ca_file, "/etc/ca.pem");
+  EXPECT_EQ(config->audit_syslog.cert_file, "/etc/c.pem");
+  EXPECT_EQ(config->audit_syslog.key_file, "/etc/k.pem");
+  EXPECT_EQ(config->audit_source_id, "pacs-1");
+
+  auto scheme = LoadConfig(Write("[audit.syslog]\nurl = \"https://audit.example\"\n"));
+  ASSERT_FALSE(scheme.ok());
+  EXPECT_NE(scheme.error().message().find("audit.syslog.url"), std::string::npos);
+  auto misspelt = LoadConfig(Write("[audit.syslog]\nca = \"/etc/ca.pem\"\n"));
+  ASSERT_FALSE(misspelt.ok());
+  EXPECT_NE(misspelt.error().message().find("unknown configuration key audit.syslog.ca"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace pacsport

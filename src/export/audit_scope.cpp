@@ -1,5 +1,6 @@
 #include "export/audit_scope.h"
 
+#include <string_view>
 #include <vector>
 
 namespace pacsport {
@@ -7,7 +8,30 @@ namespace {
 
 constexpr std::size_t kBatch = 1000;
 
-std::string PatientLabel(const std::string& name, const std::string& id) {
+// A DICOM person name (PN) as people write it: "Family, Given Middle Prefix Suffix"
+// from "Family^Given^Middle^Prefix^Suffix"; only its first (alphabetic) group.
+std::string ReadableName(std::string_view pn) {
+  pn = pn.substr(0, pn.find('='));
+  std::vector<std::string_view> parts;
+  for (std::size_t from = 0;;) {
+    const std::size_t caret = pn.find('^', from);
+    parts.push_back(pn.substr(from, caret == std::string_view::npos ? caret : caret - from));
+    if (caret == std::string_view::npos) break;
+    from = caret + 1;
+  }
+  std::string given;
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i].empty()) continue;
+    if (!given.empty()) given += ' ';
+    given += parts[i];
+  }
+  std::string name(parts[0]);
+  if (!given.empty()) name += (name.empty() ? "" : ", ") + given;
+  return name;
+}
+
+std::string PatientLabel(const std::string& pn, const std::string& id) {
+  const std::string name = ReadableName(pn);
   if (name.empty() && id.empty()) return "unidentified patient";
   if (name.empty()) return "(" + id + ")";
   if (id.empty()) return name;

@@ -14,8 +14,8 @@ namespace pacsport {
 
 // Walks `plan`'s studies (its snapshot, so exactly those the export will hold) into
 // audit record `audit_id`, in batches; returns the target's readable name:
-//   study     "CT CHEST 20240102 · DOE^JANE (PID-1)"
-//   patient   "DOE^JANE (PID-1)"
+//   study     "CT CHEST 20240102 · DOE, JANE (PID-1)"
+//   patient   "DOE, JANE (PID-1)"  (a DICOM name "DOE^JANE" as people write it)
 //   all       "all patients: 3 patients, 7 studies"
 //   batches   "4 studies of 2 patients", "2 patients, 5 studies"
 // A missing name, description or ID is left out ("unidentified patient" when a

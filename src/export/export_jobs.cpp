@@ -51,6 +51,7 @@ AuditRecord RecordOf(const ExportAttempt& attempt, const Principal& principal) {
   AuditRecord record;
   record.started_at = Now();
   record.username = principal.username;
+  record.role = RoleName(principal.role);
   record.hospital_id = principal.hospital_id;
   record.hospital_name = principal.hospital_name;
   record.client_address = attempt.client_address;
@@ -91,6 +92,10 @@ ArchiveDownload::~ArchiveDownload() {
   }
   completion.bytes_sent = static_cast<std::int64_t>(bytes_sent_);
   completion.entries = delivered_ ? 1 : 0;
+  // A download of the whole archive delivered exactly the bytes the job hashed.
+  if (delivered_ && completion.bytes_sent == job_.archive_size) {
+    completion.content_sha256 = job_.archive_sha256;
+  }
   completion.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::steady_clock::now() - started_)
                                .count();
@@ -278,7 +283,10 @@ Result<std::unique_ptr<ArchiveDownload>> ExportJobs::OpenArchive(const Principal
   if (fd < 0) return NotFound("this job's archive was removed");
   ExportAttempt audited = attempt;
   audited.target = id;
-  auto audit_id = index_.OpenAudit(RecordOf(audited, principal));
+  AuditRecord record = RecordOf(audited, principal);
+  record.scope = ScopeName(request->scope);
+  record.target_label = job->archive_name + " (job " + id + ")";
+  auto audit_id = index_.OpenAudit(record);
   if (!audit_id.ok()) {
     ::close(fd);
     return Unavailable("the download cannot be audited right now");

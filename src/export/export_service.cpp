@@ -74,7 +74,7 @@ Result<std::unique_ptr<ExportSession>> ExportService::Start(const ExportAttempt&
   record.target = attempt.target;
   record.parameters = attempt.parameters;
   record.request_id = attempt.request_id;
-  if (request.ok()) record.scope = ScopeName(request->scope);
+  record.scope = request.ok() ? std::string(ScopeName(request->scope)) : attempt.scope;
   if (principal.ok()) {
     record.username = principal->username;
     record.role = RoleName(principal->role);

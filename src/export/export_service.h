@@ -55,6 +55,7 @@ struct ExportAttempt {
   std::string target;           // the ID as requested (may be invalid)
   std::string parameters;       // the request's options as a JSON object
   std::string request_id = {};  // X-Request-Id; "" outside HTTP
+  std::string scope = {};       // recorded when the request itself is refused
 };
 
 struct ExportServiceLimits {

@@ -156,8 +156,12 @@ void HandleDownload(const HttpServices& services, DownloadLinks& links, const st
     // Audited under the link's user and hospital when it is still remembered.
     const Error gone = NotFound("this download link is unknown, used or expired");
     const auto owner = links.Owner(token);
-    const ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(),
-                                owner ? owner->request.target : "", "{}", CurrentRequestId()};
+    const ExportAttempt attempt{ClientAddress(req),
+                                Router::CurrentLabel(),
+                                owner ? owner->request.target : "",
+                                "{}",
+                                CurrentRequestId(),
+                                owner ? std::string(ScopeName(owner->request.scope)) : ""};
     BeginAndSend(services, attempt, owner ? Result<Principal>(owner->principal) : gone, gone, req,
                  res);
     return;

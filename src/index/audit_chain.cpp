@@ -23,6 +23,8 @@ std::string AuditStudiesHash(const std::vector<AuditStudy>& studies) {
   return hash.FinishHex();
 }
 
+// Not export/record_json.h's AuditJson, on purpose: this text is frozen ("v": 1) so
+// that every seal ever made can be checked again, while the API's shape may grow.
 std::string AuditContent(const AuditRecord& r, std::string_view studies_hash) {
   const nlohmann::ordered_json content = {
       {"v", 1},
@@ -61,6 +63,19 @@ std::string AuditRecordHash(const AuditRecord& record, std::string_view studies_
   text += '\n';
   text += AuditContent(record, studies_hash);
   return Sha256Hex(text);
+}
+
+Result<std::vector<AuditStudy>> ReadAuditStudies(Index& index, RowId id) {
+  constexpr std::int64_t kStudiesPerRead = 5000;
+  std::vector<AuditStudy> studies;
+  PageRequest page{0, kStudiesPerRead};
+  for (;;) {
+    auto read = index.ListAuditStudies(id, page);
+    if (!read.ok()) return read.error();
+    studies.insert(studies.end(), read->items.begin(), read->items.end());
+    page.offset += kStudiesPerRead;
+    if (page.offset >= read->total) return studies;
+  }
 }
 
 std::string AuditSealMessage(std::int64_t chain_seq, std::string_view record_hash) {

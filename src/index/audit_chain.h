@@ -7,7 +7,7 @@
 // so that changing a sealed record, its studies, removing one or reordering them
 // breaks the chain from that record on, and rebuilding the chain needs the signing
 // key. The first record's prev_hash is "" (or the last hash of the retention archive
-// that took the records before it). Pure functions; thread-safe.
+// that took the records before it). Pure functions but ReadAuditStudies; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/error.h"
 #include "index/index.h"
 
 namespace pacsport {
@@ -30,6 +31,9 @@ std::string AuditContent(const AuditRecord& record, std::string_view studies_has
 // record_hash of `record` (its chain_seq set) after `prev_hash`.
 std::string AuditRecordHash(const AuditRecord& record, std::string_view studies_hash,
                             std::string_view prev_hash);
+
+// Every study listed under record `id`, read a page at a time.
+Result<std::vector<AuditStudy>> ReadAuditStudies(Index& index, RowId id);
 
 // What the signature of a sealed record covers: "pacsport-audit-v1 SEQ HASH".
 std::string AuditSealMessage(std::int64_t chain_seq, std::string_view record_hash);

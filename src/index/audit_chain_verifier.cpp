@@ -6,19 +6,6 @@ namespace pacsport {
 namespace {
 
 constexpr std::size_t kRecordsPerRead = 500;
-constexpr std::int64_t kStudiesPerRead = 5000;
-
-Result<std::vector<AuditStudy>> AllStudies(Index& index, RowId id) {
-  std::vector<AuditStudy> studies;
-  PageRequest page{0, kStudiesPerRead};
-  for (;;) {
-    auto read = index.ListAuditStudies(id, page);
-    if (!read.ok()) return read.error();
-    studies.insert(studies.end(), read->items.begin(), read->items.end());
-    page.offset += kStudiesPerRead;
-    if (page.offset >= read->total) return studies;
-  }
-}
 
 // The first thing wrong with `record`, sealed as link `expected_seq` after
 // `expected_prev`; "" when it is sound.
@@ -33,7 +20,7 @@ Result<std::string> Check(Index& index, const AuditRecord& record, std::int64_t 
         "it does not follow the record before it: a record before it was changed, removed or "
         "reordered");
   }
-  auto studies = AllStudies(index, record.id);
+  auto studies = ReadAuditStudies(index, record.id);
   if (!studies.ok()) return studies.error();
   if (static_cast<std::int64_t>(studies->size()) != record.study_count ||
       AuditRecordHash(record, AuditStudiesHash(*studies), record.prev_hash) != record.record_hash) {

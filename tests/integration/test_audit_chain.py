@@ -80,6 +80,11 @@ def test_a_study_export_record_is_complete_and_sealed(demo):
     assert record["username"] == "north-user" and record["role"] == "user"
     assert record["scope"] == "study" and record["target"] == uid
     assert study["patientID"] in record["targetLabel"]
+    # A DICOM name reads as people write it: "Family, Given", not "Family^Given".
+    family, _, given = study["patientName"].partition("^")
+    if family and given:
+        assert f"{family}, {given.split('^')[0]}" in record["targetLabel"]
+    assert "^" not in record["targetLabel"]
     assert record["outcome"] == "success"
     assert record["bytesSent"] == len(response.body)
     assert record["contentSha256"] == sha256(response.body)
@@ -172,7 +177,8 @@ def test_a_refused_link_use_is_audited_under_the_links_user(demo):
     assert again.status == 404
     record = record_of(api, again, outcome="denied")
     assert record["username"] == "north-user" and record["hospital"] == "Northside General"
-    assert record["target"] == uid and "used or expired" in record["detail"]
+    assert record["target"] == uid and record["scope"] == "study"
+    assert "used or expired" in record["detail"]
 
 
 def test_audit_verify_accepts_the_served_chain_and_refuses_a_foreign_key(demo, tmp_path):

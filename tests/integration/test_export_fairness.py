@@ -109,7 +109,7 @@ def test_users_and_hospitals_have_shares_and_a_stalled_client_is_dropped(tmp_pat
             # north-a is at their share: refused, for a GET and for a link.
             assert_refused(api.get(f"/api/export/study/{north_small}", "north-a"), 429,
                            "too_many_requests", "your share")
-            assert completed_audit(api, "north-a", north_small)["outcome"] == "denied"
+            assert completed_audit(api, "north-a", north_small)["outcome"] == "over_capacity"
             assert_refused(api.request("POST", f"/api/export/link/study/{north_small}",
                                        token=api.token("north-a")), 429, "too_many_requests")
             # Another user of North still exports; holding a second slot, North is at
@@ -212,8 +212,8 @@ def test_head_starts_no_export_and_leaves_a_link_unused(tmp_path):
         response = api.request("GET", link["url"])
         assert response.status == 200 and response.complete
         assert api.request("GET", link["url"]).status == 404
-        # The used link's export is in North's trail (the refused reuse, whose user is
-        # unknown, in no hospital's).
-        assert audit_count(api) == before + 1
+        # The used link's export and its refused reuse are both in North's trail: the
+        # reuse is recorded under the link's user.
+        assert audit_count(api) == before + 2
     finally:
         stop(process)

@@ -357,6 +357,14 @@ def test_jobs_and_their_downloads_are_audited(demo):
     runs = [r for r in records if r["endpoint"] == "JOB /api/export/jobs/:id"]
     assert any(r["outcome"] == "aborted" for r in runs), "the cancelled run was not audited"
     assert any(r["outcome"] == "success" and r["bytesSent"] > 0 for r in runs)
+    # A run lists the studies it exported and hashes the archive it wrote; a whole
+    # download of that archive names the same hash.
+    done = [r for r in runs if r["outcome"] == "success" and r["contentSha256"]]
+    assert done and all(r["studyCount"] >= 1 and r["seal"] for r in done)
+    whole = [r for r in records if r["endpoint"] == "GET /api/export/jobs/:id/archive"
+             and r["outcome"] == "success" and r["contentSha256"]]
+    assert whole and {r["contentSha256"] for r in whole} <= {r["contentSha256"] for r in done}
+    assert all(r["scope"] and "(job " in r["targetLabel"] for r in whole)
     refused = [r for r in records if r["endpoint"] == "POST /api/export/jobs"
                and r["outcome"] == "denied"]
     assert refused, "a refused submission was not audited"

@@ -112,7 +112,7 @@ def test_exports_beyond_the_cap_get_503_and_the_slot_returns_when_the_client_lea
             body = json.load(refused)
             assert body["error"]["code"] == "unavailable"
             assert "already running" in body["error"]["message"]
-            assert audit_outcome(base, token, small_uid)["outcome"] == "failed"
+            assert audit_outcome(base, token, small_uid)["outcome"] == "over_capacity"
             # Browsing is not an export: it answers while the slot is taken.
             started = time.monotonic()
             with get(base, "/api/patients", token, timeout=5) as response:

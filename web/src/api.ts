@@ -53,22 +53,67 @@ export interface Study {
   aiModels: string[];
 }
 
-export type Outcome = "success" | "denied" | "failed" | "aborted";
+export type AuditOutcome = "in_progress" | "success" | "denied" | "failed" | "aborted" | "over_capacity";
+
+export type AuditScope = "study" | "patient" | "all" | "studies" | "patients";
+
+/** The record's place in the audit's hash chain, whose checkpoints the server's key signs. */
+export interface AuditSeal {
+  chainSeq: number;
+  recordHash: string;
+  prevHash: string;
+  keyId: string;
+  signature: string;
+}
 
 export interface AuditRecord {
   id: number;
   startedAt: string;
   username: string;
+  role: string;
   hospital: string;
   clientAddress: string;
+  requestId: string;
   endpoint: string;
+  /** Empty when the server cannot tell (the refused use of an unknown or used download link). */
+  scope: AuditScope | "";
   target: string;
+  /** "CT CHEST 20240102 · DOE^JANE (PID-1)"; empty when the attempt was refused before planning. */
+  targetLabel: string;
   parameters: Record<string, unknown>;
-  outcome: Outcome;
+  outcome: AuditOutcome;
   detail: string;
   bytesSent: number;
   entries: number;
+  instances: number;
+  studyCount: number;
+  contentSha256: string;
   durationMs: number;
+  /** null until the record is final (in progress). */
+  seal: AuditSeal | null;
+}
+
+/** A study an audit record exported. */
+export interface AuditStudy {
+  studyInstanceUID: string;
+  patientID: string;
+}
+
+/** The audit's filters as GET /api/audit takes them (ISO times; empty: no filter). */
+export interface AuditFilters {
+  since: string;
+  until: string;
+  user: string;
+  outcome: string;
+  scope: string;
+  patientId: string;
+  studyUid: string;
+}
+
+export interface AuditPublicKey {
+  algorithm: string;
+  keyId: string;
+  publicKey: string;
 }
 
 /**
@@ -271,8 +316,24 @@ export function listStudies(
   return getPage<Study>("/api/studies", "studies", query, signal);
 }
 
-export function listAudit(query: { outcome?: string; user?: string; offset: number; limit: number }, signal?: AbortSignal) {
-  return getPage<AuditRecord>("/api/audit", "records", query, signal);
+export function listAudit(query: AuditFilters & { offset: number; limit: number }, signal?: AbortSignal) {
+  return getPage<AuditRecord>("/api/audit", "records", { ...query }, signal);
+}
+
+export function auditStudies(id: number, query: { offset: number; limit: number }, signal?: AbortSignal) {
+  return getPage<AuditStudy>(`/api/audit/${id}/studies`, "studies", query, signal);
+}
+
+export function auditPublicKey(signal?: AbortSignal) {
+  return getJson<AuditPublicKey>("/api/audit/public-key", signal);
+}
+
+/** Every record matching the filters as one file (CSV or JSON lines) and the name the server gives it. */
+export async function auditExport(format: "csv" | "jsonl", filters: AuditFilters): Promise<{ blob: Blob; name: string }> {
+  const response = await call(withQuery("/api/audit/export", { format, ...filters }), { accept: "*/*" });
+  const disposition = response.headers.get("Content-Disposition") ?? "";
+  const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? `audit.${format}`;
+  return { blob: await response.blob(), name };
 }
 
 /** The study's thumbnail as a blob, or null when it has none (404). */

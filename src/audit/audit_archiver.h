@@ -26,7 +26,7 @@
 #include "index/audit_chain_verifier.h"
 #include "index/index.h"
 
-namespace pacsport {
+namespace pacsport::audit {
 
 class AuditArchiver {
  public:
@@ -63,4 +63,4 @@ Result<AuditChainReport> VerifyAuditArchives(const std::filesystem::path& direct
                                              const std::optional<AuditArchive>& anchor,
                                              const SignatureChecker* key);
 
-}  // namespace pacsport
+}  // namespace pacsport::audit

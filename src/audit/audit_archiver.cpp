@@ -1,4 +1,4 @@
-#include "app/audit_archiver.h"
+#include "audit/audit_archiver.h"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -16,27 +16,14 @@
 #include "core/digest.h"
 #include "index/audit_chain.h"
 
-namespace pacsport {
+namespace pacsport::audit {
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 
 constexpr std::size_t kRecordsPerRead = 500;
-constexpr std::int64_t kStudiesPerRead = 5000;
 constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
-
-Result<std::vector<AuditStudy>> AllStudies(Index& index, RowId id) {
-  std::vector<AuditStudy> studies;
-  PageRequest page{0, kStudiesPerRead};
-  for (;;) {
-    auto read = index.ListAuditStudies(id, page);
-    if (!read.ok()) return read.error();
-    studies.insert(studies.end(), read->items.begin(), read->items.end());
-    page.offset += kStudiesPerRead;
-    if (page.offset >= read->total) return studies;
-  }
-}
 
 Error WriteError(const fs::path& path) {
   return Unavailable("cannot write the audit archive " + path.string() + ": " +
@@ -153,7 +140,7 @@ Result<std::int64_t> AuditArchiver::ArchiveOneFile(const std::string& cutoff) {
         file.emplace(path);
         if (Status opened = file->Open(); !opened.ok()) return opened.error();
       }
-      auto studies = AllStudies(index_, record.id);
+      auto studies = ReadAuditStudies(index_, record.id);
       if (!studies.ok()) return studies.error();
       if (Status s = file->Append(ArchiveLine(record, *studies)); !s.ok()) return s.error();
       last = record;
@@ -272,4 +259,4 @@ Result<AuditChainReport> VerifyAuditArchives(const fs::path& directory,
   return report;
 }
 
-}  // namespace pacsport
+}  // namespace pacsport::audit

@@ -1,6 +1,6 @@
 // Retention archives of the audit trail: records move out of the index into files
 // that keep the chain verifiable, and a changed file is found.
-#include "app/audit_archiver.h"
+#include "audit/audit_archiver.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include "auth/signing_key.h"
 #include "tests/support/temp_dir.h"
 
-namespace pacsport {
+namespace pacsport::audit {
 namespace {
 
 namespace fs = std::filesystem;
@@ -100,4 +100,4 @@ TEST_F(AuditArchiverTest, FindsAChangedOrMissingArchive) {
 }
 
 }  // namespace
-}  // namespace pacsport
+}  // namespace pacsport::audit

@@ -1,0 +1,225 @@
+#include "audit/atna_message.h"
+
+#include <cstdint>
+#include <optional>
+#include <set>
+
+namespace pacsport::audit {
+namespace {
+
+// The XML is written by hand: the message is a fixed, flat structure of a dozen
+// element kinds, and escaping is the only subtle part (XmlEscape). No XML library is
+// linked into pacsport, and one would add a dependency for this single writer.
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// The code point of the UTF-8 sequence at s[i] and its length; nullopt when it is not
+// well formed (truncated, overlong, a surrogate, beyond U+10FFFF).
+std::optional<std::pair<char32_t, size_t>> DecodeUtf8(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) return std::pair<char32_t, size_t>{lead, 1};
+  size_t length = 0;
+  char32_t cp = 0;
+  char32_t min = 0;
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2, cp = lead & 0x1F, min = 0x80;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3, cp = lead & 0x0F, min = 0x800;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4, cp = lead & 0x07, min = 0x10000;
+  } else {
+    return std::nullopt;
+  }
+  if (i + length > s.size()) return std::nullopt;
+  for (size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return std::nullopt;
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
+  return std::pair<char32_t, size_t>{cp, length};
+}
+
+// XML 1.0's Char production.
+bool IsXmlChar(char32_t cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+         (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+// Appends ` name="value"`, value escaped.
+void Attribute(std::string& xml, std::string_view name, std::string_view value) {
+  xml += ' ';
+  xml += name;
+  xml += "=\"";
+  xml += XmlEscape(value);
+  xml += '"';
+}
+
+// A coded value of the schema (csd-code, codeSystemName, originalText) as an element.
+void Code(std::string& xml, std::string_view element, std::string_view code,
+          std::string_view system, std::string_view meaning) {
+  xml += '<';
+  xml += element;
+  Attribute(xml, "csd-code", code);
+  Attribute(xml, "codeSystemName", system);
+  Attribute(xml, "originalText", meaning);
+  xml += "/>";
+}
+
+// "2" when `address` is an IP address (IPv4 dotted or IPv6 with colons), "1" (a
+// machine name) otherwise.
+std::string_view AccessPointType(std::string_view address) {
+  const bool ip = address.find(':') != std::string_view::npos ||
+                  address.find_first_not_of("0123456789.") == std::string_view::npos;
+  return ip ? "2" : "1";
+}
+
+void ActiveParticipant(std::string& xml, std::string_view user_id,
+                       std::string_view alternative_user_id, bool requestor,
+                       std::string_view address, std::optional<std::string_view> role_code,
+                       std::string_view role_meaning) {
+  xml += "<ActiveParticipant";
+  Attribute(xml, "UserID", user_id);
+  if (!alternative_user_id.empty()) Attribute(xml, "AlternativeUserID", alternative_user_id);
+  Attribute(xml, "UserIsRequestor", requestor ? "true" : "false");
+  if (!address.empty()) {
+    Attribute(xml, "NetworkAccessPointID", address);
+    Attribute(xml, "NetworkAccessPointTypeCode", AccessPointType(address));
+  }
+  if (role_code) {
+    xml += '>';
+    Code(xml, "RoleIDCode", *role_code, "DCM", role_meaning);
+    xml += "</ActiveParticipant>";
+  } else {
+    xml += "/>";
+  }
+}
+
+void PatientObject(std::string& xml, std::string_view patient_id) {
+  xml += "<ParticipantObjectIdentification";
+  Attribute(xml, "ParticipantObjectID", patient_id);
+  Attribute(xml, "ParticipantObjectTypeCode", "1");
+  Attribute(xml, "ParticipantObjectTypeCodeRole", "1");
+  xml += '>';
+  Code(xml, "ParticipantObjectIDTypeCode", "2", "RFC-3881", "Patient Number");
+  xml += "</ParticipantObjectIdentification>";
+}
+
+void StudyObject(std::string& xml, std::string_view study_uid) {
+  xml += "<ParticipantObjectIdentification";
+  Attribute(xml, "ParticipantObjectID", study_uid);
+  Attribute(xml, "ParticipantObjectTypeCode", "2");
+  Attribute(xml, "ParticipantObjectTypeCodeRole", "3");
+  xml += '>';
+  Code(xml, "ParticipantObjectIDTypeCode", "110180", "DCM", "Study Instance UID");
+  xml += "</ParticipantObjectIdentification>";
+}
+
+}  // namespace
+
+int ExportOutcomeIndicator(AuditOutcome outcome) {
+  switch (outcome) {
+    case AuditOutcome::kSuccess:
+      return 0;
+    case AuditOutcome::kDenied:
+    case AuditOutcome::kOverCapacity:
+      return 4;
+    case AuditOutcome::kFailed:
+    case AuditOutcome::kAborted:
+    case AuditOutcome::kInProgress:  // never sealed; an export that did not end is no success
+      return 8;
+  }
+  return 8;
+}
+
+std::string XmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const auto decoded = DecodeUtf8(text, i);
+    if (!decoded || !IsXmlChar(decoded->first)) {
+      out += kReplacement;
+      i += decoded ? decoded->second : 1;
+      continue;
+    }
+    switch (decoded->first) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\t':
+        out += "&#9;";
+        break;
+      case '\n':
+        out += "&#10;";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      default:
+        out.append(text.substr(i, decoded->second));
+    }
+    i += decoded->second;
+  }
+  return out;
+}
+
+std::string ExportAuditMessage(const AuditRecord& record, const std::vector<AuditStudy>& studies,
+                               const AtnaSource& source) {
+  std::string xml = R"(<?xml version="1.0" encoding="UTF-8"?><AuditMessage>)";
+
+  xml += "<EventIdentification";
+  Attribute(xml, "EventActionCode", "R");
+  Attribute(xml, "EventDateTime", record.started_at);
+  Attribute(xml, "EventOutcomeIndicator", std::to_string(ExportOutcomeIndicator(record.outcome)));
+  xml += '>';
+  Code(xml, "EventID", "110106", "DCM", "Export");
+  if (record.outcome != AuditOutcome::kSuccess) {
+    xml += "<EventOutcomeDescription>";
+    xml += XmlEscape(std::string(AuditOutcomeName(record.outcome)) +
+                     (record.detail.empty() ? "" : ": " + record.detail));
+    xml += "</EventOutcomeDescription>";
+  }
+  xml += "</EventIdentification>";
+
+  ActiveParticipant(xml, record.username.empty() ? "unauthenticated" : record.username, "", true,
+                    record.client_address, std::nullopt, "");
+  ActiveParticipant(xml, "pacsport", source.process_id, false, "", "110153", "Source Role ID");
+  ActiveParticipant(xml, record.endpoint.empty() ? "download" : record.endpoint, "", false,
+                    record.client_address, "110154", "Destination Media");
+
+  xml += "<AuditSourceIdentification";
+  Attribute(xml, "AuditSourceID", source.audit_source_id);
+  xml += '>';
+  Code(xml, "AuditSourceTypeCode", "4", "DCM", "Application Server");
+  xml += "</AuditSourceIdentification>";
+
+  std::set<std::string_view> patients;
+  for (const AuditStudy& study : studies) {
+    if (!study.patient_id.empty()) patients.insert(study.patient_id);
+  }
+  if (studies.empty() && record.scope == "patient" && !record.target.empty()) {
+    patients.insert(record.target);
+  }
+  for (std::string_view patient : patients) PatientObject(xml, patient);
+  for (const AuditStudy& study : studies) StudyObject(xml, study.study_uid);
+  if (studies.empty() && record.scope == "study" && !record.target.empty()) {
+    StudyObject(xml, record.target);
+  }
+
+  xml += "</AuditMessage>";
+  return xml;
+}
+
+}  // namespace pacsport::audit
