@@ -271,9 +271,9 @@ ExportEstimate EstimateFromTotals(const ExportScopeTotals& totals, const Princip
                     static_cast<double>(std::max<std::int64_t>(document - 64 * instances, 0)));
   const std::int64_t document_name = 15;  // e.g. "study_data.json"
   const std::int64_t receipt = kReceiptBytes +
-                                static_cast<std::int64_t>(principal.username.size()) +
-                                static_cast<std::int64_t>(principal.hospital_name.size()) +
-                                2 * static_cast<std::int64_t>(request.target.size());
+                               static_cast<std::int64_t>(principal.username.size()) +
+                               static_cast<std::int64_t>(principal.hospital_name.size()) +
+                               2 * static_cast<std::int64_t>(request.target.size());
   const std::int64_t receipt_entry =
       level == 0 ? receipt
                  : static_cast<std::int64_t>(kReceiptDeflateRatio * static_cast<double>(receipt));
