@@ -14,8 +14,8 @@
 // \u00xx in lowercase hex) and anything else, non-ASCII included, as its UTF-8
 // bytes; so no value can add a line.
 //
-// In the archive, receipt.json is written just before checksums.sha256, so its line
-// is the last of checksums.sha256 and `sha256sum -c` checks it too; its
+// In the archive, receipt.json is the last entry, after checksums.sha256, whose last
+// line is receipt.json's own (so `sha256sum -c` checks it too); its
 // manifestSha256 is the SHA-256 of the bytes of checksums.sha256 that precede that
 // line: the checksum lines of every entry but these two.
 // Thread-safe: functions of values.

@@ -150,10 +150,19 @@ class ArchiveBuilder {
       if (Status s = WriteInstances(); !s.ok()) return s;
     }
     if (Status s = WriteDocument(); !s.ok()) return s;
+    // The receipt is made before the manifest, which lists it last, and written after
+    // it, the archive's last entry.
+    std::string receipt;
     if (receipt_ != nullptr) {
-      if (Status s = WriteReceipt(); !s.ok()) return s;
+      auto made = MakeReceipt();
+      if (!made.ok()) return made.error();
+      receipt = std::move(*made);
+      if (Status s = Checksum(Sha256Hex(receipt), std::string(kReceiptEntry)); !s.ok()) return s;
     }
     if (Status s = WriteChecksums(); !s.ok()) return s;
+    if (receipt_ != nullptr) {
+      if (Status s = AddWhole(std::string(kReceiptEntry), receipt, ""); !s.ok()) return s;
+    }
     return zip_.Finish();
   }
 
@@ -198,7 +207,7 @@ class ArchiveBuilder {
   }
 
   // receipt.json, signed over the checksums lines so far: those of every other entry.
-  Status WriteReceipt() {
+  Result<std::string> MakeReceipt() {
     Sha256 manifest;
     if (Status s = checksums_.ForEachChunk(limits_.stream_chunk_bytes,
                                            [&](std::string_view chunk) {
@@ -206,10 +215,9 @@ class ArchiveBuilder {
                                              return Status::Ok();
                                            });
         !s.ok()) {
-      return s;
+      return s.error();
     }
-    const std::string document = ReceiptDocument(*receipt_, manifest.FinishHex());
-    return AddWhole(std::string(kReceiptEntry), document, Sha256Hex(document));
+    return ReceiptDocument(*receipt_, manifest.FinishHex());
   }
 
   // checksums.sha256: held whole when small, else streamed from its spill file with

@@ -2,10 +2,10 @@
 //
 // Entry order: for each study, each instance's DICOM file followed by its previews;
 // then the metadata document (which records every preview and previewError, so it is
-// written once they are known, docs/decisions/0001); then, when a receipt is given,
-// receipt.json, signed over the checksums of every entry before it
-// (export/export_receipt.h); then checksums.sha256 covering every other entry, in
-// entry order (so receipt.json's line is its last).
+// written once they are known, docs/decisions/0001); then checksums.sha256 covering
+// every other entry, in entry order; then, when a receipt is given, receipt.json, the
+// last entry, signed over the checksums of every entry before it
+// (export/export_receipt.h), whose own checksum line is the manifest's last.
 //
 // Instances flow through a bounded parallel pipeline (oneTBB): a serial stage hands
 // out instances in plan order, a parallel stage reads, verifies, deflates (libdeflate)

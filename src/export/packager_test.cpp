@@ -239,8 +239,8 @@ TEST_F(PackagerTest, SpillingGivesTheSameFiles) {
   }
 }
 
-// Issue 14: receipt.json is the entry before checksums.sha256, its line is the last
-// of checksums.sha256, and it is signed over the lines before it (those of every
+// Issue 14: receipt.json is the last entry, after checksums.sha256, its line is the
+// last of checksums.sha256, and it is signed over the lines before it (those of every
 // other entry), with the checksums held in memory or spilled.
 TEST_F(PackagerTest, SignedReceiptEndsTheArchive) {
   const auto plan = PlanAll(false);
@@ -265,7 +265,7 @@ TEST_F(PackagerTest, SignedReceiptEndsTheArchive) {
         std::system(("unzip -Z1 " + (dir_.path() / "out.zip").string() + " | tail -n 2 > " + names)
                         .c_str()),
         0);
-    EXPECT_EQ(testing::ReadFile(names), "receipt.json\nchecksums.sha256\n");
+    EXPECT_EQ(testing::ReadFile(names), "checksums.sha256\nreceipt.json\n");
 
     const std::string checksums = testing::ReadFile(out / "checksums.sha256");
     const std::string json = testing::ReadFile(out / "receipt.json");

@@ -20,7 +20,7 @@ from server_process import REPO
 SCHEMA_DIR = os.path.join(REPO, "docs", "schemas")
 METADATA_NAMES = {"study": "study_data.json", "patient": "patient_data.json", "all": "all_data.json"}
 MANIFEST = "checksums.sha256"
-# The signed receipt, the entry before the manifest (docs/export-format.md, "Receipt").
+# The signed receipt, the last entry, after the manifest (docs/export-format.md, "Receipt").
 RECEIPT = "receipt.json"
 # The corpus's only image whose pixels cannot be decoded: its JPEG 2000 codestream's
 # SIZ marker holds the bytes of a sequence delimiter, and OpenJPEG refuses it too.
@@ -220,7 +220,7 @@ class ExportChecker:
         return expected
 
     def check_without_images(self, archive, scope, document):
-        assert archive.names == [METADATA_NAMES[scope], RECEIPT, MANIFEST]
+        assert archive.names == [METADATA_NAMES[scope], MANIFEST, RECEIPT]
         assert document["metadata"]["includesImages"] is False
         for instance in document["instances"]:
             assert instance["file"] is None and instance["previews"] == []
@@ -268,7 +268,7 @@ class ExportChecker:
         if with_images:
             names = self.check_study_group(archive, study_uid, document["instances"],
                                            "dicom/", "previews/", with_previews)
-            assert archive.names == names + ["study_data.json", RECEIPT, MANIFEST]
+            assert archive.names == names + ["study_data.json", MANIFEST, RECEIPT]
         else:
             self.check_without_images(archive, "study", document)
         archive.check_manifest()
@@ -311,7 +311,7 @@ class ExportChecker:
                 assert patient["folder"] == "patients/" + folders[patient["patientID"]], patient
         for patient_id, folder in folders.items():
             self.check_folder_name(patient_id, folder)
-        assert archive.names == names + ["all_data.json", RECEIPT, MANIFEST]
+        assert archive.names == names + ["all_data.json", MANIFEST, RECEIPT]
         archive.check_manifest()
         return archive, document
 
@@ -356,7 +356,7 @@ class ExportChecker:
                 prefix = study["folder"] + "/"
                 names += self.check_study_group(archive, uid, instances, prefix,
                                                 prefix + "previews/")
-            assert archive.names == names + ["patient_data.json", RECEIPT, MANIFEST]
+            assert archive.names == names + ["patient_data.json", MANIFEST, RECEIPT]
         else:
             self.check_without_images(archive, "patient", document)
         archive.check_manifest()

@@ -133,7 +133,7 @@ def test_previews_can_be_left_out(api, checker, ct_study):
     response = api.export("study", ct_study, user="north-user", params={"previews": "false"})
     archive, document = checker.check_study_export(response, "north-user", NORTH, ct_study,
                                                    with_previews=False)
-    assert archive.names == ["dicom/1.dcm", "study_data.json", RECEIPT, MANIFEST]
+    assert archive.names == ["dicom/1.dcm", "study_data.json", MANIFEST, RECEIPT]
 
 
 def test_preview_size_bounds_the_longest_side(api, corpus):

@@ -104,10 +104,10 @@ def patient_export(api, tmp_path_factory):
 
 
 def check_signed_archive(archive, hospital_key):
-    """receipt.json before checksums.sha256, both passing unzip -t and sha256sum -c
+    """receipt.json after checksums.sha256, the last entry, both passing unzip -t and sha256sum -c
     (ZipUnderTest), signed over the other lines by the hospital's key. Returns it."""
     archive.check_manifest()
-    assert archive.names[-2:] == [RECEIPT, MANIFEST]
+    assert archive.names[-2:] == [MANIFEST, RECEIPT]
     manifest = archive.read(MANIFEST)
     lines = manifest.splitlines(keepends=True)
     receipt_bytes = archive.read(RECEIPT)

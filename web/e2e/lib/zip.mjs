@@ -11,10 +11,11 @@ export function zipText(file, entry) {
 
 /**
  * The entries an export ZIP must hold according to its own metadata document (each
- * instance's `file` and `previews`), the document itself and the checksum manifest.
+ * instance's `file` and `previews`), the document itself, the checksum manifest and
+ * the signed receipt.
  */
 export function expectedEntries(metadata, documentName) {
-  const entries = [documentName, "checksums.sha256"];
+  const entries = [documentName, "checksums.sha256", "receipt.json"];
   for (const instance of metadata.instances) {
     if (instance.file) entries.push(instance.file);
     entries.push(...instance.previews);

@@ -130,7 +130,7 @@ test("exporting a patient without images downloads the metadata only", async () 
   await eventually(async () => assert.deepEqual(await shownEstimate(dialog), pick(expected)));
   const { file, name } = await exportAndDownload(dialog);
   assert.equal(name, `patient_${patient.patientID}_export.zip`);
-  assert.deepEqual(zipEntries(file), ["checksums.sha256", "patient_data.json"]);
+  assert.deepEqual(zipEntries(file), ["checksums.sha256", "patient_data.json", "receipt.json"]);
   const metadata = JSON.parse(zipText(file, "patient_data.json"));
   assert.equal(metadata.metadata.includesImages, false);
   assert.equal(metadata.patient.patientID, patient.patientID);

@@ -41,7 +41,7 @@ test("Export All opens the Export dialog for the whole hospital and downloads it
 
   const { file, name } = await exportAndDownload(dialog);
   assert.match(name, /^export_all_.*\.zip$/);
-  assert.deepEqual(zipEntries(file), ["all_data.json", "checksums.sha256"]);
+  assert.deepEqual(zipEntries(file), ["all_data.json", "checksums.sha256", "receipt.json"]);
   const metadata = JSON.parse(zipText(file, "all_data.json"));
   assert.deepEqual(zipEntries(file), expectedEntries(metadata, "all_data.json"));
   assert.equal(metadata.studies.length, studies);
