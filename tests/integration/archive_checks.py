@@ -124,9 +124,9 @@ class ZipUnderTest:
         return json.loads(self.read(name))
 
     def check_manifest(self):
-        """checksums.sha256 is the last entry, covers every other entry exactly once and
-        passes `sha256sum -c` in the extracted folder."""
-        assert self.names[-1] == MANIFEST
+        """checksums.sha256 is the last entry but receipt.json, covers every other entry
+        exactly once and passes `sha256sum -c` in the extracted folder."""
+        assert self.names[-2:] == [MANIFEST, RECEIPT]
         lines = self.read(MANIFEST).decode().splitlines()
         covered = []
         for line in lines:
