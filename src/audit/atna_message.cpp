@@ -95,23 +95,25 @@ void ActiveParticipant(std::string& xml, std::string_view user_id,
   }
 }
 
-void PatientObject(std::string& xml, std::string_view patient_id) {
-  xml += "<ParticipantObjectIdentification";
-  Attribute(xml, "ParticipantObjectID", patient_id);
-  Attribute(xml, "ParticipantObjectTypeCode", "1");
-  Attribute(xml, "ParticipantObjectTypeCodeRole", "1");
-  xml += '>';
-  Code(xml, "ParticipantObjectIDTypeCode", "2", "RFC-3881", "Patient Number");
-  xml += "</ParticipantObjectIdentification>";
-}
+// A participant object: its ID, type and role codes (PS3.15 A.5.2), and what kind of
+// ID it is.
+struct ObjectKind {
+  std::string_view type_code;
+  std::string_view role_code;
+  std::string_view id_code;
+  std::string_view id_system;
+  std::string_view id_meaning;
+};
+constexpr ObjectKind kPatient{"1", "1", "2", "RFC-3881", "Patient Number"};
+constexpr ObjectKind kStudy{"2", "3", "110180", "DCM", "Study Instance UID"};
 
-void StudyObject(std::string& xml, std::string_view study_uid) {
+void ParticipantObject(std::string& xml, const ObjectKind& kind, std::string_view id) {
   xml += "<ParticipantObjectIdentification";
-  Attribute(xml, "ParticipantObjectID", study_uid);
-  Attribute(xml, "ParticipantObjectTypeCode", "2");
-  Attribute(xml, "ParticipantObjectTypeCodeRole", "3");
+  Attribute(xml, "ParticipantObjectID", id);
+  Attribute(xml, "ParticipantObjectTypeCode", kind.type_code);
+  Attribute(xml, "ParticipantObjectTypeCodeRole", kind.role_code);
   xml += '>';
-  Code(xml, "ParticipantObjectIDTypeCode", "110180", "DCM", "Study Instance UID");
+  Code(xml, "ParticipantObjectIDTypeCode", kind.id_code, kind.id_system, kind.id_meaning);
   xml += "</ParticipantObjectIdentification>";
 }
 
@@ -212,10 +214,10 @@ std::string ExportAuditMessage(const AuditRecord& record, const std::vector<Audi
   if (studies.empty() && record.scope == "patient" && !record.target.empty()) {
     patients.insert(record.target);
   }
-  for (std::string_view patient : patients) PatientObject(xml, patient);
-  for (const AuditStudy& study : studies) StudyObject(xml, study.study_uid);
+  for (std::string_view patient : patients) ParticipantObject(xml, kPatient, patient);
+  for (const AuditStudy& study : studies) ParticipantObject(xml, kStudy, study.study_uid);
   if (studies.empty() && record.scope == "study" && !record.target.empty()) {
-    StudyObject(xml, record.target);
+    ParticipantObject(xml, kStudy, record.target);
   }
 
   xml += "</AuditMessage>";

@@ -3,7 +3,7 @@
 // keeps them); the records they match download as CSV or JSON lines. A row opens the
 // record in full. The page names the key that signs the audit's hash chain.
 import { useEffect, useState } from "react";
-import { ApiError, auditExport, auditPublicKey, listAudit, type AuditFilters, type AuditOutcome, type AuditRecord, type AuditScope } from "../api";
+import { ApiError, auditExport, auditPublicKey, listAudit, type AuditFilters, type AuditRecord } from "../api";
 import { saveBlob } from "../download";
 import { bytes, count, timestamp } from "../format";
 import { useDebounced, useResource } from "../hooks";
@@ -101,6 +101,21 @@ export function AuditPage() {
     </label>
   );
 
+  // A filter chosen among `names` (value → label), or "All".
+  const choice = (name: keyof FilterForm, label: string, names: Record<string, string>) => (
+    <label className="filter">
+      <span>{label}</span>
+      <select value={form[name]} onChange={(event) => change(name, event.target.value)}>
+        <option value="">All</option>
+        {Object.entries(names).map(([value, shown]) => (
+          <option key={value} value={value}>
+            {shown}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+
   return (
     <section className="page" aria-labelledby="audit-title">
       <div className="page-head">
@@ -135,28 +150,8 @@ export function AuditPage() {
           <input type="date" value={form.to} onChange={(event) => change("to", event.target.value)} />
         </label>
         {text("user", "User", "User name")}
-        <label className="filter">
-          <span>Outcome</span>
-          <select value={form.outcome} onChange={(event) => change("outcome", event.target.value)}>
-            <option value="">All</option>
-            {(Object.keys(outcomeNames) as AuditOutcome[]).map((value) => (
-              <option key={value} value={value}>
-                {outcomeNames[value]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="filter">
-          <span>Scope</span>
-          <select value={form.scope} onChange={(event) => change("scope", event.target.value)}>
-            <option value="">All</option>
-            {(Object.keys(scopeNames) as AuditScope[]).map((value) => (
-              <option key={value} value={value}>
-                {scopeNames[value]}
-              </option>
-            ))}
-          </select>
-        </label>
+        {choice("outcome", "Outcome", outcomeNames)}
+        {choice("scope", "Scope", scopeNames)}
         {text("patientId", "Patient ID", "Patient ID")}
         {text("studyUid", "Study UID", "Study Instance UID")}
         <button
