@@ -29,10 +29,12 @@ std::string Extension(const ExportRequest& request) {
   return request.options.format == ExportFormat::kZip ? "zip" : "json";
 }
 
-// The job's request as the audit's parameters, with the job's id.
-std::string JobParameters(const std::string& request_json, const std::string& id) {
+// The job's request as the audit's parameters, with the job's id and destination.
+std::string JobParameters(const std::string& request_json, const std::string& id,
+                          RowId destination_id) {
   nlohmann::ordered_json parameters = nlohmann::ordered_json::parse(request_json);
   parameters["job"] = id;
+  if (destination_id != 0) parameters["destination"] = destination_id;
   return parameters.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
@@ -126,8 +128,9 @@ void ArchiveDownload::Delivered(std::uint64_t bytes_sent) {
   delivered_ = true;
 }
 
-ExportJobs::ExportJobs(Index& index, ExportService& exports, ExportJobSettings settings)
-    : index_(index), exports_(exports), settings_(std::move(settings)) {}
+ExportJobs::ExportJobs(Index& index, ExportService& exports, ExportJobSettings settings,
+                       JobDelivery* delivery)
+    : index_(index), exports_(exports), settings_(std::move(settings)), delivery_(delivery) {}
 
 ExportJobs::~ExportJobs() { Stop(); }
 
@@ -160,7 +163,8 @@ void ExportJobs::Stop() {
 }
 
 Result<JobRecord> ExportJobs::Submit(const Principal& principal, const ExportRequest& request,
-                                     const ExportAttempt& attempt) {
+                                     const ExportAttempt& attempt,
+                                     const JobSubmission& submission) {
   JobRecord job;
   job.id = auth::RandomBase64Url(kJobIdBytes);
   job.hospital_id = principal.hospital_id;
@@ -171,14 +175,22 @@ Result<JobRecord> ExportJobs::Submit(const Principal& principal, const ExportReq
   const auto now = std::chrono::system_clock::now();
   job.archive_name = ArchiveName(request, now);
   job.created_at = Iso8601(now);
+  job.destination_id = submission.destination_id;
+  job.schedule_id = submission.schedule_id;
 
   ExportAttempt audited = attempt;
   audited.target = AuditTarget(request);
-  audited.parameters = JobParameters(job.request, job.id);
+  audited.parameters = JobParameters(job.request, job.id, job.destination_id);
   AuditCompletion completion;
   // Quick at any scale: the totals of an export of all and the estimated size are
   // filled in when the job runs.
-  auto summary = exports_.Check(principal, request);
+  Result<ExportSummary> summary = exports_.Check(principal, request);
+  if (summary.ok() && job.destination_id != 0) {
+    Status destination = delivery_ != nullptr
+                             ? delivery_->CheckDestination(principal, job.destination_id)
+                             : Status(NotFound("this server delivers to no destination"));
+    if (!destination.ok()) summary = destination.error();
+  }
   if (!summary.ok()) {
     completion.outcome =
         summary.error().http_status() < 500 ? AuditOutcome::kDenied : AuditOutcome::kFailed;
@@ -203,12 +215,11 @@ Result<JobRecord> ExportJobs::Get(const Principal& principal, const std::string&
   auto job = index_.GetJob(principal.hospital_id, id);
   if (!job.ok()) return job;
   if (!Visible(principal, *job)) return NotFound("no such export job");
-  if (job->state == JobState::kRunning) {
+  if (job->state == JobState::kRunning || job->state == JobState::kDelivering) {
     // This process's own count is fresher than the one last recorded.
     std::lock_guard lock(mutex_);
     if (const auto it = running_.find(id); it != running_.end() && !it->second->finished) {
-      job->progress.instances_done = it->second->progress.instances_done;
-      job->progress.bytes_done = static_cast<std::int64_t>(it->second->progress.bytes_done);
+      job->progress = ProgressOf(*it->second);
     }
   }
   return job;
@@ -234,12 +245,14 @@ Result<JobRecord> ExportJobs::Cancel(const Principal& principal, const std::stri
     switch (job->state) {
       case JobState::kQueued:
       case JobState::kRunning:
+      case JobState::kDelivering:
         to.state = JobState::kCancelled;
         to.finished_at = Now();
         to.error = "cancelled by " + principal.username;
         done = "cancelled";
         break;
       case JobState::kDone:
+      case JobState::kDelivered:
         if (job->archive_sha256.empty()) return job;
         if (Status s = RemoveArchive(*job); !s.ok()) return s.error();
         to = WithoutArchive(*job);
@@ -252,7 +265,7 @@ Result<JobRecord> ExportJobs::Cancel(const Principal& principal, const std::stri
     auto changed = index_.TransitionJob(job->state, to);
     if (!changed.ok()) return changed.error();
     if (!*changed) continue;
-    if (job->state == JobState::kRunning) {
+    if (job->state == JobState::kRunning || job->state == JobState::kDelivering) {
       std::lock_guard lock(mutex_);
       if (const auto it = running_.find(id); it != running_.end()) it->second->stop.request_stop();
     }
@@ -272,7 +285,8 @@ Result<std::unique_ptr<ArchiveDownload>> ExportJobs::OpenArchive(const Principal
                                                                  const ExportAttempt& attempt) {
   auto job = Get(principal, id);
   if (!job.ok()) return job.error();
-  if (job->state != JobState::kDone || job->archive_sha256.empty()) {
+  const bool kept = job->state == JobState::kDone || job->state == JobState::kDelivered;
+  if (!kept || job->archive_sha256.empty()) {
     return NotFound("this job has no archive: it is not done, or its archive was removed");
   }
   auto request = StoredRequest(job->request);
@@ -374,11 +388,7 @@ void ExportJobs::RecordProgress() {
   {
     std::lock_guard lock(mutex_);
     for (const auto& [id, running] : running_) {
-      if (running->finished) continue;
-      JobProgress now = running->job.progress;
-      now.instances_done = running->progress.instances_done;
-      now.bytes_done = static_cast<std::int64_t>(running->progress.bytes_done);
-      progress.emplace_back(id, now);
+      if (!running->finished) progress.emplace_back(id, ProgressOf(*running));
     }
   }
   for (const auto& [id, now] : progress) {
@@ -390,7 +400,12 @@ void ExportJobs::RecordProgress() {
 
 void ExportJobs::SweepArchives() {
   auto done = index_.ListJobsInState(JobState::kDone);
-  if (!done.ok()) return;
+  auto delivered = index_.ListJobsInState(JobState::kDelivered);
+  if (!done.ok() || !delivered.ok()) return;
+  done->insert(done->end(), delivered->begin(), delivered->end());
+  std::stable_sort(done->begin(), done->end(), [](const JobRecord& a, const JobRecord& b) {
+    return a.finished_at < b.finished_at;
+  });
   const std::string now = Now();
   std::uint64_t kept = 0;
   {
@@ -418,7 +433,7 @@ void ExportJobs::SweepArchives() {
 bool ExportJobs::DropArchive(const JobRecord& job, std::string_view reason) {
   Status removed = RemoveArchive(job);
   if (removed.ok()) {
-    auto cleared = index_.TransitionJob(JobState::kDone, WithoutArchive(job));
+    auto cleared = index_.TransitionJob(job.state, WithoutArchive(job));
     if (!cleared.ok()) removed = cleared.error();
   }
   if (!removed.ok()) {
@@ -459,7 +474,7 @@ void ExportJobs::Run(Running& running) {
   if (!request.ok()) return fail(request.error());
   const Principal principal{job.username, job.hospital_id, job.hospital_name, job.role};
   const ExportAttempt attempt{"", "JOB /api/export/jobs/:id", AuditTarget(*request),
-                              JobParameters(job.request, job.id), ""};
+                              JobParameters(job.request, job.id, job.destination_id), ""};
   auto session = exports_.BeginJob(attempt, principal, *request);
   if (!session.ok()) return fail(session.error());
   if (Status counted = (*session)->CountTotals(); !counted.ok()) return fail(counted.error());
@@ -484,15 +499,7 @@ void ExportJobs::Run(Running& running) {
   if (!written.ok()) {
     if (!running.stop.stop_requested()) return fail(written.error());
     std::lock_guard lock(mutex_);
-    if (!stopping_) return;  // cancelled: Cancel has recorded it
-    // The server is stopping: the job runs again at the next start.
-    JobRecord again = job;
-    again.state = JobState::kQueued;
-    again.started_at.clear();
-    again.progress.instances_done = 0;
-    if (auto requeued = index_.TransitionJob(JobState::kRunning, again); !requeued.ok()) {
-      spdlog::warn("event=job_not_requeued job={} error={}", job.id, requeued.error().name());
-    }
+    if (stopping_) Requeue(job);  // else cancelled: Cancel has recorded it
     return;
   }
   JobRecord to = Current(running);
@@ -504,7 +511,97 @@ void ExportJobs::Run(Running& running) {
   to.archive_size = to.progress.bytes_done;
   to.archive_sha256 = (*file)->sha256();
   to.expires_at = Iso8601(std::chrono::system_clock::now() + settings_.retention);
+  if (job.destination_id != 0) {
+    return Deliver(running, std::move(to),
+                   JobArchiveFile::FinalPath(settings_.directory, job.id, Extension(*request)));
+  }
   Finish(running, to);
+}
+
+void ExportJobs::Deliver(Running& running, JobRecord done, const std::filesystem::path& archive) {
+  JobRecord delivering = done;
+  delivering.state = JobState::kDelivering;
+  delivering.finished_at.clear();
+  {
+    std::lock_guard lock(mutex_);
+    running.job = delivering;
+  }
+  auto moved = index_.TransitionJob(JobState::kRunning, delivering);
+  if (!moved.ok() || !*moved) return Finish(running, done);  // cancelled: removes the archive
+
+  const Principal owner{done.username, done.hospital_id, done.hospital_name, done.role};
+  AuditRecord record = RecordOf({"", "DELIVER /api/export/jobs/:id", done.id, "{}", ""}, owner);
+  record.scope = nlohmann::json::parse(done.request).value("scope", "");
+  record.target_label = delivery_->DestinationLabel(done);
+  record.parameters = JobParameters(done.request, done.id, done.destination_id);
+  const auto started = std::chrono::steady_clock::now();
+  auto sent = delivery_->Deliver(done, archive, running.stop.get_token(), running.delivered_bytes);
+
+  AuditCompletion completion;
+  completion.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - started)
+                               .count();
+  JobRecord to = Current(running);
+  if (sent.ok()) {
+    to.state = JobState::kDelivered;
+    to.finished_at = Now();
+    to.delivered_to = sent->where;
+    to.progress.bytes_done = to.archive_size;
+    if (sent->keep_archive_until > to.expires_at) to.expires_at = sent->keep_archive_until;
+    completion.detail = sent->where;
+    completion.bytes_sent = to.archive_size;
+    completion.entries = 1;
+    completion.content_sha256 = to.archive_sha256;
+  } else {
+    completion.outcome = AuditOutcome::kFailed;
+    completion.detail = Detail(sent.error());
+    if (running.stop.stop_requested()) {
+      completion.outcome = AuditOutcome::kAborted;
+      std::lock_guard lock(mutex_);
+      if (stopping_) completion.detail = "the server stopped; the job runs again at its start";
+    }
+    to = WithoutArchive(to);
+    to.state = JobState::kFailed;
+    to.finished_at = Now();
+    to.error = "delivery failed: " + sent.error().message();
+  }
+  if (auto id = index_.OpenAudit(record); !id.ok() || !index_.CompleteAudit(*id, completion).ok()) {
+    spdlog::error("event=audit_failed endpoint=\"{}\" target={}", record.endpoint, done.id);
+  }
+  if (!sent.ok()) {
+    if (Status s = RemoveArchive(done); !s.ok()) {
+      spdlog::error("event=job_archive_not_removed job={} error={}", done.id, s.error().name());
+    }
+    if (running.stop.stop_requested()) {
+      std::lock_guard lock(mutex_);
+      if (stopping_) Requeue(delivering);  // else cancelled: Cancel has recorded it
+      return;
+    }
+  }
+  Finish(running, to);
+}
+
+void ExportJobs::Requeue(const JobRecord& job) {
+  JobRecord again = WithoutArchive(job);
+  again.state = JobState::kQueued;
+  again.started_at.clear();
+  again.progress.instances_done = 0;
+  again.progress.bytes_done = 0;
+  if (auto requeued = index_.TransitionJob(job.state, again); !requeued.ok()) {
+    spdlog::warn("event=job_not_requeued job={} error={}", job.id, requeued.error().name());
+  }
+}
+
+JobProgress ExportJobs::ProgressOf(const Running& running) {
+  JobProgress now = running.job.progress;
+  if (running.job.state == JobState::kDelivering) {
+    now.bytes_done = static_cast<std::int64_t>(running.delivered_bytes.load());
+    now.bytes_total = running.job.archive_size;
+  } else {
+    now.instances_done = running.progress.instances_done;
+    now.bytes_done = static_cast<std::int64_t>(running.progress.bytes_done);
+  }
+  return now;
 }
 
 JobRecord ExportJobs::Current(const Running& running) {
@@ -513,7 +610,7 @@ JobRecord ExportJobs::Current(const Running& running) {
 }
 
 void ExportJobs::Finish(Running& running, JobRecord to) {
-  auto changed = index_.TransitionJob(JobState::kRunning, to);
+  auto changed = index_.TransitionJob(Current(running).state, to);
   if (changed.ok() && *changed) return;
   // Cancelled meanwhile (or the index failed): the archive, if any, must not stay.
   if (!to.archive_sha256.empty()) {

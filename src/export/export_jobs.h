@@ -12,8 +12,13 @@
 // never refused for capacity.
 // Visible: a user sees their own jobs, an admin every job of their hospital; any other
 // job is kNotFound, as an absent one.
+// Delivered: a job that names a destination goes on, once its archive is complete, to
+// "delivering" (JobDelivery sends the archive; its progress counts the bytes sent)
+// and ends "delivered" (the archive kept as a done job's) or "failed" (the archive
+// removed). An interrupted delivery runs again from the start with its job.
 // Audited: submission (refusals included), the run (as any export: the plan, the
-// outcome, the bytes), cancellation and deletion, and every archive download.
+// outcome, the bytes), the delivery, cancellation and deletion, and every archive
+// download.
 // Thread-safe.
 #pragma once
 
@@ -31,6 +36,7 @@
 #include "core/error.h"
 #include "export/export_progress.h"
 #include "export/export_service.h"
+#include "export/job_delivery.h"
 #include "index/index.h"
 
 namespace pacsport {
@@ -77,10 +83,18 @@ class ArchiveDownload {
   std::string refused_;  // why, when refused
 };
 
+// What a job is submitted with beyond its export request.
+struct JobSubmission {
+  RowId destination_id = 0;  // deliver the archive there (one of the hospital's); 0: keep it
+  RowId schedule_id = 0;     // the schedule submitting it; 0: a user
+};
+
 class ExportJobs {
  public:
-  // Borrows both; they must outlive this object.
-  ExportJobs(Index& index, ExportService& exports, ExportJobSettings settings);
+  // Borrows all three; they must outlive this object. `delivery` may be null: jobs
+  // with a destination are then refused.
+  ExportJobs(Index& index, ExportService& exports, ExportJobSettings settings,
+             JobDelivery* delivery = nullptr);
   ~ExportJobs();
   ExportJobs(const ExportJobs&) = delete;
   ExportJobs& operator=(const ExportJobs&) = delete;
@@ -93,9 +107,10 @@ class ExportJobs {
   void Stop();
 
   // Checks `request` as the GET export would (kInvalidInput, kForbidden, kNotFound,
-  // kPayloadTooLarge), then queues it. `attempt` names the caller for the audit.
+  // kPayloadTooLarge; kNotFound for a destination the hospital does not have), then
+  // queues it. `attempt` names the caller for the audit.
   Result<JobRecord> Submit(const Principal& principal, const ExportRequest& request,
-                           const ExportAttempt& attempt);
+                           const ExportAttempt& attempt, const JobSubmission& submission = {});
   Result<JobRecord> Get(const Principal& principal, const std::string& id);
   Result<Page<JobRecord>> List(const Principal& principal, const PageRequest& page);
   // Cancels a queued or running job; removes a finished job's archive. Returns the job
@@ -112,6 +127,7 @@ class ExportJobs {
   struct Running {
     JobRecord job;
     ExportProgress progress;
+    std::atomic<std::uint64_t> delivered_bytes{0};  // while delivering
     std::stop_source stop;
     bool finished = false;  // guarded by mutex_
     std::jthread thread;
@@ -125,8 +141,15 @@ class ExportJobs {
   void Run(Running& running);
   // The running job's record as it is now.
   JobRecord Current(const Running& running);
-  // Ends a running job unless a cancel ended it first.
+  // Its progress as it is now: of the export while running, of the archive's sending
+  // while delivering. Called with mutex_ held.
+  static JobProgress ProgressOf(const Running& running);
+  // Sends a complete archive to the job's destination; `done` is the job as done.
+  void Deliver(Running& running, JobRecord done, const std::filesystem::path& archive);
+  // Ends a running (or delivering) job unless a cancel ended it first.
   void Finish(Running& running, JobRecord to);
+  // Queues a job interrupted by the server's stop again, to run at the next start.
+  void Requeue(const JobRecord& job);
   Status RemoveArchive(const JobRecord& job);
   // Removes a done job's archive and records that it has none; logs a failure.
   bool DropArchive(const JobRecord& job, std::string_view reason);
@@ -139,6 +162,7 @@ class ExportJobs {
   Index& index_;
   ExportService& exports_;
   const ExportJobSettings settings_;
+  JobDelivery* const delivery_;
   std::mutex mutex_;
   std::condition_variable_any wake_;
   bool woken_ = false;                                       // guarded by mutex_

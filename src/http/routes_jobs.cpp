@@ -26,7 +26,8 @@ constexpr std::chrono::seconds kArchiveLinkLifetime{3600};
 json OrNull(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
 
 bool Final(JobState state) {
-  return state == JobState::kDone || state == JobState::kFailed || state == JobState::kCancelled;
+  return state == JobState::kDone || state == JobState::kDelivered || state == JobState::kFailed ||
+         state == JobState::kCancelled;
 }
 
 json JobJson(const JobRecord& job) {

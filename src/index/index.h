@@ -179,8 +179,9 @@ struct AuditQuery {
 };
 
 // An export job (export/export_jobs.h), as the index keeps it. Times are ISO 8601 UTC,
-// "" until they happen.
-enum class JobState { kQueued, kRunning, kDone, kFailed, kCancelled };
+// "" until they happen. A job with a destination goes on from running to delivering,
+// then delivered (its archive sent, and kept as a done job's) or failed.
+enum class JobState { kQueued, kRunning, kDone, kFailed, kCancelled, kDelivering, kDelivered };
 std::string_view JobStateName(JobState state);
 std::optional<JobState> ParseJobState(std::string_view name);
 
@@ -208,6 +209,25 @@ struct JobRecord {
   std::int64_t archive_size = 0;
   std::string archive_sha256;  // "" when there is no archive (yet, or any more)
   std::string expires_at;      // when a finished archive will be removed
+  RowId destination_id = 0;    // where the archive is sent (a DestinationRecord); 0: nowhere
+  std::string delivered_to;    // a JSON object naming where it went; "" until delivered
+  RowId schedule_id = 0;       // the schedule that made the job; 0: a user did
+};
+
+// A place a hospital's export archives can be delivered to (delivery/destinations.h).
+// settings is a JSON object shown to the hospital's users; secrets is the sealed
+// (encrypted) JSON object of its credentials, secret_names the JSON array of their keys.
+struct DestinationRecord {
+  RowId id = 0;
+  RowId hospital_id = 0;
+  std::string name;  // unique within the hospital
+  std::string kind;  // "s3", "azure-blob", "email"
+  std::string settings;
+  std::string secrets;
+  std::string secret_names;
+  std::string created_by;
+  std::string created_at;
+  std::string updated_at;
 };
 
 struct JobQuery {
@@ -426,9 +446,18 @@ class Index {
   virtual Result<bool> TransitionJob(JobState from, const JobRecord& to) = 0;
   // Records a running job's progress; ignored unless the job is running.
   virtual Status SetJobProgress(const std::string& id, const JobProgress& progress) = 0;
-  // At start-up: jobs left running by a process that died are queued again, their
-  // progress reset (they run again from the start). Returns how many.
+  // At start-up: jobs left running or delivering by a process that died are queued
+  // again, their progress reset (they run again from the start). Returns how many.
   virtual Result<std::int64_t> RequeueInterruptedJobs() = 0;
+
+  // Delivery destinations. AddDestination returns the new id (kConflict when the
+  // hospital has one of that name). Get, Update and Delete answer kNotFound for another
+  // hospital's. UpdateDestination changes name, settings, secrets and updated_at.
+  virtual Result<RowId> AddDestination(const DestinationRecord& destination) = 0;
+  virtual Result<DestinationRecord> GetDestination(RowId hospital_id, RowId id) = 0;
+  virtual Result<std::vector<DestinationRecord>> ListDestinations(RowId hospital_id) = 0;
+  virtual Status UpdateDestination(const DestinationRecord& destination) = 0;
+  virtual Status DeleteDestination(RowId hospital_id, RowId id) = 0;
 };
 
 // Opens, creating when absent, the SQLite index at `path` (WAL mode) and brings its

@@ -215,8 +215,39 @@ constexpr std::string_view kVersion7[] = {
          last_seq BIGINT NOT NULL))",
 };
 
+// Version 8: delivery of export jobs (delivery/destinations.h). A job names its
+// destination and schedule by id (0: none; no foreign key, a job outlives both).
+// delivery_links: single-use links to a job's archive sent by e-mail, by the SHA-256
+// of their token (the token itself is never stored); used_at '' until used.
+constexpr std::string_view kVersion8[] = {
+    "ALTER TABLE export_jobs ADD COLUMN destination_id BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE export_jobs ADD COLUMN delivered_to TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE export_jobs ADD COLUMN schedule_id BIGINT NOT NULL DEFAULT 0",
+    "CREATE INDEX export_jobs_schedule ON export_jobs (schedule_id, seq)",
+    R"(CREATE TABLE destinations (
+         id $PK,
+         hospital_id BIGINT NOT NULL REFERENCES hospitals (id),
+         name TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         settings TEXT NOT NULL,
+         secrets TEXT NOT NULL,
+         secret_names TEXT NOT NULL,
+         created_by TEXT NOT NULL,
+         created_at TEXT NOT NULL,
+         updated_at TEXT NOT NULL,
+         UNIQUE (hospital_id, name)))",
+    R"(CREATE TABLE delivery_links (
+         token_sha256 TEXT NOT NULL PRIMARY KEY,
+         job_id TEXT NOT NULL,
+         hospital_id BIGINT NOT NULL REFERENCES hospitals (id),
+         created_at TEXT NOT NULL,
+         expires_at TEXT NOT NULL,
+         used_at TEXT NOT NULL))",
+    "CREATE INDEX delivery_links_job ON delivery_links (job_id)",
+};
+
 constexpr std::span<const std::string_view> kMigrations[] = {
-    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6, kVersion7};
+    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6, kVersion7, kVersion8};
 static_assert(std::size(kMigrations) == kLatestSchemaVersion);
 
 std::string WithPrimaryKeyType(std::string_view statement, std::string_view id_primary_key) {

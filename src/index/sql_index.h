@@ -109,6 +109,12 @@ class SqlIndex final : public Index {
   Status SetJobProgress(const std::string& id, const JobProgress& progress) override;
   Result<std::int64_t> RequeueInterruptedJobs() override;
 
+  Result<RowId> AddDestination(const DestinationRecord& destination) override;
+  Result<DestinationRecord> GetDestination(RowId hospital_id, RowId id) override;
+  Result<std::vector<DestinationRecord>> ListDestinations(RowId hospital_id) override;
+  Status UpdateDestination(const DestinationRecord& destination) override;
+  Status DeleteDestination(RowId hospital_id, RowId id) override;
+
  private:
   enum class Access { kRead, kWrite };
 

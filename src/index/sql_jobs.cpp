@@ -12,7 +12,8 @@ namespace {
 constexpr std::string_view kJobSelect =
     "SELECT id, hospital_id, hospital_name, username, role, request, archive_name, state, "
     "created_at, started_at, finished_at, instances_done, instances_total, bytes_done, "
-    "bytes_total, error, archive_size, archive_sha256, expires_at";
+    "bytes_total, error, archive_size, archive_sha256, expires_at, destination_id, delivered_to, "
+    "schedule_id";
 constexpr std::string_view kJobFrom = "FROM export_jobs";
 
 // A job row fetched into `record`, with its role and state names.
@@ -37,6 +38,9 @@ struct JobRow {
     st.exchange(soci::into(record.archive_size));
     st.exchange(soci::into(record.archive_sha256));
     st.exchange(soci::into(record.expires_at));
+    st.exchange(soci::into(record.destination_id));
+    st.exchange(soci::into(record.delivered_to));
+    st.exchange(soci::into(record.schedule_id));
   }
   // The record of the row just fetched. Throws std::runtime_error for a role or
   // state this program does not know.
@@ -68,10 +72,11 @@ Status SqlIndex::AddJob(const JobRecord& job) {
     sql << "INSERT INTO export_jobs (id, hospital_id, hospital_name, username, role, request, "
            "archive_name, state, created_at, started_at, finished_at, instances_done, "
            "instances_total, bytes_done, bytes_total, error, archive_size, archive_sha256, "
-           "expires_at) VALUES (:id, :hospital_id, :hospital_name, :username, :role, :request, "
-           ":archive_name, :state, :created_at, :started_at, :finished_at, :instances_done, "
-           ":instances_total, :bytes_done, :bytes_total, :error, :archive_size, "
-           ":archive_sha256, :expires_at)",
+           "expires_at, destination_id, delivered_to, schedule_id) VALUES (:id, :hospital_id, "
+           ":hospital_name, :username, :role, :request, :archive_name, :state, :created_at, "
+           ":started_at, :finished_at, :instances_done, :instances_total, :bytes_done, "
+           ":bytes_total, :error, :archive_size, :archive_sha256, :expires_at, :destination_id, "
+           ":delivered_to, :schedule_id)",
         soci::use(job.id), soci::use(job.hospital_id), soci::use(job.hospital_name),
         soci::use(job.username), soci::use(role), soci::use(job.request),
         soci::use(job.archive_name), soci::use(state), soci::use(job.created_at),
@@ -79,7 +84,8 @@ Status SqlIndex::AddJob(const JobRecord& job) {
         soci::use(job.progress.instances_done), soci::use(job.progress.instances_total),
         soci::use(job.progress.bytes_done), soci::use(job.progress.bytes_total),
         soci::use(job.error), soci::use(job.archive_size), soci::use(job.archive_sha256),
-        soci::use(job.expires_at);
+        soci::use(job.expires_at), soci::use(job.destination_id), soci::use(job.delivered_to),
+        soci::use(job.schedule_id);
     return Status::Ok();
   });
 }
@@ -143,12 +149,14 @@ Result<bool> SqlIndex::TransitionJob(JobState from, const JobRecord& to) {
                                    "instances_total = :instances_total, bytes_done = :bytes_done, "
                                    "bytes_total = :bytes_total, error = :error, "
                                    "archive_size = :archive_size, archive_sha256 = :sha256, "
-                                   "expires_at = :expires_at WHERE id = :id AND state = :from",
+                                   "expires_at = :expires_at, delivered_to = :delivered_to "
+                                   "WHERE id = :id AND state = :from",
                     soci::use(to_name), soci::use(to.started_at), soci::use(to.finished_at),
                     soci::use(to.progress.instances_done), soci::use(to.progress.instances_total),
                     soci::use(to.progress.bytes_done), soci::use(to.progress.bytes_total),
                     soci::use(to.error), soci::use(to.archive_size), soci::use(to.archive_sha256),
-                    soci::use(to.expires_at), soci::use(to.id), soci::use(from_name));
+                    soci::use(to.expires_at), soci::use(to.delivered_to), soci::use(to.id),
+                    soci::use(from_name));
                update.execute(true);
                return update.get_affected_rows() > 0;
              });
@@ -156,14 +164,15 @@ Result<bool> SqlIndex::TransitionJob(JobState from, const JobRecord& to) {
 
 Status SqlIndex::SetJobProgress(const std::string& id, const JobProgress& progress) {
   const std::string running(JobStateName(JobState::kRunning));
+  const std::string delivering(JobStateName(JobState::kDelivering));
   return Run(Access::kWrite, "recording an export job's progress",
              [&](soci::session& sql) -> Status {
                sql << "UPDATE export_jobs SET instances_done = :instances_done, "
                       "instances_total = :instances_total, bytes_done = :bytes_done, "
-                      "bytes_total = :bytes_total WHERE id = :id AND state = :running",
+                      "bytes_total = :bytes_total WHERE id = :id AND state IN (:running, :delivering)",
                    soci::use(progress.instances_done), soci::use(progress.instances_total),
                    soci::use(progress.bytes_done), soci::use(progress.bytes_total), soci::use(id),
-                   soci::use(running);
+                   soci::use(running), soci::use(delivering);
                return Status::Ok();
              });
 }
@@ -171,12 +180,15 @@ Status SqlIndex::SetJobProgress(const std::string& id, const JobProgress& progre
 Result<std::int64_t> SqlIndex::RequeueInterruptedJobs() {
   const std::string queued(JobStateName(JobState::kQueued));
   const std::string running(JobStateName(JobState::kRunning));
+  const std::string delivering(JobStateName(JobState::kDelivering));
   return Run(Access::kWrite, "queueing interrupted export jobs again",
              [&](soci::session& sql) -> Result<std::int64_t> {
                soci::statement update =
                    (sql.prepare << "UPDATE export_jobs SET state = :queued, started_at = '', "
-                                   "instances_done = 0, bytes_done = 0 WHERE state = :running",
-                    soci::use(queued), soci::use(running));
+                                   "instances_done = 0, bytes_done = 0, archive_size = 0, "
+                                   "archive_sha256 = '', expires_at = '' "
+                                   "WHERE state IN (:running, :delivering)",
+                    soci::use(queued), soci::use(running), soci::use(delivering));
                update.execute(true);
                return static_cast<std::int64_t>(update.get_affected_rows());
              });

@@ -1,0 +1,40 @@
+#include "delivery/destination_kinds.h"
+
+namespace pacsport::delivery {
+
+std::string_view DestinationKindName(DestinationKind kind) {
+  switch (kind) {
+    case DestinationKind::kS3:
+      return "s3";
+    case DestinationKind::kAzureBlob:
+      return "azure-blob";
+    case DestinationKind::kEmail:
+      return "email";
+  }
+  return "";
+}
+
+std::optional<DestinationKind> ParseDestinationKind(std::string_view name) {
+  for (DestinationKind kind :
+       {DestinationKind::kS3, DestinationKind::kAzureBlob, DestinationKind::kEmail}) {
+    if (DestinationKindName(kind) == name) return kind;
+  }
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<ArchiveSender>> MakeSender(DestinationKind kind,
+                                                  const nlohmann::json& settings,
+                                                  const nlohmann::json& secrets,
+                                                  const SenderContext& context) {
+  (void)settings;
+  (void)secrets;
+  (void)context;
+  return InvalidInput("destinations of kind " + std::string(DestinationKindName(kind)) +
+                      " are not available yet");
+}
+
+std::string ObjectName(const std::string& prefix, const OutgoingArchive& archive) {
+  return prefix + archive.job_id + "/" + archive.name;
+}
+
+}  // namespace pacsport::delivery
