@@ -230,6 +230,22 @@ struct DestinationRecord {
   std::string updated_at;
 };
 
+// A single-use link to a job's archive, sent by e-mail (delivery/email_sender.h). The
+// token is kept only as its SHA-256. used_at is "" until the link is used.
+struct DeliveryLink {
+  std::string token_sha256;
+  std::string job_id;
+  RowId hospital_id = 0;
+  std::string created_at;
+  std::string expires_at;
+  std::string used_at;
+};
+
+struct DeliveryLinkClaim {
+  DeliveryLink link;     // as it was before the claim
+  bool claimed = false;  // whether this claim used it (unused and unexpired before)
+};
+
 struct JobQuery {
   RowId hospital_id = 0;
   std::string username;  // only this user's jobs; empty = all of the hospital's
@@ -458,6 +474,13 @@ class Index {
   virtual Result<std::vector<DestinationRecord>> ListDestinations(RowId hospital_id) = 0;
   virtual Status UpdateDestination(const DestinationRecord& destination) = 0;
   virtual Status DeleteDestination(RowId hospital_id, RowId id) = 0;
+
+  // Delivery links. ClaimDeliveryLink marks the link used at `now` if it is neither
+  // used nor expired at `now`, atomically (two claims of one link: one wins);
+  // kNotFound when no link has that token.
+  virtual Status AddDeliveryLink(const DeliveryLink& link) = 0;
+  virtual Result<DeliveryLinkClaim> ClaimDeliveryLink(const std::string& token_sha256,
+                                                      const std::string& now) = 0;
 };
 
 // Opens, creating when absent, the SQLite index at `path` (WAL mode) and brings its

@@ -114,6 +114,9 @@ class SqlIndex final : public Index {
   Result<std::vector<DestinationRecord>> ListDestinations(RowId hospital_id) override;
   Status UpdateDestination(const DestinationRecord& destination) override;
   Status DeleteDestination(RowId hospital_id, RowId id) override;
+  Status AddDeliveryLink(const DeliveryLink& link) override;
+  Result<DeliveryLinkClaim> ClaimDeliveryLink(const std::string& token_sha256,
+                                              const std::string& now) override;
 
  private:
   enum class Access { kRead, kWrite };
