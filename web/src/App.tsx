@@ -3,14 +3,16 @@
 import { useEffect, useState } from "react";
 import type { ExportScope } from "./api";
 import { AuditPage } from "./components/AuditPage";
+import { DestinationsPage } from "./components/DestinationsPage";
 import { ExportDialog } from "./components/ExportDialog";
 import { Header } from "./components/Header";
 import { JobsPage } from "./components/JobsPage";
 import { LoginPage } from "./components/LoginPage";
 import { PatientsPage } from "./components/PatientsPage";
+import { SchedulesPage } from "./components/SchedulesPage";
 import { StudiesPage } from "./components/StudiesPage";
 import { ExportContext } from "./exportContext";
-import { useView, type View } from "./router";
+import { adminViews, useView, type View } from "./router";
 import { useSession } from "./session";
 
 export function App() {
@@ -19,15 +21,22 @@ export function App() {
   return <Workspace key={session.token} />;
 }
 
-const titles: Record<View, string> = { patients: "Patients", studies: "Studies", jobs: "Export jobs", audit: "Audit log" };
+const titles: Record<View, string> = {
+  patients: "Patients",
+  studies: "Studies",
+  jobs: "Export jobs",
+  audit: "Audit log",
+  destinations: "Destinations",
+  schedules: "Schedules",
+};
 
 function Workspace() {
   const { session } = useSession();
   const isAdmin = session?.user.role === "admin";
   const [requested, navigate] = useView();
-  const view = requested === "audit" && !isAdmin ? "patients" : requested;
+  const view = adminViews.includes(requested) && !isAdmin ? "patients" : requested;
   const [exportScope, setExportScope] = useState<ExportScope | null>(null);
-  // The job the Export dialog just created: the Jobs page focuses it.
+  // The job the Export dialog just created (or a schedule's run that was clicked): the Jobs page focuses it.
   const [createdJob, setCreatedJob] = useState<string | null>(null);
   useEffect(() => {
     document.title = `${titles[view]} · pacsport`;
@@ -42,6 +51,15 @@ function Workspace() {
         {view === "studies" && <StudiesPage />}
         {view === "jobs" && <JobsPage focusJob={createdJob} />}
         {view === "audit" && <AuditPage />}
+        {view === "destinations" && <DestinationsPage />}
+        {view === "schedules" && (
+          <SchedulesPage
+            onOpenJob={(id) => {
+              navigate("jobs");
+              setCreatedJob(id);
+            }}
+          />
+        )}
       </main>
       {exportScope && (
         <ExportDialog

@@ -160,7 +160,14 @@ export interface DownloadLink {
   expiresAt: string;
 }
 
-export type JobState = "queued" | "running" | "done" | "failed" | "cancelled";
+/**
+ * A job that names a destination goes on from running to "delivering" (progress: bytes
+ * sent of the archive's size) and ends "delivered" (its archive kept like a done job's).
+ */
+export type JobState = "queued" | "running" | "delivering" | "done" | "delivered" | "failed" | "cancelled";
+
+/** Where a delivered archive went, as the sender reports it (no secret): s3 bucket/key, azure-blob container/blob, email recipients. */
+export type DeliveredTo = { kind?: string; [field: string]: unknown };
 
 export interface ExportJob {
   id: string;
@@ -176,6 +183,9 @@ export interface ExportJob {
   progress: { instancesDone: number; instancesTotal: number; bytesDone: number; bytesTotal: number };
   error: string | null;
   archive: { size: number; sha256: string; expiresAt: string | null } | null;
+  /** The destination the archive is sent to (absent from servers without delivery). */
+  destination?: number | null;
+  deliveredTo?: DeliveredTo | null;
 }
 
 export interface CreatedJob {
@@ -184,7 +194,12 @@ export interface CreatedJob {
   url: string;
 }
 
-export const finalJobStates: readonly JobState[] = ["done", "failed", "cancelled"];
+export const finalJobStates: readonly JobState[] = ["done", "delivered", "failed", "cancelled"];
+
+/** A finished job whose archive can be downloaded (while the server keeps it). */
+export function hasArchive(job: ExportJob): boolean {
+  return (job.state === "done" || job.state === "delivered") && job.archive !== null;
+}
 
 export function isFinal(state: JobState): boolean {
   return finalJobStates.includes(state);
@@ -243,14 +258,14 @@ async function errorOf(response: Response): Promise<ApiError> {
 }
 
 interface CallOptions {
-  method?: "GET" | "POST" | "DELETE";
+  method?: "GET" | "POST" | "PUT" | "DELETE";
   accept?: string;
   body?: unknown;
   signal?: AbortSignal;
   authenticated?: boolean;
 }
 
-async function call(path: string, options: CallOptions = {}): Promise<Response> {
+export async function call(path: string, options: CallOptions = {}): Promise<Response> {
   const { method = "GET", body, signal, authenticated = true, accept = "application/json" } = options;
   const headers: Record<string, string> = { Accept: accept };
   if (authenticated && authToken) headers.Authorization = `Bearer ${authToken}`;
@@ -274,7 +289,7 @@ async function call(path: string, options: CallOptions = {}): Promise<Response> 
   throw error;
 }
 
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   return (await call(path, { signal })).json() as Promise<T>;
 }
 
@@ -390,10 +405,20 @@ function jobTargets(scope: ExportScope): string[] {
   }
 }
 
-/** Starts an export job for the scope with the dialog's options (202: queued). */
-export async function createExportJob(scope: ExportScope, options: ExportOptions): Promise<CreatedJob> {
+/**
+ * Starts an export job for the scope with the dialog's options (202: queued); with a
+ * destination, the job sends its archive there once it is written.
+ */
+export async function createExportJob(scope: ExportScope, options: ExportOptions, destination: number | null = null): Promise<CreatedJob> {
   const images = options.format === "zip" && options.includeImages;
-  const body = { scope: scope.kind, ids: jobTargets(scope), includeImages: images, previews: images, format: options.format };
+  const body = {
+    scope: scope.kind,
+    ids: jobTargets(scope),
+    includeImages: images,
+    previews: images,
+    format: options.format,
+    ...(destination === null ? {} : { destination }),
+  };
   return (await call("/api/export/jobs", { method: "POST", body })).json() as Promise<CreatedJob>;
 }
 

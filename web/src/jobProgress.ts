@@ -6,12 +6,14 @@ import type { ExportJob } from "./api";
  * The fraction done, 0 to 1: by instances, whose total the plan knows exactly, else by
  * bytes. (bytesTotal is the planner's estimate until the job is done, previews and
  * compression included, so bytes alone could crawl and then jump, or reach the end
- * early.) Below 1 until the job is done.
+ * early.) While delivering, by the bytes sent of the archive's exact size. Below 1
+ * until the job is done or delivered.
  */
 export function fractionDone(job: ExportJob): number {
-  if (job.state === "done") return 1;
+  if (job.state === "done" || job.state === "delivered") return 1;
   const { bytesDone, bytesTotal, instancesDone, instancesTotal } = job.progress;
-  const fraction = instancesTotal > 0 ? instancesDone / instancesTotal : bytesTotal > 0 ? bytesDone / bytesTotal : 0;
+  const byBytes = bytesTotal > 0 ? bytesDone / bytesTotal : 0;
+  const fraction = job.state !== "delivering" && instancesTotal > 0 ? instancesDone / instancesTotal : byBytes;
   return Math.min(0.99, Math.max(0, fraction));
 }
 

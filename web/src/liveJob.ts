@@ -1,5 +1,5 @@
 // A job as it is now: the listed record, then every event of its stream while it is
-// queued or running, with the time left from the rate of progress.
+// queued, running or delivering, with the time left from the rate of progress.
 //
 // A browser opens at most six HTTP/1.1 connections to the server, and every stream holds
 // one for as long as its job runs, so at most `maxStreams` jobs stream at a time; the
@@ -27,7 +27,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export interface LiveJob {
   job: ExportJob;
-  /** Milliseconds left at the recent rate; null while unknown (or not running). */
+  /** Milliseconds left at the recent rate; null while unknown (or not running or delivering). */
   remaining: number | null;
   /** Replaces the job with a newer record (the answer to a cancel, say). */
   replace: (job: ExportJob) => void;
@@ -43,7 +43,7 @@ export function useLiveJob(listed: ExportJob): LiveJob {
 
   const replace = useCallback((next: ExportJob) => {
     setJob(next);
-    if (next.state === "running") {
+    if (next.state === "running" || next.state === "delivering") {
       samples.current = addSample(samples.current, { at: performance.now(), fraction: fractionDone(next) });
       setRemaining(remainingMs(samples.current));
     } else {

@@ -1,13 +1,19 @@
-// The views live at their own paths (/patients, /studies, /jobs, /audit), which the
-// server answers with index.html (SPA fallback), so reload and Back work.
+// The views live at their own paths (/patients, /studies, /jobs, /audit, /destinations,
+// /schedules), which the server answers with index.html (SPA fallback), so reload and
+// Back work.
 import { useCallback, useEffect, useState } from "react";
 
-export type View = "patients" | "studies" | "jobs" | "audit";
+export type View = "patients" | "studies" | "jobs" | "audit" | "destinations" | "schedules";
+
+/** The views only admins see (a user asking for one gets the patients). */
+export const adminViews: readonly View[] = ["audit", "destinations", "schedules"];
 
 function viewOf(pathname: string): View {
   if (pathname.startsWith("/studies")) return "studies";
   if (pathname.startsWith("/jobs")) return "jobs";
   if (pathname.startsWith("/audit")) return "audit";
+  if (pathname.startsWith("/destinations")) return "destinations";
+  if (pathname.startsWith("/schedules")) return "schedules";
   return "patients";
 }
 

@@ -8,6 +8,8 @@
 // - "Start export job" (a selection of patients or studies, which only jobs can export,
 //   or an export the estimate says is large enough to run as a job): creates the job and
 //   goes to the Jobs page, which follows its progress and downloads its archive.
+//   "Send to…" (shown when the hospital has destinations) names where the job then
+//   sends the archive; "Nowhere" keeps it for download only.
 //
 // Errors of any call (403, 404, 503, server down) show here.
 import { useId, useState } from "react";
@@ -22,6 +24,7 @@ import {
   type ExportScope,
   type SingleExportScope,
 } from "../api";
+import { listDestinations } from "../destinationsApi";
 import { startDownload } from "../download";
 import { bytes, count } from "../format";
 import { useResource } from "../hooks";
@@ -87,13 +90,17 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
   // A whole-hospital export defaults to metadata only, as the API does.
   const [options, setOptions] = useState<ExportOptions>({ includeImages: scope.kind !== "all", format: "zip" });
   const [progress, setProgress] = useState<Progress>({ kind: "idle" });
+  const [destination, setDestination] = useState<number | null>(null);
   const batch = isBatch(scope);
+  // Every user may list the hospital's destinations; without them there is no "Send to…".
+  const destinations = useResource((signal) => listDestinations(signal).catch(() => []), []);
   const estimate = useResource(
     (signal) => (isBatch(scope) ? batchEstimate(scope, options, signal) : exportEstimate(scope, options, signal)),
     [scope, options.includeImages, options.format],
   );
   const hintId = useId();
   const jobHintId = useId();
+  const sendToId = useId();
 
   // A selection runs as a job; a single scope when the server recommends it. Until the
   // estimate says which, the button waits (a failed estimate keeps the direct link).
@@ -109,7 +116,7 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
     setProgress({ kind: "requesting" });
     try {
       if (asJob) {
-        const job = await createExportJob(scope, options);
+        const job = await createExportJob(scope, options, destination);
         onJobStarted(job.id);
         return;
       }
@@ -205,13 +212,32 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
         )}
       </section>
 
+      {asJob && destinations.data && destinations.data.length > 0 && (
+        <div className="field send-to">
+          <label htmlFor={sendToId}>Send to…</label>
+          <select
+            id={sendToId}
+            value={destination === null ? "" : String(destination)}
+            onChange={(event) => setDestination(event.target.value === "" ? null : Number(event.target.value))}
+          >
+            <option value="">Nowhere: download it from the Jobs page</option>
+            {destinations.data.map((d) => (
+              <option key={d.id} value={d.id}>
+                {d.name}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+
       {asJob && (
         <p id={jobHintId} className="notice notice-info">
           {batch
             ? "The selection is exported as one archive by an export job on the server. "
             : "The server runs an export of this size as an export job. "}
-          Follow its progress on the Jobs page and download the archive there when it is done; an interrupted download can
-          be resumed from the browser's downloads.
+          {destination === null
+            ? "Follow its progress on the Jobs page and download the archive there when it is done; an interrupted download can be resumed from the browser's downloads."
+            : "Follow its progress on the Jobs page: once written, the archive is sent to the chosen destination (and stays downloadable there)."}
         </p>
       )}
 

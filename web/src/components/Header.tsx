@@ -20,7 +20,13 @@ export function Header({ view, onNavigate, onExportAll }: Props) {
     { view: "patients", label: "Patients" },
     { view: "studies", label: "Studies" },
     { view: "jobs", label: "Jobs" },
-    ...(isAdmin ? [{ view: "audit" as View, label: "Audit log" }] : []),
+    ...(isAdmin
+      ? [
+          { view: "audit" as View, label: "Audit log" },
+          { view: "destinations" as View, label: "Destinations" },
+          { view: "schedules" as View, label: "Schedules" },
+        ]
+      : []),
   ];
   const follow = (target: View) => (event: MouseEvent<HTMLAnchorElement>) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;

@@ -1,28 +1,24 @@
 // Export jobs: the user's jobs (an admin's: the hospital's), newest first, paged by the
 // server. Each job shows what it exports, when it was created, its state and a progress
-// bar fed by its event stream while it is queued or running (bytes done of the total,
+// bar fed by its event stream while it is queued, running or delivering (bytes done of the total,
 // the time left at the recent rate), and its actions: Cancel (queued, running), Download
 // (done: a single-use link handed to the browser's download manager, which can resume an
 // interrupted download) and Delete (finished: removes the archive). A failed job shows
-// its error. The job just created (from the Export dialog) gets the focus.
+// its error. A job sent to a destination names it, shows the bytes sent of the archive
+// while delivering, and where the archive went once delivered. The job just created
+// (from the Export dialog, or a schedule's run that was clicked) gets the focus.
 import { useEffect, useId, useRef, useState } from "react";
-import { ApiError, createJobLink, deleteExportJob, isFinal, listExportJobs, type ExportJob, type JobState } from "../api";
+import { ApiError, createJobLink, deleteExportJob, hasArchive, isFinal, listExportJobs, type ExportJob } from "../api";
+import { listDestinations } from "../destinationsApi";
 import { startDownload } from "../download";
 import { bytes, count, plural, timestamp } from "../format";
 import { useResource } from "../hooks";
 import { fractionDone, remainingText } from "../jobProgress";
 import { useLiveJob } from "../liveJob";
 import { useSession } from "../session";
+import { deliveredToText, stateNames } from "./jobLabels";
 import { Empty, ErrorNotice, Loading } from "./LoadState";
 import { Pager } from "./Pager";
-
-const stateNames: Record<JobState, string> = {
-  queued: "Queued",
-  running: "Running",
-  done: "Done",
-  failed: "Failed",
-  cancelled: "Cancelled",
-};
 
 // A Patient ID may be empty: it is shown as such, never as nothing.
 const targetText = (id: string | undefined) => (id ? id : "(no ID)");
@@ -47,6 +43,9 @@ export function JobsPage({ focusJob }: { focusJob: string | null }) {
   const [offset, setOffset] = useState(0);
   const [limit, setLimit] = useState(25);
   const jobs = useResource((signal) => listExportJobs({ offset, limit }, signal), [offset, limit]);
+  // The destinations' names (a job names its destination by id); none if they cannot be read.
+  const destinations = useResource((signal) => listDestinations(signal).catch(() => []), []);
+  const destinationNames = new Map((destinations.data ?? []).map((d) => [d.id, d.name]));
   const page = jobs.data;
 
   return (
@@ -70,7 +69,7 @@ export function JobsPage({ focusJob }: { focusJob: string | null }) {
         <ul className={jobs.loading ? "jobs stale" : "jobs"} aria-label="Export jobs">
           {page.items.map((job) => (
             <li key={job.id}>
-              <JobCard listed={job} focus={job.id === focusJob} onChanged={jobs.reload} />
+              <JobCard listed={job} focus={job.id === focusJob} onChanged={jobs.reload} destinationNames={destinationNames} />
             </li>
           ))}
         </ul>
@@ -84,7 +83,14 @@ export function JobsPage({ focusJob }: { focusJob: string | null }) {
 
 type Action = { kind: "idle" } | { kind: "busy"; what: string } | { kind: "downloading" } | { kind: "failed"; error: ApiError };
 
-function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boolean; onChanged: () => void }) {
+interface CardProps {
+  listed: ExportJob;
+  focus: boolean;
+  onChanged: () => void;
+  destinationNames: Map<number, string>;
+}
+
+function JobCard({ listed, focus, onChanged, destinationNames }: CardProps) {
   const { job, remaining, replace, gone } = useLiveJob(listed);
   const { session } = useSession();
   const [action, setAction] = useState<Action>({ kind: "idle" });
@@ -130,9 +136,17 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
   const fraction = fractionDone(job);
   const percent = Math.floor(fraction * 100);
   const { bytesDone, bytesTotal, instancesDone, instancesTotal } = job.progress;
-  // The total is an estimate until the job is done.
+  // The total is an estimate until the archive is complete; while delivering, the bytes
+  // are those sent of the archive's (exact) size.
+  const exactTotal = job.state === "done" || job.state === "delivering" || job.state === "delivered";
   const figures =
-    bytesTotal > 0 ? `${bytes(bytesDone)} of ${job.state === "done" ? "" : "≈ "}${bytes(bytesTotal)}` : bytes(bytesDone);
+    bytesTotal > 0
+      ? `${bytes(bytesDone)}${job.state === "delivering" ? " sent" : ""} of ${exactTotal ? "" : "≈ "}${bytes(bytesTotal)}`
+      : bytes(bytesDone);
+  const destination =
+    job.destination === undefined || job.destination === null
+      ? null
+      : (destinationNames.get(job.destination) ?? `destination ${job.destination}`);
   const busy = action.kind === "busy";
   const otherUser = session && job.username !== session.user.username ? job.username : null;
 
@@ -157,6 +171,12 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
         <span className="mono">{job.archiveName}</span> · {job.format === "json" ? "JSON" : "ZIP"} · created{" "}
         <time dateTime={job.createdAt}>{timestamp(job.createdAt)}</time>
         {otherUser && <> · by {otherUser}</>}
+        {destination && (
+          <>
+            {" "}
+            · to <span className="job-destination">{destination}</span>
+          </>
+        )}
         {job.finishedAt && (
           <>
             {" "}
@@ -188,10 +208,11 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
           {figures}
         </span>
         {instancesTotal > 0 && <span>{`${count(instancesDone)} of ${plural(instancesTotal, "instance")}`}</span>}
-        {job.state === "running" && (
+        {(job.state === "running" || job.state === "delivering") && (
           <span className="job-eta">{remaining === null ? "estimating time left…" : remainingText(remaining)}</span>
         )}
         {job.state === "queued" && <span className="muted">waiting for a free slot</span>}
+        {job.state === "delivering" && <span className="muted">sending the archive to {destination}</span>}
       </p>
 
       {job.state === "failed" && (
@@ -199,8 +220,16 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
           Failed: {job.error ?? "no reason given"}
         </p>
       )}
+      {job.state === "delivered" && (
+        <p className="small job-delivered">
+          Delivered to{" "}
+          <span className="mono" data-key="deliveredTo">
+            {job.deliveredTo ? deliveredToText(job.deliveredTo) : destination}
+          </span>
+        </p>
+      )}
       {job.state === "cancelled" && job.error && <p className="small muted job-reason">{job.error}</p>}
-        {job.state === "done" && job.archive && (
+      {hasArchive(job) && job.archive && (
         <p className="small muted job-archive">
           Archive {bytes(job.archive.size)} · SHA-256{" "}
           <span className="mono" title={job.archive.sha256}>
@@ -214,7 +243,9 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
           )}
         </p>
       )}
-      {job.state === "done" && !job.archive && <p className="small muted">The archive has been deleted or has expired.</p>}
+      {(job.state === "done" || job.state === "delivered") && !job.archive && (
+        <p className="small muted">The archive has been deleted or has expired.</p>
+      )}
 
       <div className="job-actions">
         {!final && !gone && (
@@ -222,7 +253,7 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
             Cancel
           </button>
         )}
-        {job.state === "done" && job.archive && (
+        {hasArchive(job) && (
           <button
             type="button"
             className="button button-small button-primary"
@@ -233,7 +264,7 @@ function JobCard({ listed, focus, onChanged }: { listed: ExportJob; focus: boole
             Download
           </button>
         )}
-        {final && !gone && (job.state !== "done" || job.archive) && (
+        {final && !gone && (hasArchive(job) || (job.state !== "done" && job.state !== "delivered")) && (
           <button type="button" className="button button-small" onClick={remove} disabled={busy} aria-label={`Delete ${title}`}>
             Delete
           </button>

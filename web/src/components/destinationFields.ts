@@ -1,0 +1,126 @@
+// The form of each destination kind: its settings (what the server stores and returns)
+// and its secrets (write-only: set or replaced, never read back). The Destinations
+// dialog renders these descriptions; nothing else knows a kind's keys.
+import type { DestinationKind, SettingValue } from "../destinationsApi";
+
+export type SettingField =
+  | { key: string; label: string; type: "text" | "url" | "email" | "textarea"; required?: boolean; placeholder?: string; hint?: string }
+  | { key: string; label: string; type: "number"; required?: boolean; min: number; max: number; placeholder?: string; hint?: string }
+  | { key: string; label: string; type: "select"; choices: Record<string, string>; hint?: string }
+  | { key: string; label: string; type: "checkbox"; hint?: string }
+  /** Several values, one a line (e-mail recipients). */
+  | { key: string; label: string; type: "list"; required?: boolean; placeholder?: string; hint?: string };
+
+export interface SecretField {
+  key: string;
+  label: string;
+  hint?: string;
+}
+
+export interface KindForm {
+  name: string;
+  settings: SettingField[];
+  secrets: SecretField[];
+  /** A line describing the secrets a destination of this kind needs. */
+  secretsHint: string;
+}
+
+export const kindForms: Record<DestinationKind, KindForm> = {
+  s3: {
+    name: "S3-compatible storage",
+    settings: [
+      { key: "endpoint", label: "Endpoint", type: "url", required: true, placeholder: "https://s3.eu-west-1.amazonaws.com" },
+      { key: "region", label: "Region", type: "text", required: true, placeholder: "eu-west-1" },
+      { key: "bucket", label: "Bucket", type: "text", required: true },
+      { key: "prefix", label: "Key prefix", type: "text", placeholder: "pacsport/", hint: "Put in front of every archive's name." },
+      { key: "addressing", label: "Addressing", type: "select", choices: { path: "Path style (endpoint/bucket/key)", virtual: "Virtual host (bucket.endpoint/key)" } },
+      { key: "accessKeyId", label: "Access key ID", type: "text", required: true },
+      { key: "partSizeMiB", label: "Part size (MiB)", type: "number", min: 5, max: 5120, placeholder: "server default", hint: "Multipart uploads send the archive in parts of this size." },
+    ],
+    secrets: [
+      { key: "secretAccessKey", label: "Secret access key" },
+      { key: "sessionToken", label: "Session token", hint: "Only for temporary credentials." },
+    ],
+    secretsHint: "The secret access key is needed; a session token only with temporary credentials.",
+  },
+  "azure-blob": {
+    name: "Azure Blob storage",
+    settings: [
+      { key: "endpoint", label: "Endpoint", type: "url", required: true, placeholder: "https://ACCOUNT.blob.core.windows.net" },
+      { key: "account", label: "Account", type: "text", required: true },
+      { key: "container", label: "Container", type: "text", required: true },
+      { key: "prefix", label: "Blob name prefix", type: "text", placeholder: "pacsport/" },
+      { key: "blockSizeMiB", label: "Block size (MiB)", type: "number", min: 1, max: 4000, placeholder: "server default", hint: "Archives are uploaded as blocks of this size." },
+    ],
+    secrets: [
+      { key: "accountKey", label: "Account key", hint: "Shared Key authentication." },
+      { key: "sasToken", label: "SAS token", hint: "Instead of the account key." },
+    ],
+    secretsHint: "Either the account key or a SAS token.",
+  },
+  email: {
+    name: "E-mail",
+    settings: [
+      { key: "url", label: "SMTP server", type: "url", required: true, placeholder: "smtp://mail.example.org:587", hint: "smtp:// or smtps://" },
+      { key: "starttls", label: "Require STARTTLS", type: "checkbox" },
+      { key: "from", label: "From", type: "email", required: true, placeholder: "pacsport@example.org" },
+      { key: "to", label: "To", type: "list", required: true, placeholder: "one address a line", hint: "One recipient a line." },
+      { key: "username", label: "SMTP user name", type: "text" },
+      { key: "subject", label: "Subject", type: "text", placeholder: "server default", hint: "No patient identifiers unless your hospital allows them." },
+      { key: "body", label: "Message", type: "textarea", placeholder: "server default", hint: "The message carries a single-use, expiring link to the archive." },
+    ],
+    secrets: [{ key: "password", label: "SMTP password" }],
+    secretsHint: "The password of the SMTP user, if the server asks for one.",
+  },
+};
+
+export const destinationKinds = Object.keys(kindForms) as DestinationKind[];
+
+/** The form's text for a stored setting. */
+export function settingText(field: SettingField, value: SettingValue | undefined): string {
+  if (value === undefined || value === null) return "";
+  if (field.type === "list") return Array.isArray(value) ? value.join("\n") : String(value);
+  return String(value);
+}
+
+/**
+ * The settings object to send: empty optional fields are left out, numbers and lists
+ * parsed; checkboxes always sent. The server checks everything again and names a bad field.
+ */
+export function settingsOf(form: KindForm, texts: Record<string, string>, checks: Record<string, boolean>): Record<string, SettingValue> {
+  const settings: Record<string, SettingValue> = {};
+  for (const field of form.settings) {
+    if (field.type === "checkbox") {
+      settings[field.key] = checks[field.key] ?? false;
+      continue;
+    }
+    const text = (texts[field.key] ?? "").trim();
+    if (field.type === "list") {
+      const items = text.split(/[\n,;]/).map((item) => item.trim()).filter(Boolean);
+      if (items.length > 0) settings[field.key] = items;
+    } else if (field.type === "number") {
+      if (text !== "") settings[field.key] = Number(text);
+    } else if (field.type === "select") {
+      settings[field.key] = text || Object.keys(field.choices)[0];
+    } else if (text !== "") {
+      // A message keeps its own line breaks and indentation.
+      settings[field.key] = field.type === "textarea" ? (texts[field.key] ?? "") : text;
+    }
+  }
+  return settings;
+}
+
+/** The one-line summary of where a destination sends archives. */
+export function destinationSummary(kind: DestinationKind, settings: Record<string, SettingValue>): string {
+  const text = (key: string) => (settings[key] === undefined ? "" : String(settings[key]));
+  switch (kind) {
+    case "s3":
+      return `s3://${text("bucket")}/${text("prefix")} at ${text("endpoint")}`;
+    case "azure-blob":
+      return `${text("account")}/${text("container")}/${text("prefix")} at ${text("endpoint")}`;
+    case "email": {
+      const to = settings.to;
+      return `to ${Array.isArray(to) ? to.join(", ") : text("to")} via ${text("url")}`;
+    }
+  }
+}

@@ -1,0 +1,33 @@
+// Words for export jobs, shared by the Jobs page and the schedules' run history: the
+// state names and where a delivered archive went.
+import type { DeliveredTo, JobState } from "../api";
+
+export const stateNames: Record<JobState, string> = {
+  queued: "Queued",
+  running: "Running",
+  delivering: "Delivering",
+  done: "Done",
+  delivered: "Delivered",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+const text = (value: unknown) => (typeof value === "string" || typeof value === "number" ? String(value) : "");
+
+/**
+ * Where the archive went, from the job's deliveredTo: "s3://bucket/key",
+ * "container/blob in account", "e-mailed to a@x, b@y"; any other receipt as its fields.
+ */
+export function deliveredToText(where: DeliveredTo): string {
+  const recipients = where.recipients ?? where.to;
+  if (where.bucket !== undefined && where.key !== undefined) return `s3://${text(where.bucket)}/${text(where.key)}`;
+  if (where.container !== undefined && where.blob !== undefined) {
+    const account = where.account !== undefined ? ` (account ${text(where.account)})` : "";
+    return `${text(where.container)}/${text(where.blob)}${account}`;
+  }
+  if (Array.isArray(recipients)) return `e-mailed to ${recipients.map(text).join(", ")}`;
+  return Object.entries(where)
+    .filter(([key]) => key !== "kind")
+    .map(([key, value]) => `${key} ${typeof value === "object" ? JSON.stringify(value) : text(value)}`)
+    .join(", ");
+}
