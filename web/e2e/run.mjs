@@ -2,15 +2,20 @@
 // that server (which must hold the demo data of scripts/seed-demo.sh); otherwise this
 // seeds a temporary data directory, starts `pacsport serve --demo` (PACSPORT_BIN, default
 // build/src/app/pacsport) on a free port serving web/dist, runs every e2e/tests/*.test.mjs
-// one file at a time, and stops it. Screenshots go to e2e/artifacts/.
+// one file at a time, and stops it. Screenshots go to e2e/artifacts/. Arguments that
+// start with "-" go to `node --test`; others choose test files by the start of their
+// name (`node e2e/run.mjs 11 12` runs 11-*.test.mjs and 12-*.test.mjs).
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { startPacsport } from "./lib/server.mjs";
 
 const here = import.meta.dirname;
+const args = process.argv.slice(2);
+const chosen = args.filter((arg) => !arg.startsWith("-"));
 const tests = readdirSync(path.join(here, "tests"))
   .filter((name) => name.endsWith(".test.mjs"))
+  .filter((name) => chosen.length === 0 || chosen.some((prefix) => name.startsWith(prefix)))
   .sort()
   .map((name) => path.join(here, "tests", name));
 
@@ -27,7 +32,8 @@ if (!process.env.PACSPORT_URL) {
 
 // PACSPORT_BIN also lets a test start a server of its own with other settings.
 const env = { ...process.env, PACSPORT_BIN: bin, PACSPORT_URL: process.env.PACSPORT_URL ?? server.url };
-const child = spawn(process.execPath, ["--test", "--test-concurrency=1", ...process.argv.slice(2), ...tests], {
+const options = args.filter((arg) => arg.startsWith("-"));
+const child = spawn(process.execPath, ["--test", "--test-concurrency=1", ...options, ...tests], {
   env,
   stdio: "inherit",
 });

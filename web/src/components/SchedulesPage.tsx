@@ -238,10 +238,8 @@ function ScheduleCard({ schedule, destinations, onEdit, onDelete, onRan, onOpenJ
 /** The state of the schedule's last job (from the job itself); from the times if it is gone. */
 function LastOutcome({ schedule, onOpenJob }: { schedule: Schedule; onOpenJob: (id: string) => void }) {
   const { lastJob } = schedule;
-  const job = useResource(
-    (signal) => (lastJob ? exportJob(lastJob, signal).catch(() => null) : Promise.resolve(null)),
-    [lastJob, schedule.updatedAt, schedule.lastRunAt],
-  );
+  // Fetched again whenever the list is (a new schedule record), so Refresh updates it.
+  const job = useResource((signal) => (lastJob ? exportJob(lastJob, signal).catch(() => null) : Promise.resolve(null)), [schedule]);
   if (!lastJob) return <span className="muted">none yet</span>;
   if (job.loading && !job.data) return <span className="muted">…</span>;
   if (job.data) {
