@@ -30,19 +30,10 @@ function initialTexts(kind: DestinationKind, editing?: Destination): Record<stri
   return texts;
 }
 
-function initialChecks(kind: DestinationKind, editing?: Destination): Record<string, boolean> {
-  const checks: Record<string, boolean> = {};
-  for (const field of kindForms[kind].settings) {
-    if (field.type === "checkbox") checks[field.key] = editing?.settings[field.key] === true;
-  }
-  return checks;
-}
-
 export function DestinationDialog({ editing, onClose, onSaved }: Props) {
   const [name, setName] = useState(editing?.name ?? "");
   const [kind, setKind] = useState<DestinationKind>(editing?.kind ?? "s3");
   const [texts, setTexts] = useState(() => initialTexts(kind, editing));
-  const [checks, setChecks] = useState(() => initialChecks(kind, editing));
   const [secrets, setSecrets] = useState<Record<string, string>>({});
   const [removed, setRemoved] = useState<Set<string>>(new Set());
   const [saving, setSaving] = useState(false);
@@ -55,7 +46,6 @@ export function DestinationDialog({ editing, onClose, onSaved }: Props) {
   function chooseKind(next: DestinationKind) {
     setKind(next);
     setTexts(initialTexts(next));
-    setChecks(initialChecks(next));
     setSecrets({});
     setError(null);
   }
@@ -64,7 +54,7 @@ export function DestinationDialog({ editing, onClose, onSaved }: Props) {
     event.preventDefault();
     setSaving(true);
     setError(null);
-    const settings = settingsOf(form, texts, checks);
+    const settings = settingsOf(form, texts);
     // Only what was typed: an empty secret field keeps (on edit) or omits (on create) the key.
     const typed = Object.fromEntries(Object.entries(secrets).filter(([, value]) => value !== ""));
     try {
@@ -136,9 +126,7 @@ export function DestinationDialog({ editing, onClose, onSaved }: Props) {
                     field={field}
                     control={control}
                     text={texts[field.key] ?? ""}
-                    checked={checks[field.key] ?? false}
                     onText={(value) => setTexts((current) => ({ ...current, [field.key]: value }))}
-                    onCheck={(value) => setChecks((current) => ({ ...current, [field.key]: value }))}
                   />
                 )}
               </FormField>
@@ -213,18 +201,14 @@ interface ControlArgs {
   field: SettingField;
   control: ControlProps;
   text: string;
-  checked: boolean;
   onText: (value: string) => void;
-  onCheck: (value: boolean) => void;
 }
 
-function SettingControl({ field, control, text, checked, onText, onCheck }: ControlArgs) {
+function SettingControl({ field, control, text, onText }: ControlArgs) {
   switch (field.type) {
-    case "checkbox":
-      return <input {...control} type="checkbox" className="field-check" checked={checked} onChange={(e) => onCheck(e.target.checked)} />;
     case "select":
       return (
-        <select {...control} value={text || Object.keys(field.choices)[0]} onChange={(e) => onText(e.target.value)}>
+        <select {...control} value={text} onChange={(e) => onText(e.target.value)}>
           {Object.entries(field.choices).map(([value, label]) => (
             <option key={value} value={value}>
               {label}

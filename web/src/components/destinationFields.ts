@@ -6,8 +6,8 @@ import type { DestinationKind, SettingValue } from "../destinationsApi";
 export type SettingField =
   | { key: string; label: string; type: "text" | "url" | "email" | "textarea"; required?: boolean; placeholder?: string; hint?: string }
   | { key: string; label: string; type: "number"; required?: boolean; min: number; max: number; placeholder?: string; hint?: string }
+  /** A choice; the "" choice (listed first) leaves the setting out: the server's default. */
   | { key: string; label: string; type: "select"; choices: Record<string, string>; hint?: string }
-  | { key: string; label: string; type: "checkbox"; hint?: string }
   /** Several values, one a line (e-mail recipients). */
   | { key: string; label: string; type: "list"; required?: boolean; placeholder?: string; hint?: string };
 
@@ -29,11 +29,16 @@ export const kindForms: Record<DestinationKind, KindForm> = {
   s3: {
     name: "S3-compatible storage",
     settings: [
-      { key: "endpoint", label: "Endpoint", type: "url", required: true, placeholder: "https://s3.eu-west-1.amazonaws.com" },
+      { key: "endpoint", label: "Endpoint", type: "url", placeholder: "https://s3.REGION.amazonaws.com", hint: "Leave empty for AWS in the region." },
       { key: "region", label: "Region", type: "text", required: true, placeholder: "eu-west-1" },
       { key: "bucket", label: "Bucket", type: "text", required: true },
       { key: "prefix", label: "Key prefix", type: "text", placeholder: "pacsport/", hint: "Put in front of every archive's name." },
-      { key: "addressing", label: "Addressing", type: "select", choices: { path: "Path style (endpoint/bucket/key)", virtual: "Virtual host (bucket.endpoint/key)" } },
+      {
+        key: "addressing",
+        label: "Addressing",
+        type: "select",
+        choices: { "": "Default (path with an endpoint, else virtual host)", path: "Path style (endpoint/bucket/key)", virtual: "Virtual host (bucket.endpoint/key)" },
+      },
       { key: "accessKeyId", label: "Access key ID", type: "text", required: true },
       { key: "partSizeMiB", label: "Part size (MiB)", type: "number", min: 5, max: 5120, placeholder: "server default", hint: "Multipart uploads send the archive in parts of this size." },
     ],
@@ -62,12 +67,19 @@ export const kindForms: Record<DestinationKind, KindForm> = {
     name: "E-mail",
     settings: [
       { key: "url", label: "SMTP server", type: "url", required: true, placeholder: "smtp://mail.example.org:587", hint: "smtp:// or smtps://" },
-      { key: "starttls", label: "Require STARTTLS", type: "checkbox" },
+      {
+        key: "starttls",
+        label: "STARTTLS",
+        type: "select",
+        choices: { "": "Required (default)", none: "None: plain text, to a local relay only" },
+        hint: "For smtp://; smtps:// is always TLS.",
+      },
+      { key: "caFile", label: "CA certificates file", type: "text", placeholder: "system's", hint: "PEM file on the server, instead of the system's authorities." },
       { key: "from", label: "From", type: "email", required: true, placeholder: "pacsport@example.org" },
       { key: "to", label: "To", type: "list", required: true, placeholder: "one address a line", hint: "One recipient a line." },
       { key: "username", label: "SMTP user name", type: "text" },
       { key: "subject", label: "Subject", type: "text", placeholder: "server default", hint: "No patient identifiers unless your hospital allows them." },
-      { key: "body", label: "Message", type: "textarea", placeholder: "server default", hint: "The message carries a single-use, expiring link to the archive." },
+      { key: "body", label: "Message", type: "textarea", placeholder: "server default", hint: "Must contain {link}: the single-use, expiring link to the archive." },
     ],
     secrets: [{ key: "password", label: "SMTP password" }],
     secretsHint: "The password of the SMTP user, if the server asks for one.",
@@ -84,24 +96,18 @@ export function settingText(field: SettingField, value: SettingValue | undefined
 }
 
 /**
- * The settings object to send: empty optional fields are left out, numbers and lists
- * parsed; checkboxes always sent. The server checks everything again and names a bad field.
+ * The settings object to send: empty fields (and the "" choice) are left out, numbers
+ * and lists parsed. The server checks everything again and names a bad field.
  */
-export function settingsOf(form: KindForm, texts: Record<string, string>, checks: Record<string, boolean>): Record<string, SettingValue> {
+export function settingsOf(form: KindForm, texts: Record<string, string>): Record<string, SettingValue> {
   const settings: Record<string, SettingValue> = {};
   for (const field of form.settings) {
-    if (field.type === "checkbox") {
-      settings[field.key] = checks[field.key] ?? false;
-      continue;
-    }
     const text = (texts[field.key] ?? "").trim();
     if (field.type === "list") {
       const items = text.split(/[\n,;]/).map((item) => item.trim()).filter(Boolean);
       if (items.length > 0) settings[field.key] = items;
     } else if (field.type === "number") {
       if (text !== "") settings[field.key] = Number(text);
-    } else if (field.type === "select") {
-      settings[field.key] = text || Object.keys(field.choices)[0];
     } else if (text !== "") {
       // A message keeps its own line breaks and indentation.
       settings[field.key] = field.type === "textarea" ? (texts[field.key] ?? "") : text;
