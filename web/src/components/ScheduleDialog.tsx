@@ -151,7 +151,14 @@ export function ScheduleDialog({ editing, destinations, onClose, onSaved }: Prop
           <div role="radiogroup" aria-label="Scope" className="radios">
             {(Object.keys(scopeLabels) as ScheduleScope[]).map((scope) => (
               <label key={scope} className="radio">
-                <input type="radio" name="schedule-scope" value={scope} checked={input.scope === scope} onChange={() => update({ scope })} />
+                <input
+                  type="radio"
+                  name="schedule-scope"
+                  value={scope}
+                  checked={input.scope === scope}
+                  // Incremental backups are of the whole hospital only.
+                  onChange={() => update(scope === "all" ? { scope } : { scope, incremental: false })}
+                />
                 <span>{scopeLabels[scope]}</span>
               </label>
             ))}
@@ -200,8 +207,13 @@ export function ScheduleDialog({ editing, destinations, onClose, onSaved }: Prop
             </FormField>
           </div>
           <label className="check">
-            <input type="checkbox" checked={input.incremental} onChange={(e) => update({ incremental: e.target.checked })} />
-            <span>Incremental: only studies added or changed since the last successful run</span>
+            <input
+              type="checkbox"
+              checked={input.incremental}
+              disabled={input.scope !== "all"}
+              onChange={(e) => update({ incremental: e.target.checked })}
+            />
+            <span>Incremental: only studies added or changed since the last successful run (whole hospital only)</span>
           </label>
         </fieldset>
 
