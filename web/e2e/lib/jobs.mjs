@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { apiJson } from "./api.mjs";
 import { eventually } from "./eventually.mjs";
 
-export const finalStates = ["done", "failed", "cancelled"];
+export const finalStates = ["done", "delivered", "failed", "cancelled"];
 
 export async function createJob(token, { scope, ids = [], includeImages = true, previews = includeImages, format = "zip", compression = 6 }) {
   return apiJson(token, "/api/export/jobs", { method: "POST", body: { scope, ids, includeImages, previews, format, compression } });

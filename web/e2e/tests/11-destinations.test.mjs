@@ -1,7 +1,7 @@
 // The Destinations page (admins): an e-mail and an S3 destination created through the
 // form, their secrets never shown or returned (only "set"), an edit that leaves an empty
-// secret as it was, the Test button reporting an unreachable endpoint (a closed local
-// port) with the server's message, a 400 shown next to the field it names, and Delete
+// secret as it was, a 400 shown next to the field it names, the Test button reporting an
+// unreachable endpoint (a closed local port) with the server's message, and Delete
 // after confirmation. A user sees no admin pages and gets 403 from the admin API.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -81,20 +81,6 @@ test("an admin creates an e-mail destination whose password is never echoed", as
   assert.deepEqual(edited.secrets, ["password"]);
 });
 
-test("Test shows the failure of an unreachable endpoint with the server's message", async () => {
-  const shown = card(mailName);
-  await shown.getByRole("button", { name: `Test ${mailName}` }).click();
-  const result = shown.locator(".test-result");
-  await result.waitFor({ timeout: 30_000 });
-  const text = await result.innerText();
-  assert.match(text, /^Test failed: /);
-  const { id } = await destinationNamed(admin, mailName);
-  const answer = await apiJson(admin, `/api/destinations/${id}/test`, { method: "POST" });
-  assert.equal(answer.ok, false);
-  assert.equal(text, `Test failed: ${answer.error.message}`);
-  await screenshot(page, "11-destination-test-failed");
-});
-
 test("an S3 destination: a 400 shows next to its field; the secret key is never echoed", async () => {
   await page.getByRole("button", { name: "New destination" }).click();
   const dialog = newDialog();
@@ -132,6 +118,20 @@ test("an S3 destination: a 400 shows next to its field; the secret key is never 
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
+test("Test shows the failure of an unreachable endpoint with the server's message", async () => {
+  const shown = card(s3Name);
+  await shown.getByRole("button", { name: `Test ${s3Name}` }).click();
+  const result = shown.locator(".test-result");
+  await result.waitFor({ timeout: 30_000 });
+  const text = await result.innerText();
+  assert.match(text, /^Test failed: /);
+  const { id } = await destinationNamed(admin, s3Name);
+  const answer = await apiJson(admin, `/api/destinations/${id}/test`, { method: "POST" });
+  assert.equal(answer.ok, false);
+  assert.equal(text, `Test failed: ${answer.error.message}`);
+  await screenshot(page, "11-destination-test-failed");
+});
+
 test("Delete asks first, then removes the destination", async () => {
   const { id } = await destinationNamed(admin, s3Name);
   await card(s3Name).getByRole("button", { name: `Delete ${s3Name}` }).click();
@@ -140,7 +140,7 @@ test("Delete asks first, then removes the destination", async () => {
   await confirm.waitFor({ state: "detached" });
   assert.equal((await api(admin, `/api/destinations/${id}`)).status, 200);
   await card(s3Name).getByRole("button", { name: `Delete ${s3Name}` }).click();
-  await confirm.getByRole("button", { name: "Delete" }).click();
+  await confirm.getByRole("button", { name: "Delete", exact: true }).click();
   await card(s3Name).waitFor({ state: "detached" });
   assert.equal((await api(admin, `/api/destinations/${id}`)).status, 404);
 });

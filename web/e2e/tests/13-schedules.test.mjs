@@ -141,7 +141,7 @@ test("Edit changes a schedule, Delete asks first; a user gets 403", async () => 
 
   await card().getByRole("button", { name: `Delete ${name}` }).click();
   const confirm = page.getByRole("dialog", { name: `Delete schedule ${name}?` });
-  await confirm.getByRole("button", { name: "Delete" }).click();
+  await confirm.getByRole("button", { name: "Delete", exact: true }).click();
   await card().waitFor({ state: "detached" });
   assert.equal((await api(admin, `/api/schedules/${id}`)).status, 404);
 });
