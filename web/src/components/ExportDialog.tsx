@@ -237,7 +237,7 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
             : "The server runs an export of this size as an export job. "}
           {destination === null
             ? "Follow its progress on the Jobs page and download the archive there when it is done; an interrupted download can be resumed from the browser's downloads."
-            : "Follow its progress on the Jobs page: once written, the archive is sent to the chosen destination (and stays downloadable there)."}
+            : "Follow its progress on the Jobs page: once written, the archive is sent to the chosen destination, and it can still be downloaded there."}
         </p>
       )}
 
