@@ -67,7 +67,9 @@ export function ScheduleDialog({ editing, destinations, onClose, onSaved }: Prop
     setSaving(true);
     setError(null);
     const ids = input.scope === "all" ? [] : idsText.split(/[\n,]/).map((id) => id.trim()).filter(Boolean);
-    const body: ScheduleInput = { ...input, name: input.name.trim(), cron: input.cron.trim(), timeZone: input.timeZone.trim(), ids };
+    // A JSON-only export is the metadata document alone, whatever the checkboxes say.
+    const options = input.options.format === "json" ? { ...input.options, includeImages: false, previews: false } : input.options;
+    const body: ScheduleInput = { ...input, name: input.name.trim(), cron: input.cron.trim(), timeZone: input.timeZone.trim(), ids, options };
     try {
       onSaved(editing ? await updateSchedule(editing.id, body) : await createSchedule(body));
     } catch (reason) {
