@@ -69,6 +69,7 @@ test("an admin creates a schedule; the form describes its times in words", async
   assert.equal(created.scope, "studies");
   assert.deepEqual(created.ids, [study.studyInstanceUID]);
   assert.equal(created.options.format, "json");
+  assert.equal(created.options.includeImages, false, "a JSON-only schedule asks for no images");
   assert.equal(created.destination, null);
   assert.equal(created.enabled, true);
   assert.equal(created.owner, users.northAdmin.username);
