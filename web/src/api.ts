@@ -220,6 +220,11 @@ export class ApiError extends Error {
   }
 }
 
+/** Any failure as an ApiError (one thrown by a call is kept as it is). */
+export function asApiError(reason: unknown): ApiError {
+  return reason instanceof ApiError ? reason : new ApiError(0, "internal", String(reason));
+}
+
 let authToken: string | null = null;
 let onUnauthorized: (error: ApiError) => void = () => {};
 

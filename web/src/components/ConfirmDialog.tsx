@@ -1,7 +1,7 @@
 // Asks before an action that cannot be undone (deleting a destination or a schedule);
 // the action's error shows in the dialog, which stays open until it succeeds or is cancelled.
 import { useState, type ReactNode } from "react";
-import { ApiError } from "../api";
+import { asApiError, type ApiError } from "../api";
 import { Dialog } from "./Dialog";
 import { ErrorNotice } from "./LoadState";
 
@@ -22,7 +22,7 @@ export function ConfirmDialog({ title, confirm, children, action, onClose }: Pro
     try {
       await action();
     } catch (reason) {
-      setError(reason instanceof ApiError ? reason : new ApiError(0, "internal", String(reason)));
+      setError(asApiError(reason));
       setBusy(false);
     }
   }

@@ -4,7 +4,7 @@
 // "Remove" drops it. A 400 from the server shows above the buttons and next to the
 // field it names.
 import { useState, type FormEvent } from "react";
-import { ApiError } from "../api";
+import { asApiError, type ApiError } from "../api";
 import {
   createDestination,
   updateDestination,
@@ -66,7 +66,7 @@ export function DestinationDialog({ editing, onClose, onSaved }: Props) {
         onSaved(await createDestination({ name: name.trim(), kind, settings, secrets: typed }));
       }
     } catch (reason) {
-      setError(reason instanceof ApiError ? reason : new ApiError(0, "internal", String(reason)));
+      setError(asApiError(reason));
       setSaving(false);
     }
   }

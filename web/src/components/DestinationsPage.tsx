@@ -3,7 +3,7 @@
 // values), and its actions: Test (reach it with its credentials, sending nothing),
 // Edit, Delete (after confirmation).
 import { useId, useState } from "react";
-import { ApiError } from "../api";
+import { asApiError, type ApiError } from "../api";
 import { deleteDestination, listDestinations, testDestination, type Destination, type TestOutcome } from "../destinationsApi";
 import { timestamp } from "../format";
 import { useResource } from "../hooks";
@@ -99,7 +99,7 @@ function DestinationCard({ destination, onEdit, onDelete }: { destination: Desti
     try {
       setTest({ kind: "done", outcome: await testDestination(destination.id) });
     } catch (reason) {
-      setTest({ kind: "failed", error: reason instanceof ApiError ? reason : new ApiError(0, "internal", String(reason)) });
+      setTest({ kind: "failed", error: asApiError(reason) });
     }
   }
 

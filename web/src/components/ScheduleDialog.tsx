@@ -5,7 +5,7 @@
 // successful run); enabled. A 400 from the server shows above the buttons and next to
 // the field it names.
 import { useId, useState, type FormEvent } from "react";
-import { ApiError } from "../api";
+import { asApiError, type ApiError } from "../api";
 import { browserTimeZone, cronPresets, customPreset, describeCron, knownTimeZones, presetOf } from "../cron";
 import type { Destination } from "../destinationsApi";
 import { createSchedule, updateSchedule, type Schedule, type ScheduleInput, type ScheduleScope } from "../schedulesApi";
@@ -73,7 +73,7 @@ export function ScheduleDialog({ editing, destinations, onClose, onSaved }: Prop
     try {
       onSaved(editing ? await updateSchedule(editing.id, body) : await createSchedule(body));
     } catch (reason) {
-      setError(reason instanceof ApiError ? reason : new ApiError(0, "internal", String(reason)));
+      setError(asApiError(reason));
       setSaving(false);
     }
   }

@@ -4,7 +4,7 @@
 // History (its runs, each a job linked to the Jobs page), Edit, Delete (after
 // confirmation).
 import { useId, useState, type MouseEvent } from "react";
-import { ApiError, exportJob, type ExportJob } from "../api";
+import { asApiError, exportJob, type ApiError, type ExportJob } from "../api";
 import { describeCron } from "../cron";
 import { listDestinations, type Destination } from "../destinationsApi";
 import { plural, timestamp } from "../format";
@@ -158,7 +158,7 @@ function ScheduleCard({ schedule, destinations, onEdit, onDelete, onRan, onOpenJ
       setHistoryGeneration((n) => n + 1);
       onRan();
     } catch (reason) {
-      setRun({ kind: "failed", error: reason instanceof ApiError ? reason : new ApiError(0, "internal", String(reason)) });
+      setRun({ kind: "failed", error: asApiError(reason) });
     }
   }
 
