@@ -182,7 +182,7 @@ struct Conversation {
   std::stop_token stop;
   std::string_view upload;  // the message, while it is sent
   std::size_t uploaded = 0;
-  std::string last_reply;  // the server's last reply line
+  std::string last_refusal;  // the server's last 4xx or 5xx reply line
 };
 
 size_t ReadMessage(char* buffer, size_t size, size_t count, void* user) {
@@ -195,12 +195,13 @@ size_t ReadMessage(char* buffer, size_t size, size_t count, void* user) {
 
 size_t Discard(char*, size_t size, size_t count, void*) { return size * count; }
 
-// Keeps the server's reply lines only; what we send (AUTH with its credentials) is never kept.
-int KeepReplies(CURL*, curl_infotype type, char* data, size_t size, void* user) {
-  if (type != CURLINFO_HEADER_IN) return 0;
+// Keeps the server's last refusal (a 4xx or 5xx reply line), to explain a failure;
+// what we send (AUTH with its credentials) is never looked at.
+int KeepRefusals(CURL*, curl_infotype type, char* data, size_t size, void* user) {
+  if (type != CURLINFO_HEADER_IN || size < 3 || (data[0] != '4' && data[0] != '5')) return 0;
   std::string line(data, size);
   while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-  static_cast<Conversation*>(user)->last_reply = line.substr(0, 200);
+  static_cast<Conversation*>(user)->last_refusal = line.substr(0, 200);
   return 0;
 }
 
@@ -216,9 +217,9 @@ bool RefusesCredentials(long reply) {
 Status Outcome(CURLcode code, long reply, const Conversation& conversation, const std::string& what) {
   if (code == CURLE_OK) return Status::Ok();
   if (conversation.stop.stop_requested()) return Unavailable(what + ": stopped");
-  const std::string said = conversation.last_reply.empty()
+  const std::string said = conversation.last_refusal.empty()
                                ? std::string(curl_easy_strerror(code))
-                               : "the server answered \"" + conversation.last_reply + "\"";
+                               : "the server answered \"" + conversation.last_refusal + "\"";
   if (code == CURLE_LOGIN_DENIED || RefusesCredentials(reply)) {
     return Forbidden(what + ": the SMTP server refused the credentials (" + said + ")");
   }
@@ -314,7 +315,7 @@ class EmailSender final : public ArchiveSender {
       curl_easy_setopt(c, CURLOPT_PASSWORD, settings_.password.c_str());
     }
     curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
-    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, KeepReplies);
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, KeepRefusals);
     curl_easy_setopt(c, CURLOPT_DEBUGDATA, &conversation);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, StopRequested);
