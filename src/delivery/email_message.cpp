@@ -47,8 +47,8 @@ std::size_t WholeCharacters(std::string_view text, std::size_t at, std::size_t l
 // RFC 5322 atext and space: a display name made of these needs no quotes.
 bool IsPlainPhrase(std::string_view text) {
   for (unsigned char c : text) {
-    if (!std::isalnum(c) && c != ' ' && std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) ==
-                                            std::string_view::npos) {
+    if (!std::isalnum(c) && c != ' ' &&
+        std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) == std::string_view::npos) {
       return false;
     }
   }
@@ -80,8 +80,8 @@ bool ValidAddress(std::string_view address) {
     return false;
   }
   for (unsigned char c : address) {
-    if (c <= 0x20 || c >= 0x7f || std::string_view("<>()[]\\,;:\"").find(static_cast<char>(c)) !=
-                                      std::string_view::npos) {
+    if (c <= 0x20 || c >= 0x7f ||
+        std::string_view("<>()[]\\,;:\"").find(static_cast<char>(c)) != std::string_view::npos) {
       return false;
     }
   }
@@ -92,9 +92,9 @@ bool ValidAddress(std::string_view address) {
 
 const std::map<std::string_view, std::string MessageFields::*>& Placeholders() {
   static const std::map<std::string_view, std::string MessageFields::*> placeholders = {
-      {"hospital", &MessageFields::hospital},   {"archiveName", &MessageFields::archive_name},
-      {"summary", &MessageFields::summary},     {"size", &MessageFields::size},
-      {"link", &MessageFields::link},           {"expiresAt", &MessageFields::expires_at},
+      {"hospital", &MessageFields::hospital}, {"archiveName", &MessageFields::archive_name},
+      {"summary", &MessageFields::summary},   {"size", &MessageFields::size},
+      {"link", &MessageFields::link},         {"expiresAt", &MessageFields::expires_at},
       {"jobId", &MessageFields::job_id}};
   return placeholders;
 }
@@ -160,7 +160,8 @@ Result<Mailbox> ParseMailbox(std::string_view text) {
     address = text.substr(open + 1, text.size() - open - 2);
   }
   if (!ValidAddress(address)) {
-    return InvalidInput("must be an e-mail address (local@domain, ASCII), optionally as Name <address>");
+    return InvalidInput(
+        "must be an e-mail address (local@domain, ASCII), optionally as Name <address>");
   }
   mailbox.address = std::string(address);
   return mailbox;
@@ -240,9 +241,8 @@ std::string EncodeQuotedPrintable(std::string_view text) {
       const auto c = static_cast<unsigned char>(line[i]);
       const bool last = i + 1 == line.size();
       const bool literal = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last);
-      const std::string piece =
-          literal ? std::string(1, static_cast<char>(c))
-                  : std::string{'=', kHex[c >> 4], kHex[c & 0xF]};
+      const std::string piece = literal ? std::string(1, static_cast<char>(c))
+                                        : std::string{'=', kHex[c >> 4], kHex[c & 0xF]};
       // A soft break "=" must fit on the line, unless this piece ends the line.
       const std::size_t room = last ? kMaxQuotedPrintableLine : kMaxQuotedPrintableLine - 1;
       if (width + piece.size() > room) {
@@ -289,7 +289,8 @@ std::string FormatMessage(const EmailMessage& message) {
   out += "Message-ID: " + message.message_id + "\r\n";
   out += "MIME-Version: 1.0\r\n";
   out += "Content-Type: text/plain; charset=UTF-8\r\n";
-  out += std::string("Content-Transfer-Encoding: ") + (plain ? "7bit" : "quoted-printable") + "\r\n";
+  out +=
+      std::string("Content-Transfer-Encoding: ") + (plain ? "7bit" : "quoted-printable") + "\r\n";
   out += "Auto-Submitted: auto-generated\r\n";
   out += "\r\n";
   if (plain) {

@@ -8,9 +8,13 @@ namespace {
 using namespace std::chrono_literals;
 
 MessageFields Fields() {
-  return {"Hôpital Saint-Éloi", "export_J1.zip", "study export, 1 study, 12 instances",
-          "12.4 MB",            "https://pacs.example/api/deliveries/TOKEN",
-          "2026-12-06T10:00:00.000Z", "J1"};
+  return {"Hôpital Saint-Éloi",
+          "export_J1.zip",
+          "study export, 1 study, 12 instances",
+          "12.4 MB",
+          "https://pacs.example/api/deliveries/TOKEN",
+          "2026-12-06T10:00:00.000Z",
+          "J1"};
 }
 
 EmailMessage Message() {
@@ -55,11 +59,11 @@ TEST(ParseMailbox, TakesAnAddressOrANameWithAnAddress) {
 }
 
 TEST(ParseMailbox, RefusesLineBreaksAndMalformedAddresses) {
-  for (const char* bad : {"a@example.org\r\nBcc: victim@example.org", "Name\n <a@example.org>",
-                          "a@example.org\r", "no-at-sign", "@example.org", "a@", "a@@b",
-                          "two@at@example.org", "a b@example.org", "a@exa mple.org",
-                          "zoë@example.org", "a@example.org, b@example.org", "<a@example.org",
-                          "Name a@example.org>", "a@.example.org", "a@example..org"}) {
+  for (const char* bad :
+       {"a@example.org\r\nBcc: victim@example.org", "Name\n <a@example.org>", "a@example.org\r",
+        "no-at-sign", "@example.org", "a@", "a@@b", "two@at@example.org", "a b@example.org",
+        "a@exa mple.org", "zoë@example.org", "a@example.org, b@example.org", "<a@example.org",
+        "Name a@example.org>", "a@.example.org", "a@example..org"}) {
     auto parsed = ParseMailbox(bad);
     EXPECT_FALSE(parsed.ok()) << bad;
     if (!parsed.ok()) {
@@ -82,15 +86,15 @@ TEST(Template, RefusesUnknownPlaceholdersAndABodyWithoutItsLink) {
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().code(), ErrorCode::kInvalidInput);
   EXPECT_NE(unknown.error().message().find("{patientName}"), std::string::npos);
-  const Status no_link = CheckTemplate("Your export is ready.", TemplateUse::kBody, "settings.body");
+  const Status no_link =
+      CheckTemplate("Your export is ready.", TemplateUse::kBody, "settings.body");
   ASSERT_FALSE(no_link.ok());
   EXPECT_NE(no_link.error().message().find("{link}"), std::string::npos);
   EXPECT_TRUE(CheckTemplate("Ready: {jobId}", TemplateUse::kSubject, "settings.subject").ok());
 }
 
 TEST(Template, RefusesALineBreakInASubject) {
-  EXPECT_FALSE(
-      CheckTemplate("Ready\r\nBcc: victim@example.org", TemplateUse::kSubject, "s").ok());
+  EXPECT_FALSE(CheckTemplate("Ready\r\nBcc: victim@example.org", TemplateUse::kSubject, "s").ok());
   EXPECT_FALSE(CheckTemplate("Ready\n", TemplateUse::kSubject, "s").ok());
   EXPECT_TRUE(CheckTemplate("line 1\r\nline 2 {link}\n", TemplateUse::kBody, "s").ok());
   EXPECT_FALSE(CheckTemplate("bell \a {link}", TemplateUse::kBody, "s").ok());
@@ -181,7 +185,8 @@ TEST(EncodeHeaderText, SplitsBetweenCharactersIntoShortWords) {
 }
 
 TEST(EncodeQuotedPrintable, EncodesUtf8AndBreaksLongLines) {
-  EXPECT_EQ(EncodeQuotedPrintable("Hôpital = ok \nnext\t\n"), "H=C3=B4pital =3D ok=20\r\nnext=09\r\n");
+  EXPECT_EQ(EncodeQuotedPrintable("Hôpital = ok \nnext\t\n"),
+            "H=C3=B4pital =3D ok=20\r\nnext=09\r\n");
   const std::string link = "https://pacs.example/api/deliveries/" + std::string(60, 'A');
   const std::string encoded = EncodeQuotedPrintable(link + "\n");
   std::size_t start = 0;

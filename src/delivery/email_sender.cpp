@@ -57,19 +57,22 @@ std::optional<SmtpUrl> ParseSmtpUrl(const std::string& url) {
     if (!rest.empty() && !rest.starts_with(":")) return std::nullopt;
     if (!rest.empty()) port = rest.substr(1);
     const std::string_view inner = std::string_view(parsed.host).substr(1, parsed.host.size() - 2);
-    if (inner.empty() || inner.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos)
+    if (inner.empty() ||
+        inner.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos)
       return std::nullopt;
   } else {
     const auto colon = rest.find(':');
     parsed.host = std::string(rest.substr(0, colon));
     if (colon != std::string_view::npos) port = rest.substr(colon + 1);
-    if (parsed.host.empty() || parsed.host.find_first_not_of(
-                                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
-                                   std::string::npos)
+    if (parsed.host.empty() ||
+        parsed.host.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+            std::string::npos)
       return std::nullopt;
   }
   if (!port.empty() || rest.ends_with(":")) {
-    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos)
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string_view::npos)
       return std::nullopt;
     parsed.port = std::stoi(std::string(port));
     if (parsed.port < 1 || parsed.port > 65535) return std::nullopt;
@@ -85,8 +88,9 @@ bool IsLoopback(const std::string& host) {
   while (at <= host.size()) {
     const auto dot = std::min(host.find('.', at), host.size());
     const std::string part = host.substr(at, dot - at);
-    if (part.empty() || part.size() > 3 || part.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoi(part) > 255 || (parts == 0 && part != "127"))
+    if (part.empty() || part.size() > 3 ||
+        part.find_first_not_of("0123456789") != std::string::npos || std::stoi(part) > 255 ||
+        (parts == 0 && part != "127"))
       return false;
     ++parts;
     at = dot + 1;
@@ -117,7 +121,8 @@ Status ReadSettings(const nlohmann::json& settings, const nlohmann::json& secret
       if (parsed->implicit_tls) {
         out.tls = Tls::kImplicit;
         if (starttls && *starttls != "required") {
-          reader.Fail("starttls", "must be \"required\" or absent with smtps://, which is always TLS");
+          reader.Fail("starttls",
+                      "must be \"required\" or absent with smtps://, which is always TLS");
         }
       } else if (!starttls || *starttls == "required") {
         out.tls = Tls::kStartTls;
@@ -138,8 +143,10 @@ Status ReadSettings(const nlohmann::json& settings, const nlohmann::json& secret
   }
   if (!from.empty()) {
     auto mailbox = ParseMailbox(from);
-    if (mailbox.ok()) out.from = *mailbox;
-    else reader.Fail("from", mailbox.error().message());
+    if (mailbox.ok())
+      out.from = *mailbox;
+    else
+      reader.Fail("from", mailbox.error().message());
   }
   if (!to) {
     reader.Fail("to", "is required");
@@ -148,8 +155,10 @@ Status ReadSettings(const nlohmann::json& settings, const nlohmann::json& secret
   } else {
     for (std::size_t i = 0; i < to->size() && out.to.size() == i; ++i) {
       auto mailbox = ParseMailbox((*to)[i]);
-      if (mailbox.ok()) out.to.push_back(*mailbox);
-      else reader.Fail("to", "item " + std::to_string(i + 1) + " " + mailbox.error().message());
+      if (mailbox.ok())
+        out.to.push_back(*mailbox);
+      else
+        reader.Fail("to", "item " + std::to_string(i + 1) + " " + mailbox.error().message());
     }
   }
   if (subject) {
@@ -214,7 +223,8 @@ bool RefusesCredentials(long reply) {
 }
 
 // Translates libcurl's outcome and the server's last reply into our vocabulary.
-Status Outcome(CURLcode code, long reply, const Conversation& conversation, const std::string& what) {
+Status Outcome(CURLcode code, long reply, const Conversation& conversation,
+               const std::string& what) {
   if (code == CURLE_OK) return Status::Ok();
   if (conversation.stop.stop_requested()) return Unavailable(what + ": stopped");
   const std::string said = conversation.last_refusal.empty()

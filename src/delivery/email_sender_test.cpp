@@ -40,7 +40,8 @@ class SmtpServer {
       : maildir_(dir / "Maildir") {
     const std::string port_file = (dir / "smtp.port").string();
     std::vector<std::string> args = {"/usr/bin/python3", "tests/integration/smtp_server.py",
-                                     "--maildir", maildir_.string(), "--port-file", port_file};
+                                     "--maildir",        maildir_.string(),
+                                     "--port-file",      port_file};
     args.insert(args.end(), options.begin(), options.end());
     const std::string log = (dir / "smtp.log").string();
     pid_ = ::fork();
@@ -125,8 +126,10 @@ TEST(EmailSettings, RefuseWhatCannotWork) {
   EXPECT_TRUE(MakeEmailSender(good, json::object(), Context(links)).ok());
   const auto refused = [&](const std::string& key, const json& value, const std::string& names) {
     json settings = good;
-    if (value.is_null()) settings.erase(key);
-    else settings[key] = value;
+    if (value.is_null())
+      settings.erase(key);
+    else
+      settings[key] = value;
     const Error error = MakeError(settings);
     EXPECT_EQ(error.code(), ErrorCode::kInvalidInput) << key;
     EXPECT_NE(error.message().find(names), std::string::npos) << error.message();
@@ -207,8 +210,9 @@ TEST(EmailSender, RetriesADeferralThenDelivers) {
   SmtpServer server(dir.path(), {"--defer-rcpt", "2"});
   FakeLinks links;
   std::atomic<std::uint64_t> sent{0};
-  auto receipt = MakeEmailSender(Settings(server), json::object(), Context(links)).value()->Send(
-      Archive(), {}, sent);
+  auto receipt = MakeEmailSender(Settings(server), json::object(), Context(links))
+                     .value()
+                     ->Send(Archive(), {}, sent);
   ASSERT_TRUE(receipt.ok()) << receipt.error().message();
   EXPECT_EQ(links.issued.size(), 1u);  // one link, whatever the attempts
   EXPECT_EQ(server.Messages().size(), 1u);
@@ -219,8 +223,9 @@ TEST(EmailSender, ARefusedRecipientIsFinal) {
   SmtpServer server(dir.path(), {"--refuse-rcpt", "zoe@example.org"});
   FakeLinks links;
   std::atomic<std::uint64_t> sent{0};
-  auto receipt = MakeEmailSender(Settings(server), json::object(), Context(links)).value()->Send(
-      Archive(), {}, sent);
+  auto receipt = MakeEmailSender(Settings(server), json::object(), Context(links))
+                     .value()
+                     ->Send(Archive(), {}, sent);
   ASSERT_FALSE(receipt.ok());
   EXPECT_EQ(receipt.error().code(), ErrorCode::kInvalidInput);
   EXPECT_NE(receipt.error().message().find("550"), std::string::npos) << receipt.error().message();
@@ -256,8 +261,8 @@ TEST(EmailSender, StartTlsWithAuthentication) {
   const auto key = dir.path() / "key.pem";
   const std::string openssl =
       "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-      "-addext subjectAltName=IP:127.0.0.1 -keyout " + key.string() + " -out " + cert.string() +
-      " 2>/dev/null";
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key.string() + " -out " + cert.string() + " 2>/dev/null";
   ASSERT_EQ(std::system(openssl.c_str()), 0);
   SmtpServer server(dir.path(), {"--tls-cert", cert.string(), "--tls-key", key.string(), "--user",
                                  "pacs", "--password", "s3cret"});

@@ -19,7 +19,8 @@
 namespace pacsport::http {
 namespace {
 
-constexpr std::string_view kGone = "this link was already used or has expired; ask for a new export";
+constexpr std::string_view kGone =
+    "this link was already used or has expired; ask for a new export";
 
 constexpr std::string_view kGonePage =
     "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -77,10 +78,11 @@ void HandleDelivery(const HttpServices& services, const std::string& token,
   attempt.target = link.job_id;
   const Result<Principal> owner = Owner(services.index, link);
   if (!claim->claimed) {
-    const Error spent = NotFound(link.used_at.empty()
-                                     ? "the e-mailed link expired at " + link.expires_at
-                                     : "the e-mailed link was already used at " + link.used_at);
-    return Refuse(services, attempt, owner.ok() ? owner : Result<Principal>(spent), spent, req, res);
+    const Error spent =
+        NotFound(link.used_at.empty() ? "the e-mailed link expired at " + link.expires_at
+                                      : "the e-mailed link was already used at " + link.used_at);
+    return Refuse(services, attempt, owner.ok() ? owner : Result<Principal>(spent), spent, req,
+                  res);
   }
   if (!owner.ok()) return Refuse(services, attempt, owner, owner.error(), req, res);
   auto download = services.jobs.OpenArchive(*owner, link.job_id, attempt);
@@ -94,12 +96,11 @@ void HandleDelivery(const HttpServices& services, const std::string& token,
 }  // namespace
 
 void RegisterDeliveryRoutes(Router& router, const HttpServices& services) {
-  router.Get(
-      R"(/api/deliveries/([A-Za-z0-9_-]{1,128}))", "/api/deliveries/:token",
-      [&services](const httplib::Request& req, httplib::Response& res) {
-        HandleDelivery(services, req.matches[1], req, res);
-      },
-      Access::kAnonymous);
+  router.Get(R"(/api/deliveries/([A-Za-z0-9_-]{1,128}))", "/api/deliveries/:token",
+             [&services](const httplib::Request& req, httplib::Response& res) {
+               HandleDelivery(services, req.matches[1], req, res);
+             },
+             Access::kAnonymous);
 }
 
 }  // namespace pacsport::http
