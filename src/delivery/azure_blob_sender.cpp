@@ -270,10 +270,13 @@ class AzureBlobSender final : public ArchiveSender {
     }
 
     const std::uint64_t before = bytes_sent != nullptr ? bytes_sent->load() : 0;
-    const std::string what = "azure-blob " + operation + " " + settings_.container + "/" + request.blob;
+    const std::string what =
+        "azure-blob " + operation + " " + settings_.container + (request.blob.empty() ? "" : "/" + request.blob);
     auto answer = Perform(call, stop);
-    if (answer.ok()) {
-      if (Status status = StatusOf(*answer, what); !status.ok()) answer = status.error();
+    if (!answer.ok()) {
+      answer = Error(answer.error().code(), what + ": " + answer.error().message());
+    } else if (Status status = StatusOf(*answer, what); !status.ok()) {
+      answer = status.error();
     }
     if (!answer.ok() && bytes_sent != nullptr) bytes_sent->store(before);
     return answer;

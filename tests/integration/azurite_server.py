@@ -1,0 +1,162 @@
+"""Azurite, Microsoft's Azure Storage emulator (npm, tests/emulators), as a child process
+of the tests: its Blob service on a free loopback port, strict mode (no --loose, so an
+unsupported header or parameter is refused as Azure would), a temporary workspace, and
+a storage account of its own with a random key. The tests' own Blob client signs with
+Shared Key (written here from Microsoft's documented algorithm, apart from the server's
+C++ code) and makes container SAS tokens.
+
+    with Azurite.running(directory) as azurite:
+        azurite.create_container("exports")
+        settings, secrets = azurite.destination("exports")
+
+Azurite can be killed (SIGKILL, mid-upload) and started again on the same port."""
+
+import base64
+import contextlib
+import datetime
+import email.utils
+import hashlib
+import hmac
+import http.client
+import os
+import re
+import secrets
+import subprocess
+import time
+import urllib.parse
+
+from orthanc_process import free_port
+
+EMULATORS = os.path.join(os.path.dirname(__file__), "..", "emulators")
+AZURITE_BLOB = os.path.join(EMULATORS, "node_modules", ".bin", "azurite-blob")
+API_VERSION = "2023-11-03"
+
+
+class Azurite:
+    def __init__(self, directory):
+        self.directory = directory
+        self.port = free_port()
+        self.account = "pacsporttest"
+        self.key = base64.b64encode(secrets.token_bytes(64)).decode()
+        self.endpoint = f"http://127.0.0.1:{self.port}/{self.account}"
+        self.process = None
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, directory):
+        """A started Azurite, killed on leaving whatever happened."""
+        azurite = cls(directory)
+        azurite.start()
+        try:
+            yield azurite
+        finally:
+            azurite.kill()
+
+    def start(self, timeout=60):
+        """Starts Azurite (again) and waits until its Blob service answers."""
+        if not os.access(AZURITE_BLOB, os.X_OK):
+            raise RuntimeError(f"{AZURITE_BLOB} is missing: run scripts/install-deps.sh")
+        environment = dict(os.environ, AZURITE_ACCOUNTS=f"{self.account}:{self.key}")
+        log = open(os.path.join(self.directory, "azurite.log"), "ab")
+        self.process = subprocess.Popen(
+            [AZURITE_BLOB, "--blobHost", "127.0.0.1", "--blobPort", str(self.port),
+             "--location", self.directory, "--disableTelemetry", "--silent"],
+            stdout=log, stderr=subprocess.STDOUT, env=environment, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.request("GET", "", {"comp": "list"})
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"Azurite did not start: {self.log()}")
+                time.sleep(0.2)
+
+    def kill(self):
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, 9)  # node and anything it started
+            self.process.wait()
+
+    def log(self):
+        with open(os.path.join(self.directory, "azurite.log"), errors="replace") as f:
+            return f.read()[-4000:]
+
+    # --- a small Blob service client (Shared Key) ---
+
+    def request(self, method, resource, query=None, body=b"", headers=None, timeout=60):
+        """`resource` is "container" or "container/blob" (unencoded); answers
+        (status, headers with lower-case names, body)."""
+        query = query or {}
+        path = f"/{self.account}/" + urllib.parse.quote(resource) if resource else f"/{self.account}/"
+        headers = dict(headers or {})
+        headers["x-ms-date"] = email.utils.formatdate(usegmt=True)
+        headers["x-ms-version"] = API_VERSION
+        headers["Content-Length"] = str(len(body))
+        headers["Authorization"] = f"SharedKey {self.account}:{self._signature(method, path, query, headers, len(body))}"
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            url = path + ("?" + urllib.parse.urlencode(query) if query else "")
+            connection.request(method, url, body=body, headers=headers)
+            answer = connection.getresponse()
+            return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
+        finally:
+            connection.close()
+
+    def _signature(self, method, path, query, headers, length):
+        lower = {k.lower(): v.strip() for k, v in headers.items()}
+        standard = ["content-encoding", "content-language", None, "content-md5", "content-type", "date",
+                    "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range"]
+        lines = [method] + [(str(length) if length else "") if name is None else lower.get(name, "")
+                            for name in standard]
+        text = "\n".join(lines) + "\n"
+        text += "".join(f"{k}:{lower[k]}\n" for k in sorted(k for k in lower if k.startswith("x-ms-")))
+        text += f"/{self.account}{path}"
+        text += "".join(f"\n{k.lower()}:{query[k]}" for k in sorted(query, key=str.lower))
+        digest = hmac.new(base64.b64decode(self.key), text.encode(), hashlib.sha256).digest()
+        return base64.b64encode(digest).decode()
+
+    def create_container(self, container):
+        status, _, body = self.request("PUT", container, {"restype": "container"})
+        assert status == 201, (status, body)
+
+    def blob_names(self, container, include_uncommitted=False):
+        query = {"restype": "container", "comp": "list"}
+        if include_uncommitted:
+            query["include"] = "uncommittedblobs"
+        status, _, body = self.request("GET", container, query)
+        assert status == 200, (status, body)
+        return re.findall(r"<Name>([^<]*)</Name>", body.decode())
+
+    def blob(self, container, name):
+        """(bytes, headers) of a blob, or None when there is none."""
+        status, headers, body = self.request("GET", f"{container}/{name}")
+        if status == 404:
+            return None
+        assert status == 200, (status, body)
+        return body, headers
+
+    def container_sas(self, container, permissions, hours=1):
+        """A service SAS query string for `container` (version 2020-12-06 and later's
+        string to sign), valid from a minute ago for `hours`."""
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        start = (now - datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        expiry = (now + datetime.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        fields = [permissions, start, expiry, f"/blob/{self.account}/{container}", "", "", "http,https",
+                  API_VERSION, "c", "", "", "", "", "", "", ""]
+        text = "\n".join(fields)
+        signature = base64.b64encode(
+            hmac.new(base64.b64decode(self.key), text.encode(), hashlib.sha256).digest()).decode()
+        return urllib.parse.urlencode({"sv": API_VERSION, "sp": permissions, "st": start, "se": expiry,
+                                       "spr": "http,https", "sr": "c", "sig": signature})
+
+    def destination(self, container, block_size_mib=None, prefix=None, key=None, sas=None):
+        """The settings and secrets of an azure-blob destination to `container`: the
+        account key unless a SAS is given."""
+        settings = {"endpoint": self.endpoint, "account": self.account, "container": container}
+        if block_size_mib is not None:
+            settings["blockSizeMiB"] = block_size_mib
+        if prefix is not None:
+            settings["prefix"] = prefix
+        secrets_ = {"sasToken": sas} if sas is not None else {"accountKey": key or self.key}
+        return settings, secrets_
