@@ -55,12 +55,16 @@ std::string AzureErrorCode(const HttpAnswer& answer) {
   return "no error code";
 }
 
+// A body that reached Azure unlike it left (Md5Mismatch) is sent again, as a network
+// failure is.
 Status StatusOf(const HttpAnswer& answer, const std::string& what) {
   if (answer.status >= 200 && answer.status < 300) return Status::Ok();
-  const std::string detail =
-      what + ": Azure answered " + std::to_string(answer.status) + " " + AzureErrorCode(answer);
+  const std::string code = AzureErrorCode(answer);
+  const std::string detail = what + ": Azure answered " + std::to_string(answer.status) + " " + code;
   if (answer.status == 401 || answer.status == 403) return Forbidden(detail);
-  if (answer.status == 408 || answer.status == 429 || answer.status >= 500) return Unavailable(detail);
+  if (answer.status == 408 || answer.status == 429 || answer.status >= 500 || code == "Md5Mismatch") {
+    return Unavailable(detail);
+  }
   return InvalidInput(detail);
 }
 

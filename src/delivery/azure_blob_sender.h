@@ -19,8 +19,8 @@
 // them after a week. When the committing call itself fails (its answer may be lost
 // after Azure committed), the blob of that name is deleted, so that a failed job
 // leaves no blob. Errors: 401/403 kForbidden, other 4xx kInvalidInput (both name
-// Azure's error code, e.g. ContainerNotFound), 408/429/5xx and network failures
-// kUnavailable. Neither the key nor the SAS token appears in an error or a log.
+// Azure's error code, e.g. ContainerNotFound), 408/429/5xx, Md5Mismatch (a body
+// changed on the way) and network failures kUnavailable (retried). Neither the key nor the SAS token appears in an error or a log.
 //
 // Check (the test action) lists at most one blob of the container: it proves the
 // endpoint, the credentials and the container, and changes nothing.

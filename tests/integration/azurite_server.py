@@ -9,7 +9,9 @@ C++ code) and makes container SAS tokens.
         azurite.create_container("exports")
         settings, secrets = azurite.destination("exports")
 
-Azurite can be killed (SIGKILL, mid-upload) and started again on the same port."""
+Azurite can be stopped and started again on the same port. AzuriteProxy sits between
+pacsport and Azurite, records the requests, and can change one block's bytes on the way
+or stop Azurite when a given block arrives."""
 
 import base64
 import contextlib
@@ -18,10 +20,12 @@ import email.utils
 import hashlib
 import hmac
 import http.client
+import http.server
 import os
 import re
 import secrets
 import subprocess
+import threading
 import time
 import urllib.parse
 
@@ -72,6 +76,16 @@ class Azurite:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"Azurite did not start: {self.log()}")
                 time.sleep(0.2)
+
+    def stop(self, timeout=30):
+        """SIGTERM and wait: Azurite saves its metadata (a kill would lose its recent
+        containers and blobs) and refuses connections until started again."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
 
     def kill(self):
         if self.process is not None and self.process.poll() is None:
@@ -160,3 +174,69 @@ class Azurite:
             settings["prefix"] = prefix
         secrets_ = {"sasToken": sas} if sas is not None else {"accountKey": key or self.key}
         return settings, secrets_
+
+
+class AzuriteProxy:
+    """An HTTP proxy in front of `azurite` (loopback, a port of its own). `requests`
+    lists (method, path with query) as they arrive. `corrupt_block_once = n` flips a
+    byte of the n-th Put Block (from 1) once; `stop_at_block = n` stops Azurite when
+    the n-th Put Block arrives, before forwarding it."""
+
+    def __init__(self, azurite):
+        self.azurite = azurite
+        self.requests = []
+        self.corrupt_block_once = None
+        self.stop_at_block = None
+        self._blocks = 0
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                proxy.requests.append((self.command, self.path))
+                if self.command == "PUT" and "comp=block&" in self.path + "&":
+                    proxy._blocks += 1
+                    if proxy._blocks == proxy.corrupt_block_once:
+                        body = bytes([body[0] ^ 0xFF]) + body[1:]
+                    if proxy._blocks == proxy.stop_at_block:
+                        proxy.azurite.stop()
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                try:
+                    connection = http.client.HTTPConnection("127.0.0.1", proxy.azurite.port, timeout=60)
+                    connection.request(self.command, self.path, body=body, headers=headers)
+                    answer = connection.getresponse()
+                    data = answer.read()
+                    connection.close()
+                except OSError:
+                    self.close_connection = True  # as a dead server would: no answer
+                    return
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_PUT = do_DELETE = do_HEAD = do_POST = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}/{azurite.account}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def block_requests(self):
+        return [path for method, path in self.requests if method == "PUT" and "comp=block&" in path + "&"]
