@@ -15,8 +15,9 @@
 // service checks it) and retried by itself (context.retry), then one Put Block List
 // that commits them, with the whole archive's MD5 as the blob's. Only a committed
 // block list or a Put Blob makes a blob: blocks uploaded before a failure or a stop
-// stay uncommitted, invisible as a blob, and Azure (like Azurite) garbage-collects
-// them after a week. When the committing call itself fails (its answer may be lost
+// stay uncommitted, invisible as a blob (a listing shows them only when asked for
+// uncommitted blobs), and Azure garbage-collects them when no Put Block or Put Block
+// List has reached that blob name for a week. When the committing call itself fails (its answer may be lost
 // after Azure committed), the blob of that name is deleted, so that a failed job
 // leaves no blob. Errors: 401/403 kForbidden, other 4xx kInvalidInput (both name
 // Azure's error code, e.g. ContainerNotFound), 408/429/5xx, Md5Mismatch (a body
