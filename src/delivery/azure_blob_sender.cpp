@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <initializer_list>
+#include <future>
 #include <optional>
 #include <regex>
 #include <vector>
@@ -87,17 +87,27 @@ class Md5 {
   std::unique_ptr<EVP_MD_CTX, Free> ctx_;
 };
 
-// Reads `range` once, feeding every digest in `digests`; false when the file cannot be read.
-bool DigestRange(const FileRange& range, std::vector<char>& buffer, std::initializer_list<Md5*> digests) {
+// The base64 MD5 of `range`, as Content-MD5 carries it; nullopt when the file cannot
+// be read.
+std::optional<std::string> RangeMd5(const FileRange& range) {
+  std::vector<char> buffer(kMiB);
+  Md5 md5;
   for (std::uint64_t done = 0; done < range.length;) {
     const size_t want = static_cast<size_t>(std::min<std::uint64_t>(buffer.size(), range.length - done));
     const ssize_t n = ::pread(range.fd, buffer.data(), want, static_cast<off_t>(range.offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    for (Md5* digest : digests) digest->Update(buffer.data(), static_cast<size_t>(n));
+    if (n <= 0) return std::nullopt;
+    md5.Update(buffer.data(), static_cast<size_t>(n));
     done += static_cast<std::uint64_t>(n);
   }
-  return true;
+  return md5.FinishBase64();
+}
+
+// The headers of the call that creates the blob: its type and the archive's SHA-256
+// (an empty header value would be signed but not sent, so none is).
+void AddBlobProperties(const OutgoingArchive& archive, std::vector<std::string>& headers) {
+  if (!archive.content_type.empty()) headers.push_back("x-ms-blob-content-type: " + archive.content_type);
+  if (!archive.sha256.empty()) headers.push_back("x-ms-meta-sha256: " + archive.sha256);
 }
 
 class OpenFile {
@@ -182,46 +192,43 @@ class AzureBlobSender final : public ArchiveSender {
   Result<HttpAnswer> PutBlob(const OutgoingArchive& archive, const std::string& blob, int fd,
                              std::stop_token stop, std::atomic<std::uint64_t>& bytes_sent) {
     const FileRange range{fd, 0, archive.size};
-    std::vector<char> buffer(kMiB);
-    Md5 md5;
-    if (!DigestRange(range, buffer, {&md5})) return Internal("the archive " + archive.name + " cannot be read");
-    const AzureRequest put{"PUT", blob, {},
-                           {"x-ms-blob-type: BlockBlob", "x-ms-blob-content-type: " + archive.content_type,
-                            "Content-MD5: " + md5.FinishBase64()},
-                           {}, range};
+    const std::optional<std::string> md5 = RangeMd5(range);
+    if (!md5) return Internal("the archive " + archive.name + " cannot be read");
+    AzureRequest put{"PUT", blob, {}, {"x-ms-blob-type: BlockBlob", "Content-MD5: " + *md5}, {}, range};
+    AddBlobProperties(archive, put.headers);
     return Committed(blob, Retry(retry_, stop, [&] { return Call(put, "Put Blob", stop, &bytes_sent); }));
   }
 
-  // Uncommitted blocks, then the block list that makes them the blob.
+  // Uncommitted blocks, then the block list that makes them the blob. The next
+  // block's MD5 is computed while a block is sent.
   Result<HttpAnswer> PutBlocks(const OutgoingArchive& archive, const std::string& blob, int fd,
                                std::uint64_t blocks, std::stop_token stop,
                                std::atomic<std::uint64_t>& bytes_sent) {
-    std::vector<char> buffer(kMiB);
-    Md5 whole;
+    const auto block_range = [&](std::uint64_t index) {
+      const std::uint64_t offset = index * settings_.block_size;
+      return FileRange{fd, offset, std::min(settings_.block_size, archive.size - offset)};
+    };
+    auto next_md5 = std::async(std::launch::async, RangeMd5, block_range(0));
     std::string block_list = R"(<?xml version="1.0" encoding="utf-8"?><BlockList>)";
     for (std::uint64_t index = 0; index < blocks; ++index) {
-      const std::uint64_t offset = index * settings_.block_size;
-      const FileRange range{fd, offset, std::min(settings_.block_size, archive.size - offset)};
-      Md5 md5;
-      if (!DigestRange(range, buffer, {&md5, &whole})) {
-        return Internal("the archive " + archive.name + " cannot be read");
-      }
+      const FileRange range = block_range(index);
+      const std::optional<std::string> md5 = next_md5.get();
+      if (!md5) return Internal("the archive " + archive.name + " cannot be read");
+      if (index + 1 < blocks) next_md5 = std::async(std::launch::async, RangeMd5, block_range(index + 1));
       // Ids of one blob all have the same length: "block-000001" is 16 base64 characters.
       char id[32];
       std::snprintf(id, sizeof id, "block-%06llu", static_cast<unsigned long long>(index));
       const std::string block_id = Base64Encode(std::string_view(id));
       const AzureRequest put{"PUT", blob, {{"comp", "block"}, {"blockid", block_id}},
-                             {"Content-MD5: " + md5.FinishBase64()}, {}, range};
+                             {"Content-MD5: " + *md5}, {}, range};
       const std::string what = "Put Block " + std::to_string(index + 1) + " of " + std::to_string(blocks);
       auto sent = Retry(retry_, stop, [&] { return Call(put, what, stop, &bytes_sent); });
       if (!sent.ok()) return sent.error();  // nothing committed: no blob
       block_list += "<Latest>" + block_id + "</Latest>";
     }
     block_list += "</BlockList>";
-    const AzureRequest commit{"PUT", blob, {{"comp", "blocklist"}},
-                              {"x-ms-blob-content-type: " + archive.content_type,
-                               "x-ms-blob-content-md5: " + whole.FinishBase64()},
-                              block_list, {}};
+    AzureRequest commit{"PUT", blob, {{"comp", "blocklist"}}, {}, block_list, {}};
+    AddBlobProperties(archive, commit.headers);
     return Committed(blob, Retry(retry_, stop, [&] { return Call(commit, "Put Block List", stop, nullptr); }));
   }
 

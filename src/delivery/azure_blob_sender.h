@@ -13,15 +13,17 @@
 // Send: an archive up to one block goes in one Put Blob; a larger one as Put Block
 // calls of blockSizeMiB, each streamed from the file with its Content-MD5 (the
 // service checks it) and retried by itself (context.retry), then one Put Block List
-// that commits them, with the whole archive's MD5 as the blob's. Only a committed
-// block list or a Put Blob makes a blob: blocks uploaded before a failure or a stop
-// stay uncommitted, invisible as a blob (a listing shows them only when asked for
-// uncommitted blobs), and Azure garbage-collects them when no Put Block or Put Block
-// List has reached that blob name for a week. When the committing call itself fails (its answer may be lost
-// after Azure committed), the blob of that name is deleted, so that a failed job
-// leaves no blob. Errors: 401/403 kForbidden, other 4xx kInvalidInput (both name
-// Azure's error code, e.g. ContainerNotFound), 408/429/5xx, Md5Mismatch (a body
-// changed on the way) and network failures kUnavailable (retried). Neither the key nor the SAS token appears in an error or a log.
+// that commits them. The blob carries the archive's SHA-256 as metadata
+// (x-ms-meta-sha256). Only a committed block list or a Put Blob makes a blob: blocks
+// uploaded before a failure or a stop stay uncommitted, invisible as a blob (a listing
+// shows them only when asked for uncommitted blobs), and Azure garbage-collects them
+// when no Put Block or Put Block List has reached that blob name for a week. When the
+// committing call itself fails without a definite answer (Azure may have committed),
+// the blob of that name is deleted, so that a failed job leaves no blob.
+// Errors: 401/403 kForbidden, other 4xx kInvalidInput (both name Azure's error code,
+// e.g. ContainerNotFound), 408/429/5xx, Md5Mismatch (a body changed on the way) and
+// network failures kUnavailable (retried). Neither the key nor the SAS token appears
+// in an error or a log.
 //
 // Check (the test action) lists at most one blob of the container: it proves the
 // endpoint, the credentials and the container, and changes nothing.

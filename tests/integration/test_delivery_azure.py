@@ -84,6 +84,7 @@ def test_a_small_archive_goes_up_in_one_put_blob_equal_to_the_jobs_archive(pacsp
     assert data == job_archive(pacsport, job)
     assert headers["etag"] == where["etag"] and headers["content-type"] == "application/zip"
     assert headers["content-md5"] == base64.b64encode(hashlib.md5(data).digest()).decode()
+    assert headers["x-ms-meta-sha256"] == job["archive"]["sha256"]
 
 
 def test_a_big_archive_goes_up_in_blocks_then_one_block_list(pacsport, azurite, proxy):
@@ -98,7 +99,7 @@ def test_a_big_archive_goes_up_in_blocks_then_one_block_list(pacsport, azurite, 
     assert proxy.requests[-1][0] == "PUT" and proxy.requests[-1][1].endswith("?comp=blocklist")
     data, headers = azurite.blob(CONTAINER, job["deliveredTo"]["blob"])
     assert data == job_archive(pacsport, job)
-    assert headers["content-md5"] == base64.b64encode(hashlib.md5(data).digest()).decode()
+    assert headers["x-ms-meta-sha256"] == job["archive"]["sha256"]
     assert headers["etag"] == job["deliveredTo"]["etag"]
 
 
