@@ -180,13 +180,16 @@ class AzuriteProxy:
     """An HTTP proxy in front of `azurite` (loopback, a port of its own). `requests`
     lists (method, path with query) as they arrive. `corrupt_block_once = n` flips a
     byte of the n-th Put Block (from 1) once; `stop_at_block = n` stops Azurite when
-    the n-th Put Block arrives, before forwarding it."""
+    the n-th Put Block arrives, before forwarding it. `lose_block_list_answers` forwards
+    every Put Block List but drops Azurite's answer (the blob is committed, the client
+    never hears it)."""
 
     def __init__(self, azurite):
         self.azurite = azurite
         self.requests = []
         self.corrupt_block_once = None
         self.stop_at_block = None
+        self.lose_block_list_answers = False
         self._blocks = 0
         proxy = self
 
@@ -214,6 +217,9 @@ class AzuriteProxy:
                     connection.close()
                 except OSError:
                     self.close_connection = True  # as a dead server would: no answer
+                    return
+                if proxy.lose_block_list_answers and "comp=blocklist" in self.path:
+                    self.close_connection = True
                     return
                 self.send_response(answer.status)
                 for name, value in answer.getheaders():

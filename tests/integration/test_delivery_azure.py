@@ -3,8 +3,8 @@ strict mode that checks Shared Key and SAS signatures (azurite_server.py), throu
 proxy that can change a block or stop Azurite on the way: a small archive is one Put
 Blob, a big one Put Blocks and a Put Block List, both equal to the job's archive; a
 block changed on the way is refused by its Content-MD5 and sent again; a container SAS
-works; a wrong key, a SAS without write permission, a missing container and Azurite
-stopped mid-upload fail the job and leave no blob; the destination's test action says
+works; a wrong key, a SAS without write permission, a missing container, Azurite
+stopped mid-upload and a commit whose answer is lost fail the job and leave no blob; the destination's test action says
 which is which and leaves nothing. The server and Azurite are the module's own."""
 
 import base64
@@ -198,6 +198,18 @@ def test_azurite_stopped_mid_upload_fails_the_job_and_leaves_no_blob(pacsport, a
     azurite.start()
     # Its two blocks stay uncommitted (Azure deletes them after a week): no blob.
     assert blobs_of(azurite, job) == []
+
+
+def test_a_commit_whose_answer_is_lost_is_deleted_and_fails_the_job(pacsport, azurite, proxy):
+    proxy.lose_block_list_answers = True
+    settings, secrets = azurite.destination(CONTAINER, block_size_mib=4)
+    settings["endpoint"] = proxy.endpoint
+    destination = create_destination(pacsport["api"], "azure-blob", "azure lost commit", settings, secrets)
+    job = deliver(pacsport, destination["id"], pacsport["big"])
+    assert job["state"] == "failed" and "Put Block List" in job["error"], job
+    methods = [method for method, path in proxy.requests]
+    assert methods[-1] == "DELETE" and any("comp=blocklist" in path for _, path in proxy.requests)
+    assert blobs_of(azurite, job, include_uncommitted=True) == []
 
 
 def test_the_server_log_names_no_key_and_no_sas(pacsport, azurite):
