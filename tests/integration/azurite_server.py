@@ -9,7 +9,11 @@ C++ code) and makes container SAS tokens.
         azurite.create_container("exports")
         settings, secrets = azurite.destination("exports")
 
-Azurite can be stopped and started again on the same port. AzuriteProxy sits between
+Azurite can be stopped and started again on the same port.
+
+For benchmarks: `python3 tests/integration/azurite_server.py DIR CONTAINER` starts
+Azurite in DIR, creates CONTAINER, prints one JSON line {"settings", "secrets"} of an
+azure-blob destination to it, and runs until killed (SIGTERM). AzuriteProxy sits between
 pacsport and Azurite, records the requests, and can change one block's bytes on the way
 or stop Azurite when a given block arrives."""
 
@@ -246,3 +250,18 @@ class AzuriteProxy:
 
     def block_requests(self):
         return [path for method, path in self.requests if method == "PUT" and "comp=block&" in path + "&"]
+
+
+if __name__ == "__main__":
+    import json
+    import signal
+    import sys
+
+    directory, container = sys.argv[1:3]
+    with Azurite.running(directory) as emulator:
+        emulator.create_container(container)
+        settings, secrets_ = emulator.destination(container)
+        print(json.dumps({"settings": settings, "secrets": secrets_}), flush=True)
+        # Blocked only now: Azurite, started above, keeps its default SIGTERM.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+        signal.sigwait({signal.SIGTERM, signal.SIGINT})
