@@ -22,8 +22,8 @@ namespace {
 
 constexpr const char* kApiVersion = "2023-11-03";
 constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
-constexpr std::uint64_t kMaxBlocks = 50000;   // per blob, the service's limit
-constexpr std::size_t kMaxBlobName = 1024;    // characters, the service's limit
+constexpr std::uint64_t kMaxBlocks = 50000;  // per blob, the service's limit
+constexpr std::size_t kMaxBlobName = 1024;   // characters, the service's limit
 
 using Params = std::vector<std::pair<std::string, std::string>>;
 
@@ -31,7 +31,8 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 std::string PercentEncode(std::string_view text, bool keep_slash) {
   std::string encoded;
   for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
+        (keep_slash && c == '/')) {
       encoded += static_cast<char>(c);
     } else {
       char hex[4];
@@ -60,9 +61,11 @@ std::string AzureErrorCode(const HttpAnswer& answer) {
 Status StatusOf(const HttpAnswer& answer, const std::string& what) {
   if (answer.status >= 200 && answer.status < 300) return Status::Ok();
   const std::string code = AzureErrorCode(answer);
-  const std::string detail = what + ": Azure answered " + std::to_string(answer.status) + " " + code;
+  const std::string detail =
+      what + ": Azure answered " + std::to_string(answer.status) + " " + code;
   if (answer.status == 401 || answer.status == 403) return Forbidden(detail);
-  if (answer.status == 408 || answer.status == 429 || answer.status >= 500 || code == "Md5Mismatch") {
+  if (answer.status == 408 || answer.status == 429 || answer.status >= 500 ||
+      code == "Md5Mismatch") {
     return Unavailable(detail);
   }
   return InvalidInput(detail);
@@ -93,8 +96,10 @@ std::optional<std::string> RangeMd5(const FileRange& range) {
   std::vector<char> buffer(kMiB);
   Md5 md5;
   for (std::uint64_t done = 0; done < range.length;) {
-    const size_t want = static_cast<size_t>(std::min<std::uint64_t>(buffer.size(), range.length - done));
-    const ssize_t n = ::pread(range.fd, buffer.data(), want, static_cast<off_t>(range.offset + done));
+    const size_t want =
+        static_cast<size_t>(std::min<std::uint64_t>(buffer.size(), range.length - done));
+    const ssize_t n =
+        ::pread(range.fd, buffer.data(), want, static_cast<off_t>(range.offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return std::nullopt;
     md5.Update(buffer.data(), static_cast<size_t>(n));
@@ -106,13 +111,15 @@ std::optional<std::string> RangeMd5(const FileRange& range) {
 // The headers of the call that creates the blob: its type and the archive's SHA-256
 // (an empty header value would be signed but not sent, so none is).
 void AddBlobProperties(const OutgoingArchive& archive, std::vector<std::string>& headers) {
-  if (!archive.content_type.empty()) headers.push_back("x-ms-blob-content-type: " + archive.content_type);
+  if (!archive.content_type.empty())
+    headers.push_back("x-ms-blob-content-type: " + archive.content_type);
   if (!archive.sha256.empty()) headers.push_back("x-ms-meta-sha256: " + archive.sha256);
 }
 
 class OpenFile {
  public:
-  explicit OpenFile(const std::filesystem::path& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
+  explicit OpenFile(const std::filesystem::path& path)
+      : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
   ~OpenFile() {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -155,7 +162,8 @@ class AzureBlobSender final : public ArchiveSender {
       : settings_(std::move(settings)), credentials_(std::move(credentials)), retry_(retry) {}
 
   Status Check(std::stop_token stop) override {
-    AzureRequest list{"GET", "", {{"restype", "container"}, {"comp", "list"}, {"maxresults", "1"}}, {}, {}, {}};
+    AzureRequest list{"GET", "", {{"restype", "container"}, {"comp", "list"}, {"maxresults", "1"}},
+                      {},    {}, {}};
     if (!settings_.prefix.empty()) list.query.emplace_back("prefix", settings_.prefix);
     auto answer = Retry(retry_, stop, [&] { return Call(list, "List Blobs", stop, nullptr); });
     if (!answer.ok()) return answer.error();
@@ -176,14 +184,18 @@ class AzureBlobSender final : public ArchiveSender {
     OpenFile file(archive.path);
     if (file.fd() < 0) return Internal("the archive " + archive.name + " cannot be opened");
 
-    Result<HttpAnswer> committed = archive.size <= settings_.block_size
-                                       ? PutBlob(archive, blob, file.fd(), stop, bytes_sent)
-                                       : PutBlocks(archive, blob, file.fd(), blocks, stop, bytes_sent);
+    Result<HttpAnswer> committed =
+        archive.size <= settings_.block_size
+            ? PutBlob(archive, blob, file.fd(), stop, bytes_sent)
+            : PutBlocks(archive, blob, file.fd(), blocks, stop, bytes_sent);
     if (!committed.ok()) return committed.error();
     DeliveryReceipt receipt;
-    receipt.where = {{"kind", "azure-blob"},       {"endpoint", settings_.origin + settings_.endpoint_path},
-                     {"container", settings_.container}, {"blob", blob},
-                     {"etag", committed->headers["etag"]}, {"size", archive.size}};
+    receipt.where = {{"kind", "azure-blob"},
+                     {"endpoint", settings_.origin + settings_.endpoint_path},
+                     {"container", settings_.container},
+                     {"blob", blob},
+                     {"etag", committed->headers["etag"]},
+                     {"size", archive.size}};
     return receipt;
   }
 
@@ -194,9 +206,11 @@ class AzureBlobSender final : public ArchiveSender {
     const FileRange range{fd, 0, archive.size};
     const std::optional<std::string> md5 = RangeMd5(range);
     if (!md5) return Internal("the archive " + archive.name + " cannot be read");
-    AzureRequest put{"PUT", blob, {}, {"x-ms-blob-type: BlockBlob", "Content-MD5: " + *md5}, {}, range};
+    AzureRequest put{"PUT", blob, {}, {"x-ms-blob-type: BlockBlob", "Content-MD5: " + *md5},
+                     {},    range};
     AddBlobProperties(archive, put.headers);
-    return Committed(blob, Retry(retry_, stop, [&] { return Call(put, "Put Blob", stop, &bytes_sent); }));
+    return Committed(blob,
+                     Retry(retry_, stop, [&] { return Call(put, "Put Blob", stop, &bytes_sent); }));
   }
 
   // Uncommitted blocks, then the block list that makes them the blob. The next
@@ -214,14 +228,17 @@ class AzureBlobSender final : public ArchiveSender {
       const FileRange range = block_range(index);
       const std::optional<std::string> md5 = next_md5.get();
       if (!md5) return Internal("the archive " + archive.name + " cannot be read");
-      if (index + 1 < blocks) next_md5 = std::async(std::launch::async, RangeMd5, block_range(index + 1));
+      if (index + 1 < blocks)
+        next_md5 = std::async(std::launch::async, RangeMd5, block_range(index + 1));
       // Ids of one blob all have the same length: "block-000001" is 16 base64 characters.
       char id[32];
       std::snprintf(id, sizeof id, "block-%06llu", static_cast<unsigned long long>(index));
       const std::string block_id = Base64Encode(std::string_view(id));
-      const AzureRequest put{"PUT", blob, {{"comp", "block"}, {"blockid", block_id}},
-                             {"Content-MD5: " + *md5}, {}, range};
-      const std::string what = "Put Block " + std::to_string(index + 1) + " of " + std::to_string(blocks);
+      const AzureRequest put{
+          "PUT", blob, {{"comp", "block"}, {"blockid", block_id}}, {"Content-MD5: " + *md5},
+          {},    range};
+      const std::string what =
+          "Put Block " + std::to_string(index + 1) + " of " + std::to_string(blocks);
       auto sent = Retry(retry_, stop, [&] { return Call(put, what, stop, &bytes_sent); });
       if (!sent.ok()) return sent.error();  // nothing committed: no blob
       block_list += "<Latest>" + block_id + "</Latest>";
@@ -229,7 +246,8 @@ class AzureBlobSender final : public ArchiveSender {
     block_list += "</BlockList>";
     AzureRequest commit{"PUT", blob, {{"comp", "blocklist"}}, {}, block_list, {}};
     AddBlobProperties(archive, commit.headers);
-    return Committed(blob, Retry(retry_, stop, [&] { return Call(commit, "Put Block List", stop, nullptr); }));
+    return Committed(
+        blob, Retry(retry_, stop, [&] { return Call(commit, "Put Block List", stop, nullptr); }));
   }
 
   // The outcome of a committing call. When no definite answer came (kUnavailable: the
@@ -241,37 +259,43 @@ class AzureBlobSender final : public ArchiveSender {
     auto removed = Call(remove, "Delete Blob", std::stop_token{}, nullptr);
     if (!removed.ok() && !(removed.error().code() == ErrorCode::kInvalidInput &&
                            removed.error().message().find("BlobNotFound") != std::string::npos)) {
-      spdlog::warn("event=azure_blob_not_removed container={} blob={} error={}", settings_.container, blob,
-                   removed.error().message());
+      spdlog::warn("event=azure_blob_not_removed container={} blob={} error={}",
+                   settings_.container, blob, removed.error().message());
     }
     return outcome;
   }
 
   // Signs and performs `request`; a non-2xx answer becomes its error. Body bytes are
   // counted in `bytes_sent`, and taken back when the call fails.
-  Result<HttpAnswer> Call(const AzureRequest& request, const std::string& operation, std::stop_token stop,
-                          std::atomic<std::uint64_t>* bytes_sent) const {
+  Result<HttpAnswer> Call(const AzureRequest& request, const std::string& operation,
+                          std::stop_token stop, std::atomic<std::uint64_t>* bytes_sent) const {
     const std::string path = settings_.endpoint_path + "/" + settings_.container +
                              (request.blob.empty() ? "" : "/" + PercentEncode(request.blob, true));
     std::string query;
     for (const auto& [name, value] : request.query) {
       query += (query.empty() ? "?" : "&") + name + "=" + PercentEncode(value, false);
     }
-    if (!credentials_.sas_query.empty()) query += (query.empty() ? "?" : "&") + credentials_.sas_query;
+    if (!credentials_.sas_query.empty())
+      query += (query.empty() ? "?" : "&") + credentials_.sas_query;
 
     HttpCall call;
     call.method = request.method;
     call.url = settings_.origin + path + query;
     call.headers = request.headers;
-    call.headers.push_back("x-ms-date: " + HttpDate(std::chrono::duration_cast<std::chrono::seconds>(
-                                                        std::chrono::system_clock::now().time_since_epoch())
-                                                        .count()));
+    call.headers.push_back("x-ms-date: " +
+                           HttpDate(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count()));
     call.headers.push_back(std::string("x-ms-version: ") + kApiVersion);
     call.body = request.body;
     call.file = request.file;
     call.bytes_sent = bytes_sent;
     if (!credentials_.account_key.empty()) {
-      AzureSignedParts parts{request.method, settings_.account, path, request.query, {},
+      AzureSignedParts parts{request.method,
+                             settings_.account,
+                             path,
+                             request.query,
+                             {},
                              request.file ? request.file->length : request.body.size()};
       for (const std::string& header : call.headers) {
         const auto colon = header.find(':');
@@ -281,8 +305,8 @@ class AzureBlobSender final : public ArchiveSender {
     }
 
     const std::uint64_t before = bytes_sent != nullptr ? bytes_sent->load() : 0;
-    const std::string what =
-        "azure-blob " + operation + " " + settings_.container + (request.blob.empty() ? "" : "/" + request.blob);
+    const std::string what = "azure-blob " + operation + " " + settings_.container +
+                             (request.blob.empty() ? "" : "/" + request.blob);
     auto answer = Perform(call, stop);
     if (!answer.ok()) {
       answer = Error(answer.error().code(), what + ": " + answer.error().message());
@@ -333,7 +357,8 @@ Result<std::unique_ptr<ArchiveSender>> MakeAzureBlobSender(const nlohmann::json&
               "with a letter or digit");
   }
   azure.prefix = read.TakeString("prefix").value_or("");
-  azure.block_size = static_cast<std::uint64_t>(read.TakeInt("blockSizeMiB", 1, 4000).value_or(16)) * kMiB;
+  azure.block_size =
+      static_cast<std::uint64_t>(read.TakeInt("blockSizeMiB", 1, 4000).value_or(16)) * kMiB;
   if (Status status = read.Finish(); !status.ok()) return status.error();
 
   SettingsReader read_secrets(secrets, "secrets");
@@ -344,7 +369,8 @@ Result<std::unique_ptr<ArchiveSender>> MakeAzureBlobSender(const nlohmann::json&
     read_secrets.Fail("accountKey", "or secrets.sasToken is required, not both");
   } else if (key) {
     const auto decoded = Base64Decode(*key);
-    if (!decoded || decoded->empty()) read_secrets.Fail("accountKey", "must be the account's base64 key");
+    if (!decoded || decoded->empty())
+      read_secrets.Fail("accountKey", "must be the account's base64 key");
     if (!account) read_secrets.Fail("accountKey", "needs settings.account");
     credentials.account_key = decoded.value_or("");
   } else {

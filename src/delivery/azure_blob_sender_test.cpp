@@ -3,9 +3,10 @@
 // azure_shared_key.h); the expected signature was computed from that string apart
 // from this code, with Python's hmac:
 //   base64(hmac.new(b"pacsport-test-key-0123456789", string_to_sign, sha256).digest())
+#include "delivery/azure_blob_sender.h"
+
 #include <gtest/gtest.h>
 
-#include "delivery/azure_blob_sender.h"
 #include "delivery/azure_shared_key.h"
 
 namespace pacsport::delivery {
@@ -13,7 +14,7 @@ namespace {
 
 const std::string kTestKey = "pacsport-test-key-0123456789";
 
-TEST(AzureSharedKey, PutBlockSortsHeadersAndQueryAndDecodesNothing) {
+TEST(AzureSharedKey, PutBlockSignsSortedHeadersTheEncodedPathAndSortedQuery) {
   AzureSignedParts parts;
   parts.method = "PUT";
   parts.account = "devstoreaccount1";
@@ -26,11 +27,11 @@ TEST(AzureSharedKey, PutBlockSortsHeadersAndQueryAndDecodesNothing) {
   parts.content_length = 1048576;
   EXPECT_EQ(SharedKeyStringToSign(parts),
             "PUT\n"
-            "\n"                            // Content-Encoding
-            "\n"                            // Content-Language
-            "1048576\n"                     // Content-Length
-            "1B2M2Y8AsgTpgAmY7PhCfg==\n"    // Content-MD5
-            "\n\n\n\n\n\n\n"                // Content-Type, Date, If-*, Range
+            "\n"                          // Content-Encoding
+            "\n"                          // Content-Language
+            "1048576\n"                   // Content-Length
+            "1B2M2Y8AsgTpgAmY7PhCfg==\n"  // Content-MD5
+            "\n\n\n\n\n\n\n"              // Content-Type, Date, If-*, Range
             "x-ms-date:Thu, 03 Dec 2026 20:00:00 GMT\n"
             "x-ms-version:2023-11-03\n"
             "/devstoreaccount1/devstoreaccount1/exports/job%201/a.zip\n"
@@ -123,8 +124,10 @@ TEST(AzureBlobSettings, RefusesBadSettingsNamingTheKey) {
         << name;
   }
   EXPECT_EQ(with("endpoint", nullptr), "settings.endpoint is required");
-  for (const char* endpoint : {"ftp://host", "http://host/?sv=1", "127.0.0.1:10000", "http://u@host"}) {
-    EXPECT_NE(with("endpoint", endpoint).find("settings.endpoint must be"), std::string::npos) << endpoint;
+  for (const char* endpoint :
+       {"ftp://host", "http://host/?sv=1", "127.0.0.1:10000", "http://u@host"}) {
+    EXPECT_NE(with("endpoint", endpoint).find("settings.endpoint must be"), std::string::npos)
+        << endpoint;
   }
   EXPECT_NE(with("blockSizeMiB", 0).find("settings.blockSizeMiB must be an integer from 1 to 4000"),
             std::string::npos);
@@ -134,10 +137,12 @@ TEST(AzureBlobSettings, RefusesBadSettingsNamingTheKey) {
 }
 
 TEST(AzureBlobSettings, RefusesBadSecretsWithoutQuotingThem) {
-  const std::string neither_or_both = "secrets.accountKey or secrets.sasToken is required, not both";
+  const std::string neither_or_both =
+      "secrets.accountKey or secrets.sasToken is required, not both";
   EXPECT_EQ(Refusal(ValidSettings(), nlohmann::json::object()), neither_or_both);
-  EXPECT_EQ(Refusal(ValidSettings(), {{"accountKey", kKey["accountKey"]}, {"sasToken", "sv=1&sig=x"}}),
-            neither_or_both);
+  EXPECT_EQ(
+      Refusal(ValidSettings(), {{"accountKey", kKey["accountKey"]}, {"sasToken", "sv=1&sig=x"}}),
+      neither_or_both);
   const std::string bad_key = Refusal(ValidSettings(), {{"accountKey", "not base64!"}});
   EXPECT_EQ(bad_key, "secrets.accountKey must be the account's base64 key");
   nlohmann::json no_account = ValidSettings();

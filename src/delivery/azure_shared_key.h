@@ -26,12 +26,12 @@ namespace pacsport::delivery {
 
 // What of a Blob service request the signature covers.
 struct AzureSignedParts {
-  std::string method;                    // "PUT", "GET", …
-  std::string account;                   // the storage account's name
-  std::string path;                      // the URL's path as sent, e.g. "/container/blob%20name"
-  std::vector<std::pair<std::string, std::string>> query;  // decoded names and values
+  std::string method;   // "PUT", "GET", …
+  std::string account;  // the storage account's name
+  std::string path;     // the URL's path as sent, e.g. "/container/blob%20name"
+  std::vector<std::pair<std::string, std::string>> query;    // decoded names and values
   std::vector<std::pair<std::string, std::string>> headers;  // as sent, any case
-  std::uint64_t content_length = 0;      // of the body; 0 signs as an empty line
+  std::uint64_t content_length = 0;  // of the body; 0 signs as an empty line
 };
 
 std::string SharedKeyStringToSign(const AzureSignedParts& parts);
