@@ -27,12 +27,14 @@ constexpr std::size_t kMaxBlobName = 1024;   // characters, the service's limit
 
 using Params = std::vector<std::pair<std::string, std::string>>;
 
-// Percent-encodes all but RFC 3986's unreserved characters (and '/' when `keep_slash`).
-std::string PercentEncode(std::string_view text, bool keep_slash) {
+enum class Slashes { kKeep, kEncode };
+
+// Percent-encodes all but RFC 3986's unreserved characters (and '/' if kept).
+std::string PercentEncode(std::string_view text, Slashes slashes) {
   std::string encoded;
   for (unsigned char c : text) {
     if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
-        (keep_slash && c == '/')) {
+        (slashes == Slashes::kKeep && c == '/')) {
       encoded += static_cast<char>(c);
     } else {
       char hex[4];
@@ -269,11 +271,12 @@ class AzureBlobSender final : public ArchiveSender {
   // counted in `bytes_sent`, and taken back when the call fails.
   Result<HttpAnswer> Call(const AzureRequest& request, const std::string& operation,
                           std::stop_token stop, std::atomic<std::uint64_t>* bytes_sent) const {
-    const std::string path = settings_.endpoint_path + "/" + settings_.container +
-                             (request.blob.empty() ? "" : "/" + PercentEncode(request.blob, true));
+    const std::string path =
+        settings_.endpoint_path + "/" + settings_.container +
+        (request.blob.empty() ? "" : "/" + PercentEncode(request.blob, Slashes::kKeep));
     std::string query;
     for (const auto& [name, value] : request.query) {
-      query += (query.empty() ? "?" : "&") + name + "=" + PercentEncode(value, false);
+      query += (query.empty() ? "?" : "&") + name + "=" + PercentEncode(value, Slashes::kEncode);
     }
     if (!credentials_.sas_query.empty())
       query += (query.empty() ? "?" : "&") + credentials_.sas_query;
