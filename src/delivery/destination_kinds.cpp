@@ -1,6 +1,7 @@
 #include "delivery/destination_kinds.h"
 
 #include "delivery/azure_blob_sender.h"
+#include "delivery/email_sender.h"
 
 namespace pacsport::delivery {
 
@@ -31,6 +32,8 @@ Result<std::unique_ptr<ArchiveSender>> MakeSender(DestinationKind kind,
   switch (kind) {
     case DestinationKind::kAzureBlob:
       return MakeAzureBlobSender(settings, secrets, context);
+    case DestinationKind::kEmail:
+      return MakeEmailSender(settings, secrets, context);
     default:
       break;
   }
