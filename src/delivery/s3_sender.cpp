@@ -187,8 +187,7 @@ std::uint64_t S3Sender::PartSize(std::uint64_t archive_size) const {
 
 Status S3Sender::Check(std::stop_token stop) {
   HttpCall call;
-  call.url = settings_.bucket.BucketUrl(CanonicalQuery(
-      {{"list-type", "2"}, {"max-keys", "0"}, {"prefix", settings_.prefix}}));
+  call.url = settings_.bucket.BucketUrl(CanonicalQuery({{"list-type", "2"}, {"max-keys", "0"}}));
   const std::string what = What("ListObjectsV2");
   auto answer = Perform(std::move(call), kEmptySha256, what, stop);
   if (!answer.ok()) return answer.error();

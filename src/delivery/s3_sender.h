@@ -18,7 +18,7 @@
 // named ObjectName(prefix, archive) and carries the archive's SHA-256 as
 // x-amz-meta-sha256.
 //
-// Check lists the bucket with max-keys=0 under the prefix: it proves the endpoint,
+// Check lists the bucket with max-keys=0: it proves the endpoint,
 // the credentials and the bucket (it needs s3:ListBucket) and leaves nothing behind.
 #pragma once
 
