@@ -182,7 +182,7 @@ def _element(xml, name):
 class S3Proxy:
     """A forwarding HTTP proxy to a MotoS3 that keeps the Host header (it is signed).
     `fail_parts_from` (a part number) answers 503 to that part and every later one;
-    `corrupt_part` changes one byte of that part's body each time it is sent.
+    `corrupt_part_once` changes one byte of that part's body the first time it is sent.
     `requests` records (method, path with query) of everything forwarded or refused."""
 
     def __init__(self, s3):
@@ -190,7 +190,7 @@ class S3Proxy:
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.fail_parts_from = None
-        self.corrupt_part = None
+        self.corrupt_part_once = None
         self.requests = []
         proxy = self
 
@@ -213,7 +213,8 @@ class S3Proxy:
                     self.end_headers()
                     self.wfile.write(answer)
                     return
-                if part is not None and part == proxy.corrupt_part and body:
+                if part is not None and part == proxy.corrupt_part_once and body:
+                    proxy.corrupt_part_once = None
                     body = bytes([body[0] ^ 0xFF]) + body[1:]
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
                 connection = http.client.HTTPConnection("127.0.0.1", proxy.s3.port, timeout=120)
