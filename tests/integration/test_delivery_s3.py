@@ -153,7 +153,7 @@ def test_a_store_failing_mid_upload_fails_the_job_and_the_upload_is_aborted(pacs
     destination = create_destination(pacsport["api"], "s3 failing", settings, secrets)
     job = deliver(pacsport, destination["id"], pacsport["big"])
     assert job["state"] == "failed", job
-    assert job["error"]["code"] == "unavailable" and "ServiceUnavailable" in job["error"]["message"]
+    assert "ServiceUnavailable" in job["error"], job["error"]
     assert part_numbers(proxy).count(2) > 1, "part 2 was not retried"
     assert proxy.requests[-1][0] == "DELETE" and "uploadId=" in proxy.requests[-1][1]
     assert keys_of(s3, job) == []
@@ -170,7 +170,7 @@ def test_a_wrong_secret_fails_the_job_with_s3s_refusal_and_leaves_nothing(pacspo
     assert "SignatureDoesNotMatch" in tested["error"]["message"]
     job = deliver(pacsport, destination["id"], pacsport["big"])
     assert job["state"] == "failed", job
-    assert job["error"]["code"] == "forbidden" and "SignatureDoesNotMatch" in job["error"]["message"]
+    assert "SignatureDoesNotMatch" in job["error"], job["error"]
     assert wrong not in json.dumps(job) and wrong not in pacsport["log"].read_text(errors="replace")
     assert keys_of(s3, job) == []
     assert s3.pending_uploads(BUCKET) == []
@@ -183,7 +183,7 @@ def test_a_missing_bucket_fails_the_job_naming_it(pacsport, s3):
     assert tested["ok"] is False and "NoSuchBucket" in tested["error"]["message"]
     job = deliver(pacsport, destination["id"], pacsport["small"])
     assert job["state"] == "failed", job
-    assert job["error"]["code"] == "invalid_input" and "NoSuchBucket" in job["error"]["message"]
+    assert "NoSuchBucket" in job["error"] and "no-such-bucket" in job["error"], job["error"]
 
 
 def test_the_test_action_passes_and_leaves_nothing(pacsport, s3):
@@ -219,5 +219,4 @@ def test_a_store_killed_mid_upload_fails_the_job(pacsport, tmp_path):
             store.stop()
             job = jobs.wait("admin", job["id"], DELIVERY_FINAL, 120)
     assert job["state"] == "failed", job
-    assert job["error"]["code"] == "unavailable", job
-    assert job["deliveredTo"] is None
+    assert job["error"].startswith("delivery failed: S3 ") and job["deliveredTo"] is None, job
