@@ -70,8 +70,8 @@ class S3Sender final : public ArchiveSender {
     BodyDigests digests;
   };
 
-  // One signed request. `what` names the operation and the bucket in errors; the URL
-  // is left out, since its key may hold a patient ID.
+  // One signed request. `what` names the operation, the endpoint and the bucket in
+  // errors; the object's URL is left out, since its key may hold a patient ID.
   Result<HttpAnswer> Perform(HttpCall call, const std::string& payload_sha256,
                              const std::string& what, std::stop_token stop) const;
   // One PUT of `body` to `url` whose ETag is checked; the ETag. Bytes sent are added
@@ -99,7 +99,8 @@ class S3Sender final : public ArchiveSender {
   // The headers every new object gets.
   std::vector<std::string> ObjectHeaders(const OutgoingArchive& archive) const;
   std::string What(const std::string& operation) const {
-    return "S3 " + operation + " in bucket " + settings_.bucket.bucket;
+    return "S3 " + operation + " at " + settings_.bucket.endpoint + " in bucket " +
+           settings_.bucket.bucket;
   }
   DeliveryReceipt Receipt(const std::string& key, const std::string& etag, std::uint64_t size) const;
   // The configured part size, grown when the archive would need over kMaxParts parts.

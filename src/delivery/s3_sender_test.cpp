@@ -104,7 +104,9 @@ TEST(S3SenderTest, AnUnreachableStoreIsUnavailableAndNoMessageNamesTheSecretOrKe
   const Status checked = (*sender)->Check(std::stop_token());
   ASSERT_FALSE(checked.ok());
   EXPECT_EQ(checked.error().code(), ErrorCode::kUnavailable);
-  EXPECT_NE(checked.error().message().find("S3 ListObjectsV2 in bucket exports: "), std::string::npos)
+  EXPECT_NE(checked.error().message().find("S3 ListObjectsV2 at " + settings["endpoint"].get<std::string>() +
+                                           " in bucket exports: "),
+            std::string::npos)
       << checked.error().message();
 
   const auto path = std::filesystem::temp_directory_path() / "s3_sender_test_archive.zip";
