@@ -14,7 +14,8 @@
 #                    MD5) and its ETag checked; timed from the job's "delivering" state
 #                    to "delivered" as seen by polling every 20 ms
 # The server's peak RSS (/proc/PID/status VmHWM) is reset when the job enters
-# "delivering", so the figure is the upload's alone. The object read back from the store
+# "delivering", so the figure is the upload's alone; its CPU time (user + system) over
+# the upload shows how much of the time is the sender's own work. The object read back from the store
 # must equal the archive (SHA-256).
 #
 # SLOT, Azure Blob (Azurite): when the azure-blob sender is on main, add a row here the
@@ -56,7 +57,9 @@ seconds_since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN {printf "%.2f", e -
 mb_per_s() { awk -v b="$1" -v s="$2" 'BEGIN {printf "%.1f", b / 1e6 / s}'; }
 
 ROWS=''
-row() { ROWS+="| $1 | $2 | $(mb_per_s "$SIZE" "$2") | $3 |"$'\n'; }
+row() { ROWS+="| $1 | $2 | $(mb_per_s "$SIZE" "$2") | $3 | $4 |"$'\n'; }
+# cpu_seconds PID: the process's user + system CPU time so far.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
 log "generating $SLICES slices..."
 UID_=$(/usr/bin/python3 bench/generate_ct.py "$WORK/src" "$SLICES" --studies 1 --patient-id BENCH-S3)
@@ -92,7 +95,7 @@ S3_DESTINATION=$(api POST /api/destinations "{\"name\":\"moto\",\"kind\":\"s3\",
 # deliver_row LABEL DESTINATION_ID: runs the export job with that destination; sets JOB
 # (its final JSON) and adds the upload's row.
 deliver_row() {
-  local id state start='' seconds rss
+  local id state start='' cpu_start seconds rss cpu
   id=$(api POST /api/export/jobs "{\"scope\":\"study\",\"ids\":[\"$UID_\"],\"previews\":false,
     \"compression\":0,\"destination\":$2}" | json_field 'd["id"]') ||
     fail_with_log "$WORK/pacsport.log" "the job was refused"
@@ -101,6 +104,7 @@ deliver_row() {
     state=$(json_field 'd["state"]' <<<"$JOB")
     if [[ $state == delivering && -z $start ]]; then
       start=$(date +%s.%N)
+      cpu_start=$(cpu_seconds "$PACSPORT_PID")
       reset_peak_rss "$PACSPORT_PID"
     fi
     [[ $state == delivered ]] && break
@@ -111,8 +115,9 @@ deliver_row() {
   [[ -n $start ]] || fail "the job was never seen delivering"
   seconds=$(seconds_since "$start")
   rss=$(peak_rss_mb "$PACSPORT_PID")
+  cpu=$(awk -v a="$cpu_start" -v b="$(cpu_seconds "$PACSPORT_PID")" 'BEGIN {printf "%.2f", b - a}')
   SIZE=$(json_field 'd["archive"]["size"]' <<<"$JOB")
-  row "$1" "$seconds" "$rss"
+  row "$1" "$seconds" "$cpu" "$rss"
 }
 
 log "delivering to moto_server..."
@@ -132,16 +137,16 @@ cat "$ARCHIVE" >/dev/null  # in the page cache for both, as the job's archive wa
 start=$(date +%s.%N)
 cp "$ARCHIVE" "$WORK/copy.zip" && sync "$WORK/copy.zip"
 seconds=$(seconds_since "$start")
-REFERENCE_ROWS+="| cp + sync to local disk | $seconds | $(mb_per_s "$SIZE" "$seconds") | — |"$'\n'
+REFERENCE_ROWS+="| cp + sync to local disk | $seconds | $(mb_per_s "$SIZE" "$seconds") | — | — |"$'\n'
 rm -f "$WORK/copy.zip"
 seconds=$(curl -sSf "${S3[@]}" -T "$ARCHIVE" -H 'Content-Type: application/zip' -o /dev/null \
   -w '%{time_total}' "http://127.0.0.1:$MPORT/bench/curl.zip")
-REFERENCE_ROWS+="| curl -T to moto_server, one PUT | $(printf '%.2f' "$seconds") | $(mb_per_s "$SIZE" "$seconds") | — |"$'\n'
+REFERENCE_ROWS+="| curl -T to moto_server, one PUT | $(printf '%.2f' "$seconds") | $(mb_per_s "$SIZE" "$seconds") | — | — |"$'\n'
 
 echo "$COMMAND_LINE"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 echo "archive: $SIZE bytes ($SLICES slices, stored)"
 echo
-echo "| delivery | seconds | MB/s | pacsport peak RSS during the upload (MB) |"
-echo "|---|---|---|---|"
+echo "| delivery | seconds | MB/s | pacsport CPU during the upload (s) | pacsport peak RSS during the upload (MB) |"
+echo "|---|---|---|---|---|"
 printf '%s%s' "$REFERENCE_ROWS" "$ROWS"
