@@ -22,6 +22,8 @@ PACKAGES=(
   orthanc
   # the audit record repository the IHE ATNA messages are checked against (UDP and TLS)
   rsyslog rsyslog-gnutls
+  # the SMTP server that e-mail delivery is tested against (run with /usr/bin/python3)
+  python3-aiosmtpd
   # the browser the UI's tests drive (web/e2e, through playwright-core)
   chromium
 )

@@ -1,5 +1,6 @@
 #include "delivery/destination_kinds.h"
 
+#include "delivery/email_sender.h"
 #include "delivery/s3_sender.h"
 
 namespace pacsport::delivery {
@@ -31,6 +32,8 @@ Result<std::unique_ptr<ArchiveSender>> MakeSender(DestinationKind kind,
   switch (kind) {
     case DestinationKind::kS3:
       return MakeS3Sender(settings, secrets, context);
+    case DestinationKind::kEmail:
+      return MakeEmailSender(settings, secrets, context);
     default:
       break;
   }
