@@ -62,12 +62,23 @@ std::string XmlEscape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -75,8 +86,8 @@ std::string XmlEscape(std::string_view text) {
 
 std::string XmlUnescape(std::string_view text) {
   static constexpr std::pair<std::string_view, char> kEntities[] = {
-      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''},
-      {"&#34;", '"'}, {"&#39;", '\''}};
+      {"&amp;", '&'},   {"&lt;", '<'},  {"&gt;", '>'},  {"&quot;", '"'},
+      {"&apos;", '\''}, {"&#34;", '"'}, {"&#39;", '\''}};
   std::string out;
   for (size_t i = 0; i < text.size();) {
     bool replaced = false;
@@ -128,8 +139,8 @@ Result<std::string> ParseS3Endpoint(const std::string& url) {
   if (rest.empty()) return InvalidInput("names no host");
   for (unsigned char c : rest) {
     const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                         (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' ||
-                         c == '[' || c == ']';
+                         (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' || c == '[' ||
+                         c == ']';
     if (!allowed) return InvalidInput("must be scheme://host[:port], without user, path or query");
   }
   return std::string(url.substr(0, url.size() - (url.ends_with("/") ? 1 : 0)));
@@ -142,7 +153,9 @@ std::optional<std::string> S3BucketNameProblem(const std::string& name) {
       return "may hold only lower-case letters, digits, '.' and '-'";
     }
   }
-  const auto letter_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  const auto letter_or_digit = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  };
   if (!letter_or_digit(name.front()) || !letter_or_digit(name.back())) {
     return "must begin and end with a letter or a digit";
   }
@@ -193,8 +206,10 @@ Result<BodyDigests> DigestOf(const FileRange& range) {
   TwoDigests digests;
   std::vector<char> buffer(std::size_t{1} << 20);
   for (std::uint64_t done = 0; done < range.length;) {
-    const size_t want = static_cast<size_t>(std::min<std::uint64_t>(buffer.size(), range.length - done));
-    const ssize_t n = ::pread(range.fd, buffer.data(), want, static_cast<off_t>(range.offset + done));
+    const size_t want =
+        static_cast<size_t>(std::min<std::uint64_t>(buffer.size(), range.length - done));
+    const ssize_t n =
+        ::pread(range.fd, buffer.data(), want, static_cast<off_t>(range.offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Internal("the archive could not be read");
     digests.Update(buffer.data(), static_cast<size_t>(n));

@@ -28,10 +28,12 @@ TEST(S3RequestTest, QueryIsEncodedThenSortedAndValuelessNamesKeepTheirEquals) {
 TEST(S3RequestTest, PathAndVirtualAddressing) {
   S3Bucket path{"http://127.0.0.1:9000", "exports", S3Addressing::kPath};
   EXPECT_EQ(path.BucketUrl("list-type=2"), "http://127.0.0.1:9000/exports?list-type=2");
-  EXPECT_EQ(path.ObjectUrl("a/b c.zip", "uploads="), "http://127.0.0.1:9000/exports/a/b%20c.zip?uploads=");
+  EXPECT_EQ(path.ObjectUrl("a/b c.zip", "uploads="),
+            "http://127.0.0.1:9000/exports/a/b%20c.zip?uploads=");
   S3Bucket virtual_host{"https://s3.eu-west-1.amazonaws.com", "exports", S3Addressing::kVirtual};
   EXPECT_EQ(virtual_host.BucketUrl(), "https://exports.s3.eu-west-1.amazonaws.com/");
-  EXPECT_EQ(virtual_host.ObjectUrl("p/x.zip"), "https://exports.s3.eu-west-1.amazonaws.com/p/x.zip");
+  EXPECT_EQ(virtual_host.ObjectUrl("p/x.zip"),
+            "https://exports.s3.eu-west-1.amazonaws.com/p/x.zip");
 }
 
 TEST(S3RequestTest, EndpointIsSchemeHostAndPortOnly) {
@@ -65,7 +67,8 @@ TEST(S3RequestTest, DigestsOfStringAndFileRangeAgree) {
   const auto path = std::filesystem::temp_directory_path() / "s3_request_test_digest.bin";
   std::string data(3 * (1 << 20) + 17, '\0');
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 31 % 251);
-  std::ofstream(path, std::ios::binary).write(data.data(), static_cast<std::streamsize>(data.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(data.data(), static_cast<std::streamsize>(data.size()));
   const int fd = ::open(path.c_str(), O_RDONLY);
   ASSERT_GE(fd, 0);
   const auto range = DigestOf(FileRange{fd, 5, data.size() - 10});
@@ -112,7 +115,10 @@ TEST(S3RequestTest, ReadsElementsOfS3Answers) {
 }
 
 TEST(S3RequestTest, FailuresMapStatusAndNameTheS3Code) {
-  HttpAnswer missing{404, "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>", {}};
+  HttpAnswer missing{404,
+                     "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not "
+                     "exist</Message></Error>",
+                     {}};
   const Error bucket = S3Failure("S3 PutObject in bucket b", missing);
   EXPECT_EQ(bucket.code(), ErrorCode::kInvalidInput);
   EXPECT_EQ(bucket.message(),

@@ -50,7 +50,8 @@ bool PrintableAscii(const std::string& text) {
 }
 
 std::string Unquoted(std::string etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+    etag = etag.substr(1, etag.size() - 2);
   return etag;
 }
 
@@ -81,8 +82,8 @@ class S3Sender final : public ArchiveSender {
                               std::vector<std::string> headers, const std::string& what,
                               std::stop_token stop, std::atomic<std::uint64_t>& bytes_sent,
                               bool& stored_wrong) const;
-  Result<DeliveryReceipt> SendWhole(const OutgoingArchive& archive, const std::string& key,
-                                    int fd, std::stop_token stop,
+  Result<DeliveryReceipt> SendWhole(const OutgoingArchive& archive, const std::string& key, int fd,
+                                    std::stop_token stop,
                                     std::atomic<std::uint64_t>& bytes_sent) const;
   Result<DeliveryReceipt> SendInParts(const OutgoingArchive& archive, const std::string& key,
                                       int fd, std::stop_token stop,
@@ -102,7 +103,8 @@ class S3Sender final : public ArchiveSender {
     return "S3 " + operation + " at " + settings_.bucket.endpoint + " in bucket " +
            settings_.bucket.bucket;
   }
-  DeliveryReceipt Receipt(const std::string& key, const std::string& etag, std::uint64_t size) const;
+  DeliveryReceipt Receipt(const std::string& key, const std::string& etag,
+                          std::uint64_t size) const;
   // The configured part size, grown when the archive would need over kMaxParts parts.
   std::uint64_t PartSize(std::uint64_t archive_size) const;
   RetryPolicy CleanupRetry() const {
@@ -165,7 +167,7 @@ Result<std::string> S3Sender::PutOnce(const std::string& url, const Body& body,
 
 std::vector<std::string> S3Sender::ObjectHeaders(const OutgoingArchive& archive) const {
   return {"Content-Type: " + (archive.content_type.empty() ? std::string("application/octet-stream")
-                                                          : archive.content_type),
+                                                           : archive.content_type),
           "x-amz-meta-sha256: " + archive.sha256};
 }
 
@@ -200,8 +202,10 @@ Result<DeliveryReceipt> S3Sender::Send(const OutgoingArchive& archive, std::stop
                                        std::atomic<std::uint64_t>& bytes_sent) {
   const std::string key = ObjectName(settings_.prefix, archive);
   ReadOnlyFile file(archive.path);
-  if (file.fd() < 0) return Internal("the archive of job " + archive.job_id + " could not be opened");
-  if (archive.size <= settings_.part_size) return SendWhole(archive, key, file.fd(), stop, bytes_sent);
+  if (file.fd() < 0)
+    return Internal("the archive of job " + archive.job_id + " could not be opened");
+  if (archive.size <= settings_.part_size)
+    return SendWhole(archive, key, file.fd(), stop, bytes_sent);
   return SendInParts(archive, key, file.fd(), stop, bytes_sent);
 }
 
@@ -224,8 +228,8 @@ Result<DeliveryReceipt> S3Sender::SendWhole(const OutgoingArchive& archive, cons
   return Receipt(key, *etag, archive.size);
 }
 
-Result<DeliveryReceipt> S3Sender::SendInParts(const OutgoingArchive& archive, const std::string& key,
-                                              int fd, std::stop_token stop,
+Result<DeliveryReceipt> S3Sender::SendInParts(const OutgoingArchive& archive,
+                                              const std::string& key, int fd, std::stop_token stop,
                                               std::atomic<std::uint64_t>& bytes_sent) const {
   const std::string what = What("CreateMultipartUpload");
   auto upload_id = Retry(retry_, stop, [&]() -> Result<std::string> {
@@ -263,7 +267,8 @@ Result<std::string> S3Sender::UploadParts(const OutgoingArchive& archive, const 
     if (!digests.ok()) return digests.error();
     const Body body{range, *digests};
     const std::string url = settings_.bucket.ObjectUrl(
-        key, CanonicalQuery({{"partNumber", std::to_string(etags.size() + 1)}, {"uploadId", upload_id}}));
+        key, CanonicalQuery(
+                 {{"partNumber", std::to_string(etags.size() + 1)}, {"uploadId", upload_id}}));
     bool stored_wrong = false;  // a part sent again replaces the wrong one
     auto etag = Retry(retry_, stop, [&] {
       return PutOnce(url, body, {"Content-Type: application/octet-stream"}, what, stop, bytes_sent,
@@ -308,7 +313,8 @@ void S3Sender::Abort(const std::string& key, const std::string& upload_id) const
     call.url = settings_.bucket.ObjectUrl(key, CanonicalQuery({{"uploadId", upload_id}}));
     auto answer = Perform(std::move(call), kEmptySha256, what, std::stop_token());
     if (!answer.ok()) return answer.error();
-    if (answer->status == 404 || (answer->status >= 200 && answer->status <= 299)) return Status::Ok();
+    if (answer->status == 404 || (answer->status >= 200 && answer->status <= 299))
+      return Status::Ok();
     return S3Failure(what, *answer);
   });
   if (!aborted.ok()) {
@@ -325,7 +331,8 @@ void S3Sender::Remove(const std::string& key) const {
     call.url = settings_.bucket.ObjectUrl(key);
     auto answer = Perform(std::move(call), kEmptySha256, what, std::stop_token());
     if (!answer.ok()) return answer.error();
-    if (answer->status == 404 || (answer->status >= 200 && answer->status <= 299)) return Status::Ok();
+    if (answer->status == 404 || (answer->status >= 200 && answer->status <= 299))
+      return Status::Ok();
     return S3Failure(what, *answer);
   });
   if (!removed.ok()) spdlog::warn("{}; a damaged object stays", removed.error().message());
@@ -340,7 +347,8 @@ Result<S3Settings> ReadS3Settings(const nlohmann::json& settings, const nlohmann
   s3.prefix = reader.TakeString("prefix").value_or("");
   const auto addressing = reader.TakeString("addressing");
   s3.access_key_id = reader.RequiredString("accessKeyId");
-  s3.part_size = static_cast<std::uint64_t>(reader.TakeInt("partSizeMiB", 5, 5120).value_or(16)) * kMiB;
+  s3.part_size =
+      static_cast<std::uint64_t>(reader.TakeInt("partSizeMiB", 5, 5120).value_or(16)) * kMiB;
 
   const bool region_ok = std::all_of(s3.region.begin(), s3.region.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';

@@ -19,7 +19,9 @@ using nlohmann::json;
 constexpr char kSecret[] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
 json Settings() {
-  return {{"endpoint", "http://127.0.0.1:9"}, {"region", "eu-west-1"}, {"bucket", "exports"},
+  return {{"endpoint", "http://127.0.0.1:9"},
+          {"region", "eu-west-1"},
+          {"bucket", "exports"},
           {"accessKeyId", "AKIAEXAMPLE"}};
 }
 json Secrets() { return {{"secretAccessKey", kSecret}}; }
@@ -104,7 +106,8 @@ TEST(S3SenderTest, AnUnreachableStoreIsUnavailableAndNoMessageNamesTheSecretOrKe
   const Status checked = (*sender)->Check(std::stop_token());
   ASSERT_FALSE(checked.ok());
   EXPECT_EQ(checked.error().code(), ErrorCode::kUnavailable);
-  EXPECT_NE(checked.error().message().find("S3 ListObjectsV2 at " + settings["endpoint"].get<std::string>() +
+  EXPECT_NE(checked.error().message().find("S3 ListObjectsV2 at " +
+                                           settings["endpoint"].get<std::string>() +
                                            " in bucket exports: "),
             std::string::npos)
       << checked.error().message();
