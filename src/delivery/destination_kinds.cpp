@@ -2,6 +2,7 @@
 
 #include "delivery/azure_blob_sender.h"
 #include "delivery/email_sender.h"
+#include "delivery/s3_sender.h"
 
 namespace pacsport::delivery {
 
@@ -30,6 +31,8 @@ Result<std::unique_ptr<ArchiveSender>> MakeSender(DestinationKind kind,
                                                   const nlohmann::json& secrets,
                                                   const SenderContext& context) {
   switch (kind) {
+    case DestinationKind::kS3:
+      return MakeS3Sender(settings, secrets, context);
     case DestinationKind::kAzureBlob:
       return MakeAzureBlobSender(settings, secrets, context);
     case DestinationKind::kEmail:
