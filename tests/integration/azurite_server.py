@@ -13,7 +13,8 @@ Azurite can be stopped and started again on the same port.
 
 For benchmarks: `python3 tests/integration/azurite_server.py DIR CONTAINER` starts
 Azurite in DIR, creates CONTAINER, prints one JSON line {"settings", "secrets"} of an
-azure-blob destination to it, and runs until killed (SIGTERM). AzuriteProxy sits between
+azure-blob destination to it, with "sas" a container SAS (read, create, write) for
+other clients, and runs until killed (SIGTERM). AzuriteProxy sits between
 pacsport and Azurite, records the requests, and can change one block's bytes on the way
 or stop Azurite when a given block arrives."""
 
@@ -261,7 +262,8 @@ if __name__ == "__main__":
     with Azurite.running(directory) as emulator:
         emulator.create_container(container)
         settings, secrets_ = emulator.destination(container)
-        print(json.dumps({"settings": settings, "secrets": secrets_}), flush=True)
+        sas = emulator.container_sas(container, "rcw", hours=8)
+        print(json.dumps({"settings": settings, "secrets": secrets_, "sas": sas}), flush=True)
         # Blocked only now: Azurite, started above, keeps its default SIGTERM.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
         signal.sigwait({signal.SIGTERM, signal.SIGINT})
