@@ -32,16 +32,35 @@ PACKAGES=(
 # machine without Node.js gets Debian's, and the version check below says what is wrong.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
+# The S3 delivery tests (tests/integration/s3_server.py) and bench/delivery_upload.sh run
+# moto_server (moto 5, a Python S3 emulator that checks SigV4 signatures). It is not a
+# Debian package and PyPI is not reachable here: the machine image carries it in a pyenv
+# Python, and a machine without it must get it there first.
+if ! command -v moto_server >/dev/null 2>&1 &&
+  ! compgen -G "${PYENV_ROOT:-/root/.pyenv}/versions/*/bin/moto_server" >/dev/null; then
+  echo "error: moto_server is missing; the S3 delivery tests need it." >&2
+  echo "  install it into a Python 3: python3 -m pip install 'moto[server]>=5,<6'" >&2
+  exit 1
+fi
+
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")
 done
-if [ "${#missing[@]}" -eq 0 ]; then
-  exit 0
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "installing: ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# The storage emulators the delivery tests send archives to (Azurite for Azure Blob),
+# from npm at the versions of tests/emulators/package-lock.json; only when missing or
+# older than the lock file.
+emulators="$(cd "$(dirname "$0")/../tests/emulators" && pwd)"
+if [ ! -f "$emulators/node_modules/.package-lock.json" ] ||
+  [ "$emulators/package-lock.json" -nt "$emulators/node_modules/.package-lock.json" ]; then
+  (cd "$emulators" && npm ci --no-audit --no-fund --loglevel=error)
+fi

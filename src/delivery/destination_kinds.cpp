@@ -1,6 +1,8 @@
 #include "delivery/destination_kinds.h"
 
+#include "delivery/azure_blob_sender.h"
 #include "delivery/email_sender.h"
+#include "delivery/s3_sender.h"
 
 namespace pacsport::delivery {
 
@@ -29,6 +31,10 @@ Result<std::unique_ptr<ArchiveSender>> MakeSender(DestinationKind kind,
                                                   const nlohmann::json& secrets,
                                                   const SenderContext& context) {
   switch (kind) {
+    case DestinationKind::kS3:
+      return MakeS3Sender(settings, secrets, context);
+    case DestinationKind::kAzureBlob:
+      return MakeAzureBlobSender(settings, secrets, context);
     case DestinationKind::kEmail:
       return MakeEmailSender(settings, secrets, context);
     default:

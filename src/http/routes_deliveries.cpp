@@ -1,5 +1,11 @@
-// GET /api/deliveries/:token: the archive that an e-mailed link points at
+// /api/deliveries/:token: the archive that an e-mailed link points at
 // (delivery/durable_links.h), served once.
+//
+// A browser's GET (Accept: text/html) gets a page with a Download button that POSTs
+// back, and spends nothing: mail scanners that open every link of a message first
+// (Outlook's Safe Links, gateways) would otherwise use the link up before the
+// recipient clicks it. A POST, or a GET that does not ask for HTML (curl, scripts),
+// uses the link. HEAD spends nothing (405).
 //
 // No JWT: the token is the credential. The link is claimed before a byte is sent
 // (Index::ClaimDeliveryLink: of two simultaneous uses one wins), then the job's
@@ -27,8 +33,21 @@ constexpr std::string_view kGonePage =
     "<title>Link no longer valid</title></head>\n<body><h1>Link no longer valid</h1>\n"
     "<p>This link was already used or has expired; ask for a new export.</p></body></html>\n";
 
+constexpr std::string_view kConfirmPage =
+    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    "<meta name=\"robots\" content=\"noindex\">"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    "<title>Download your export</title></head>\n<body><h1>Your export is ready</h1>\n"
+    "<p>This link can be used once: the download starts when you press the button.</p>\n"
+    "<form method=\"post\"><button type=\"submit\">Download the archive</button></form>"
+    "</body></html>\n";
+
+bool WantsHtml(const httplib::Request& req) {
+  return req.get_header_value("Accept").find("text/html") != std::string::npos;
+}
+
 void SendGone(const httplib::Request& req, httplib::Response& res) {
-  if (req.get_header_value("Accept").find("text/html") != std::string::npos) {
+  if (WantsHtml(req)) {
     res.status = 404;
     res.set_header("Cache-Control", "no-store");
     res.set_content(std::string(kGonePage), "text/html; charset=utf-8");
@@ -59,11 +78,6 @@ void Refuse(const HttpServices& services, ExportAttempt attempt, const Result<Pr
 
 void HandleDelivery(const HttpServices& services, const std::string& token,
                     const httplib::Request& req, httplib::Response& res) {
-  // HEAD is served by GET routes; it must not spend the link.
-  if (req.method != "GET") {
-    res.set_header("Allow", "GET");
-    return SendError(res, Error(ErrorCode::kMethodNotAllowed, "this route answers GET only"));
-  }
   IgnoreRange(req);
   const std::string now = Iso8601(std::chrono::system_clock::now());
   ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(), "", R"({"link":"email"})",
@@ -96,11 +110,31 @@ void HandleDelivery(const HttpServices& services, const std::string& token,
 }  // namespace
 
 void RegisterDeliveryRoutes(Router& router, const HttpServices& services) {
-  router.Get(R"(/api/deliveries/([A-Za-z0-9_-]{1,128}))", "/api/deliveries/:token",
-             [&services](const httplib::Request& req, httplib::Response& res) {
-               HandleDelivery(services, req.matches[1], req, res);
-             },
-             Access::kAnonymous);
+  const std::string pattern = R"(/api/deliveries/([A-Za-z0-9_-]{1,128}))";
+  const std::string label = "/api/deliveries/:token";
+  router.Get(
+      pattern, label,
+      [&services](const httplib::Request& req, httplib::Response& res) {
+        // HEAD is served by GET routes; it must not spend the link.
+        if (req.method != "GET") {
+          res.set_header("Allow", "GET, POST");
+          return SendError(res,
+                           Error(ErrorCode::kMethodNotAllowed, "this route answers GET and POST"));
+        }
+        if (WantsHtml(req)) {
+          res.set_header("Cache-Control", "no-store");
+          res.set_header("Referrer-Policy", "no-referrer");
+          return res.set_content(std::string(kConfirmPage), "text/html; charset=utf-8");
+        }
+        HandleDelivery(services, req.matches[1], req, res);
+      },
+      Access::kAnonymous);
+  router.Post(
+      pattern, label,
+      [&services](const httplib::Request& req, httplib::Response& res) {
+        HandleDelivery(services, req.matches[1], req, res);
+      },
+      Body::kNone, Access::kAnonymous);
 }
 
 }  // namespace pacsport::http

@@ -168,11 +168,31 @@ def test_the_link_serves_the_archive_once(mail, delivered):
     assert "already used or has expired" in second.json()["error"]["message"]
 
 
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
 def test_a_browser_gets_a_page_for_a_spent_link(mail, delivered):
-    page = mail.follow(delivered["link"], headers={
-        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
+    page = mail.follow(delivered["link"], headers=BROWSER, method="POST")
     assert page.status == 404 and page.header("Content-Type").startswith("text/html")
     assert b"already used or has expired; ask for a new export" in page.body
+
+
+def test_a_browser_or_a_mail_scanner_opening_the_link_does_not_spend_it(mail):
+    """Scanners (Outlook Safe Links, mail gateways) GET every link of a message as a
+    browser would: that GET gets a page whose button POSTs, and the link stays usable."""
+    job = mail.deliver(mail.destination("Scanned mailbox"))
+    assert job["state"] == "delivered", job
+    sent = [m for m, _ in mail.smtp.messages() if job["id"] in m["Subject"]]
+    assert len(sent) == 1
+    (link,) = LINK.findall(sent[0].get_content())
+    for _ in range(2):
+        page = mail.follow(link, headers=BROWSER)
+        assert page.status == 200 and page.header("Content-Type").startswith("text/html")
+        assert b'<form method="post">' in page.body and page.header("Cache-Control") == "no-store"
+    download = mail.follow(link, headers=BROWSER, method="POST")
+    assert download.status == 200 and download.header("Content-Disposition").startswith("attachment")
+    assert hashlib.sha256(download.body).hexdigest() == job["archive"]["sha256"]
+    assert mail.follow(link, headers=BROWSER, method="POST").status == 404
 
 
 def test_an_unknown_link_is_404(mail):
@@ -186,7 +206,8 @@ def test_the_audit_records_the_delivery_and_every_use_of_the_link(mail, delivere
     sent = [r for r in records if r["endpoint"] == "DELIVER /api/export/jobs/:id"]
     assert len(sent) == 1 and sent[0]["outcome"] == "success", sent
     assert "Radiology mailbox" in sent[0]["targetLabel"]
-    uses = [r for r in records if r["endpoint"] == "GET /api/deliveries/:token"]
+    uses = [r for r in records
+            if r["endpoint"] in ("GET /api/deliveries/:token", "POST /api/deliveries/:token")]
     assert all(r["username"] == "admin" and r["hospital"] == HOSPITAL for r in uses), uses
     served = [r for r in uses if r["outcome"] == "success"]
     assert len(served) == 1 and served[0]["contentSha256"] in ("", job["archive"]["sha256"])
