@@ -52,7 +52,7 @@ export const kindForms: Record<DestinationKind, KindForm> = {
     name: "Azure Blob storage",
     settings: [
       { key: "endpoint", label: "Endpoint", type: "url", required: true, placeholder: "https://ACCOUNT.blob.core.windows.net" },
-      { key: "account", label: "Account", type: "text", required: true },
+      { key: "account", label: "Account", type: "text", hint: "Needed with an account key." },
       { key: "container", label: "Container", type: "text", required: true },
       { key: "prefix", label: "Blob name prefix", type: "text", placeholder: "pacsport/" },
       { key: "blockSizeMiB", label: "Block size (MiB)", type: "number", min: 1, max: 4000, placeholder: "server default", hint: "Archives are uploaded as blocks of this size." },

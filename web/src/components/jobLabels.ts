@@ -16,14 +16,15 @@ const text = (value: unknown) => (typeof value === "string" || typeof value === 
 
 /**
  * Where the archive went, from the job's deliveredTo: "s3://bucket/key",
- * "container/blob in account", "e-mailed to a@x, b@y"; any other receipt as its fields.
+ * "container/blob at https://account.blob.core.windows.net", "e-mailed to a@x, b@y";
+ * any other receipt as its fields.
  */
 export function deliveredToText(where: DeliveredTo): string {
   const recipients = where.recipients ?? where.to;
   if (where.bucket !== undefined && where.key !== undefined) return `s3://${text(where.bucket)}/${text(where.key)}`;
   if (where.container !== undefined && where.blob !== undefined) {
-    const account = where.account !== undefined ? ` (account ${text(where.account)})` : "";
-    return `${text(where.container)}/${text(where.blob)}${account}`;
+    const endpoint = where.endpoint !== undefined ? ` at ${text(where.endpoint)}` : "";
+    return `${text(where.container)}/${text(where.blob)}${endpoint}`;
   }
   if (Array.isArray(recipients)) return `e-mailed to ${recipients.map(text).join(", ")}`;
   return Object.entries(where)
