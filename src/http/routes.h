@@ -30,6 +30,8 @@ void RegisterAuditRoutes(Router& router, const HttpServices& services);
 // and POST /link (a link served by GET /api/downloads/:token)
 void RegisterJobRoutes(Router& router, const HttpServices& services, const HttpSettings& settings,
                        DownloadLinks& links);
+// GET/POST /api/schedules, GET/PUT/DELETE /api/schedules/:id, its /runs and POST /run
+void RegisterScheduleRoutes(Router& router, const HttpServices& services);
 // Serves a job's archive whole or the Range asked for (206, 416), with its ETag;
 // `on_complete` runs once its last byte has been sent.
 void ServeJobArchive(std::unique_ptr<ArchiveDownload> download, const httplib::Request& req,
