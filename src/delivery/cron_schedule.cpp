@@ -7,6 +7,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <span>
 #include <vector>
 
 namespace pacsport::delivery {

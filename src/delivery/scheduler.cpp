@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
+#include <optional>
 #include <ctime>
 #include <fstream>
 #include <iterator>

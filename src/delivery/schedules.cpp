@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <span>
 
 #include "auth/random_token.h"
 #include "delivery/cron_schedule.h"
@@ -241,9 +242,11 @@ JobRecord Schedules::Run(const ScheduleRecord& schedule, SystemTime now) {
     record.endpoint = attempt.endpoint;
     record.target = "schedule " + std::to_string(schedule.id);
     record.parameters = schedule.request;
+    AuditCompletion denied;
+    denied.outcome = AuditOutcome::kDenied;
+    denied.detail = "forbidden: " + why;
     auto audit_id = index_.OpenAudit(record);
-    if (!audit_id.ok() ||
-        !index_.CompleteAudit(*audit_id, {AuditOutcome::kDenied, "forbidden: " + why}).ok()) {
+    if (!audit_id.ok() || !index_.CompleteAudit(*audit_id, denied).ok()) {
       spdlog::error("event=audit_failed endpoint=\"{}\" schedule={}", attempt.endpoint, schedule.id);
     }
     return finish(RecordFailure(schedule, owner, why, now));
