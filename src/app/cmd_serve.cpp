@@ -10,6 +10,8 @@
 #include "app/pacs_sources.h"
 #include "audit/audit_archiver.h"
 #include "audit/audit_forwarder.h"
+#include "auth/secret_box.h"
+#include "delivery/destinations.h"
 #include "auth/jwt.h"
 #include "auth/login_rate_limiter.h"
 #include "delivery/scheduler.h"
@@ -51,6 +53,17 @@ std::jthread StopOnSignal(std::function<void()> stop) {
     spdlog::info("event=shutdown signal={}", received);
     stop();
   });
+}
+
+// The key sealing destinations' secrets ([delivery]): the configured key, else the key
+// file, created on first use.
+Result<auth::SecretBox> OpenSecretBox(const DeliveryConfig& delivery,
+                                      const std::filesystem::path& data) {
+  if (!delivery.secrets_key.empty()) return auth::SecretBox::FromBase64(delivery.secrets_key);
+  const std::filesystem::path file = delivery.secrets_key_file.empty()
+                                         ? data / "destination-secrets-key"
+                                         : std::filesystem::path(delivery.secrets_key_file);
+  return auth::SecretBox::LoadOrCreate(file);
 }
 
 // The forwarder of the audit trail to the configured syslog repository, started;
@@ -117,8 +130,13 @@ int RunServe(const ServeOptions& options) {
   Ingestor ingestor(index, (*dir)->store(), config->parse_limits);
   ExportService exports(index, (*sources)->router(), **previews, config->exports,
                         (*dir)->signing_key());
+  auto secret_box = OpenSecretBox(config->delivery, options.data);
+  if (!secret_box.ok()) return Fail(secret_box.error());
+  delivery::SenderContext delivery_context;
+  delivery_context.email_link_lifetime = config->delivery.email_link_lifetime;
+  delivery::Destinations destinations(index, *secret_box, delivery_context);
   config->jobs.directory = options.data / "jobs";
-  ExportJobs jobs(index, exports, config->jobs);
+  ExportJobs jobs(index, exports, config->jobs, &destinations);
   if (Status started = jobs.Start(); !started.ok()) return Fail(started.error());
   const delivery::Scheduler::Clock clock = delivery::ClockFromEnvironment();
   delivery::Schedules schedules(index, jobs, clock, config->http.default_compression_level);
@@ -130,7 +148,8 @@ int RunServe(const ServeOptions& options) {
     server = std::make_unique<HttpServer>(
         HttpServices{index, ingestor, exports, jobs, *jwt, login_limiter, (*sources)->router(),
                      **previews, [&sources] { return (*sources)->Statuses(); },
-                     (*dir)->signing_key()->public_key(), schedules},
+                     (*dir)->signing_key()->public_key(), destinations,
+                     schedules},
         config->http);
   } catch (const ErrorException& e) {
     return Fail(e.error());

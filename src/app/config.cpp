@@ -257,6 +257,35 @@ const std::vector<Setting>& Settings() {
          return Status::Ok();
        },
        nullptr},
+      // [delivery]
+      {"delivery.public_url", "PACSPORT_PUBLIC_URL", Setting::kText,
+       [](Config& c, const std::string& v) {
+         std::string url = v;
+         while (!url.empty() && url.back() == '/') url.pop_back();
+         c.delivery.public_url = url;
+         if (url.empty() || url.starts_with("http://") || url.starts_with("https://")) {
+           return Status::Ok();
+         }
+         return Status(InvalidInput("delivery.public_url must be an http:// or https:// URL"));
+       },
+       nullptr},
+      {"delivery.email_link_seconds", "PACSPORT_EMAIL_LINK_SECONDS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 1, 7 * 24 * 3600, "delivery.email_link_seconds",
+                           c.delivery.email_link_lifetime);
+       }},
+      {"delivery.secrets_key", "PACSPORT_SECRETS_KEY", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.delivery.secrets_key = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"delivery.secrets_key_file", "PACSPORT_SECRETS_KEY_FILE", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.delivery.secrets_key_file = v;
+         return Status::Ok();
+       },
+       nullptr},
       {"logging.level", "PACSPORT_LOG_LEVEL", Setting::kText,
        [](Config& c, const std::string& v) {
          if (v != "debug" && v != "info" && v != "warn" && v != "error") {

@@ -18,6 +18,16 @@
 
 namespace pacsport {
 
+// [delivery]: where export jobs deliver their archives (delivery/destinations.h).
+struct DeliveryConfig {
+  std::string public_url;  // this server as its users reach it, for e-mailed links; "" none
+  std::chrono::seconds email_link_lifetime{std::chrono::hours(72)};  // at most 7 days
+  // The key sealing destinations' secrets: the base64 key itself, else a key file,
+  // else DIR/destination-secrets-key (created on first use).
+  std::string secrets_key;
+  std::string secrets_key_file;
+};
+
 struct Config {
   HttpSettings http;
   std::string jwt_secret;  // empty: none configured
@@ -40,6 +50,7 @@ struct Config {
   // messages' AuditSourceID, empty for the host name.
   audit::SyslogSettings audit_syslog;
   std::string audit_source_id;
+  DeliveryConfig delivery;
 };
 
 // The maximum token lifetime in force: the configured one, else the login TTL.

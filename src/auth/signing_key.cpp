@@ -1,14 +1,10 @@
 #include "auth/signing_key.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
-#include "auth/random_token.h"
+#include "auth/key_file.h"
 #include "auth/sodium_init.h"
 #include "core/digest.h"
 
@@ -17,21 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr std::string_view kSecretPrefix = "ed25519 ";
-
-std::string Trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(first, last - first + 1));
-}
-
-Result<std::string> ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Unavailable("cannot read " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 }  // namespace
 
@@ -62,7 +43,7 @@ PublicKey::PublicKey(const std::array<unsigned char, 32>& bytes) : bytes_(bytes)
 }
 
 Result<PublicKey> PublicKey::Parse(std::string_view text) {
-  std::string encoded = Trimmed(text);
+  std::string encoded = TrimmedKeyText(text);
   if (!encoded.empty() && encoded.front() == '{') {
     const auto document = nlohmann::json::parse(encoded, nullptr, false);
     if (!document.is_object() || !document.contains("publicKey") ||
@@ -81,7 +62,7 @@ Result<PublicKey> PublicKey::Parse(std::string_view text) {
 }
 
 Result<PublicKey> PublicKey::ReadFile(const fs::path& path) {
-  auto text = ReadText(path);
+  auto text = ReadKeyLine(path);
   if (!text.ok()) return text.error();
   return Parse(*text);
 }
@@ -105,9 +86,9 @@ SigningKey::SigningKey(const std::array<unsigned char, 64>& secret, PublicKey pu
 
 Result<SigningKey> SigningKey::Load(const fs::path& path) {
   InitSodium();
-  auto text = ReadText(path);
-  if (!text.ok()) return text.error();
-  const std::string line = Trimmed(*text);
+  auto read = ReadKeyLine(path);
+  if (!read.ok()) return read.error();
+  const std::string& line = *read;
   const auto seed = line.starts_with(kSecretPrefix)
                         ? Base64Decode(std::string_view(line).substr(kSecretPrefix.size()))
                         : std::nullopt;
@@ -128,20 +109,9 @@ Result<SigningKey> SigningKey::LoadOrCreate(const fs::path& path) {
   randombytes_buf(seed.data(), seed.size());
   const std::string line =
       std::string(kSecretPrefix) +
-      Base64Encode(std::string_view(reinterpret_cast<const char*>(seed.data()), seed.size())) +
-      "\n";
+      Base64Encode(std::string_view(reinterpret_cast<const char*>(seed.data()), seed.size()));
   sodium_memzero(seed.data(), seed.size());
-  // Written whole under a temporary name, then linked into place: a reader never sees
-  // a partial key, and of two processes creating it, the second reads the first's.
-  const fs::path temporary = path.string() + "." + RandomBase64Url(9) + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  const bool written = fd >= 0 &&
-                       ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                       ::fsync(fd) == 0;
-  if (fd >= 0) ::close(fd);
-  const bool linked = written && (::link(temporary.c_str(), path.c_str()) == 0 || errno == EEXIST);
-  ::unlink(temporary.c_str());
-  if (!linked) return Unavailable("cannot write the signing key " + path.string());
+  if (Status created = CreateKeyFile(path, line); !created.ok()) return created.error();
   return Load(path);
 }
 

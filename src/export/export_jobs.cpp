@@ -11,6 +11,7 @@
 
 #include "auth/random_token.h"
 #include "core/clock.h"
+#include "export/audit_action.h"
 #include "export/export_estimate.h"
 #include "export/export_job_request.h"
 #include "export/job_admission.h"
@@ -46,22 +47,6 @@ std::string Detail(const Error& error) {
 Result<ExportRequest> StoredRequest(const std::string& json) {
   constexpr int kUnused = 9;
   return ParseJobRequest(json, kUnused);
-}
-
-// A new audit record of `attempt` by `principal`, in progress.
-AuditRecord RecordOf(const ExportAttempt& attempt, const Principal& principal) {
-  AuditRecord record;
-  record.started_at = Now();
-  record.username = principal.username;
-  record.role = RoleName(principal.role);
-  record.hospital_id = principal.hospital_id;
-  record.hospital_name = principal.hospital_name;
-  record.client_address = attempt.client_address;
-  record.request_id = attempt.request_id;
-  record.endpoint = attempt.endpoint;
-  record.target = attempt.target;
-  record.parameters = attempt.parameters;
-  return record;
 }
 
 // The job as it is once it has no archive (removed, expired, or never made).
@@ -297,7 +282,7 @@ Result<std::unique_ptr<ArchiveDownload>> ExportJobs::OpenArchive(const Principal
   if (fd < 0) return NotFound("this job's archive was removed");
   ExportAttempt audited = attempt;
   audited.target = id;
-  AuditRecord record = RecordOf(audited, principal);
+  AuditRecord record = AuditRecordOf(audited, principal);
   record.scope = ScopeName(request->scope);
   record.target_label = job->archive_name + " (job " + id + ")";
   auto audit_id = index_.OpenAudit(record);
@@ -530,7 +515,7 @@ void ExportJobs::Deliver(Running& running, JobRecord done, const std::filesystem
   if (!moved.ok() || !*moved) return Finish(running, done);  // cancelled: removes the archive
 
   const Principal owner{done.username, done.hospital_id, done.hospital_name, done.role};
-  AuditRecord record = RecordOf({"", "DELIVER /api/export/jobs/:id", done.id, "{}", ""}, owner);
+  AuditRecord record = AuditRecordOf({"", "DELIVER /api/export/jobs/:id", done.id, "{}", ""}, owner);
   record.scope = nlohmann::json::parse(done.request).value("scope", "");
   record.target_label = delivery_->DestinationLabel(done);
   record.parameters = JobParameters(done.request, done.id, done.destination_id);
@@ -565,9 +550,7 @@ void ExportJobs::Deliver(Running& running, JobRecord done, const std::filesystem
     to.finished_at = Now();
     to.error = "delivery failed: " + sent.error().message();
   }
-  if (auto id = index_.OpenAudit(record); !id.ok() || !index_.CompleteAudit(*id, completion).ok()) {
-    spdlog::error("event=audit_failed endpoint=\"{}\" target={}", record.endpoint, done.id);
-  }
+  AuditAction(index_, record, completion);
   if (!sent.ok()) {
     if (Status s = RemoveArchive(done); !s.ok()) {
       spdlog::error("event=job_archive_not_removed job={} error={}", done.id, s.error().name());
@@ -631,11 +614,7 @@ bool ExportJobs::Visible(const Principal& principal, const JobRecord& job) const
 
 void ExportJobs::Audit(const ExportAttempt& attempt, const Principal& principal,
                        const AuditCompletion& completion) {
-  auto id = index_.OpenAudit(RecordOf(attempt, principal));
-  if (id.ok()) {
-    if (Status s = index_.CompleteAudit(*id, completion); s.ok()) return;
-  }
-  spdlog::error("event=audit_failed endpoint=\"{}\" target={}", attempt.endpoint, attempt.target);
+  AuditAction(index_, AuditRecordOf(attempt, principal), completion);
 }
 
 }  // namespace pacsport

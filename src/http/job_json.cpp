@@ -34,7 +34,9 @@ json JobJson(const JobRecord& job) {
             {"bytesDone", job.progress.bytes_done},
             {"bytesTotal", job.progress.bytes_total}}},
           {"error", OrNull(job.error)},
-          {"archive", archive}};
+          {"archive", archive},
+          {"destination", job.destination_id != 0 ? json(job.destination_id) : json(nullptr)},
+          {"deliveredTo", job.delivered_to.empty() ? json(nullptr) : json::parse(job.delivered_to)}};
 }
 
 }  // namespace pacsport::http

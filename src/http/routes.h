@@ -30,6 +30,8 @@ void RegisterAuditRoutes(Router& router, const HttpServices& services);
 // and POST /link (a link served by GET /api/downloads/:token)
 void RegisterJobRoutes(Router& router, const HttpServices& services, const HttpSettings& settings,
                        DownloadLinks& links);
+// GET/POST /api/destinations, GET/PUT/DELETE /api/destinations/:id, POST …/:id/test
+void RegisterDestinationRoutes(Router& router, const HttpServices& services);
 // GET/POST /api/schedules, GET/PUT/DELETE /api/schedules/:id, its /runs and POST /run
 void RegisterScheduleRoutes(Router& router, const HttpServices& services);
 // Serves a job's archive whole or the Range asked for (206, 416), with its ETag;

@@ -76,9 +76,20 @@ void SendEvents(ExportJobs& jobs, const Principal& principal, const std::string&
 void HandleSubmit(const HttpServices& services, const HttpSettings& settings,
                   const httplib::Request& req, httplib::Response& res) {
   const Principal principal = Caller(services, req);
+  // "destination" is the job's, not the export request's.
+  json body = JsonObjectBody(req).ValueOrThrow();
+  JobSubmission submission;
+  if (const auto it = body.find("destination"); it != body.end()) {
+    if (!it->is_null() && (!it->is_number_integer() || it->get<std::int64_t>() <= 0)) {
+      throw ErrorException(InvalidInput("destination must be a destination's id or null"));
+    }
+    submission.destination_id = it->is_null() ? 0 : it->get<RowId>();
+    body.erase(it);
+  }
   const ExportRequest request =
-      ParseJobRequest(req.body, settings.default_compression_level).ValueOrThrow();
-  const JobRecord job = services.jobs.Submit(principal, request, AttemptOf(req)).ValueOrThrow();
+      ParseJobRequest(body.dump(), settings.default_compression_level).ValueOrThrow();
+  const JobRecord job =
+      services.jobs.Submit(principal, request, AttemptOf(req), submission).ValueOrThrow();
   res.set_header("Location", "/api/export/jobs/" + job.id);
   SendJson(res, JobJson(job), 202);
 }
@@ -176,7 +187,8 @@ void RegisterJobRoutes(Router& router, const HttpServices& services, const HttpS
       [&services, &links](const httplib::Request& req, httplib::Response& res) {
         const Principal principal = Caller(services, req);
         const JobRecord job = services.jobs.Get(principal, req.matches[1]).ValueOrThrow();
-        if (job.state != JobState::kDone || job.archive_sha256.empty()) {
+        const bool kept = job.state == JobState::kDone || job.state == JobState::kDelivered;
+        if (!kept || job.archive_sha256.empty()) {
           throw ErrorException(NotFound("this job has no archive to download"));
         }
         const auto now = DownloadLinks::Clock::now();

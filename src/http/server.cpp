@@ -175,6 +175,7 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   http::RegisterExportRoutes(impl.router, impl.services, impl.settings, impl.links);
   http::RegisterAuditRoutes(impl.router, impl.services);
   http::RegisterJobRoutes(impl.router, impl.services, impl.settings, impl.links);
+  http::RegisterDestinationRoutes(impl.router, impl.services);
   http::RegisterScheduleRoutes(impl.router, impl.services);
 }
 

@@ -19,6 +19,7 @@
 #include "auth/login_rate_limiter.h"
 #include "auth/signing_key.h"
 #include "core/error.h"
+#include "delivery/destinations.h"
 #include "delivery/schedules.h"
 #include "export/export_jobs.h"
 #include "export/export_service.h"
@@ -75,6 +76,7 @@ struct HttpServices {
   std::function<std::vector<SourceStatus>()> source_statuses;
   // The key that signs the audit chain and receipts, published at /api/audit/public-key.
   const auth::PublicKey& audit_key;
+  delivery::Destinations& destinations;
   delivery::Schedules& schedules;
 };
 

@@ -59,6 +59,7 @@ Result<DestinationRecord> SqlIndex::GetDestination(RowId hospital_id, RowId id) 
                                        " WHERE hospital_id = :hospital_id AND id = :id",
                     soci::use(hospital_id), soci::use(id));
                Exchange(st, d);
+               st.define_and_bind();
                st.execute();
                if (!st.fetch()) return NotFound("no such destination");
                return d;
@@ -74,6 +75,7 @@ Result<std::vector<DestinationRecord>> SqlIndex::ListDestinations(RowId hospital
                                                         "ORDER BY name, id",
                                      soci::use(hospital_id));
                Exchange(st, d);
+               st.define_and_bind();
                st.execute();
                std::vector<DestinationRecord> out;
                while (st.fetch()) out.push_back(d);
