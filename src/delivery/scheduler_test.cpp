@@ -223,6 +223,10 @@ TEST_F(SchedulerTest, LastSuccessIsTheNewestRunThatEndedDoneOrDelivered) {
   EXPECT_EQ(page->items[0].id, "j2");  // newest first
 
   ASSERT_TRUE(index_->DeleteSchedule(hospital_, id).ok());
+  auto orphans = index_->ListJobs(runs);
+  ASSERT_TRUE(orphans.ok());
+  EXPECT_EQ(orphans->total, 0);  // a schedule given the same id later has none of them
+  EXPECT_EQ(index_->GetJob(hospital_, "j1")->schedule_id, 0);
   EXPECT_EQ(index_->GetSchedule(hospital_, id).error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(index_->GetSchedule(hospital_ + 1, id).error().code(), ErrorCode::kNotFound);
 }

@@ -525,6 +525,7 @@ class Index {
   // Schedules (sql_schedules.cpp). Get, Update and Delete answer kNotFound for another
   // hospital's. UpdateSchedule changes every field but id, hospital_id, created_at and
   // the run fields (last_run_at, last_job), which RecordScheduleRun sets.
+  // DeleteSchedule keeps the schedule's jobs, as jobs of no schedule (schedule_id 0).
   virtual Result<RowId> AddSchedule(const ScheduleRecord& schedule) = 0;
   virtual Result<ScheduleRecord> GetSchedule(RowId hospital_id, RowId id) = 0;
   virtual Result<std::vector<ScheduleRecord>> ListSchedules(RowId hospital_id) = 0;
