@@ -18,8 +18,8 @@ struct CronSchedule::Zone {
 
 namespace {
 
-constexpr std::array<std::string_view, 12> kMonthNames = {
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+constexpr std::array<std::string_view, 12> kMonthNames = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                          "jul", "aug", "sep", "oct", "nov", "dec"};
 constexpr std::array<std::string_view, 7> kWeekdayNames = {"sun", "mon", "tue", "wed",
                                                            "thu", "fri", "sat"};
 
@@ -27,7 +27,7 @@ struct FieldSpec {
   std::string_view name;
   int min;
   int max;
-  int first_name_value;                 // the value of names[0]
+  int first_name_value;                     // the value of names[0]
   std::span<const std::string_view> names;  // empty: numbers only
 };
 
@@ -73,8 +73,8 @@ Result<std::vector<bool>> ParseField(const FieldSpec& field, std::string_view te
   std::size_t start = 0;
   while (true) {
     const std::size_t comma = text.find(',', start);
-    const std::string_view item =
-        text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    const std::string_view item = text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     if (item.empty()) return Fault(field, "an empty list item");
     const std::size_t slash = item.find('/');
     const std::string_view base = item.substr(0, slash);
@@ -83,8 +83,8 @@ Result<std::vector<bool>> ParseField(const FieldSpec& field, std::string_view te
       const std::string_view step_text = item.substr(slash + 1);
       const auto [end, error] =
           std::from_chars(step_text.data(), step_text.data() + step_text.size(), step);
-      if (step_text.empty() || error != std::errc() ||
-          end != step_text.data() + step_text.size() || step < 1 || step > field.max) {
+      if (step_text.empty() || error != std::errc() || end != step_text.data() + step_text.size() ||
+          step < 1 || step > field.max) {
         return Fault(field, "step \"" + std::string(step_text) + "\" must be a number from 1 to " +
                                 std::to_string(field.max));
       }

@@ -56,9 +56,9 @@ class CronSchedule {
 
   std::bitset<60> minutes_;
   std::bitset<24> hours_;
-  std::bitset<32> days_;      // 1-31
-  std::bitset<13> months_;    // 1-12
-  std::bitset<7> weekdays_;   // 0-6, Sunday 0
+  std::bitset<32> days_;             // 1-31
+  std::bitset<13> months_;           // 1-12
+  std::bitset<7> weekdays_;          // 0-6, Sunday 0
   bool day_restricted_ = false;      // the day-of-month field does not start with "*"
   bool weekday_restricted_ = false;  // nor the day-of-week field
 };

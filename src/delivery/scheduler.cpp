@@ -4,11 +4,11 @@
 
 #include <condition_variable>
 #include <cstdlib>
-#include <mutex>
-#include <optional>
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <mutex>
+#include <optional>
 
 #include "delivery/cron_schedule.h"
 
@@ -48,7 +48,8 @@ int Scheduler::FireDue() {
   int fired = 0;
   for (const ScheduleRecord& schedule : *due) {
     auto cron = CronSchedule::Parse(schedule.cron);
-    auto next = cron.ok() ? cron->NextAfter(now, schedule.time_zone) : Result<SystemTime>(cron.error());
+    auto next =
+        cron.ok() ? cron->NextAfter(now, schedule.time_zone) : Result<SystemTime>(cron.error());
     if (!next.ok()) {  // validated when stored; a zone removed from tzdata since
       spdlog::error("event=schedule_invalid schedule={} error=\"{}\"", schedule.id,
                     next.error().message());

@@ -15,14 +15,11 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-constexpr std::string_view kWritable[] = {"name",        "cron",    "timeZone",
-                                          "scope",       "ids",     "options",
-                                          "destination", "incremental", "enabled"};
-constexpr std::string_view kReadOnly[] = {"id",        "owner",        "nextRunAt",
-                                          "lastRunAt", "lastSuccessAt", "lastJob",
-                                          "createdAt", "updatedAt"};
-constexpr std::string_view kOptionKeys[] = {"includeImages", "previews", "format",
-                                            "compression"};
+constexpr std::string_view kWritable[] = {"name",    "cron",        "timeZone",    "scope",  "ids",
+                                          "options", "destination", "incremental", "enabled"};
+constexpr std::string_view kReadOnly[] = {
+    "id", "owner", "nextRunAt", "lastRunAt", "lastSuccessAt", "lastJob", "createdAt", "updatedAt"};
+constexpr std::string_view kOptionKeys[] = {"includeImages", "previews", "format", "compression"};
 constexpr std::size_t kMaxNameLength = 200;
 constexpr std::size_t kJobIdBytes = 18;
 
@@ -79,7 +76,10 @@ Result<std::string> ApplyRequest(const json& body, const std::string& stored,
 
 Schedules::Schedules(Index& index, ExportJobs& jobs, Scheduler::Clock clock,
                      int default_compression)
-    : index_(index), jobs_(jobs), clock_(std::move(clock)), default_compression_(default_compression) {}
+    : index_(index),
+      jobs_(jobs),
+      clock_(std::move(clock)),
+      default_compression_(default_compression) {}
 
 Status Schedules::Apply(const Principal& admin, const json& body, ScheduleRecord& schedule) {
   if (!body.is_object()) return InvalidInput("the body must be a JSON object");
@@ -189,8 +189,7 @@ Status Schedules::Delete(const Principal& admin, RowId id) {
   return index_.DeleteSchedule(admin.hospital_id, id);
 }
 
-Result<Page<JobRecord>> Schedules::Runs(const Principal& admin, RowId id,
-                                        const PageRequest& page) {
+Result<Page<JobRecord>> Schedules::Runs(const Principal& admin, RowId id, const PageRequest& page) {
   auto schedule = Get(admin, id);
   if (!schedule.ok()) return schedule.error();
   JobQuery query;
@@ -247,7 +246,8 @@ JobRecord Schedules::Run(const ScheduleRecord& schedule, SystemTime now) {
     denied.detail = "forbidden: " + why;
     auto audit_id = index_.OpenAudit(record);
     if (!audit_id.ok() || !index_.CompleteAudit(*audit_id, denied).ok()) {
-      spdlog::error("event=audit_failed endpoint=\"{}\" schedule={}", attempt.endpoint, schedule.id);
+      spdlog::error("event=audit_failed endpoint=\"{}\" schedule={}", attempt.endpoint,
+                    schedule.id);
     }
     return finish(RecordFailure(schedule, owner, why, now));
   }
@@ -268,10 +268,11 @@ JobRecord Schedules::Run(const ScheduleRecord& schedule, SystemTime now) {
     const Error& error = request.ok() ? through.error() : request.error();
     return finish(RecordFailure(schedule, owner, error.message(), now));
   }
-  auto job = jobs_.Submit(owner, *request, attempt, JobSubmission{schedule.destination_id, schedule.id});
+  auto job =
+      jobs_.Submit(owner, *request, attempt, JobSubmission{schedule.destination_id, schedule.id});
   if (!job.ok()) {
-    return finish(RecordFailure(schedule, owner,
-                                std::string(job.error().name()) + ": " + job.error().message(), now));
+    return finish(RecordFailure(
+        schedule, owner, std::string(job.error().name()) + ": " + job.error().message(), now));
   }
   return finish(std::move(*job));
 }

@@ -49,7 +49,8 @@ class Schedules final : public ScheduleFiring {
   // fault is kInvalidInput naming the field; a destination the hospital does not
   // have is kNotFound. The read-only fields of a schedule's JSON are ignored.
   Result<ScheduleRecord> Create(const Principal& admin, const nlohmann::ordered_json& body);
-  Result<ScheduleRecord> Update(const Principal& admin, RowId id, const nlohmann::ordered_json& body);
+  Result<ScheduleRecord> Update(const Principal& admin, RowId id,
+                                const nlohmann::ordered_json& body);
   Result<ScheduleRecord> Get(const Principal& admin, RowId id);
   Result<std::vector<ScheduleRecord>> List(const Principal& admin);
   Status Delete(const Principal& admin, RowId id);
@@ -66,7 +67,8 @@ class Schedules final : public ScheduleFiring {
   // The run's job: submitted, or recorded as failed with the reason.
   JobRecord Run(const ScheduleRecord& schedule, SystemTime now);
   // Checks `body` onto `schedule` (see Create).
-  Status Apply(const Principal& admin, const nlohmann::ordered_json& body, ScheduleRecord& schedule);
+  Status Apply(const Principal& admin, const nlohmann::ordered_json& body,
+               ScheduleRecord& schedule);
   // A failed job of the schedule, recorded so that it shows among its runs.
   JobRecord RecordFailure(const ScheduleRecord& schedule, const Principal& owner,
                           const std::string& error, SystemTime now);

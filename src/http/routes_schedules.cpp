@@ -18,28 +18,28 @@ json OrNull(const std::string& text) { return text.empty() ? json(nullptr) : jso
 
 json ScheduleJson(const ScheduleRecord& schedule) {
   const json request = json::parse(schedule.request, nullptr, false);
-  return {{"id", schedule.id},
-          {"name", schedule.name},
-          {"cron", schedule.cron},
-          {"timeZone", schedule.time_zone},
-          {"scope", request.value("scope", "")},
-          {"ids", request.value("ids", json::array())},
-          {"options",
-           {{"includeImages", request.value("includeImages", false)},
-            {"previews", request.value("previews", true)},
-            {"format", request.value("format", "zip")},
-            {"compression", request.value("compression", 9)}}},
-          {"destination",
-           schedule.destination_id == 0 ? json(nullptr) : json(schedule.destination_id)},
-          {"incremental", schedule.incremental},
-          {"enabled", schedule.enabled},
-          {"owner", schedule.owner},
-          {"nextRunAt", OrNull(schedule.next_run_at)},
-          {"lastRunAt", OrNull(schedule.last_run_at)},
-          {"lastSuccessAt", OrNull(schedule.last_success_at)},
-          {"lastJob", OrNull(schedule.last_job)},
-          {"createdAt", schedule.created_at},
-          {"updatedAt", schedule.updated_at}};
+  return {
+      {"id", schedule.id},
+      {"name", schedule.name},
+      {"cron", schedule.cron},
+      {"timeZone", schedule.time_zone},
+      {"scope", request.value("scope", "")},
+      {"ids", request.value("ids", json::array())},
+      {"options",
+       {{"includeImages", request.value("includeImages", false)},
+        {"previews", request.value("previews", true)},
+        {"format", request.value("format", "zip")},
+        {"compression", request.value("compression", 9)}}},
+      {"destination", schedule.destination_id == 0 ? json(nullptr) : json(schedule.destination_id)},
+      {"incremental", schedule.incremental},
+      {"enabled", schedule.enabled},
+      {"owner", schedule.owner},
+      {"nextRunAt", OrNull(schedule.next_run_at)},
+      {"lastRunAt", OrNull(schedule.last_run_at)},
+      {"lastSuccessAt", OrNull(schedule.last_success_at)},
+      {"lastJob", OrNull(schedule.last_job)},
+      {"createdAt", schedule.created_at},
+      {"updatedAt", schedule.updated_at}};
 }
 
 Principal Caller(const HttpServices& services, const httplib::Request& req) {
@@ -70,21 +70,25 @@ void RegisterScheduleRoutes(Router& router, const HttpServices& services) {
         SendJson(res, ScheduleJson(created), 201);
       },
       Body::kJson);
-  router.Get(one, base + "/:id", [&services, base](const httplib::Request& req, httplib::Response& res) {
-    SendJson(res, ScheduleJson(services.schedules.Get(Caller(services, req), IdOf(req)).ValueOrThrow()));
-  });
+  router.Get(
+      one, base + "/:id", [&services, base](const httplib::Request& req, httplib::Response& res) {
+        SendJson(res, ScheduleJson(
+                          services.schedules.Get(Caller(services, req), IdOf(req)).ValueOrThrow()));
+      });
   router.Put(
       one, base + "/:id",
       [&services, base](const httplib::Request& req, httplib::Response& res) {
         const Principal principal = Caller(services, req);
         const json body = JsonObjectBody(req).ValueOrThrow();
-        SendJson(res, ScheduleJson(services.schedules.Update(principal, IdOf(req), body).ValueOrThrow()));
+        SendJson(res, ScheduleJson(
+                          services.schedules.Update(principal, IdOf(req), body).ValueOrThrow()));
       },
       Body::kJson);
-  router.Delete(one, base + "/:id", [&services, base](const httplib::Request& req, httplib::Response& res) {
-    services.schedules.Delete(Caller(services, req), IdOf(req)).ThrowIfError();
-    res.status = 204;
-  });
+  router.Delete(one, base + "/:id",
+                [&services, base](const httplib::Request& req, httplib::Response& res) {
+                  services.schedules.Delete(Caller(services, req), IdOf(req)).ThrowIfError();
+                  res.status = 204;
+                });
   router.Get(one + "/runs", base + "/:id/runs",
              [&services, base](const httplib::Request& req, httplib::Response& res) {
                const Principal principal = Caller(services, req);

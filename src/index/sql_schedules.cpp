@@ -85,8 +85,8 @@ Result<RowId> SqlIndex::AddSchedule(const ScheduleRecord& c) {
            ":created_at, :updated_at) RETURNING id",
         soci::use(c.hospital_id), soci::use(c.name), soci::use(c.cron), soci::use(c.time_zone),
         soci::use(c.request), soci::use(c.destination_id), soci::use(incremental),
-        soci::use(enabled), soci::use(c.owner), soci::use(c.next_run_at),
-        soci::use(c.created_at), soci::use(c.updated_at), soci::into(id);
+        soci::use(enabled), soci::use(c.owner), soci::use(c.next_run_at), soci::use(c.created_at),
+        soci::use(c.updated_at), soci::into(id);
     return id;
   });
 }
@@ -94,12 +94,11 @@ Result<RowId> SqlIndex::AddSchedule(const ScheduleRecord& c) {
 Result<ScheduleRecord> SqlIndex::GetSchedule(RowId hospital_id, RowId id) {
   return Run(Access::kRead, "reading a schedule",
              [&](soci::session& sql) -> Result<ScheduleRecord> {
-               auto found = FetchSchedules(
-                   sql, "WHERE c.hospital_id = :hospital_id AND c.id = :id",
-                   [&](soci::statement& st) {
-                     st.exchange(soci::use(hospital_id));
-                     st.exchange(soci::use(id));
-                   });
+               auto found = FetchSchedules(sql, "WHERE c.hospital_id = :hospital_id AND c.id = :id",
+                                           [&](soci::statement& st) {
+                                             st.exchange(soci::use(hospital_id));
+                                             st.exchange(soci::use(id));
+                                           });
                if (found.empty()) return NotFound("no such schedule");
                return std::move(found.front());
              });
@@ -108,10 +107,9 @@ Result<ScheduleRecord> SqlIndex::GetSchedule(RowId hospital_id, RowId id) {
 Result<std::vector<ScheduleRecord>> SqlIndex::ListSchedules(RowId hospital_id) {
   return Run(Access::kRead, "listing schedules",
              [&](soci::session& sql) -> Result<std::vector<ScheduleRecord>> {
-               return FetchSchedules(sql, "WHERE c.hospital_id = :hospital_id ORDER BY c.id",
-                                     [&](soci::statement& st) {
-                                       st.exchange(soci::use(hospital_id));
-                                     });
+               return FetchSchedules(
+                   sql, "WHERE c.hospital_id = :hospital_id ORDER BY c.id",
+                   [&](soci::statement& st) { st.exchange(soci::use(hospital_id)); });
              });
 }
 
