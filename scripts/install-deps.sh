@@ -25,6 +25,8 @@ PACKAGES=(
   orthanc
   # the audit record repository the IHE ATNA messages are checked against (UDP and TLS)
   rsyslog rsyslog-gnutls
+  # the SMTP server that e-mail delivery is tested against (run with /usr/bin/python3)
+  python3-aiosmtpd
   # the browser the UI's tests drive (web/e2e, through playwright-core)
   chromium
 )
@@ -32,6 +34,17 @@ PACKAGES=(
 # The UI builds with Node.js 20 or later (Vite); Debian 12's own nodejs is 18, so a
 # machine without Node.js gets Debian's, and the version check below says what is wrong.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+
+# The S3 delivery tests (tests/integration/s3_server.py) and bench/delivery_upload.sh run
+# moto_server (moto 5, a Python S3 emulator that checks SigV4 signatures). It is not a
+# Debian package and PyPI is not reachable here: the machine image carries it in a pyenv
+# Python, and a machine without it must get it there first.
+if ! command -v moto_server >/dev/null 2>&1 &&
+  ! compgen -G "${PYENV_ROOT:-/root/.pyenv}/versions/*/bin/moto_server" >/dev/null; then
+  echo "error: moto_server is missing; the S3 delivery tests need it." >&2
+  echo "  install it into a Python 3: python3 -m pip install 'moto[server]>=5,<6'" >&2
+  exit 1
+fi
 
 missing=()
 for package in "${PACKAGES[@]}"; do

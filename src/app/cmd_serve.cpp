@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "app/commands.h"
@@ -12,6 +13,7 @@
 #include "audit/audit_forwarder.h"
 #include "auth/secret_box.h"
 #include "delivery/destinations.h"
+#include "delivery/durable_links.h"
 #include "auth/jwt.h"
 #include "auth/login_rate_limiter.h"
 #include "delivery/scheduler.h"
@@ -134,6 +136,10 @@ int RunServe(const ServeOptions& options) {
   if (!secret_box.ok()) return Fail(secret_box.error());
   delivery::SenderContext delivery_context;
   delivery_context.email_link_lifetime = config->delivery.email_link_lifetime;
+  // E-mailed links need the address recipients reach this server at.
+  std::optional<delivery::DurableLinks> email_links;
+  if (!config->delivery.public_url.empty()) email_links.emplace(index, config->delivery.public_url);
+  delivery_context.links = email_links ? &*email_links : nullptr;
   delivery::Destinations destinations(index, *secret_box, delivery_context);
   config->jobs.directory = options.data / "jobs";
   ExportJobs jobs(index, exports, config->jobs, &destinations);

@@ -1,5 +1,8 @@
 #include "delivery/destination_kinds.h"
 
+#include "delivery/email_sender.h"
+#include "delivery/s3_sender.h"
+
 namespace pacsport::delivery {
 
 std::string_view DestinationKindName(DestinationKind kind) {
@@ -26,9 +29,14 @@ Result<std::unique_ptr<ArchiveSender>> MakeSender(DestinationKind kind,
                                                   const nlohmann::json& settings,
                                                   const nlohmann::json& secrets,
                                                   const SenderContext& context) {
-  (void)settings;
-  (void)secrets;
-  (void)context;
+  switch (kind) {
+    case DestinationKind::kS3:
+      return MakeS3Sender(settings, secrets, context);
+    case DestinationKind::kEmail:
+      return MakeEmailSender(settings, secrets, context);
+    default:
+      break;
+  }
   return InvalidInput("destinations of kind " + std::string(DestinationKindName(kind)) +
                       " are not available yet");
 }

@@ -34,7 +34,8 @@ struct HttpCall {
   std::string body;                  // the body, unless `file` is set
   std::optional<FileRange> file;
   // libcurl's AWS Signature Version 4 (CURLOPT_AWS_SIGV4), e.g. "aws:amz:us-east-1:s3",
-  // with `user_password` "ACCESS_KEY:SECRET"; the caller sends x-amz-content-sha256.
+  // with `user_password` "ACCESS_KEY:SECRET"; the caller sends x-amz-content-sha256 and
+  // types every body (Content-Type), since a signed call keeps libcurl's own headers.
   std::string aws_sigv4;
   std::string user_password;
   std::chrono::seconds connect_timeout{10};

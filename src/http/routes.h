@@ -32,6 +32,8 @@ void RegisterJobRoutes(Router& router, const HttpServices& services, const HttpS
                        DownloadLinks& links);
 // GET/POST /api/destinations, GET/PUT/DELETE /api/destinations/:id, POST …/:id/test
 void RegisterDestinationRoutes(Router& router, const HttpServices& services);
+// GET /api/deliveries/:token: an e-mailed single-use link to a job's archive
+void RegisterDeliveryRoutes(Router& router, const HttpServices& services);
 // GET/POST /api/schedules, GET/PUT/DELETE /api/schedules/:id, its /runs and POST /run
 void RegisterScheduleRoutes(Router& router, const HttpServices& services);
 // Serves a job's archive whole or the Range asked for (206, 416), with its ETag;

@@ -176,6 +176,7 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   http::RegisterAuditRoutes(impl.router, impl.services);
   http::RegisterJobRoutes(impl.router, impl.services, impl.settings, impl.links);
   http::RegisterDestinationRoutes(impl.router, impl.services);
+  http::RegisterDeliveryRoutes(impl.router, impl.services);
   http::RegisterScheduleRoutes(impl.router, impl.services);
 }
 
