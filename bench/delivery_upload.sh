@@ -18,15 +18,17 @@
 # the upload shows how much of the time is the sender's own work. The object read back from the store
 # must equal the archive (SHA-256).
 #
-# SLOT, Azure Blob (Azurite): when the azure-blob sender is on main, add a row here the
-# same way: start `azurite-blob --inMemoryPersistence` on a free port, create a
-# destination of kind "azure-blob" pointing at it, and call deliver_row with it (the
-# function below takes any destination id); read the blob back for the SHA-256 check.
+#   pacsport -> Azure  the same job's archive delivered to Azurite (the npm package of
+#                    tests/emulators, on disk under the work folder) as Put Block calls of
+#                    16 MiB (the default), each with its Content-MD5, then Put Block List;
+#                    timed the same way
+#   curl -T          the same file in one Put Blob to Azurite by curl with a container SAS
+#                    (Azurite's own intake rate)
 #
 # moto_server is the machine's (scripts/install-deps.sh checks for it); it keeps objects
 # in memory and temporary files, so it needs about 3 bytes of RAM per archive byte at
 # completion. Environment: PACSPORT_BIN (default build/src/app/pacsport); TMPDIR for the
-# work folder (about 5 bytes of free disk per byte of DICOM).
+# work folder (about 7 bytes of free disk per byte of DICOM, Azurite keeping two copies).
 set -euo pipefail
 export LC_ALL=C
 
@@ -42,10 +44,11 @@ MOTO=$(/usr/bin/python3 -c 'import sys; sys.path.insert(0, "tests/integration");
 [[ -n $MOTO ]] || fail "moto_server is missing (scripts/install-deps.sh says how to get it)"
 
 WORK=$(mktemp -d)
-PACSPORT_PID='' MOTO_PID=''
+PACSPORT_PID='' MOTO_PID='' AZURITE_PID=''
 cleanup() {
   if [[ -n $PACSPORT_PID ]]; then kill "$PACSPORT_PID" 2>/dev/null || true; fi
   if [[ -n $MOTO_PID ]]; then kill "$MOTO_PID" 2>/dev/null || true; fi
+  if [[ -n $AZURITE_PID ]]; then kill "$AZURITE_PID" 2>/dev/null || true; fi
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -128,6 +131,33 @@ curl -sSf "${S3[@]}" -o "$WORK/object.zip" "http://127.0.0.1:$MPORT/bench/$KEY"
 [[ $(sha256sum "$WORK/object.zip" | cut -d' ' -f1) == "$SHA" ]] || fail "the object differs from the archive"
 rm -f "$WORK/object.zip"
 
+# Azurite with a container "bench" (tests/integration/azurite_server.py prints the
+# destination's settings and secrets, and a SAS for curl).
+mkdir "$WORK/azurite"
+/usr/bin/python3 tests/integration/azurite_server.py "$WORK/azurite" bench >"$WORK/azurite.json" \
+  2>"$WORK/azurite.err" &
+AZURITE_PID=$!
+for _ in $(seq 600); do
+  [[ -s $WORK/azurite.json ]] && break
+  kill -0 "$AZURITE_PID" 2>/dev/null || fail_with_log "$WORK/azurite.err" "Azurite did not start"
+  sleep 0.1
+done
+[[ -s $WORK/azurite.json ]] || fail "Azurite did not start within a minute"
+AZURE_DESTINATION=$(api POST /api/destinations "$(/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(json.dumps({"name": "azurite", "kind": "azure-blob", "settings": d["settings"], "secrets": d["secrets"]}))' \
+  "$WORK/azurite.json")" | json_field 'd["id"]') || fail_with_log "$WORK/pacsport.log" "the destination was refused"
+AZURE_URL=$(json_field 'd["settings"]["endpoint"] + "/bench"' <"$WORK/azurite.json")
+AZURE_SAS=$(json_field 'd["sas"]' <"$WORK/azurite.json")
+
+log "delivering to Azurite..."
+deliver_row "pacsport -> Azure Blob (Azurite), Put Block + Put Block List, 16 MiB blocks" "$AZURE_DESTINATION"
+BLOB=$(json_field 'd["deliveredTo"]["blob"]' <<<"$JOB")
+curl -sSf -o "$WORK/blob.zip" "$AZURE_URL/$BLOB?$AZURE_SAS"
+[[ $(sha256sum "$WORK/blob.zip" | cut -d' ' -f1) == $(json_field 'd["archive"]["sha256"]' <<<"$JOB") ]] ||
+  fail "the blob differs from the archive"
+rm -f "$WORK/blob.zip"
+
 # The same archive, downloaded once, for the references.
 ARCHIVE=$WORK/archive.zip
 curl -sSf "${AUTH[@]}" -o "$ARCHIVE" "$BASE/api/export/jobs/$(json_field 'd["id"]' <<<"$JOB")/archive"
@@ -142,6 +172,9 @@ rm -f "$WORK/copy.zip"
 seconds=$(curl -sSf "${S3[@]}" -T "$ARCHIVE" -H 'Content-Type: application/zip' -o /dev/null \
   -w '%{time_total}' "http://127.0.0.1:$MPORT/bench/curl.zip")
 REFERENCE_ROWS+="| curl -T to moto_server, one PUT | $(printf '%.2f' "$seconds") | $(mb_per_s "$SIZE" "$seconds") | — | — |"$'\n'
+seconds=$(curl -sSf -T "$ARCHIVE" -H 'x-ms-blob-type: BlockBlob' -H 'x-ms-version: 2023-11-03' \
+  -o /dev/null -w '%{time_total}' "$AZURE_URL/curl.zip?$AZURE_SAS")
+REFERENCE_ROWS+="| curl -T to Azurite, one Put Blob | $(printf '%.2f' "$seconds") | $(mb_per_s "$SIZE" "$seconds") | — | — |"$'\n'
 
 echo "$COMMAND_LINE"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"

@@ -51,11 +51,19 @@ for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")
 done
-if [ "${#missing[@]}" -eq 0 ]; then
-  exit 0
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "installing: ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# The storage emulators the delivery tests send archives to (Azurite for Azure Blob),
+# from npm at the versions of tests/emulators/package-lock.json; only when missing or
+# older than the lock file.
+emulators="$(cd "$(dirname "$0")/../tests/emulators" && pwd)"
+if [ ! -f "$emulators/node_modules/.package-lock.json" ] ||
+  [ "$emulators/package-lock.json" -nt "$emulators/node_modules/.package-lock.json" ]; then
+  (cd "$emulators" && npm ci --no-audit --no-fund --loglevel=error)
+fi

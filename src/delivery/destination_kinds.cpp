@@ -1,5 +1,6 @@
 #include "delivery/destination_kinds.h"
 
+#include "delivery/azure_blob_sender.h"
 #include "delivery/email_sender.h"
 #include "delivery/s3_sender.h"
 
@@ -32,6 +33,8 @@ Result<std::unique_ptr<ArchiveSender>> MakeSender(DestinationKind kind,
   switch (kind) {
     case DestinationKind::kS3:
       return MakeS3Sender(settings, secrets, context);
+    case DestinationKind::kAzureBlob:
+      return MakeAzureBlobSender(settings, secrets, context);
     case DestinationKind::kEmail:
       return MakeEmailSender(settings, secrets, context);
     default:
