@@ -16,6 +16,8 @@
 #include "delivery/durable_links.h"
 #include "auth/jwt.h"
 #include "auth/login_rate_limiter.h"
+#include "delivery/scheduler.h"
+#include "delivery/schedules.h"
 #include "dicom/initialize.h"
 #include "export/export_service.h"
 #include "http/server.h"
@@ -142,13 +144,18 @@ int RunServe(const ServeOptions& options) {
   config->jobs.directory = options.data / "jobs";
   ExportJobs jobs(index, exports, config->jobs, &destinations);
   if (Status started = jobs.Start(); !started.ok()) return Fail(started.error());
+  const delivery::Scheduler::Clock clock = delivery::ClockFromEnvironment();
+  delivery::Schedules schedules(index, jobs, clock, config->http.default_compression_level);
+  delivery::Scheduler scheduler(index, schedules, clock);
+  scheduler.Start();  // a run missed while the server was down fires now, once
   auth::LoginRateLimiter login_limiter;
   std::unique_ptr<HttpServer> server;
   try {
     server = std::make_unique<HttpServer>(
         HttpServices{index, ingestor, exports, jobs, *jwt, login_limiter, (*sources)->router(),
                      **previews, [&sources] { return (*sources)->Statuses(); },
-                     (*dir)->signing_key()->public_key(), destinations},
+                     (*dir)->signing_key()->public_key(), destinations,
+                     schedules},
         config->http);
   } catch (const ErrorException& e) {
     return Fail(e.error());

@@ -16,6 +16,13 @@ std::string_view RoleName(Role role);
 std::optional<Role> ParseRole(std::string_view name);
 
 // Who is asking. Every index query that returns patient data is scoped by hospital_id.
+// Changes to a hospital's studies, by their change sequence numbers: those numbered
+// after `after` and up to `through` (index/index.h, Index::CurrentChangeSequence).
+struct ChangeRange {
+  std::int64_t after = 0;
+  std::int64_t through = 0;
+};
+
 struct Principal {
   std::string username;
   RowId hospital_id = 0;

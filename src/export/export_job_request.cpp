@@ -10,7 +10,7 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kKeys[] = {"scope",  "ids",         "includeImages", "previews",
-                                      "format", "compression", "previewSize"};
+                                      "format", "compression", "previewSize", "changes"};
 
 Result<bool> BoolField(const json& body, const char* key, bool fallback) {
   if (!body.contains(key)) return fallback;
@@ -56,6 +56,25 @@ Result<std::vector<std::string>> IdsField(const json& body) {
     if (seen.insert(id.get<std::string>()).second) ids.push_back(id.get<std::string>());
   }
   return ids;
+}
+
+// {"after": N, "through": M} with 0 <= N <= M, for scope all only.
+Result<std::optional<ChangeRange>> ChangesField(const json& body, ExportScope scope) {
+  if (!body.contains("changes")) return std::optional<ChangeRange>();
+  const json& changes = body["changes"];
+  const auto bound = [&](const char* key) -> std::optional<std::int64_t> {
+    if (!changes.is_object() || !changes.contains(key) || !changes[key].is_number_integer()) {
+      return std::nullopt;
+    }
+    return changes[key].get<std::int64_t>();
+  };
+  const auto after = bound("after");
+  const auto through = bound("through");
+  if (!after || !through || changes.size() != 2 || *after < 0 || *through < *after) {
+    return InvalidInput("changes must be {\"after\": N, \"through\": M} with 0 <= N <= M");
+  }
+  if (scope != ExportScope::kAll) return InvalidInput("changes apply to scope all only");
+  return std::optional<ChangeRange>(ChangeRange{*after, *through});
 }
 
 }  // namespace
@@ -109,6 +128,9 @@ Result<ExportRequest> ParseJobRequest(std::string_view text, int default_compres
   auto side = IntField(body, "previewSize", 0, 0, 65535);
   if (!side.ok()) return side.error();
   options.preview_max_side = static_cast<std::uint32_t>(*side);
+  auto changes = ChangesField(body, request.scope);
+  if (!changes.ok()) return changes.error();
+  request.changes = *changes;
   return request;
 }
 
@@ -120,7 +142,7 @@ std::string JobRequestJson(const ExportRequest& request) {
     ids.push_back(request.target);
   }
   const ExportOptions& options = request.options;
-  const nlohmann::ordered_json out = {
+  nlohmann::ordered_json out = {
       {"scope", ScopeName(request.scope)},
       {"ids", ids},
       {"includeImages", options.include_images == IncludeImages::kYes},
@@ -129,6 +151,9 @@ std::string JobRequestJson(const ExportRequest& request) {
       {"compression", options.compression_level},
       {"previewSize", options.preview_max_side},
   };
+  if (request.changes) {
+    out["changes"] = {{"after", request.changes->after}, {"through", request.changes->through}};
+  }
   return out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

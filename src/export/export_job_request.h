@@ -3,12 +3,14 @@
 //
 //   {"scope": "study"|"patient"|"studies"|"patients"|"all", "ids": [...],
 //    "includeImages": bool, "previews": bool, "format": "zip"|"json",
-//    "compression": 0-9, "previewSize": 0-65535}
+//    "compression": 0-9, "previewSize": 0-65535, "changes": {"after": N, "through": M}}
 //
 // Only scope is required. ids names exactly one Study UID or Patient ID for study
 // and patient, one or more (at most kMaxBatchTargets; repeats are dropped) for the
 // batches, none for all. Defaults are those of the GET export routes: images but
-// for all, ZIP, previews at full size, the configured compression. Any other key,
+// for all, ZIP, previews at full size, the configured compression. changes makes an
+// export of all incremental: only the studies whose change sequence number is in
+// (after, through] (ExportRequest::changes; schedules set it). Any other key,
 // or a value of the wrong type or range, is kInvalidInput naming it.
 #pragma once
 

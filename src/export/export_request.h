@@ -3,8 +3,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "core/records.h"
 
 namespace pacsport {
 
@@ -28,6 +31,8 @@ struct ExportRequest {
   std::string target;                // Patient ID or Study Instance UID; empty for kAll and batches
   std::vector<std::string> targets;  // a batch's Study UIDs or Patient IDs, distinct, in order
   ExportOptions options;
+  // An incremental export (scope kAll only): just the studies changed in this range.
+  std::optional<ChangeRange> changes;
 };
 
 // At most this many Study UIDs or Patient IDs in one batch.

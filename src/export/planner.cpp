@@ -131,8 +131,12 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Princi
       break;
   }
 
+  if (request.changes && request.scope != ExportScope::kAll) {
+    return InvalidInput("an incremental export is an export of all");
+  }
   auto snapshot = index.OpenSnapshot(principal.hospital_id);
   if (!snapshot.ok()) return snapshot.error();
+  if (request.changes) (*snapshot)->LimitToChanges(*request.changes);
   auto plan = std::make_unique<PlannedExport>();
   plan->snapshot_ = std::move(*snapshot);
   IndexSnapshot& view = *plan->snapshot_;

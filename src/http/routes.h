@@ -34,6 +34,8 @@ void RegisterJobRoutes(Router& router, const HttpServices& services, const HttpS
 void RegisterDestinationRoutes(Router& router, const HttpServices& services);
 // GET /api/deliveries/:token: an e-mailed single-use link to a job's archive
 void RegisterDeliveryRoutes(Router& router, const HttpServices& services);
+// GET/POST /api/schedules, GET/PUT/DELETE /api/schedules/:id, its /runs and POST /run
+void RegisterScheduleRoutes(Router& router, const HttpServices& services);
 // Serves a job's archive whole or the Range asked for (206, 416), with its ETag;
 // `on_complete` runs once its last byte has been sent.
 void ServeJobArchive(std::unique_ptr<ArchiveDownload> download, const httplib::Request& req,

@@ -2,8 +2,8 @@
 #include <nlohmann/json.hpp>
 #include <stop_token>
 
-#include "http/request_parsing.h"
 #include "http/request_id.h"
+#include "http/request_parsing.h"
 #include "http/responses.h"
 #include "http/routes.h"
 
@@ -45,53 +45,62 @@ nlohmann::json BodyOf(const httplib::Request& req) {
 void RegisterDestinationRoutes(Router& router, const HttpServices& services) {
   const std::string base = "/api/destinations";
   const std::string one = base + "/" + kDestinationId;
+  // The handlers outlive this call: they capture by value what lives on its stack.
   delivery::Destinations& destinations = services.destinations;
-  router.Get(base, base, [&](const httplib::Request& req, httplib::Response& res) {
-    json items = json::array();
-    for (const auto& view : destinations.List(Caller(services, req)).ValueOrThrow()) {
-      items.push_back(DestinationJson(view));
-    }
-    SendJson(res, {{"items", items}});
-  });
+  router.Get(base, base,
+             [&services, &destinations, base](const httplib::Request& req, httplib::Response& res) {
+               json items = json::array();
+               for (const auto& view : destinations.List(Caller(services, req)).ValueOrThrow()) {
+                 items.push_back(DestinationJson(view));
+               }
+               SendJson(res, {{"items", items}});
+             });
   router.Post(
       base, base,
-      [&](const httplib::Request& req, httplib::Response& res) {
+      [&services, &destinations, base](const httplib::Request& req, httplib::Response& res) {
         const auto view =
             destinations.Create(Caller(services, req), BodyOf(req), AttemptOf(req)).ValueOrThrow();
         res.set_header("Location", base + "/" + std::to_string(view.record.id));
         SendJson(res, DestinationJson(view), 201);
       },
       Body::kJson);
-  router.Get(one, base + "/:id", [&](const httplib::Request& req, httplib::Response& res) {
-    SendJson(res, DestinationJson(
-                      destinations.Get(Caller(services, req), DestinationId(req)).ValueOrThrow()));
-  });
+  router.Get(one, base + "/:id",
+             [&services, &destinations, base](const httplib::Request& req, httplib::Response& res) {
+               SendJson(
+                   res,
+                   DestinationJson(
+                       destinations.Get(Caller(services, req), DestinationId(req)).ValueOrThrow()));
+             });
   router.Put(
       one, base + "/:id",
-      [&](const httplib::Request& req, httplib::Response& res) {
+      [&services, &destinations, base](const httplib::Request& req, httplib::Response& res) {
         SendJson(res, DestinationJson(destinations
                                           .Update(Caller(services, req), DestinationId(req),
                                                   BodyOf(req), AttemptOf(req))
                                           .ValueOrThrow()));
       },
       Body::kJson);
-  router.Delete(one, base + "/:id", [&](const httplib::Request& req, httplib::Response& res) {
-    destinations.Delete(Caller(services, req), DestinationId(req), AttemptOf(req)).ThrowIfError();
-    res.status = 204;
-  });
-  router.Post(one + "/test", base + "/:id/test",
-              [&](const httplib::Request& req, httplib::Response& res) {
-                std::stop_source never;
-                const Status outcome = destinations
-                                           .Test(Caller(services, req), DestinationId(req),
-                                                 AttemptOf(req), never.get_token())
-                                           .ValueOrThrow();
-                if (outcome.ok()) return SendJson(res, {{"ok", true}});
-                SendJson(res, {{"ok", false},
-                               {"error",
-                                {{"code", outcome.error().name()},
-                                 {"message", outcome.error().message()}}}});
-              });
+  router.Delete(
+      one, base + "/:id",
+      [&services, &destinations, base](const httplib::Request& req, httplib::Response& res) {
+        destinations.Delete(Caller(services, req), DestinationId(req), AttemptOf(req))
+            .ThrowIfError();
+        res.status = 204;
+      });
+  router.Post(
+      one + "/test", base + "/:id/test",
+      [&services, &destinations, base](const httplib::Request& req, httplib::Response& res) {
+        std::stop_source never;
+        const Status outcome =
+            destinations
+                .Test(Caller(services, req), DestinationId(req), AttemptOf(req), never.get_token())
+                .ValueOrThrow();
+        if (outcome.ok()) return SendJson(res, {{"ok", true}});
+        SendJson(res,
+                 {{"ok", false},
+                  {"error",
+                   {{"code", outcome.error().name()}, {"message", outcome.error().message()}}}});
+      });
 }
 
 }  // namespace pacsport::http

@@ -6,6 +6,7 @@
 #include "core/names.h"
 #include "export/export_job_request.h"
 #include "http/byte_range.h"
+#include "http/job_json.h"
 #include "http/request_id.h"
 #include "http/request_parsing.h"
 #include "http/responses.h"
@@ -28,36 +29,6 @@ json OrNull(const std::string& text) { return text.empty() ? json(nullptr) : jso
 bool Final(JobState state) {
   return state == JobState::kDone || state == JobState::kDelivered || state == JobState::kFailed ||
          state == JobState::kCancelled;
-}
-
-json JobJson(const JobRecord& job) {
-  const json request = json::parse(job.request, nullptr, false);
-  json archive = nullptr;
-  if (!job.archive_sha256.empty()) {
-    archive = {{"size", job.archive_size},
-               {"sha256", job.archive_sha256},
-               {"expiresAt", OrNull(job.expires_at)}};
-  }
-  return {{"id", job.id},
-          {"state", JobStateName(job.state)},
-          {"url", "/api/export/jobs/" + job.id},
-          {"scope", request.value("scope", "")},
-          {"ids", request.value("ids", json::array())},
-          {"format", request.value("format", "zip")},
-          {"username", job.username},
-          {"archiveName", job.archive_name},
-          {"createdAt", job.created_at},
-          {"startedAt", OrNull(job.started_at)},
-          {"finishedAt", OrNull(job.finished_at)},
-          {"progress",
-           {{"instancesDone", job.progress.instances_done},
-            {"instancesTotal", job.progress.instances_total},
-            {"bytesDone", job.progress.bytes_done},
-            {"bytesTotal", job.progress.bytes_total}}},
-          {"error", OrNull(job.error)},
-          {"archive", archive},
-          {"destination", job.destination_id != 0 ? json(job.destination_id) : json(nullptr)},
-          {"deliveredTo", job.delivered_to.empty() ? json(nullptr) : json::parse(job.delivered_to)}};
 }
 
 ExportAttempt AttemptOf(const httplib::Request& req, const std::string& parameters = "{}") {

@@ -177,6 +177,7 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   http::RegisterJobRoutes(impl.router, impl.services, impl.settings, impl.links);
   http::RegisterDestinationRoutes(impl.router, impl.services);
   http::RegisterDeliveryRoutes(impl.router, impl.services);
+  http::RegisterScheduleRoutes(impl.router, impl.services);
 }
 
 HttpServer::~HttpServer() = default;

@@ -20,6 +20,7 @@
 #include "auth/signing_key.h"
 #include "core/error.h"
 #include "delivery/destinations.h"
+#include "delivery/schedules.h"
 #include "export/export_jobs.h"
 #include "export/export_service.h"
 #include "index/index.h"
@@ -76,6 +77,7 @@ struct HttpServices {
   // The key that signs the audit chain and receipts, published at /api/audit/public-key.
   const auth::PublicKey& audit_key;
   delivery::Destinations& destinations;
+  delivery::Schedules& schedules;
 };
 
 class HttpServer {

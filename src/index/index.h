@@ -250,6 +250,41 @@ struct JobQuery {
   RowId hospital_id = 0;
   std::string username;  // only this user's jobs; empty = all of the hospital's
   PageRequest page;
+  RowId schedule_id = 0;  // only the jobs this schedule made; 0 = any
+};
+
+// A scheduled export (delivery/schedules.h) as the index keeps it. Times are ISO 8601
+// UTC, "" when none. request is the export's request as JSON (export_job_request.h)
+// without "changes". next_run_at is the slot the schedule fires at next, "" while it
+// is disabled; schedulers claim a slot by compare and set (ClaimScheduleSlot).
+struct ScheduleRecord {
+  RowId id = 0;
+  RowId hospital_id = 0;
+  std::string name;
+  std::string cron;       // 5-field cron expression (delivery/cron_schedule.h)
+  std::string time_zone;  // IANA name
+  std::string request;
+  RowId destination_id = 0;  // 0: the archive is kept, not sent
+  bool incremental = false;
+  bool enabled = true;
+  std::string owner;  // the admin who created or last changed it; runs act as them
+  std::string next_run_at;
+  std::string last_run_at;
+  std::string last_job;  // the job of the last run, "" when none
+  std::string created_at;
+  std::string updated_at;
+  // Read only, from the schedule's runs: the newest one that ended done or delivered.
+  std::string last_success_at;                          // its finished_at
+  std::optional<std::int64_t> last_success_through;     // its change sequence watermark
+};
+
+// One run of a schedule: its job and, for an incremental schedule, the change
+// sequence number its export reaches (ChangeRange::through).
+struct ScheduleRun {
+  RowId schedule_id = 0;
+  std::string job_id;
+  std::string ran_at;
+  std::int64_t changes_through = 0;
 };
 
 // What the instances of a hospital, a patient or a study add up to.
@@ -298,6 +333,11 @@ class IndexSnapshot {
   // The sources the hospital's instances are read from, sorted, found by seeks in the
   // index of locations (one per source), not by a scan of the instances as Totals.
   virtual Result<std::vector<std::string>> ListSources() = 0;
+  // From now on, the snapshot's hospital holds only the studies changed in `range`
+  // (an incremental export): ListAllPatients lists the patients with such a study,
+  // ListPatientStudies those studies, Totals(kHospital) their instances. The other
+  // calls are unaffected.
+  virtual void LimitToChanges(const ChangeRange& range) = 0;
 };
 
 // The instances an export would hold, for its estimate: a hospital's, or those of
@@ -481,6 +521,32 @@ class Index {
   virtual Status AddDeliveryLink(const DeliveryLink& link) = 0;
   virtual Result<DeliveryLinkClaim> ClaimDeliveryLink(const std::string& token_sha256,
                                                       const std::string& now) = 0;
+
+  // Schedules (sql_schedules.cpp). Get, Update and Delete answer kNotFound for another
+  // hospital's. UpdateSchedule changes every field but id, hospital_id, created_at and
+  // the run fields (last_run_at, last_job), which RecordScheduleRun sets.
+  // DeleteSchedule keeps the schedule's jobs, as jobs of no schedule (schedule_id 0).
+  virtual Result<RowId> AddSchedule(const ScheduleRecord& schedule) = 0;
+  virtual Result<ScheduleRecord> GetSchedule(RowId hospital_id, RowId id) = 0;
+  virtual Result<std::vector<ScheduleRecord>> ListSchedules(RowId hospital_id) = 0;
+  virtual Status UpdateSchedule(const ScheduleRecord& schedule) = 0;
+  virtual Status DeleteSchedule(RowId hospital_id, RowId id) = 0;
+  // Every hospital's enabled schedules with next_run_at at or before `now`, oldest
+  // slot first.
+  virtual Result<std::vector<ScheduleRecord>> ListDueSchedules(const std::string& now) = 0;
+  // Moves schedule `id`'s next_run_at from `slot` to `next` if and only if it is
+  // `slot` (compare and set): of two schedulers that saw the same due slot, one
+  // claims it. Returns whether this call did.
+  virtual Result<bool> ClaimScheduleSlot(RowId id, const std::string& slot,
+                                         const std::string& next) = 0;
+  // Records a run (last_run_at, last_job, and the run's watermark for
+  // last_success_through once its job ends done or delivered). kNotFound when the
+  // schedule is gone.
+  virtual Status RecordScheduleRun(const ScheduleRun& run) = 0;
+  // The change sequence number of the newest committed change to any study: every
+  // study added to or changed in a committed transaction has a number up to it
+  // (ChangeRange). 0 before any.
+  virtual Result<std::int64_t> CurrentChangeSequence() = 0;
 };
 
 // Opens, creating when absent, the SQLite index at `path` (WAL mode) and brings its

@@ -246,8 +246,46 @@ constexpr std::string_view kVersion8[] = {
     "CREATE INDEX delivery_links_job ON delivery_links (job_id)",
 };
 
+// Version 9: scheduled exports (delivery/schedules.h) and what incremental runs need.
+// studies.change_seq is the change sequence number of the study's latest change (0:
+// before this version); change_sequence holds the last number handed out, taken with
+// an UPDATE inside the changing transaction, so numbers follow commit order (the row
+// stays locked until commit) and a reader that sees number N sees every change up to
+// N. schedule_runs: each run's job and the watermark its export reaches.
+constexpr std::string_view kVersion9[] = {
+    "ALTER TABLE studies ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0",
+    "CREATE INDEX studies_change ON studies (hospital_id, change_seq)",
+    "CREATE TABLE change_sequence (value BIGINT NOT NULL)",
+    "INSERT INTO change_sequence (value) VALUES (0)",
+    R"(CREATE TABLE schedules (
+         id $PK,
+         hospital_id BIGINT NOT NULL REFERENCES hospitals (id),
+         name TEXT NOT NULL,
+         cron TEXT NOT NULL,
+         time_zone TEXT NOT NULL,
+         request TEXT NOT NULL,
+         destination_id BIGINT NOT NULL,
+         incremental INTEGER NOT NULL,
+         enabled INTEGER NOT NULL,
+         owner TEXT NOT NULL,
+         next_run_at TEXT NOT NULL,
+         last_run_at TEXT NOT NULL,
+         last_job TEXT NOT NULL,
+         created_at TEXT NOT NULL,
+         updated_at TEXT NOT NULL))",
+    "CREATE INDEX schedules_hospital ON schedules (hospital_id, id)",
+    "CREATE INDEX schedules_due ON schedules (enabled, next_run_at)",
+    R"(CREATE TABLE schedule_runs (
+         job_id TEXT NOT NULL PRIMARY KEY,
+         schedule_id BIGINT NOT NULL,
+         ran_at TEXT NOT NULL,
+         changes_through BIGINT NOT NULL))",
+    "CREATE INDEX schedule_runs_schedule ON schedule_runs (schedule_id)",
+};
+
 constexpr std::span<const std::string_view> kMigrations[] = {
-    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6, kVersion7, kVersion8};
+    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,
+    kVersion6, kVersion7, kVersion8, kVersion9};
 static_assert(std::size(kMigrations) == kLatestSchemaVersion);
 
 std::string WithPrimaryKeyType(std::string_view statement, std::string_view id_primary_key) {

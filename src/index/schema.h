@@ -15,7 +15,7 @@
 namespace pacsport {
 
 // The version the statements below bring a database to.
-inline constexpr int kLatestSchemaVersion = 8;
+inline constexpr int kLatestSchemaVersion = 9;
 
 // The statement creating table schema_version when it is absent.
 std::string_view SchemaVersionTableStatement();

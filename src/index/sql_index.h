@@ -118,6 +118,17 @@ class SqlIndex final : public Index {
   Result<DeliveryLinkClaim> ClaimDeliveryLink(const std::string& token_sha256,
                                               const std::string& now) override;
 
+  Result<RowId> AddSchedule(const ScheduleRecord& schedule) override;
+  Result<ScheduleRecord> GetSchedule(RowId hospital_id, RowId id) override;
+  Result<std::vector<ScheduleRecord>> ListSchedules(RowId hospital_id) override;
+  Status UpdateSchedule(const ScheduleRecord& schedule) override;
+  Status DeleteSchedule(RowId hospital_id, RowId id) override;
+  Result<std::vector<ScheduleRecord>> ListDueSchedules(const std::string& now) override;
+  Result<bool> ClaimScheduleSlot(RowId id, const std::string& slot,
+                                 const std::string& next) override;
+  Status RecordScheduleRun(const ScheduleRun& run) override;
+  Result<std::int64_t> CurrentChangeSequence() override;
+
  private:
   enum class Access { kRead, kWrite };
 

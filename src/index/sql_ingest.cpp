@@ -188,6 +188,18 @@ void ReattachAiAnalysis(soci::session& sql, RowId hospital_id, RowId study_row,
       soci::use(hospital_id), soci::use(study_uid);
 }
 
+// Gives the study the next change sequence number (schema version 9), in the
+// transaction that changes it: an incremental export takes the studies numbered
+// after its last run's watermark. A timestamp would race: a transaction stamped
+// before a run's snapshot but committed after it would fall before the next run's
+// "since" and never be exported; a number taken under the sequence row's lock and
+// seen only once committed cannot.
+void MarkStudyChanged(soci::session& sql, RowId study_row) {
+  sql << "UPDATE change_sequence SET value = value + 1";
+  sql << "UPDATE studies SET change_seq = (SELECT value FROM change_sequence) WHERE id = :id",
+      soci::use(study_row);
+}
+
 // Records the instance under its patient, study and series, creating them as needed.
 // Requires its UIDs and its hospital.
 IngestOutcome InsertWithParents(soci::session& sql, RowId hospital_id,
@@ -205,6 +217,7 @@ IngestOutcome InsertWithParents(soci::session& sql, RowId hospital_id,
   const RowId series_row = UpsertSeries(sql, study_row, m);
   InsertInstance(sql, hospital_id, series_row, instance);
   RefreshModalities(sql, study_row);
+  MarkStudyChanged(sql, study_row);
   return IngestOutcome::kAdded;
 }
 
@@ -242,6 +255,7 @@ void PruneEmpty(soci::session& sql, const Parents& parents) {
       soci::into(one);
   if (sql.got_data()) {
     RefreshModalities(sql, parents.study_row);
+    MarkStudyChanged(sql, parents.study_row);
   } else {
     DetachAiAnalysis(sql, parents.study_row);
     sql << "DELETE FROM studies WHERE id = :id", soci::use(parents.study_row);

@@ -112,6 +112,7 @@ Result<Page<JobRecord>> SqlIndex::ListJobs(const JobQuery& q) {
                SqlConditions where;
                where.Add("hospital_id = ?", {q.hospital_id});
                if (!q.username.empty()) where.Add("username = ?", {q.username});
+               if (q.schedule_id != 0) where.Add("schedule_id = ?", {q.schedule_id});
                Page<JobRecord> page;
                page.total = where.Count(sql, kJobFrom);
                JobRow row;

@@ -12,6 +12,9 @@ using namespace sql_rows;
 
 using Translate = Error (*)(const std::exception& e, std::string_view operation);
 
+// The condition on a study row `s` of an incremental snapshot.
+constexpr std::string_view kStudyChanged = "s.change_seq > :after AND s.change_seq <= :through";
+
 // Runs body() and turns any exception into the dialect's Error.
 template <typename Body>
 std::invoke_result_t<Body&> Guard(Translate translate, std::string_view operation, Body&& body) {
@@ -24,14 +27,21 @@ std::invoke_result_t<Body&> Guard(Translate translate, std::string_view operatio
 
 class SqlPatientCursor final : public PatientCursor {
  public:
-  SqlPatientCursor(soci::session& sql, RowId hospital_id, Translate translate)
-      : statement_(sql), hospital_id_(hospital_id), translate_(translate) {
+  SqlPatientCursor(soci::session& sql, RowId hospital_id, std::optional<ChangeRange> changes,
+                   Translate translate)
+      : statement_(sql), hospital_id_(hospital_id), changes_(changes), translate_(translate) {
     row_.Exchange(statement_);
     statement_.exchange(soci::use(hospital_id_));
+    std::string where = " WHERE p.hospital_id = :hospital_id";
+    if (changes_) {
+      statement_.exchange(soci::use(changes_->after));
+      statement_.exchange(soci::use(changes_->through));
+      where += " AND EXISTS (SELECT 1 FROM studies s WHERE s.patient_row = p.id AND " +
+               std::string(kStudyChanged) + ")";
+    }
     statement_.alloc();
-    statement_.prepare(std::string(kPatientsSelect) + " " + std::string(kPatientsFrom) +
-                       " WHERE p.hospital_id = :hospital_id ORDER BY " +
-                       std::string(kPatientsOrder));
+    statement_.prepare(std::string(kPatientsSelect) + " " + std::string(kPatientsFrom) + where +
+                       " ORDER BY " + std::string(kPatientsOrder));
     statement_.define_and_bind();
     statement_.execute(false);
   }
@@ -50,6 +60,7 @@ class SqlPatientCursor final : public PatientCursor {
   soci::statement statement_;
   PatientRow row_;
   RowId hospital_id_;
+  std::optional<ChangeRange> changes_;  // bound by the statement
   const Translate translate_;
   bool done_ = false;
 };
@@ -100,6 +111,10 @@ class SqlSnapshot final : public IndexSnapshot {
                    if (!sql_->got_data()) return NotFound("no such patient");
                    SqlConditions where;
                    where.Add("s.patient_row = ?", {patient_row});
+                   if (changes_) {
+                     where.Add("s.change_seq > ? AND s.change_seq <= ?",
+                               {changes_->after, changes_->through});
+                   }
                    return FetchStudies(*sql_, where, StudyOrder(StudySort::kDateAsc), std::nullopt);
                  });
   }
@@ -126,7 +141,7 @@ class SqlSnapshot final : public IndexSnapshot {
   Result<std::unique_ptr<PatientCursor>> ListAllPatients() override {
     return Guard(translate_, "listing patients", [&]() -> Result<std::unique_ptr<PatientCursor>> {
       return std::unique_ptr<PatientCursor>(
-          std::make_unique<SqlPatientCursor>(*sql_, hospital_id_, translate_));
+          std::make_unique<SqlPatientCursor>(*sql_, hospital_id_, changes_, translate_));
     });
   }
 
@@ -157,7 +172,11 @@ class SqlSnapshot final : public IndexSnapshot {
       std::string query = "SELECT i.source, COUNT(*), COALESCE(SUM(i.size_bytes), 0) ";
       switch (of) {
         case TotalsOf::kHospital:
-          query += "FROM instances i WHERE i.hospital_id = :hospital_id";
+          query += changes_ ? "FROM instances i JOIN series x ON x.id = i.series_row "
+                              "JOIN studies s ON s.id = x.study_row "
+                              "WHERE i.hospital_id = :hospital_id AND " +
+                                  std::string(kStudyChanged)
+                            : "FROM instances i WHERE i.hospital_id = :hospital_id";
           break;
         case TotalsOf::kPatient:
           query +=
@@ -183,6 +202,10 @@ class SqlSnapshot final : public IndexSnapshot {
       statement.exchange(soci::into(bytes));
       statement.exchange(soci::use(hospital_id_));
       if (of != TotalsOf::kHospital) statement.exchange(soci::use(id));
+      if (of == TotalsOf::kHospital && changes_) {
+        statement.exchange(soci::use(changes_->after));
+        statement.exchange(soci::use(changes_->through));
+      }
       statement.alloc();
       statement.prepare(query);
       statement.define_and_bind();
@@ -196,10 +219,13 @@ class SqlSnapshot final : public IndexSnapshot {
     });
   }
 
+  void LimitToChanges(const ChangeRange& range) override { changes_ = range; }
+
  private:
   const std::unique_ptr<soci::session> sql_;
   const RowId hospital_id_;
   const Translate translate_;
+  std::optional<ChangeRange> changes_;  // an incremental snapshot's
 };
 
 }  // namespace

@@ -8,7 +8,6 @@ use is audited under the job's owner; an SMTP server that is down fails the job 
 a clear error after the retries. Each server here is the module's own, with
 PACSPORT_PUBLIC_URL set."""
 
-import email.policy
 import hashlib
 import json
 import re

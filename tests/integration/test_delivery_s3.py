@@ -13,14 +13,13 @@ import time
 
 import pytest
 
-from api_client import Api
+from destinations_api import DELIVERY_FINAL, create_destination, deliver, run_test_action
 from s3_server import MotoS3, S3Proxy
 from server_process import run_cli
-from test_export_jobs import FINAL, Jobs, import_big_study, login_admin
+from test_export_jobs import Jobs, import_big_study, login_admin
 from test_serve_config import CT_SMALL, start, stop
 
 BUCKET = "exports"
-DELIVERY_FINAL = FINAL | {"delivered"}
 
 
 @pytest.fixture(scope="module")
@@ -56,28 +55,6 @@ def proxy(s3):
         yield p
 
 
-def create_destination(api, name, settings, secrets):
-    response = api.request("POST", "/api/destinations", token=api.token("admin"),
-                           body=json.dumps({"name": name, "kind": "s3", "settings": settings,
-                                            "secrets": secrets}),
-                           content_type="application/json")
-    assert response.status == 201, (response.status, response.body)
-    return response.json()
-
-
-def run_test_action(api, destination_id):
-    response = api.request("POST", f"/api/destinations/{destination_id}/test", token=api.token("admin"))
-    assert response.status == 200, (response.status, response.body)
-    return response.json()
-
-
-def deliver(pacsport, destination_id, study, timeout=120):
-    jobs = pacsport["jobs"]
-    job = jobs.start("admin", scope="study", ids=[study], previews=False, destination=destination_id)
-    assert job["destination"] == destination_id
-    return jobs.wait("admin", job["id"], DELIVERY_FINAL, timeout)
-
-
 def archive_sha256(pacsport, job):
     response = pacsport["jobs"].archive("admin", job["id"])
     assert response.status == 200
@@ -103,7 +80,7 @@ def part_numbers(proxy):
 
 def test_a_small_archive_goes_up_in_one_put_equal_to_the_jobs_archive(pacsport, s3, proxy, tmp_path):
     settings, secrets = s3.settings(BUCKET, endpoint=proxy.endpoint, prefix="backups/")
-    destination = create_destination(pacsport["api"], "s3 small", settings, secrets)
+    destination = create_destination(pacsport["api"], "s3", "s3 small", settings, secrets)
     assert destination["secrets"] == ["secretAccessKey"]
     job = deliver(pacsport, destination["id"], pacsport["small"])
     assert job["state"] == "delivered", job
@@ -121,7 +98,7 @@ def test_a_small_archive_goes_up_in_one_put_equal_to_the_jobs_archive(pacsport, 
 
 def test_a_big_archive_goes_up_in_parts_equal_to_the_jobs_archive(pacsport, s3, proxy, tmp_path):
     settings, secrets = s3.settings(BUCKET, endpoint=proxy.endpoint, partSizeMiB=5)
-    destination = create_destination(pacsport["api"], "s3 parts", settings, secrets)
+    destination = create_destination(pacsport["api"], "s3", "s3 parts", settings, secrets)
     job = deliver(pacsport, destination["id"], pacsport["big"])
     assert job["state"] == "delivered", job
     size = job["archive"]["size"]
@@ -139,7 +116,7 @@ def test_a_big_archive_goes_up_in_parts_equal_to_the_jobs_archive(pacsport, s3, 
 def test_a_part_changed_on_the_way_is_noticed_by_its_etag_and_sent_again(pacsport, s3, proxy, tmp_path):
     proxy.corrupt_part_once = 2
     settings, secrets = s3.settings(BUCKET, endpoint=proxy.endpoint, partSizeMiB=5)
-    destination = create_destination(pacsport["api"], "s3 corrupted", settings, secrets)
+    destination = create_destination(pacsport["api"], "s3", "s3 corrupted", settings, secrets)
     job = deliver(pacsport, destination["id"], pacsport["big"])
     assert job["state"] == "delivered", job
     assert part_numbers(proxy)[:3] == [1, 2, 2], proxy.requests
@@ -150,7 +127,7 @@ def test_a_part_changed_on_the_way_is_noticed_by_its_etag_and_sent_again(pacspor
 def test_a_store_failing_mid_upload_fails_the_job_and_the_upload_is_aborted(pacsport, s3, proxy):
     proxy.fail_parts_from = 2
     settings, secrets = s3.settings(BUCKET, endpoint=proxy.endpoint, partSizeMiB=5)
-    destination = create_destination(pacsport["api"], "s3 failing", settings, secrets)
+    destination = create_destination(pacsport["api"], "s3", "s3 failing", settings, secrets)
     job = deliver(pacsport, destination["id"], pacsport["big"])
     assert job["state"] == "failed", job
     assert "ServiceUnavailable" in job["error"], job["error"]
@@ -163,7 +140,7 @@ def test_a_store_failing_mid_upload_fails_the_job_and_the_upload_is_aborted(pacs
 def test_a_wrong_secret_fails_the_job_with_s3s_refusal_and_leaves_nothing(pacsport, s3):
     settings, _ = s3.settings(BUCKET, partSizeMiB=5)
     wrong = "not-the-secret-" + s3.secret_key[:8]
-    destination = create_destination(pacsport["api"], "s3 wrong secret", settings,
+    destination = create_destination(pacsport["api"], "s3", "s3 wrong secret", settings,
                                      {"secretAccessKey": wrong})
     tested = run_test_action(pacsport["api"], destination["id"])
     assert tested["ok"] is False and tested["error"]["code"] == "forbidden"
@@ -178,7 +155,7 @@ def test_a_wrong_secret_fails_the_job_with_s3s_refusal_and_leaves_nothing(pacspo
 
 def test_a_missing_bucket_fails_the_job_naming_it(pacsport, s3):
     settings, secrets = s3.settings("no-such-bucket")
-    destination = create_destination(pacsport["api"], "s3 no bucket", settings, secrets)
+    destination = create_destination(pacsport["api"], "s3", "s3 no bucket", settings, secrets)
     tested = run_test_action(pacsport["api"], destination["id"])
     assert tested["ok"] is False and "NoSuchBucket" in tested["error"]["message"]
     job = deliver(pacsport, destination["id"], pacsport["small"])
@@ -189,7 +166,7 @@ def test_a_missing_bucket_fails_the_job_naming_it(pacsport, s3):
 def test_the_test_action_passes_and_leaves_nothing(pacsport, s3):
     before = s3.list_keys(BUCKET)
     settings, secrets = s3.settings(BUCKET)
-    destination = create_destination(pacsport["api"], "s3 test", settings, secrets)
+    destination = create_destination(pacsport["api"], "s3", "s3 test", settings, secrets)
     assert run_test_action(pacsport["api"], destination["id"]) == {"ok": True}
     assert s3.list_keys(BUCKET) == before and s3.pending_uploads(BUCKET) == []
 
@@ -208,7 +185,7 @@ def test_a_store_killed_mid_upload_fails_the_job(pacsport, tmp_path):
         store.create_bucket(BUCKET)
         with S3Proxy(store) as proxy:
             settings, secrets = store.settings(BUCKET, endpoint=proxy.endpoint, partSizeMiB=5)
-            destination = create_destination(pacsport["api"], "s3 killed", settings, secrets)
+            destination = create_destination(pacsport["api"], "s3", "s3 killed", settings, secrets)
             jobs = pacsport["jobs"]
             job = jobs.start("admin", scope="study", ids=[pacsport["big"]], previews=False,
                              destination=destination["id"])

@@ -12,7 +12,6 @@ import sqlite3
 
 import pytest
 
-from api_client import Api
 from test_export_jobs import Jobs
 
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
