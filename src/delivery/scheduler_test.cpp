@@ -223,10 +223,12 @@ TEST_F(SchedulerTest, LastSuccessIsTheNewestRunThatEndedDoneOrDelivered) {
   EXPECT_EQ(page->items[0].id, "j2");  // newest first
 
   ASSERT_TRUE(index_->DeleteSchedule(hospital_, id).ok());
-  auto orphans = index_->ListJobs(runs);
-  ASSERT_TRUE(orphans.ok());
-  EXPECT_EQ(orphans->total, 0);  // a schedule given the same id later has none of them
-  EXPECT_EQ(index_->GetJob(hospital_, "j1")->schedule_id, 0);
+  EXPECT_EQ(index_->GetJob(hospital_, "j1")->schedule_id, id);  // its jobs still name it
+  ScheduleRecord next = *s;
+  next.name = "after the deleted one";
+  auto next_id = index_->AddSchedule(next);
+  ASSERT_TRUE(next_id.ok()) << next_id.error().message();
+  EXPECT_GT(*next_id, id);  // never its id again, so never its jobs
   EXPECT_EQ(index_->GetSchedule(hospital_, id).error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(index_->GetSchedule(hospital_ + 1, id).error().code(), ErrorCode::kNotFound);
 }

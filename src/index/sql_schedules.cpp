@@ -140,9 +140,8 @@ Status SqlIndex::DeleteSchedule(RowId hospital_id, RowId id) {
          soci::use(hospital_id), soci::use(id));
     remove.execute(true);
     if (remove.get_affected_rows() == 0) return NotFound("no such schedule");
-    // Its jobs stay, as jobs of no schedule: SQLite may give its id to the next
-    // schedule, which must not inherit them. Its runs' watermarks go.
-    sql << "UPDATE export_jobs SET schedule_id = 0 WHERE schedule_id = :id", soci::use(id);
+    // Its jobs stay and still name it (ids are never given again); its runs'
+    // watermarks go.
     sql << "DELETE FROM schedule_runs WHERE schedule_id = :id", soci::use(id);
     return Status::Ok();
   });

@@ -44,8 +44,11 @@ Error TranslateSqliteError(const std::exception& e, std::string_view operation) 
   return Internal(context + e.what());
 }
 
+// AUTOINCREMENT: an id is never given again after its row is deleted, so a job still
+// names the destination or schedule it was made with (tables made before version 8
+// keep plain rowids).
 constexpr SqlDialect kSqliteDialect{
-    .id_primary_key = "INTEGER PRIMARY KEY",
+    .id_primary_key = "INTEGER PRIMARY KEY AUTOINCREMENT",
     .begin_write = "BEGIN IMMEDIATE",
     .serialize_writes = true,
     .translate = &TranslateSqliteError,
