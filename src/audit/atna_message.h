@@ -38,8 +38,4 @@ struct AtnaSource {
 std::string ExportAuditMessage(const AuditRecord& record, const std::vector<AuditStudy>& studies,
                                const AtnaSource& source);
 
-// `text` escaped for an XML attribute value or element content: & < > " ' and the
-// white space an attribute would normalize (tab, CR, LF) as character references.
-std::string XmlEscape(std::string_view text);
-
 }  // namespace pacsport::audit

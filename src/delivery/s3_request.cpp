@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <memory>
 
+#include "core/xml_text.h"
+
 namespace pacsport::delivery {
 namespace {
 
@@ -58,31 +60,6 @@ class TwoDigests {
   std::unique_ptr<EVP_MD_CTX, Free> sha256_{EVP_MD_CTX_new()};
 };
 
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string XmlUnescape(std::string_view text) {
   static constexpr std::pair<std::string_view, char> kEntities[] = {
