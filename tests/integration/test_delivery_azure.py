@@ -14,10 +14,7 @@ import json
 import pytest
 
 from azurite_server import Azurite, AzuriteProxy
-from destinations_api import create_destination, deliver, run_test_action
-from server_process import run_cli
-from test_export_jobs import Jobs, import_big_study, login_admin
-from test_serve_config import CT_SMALL, start, stop
+from destinations_api import create_destination, deliver, delivery_server, run_test_action
 
 CONTAINER = "exports"
 MiB = 1024 * 1024
@@ -32,22 +29,8 @@ def azurite(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pacsport(tmp_path_factory):
-    """A server with one small and one big (about 13 MB) study."""
-    tmp = tmp_path_factory.mktemp("azure")
-    data = str(tmp / "data")
-    assert run_cli("hospital", "add", "--data", data, "H").returncode == 0
-    assert run_cli("user", "add", "--data", data, "--hospital", "H", "--role", "admin", "admin",
-                   stdin="admin-pass\n").returncode == 0
-    assert run_cli("import", "--data", data, "--hospital", "H", CT_SMALL).returncode == 0
-    big = import_big_study(data, tmp, "H", instances=40, frames=10)
-    log = tmp / "server.log"
-    process, base = start(data, log, "--demo")
-    jobs = Jobs(base)
-    login_admin(jobs)
-    studies = jobs.api.get_json("/api/studies", "admin", {"limit": 10})["studies"]
-    small = next(s["studyInstanceUID"] for s in studies if s["studyInstanceUID"] != big)
-    yield {"jobs": jobs, "api": jobs.api, "big": big, "small": small, "log": log}
-    stop(process)
+    with delivery_server(tmp_path_factory.mktemp("azure")) as server:
+        yield server
 
 
 @pytest.fixture

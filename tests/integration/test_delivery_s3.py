@@ -13,11 +13,9 @@ import time
 
 import pytest
 
-from destinations_api import DELIVERY_FINAL, create_destination, deliver, run_test_action
+from destinations_api import (DELIVERY_FINAL, create_destination, deliver, delivery_server,
+                              run_test_action)
 from s3_server import MotoS3, S3Proxy
-from server_process import run_cli
-from test_export_jobs import Jobs, import_big_study, login_admin
-from test_serve_config import CT_SMALL, start, stop
 
 BUCKET = "exports"
 
@@ -31,22 +29,8 @@ def s3():
 
 @pytest.fixture(scope="module")
 def pacsport(tmp_path_factory):
-    """A server with one small and one big (about 13 MB, three 5 MiB parts) study."""
-    tmp = tmp_path_factory.mktemp("s3")
-    data = str(tmp / "data")
-    assert run_cli("hospital", "add", "--data", data, "H").returncode == 0
-    assert run_cli("user", "add", "--data", data, "--hospital", "H", "--role", "admin", "admin",
-                   stdin="admin-pass\n").returncode == 0
-    assert run_cli("import", "--data", data, "--hospital", "H", CT_SMALL).returncode == 0
-    big = import_big_study(data, tmp, "H", instances=40, frames=10)
-    log = tmp / "server.log"
-    process, base = start(data, log, "--demo")
-    jobs = Jobs(base)
-    login_admin(jobs)
-    small = jobs.api.get_json("/api/studies", "admin", {"limit": 10})["studies"]
-    small = next(s["studyInstanceUID"] for s in small if s["studyInstanceUID"] != big)
-    yield {"jobs": jobs, "api": jobs.api, "big": big, "small": small, "log": log}
-    stop(process)
+    with delivery_server(tmp_path_factory.mktemp("s3")) as server:
+        yield server
 
 
 @pytest.fixture
