@@ -37,11 +37,8 @@ Result<std::unique_ptr<ArchiveSender>> MakeSender(DestinationKind kind,
       return MakeAzureBlobSender(settings, secrets, context);
     case DestinationKind::kEmail:
       return MakeEmailSender(settings, secrets, context);
-    default:
-      break;
   }
-  return InvalidInput("destinations of kind " + std::string(DestinationKindName(kind)) +
-                      " are not available yet");
+  return Internal("an unknown kind of destination");
 }
 
 std::string ObjectName(const std::string& prefix, const OutgoingArchive& archive) {
