@@ -18,7 +18,7 @@ namespace pacsport::delivery {
 class SettingsReader {
  public:
   // `what` names the object in errors ("settings", "secrets"). kInvalidInput (from
-  // Finish) unless `object` is a JSON object.
+  // Finish) unless `object` is a JSON object. Keeps its own copy of `object`.
   SettingsReader(const nlohmann::json& object, std::string what);
 
   // A string; nullopt when absent (Required* fail instead). Empty strings count as absent.
@@ -37,7 +37,7 @@ class SettingsReader {
 
  private:
   const nlohmann::json* Find(const std::string& key);
-  const nlohmann::json& object_;
+  const nlohmann::json object_;
   const std::string what_;
   std::set<std::string> taken_;
   std::optional<Error> error_;
