@@ -170,11 +170,10 @@ Result<JobRecord> ExportJobs::Submit(const Principal& principal, const ExportReq
   // Quick at any scale: the totals of an export of all and the estimated size are
   // filled in when the job runs.
   Result<ExportSummary> summary = exports_.Check(principal, request);
-  if (summary.ok() && job.destination_id != 0) {
-    Status destination = delivery_ != nullptr
-                             ? delivery_->CheckDestination(principal, job.destination_id)
-                             : Status(NotFound("this server delivers to no destination"));
-    if (!destination.ok()) summary = destination.error();
+  if (summary.ok()) {
+    if (Status destination = CheckDestination(principal, job); !destination.ok()) {
+      summary = destination.error();
+    }
   }
   if (!summary.ok()) {
     completion.outcome =
@@ -458,6 +457,10 @@ void ExportJobs::Run(Running& running) {
   auto request = StoredRequest(job.request);
   if (!request.ok()) return fail(request.error());
   const Principal principal{job.username, job.hospital_id, job.hospital_name, job.role};
+  // Its destination may have been removed since: fail before the export, not after.
+  if (Status destination = CheckDestination(principal, job); !destination.ok()) {
+    return fail(destination.error());
+  }
   const ExportAttempt attempt{"", "JOB /api/export/jobs/:id", AuditTarget(*request),
                               JobParameters(job.request, job.id, job.destination_id), ""};
   auto session = exports_.BeginJob(attempt, principal, *request);
@@ -605,6 +608,12 @@ void ExportJobs::Finish(Running& running, JobRecord to) {
     spdlog::error("event=job_state_not_recorded job={} error={}", running.job.id,
                   changed.error().name());
   }
+}
+
+Status ExportJobs::CheckDestination(const Principal& principal, const JobRecord& job) {
+  if (job.destination_id == 0) return Status::Ok();
+  if (delivery_ == nullptr) return NotFound("this server delivers to no destination");
+  return delivery_->CheckDestination(principal, job.destination_id);
 }
 
 bool ExportJobs::Visible(const Principal& principal, const JobRecord& job) const {

@@ -154,6 +154,9 @@ class ExportJobs {
   // Removes a done job's archive and records that it has none; logs a failure.
   bool DropArchive(const JobRecord& job, std::string_view reason);
   bool Visible(const Principal& principal, const JobRecord& job) const;
+  // kNotFound when `job` names a destination that `principal`'s hospital does not have
+  // (or this server delivers nowhere); Ok for a job without one.
+  Status CheckDestination(const Principal& principal, const JobRecord& job);
   // Records one completed action; logged when the audit cannot take it.
   void Audit(const ExportAttempt& attempt, const Principal& principal,
              const AuditCompletion& completion);
