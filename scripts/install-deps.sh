@@ -21,8 +21,12 @@ PACKAGES=(
   python3 python3-pydicom python3-numpy python3-gdcm python3-jsonschema python3-pytest python3-cryptography dcmtk
   libopenjp2-tools
   unzip libarchive-tools p7zip-full pngcheck curl sqlite3 openssl
-  # the real PACS that orthancInstanceId is checked against
-  orthanc
+  # the real PACS that orthancInstanceId is checked against, and its DICOMweb plugin
+  # (STOW-RS and QIDO-RS peer of the dicomweb destinations)
+  orthanc orthanc-dicomweb
+  # independent checkers of de-identified output: gdcmanon/gdcmdump (GDCM) and
+  # dciodvfy (dicom3tools, IOD validity)
+  libgdcm-tools dicom3tools
   # the audit record repository the IHE ATNA messages are checked against (UDP and TLS)
   rsyslog rsyslog-gnutls
   # the SMTP server that e-mail delivery is tested against (run with /usr/bin/python3)

@@ -1,0 +1,26 @@
+// The "dicomweb" destination kind: instances sent to another PACS with DICOMweb
+// STOW-RS (multipart/related; type="application/dicom", in batches), verified with
+// QIDO-RS.
+//
+// settings: {"url": the DICOMweb base URL (http or https), "auth": "none" | "basic" |
+//            "bearer" (default "none"), "batchInstances": 1-1000 (default 50),
+//            "batchBytes": at most so many bytes per request (default 64 MiB)}
+// secrets:  {"username", "password"} with basic, {"token"} with bearer.
+// Each response's Failed SOP Sequence (with its Failure Reason) marks those instances
+// refused; a batch the peer cannot take at all (5xx, unreachable) is retried whole.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "delivery/destination_kinds.h"
+#include "delivery/instance_sender.h"
+
+namespace pacsport::delivery {
+
+Result<std::unique_ptr<InstanceSender>> MakeStowSender(const nlohmann::json& settings,
+                                                       const nlohmann::json& secrets,
+                                                       const SenderContext& context);
+
+}  // namespace pacsport::delivery
