@@ -15,7 +15,9 @@ namespace {
 struct Transfer {
   const HttpCall& call;
   std::stop_token stop;
-  std::uint64_t sent = 0;  // of the file range
+  std::uint64_t sent = 0;  // of the file range, or of the pieces
+  std::size_t piece = 0;   // the piece `sent` falls in, and the offset in that piece
+  std::size_t piece_offset = 0;
   HttpAnswer answer;
   bool read_failed = false;
 };
@@ -35,7 +37,8 @@ size_t ReadBody(char* buffer, size_t size, size_t count, void* user) {
     return CURL_READFUNC_ABORT;
   }
   transfer.sent += static_cast<std::uint64_t>(n);
-  if (transfer.call.bytes_sent != nullptr) *transfer.call.bytes_sent += static_cast<std::uint64_t>(n);
+  if (transfer.call.bytes_sent != nullptr)
+    *transfer.call.bytes_sent += static_cast<std::uint64_t>(n);
   return static_cast<size_t>(n);
 }
 
@@ -46,6 +49,43 @@ int SeekBody(void* user, curl_off_t offset, int origin) {
       static_cast<std::uint64_t>(offset) > transfer.call.file->length) {
     return CURL_SEEKFUNC_CANTSEEK;
   }
+  transfer.sent = static_cast<std::uint64_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+size_t ReadPieces(char* buffer, size_t size, size_t count, void* user) {
+  auto& transfer = *static_cast<Transfer*>(user);
+  const std::vector<std::string_view>& pieces = transfer.call.pieces;
+  size_t written = 0;
+  while (written < size * count && transfer.piece < pieces.size()) {
+    const std::string_view rest = pieces[transfer.piece].substr(transfer.piece_offset);
+    const size_t n = std::min(rest.size(), size * count - written);
+    std::copy_n(rest.data(), n, buffer + written);
+    written += n;
+    transfer.piece_offset += n;
+    if (transfer.piece_offset == pieces[transfer.piece].size()) {
+      ++transfer.piece;
+      transfer.piece_offset = 0;
+    }
+  }
+  transfer.sent += written;
+  if (transfer.call.bytes_sent != nullptr) *transfer.call.bytes_sent += written;
+  return written;
+}
+
+// A retried call starts the pieces again from `offset`.
+int SeekPieces(void* user, curl_off_t offset, int origin) {
+  auto& transfer = *static_cast<Transfer*>(user);
+  if (origin != SEEK_SET || offset < 0) return CURL_SEEKFUNC_CANTSEEK;
+  std::uint64_t left = static_cast<std::uint64_t>(offset);
+  transfer.piece = 0;
+  while (transfer.piece < transfer.call.pieces.size() &&
+         left >= transfer.call.pieces[transfer.piece].size()) {
+    left -= transfer.call.pieces[transfer.piece].size();
+    ++transfer.piece;
+  }
+  if (transfer.piece == transfer.call.pieces.size() && left > 0) return CURL_SEEKFUNC_CANTSEEK;
+  transfer.piece_offset = static_cast<std::size_t>(left);
   transfer.sent = static_cast<std::uint64_t>(offset);
   return CURL_SEEKFUNC_OK;
 }
@@ -65,8 +105,10 @@ size_t WriteHeader(char* data, size_t size, size_t count, void* user) {
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() &&
+           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
       value.remove_suffix(1);
     }
     static_cast<Transfer*>(user)->answer.headers[name] = std::string(value);
@@ -91,7 +133,7 @@ Result<HttpAnswer> Perform(const HttpCall& call, std::stop_token stop) {
   const std::string what = call.method + " " + WithoutQuery(call.url);
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) return Internal(what + ": libcurl cannot start a transfer");
-  Transfer transfer{call, stop, 0, {}, false};
+  Transfer transfer{call, stop, 0, 0, 0, {}, false};
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, call.url.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -122,9 +164,10 @@ Result<HttpAnswer> Perform(const HttpCall& call, std::stop_token stop) {
     // No "Expect: 100-continue" round trip before each body.
     headers.reset(curl_slist_append(headers.release(), "Expect:"));
     // Nor libcurl's form Content-Type on a body the caller did not type.
-    const bool typed = std::any_of(call.headers.begin(), call.headers.end(), [](const std::string& h) {
-      return h.size() > 13 && strncasecmp(h.c_str(), "content-type:", 13) == 0;
-    });
+    const bool typed =
+        std::any_of(call.headers.begin(), call.headers.end(), [](const std::string& h) {
+          return h.size() > 13 && strncasecmp(h.c_str(), "content-type:", 13) == 0;
+        });
     if (!typed) headers.reset(curl_slist_append(headers.release(), "Content-Type:"));
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
@@ -139,6 +182,15 @@ Result<HttpAnswer> Perform(const HttpCall& call, std::stop_token stop) {
     curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadBody);
     curl_easy_setopt(c, CURLOPT_READDATA, &transfer);
     curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, SeekBody);
+    curl_easy_setopt(c, CURLOPT_SEEKDATA, &transfer);
+  } else if (!call.pieces.empty()) {
+    std::uint64_t length = 0;
+    for (const std::string_view piece : call.pieces) length += piece.size();
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(length));
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadPieces);
+    curl_easy_setopt(c, CURLOPT_READDATA, &transfer);
+    curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, SeekPieces);
     curl_easy_setopt(c, CURLOPT_SEEKDATA, &transfer);
   } else if (call.method == "PUT" || call.method == "POST") {
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));

@@ -1,5 +1,6 @@
-// HttpCall: one HTTP request of an object-store sender, over libcurl. The body is a
-// string or a range of an open file, read as it is sent (never whole in memory).
+// HttpCall: one HTTP request of a sender, over libcurl. The body is a string, a range
+// of an open file read as it is sent (never whole in memory), or consecutive pieces of
+// memory the caller keeps (a multipart body around instances it holds, not copied).
 //
 // Perform answers whatever status the server gave (the caller decides what it
 // means). kUnavailable when no answer came: the connection failed, no byte moved for
@@ -15,6 +16,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -28,11 +30,12 @@ struct FileRange {
 };
 
 struct HttpCall {
-  std::string method = "GET";  // GET, HEAD, PUT, POST or DELETE
-  std::string url;             // absolute; the query already percent-encoded
+  std::string method = "GET";        // GET, HEAD, PUT, POST or DELETE
+  std::string url;                   // absolute; the query already percent-encoded
   std::vector<std::string> headers;  // "Name: value"
-  std::string body;                  // the body, unless `file` is set
+  std::string body;                  // the body, unless `file` or `pieces` is set
   std::optional<FileRange> file;
+  std::vector<std::string_view> pieces;  // borrowed; sent one after another, POST only
   // libcurl's AWS Signature Version 4 (CURLOPT_AWS_SIGV4), e.g. "aws:amz:us-east-1:s3",
   // with `user_password` "ACCESS_KEY:SECRET"; the caller sends x-amz-content-sha256 and
   // types every body (Content-Type), since a signed call keeps libcurl's own headers.

@@ -33,6 +33,7 @@ MODULE_ORDER = [
     "test_faults",
     "test_cli",
     "test_audit",
+    "test_push_dicomweb",
 ]
 
 

@@ -1,6 +1,7 @@
 """Debian's real Orthanc (/usr/sbin/Orthanc) as a child process of the tests: a free
 loopback port, a temporary storage directory and JSON configuration, optionally HTTP
-basic authentication. It uploads files (remembering which ones Orthanc accepted and the
+basic authentication, optionally with Debian's DICOMweb plugin (orthanc-dicomweb) and a
+Lua script (e.g. a ReceivedInstanceFilter refusing some instances). It uploads files (remembering which ones Orthanc accepted and the
 IDs it gave them), deletes instances, and is stopped (SIGTERM), killed (SIGKILL) and
 started again on the same port and storage.
 
@@ -12,6 +13,7 @@ client."""
 
 import base64
 import contextlib
+import glob
 import http.client
 import json
 import os
@@ -27,6 +29,8 @@ from dataclasses import dataclass
 import pydicom
 
 ORTHANC = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
+# Debian's orthanc-dicomweb installs the plugin as /usr/lib/orthanc/libOrthancDicomWeb.so.<version>.
+DICOMWEB_PLUGINS = "/usr/lib/orthanc/libOrthancDicomWeb.so*"
 
 
 def free_port():
@@ -95,9 +99,12 @@ class OrthancError(AssertionError):
 class Orthanc:
     """One Orthanc server. Its port and storage stay the same across stop/start."""
 
-    def __init__(self, directory, credentials=None, name="pacsport-test"):
+    def __init__(self, directory, credentials=None, name="pacsport-test", dicomweb=False,
+                 lua=None):
         """`directory` (created) holds the configuration, the storage and the log;
-        `credentials` is (username, password) to require HTTP basic authentication."""
+        `credentials` is (username, password) to require HTTP basic authentication;
+        `dicomweb` loads the DICOMweb plugin (its base URL is then `dicomweb_url`); `lua`
+        is the text of a Lua script Orthanc runs."""
         self.directory = str(directory)
         os.makedirs(self.directory, exist_ok=True)
         self.credentials = credentials
@@ -116,15 +123,28 @@ class Orthanc:
         }
         if credentials is not None:
             config["RegisteredUsers"] = {credentials[0]: credentials[1]}
+        self.dicomweb_url = None
+        if dicomweb:
+            plugins = sorted(glob.glob(DICOMWEB_PLUGINS))
+            assert plugins, "Debian's orthanc-dicomweb is missing: scripts/install-deps.sh installs it"
+            config["Plugins"] = plugins[-1:]
+            config["DicomWeb"] = {"Enable": True, "Root": "/dicom-web/"}
+            self.dicomweb_url = self.url + "/dicom-web"
+        if lua is not None:
+            lua_path = os.path.join(self.directory, "script.lua")
+            with open(lua_path, "w") as f:
+                f.write(lua)
+            config["LuaScripts"] = [lua_path]
         with open(self.config_path, "w") as f:
             json.dump(config, f, indent=1)
         self.process = None
 
     @classmethod
     @contextlib.contextmanager
-    def running(cls, directory, credentials=None, name="pacsport-test"):
-        """A started Orthanc, stopped on leaving whatever happened (killed if it must)."""
-        orthanc = cls(directory, credentials, name)
+    def running(cls, directory, credentials=None, name="pacsport-test", **options):
+        """A started Orthanc, stopped on leaving whatever happened (killed if it must);
+        `options` as the constructor's."""
+        orthanc = cls(directory, credentials, name, **options)
         try:
             orthanc.start()
             yield orthanc
