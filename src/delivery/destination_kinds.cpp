@@ -1,6 +1,7 @@
 #include "delivery/destination_kinds.h"
 
 #include "delivery/azure_blob_sender.h"
+#include "delivery/dicom_store_sender.h"
 #include "delivery/email_sender.h"
 #include "delivery/s3_sender.h"
 
@@ -14,17 +15,34 @@ std::string_view DestinationKindName(DestinationKind kind) {
       return "azure-blob";
     case DestinationKind::kEmail:
       return "email";
+    case DestinationKind::kDicom:
+      return "dicom";
   }
   return "";
 }
 
+namespace {
+constexpr DestinationKind kKinds[] = {DestinationKind::kS3, DestinationKind::kAzureBlob,
+                                      DestinationKind::kEmail, DestinationKind::kDicom};
+}  // namespace
+
 std::optional<DestinationKind> ParseDestinationKind(std::string_view name) {
-  for (DestinationKind kind :
-       {DestinationKind::kS3, DestinationKind::kAzureBlob, DestinationKind::kEmail}) {
+  for (DestinationKind kind : kKinds) {
     if (DestinationKindName(kind) == name) return kind;
   }
   return std::nullopt;
 }
+
+std::string DestinationKindNames() {
+  std::string names;
+  for (DestinationKind kind : kKinds) {
+    if (!names.empty()) names += ", ";
+    names += DestinationKindName(kind);
+  }
+  return names;
+}
+
+bool TakesInstances(DestinationKind kind) { return kind == DestinationKind::kDicom; }
 
 Result<std::unique_ptr<ArchiveSender>> MakeSender(DestinationKind kind,
                                                   const nlohmann::json& settings,
@@ -37,8 +55,25 @@ Result<std::unique_ptr<ArchiveSender>> MakeSender(DestinationKind kind,
       return MakeAzureBlobSender(settings, secrets, context);
     case DestinationKind::kEmail:
       return MakeEmailSender(settings, secrets, context);
+    case DestinationKind::kDicom:
+      break;
   }
-  return Internal("an unknown kind of destination");
+  return Internal("this kind of destination takes no archive");
+}
+
+Result<std::unique_ptr<InstanceSender>> MakeInstanceSender(DestinationKind kind,
+                                                           const nlohmann::json& settings,
+                                                           const nlohmann::json& secrets,
+                                                           const SenderContext& context) {
+  switch (kind) {
+    case DestinationKind::kDicom:
+      return MakeDicomStoreSender(settings, secrets, context);
+    case DestinationKind::kS3:
+    case DestinationKind::kAzureBlob:
+    case DestinationKind::kEmail:
+      break;
+  }
+  return Internal("this kind of destination takes no instances");
 }
 
 std::string ObjectName(const std::string& prefix, const OutgoingArchive& archive) {
