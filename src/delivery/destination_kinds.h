@@ -1,5 +1,7 @@
 // The kinds of delivery destination, and how a destination's settings and secrets
-// become a sender (archive_sender.h).
+// become a sender: an ArchiveSender (archive_sender.h) for the kinds that take a job's
+// archive, an InstanceSender (instance_sender.h) for those that take its instances
+// (another PACS).
 //
 // A destination is stored as its kind, its settings (a JSON object, shown to users)
 // and its secrets (a JSON object of strings, encrypted at rest, never shown). Each
@@ -17,13 +19,19 @@
 
 #include "core/error.h"
 #include "delivery/archive_sender.h"
+#include "delivery/instance_sender.h"
 #include "delivery/retry.h"
 
 namespace pacsport::delivery {
 
-enum class DestinationKind { kS3, kAzureBlob, kEmail };
-std::string_view DestinationKindName(DestinationKind kind);  // "s3", "azure-blob", "email"
+enum class DestinationKind { kS3, kAzureBlob, kEmail, kDicom, kDicomweb };
+// "s3", "azure-blob", "email", "dicom", "dicomweb"
+std::string_view DestinationKindName(DestinationKind kind);
 std::optional<DestinationKind> ParseDestinationKind(std::string_view name);
+// The kinds' names joined for an error message, e.g. "s3, azure-blob, email, dicom".
+std::string DestinationKindNames();
+// True for the kinds that take an export's instances (another PACS), not its archive.
+bool TakesInstances(DestinationKind kind);
 
 // Single-use links to a job's archive, for the e-mail (the message carries a link,
 // never the data). Thread-safe.
@@ -42,11 +50,16 @@ struct SenderContext {
   RetryPolicy retry;  // of each network step (a part, a block, a message)
 };
 
-// A sender for a destination; kInvalidInput as above.
+// A sender for a destination of a kind that takes archives; kInvalidInput as above.
 Result<std::unique_ptr<ArchiveSender>> MakeSender(DestinationKind kind,
                                                   const nlohmann::json& settings,
                                                   const nlohmann::json& secrets,
                                                   const SenderContext& context);
+// A sender for a destination of a kind that takes instances; kInvalidInput as above.
+Result<std::unique_ptr<InstanceSender>> MakeInstanceSender(DestinationKind kind,
+                                                           const nlohmann::json& settings,
+                                                           const nlohmann::json& secrets,
+                                                           const SenderContext& context);
 
 // The object name an archive gets under a destination's `prefix` (S3 key, blob name):
 // prefix + job id + "/" + the archive's file name, so that two jobs never overwrite

@@ -34,8 +34,9 @@ Result<std::string> ParseName(const json& value) {
                                    [](char c) { return static_cast<unsigned char>(c) < 0x20; });
   if (name.empty() || name.size() > kMaxNameLength || control || name.front() == ' ' ||
       name.back() == ' ') {
-    return InvalidInput("name must be 1 to 100 characters, without control characters or "
-                        "surrounding spaces");
+    return InvalidInput(
+        "name must be 1 to 100 characters, without control characters or "
+        "surrounding spaces");
   }
   return name;
 }
@@ -90,9 +91,14 @@ Destinations::Destinations(Index& index, const auth::SecretBox& box, SenderConte
 Status Destinations::Seal(DestinationRecord& destination, const json& settings,
                           const json& secrets) {
   const auto kind = ParseDestinationKind(destination.kind);
-  if (!kind) return InvalidInput("kind must be one of s3, azure-blob, email");
-  auto sender = MakeSender(*kind, settings, secrets, context_);
-  if (!sender.ok()) return sender.error();
+  if (!kind) return InvalidInput("kind must be one of " + DestinationKindNames());
+  if (delivery::TakesInstances(*kind)) {
+    auto sender = MakeInstanceSender(*kind, settings, secrets, context_);
+    if (!sender.ok()) return sender.error();
+  } else {
+    auto sender = MakeSender(*kind, settings, secrets, context_);
+    if (!sender.ok()) return sender.error();
+  }
   json names = json::array();
   for (const auto& [key, value] : secrets.items()) names.push_back(key);
   destination.settings = settings.dump();
@@ -111,14 +117,35 @@ Result<json> Destinations::OpenSecrets(const DestinationRecord& destination) con
   return secrets;
 }
 
-Result<std::unique_ptr<ArchiveSender>> Destinations::SenderOf(
-    const DestinationRecord& destination) {
+Result<Destinations::Opened> Destinations::Open(const DestinationRecord& destination) const {
   const auto kind = ParseDestinationKind(destination.kind);
-  const json settings = json::parse(destination.settings, nullptr, false);
+  json settings = json::parse(destination.settings, nullptr, false);
   auto secrets = OpenSecrets(destination);
   if (!secrets.ok()) return secrets.error();
   if (!kind || settings.is_discarded()) return Internal("a stored destination does not parse");
-  return MakeSender(*kind, settings, *secrets, context_);
+  return Opened{*kind, std::move(settings), std::move(*secrets)};
+}
+
+Result<std::unique_ptr<ArchiveSender>> Destinations::SenderOf(
+    const DestinationRecord& destination) {
+  auto opened = Open(destination);
+  if (!opened.ok()) return opened.error();
+  return MakeSender(opened->kind, opened->settings, opened->secrets, context_);
+}
+
+Result<std::unique_ptr<InstanceSender>> Destinations::InstanceSenderOf(
+    const DestinationRecord& destination) {
+  auto opened = Open(destination);
+  if (!opened.ok()) return opened.error();
+  return MakeInstanceSender(opened->kind, opened->settings, opened->secrets, context_);
+}
+
+Result<DestinationRecord> Destinations::DestinationOf(const JobRecord& job) {
+  auto found = index_.GetDestination(job.hospital_id, job.destination_id);
+  if (!found.ok() && found.error().code() == ErrorCode::kNotFound) {
+    return NotFound("the destination was removed");
+  }
+  return found;
 }
 
 Result<DestinationView> Destinations::Create(const Principal& admin, const json& body,
@@ -129,8 +156,10 @@ Result<DestinationView> Destinations::Create(const Principal& admin, const json&
   if (checked.ok()) checked = OnlyKeys(body, {"name", "kind", "settings", "secrets"});
   if (checked.ok()) {
     auto name = ParseName(body.value("name", json()));
-    if (!name.ok()) checked = name.error();
-    else destination.name = *name;
+    if (!name.ok())
+      checked = name.error();
+    else
+      destination.name = *name;
   }
   const json secrets = body.is_object() ? body.value("secrets", json::object()) : json();
   if (checked.ok()) checked = CheckSecrets(secrets, false);
@@ -143,8 +172,10 @@ Result<DestinationView> Destinations::Create(const Principal& admin, const json&
   destination.created_at = destination.updated_at = Now();
   if (checked.ok()) {
     auto id = index_.AddDestination(destination);
-    if (id.ok()) destination.id = *id;
-    else checked = id.error();
+    if (id.ok())
+      destination.id = *id;
+    else
+      checked = id.error();
   }
   Audit(attempt, admin, destination, checked, checked.ok() ? "created" : "");
   if (!checked.ok()) return checked.error();
@@ -178,22 +209,26 @@ Result<DestinationView> Destinations::Update(const Principal& admin, RowId id, c
   Status checked = OnlyKeys(body, {"name", "settings", "secrets"});
   if (checked.ok() && body.contains("name")) {
     auto name = ParseName(body["name"]);
-    if (!name.ok()) checked = name.error();
-    else destination.name = *name;
+    if (!name.ok())
+      checked = name.error();
+    else
+      destination.name = *name;
   }
   json secrets;
   if (checked.ok()) {
     auto stored = OpenSecrets(destination);
-    if (!stored.ok()) checked = stored.error();
-    else secrets = *stored;
+    if (!stored.ok())
+      checked = stored.error();
+    else
+      secrets = *stored;
   }
   if (checked.ok() && body.contains("secrets")) {
     checked = CheckSecrets(body["secrets"], true);
     if (checked.ok()) secrets.merge_patch(body["secrets"]);
   }
   if (checked.ok()) {
-    const json settings = body.contains("settings") ? body["settings"]
-                                                    : json::parse(destination.settings);
+    const json settings =
+        body.contains("settings") ? body["settings"] : json::parse(destination.settings);
     checked = Seal(destination, settings, secrets);
   }
   destination.updated_at = Now();
@@ -217,8 +252,15 @@ Result<Status> Destinations::Test(const Principal& admin, RowId id, const Export
   if (Status s = RequireAdmin(admin); !s.ok()) return s.error();
   auto found = index_.GetDestination(admin.hospital_id, id);
   if (!found.ok()) return found.error();
-  auto sender = SenderOf(*found);
-  Status outcome = sender.ok() ? (*sender)->Check(stop) : Status(sender.error());
+  Status outcome;
+  const auto kind = ParseDestinationKind(found->kind);
+  if (kind && delivery::TakesInstances(*kind)) {
+    auto sender = InstanceSenderOf(*found);
+    outcome = sender.ok() ? (*sender)->Check(stop) : Status(sender.error());
+  } else {
+    auto sender = SenderOf(*found);
+    outcome = sender.ok() ? (*sender)->Check(stop) : Status(sender.error());
+  }
   Audit(attempt, admin, *found, outcome, outcome.ok() ? "test passed" : "", false);
   return outcome;
 }
@@ -239,11 +281,8 @@ Result<DeliveredArchive> Destinations::Deliver(const JobRecord& job,
                                                const std::filesystem::path& archive,
                                                std::stop_token stop,
                                                std::atomic<std::uint64_t>& bytes_sent) {
-  auto found = index_.GetDestination(job.hospital_id, job.destination_id);
-  if (!found.ok()) {
-    if (found.error().code() == ErrorCode::kNotFound) return NotFound("the destination was removed");
-    return found.error();
-  }
+  auto found = DestinationOf(job);
+  if (!found.ok()) return found.error();
   auto sender = SenderOf(*found);
   if (!sender.ok()) return sender.error();
   OutgoingArchive outgoing;
@@ -251,8 +290,7 @@ Result<DeliveredArchive> Destinations::Deliver(const JobRecord& job,
   outgoing.size = static_cast<std::uint64_t>(job.archive_size);
   outgoing.sha256 = job.archive_sha256;
   outgoing.name = job.archive_name;
-  outgoing.content_type =
-      archive.extension() == ".zip" ? "application/zip" : "application/json";
+  outgoing.content_type = archive.extension() == ".zip" ? "application/zip" : "application/json";
   outgoing.job_id = job.id;
   outgoing.hospital_name = job.hospital_name;
   outgoing.username = job.username;
@@ -264,22 +302,41 @@ Result<DeliveredArchive> Destinations::Deliver(const JobRecord& job,
   return DeliveredArchive{where.dump(), sent->keep_archive_until};
 }
 
+bool Destinations::TakesInstances(const JobRecord& job) {
+  auto found = index_.GetDestination(job.hospital_id, job.destination_id);
+  if (!found.ok()) return false;
+  const auto kind = ParseDestinationKind(found->kind);
+  return kind && delivery::TakesInstances(*kind);
+}
+
+Result<PushedExport> Destinations::Push(const JobRecord& job, InstanceFeed& feed,
+                                        std::stop_token stop,
+                                        std::atomic<std::int64_t>& instances_done) {
+  auto found = DestinationOf(job);
+  if (!found.ok()) return found.error();
+  auto sender = InstanceSenderOf(*found);
+  if (!sender.ok()) return sender.error();
+  auto report = (*sender)->Send(feed, stop, instances_done);
+  if (!report.ok()) return report.error();
+  nlohmann::ordered_json where = (*sender)->Where();
+  where["destination"] = {{"id", found->id}, {"name", found->name}};
+  return PushedExport{report->Json(where).dump(), report->Refusals()};
+}
+
 void Destinations::Audit(const ExportAttempt& attempt, const Principal& principal,
                          const DestinationRecord& destination, const Status& outcome,
                          std::string detail, bool refusal) {
   ExportAttempt audited = attempt;
   if (destination.id != 0) audited.target = "destination " + std::to_string(destination.id);
   AuditRecord record = AuditRecordOf(audited, principal);
-  record.target_label = destination.name.empty()
-                            ? std::string("a destination")
-                            : destination.name + " (" + destination.kind + ")";
+  record.target_label = destination.name.empty() ? std::string("a destination")
+                                                 : destination.name + " (" + destination.kind + ")";
   AuditCompletion completion;
   completion.detail = std::move(detail);
   if (!outcome.ok()) {
     // A refused request is denied; a destination that fails its test, failed.
-    completion.outcome = outcome.error().http_status() < 500 && refusal
-                             ? AuditOutcome::kDenied
-                             : AuditOutcome::kFailed;
+    completion.outcome = outcome.error().http_status() < 500 && refusal ? AuditOutcome::kDenied
+                                                                        : AuditOutcome::kFailed;
     completion.detail = std::string(outcome.error().name()) + ": " + outcome.error().message();
   }
   AuditAction(index_, record, completion);

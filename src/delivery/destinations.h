@@ -1,6 +1,7 @@
-// Destinations: each hospital's places to deliver export archives to (an S3 bucket,
-// an Azure container, e-mail recipients), managed by the hospital's admins, and the
-// JobDelivery that sends a job's archive to one.
+// Destinations: each hospital's places to deliver exports to (an S3 bucket, an Azure
+// container, e-mail recipients take archives; another PACS takes instances), managed
+// by the hospital's admins, and the JobDelivery that sends a job's archive, or pushes
+// its instances, to one.
 //
 // A destination is checked when saved: its kind's sender is made from it
 // (destination_kinds.h), so a bad setting is a 400 naming the key, not a failed job
@@ -48,7 +49,8 @@ class Destinations final : public JobDelivery {
   Result<DestinationView> Update(const Principal& admin, RowId id, const nlohmann::json& body,
                                  const ExportAttempt& attempt);
   Status Delete(const Principal& admin, RowId id, const ExportAttempt& attempt);
-  // Checks the destination (ArchiveSender::Check); its outcome is the Status.
+  // Checks the destination (ArchiveSender::Check, InstanceSender::Check); its outcome
+  // is the Status.
   Result<Status> Test(const Principal& admin, RowId id, const ExportAttempt& attempt,
                       std::stop_token stop);
 
@@ -58,10 +60,23 @@ class Destinations final : public JobDelivery {
   Result<DeliveredArchive> Deliver(const JobRecord& job, const std::filesystem::path& archive,
                                    std::stop_token stop,
                                    std::atomic<std::uint64_t>& bytes_sent) override;
+  bool TakesInstances(const JobRecord& job) override;
+  Result<PushedExport> Push(const JobRecord& job, InstanceFeed& feed, std::stop_token stop,
+                            std::atomic<std::int64_t>& instances_done) override;
 
  private:
-  // The sender of a stored destination, its secrets opened.
+  // A stored destination's kind, settings and opened secrets.
+  struct Opened {
+    DestinationKind kind;
+    nlohmann::json settings;
+    nlohmann::json secrets;
+  };
+  Result<Opened> Open(const DestinationRecord& destination) const;
+  // The senders of a stored destination.
   Result<std::unique_ptr<ArchiveSender>> SenderOf(const DestinationRecord& destination);
+  Result<std::unique_ptr<InstanceSender>> InstanceSenderOf(const DestinationRecord& destination);
+  // The job's destination; kNotFound when it was removed.
+  Result<DestinationRecord> DestinationOf(const JobRecord& job);
   // Checks and seals `destination`'s settings and `secrets` into it.
   Status Seal(DestinationRecord& destination, const nlohmann::json& settings,
               const nlohmann::json& secrets);

@@ -32,7 +32,7 @@ struct PushedInstance {
   std::string study_uid;
   std::string sop_instance_uid;
   PushOutcome outcome = PushOutcome::kSent;
-  std::string peer_status;   // the peer's answer, e.g. "0xA700" (C-STORE) or "0110H" (STOW)
+  std::string peer_status;          // the peer's answer, e.g. "0xA700" (C-STORE) or "0110H" (STOW)
   std::string transfer_syntax_uid;  // as sent
   bool transcoded = false;          // sent in another (lossless) transfer syntax than stored
 };
@@ -40,8 +40,8 @@ struct PushedInstance {
 // What the peer holds of one study after the push, beside what this push gave it.
 struct StudyVerification {
   std::string study_uid;
-  std::int64_t pushed = 0;          // instances sent or already present
-  std::int64_t held_by_peer = -1;   // -1: the peer could not be asked
+  std::int64_t pushed = 0;         // instances sent or already present
+  std::int64_t held_by_peer = -1;  // -1: the peer could not be asked
 };
 
 struct PushReport {
@@ -52,9 +52,16 @@ struct PushReport {
   // The job's "deliveredTo": {"kind", the peer's address, "sent", "alreadyPresent",
   // "refused", "transcoded", "refusedInstances": [{"sopInstanceUid", "status"}…],
   // "transcodedInstances": [...], "verification": [{"studyUid", "pushed", "heldByPeer"}…]};
-  // `where` names the peer (no secret).
+  // `where` names the peer (no secret). The instance lists name the first
+  // kMaxListedInstances of each (the counts are whole).
   nlohmann::ordered_json Json(const nlohmann::ordered_json& where) const;
+  // "" when the peer took every instance; else what the push's failure says, e.g.
+  // "the peer refused 2 of 5 instances: 1.2.3 (0xA700), 1.2.4 (0xA700)", naming the
+  // first few.
+  std::string Refusals() const;
 };
+
+inline constexpr std::size_t kMaxListedInstances = 100;
 
 class InstanceSender {
  public:

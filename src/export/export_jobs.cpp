@@ -173,6 +173,11 @@ Result<JobRecord> ExportJobs::Submit(const Principal& principal, const ExportReq
   if (summary.ok()) {
     if (Status destination = CheckDestination(principal, job); !destination.ok()) {
       summary = destination.error();
+    } else if (job.destination_id != 0 && delivery_->TakesInstances(job) &&
+               request.options.include_images == IncludeImages::kNo) {
+      summary = InvalidInput(
+          "the destination is a PACS, which takes the images: "
+          "includeImages must not be false");
     }
   }
   if (!summary.ok()) {
@@ -470,6 +475,7 @@ void ExportJobs::Run(Running& running) {
     std::lock_guard lock(mutex_);
     running.job.progress.instances_total = (*session)->plan().instance_count;
   }
+  if (job.destination_id != 0 && delivery_->TakesInstances(job)) return Push(running, **session);
   // The estimated size sums every instance of the scope in the database (seconds at
   // millions of instances): it runs beside the export, whose progress shows it when
   // ready. Waited for (the future's destructor) before the job ends.
@@ -517,11 +523,7 @@ void ExportJobs::Deliver(Running& running, JobRecord done, const std::filesystem
   auto moved = index_.TransitionJob(JobState::kRunning, delivering);
   if (!moved.ok() || !*moved) return Finish(running, done);  // cancelled: removes the archive
 
-  const Principal owner{done.username, done.hospital_id, done.hospital_name, done.role};
-  AuditRecord record = AuditRecordOf({"", "DELIVER /api/export/jobs/:id", done.id, "{}", ""}, owner);
-  record.scope = nlohmann::json::parse(done.request).value("scope", "");
-  record.target_label = delivery_->DestinationLabel(done);
-  record.parameters = JobParameters(done.request, done.id, done.destination_id);
+  AuditRecord record = DeliveryAuditRecord(done);
   const auto started = std::chrono::steady_clock::now();
   auto sent = delivery_->Deliver(done, archive, running.stop.get_token(), running.delivered_bytes);
 
@@ -567,6 +569,69 @@ void ExportJobs::Deliver(Running& running, JobRecord done, const std::filesystem
   Finish(running, to);
 }
 
+void ExportJobs::Push(Running& running, ExportSession& session) {
+  JobRecord delivering = Current(running);
+  delivering.state = JobState::kDelivering;
+  {
+    std::lock_guard lock(mutex_);
+    running.job = delivering;
+  }
+  auto moved = index_.TransitionJob(JobState::kRunning, delivering);
+  if (!moved.ok() || !*moved) {  // cancelled meanwhile: Cancel has recorded it
+    session.CompletePush(Unavailable("the job was cancelled before its push"), true, "");
+    return;
+  }
+  AuditRecord record = DeliveryAuditRecord(delivering);
+  const auto started = std::chrono::steady_clock::now();
+  const std::stop_token stop = running.stop.get_token();
+  auto pushed = delivery_->Push(delivering, session.Instances(), stop, running.pushed_instances);
+
+  const Status outcome = !pushed.ok()              ? Status(pushed.error())
+                         : pushed->refused.empty() ? Status::Ok()
+                                                   : Status(InvalidInput(pushed->refused));
+  const bool stopped = !pushed.ok() && stop.stop_requested();
+  session.CompletePush(outcome, stopped, pushed.ok() ? pushed->report : "");
+  AuditCompletion completion;
+  completion.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - started)
+                               .count();
+  completion.instances = running.pushed_instances.load();
+  JobRecord to = Current(running);
+  to.finished_at = Now();
+  to.progress.instances_done = running.pushed_instances.load();
+  if (pushed.ok()) to.delivered_to = pushed->report;
+  if (outcome.ok()) {
+    to.state = JobState::kDelivered;
+    completion.detail = pushed->report;
+  } else {
+    to.state = JobState::kFailed;
+    to.error = "delivery failed: " + outcome.error().message();
+    completion.outcome = stopped ? AuditOutcome::kAborted : AuditOutcome::kFailed;
+    completion.detail =
+        pushed.ok() ? outcome.error().message() + "; " + pushed->report : Detail(outcome.error());
+  }
+  if (stopped) {
+    std::lock_guard lock(mutex_);
+    if (stopping_) completion.detail = "the server stopped; the job runs again at its start";
+  }
+  AuditAction(index_, record, completion);
+  if (stopped) {
+    std::lock_guard lock(mutex_);
+    if (stopping_) Requeue(delivering);  // else cancelled: Cancel has recorded it
+    return;
+  }
+  Finish(running, to);
+}
+
+AuditRecord ExportJobs::DeliveryAuditRecord(const JobRecord& job) {
+  const Principal owner{job.username, job.hospital_id, job.hospital_name, job.role};
+  AuditRecord record = AuditRecordOf({"", "DELIVER /api/export/jobs/:id", job.id, "{}", ""}, owner);
+  record.scope = nlohmann::json::parse(job.request).value("scope", "");
+  record.target_label = delivery_->DestinationLabel(job);
+  record.parameters = JobParameters(job.request, job.id, job.destination_id);
+  return record;
+}
+
 void ExportJobs::Requeue(const JobRecord& job) {
   JobRecord again = WithoutArchive(job);
   again.state = JobState::kQueued;
@@ -580,7 +645,9 @@ void ExportJobs::Requeue(const JobRecord& job) {
 
 JobProgress ExportJobs::ProgressOf(const Running& running) {
   JobProgress now = running.job.progress;
-  if (running.job.state == JobState::kDelivering) {
+  if (running.job.state == JobState::kDelivering && running.job.archive_sha256.empty()) {
+    now.instances_done = running.pushed_instances.load();  // a push: no archive
+  } else if (running.job.state == JobState::kDelivering) {
     now.bytes_done = static_cast<std::int64_t>(running.delivered_bytes.load());
     now.bytes_total = running.job.archive_size;
   } else {

@@ -16,6 +16,11 @@
 // "delivering" (JobDelivery sends the archive; its progress counts the bytes sent)
 // and ends "delivered" (the archive kept as a done job's) or "failed" (the archive
 // removed). An interrupted delivery runs again from the start with its job.
+// Pushed: a job whose destination is another PACS (JobDelivery::TakesInstances) makes
+// no archive: once planned it goes to "delivering", its instances are pushed one by
+// one (progress: instances settled of the total), and it ends "delivered" with the
+// push's report as deliveredTo, or "failed": naming the instances the peer refused
+// (the report kept), or with the push's error (a peer unreachable after the retries).
 // Audited: submission (refusals included), the run (as any export: the plan, the
 // outcome, the bytes), the delivery, cancellation and deletion, and every archive
 // download.
@@ -127,7 +132,8 @@ class ExportJobs {
   struct Running {
     JobRecord job;
     ExportProgress progress;
-    std::atomic<std::uint64_t> delivered_bytes{0};  // while delivering
+    std::atomic<std::uint64_t> delivered_bytes{0};  // while delivering an archive
+    std::atomic<std::int64_t> pushed_instances{0};  // while pushing
     std::stop_source stop;
     bool finished = false;  // guarded by mutex_
     std::jthread thread;
@@ -146,6 +152,11 @@ class ExportJobs {
   static JobProgress ProgressOf(const Running& running);
   // Sends a complete archive to the job's destination; `done` is the job as done.
   void Deliver(Running& running, JobRecord done, const std::filesystem::path& archive);
+  // Pushes the planned export's instances to the job's destination (no archive), and
+  // completes the session's audit record.
+  void Push(Running& running, ExportSession& session);
+  // The audit record of a job's delivery or push, not yet completed.
+  AuditRecord DeliveryAuditRecord(const JobRecord& job);
   // Ends a running (or delivering) job unless a cancel ended it first.
   void Finish(Running& running, JobRecord to);
   // Queues a job interrupted by the server's stop again, to run at the next start.

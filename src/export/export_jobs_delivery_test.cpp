@@ -1,9 +1,12 @@
 // ExportJobs with a destination: the job's complete archive goes to JobDelivery, and
 // the job ends delivered (archive kept), failed (archive removed), cancelled, or
-// queued again when the server stops mid-delivery. A real index, store and preview
-// workers; the delivery is a fake that checks what it is handed.
+// queued again when the server stops mid-delivery; a destination that takes instances
+// (another PACS) gets them from the feed instead, and no archive is made. A real
+// index, store and preview workers; the delivery is a fake that checks what it is
+// handed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -24,8 +27,9 @@ constexpr RowId kDestination = 7;
 
 class FakeDelivery : public JobDelivery {
  public:
-  enum class Mode { kSucceed, kFail, kHoldUntilStopped };
-  explicit FakeDelivery(Mode mode) : mode_(mode) {}
+  enum class Mode { kSucceed, kFail, kHoldUntilStopped, kRefuseSecond };
+  enum class Takes { kArchive, kInstances };
+  explicit FakeDelivery(Mode mode, Takes takes = Takes::kArchive) : mode_(mode), takes_(takes) {}
 
   Status CheckDestination(const Principal&, RowId id) override {
     return id == kDestination ? Status::Ok() : Status(NotFound("no such destination"));
@@ -54,7 +58,54 @@ class FakeDelivery : public JobDelivery {
     return DeliveredArchive{R"({"kind":"fake","key":")" + job.id + R"("})", ""};
   }
 
-  // Waits until an archive was handed over; its SHA-256.
+  bool TakesInstances(const JobRecord&) override { return takes_ == Takes::kInstances; }
+
+  // Takes every instance, checking it against what was ingested; the second is
+  // refused in kRefuseSecond; kFail fails after the first, kHoldUntilStopped holds it.
+  Result<PushedExport> Push(const JobRecord&, InstanceFeed& feed, std::stop_token stop,
+                            std::atomic<std::int64_t>& instances_done) override {
+    EXPECT_EQ(takes_, Takes::kInstances);
+    std::string refused;
+    while (true) {
+      auto next = feed.Next(stop);
+      if (!next.ok()) return next.error();
+      if (!next->has_value()) break;
+      const OutgoingInstance& instance = **next;
+      {
+        std::lock_guard lock(mutex_);
+        pushed_.push_back(instance.sop_instance_uid);
+        pushed_sha256_.push_back(Sha256Hex(instance.bytes));
+        handed_ = true;
+      }
+      handed_cv_.notify_all();
+      if (mode_ == Mode::kFail) return Unavailable("the peer went away");
+      if (mode_ == Mode::kHoldUntilStopped) {
+        std::mutex m;
+        std::condition_variable_any cv;
+        std::unique_lock lock(m);
+        cv.wait(lock, stop, [] { return false; });
+        return Unavailable("stopped");
+      }
+      if (mode_ == Mode::kRefuseSecond && instances_done == 1) {
+        refused = "the peer refused 1 of 2 instances: " + instance.sop_instance_uid + " (0xA700)";
+      }
+      ++instances_done;
+    }
+    return PushedExport{R"({"kind":"fake","settled":)" + std::to_string(instances_done.load()) + "}",
+                        refused};
+  }
+
+  // The instances pushed, in order, and the SHA-256 of each file.
+  std::vector<std::string> Pushed() {
+    std::lock_guard lock(mutex_);
+    return pushed_;
+  }
+  std::vector<std::string> PushedSha256() {
+    std::lock_guard lock(mutex_);
+    return pushed_sha256_;
+  }
+
+  // Waits until an archive (or an instance) was handed over; the archive's SHA-256.
   std::string WaitHanded() {
     std::unique_lock lock(mutex_);
     handed_cv_.wait_for(lock, std::chrono::seconds(60), [this] { return handed_; });
@@ -63,7 +114,10 @@ class FakeDelivery : public JobDelivery {
 
  private:
   const Mode mode_;
+  const Takes takes_;
   std::mutex mutex_;
+  std::vector<std::string> pushed_;
+  std::vector<std::string> pushed_sha256_;
   std::condition_variable handed_cv_;
   bool handed_ = false;
   std::string handed_sha256_;
@@ -79,7 +133,11 @@ class ExportJobsDeliveryTest : public ::testing::Test {
     hospital_ = index_->AddHospital("North").ValueOrThrow();
     ASSERT_TRUE(index_->AddUser("alice", hospital_, Role::kAdmin, "unused").ok());
     Ingestor ingestor(*index_, *store_);
-    ASSERT_TRUE(ingestor.Ingest(hospital_, ReadFile(testing::CorpusFile("CT_small.dcm"))).ok());
+    for (const char* name : {"CT_small.dcm", "MR_small.dcm"}) {
+      const std::string bytes = ReadFile(testing::CorpusFile(name));
+      corpus_sha256_.push_back(Sha256Hex(bytes));
+      ASSERT_TRUE(ingestor.Ingest(hospital_, bytes).ok());
+    }
     settings_.directory = dir_.path() / "jobs";
     settings_.tick = std::chrono::milliseconds(20);
   }
@@ -106,15 +164,22 @@ class ExportJobsDeliveryTest : public ::testing::Test {
     }
   }
 
-  AuditRecord DeliveryAudit() {
+  ExportRequest PushRequest() const {
+    ExportRequest request;
+    request.scope = ExportScope::kAll;
+    return request;
+  }
+
+  AuditRecord AuditOf(const std::string& endpoint) {
     AuditQuery query;
     query.page.limit = 20;
     for (const AuditRecord& record : index_->ListAudit(query).ValueOrThrow().items) {
-      if (record.endpoint == "DELIVER /api/export/jobs/:id") return record;
+      if (record.endpoint == endpoint) return record;
     }
-    ADD_FAILURE() << "no delivery was audited";
+    ADD_FAILURE() << "no " << endpoint << " was audited";
     return {};
   }
+  AuditRecord DeliveryAudit() { return AuditOf("DELIVER /api/export/jobs/:id"); }
 
   bool ArchiveExists(const std::string& id) const {
     return std::filesystem::exists(JobArchiveFile::FinalPath(settings_.directory, id, "zip"));
@@ -127,6 +192,7 @@ class ExportJobsDeliveryTest : public ::testing::Test {
   std::unique_ptr<preview::PreviewPool> previews_ =
       preview::PreviewPool::Create({PACSPORT_PREVIEW_WORKER}).ValueOrThrow();
   RowId hospital_ = 0;
+  std::vector<std::string> corpus_sha256_;  // of the files ingested
   ExportJobSettings settings_;
   const ExportAttempt attempt_{"127.0.0.1", "POST /api/export/jobs", "", "{}"};
 };
@@ -220,6 +286,109 @@ TEST_F(ExportJobsDeliveryTest, AServerStoppingMidDeliveryQueuesTheJobAgain) {
   EXPECT_EQ(again.state, JobState::kQueued);
   EXPECT_TRUE(again.archive_sha256.empty());
   EXPECT_FALSE(ArchiveExists(id));
+}
+
+TEST_F(ExportJobsDeliveryTest, APushGivesEveryInstanceAsIngestedAndMakesNoArchive) {
+  ExportService exports(*index_, sources_, *previews_);
+  FakeDelivery delivery(FakeDelivery::Mode::kSucceed, FakeDelivery::Takes::kInstances);
+  ExportJobs jobs(*index_, exports, settings_, &delivery);
+  ASSERT_TRUE(jobs.Start().ok());
+  const Principal alice{"alice", hospital_, "North", Role::kAdmin};
+  auto job = jobs.Submit(alice, PushRequest(), attempt_, {kDestination, 0});
+  ASSERT_TRUE(job.ok()) << job.error().message();
+  const JobRecord done = WaitFor(job->id, {JobState::kDelivered, JobState::kFailed});
+  ASSERT_EQ(done.state, JobState::kDelivered) << done.error;
+  std::vector<std::string> pushed = delivery.PushedSha256();
+  std::vector<std::string> ingested = corpus_sha256_;
+  std::sort(pushed.begin(), pushed.end());
+  std::sort(ingested.begin(), ingested.end());
+  EXPECT_EQ(pushed, ingested);  // byte for byte as ingested
+  EXPECT_EQ(done.delivered_to, R"({"kind":"fake","settled":2})");
+  EXPECT_TRUE(done.archive_sha256.empty());
+  EXPECT_FALSE(ArchiveExists(done.id));
+  EXPECT_EQ(done.progress.instances_done, 2);
+  EXPECT_EQ(done.progress.instances_total, 2);
+  const AuditRecord delivered = DeliveryAudit();
+  EXPECT_EQ(delivered.outcome, AuditOutcome::kSuccess);
+  EXPECT_EQ(delivered.detail, done.delivered_to);
+  EXPECT_EQ(delivered.instances, 2);
+  const AuditRecord run = AuditOf("JOB /api/export/jobs/:id");
+  EXPECT_EQ(run.outcome, AuditOutcome::kSuccess);
+  EXPECT_EQ(run.instances, 2);
+}
+
+TEST_F(ExportJobsDeliveryTest, APeerRefusingAnInstanceFailsTheJobNamingIt) {
+  ExportService exports(*index_, sources_, *previews_);
+  FakeDelivery delivery(FakeDelivery::Mode::kRefuseSecond, FakeDelivery::Takes::kInstances);
+  ExportJobs jobs(*index_, exports, settings_, &delivery);
+  ASSERT_TRUE(jobs.Start().ok());
+  const Principal alice{"alice", hospital_, "North", Role::kAdmin};
+  auto job = jobs.Submit(alice, PushRequest(), attempt_, {kDestination, 0});
+  ASSERT_TRUE(job.ok());
+  const JobRecord failed = WaitFor(job->id, {JobState::kDelivered, JobState::kFailed});
+  ASSERT_EQ(failed.state, JobState::kFailed);
+  const std::vector<std::string> pushed = delivery.Pushed();
+  ASSERT_EQ(pushed.size(), 2u);
+  EXPECT_EQ(failed.error,
+            "delivery failed: the peer refused 1 of 2 instances: " + pushed[1] + " (0xA700)");
+  EXPECT_EQ(failed.delivered_to, R"({"kind":"fake","settled":2})");  // the report is kept
+  const AuditRecord audit = DeliveryAudit();
+  EXPECT_EQ(audit.outcome, AuditOutcome::kFailed);
+  EXPECT_NE(audit.detail.find(pushed[1]), std::string::npos);
+  EXPECT_EQ(AuditOf("JOB /api/export/jobs/:id").outcome, AuditOutcome::kFailed);
+}
+
+TEST_F(ExportJobsDeliveryTest, APeerGoneFailsThePushAsUnavailable) {
+  ExportService exports(*index_, sources_, *previews_);
+  FakeDelivery delivery(FakeDelivery::Mode::kFail, FakeDelivery::Takes::kInstances);
+  ExportJobs jobs(*index_, exports, settings_, &delivery);
+  ASSERT_TRUE(jobs.Start().ok());
+  const Principal alice{"alice", hospital_, "North", Role::kAdmin};
+  auto job = jobs.Submit(alice, PushRequest(), attempt_, {kDestination, 0});
+  ASSERT_TRUE(job.ok());
+  const JobRecord failed = WaitFor(job->id, {JobState::kDelivered, JobState::kFailed});
+  EXPECT_EQ(failed.state, JobState::kFailed);
+  EXPECT_EQ(failed.error, "delivery failed: the peer went away");
+  EXPECT_TRUE(failed.delivered_to.empty());
+  const AuditRecord audit = DeliveryAudit();
+  EXPECT_EQ(audit.outcome, AuditOutcome::kFailed);
+  EXPECT_EQ(audit.detail, "unavailable: the peer went away");
+}
+
+TEST_F(ExportJobsDeliveryTest, APushCanBeCancelledAndIsQueuedAgainWhenTheServerStops) {
+  ExportService exports(*index_, sources_, *previews_);
+  FakeDelivery delivery(FakeDelivery::Mode::kHoldUntilStopped, FakeDelivery::Takes::kInstances);
+  const Principal alice{"alice", hospital_, "North", Role::kAdmin};
+  std::string stopped;
+  {
+    ExportJobs jobs(*index_, exports, settings_, &delivery);
+    ASSERT_TRUE(jobs.Start().ok());
+    auto job = jobs.Submit(alice, PushRequest(), attempt_, {kDestination, 0});
+    ASSERT_TRUE(job.ok());
+    delivery.WaitHanded();
+    EXPECT_EQ(WaitFor(job->id, {JobState::kDelivering}).state, JobState::kDelivering);
+    auto cancelled = jobs.Cancel(alice, job->id, attempt_);
+    ASSERT_TRUE(cancelled.ok());
+    EXPECT_EQ(cancelled->state, JobState::kCancelled);
+    auto again = jobs.Submit(alice, PushRequest(), attempt_, {kDestination, 0});
+    ASSERT_TRUE(again.ok());
+    stopped = again->id;
+    EXPECT_EQ(WaitFor(stopped, {JobState::kDelivering}).state, JobState::kDelivering);
+    EXPECT_EQ(index_->GetJob(hospital_, job->id)->state, JobState::kCancelled);
+  }  // stops mid-push
+  EXPECT_EQ(index_->GetJob(hospital_, stopped)->state, JobState::kQueued);
+  EXPECT_EQ(DeliveryAudit().outcome, AuditOutcome::kAborted);
+}
+
+TEST_F(ExportJobsDeliveryTest, APushWithoutImagesIsRefusedAtSubmission) {
+  ExportService exports(*index_, sources_, *previews_);
+  FakeDelivery delivery(FakeDelivery::Mode::kSucceed, FakeDelivery::Takes::kInstances);
+  ExportJobs jobs(*index_, exports, settings_, &delivery);
+  const Principal alice{"alice", hospital_, "North", Role::kAdmin};
+  auto job = jobs.Submit(alice, AllRequest(), attempt_, {kDestination, 0});
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_TRUE(index_->ListJobsInState(JobState::kQueued).ValueOrThrow().empty());
 }
 
 }  // namespace

@@ -269,6 +269,24 @@ Status ExportSession::Deliver(ByteSink& destination, std::stop_token stop,
   return status;
 }
 
+InstanceFeed& ExportSession::Instances() {
+  if (!feed_) feed_ = std::make_unique<PlanInstanceFeed>(*plan_, source_);
+  return *feed_;
+}
+
+void ExportSession::CompletePush(const Status& outcome, bool stopped, std::string detail) {
+  AuditCompletion completion;
+  completion.outcome = outcome.ok() ? AuditOutcome::kSuccess
+                                    : (stopped ? AuditOutcome::kAborted : AuditOutcome::kFailed);
+  completion.detail = outcome.ok() ? std::move(detail) : Detail(outcome.error());
+  if (feed_) {
+    completion.instances = feed_->instances_given();
+    completion.entries = feed_->instances_given();
+    completion.bytes_sent = feed_->bytes_given();
+  }
+  Complete(completion);
+}
+
 void ExportSession::Complete(const AuditCompletion& completion) {
   AuditCompletion timed = completion;
   timed.target_label = target_label_;

@@ -42,6 +42,7 @@
 #include "export/export_plan.h"
 #include "export/export_size_limit.h"
 #include "export/packager.h"
+#include "export/plan_instance_feed.h"
 #include "export/planner.h"
 #include "index/index.h"
 #include "storage/source_router.h"
@@ -93,6 +94,14 @@ class ExportSession {
   // given, counts what has been written. Call once.
   Status Deliver(ByteSink& sink, std::stop_token stop = {}, ExportProgress* progress = nullptr);
 
+  // The export's instances as files to send to another PACS (a push), in place of
+  // Deliver: owned by the session, valid while it lives. Call CountTotals first, and
+  // CompletePush when the push has ended.
+  InstanceFeed& Instances();
+  // Completes the audit record of a push with its outcome ("aborted" when `stopped`)
+  // and `detail` (the push's report or error), counting what the feed gave.
+  void CompletePush(const Status& outcome, bool stopped, std::string detail);
+
  private:
   void Complete(const AuditCompletion& completion);
 
@@ -107,6 +116,7 @@ class ExportSession {
   const std::string request_id_;
   const std::shared_ptr<const PublicKeySigner> signer_;  // null: archives without a receipt
   const std::chrono::steady_clock::time_point started_;
+  std::unique_ptr<PlanInstanceFeed> feed_;  // made by Instances
   bool completed_ = false;
 };
 

@@ -13,6 +13,7 @@
 
 #include "core/digest.h"
 #include "export/metadata_document.h"
+#include "export/plan_items.h"
 #include "export/prepared_instance.h"
 #include "preview/shared_object.h"
 #include "zip/spill_file.h"
@@ -44,39 +45,6 @@ class CountingSink : public ByteSink {
   ExportProgress* const progress_;
   std::uint64_t bytes_ = 0;
   bool failed_ = false;
-};
-
-// One instance of the plan, with the study it belongs to (kept alive while the
-// instance is in flight).
-struct PlanItem {
-  std::shared_ptr<const PlannedStudy> study;
-  std::size_t index = 0;
-  const PlannedInstance& instance() const { return study->instances[index]; }
-};
-
-// Hands out the plan's instances in order, from a walk of its snapshot.
-class ItemSource {
- public:
-  explicit ItemSource(PlannedExport& plan) : walk_(plan.Walk(WalkDepth::kInstances)) {}
-
-  // The next instance; nullopt after the last.
-  Result<std::optional<PlanItem>> Next() {
-    while (!study_ || next_ == study_->instances.size()) {
-      auto step = walk_.Next();
-      if (!step.ok()) return step.error();
-      if (*step == PlanWalk::Step::kEnd) return std::optional<PlanItem>();
-      if (*step == PlanWalk::Step::kStudy) {
-        study_ = walk_.study();
-        next_ = 0;
-      }
-    }
-    return std::optional<PlanItem>(PlanItem{study_, next_++});
-  }
-
- private:
-  PlanWalk walk_;
-  std::shared_ptr<const PlannedStudy> study_;
-  std::size_t next_ = 0;
 };
 
 // The spilled outcomes, read back in plan order for the metadata document.
@@ -246,7 +214,7 @@ class ArchiveBuilder {
 
   // The pipeline: hand out items in order → prepare in parallel → write in order.
   Status WriteInstances() {
-    ItemSource items(planned_);
+    PlanItems items(planned_);
     // With previews, a thread that waits for a preview worker leaves its core to the
     // worker: twice as many threads keep both the deflating and the rendering going.
     const int threads =

@@ -32,6 +32,7 @@ MODULE_ORDER = [
     "test_names",
     "test_faults",
     "test_cli",
+    "test_push_dicom",
     "test_audit",
     "test_push_dicomweb",
 ]

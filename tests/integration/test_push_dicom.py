@@ -1,0 +1,201 @@
+"""Export jobs pushed to another PACS over DICOM C-STORE (issue 17), against real peers
+started here (dicom_peers.py): storescp receives each instance byte for byte as stored;
+a peer that takes only little endian gets a JPEG Lossless instance decoded losslessly
+(its pixels equal DCMTK's dcmdjpeg's) and the report says so; a peer that refuses a
+SOP class fails the job naming that instance while the others arrive; dcmqrscp answers
+C-FIND, so a second push finds the study already there and the verification counts
+what the peer holds; a peer killed mid-push fails the job cleanly; every push is
+audited. The server is the module's own."""
+
+import json
+import subprocess
+
+import pydicom
+import pytest
+from pydicom.filereader import read_file_meta_info, read_preamble
+
+from destinations_api import DELIVERY_FINAL, create_destination, run_test_action
+from dicom_peers import CT_ONLY_PROFILE, QrScp, StoreScp, free_port, running
+from server_process import run_cli
+from test_export_jobs import Jobs, login_admin
+from test_serve_config import start, stop
+
+CORPUS = "/usr/lib/python3/dist-packages/pydicom/data/test_files"
+# One study each: CT (explicit VR LE), MR (explicit VR LE), secondary capture in JPEG
+# Lossless (process 14, SV1), RT plan (implicit VR LE).
+FILES = {"ct": "CT_small.dcm", "mr": "MR_small.dcm", "jpeg_lossless": "SC_rgb_jpeg_gdcm.dcm",
+         "rtplan": "rtplan.dcm"}
+JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70"
+
+
+def dataset_bytes(path):
+    """The bytes of a Part 10 file after its meta header: what C-STORE carries."""
+    with open(path, "rb") as f:
+        read_preamble(f, False)
+        pydicom.filereader._read_file_meta_info(f)
+        return f.read()
+
+
+@pytest.fixture(scope="module")
+def pacsport(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("push")
+    data = str(tmp / "data")
+    assert run_cli("hospital", "add", "--data", data, "H").returncode == 0
+    assert run_cli("user", "add", "--data", data, "--hospital", "H", "--role", "admin", "admin",
+                   stdin="admin-pass\n").returncode == 0
+    studies = {}
+    for name, file in FILES.items():
+        path = f"{CORPUS}/{file}"
+        result = run_cli("import", "--data", data, "--hospital", "H", path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        studies[name] = {"path": path, "study": ds.StudyInstanceUID, "sop": ds.SOPInstanceUID,
+                         "sop_class": ds.SOPClassUID}
+    process, base = start(data, tmp / "server.log", "--demo")
+    try:
+        jobs = Jobs(base)
+        login_admin(jobs)
+        yield {"jobs": jobs, "api": jobs.api, "studies": studies, "tmp": tmp}
+    finally:
+        stop(process)
+
+
+def dicom_destination(pacsport, name, peer_port, ae_title, **extra):
+    settings = {"aeTitle": ae_title, "host": "127.0.0.1", "port": peer_port,
+                "callingAeTitle": "PACSPORT", "timeoutSeconds": 5, **extra}
+    return create_destination(pacsport["api"], "dicom", name, settings, {})
+
+
+def push(pacsport, destination, *names, timeout=60):
+    studies = [pacsport["studies"][n]["study"] for n in names]
+    jobs = pacsport["jobs"]
+    job = jobs.start("admin", scope="studies", ids=studies, destination=destination["id"])
+    return jobs.wait("admin", job["id"], DELIVERY_FINAL, timeout)
+
+
+def deliveries(pacsport, job):
+    audit = pacsport["api"].get_json("/api/audit", "admin", params={"limit": 100})["records"]
+    return [r for r in audit
+            if r["endpoint"] == "DELIVER /api/export/jobs/:id" and r["target"] == job["id"]]
+
+
+def received_by_sop(peer):
+    return {pydicom.dcmread(str(p), stop_before_pixels=True).SOPInstanceUID: p
+            for p in peer.received()}
+
+
+def test_storescp_receives_every_instance_byte_for_byte(pacsport, tmp_path):
+    with running(StoreScp(tmp_path / "in", "+xa")) as peer:
+        destination = dicom_destination(pacsport, "storescp all", peer.port, peer.ae_title)
+        assert run_test_action(pacsport["api"], destination["id"])["ok"] is True
+        job = push(pacsport, destination, "ct", "jpeg_lossless", "rtplan")
+        assert job["state"] == "delivered", job
+        received = received_by_sop(peer)
+    report = job["deliveredTo"]
+    assert report["kind"] == "dicom" and report["aeTitle"] == "STORESCP"
+    assert report["port"] == peer.port and report["destination"]["id"] == destination["id"]
+    assert (report["sent"], report["alreadyPresent"], report["refused"], report["transcoded"]) == \
+        (3, 0, 0, 0)
+    assert report["refusedInstances"] == [] and report["transcodedInstances"] == []
+    # storescp answers no C-FIND: the counts are unknown, not invented.
+    assert [v["heldByPeer"] for v in report["verification"]] == [None, None, None]
+    assert sorted(v["pushed"] for v in report["verification"]) == [1, 1, 1]
+    assert job["archive"] is None
+    assert job["progress"]["instancesDone"] == job["progress"]["instancesTotal"] == 3
+    for name in ("ct", "jpeg_lossless", "rtplan"):
+        study = pacsport["studies"][name]
+        assert dataset_bytes(received[study["sop"]]) == dataset_bytes(study["path"]), name
+    audited = deliveries(pacsport, job)
+    assert len(audited) == 1 and audited[0]["outcome"] == "success", audited
+    assert json.loads(audited[0]["detail"])["sent"] == 3
+    assert "storescp all (dicom)" in audited[0]["targetLabel"]
+
+
+def test_a_peer_taking_only_little_endian_gets_jpeg_lossless_decoded_losslessly(
+        pacsport, tmp_path):
+    with running(StoreScp(tmp_path / "in")) as peer:  # uncompressed syntaxes only
+        destination = dicom_destination(pacsport, "storescp uncompressed", peer.port,
+                                        peer.ae_title)
+        job = push(pacsport, destination, "jpeg_lossless")
+        received = received_by_sop(peer)
+    assert job["state"] == "delivered", job
+    study = pacsport["studies"]["jpeg_lossless"]
+    report = job["deliveredTo"]
+    assert report["sent"] == 1 and report["transcoded"] == 1
+    assert report["transcodedInstances"][0]["sopInstanceUid"] == study["sop"]
+    syntax = report["transcodedInstances"][0]["transferSyntaxUid"]
+    assert syntax in ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2")
+    got = pydicom.dcmread(str(received[study["sop"]]))
+    assert pydicom.dcmread(study["path"]).file_meta.TransferSyntaxUID == JPEG_LOSSLESS_SV1
+    assert got.file_meta.TransferSyntaxUID == syntax
+    # The pixels as DCMTK's own decoder gives them: nothing lost.
+    expected = tmp_path / "decoded.dcm"
+    assert subprocess.run(["dcmdjpeg", study["path"], str(expected)]).returncode == 0
+    assert got.PixelData == pydicom.dcmread(str(expected)).PixelData
+    assert got.SOPInstanceUID == study["sop"] and got.StudyInstanceUID == study["study"]
+
+
+def test_a_peer_refusing_a_sop_class_fails_the_job_naming_that_instance(pacsport, tmp_path):
+    profile = tmp_path / "ct-only.cfg"
+    profile.write_text(CT_ONLY_PROFILE)
+    with running(StoreScp(tmp_path / "in", "-xf", str(profile), "CTOnly")) as peer:
+        destination = dicom_destination(pacsport, "CT only", peer.port, peer.ae_title)
+        job = push(pacsport, destination, "ct", "mr")
+        received = received_by_sop(peer)
+    ct, mr = pacsport["studies"]["ct"], pacsport["studies"]["mr"]
+    assert job["state"] == "failed", job
+    assert job["error"].startswith("delivery failed: the peer refused 1 of 2 instances: " +
+                                   mr["sop"]), job["error"]
+    assert mr["sop_class"] in job["error"]
+    assert set(received) == {ct["sop"]}  # the others arrive
+    report = job["deliveredTo"]
+    assert (report["sent"], report["refused"]) == (1, 1)
+    assert report["refusedInstances"][0]["sopInstanceUid"] == mr["sop"]
+    audited = deliveries(pacsport, job)
+    assert len(audited) == 1 and audited[0]["outcome"] == "failed"
+    assert mr["sop"] in audited[0]["detail"]
+
+
+def test_a_peer_that_answers_c_find_is_not_sent_what_it_holds_and_is_verified(
+        pacsport, tmp_path):
+    with running(QrScp(tmp_path)) as peer:
+        destination = dicom_destination(pacsport, "dcmqrscp", peer.port, peer.ae_title)
+        assert run_test_action(pacsport["api"], destination["id"])["ok"] is True
+        first = push(pacsport, destination, "ct", "mr")
+        second = push(pacsport, destination, "ct", "mr")
+    assert first["state"] == "delivered", first
+    report = first["deliveredTo"]
+    assert (report["sent"], report["alreadyPresent"]) == (2, 0)
+    assert [(v["pushed"], v["heldByPeer"]) for v in report["verification"]] == [(1, 1), (1, 1)]
+    assert second["state"] == "delivered", second
+    again = second["deliveredTo"]
+    assert (again["sent"], again["alreadyPresent"]) == (0, 2)
+    assert [(v["pushed"], v["heldByPeer"]) for v in again["verification"]] == [(1, 1), (1, 1)]
+
+
+def test_a_peer_killed_mid_push_fails_the_job_cleanly(pacsport, tmp_path):
+    # The peer dies as it receives the first instance.
+    script = tmp_path / "die.sh"
+    peer = StoreScp(tmp_path / "in", "--exec-on-reception", f"sh {script}")
+    script.write_text(f"kill -9 {peer.process.pid}\n")
+    with running(peer):
+        destination = dicom_destination(pacsport, "dying peer", peer.port, peer.ae_title)
+        job = push(pacsport, destination, "ct", "mr", "rtplan", timeout=60)
+    assert job["state"] == "failed", job
+    assert job["error"].startswith("delivery failed: "), job["error"]
+    assert "STORESCP" in job["error"]
+    audited = deliveries(pacsport, job)
+    assert len(audited) == 1 and audited[0]["outcome"] == "failed"
+
+
+def test_a_peer_that_is_not_there_fails_its_test_and_bad_settings_are_refused(pacsport):
+    destination = dicom_destination(pacsport, "nobody", free_port(), "NOBODY")
+    result = run_test_action(pacsport["api"], destination["id"])
+    assert result["ok"] is False and "NOBODY" in json.dumps(result)
+    response = pacsport["api"].request(
+        "POST", "/api/destinations", token=pacsport["api"].token("admin"),
+        body=json.dumps({"name": "bad", "kind": "dicom",
+                         "settings": {"aeTitle": "A", "host": "h", "port": 70000}}),
+        content_type="application/json")
+    assert response.status == 400
+    assert "settings.port" in response.json()["error"]["message"]
