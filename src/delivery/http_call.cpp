@@ -91,9 +91,11 @@ int SeekPieces(void* user, curl_off_t offset, int origin) {
 }
 
 size_t WriteAnswer(char* data, size_t size, size_t count, void* user) {
-  auto& body = static_cast<Transfer*>(user)->answer.body;
+  auto& transfer = *static_cast<Transfer*>(user);
+  std::string& body = transfer.answer.body;
   const size_t n = size * count;
-  body.append(data, std::min(n, kMaxAnswerBody - std::min(body.size(), kMaxAnswerBody)));
+  const size_t limit = transfer.call.max_answer_body;
+  body.append(data, std::min(n, limit - std::min(body.size(), limit)));
   return n;
 }
 

@@ -29,6 +29,9 @@ struct FileRange {
   std::uint64_t length = 0;
 };
 
+// How much of an answer's body a call keeps unless it says otherwise.
+inline constexpr std::size_t kMaxAnswerBody = std::size_t{1} << 20;
+
 struct HttpCall {
   std::string method = "GET";        // GET, HEAD, PUT, POST or DELETE
   std::string url;                   // absolute; the query already percent-encoded
@@ -45,15 +48,15 @@ struct HttpCall {
   std::chrono::seconds stall_timeout{60};
   // Body bytes sent are added here as they go (a retried call adds them again).
   std::atomic<std::uint64_t>* bytes_sent = nullptr;
+  // The answer's body is kept up to so many bytes, the rest dropped.
+  std::size_t max_answer_body = kMaxAnswerBody;
 };
 
 struct HttpAnswer {
   long status = 0;
-  std::string body;                            // at most kMaxAnswerBody bytes kept
+  std::string body;                            // at most the call's max_answer_body bytes
   std::map<std::string, std::string> headers;  // names in lower case
 };
-
-inline constexpr std::size_t kMaxAnswerBody = std::size_t{1} << 20;
 
 Result<HttpAnswer> Perform(const HttpCall& call, std::stop_token stop);
 

@@ -19,7 +19,12 @@ namespace pacsport::delivery {
 namespace {
 
 constexpr std::int64_t kMiB = std::int64_t{1} << 20;
-constexpr std::size_t kQidoPage = 1000;  // instances asked for per QIDO-RS request
+constexpr std::size_t kQidoPage = 500;  // instances asked for per QIDO-RS request
+// Answers kept whole: a STOW-RS answer lists every instance of a batch (Orthanc: about
+// 700 bytes each, so 0.7 MB for 1000), a QIDO-RS page has a data set of about 40
+// attributes per instance (Orthanc: about 2 KB each, so 1 MB for 500). A truncated
+// answer would not parse: its batch would be sent again one by one, its query fail.
+constexpr std::size_t kMaxAnswer = std::size_t{32} << 20;
 
 struct StowSettings {
   std::string url;  // the DICOMweb base URL, without a final '/'
@@ -232,6 +237,7 @@ class StowSender final : public InstanceSender {
   Result<HttpAnswer> Query(const std::string& path_and_query, std::stop_token stop) const {
     HttpCall call;
     call.url = settings_.url + path_and_query;
+    call.max_answer_body = kMaxAnswer;
     call.headers = {"Accept: application/dicom+json"};
     if (!settings_.authorization.empty()) call.headers.push_back(settings_.authorization);
     auto answer = Perform(call, stop);
@@ -246,6 +252,7 @@ class StowSender final : public InstanceSender {
     HttpCall call;
     call.method = "POST";
     call.url = settings_.url + "/studies";
+    call.max_answer_body = kMaxAnswer;
     call.headers = {"Content-Type: " + body.ContentType(), "Accept: application/dicom+json"};
     if (!settings_.authorization.empty()) call.headers.push_back(settings_.authorization);
     call.pieces = body.Pieces();
