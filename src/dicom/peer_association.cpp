@@ -34,10 +34,6 @@ Error Unreachable(const std::string& what, const OFCondition& condition) {
   return Unavailable(what + ": " + condition.text());
 }
 
-bool IsLittleEndian(const std::string& syntax) {
-  return syntax == kLittleEndians[0] || syntax == kLittleEndians[1];
-}
-
 // A temporary file holding one instance, removed when dropped: DCMTK sends a dataset
 // byte for byte only from a file.
 class TempFile {
@@ -129,9 +125,7 @@ class DcmtkAssociation final : public PeerAssociation {
     T_ASC_PresentationContextID id = kFirstKindContext;
     for (const InstanceKind& kind : kinds_) {
       const char* stored[] = {kind.second.c_str()};
-      if (!IsLittleEndian(kind.second)) {
-        ASC_addPresentationContext(params, id, kind.first.c_str(), stored, 1);
-      }
+      ASC_addPresentationContext(params, id, kind.first.c_str(), stored, 1);
       ASC_addPresentationContext(params, id + 2, kind.first.c_str(), little_endians, 2);
       id += 4;
     }
@@ -163,8 +157,7 @@ class DcmtkAssociation final : public PeerAssociation {
     const auto first = static_cast<T_ASC_PresentationContextID>(kFirstKindContext +
                                                                 4 * (position - kinds_.begin()));
     StoreAnswer answer;
-    // The stored syntax: accepted on its own context, or (a little endian syntax)
-    // among the fallback's.
+    // The stored syntax on its own context, else the fallback's choice.
     std::optional<std::string> syntax = Accepted(first);
     T_ASC_PresentationContextID context = first;
     if (!syntax) {
@@ -245,6 +238,10 @@ class DcmtkAssociation final : public PeerAssociation {
  private:
   Status SetUpTls(T_ASC_Parameters* params) {
     tls_ = std::make_unique<DcmTLSTransportLayer>(NET_REQUESTOR, nullptr, OFTrue);
+    // BCP 195, non-downgrading: TLS 1.2 or later with its recommended suites.
+    if (tls_->setTLSProfile(TSP_Profile_BCP195_ND).bad() || tls_->activateCipherSuites().bad()) {
+      return Internal("TLS: the BCP 195 profile cannot be set up");
+    }
     if (!peer_.ca_certificate_pem.empty()) {
       auto ca = TempFile::Write(peer_.ca_certificate_pem);
       if (!ca.ok()) return ca.error();

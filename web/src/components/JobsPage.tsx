@@ -16,7 +16,7 @@ import { useResource } from "../hooks";
 import { fractionDone, remainingText } from "../jobProgress";
 import { useLiveJob } from "../liveJob";
 import { useSession } from "../session";
-import { deliveredToText, stateNames } from "./jobLabels";
+import { deliveredToText, isPushReport, pushReportText, stateNames } from "./jobLabels";
 import { Empty, ErrorNotice, Loading } from "./LoadState";
 import { Pager } from "./Pager";
 
@@ -212,7 +212,11 @@ function JobCard({ listed, focus, onChanged, destinationNames }: CardProps) {
           <span className="job-eta">{remaining === null ? "estimating time left…" : remainingText(remaining)}</span>
         )}
         {job.state === "queued" && <span className="muted">waiting for a free slot</span>}
-        {job.state === "delivering" && <span className="muted">sending the archive to {destination}</span>}
+        {job.state === "delivering" && (
+          <span className="muted">
+            {job.archive ? "sending the archive to" : "sending the instances to"} {destination}
+          </span>
+        )}
       </p>
 
       {job.state === "failed" && (
@@ -226,6 +230,11 @@ function JobCard({ listed, focus, onChanged, destinationNames }: CardProps) {
           <span className="mono" data-key="deliveredTo">
             {job.deliveredTo ? deliveredToText(job.deliveredTo) : destination}
           </span>
+        </p>
+      )}
+      {job.deliveredTo && isPushReport(job.deliveredTo) && (
+        <p className="small job-push-report" data-key="pushReport">
+          {pushReportText(job.deliveredTo)}
         </p>
       )}
       {job.state === "cancelled" && job.error && <p className="small muted job-reason">{job.error}</p>}
@@ -243,7 +252,7 @@ function JobCard({ listed, focus, onChanged, destinationNames }: CardProps) {
           )}
         </p>
       )}
-      {(job.state === "done" || job.state === "delivered") && !job.archive && (
+      {(job.state === "done" || job.state === "delivered") && !job.archive && !isPushReport(job.deliveredTo) && (
         <p className="small muted">The archive has been deleted or has expired.</p>
       )}
 
