@@ -69,5 +69,6 @@ test("a study pushed to storescp is shown delivered with what was sent", async (
     `${total} sent · 0 already present · 0 refused · 0 transcoded`,
   );
   assert.equal(await jobCard.getByRole("button", { name: /^Download / }).count(), 0, "a push leaves no archive");
+  assert.match(await jobCard.locator(".job-meta").innerText(), /DICOM instances/);
   await screenshot(page, "14-job-pushed");
 });

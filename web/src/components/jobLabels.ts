@@ -35,11 +35,6 @@ export function deliveredToText(where: DeliveredTo): string {
     .join(", ");
 }
 
-/** True when deliveredTo is a push's report (instances sent to another PACS). */
-export function isPushReport(where: DeliveredTo | null | undefined): boolean {
-  return !!where && typeof where.sent === "number";
-}
-
 /** A push's counts: "3 sent · 1 already present · 2 refused · 1 transcoded". */
 export function pushReportText(where: DeliveredTo): string {
   const count = (key: string) => (typeof where[key] === "number" ? (where[key] as number) : 0);
