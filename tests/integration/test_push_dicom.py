@@ -9,6 +9,7 @@ audited. The server is the module's own."""
 
 import json
 import subprocess
+import time
 
 import pydicom
 import pytest
@@ -193,6 +194,28 @@ def test_a_peer_killed_mid_push_fails_the_job_cleanly(pacsport, tmp_path):
     assert "STORESCP" in job["error"]
     audited = deliveries(pacsport, job)
     assert len(audited) == 1 and audited[0]["outcome"] == "failed"
+
+
+def test_a_cancel_mid_push_stops_it_between_instances(pacsport, tmp_path):
+    # storescp takes 2 s over each instance: the push is cancelled during the first.
+    with running(StoreScp(tmp_path / "in", "--sleep-during", "2")) as peer:
+        destination = dicom_destination(pacsport, "slow peer", peer.port, peer.ae_title)
+        jobs = pacsport["jobs"]
+        studies = [pacsport["studies"][n]["study"] for n in ("ct", "mr", "rtplan")]
+        job = jobs.start("admin", scope="studies", ids=studies, destination=destination["id"])
+        jobs.wait("admin", job["id"], {"delivering"}, timeout=30)
+        response = jobs.api.request("DELETE", f"/api/export/jobs/{job['id']}",
+                                    token=jobs.api.token("admin"))
+        assert response.status == 200 and response.json()["state"] == "cancelled"
+        # The push ends (its delivery audited as aborted) without sending the rest.
+        deadline = time.monotonic() + 20
+        while not [r for r in deliveries(pacsport, job) if r["outcome"] != "in_progress"]:
+            assert time.monotonic() < deadline, "the push did not stop"
+            time.sleep(0.1)
+        received = len(peer.received())
+    assert deliveries(pacsport, job)[0]["outcome"] == "aborted"
+    assert received < 3
+    assert jobs.get("admin", job["id"])["state"] == "cancelled"
 
 
 def test_a_peer_that_is_not_there_fails_its_test_and_bad_settings_are_refused(pacsport):
