@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -32,6 +33,13 @@ constexpr const char* kSystemCertificates = "/etc/ssl/certs";
 
 Error Unreachable(const std::string& what, const OFCondition& condition) {
   return Unavailable(what + ": " + condition.text());
+}
+
+// DCMTK's multi-line description joined into one line.
+std::string OneLine(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
 }
 
 // A temporary file holding one instance, removed when dropped: DCMTK sends a dataset
@@ -90,10 +98,11 @@ class DcmtkAssociation final : public PeerAssociation {
 
   ~DcmtkAssociation() override {
     if (association_ != nullptr) {
-      if (usable_)
+      if (usable_) {
         ASC_releaseAssociation(association_);
-      else
+      } else if (!rejected_) {
         ASC_abortAssociation(association_);
+      }
       ASC_destroyAssociation(&association_);
     }
     if (network_ != nullptr) ASC_dropNetwork(&network_);
@@ -130,6 +139,15 @@ class DcmtkAssociation final : public PeerAssociation {
       id += 4;
     }
     c = ASC_requestAssociation(network_, params, &association_);
+    if (c == DUL_ASSOCIATIONREJECTED) {  // a refusal of this server, not an outage
+      rejected_ = true;
+      T_ASC_RejectParameters rejection;
+      ASC_getRejectParameters(association_->params, &rejection);
+      OFString why;
+      ASC_printRejectParameters(why, &rejection);
+      return Forbidden("the peer " + peer_.called_ae_title + " at " + address +
+                       " rejected the association (" + OneLine(why.c_str()) + ")");
+    }
     if (c.bad()) {
       if (association_ == nullptr) ASC_destroyAssociationParameters(&params);
       return Unreachable("the peer " + peer_.called_ae_title + " at " + address +
@@ -325,7 +343,8 @@ class DcmtkAssociation final : public PeerAssociation {
   std::unique_ptr<DcmTLSTransportLayer> tls_;  // outlives network_
   T_ASC_Network* network_ = nullptr;
   T_ASC_Association* association_ = nullptr;
-  bool usable_ = false;  // false: abort rather than release
+  bool usable_ = false;    // false: abort rather than release
+  bool rejected_ = false;  // the peer rejected it: nothing to abort
 };
 
 }  // namespace

@@ -254,3 +254,16 @@ def test_tls_reaches_a_peer_whose_certificate_the_destination_trusts(pacsport, t
         untrusted = dicom_destination(pacsport, "TLS untrusted", peer.port, peer.ae_title,
                                       tls=True)
         assert run_test_action(pacsport["api"], untrusted["id"])["ok"] is False
+
+
+def test_a_peer_rejecting_our_association_fails_at_once_with_its_reason(pacsport, tmp_path):
+    with running(QrScp(tmp_path)) as peer:  # dcmqrscp knows only its own AE title
+        destination = dicom_destination(pacsport, "wrong AE title", peer.port, "NOT_QRSCP")
+        result = run_test_action(pacsport["api"], destination["id"])
+        assert result["ok"] is False
+        started = time.monotonic()
+        job = push(pacsport, destination, "ct")
+    assert job["state"] == "failed"
+    assert "rejected the association" in job["error"], job["error"]
+    assert "Called AE Title Not Recognized" in job["error"], job["error"]
+    assert time.monotonic() - started < 5  # not retried as an outage
