@@ -28,7 +28,8 @@ TEST(DicomStoreSenderTest, SettingsAreCheckedKeyByKey) {
   EXPECT_EQ(Refusal(Settings()), "accepted");
   EXPECT_EQ(Refusal(With(Settings(), "tls", true), {{"caCertificate", "PEM"}}), "accepted");
   EXPECT_EQ(Refusal(json::object()), "settings.aeTitle is required");
-  EXPECT_EQ(Refusal(With(Settings(), "port", 0)), "settings.port must be an integer from 1 to 65535");
+  EXPECT_EQ(Refusal(With(Settings(), "port", 0)),
+            "settings.port must be an integer from 1 to 65535");
   EXPECT_EQ(Refusal(With(Settings(), "aeTitle", "A\\B")),
             "settings.aeTitle must be 1 to 16 printable characters without a backslash");
   EXPECT_EQ(Refusal(With(Settings(), "aeTitle", "SEVENTEEN_LETTERS")),
@@ -44,8 +45,8 @@ TEST(DicomStoreSenderTest, SettingsAreCheckedKeyByKey) {
 TEST(DicomStoreSenderTest, APeerThatIsNotThereIsUnavailable) {
   SenderContext context;
   context.retry.attempts = 1;
-  auto sender =
-      MakeInstanceSender(DestinationKind::kDicom, Settings(), json::object(), context).ValueOrThrow();
+  auto sender = MakeInstanceSender(DestinationKind::kDicom, Settings(), json::object(), context)
+                    .ValueOrThrow();
   const Status checked = sender->Check({});
   ASSERT_FALSE(checked.ok());
   EXPECT_EQ(checked.error().code(), ErrorCode::kUnavailable);

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -34,8 +35,11 @@ Error Unreachable(const std::string& what, const OFCondition& condition) {
   return Unavailable(what + ": " + condition.text());
 }
 
-bool IsLittleEndian(const std::string& syntax) {
-  return syntax == kLittleEndians[0] || syntax == kLittleEndians[1];
+// DCMTK's multi-line description joined into one line.
+std::string OneLine(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
 }
 
 // A temporary file holding one instance, removed when dropped: DCMTK sends a dataset
@@ -94,10 +98,11 @@ class DcmtkAssociation final : public PeerAssociation {
 
   ~DcmtkAssociation() override {
     if (association_ != nullptr) {
-      if (usable_)
+      if (usable_) {
         ASC_releaseAssociation(association_);
-      else
+      } else if (!rejected_) {
         ASC_abortAssociation(association_);
+      }
       ASC_destroyAssociation(&association_);
     }
     if (network_ != nullptr) ASC_dropNetwork(&network_);
@@ -129,13 +134,20 @@ class DcmtkAssociation final : public PeerAssociation {
     T_ASC_PresentationContextID id = kFirstKindContext;
     for (const InstanceKind& kind : kinds_) {
       const char* stored[] = {kind.second.c_str()};
-      if (!IsLittleEndian(kind.second)) {
-        ASC_addPresentationContext(params, id, kind.first.c_str(), stored, 1);
-      }
+      ASC_addPresentationContext(params, id, kind.first.c_str(), stored, 1);
       ASC_addPresentationContext(params, id + 2, kind.first.c_str(), little_endians, 2);
       id += 4;
     }
     c = ASC_requestAssociation(network_, params, &association_);
+    if (c == DUL_ASSOCIATIONREJECTED) {  // a refusal of this server, not an outage
+      rejected_ = true;
+      T_ASC_RejectParameters rejection;
+      ASC_getRejectParameters(association_->params, &rejection);
+      OFString why;
+      ASC_printRejectParameters(why, &rejection);
+      return Forbidden("the peer " + peer_.called_ae_title + " at " + address +
+                       " rejected the association (" + OneLine(why.c_str()) + ")");
+    }
     if (c.bad()) {
       if (association_ == nullptr) ASC_destroyAssociationParameters(&params);
       return Unreachable("the peer " + peer_.called_ae_title + " at " + address +
@@ -163,8 +175,7 @@ class DcmtkAssociation final : public PeerAssociation {
     const auto first = static_cast<T_ASC_PresentationContextID>(kFirstKindContext +
                                                                 4 * (position - kinds_.begin()));
     StoreAnswer answer;
-    // The stored syntax: accepted on its own context, or (a little endian syntax)
-    // among the fallback's.
+    // The stored syntax on its own context, else the fallback's choice.
     std::optional<std::string> syntax = Accepted(first);
     T_ASC_PresentationContextID context = first;
     if (!syntax) {
@@ -245,6 +256,10 @@ class DcmtkAssociation final : public PeerAssociation {
  private:
   Status SetUpTls(T_ASC_Parameters* params) {
     tls_ = std::make_unique<DcmTLSTransportLayer>(NET_REQUESTOR, nullptr, OFTrue);
+    // BCP 195, non-downgrading: TLS 1.2 or later with its recommended suites.
+    if (tls_->setTLSProfile(TSP_Profile_BCP195_ND).bad() || tls_->activateCipherSuites().bad()) {
+      return Internal("TLS: the BCP 195 profile cannot be set up");
+    }
     if (!peer_.ca_certificate_pem.empty()) {
       auto ca = TempFile::Write(peer_.ca_certificate_pem);
       if (!ca.ok()) return ca.error();
@@ -328,7 +343,8 @@ class DcmtkAssociation final : public PeerAssociation {
   std::unique_ptr<DcmTLSTransportLayer> tls_;  // outlives network_
   T_ASC_Network* network_ = nullptr;
   T_ASC_Association* association_ = nullptr;
-  bool usable_ = false;  // false: abort rather than release
+  bool usable_ = false;    // false: abort rather than release
+  bool rejected_ = false;  // the peer rejected it: nothing to abort
 };
 
 }  // namespace

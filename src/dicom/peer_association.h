@@ -8,8 +8,9 @@
 // which of the two an instance can go in; Verification and Study Root C-FIND are
 // always offered. At most kMaxInstanceKinds pairs fit in one association (the
 // protocol allows 128 contexts).
-// Errors: kUnavailable when the peer cannot be reached, refuses the association,
-// times out or drops it (the association is then unusable: open another);
+// Errors: kUnavailable when the peer cannot be reached, times out or drops the
+// association (it is then unusable: open another); kForbidden when the peer rejects
+// the association (an AE title it does not know: not worth retrying), with its reason;
 // kInvalidInput for bad arguments.
 #pragma once
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -91,8 +92,8 @@ class FakeDelivery : public JobDelivery {
       }
       ++instances_done;
     }
-    return PushedExport{R"({"kind":"fake","settled":)" + std::to_string(instances_done.load()) + "}",
-                        refused};
+    return PushedExport{
+        R"({"kind":"fake","settled":)" + std::to_string(instances_done.load()) + "}", refused};
   }
 
   // The instances pushed, in order, and the SHA-256 of each file.
@@ -378,6 +379,30 @@ TEST_F(ExportJobsDeliveryTest, APushCanBeCancelledAndIsQueuedAgainWhenTheServerS
   }  // stops mid-push
   EXPECT_EQ(index_->GetJob(hospital_, stopped)->state, JobState::kQueued);
   EXPECT_EQ(DeliveryAudit().outcome, AuditOutcome::kAborted);
+}
+
+TEST_F(ExportJobsDeliveryTest, AFileChangedSinceIngestIsNeverPushed) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path() / "store")) {
+    if (!entry.is_regular_file()) continue;
+    std::string bytes = ReadFile(entry.path());
+    bytes[bytes.size() / 2] ^= 0x01;
+    std::filesystem::permissions(entry.path(), std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::add);
+    std::ofstream(entry.path(), std::ios::binary | std::ios::trunc) << bytes;
+  }
+  ExportService exports(*index_, sources_, *previews_);
+  FakeDelivery delivery(FakeDelivery::Mode::kSucceed, FakeDelivery::Takes::kInstances);
+  ExportJobs jobs(*index_, exports, settings_, &delivery);
+  ASSERT_TRUE(jobs.Start().ok());
+  const Principal alice{"alice", hospital_, "North", Role::kAdmin};
+  auto job = jobs.Submit(alice, PushRequest(), attempt_, {kDestination, 0});
+  ASSERT_TRUE(job.ok());
+  const JobRecord failed = WaitFor(job->id, {JobState::kDelivered, JobState::kFailed});
+  EXPECT_EQ(failed.state, JobState::kFailed);
+  EXPECT_NE(failed.error.find("does not match the checksum recorded at ingest"), std::string::npos)
+      << failed.error;
+  EXPECT_TRUE(delivery.Pushed().empty());
+  EXPECT_EQ(AuditOf("JOB /api/export/jobs/:id").outcome, AuditOutcome::kFailed);
 }
 
 TEST_F(ExportJobsDeliveryTest, APushWithoutImagesIsRefusedAtSubmission) {

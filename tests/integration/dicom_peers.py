@@ -93,7 +93,7 @@ class QrScp:
             "HostTable BEGIN\nHostTable END\nVendorTable BEGIN\nVendorTable END\n"
             f"AETable BEGIN\n{self.ae_title} {database} RW (200, 1024mb) ANY\nAETable END\n")
         self.process = subprocess.Popen(
-            ["dcmqrscp", "--single-process", "-c", str(config)],
+            ["dcmqrscp", "-c", str(config)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         wait_listening(self.port, self.process)
 

@@ -9,10 +9,11 @@ audited. The server is the module's own."""
 
 import json
 import subprocess
+import time
 
 import pydicom
 import pytest
-from pydicom.filereader import read_file_meta_info, read_preamble
+from pydicom.filereader import read_preamble
 
 from destinations_api import DELIVERY_FINAL, create_destination, run_test_action
 from dicom_peers import CT_ONLY_PROFILE, QrScp, StoreScp, free_port, running
@@ -29,11 +30,18 @@ JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70"
 
 
 def dataset_bytes(path):
-    """The bytes of a Part 10 file after its meta header: what C-STORE carries."""
+    """The bytes of a Part 10 file after its meta header (what C-STORE carries), without
+    a final Data Set Trailing Padding element (FFFC,FFFC), which PS3.10 lets readers
+    ignore and DCMTK's storescp does not write (CT_small.dcm ends with one)."""
     with open(path, "rb") as f:
         read_preamble(f, False)
         pydicom.filereader._read_file_meta_info(f)
-        return f.read()
+        data = f.read()
+    padding = data.rfind(b"\xfc\xff\xfc\xffOB\x00\x00")
+    if padding >= 0 and padding + 12 + int.from_bytes(data[padding + 8:padding + 12],
+                                                        "little") == len(data):
+        return data[:padding]
+    return data
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +171,7 @@ def test_a_peer_that_answers_c_find_is_not_sent_what_it_holds_and_is_verified(
         assert run_test_action(pacsport["api"], destination["id"])["ok"] is True
         first = push(pacsport, destination, "ct", "mr")
         second = push(pacsport, destination, "ct", "mr")
-    assert first["state"] == "delivered", first
+    assert first["state"] == "delivered", first["error"]
     report = first["deliveredTo"]
     assert (report["sent"], report["alreadyPresent"]) == (2, 0)
     assert [(v["pushed"], v["heldByPeer"]) for v in report["verification"]] == [(1, 1), (1, 1)]
@@ -188,6 +196,28 @@ def test_a_peer_killed_mid_push_fails_the_job_cleanly(pacsport, tmp_path):
     assert len(audited) == 1 and audited[0]["outcome"] == "failed"
 
 
+def test_a_cancel_mid_push_stops_it_between_instances(pacsport, tmp_path):
+    # storescp takes 2 s over each instance: the push is cancelled during the first.
+    with running(StoreScp(tmp_path / "in", "--sleep-during", "2")) as peer:
+        destination = dicom_destination(pacsport, "slow peer", peer.port, peer.ae_title)
+        jobs = pacsport["jobs"]
+        studies = [pacsport["studies"][n]["study"] for n in ("ct", "mr", "rtplan")]
+        job = jobs.start("admin", scope="studies", ids=studies, destination=destination["id"])
+        jobs.wait("admin", job["id"], {"delivering"}, timeout=30)
+        response = jobs.api.request("DELETE", f"/api/export/jobs/{job['id']}",
+                                    token=jobs.api.token("admin"))
+        assert response.status == 200 and response.json()["state"] == "cancelled"
+        # The push ends (its delivery audited as aborted) without sending the rest.
+        deadline = time.monotonic() + 20
+        while not [r for r in deliveries(pacsport, job) if r["outcome"] != "in_progress"]:
+            assert time.monotonic() < deadline, "the push did not stop"
+            time.sleep(0.1)
+        received = len(peer.received())
+    assert deliveries(pacsport, job)[0]["outcome"] == "aborted"
+    assert received < 3
+    assert jobs.get("admin", job["id"])["state"] == "cancelled"
+
+
 def test_a_peer_that_is_not_there_fails_its_test_and_bad_settings_are_refused(pacsport):
     destination = dicom_destination(pacsport, "nobody", free_port(), "NOBODY")
     result = run_test_action(pacsport["api"], destination["id"])
@@ -199,3 +229,41 @@ def test_a_peer_that_is_not_there_fails_its_test_and_bad_settings_are_refused(pa
         content_type="application/json")
     assert response.status == 400
     assert "settings.port" in response.json()["error"]["message"]
+
+
+def test_tls_reaches_a_peer_whose_certificate_the_destination_trusts(pacsport, tmp_path):
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    assert subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"],
+        capture_output=True).returncode == 0
+    with running(StoreScp(tmp_path / "in", "+tls", str(key), str(cert), "-ic")) as peer:
+        trusted = create_destination(
+            pacsport["api"], "dicom", "TLS trusted",
+            {"aeTitle": peer.ae_title, "host": "127.0.0.1", "port": peer.port, "tls": True,
+             "timeoutSeconds": 5},
+            {"caCertificate": cert.read_text()})
+        assert run_test_action(pacsport["api"], trusted["id"])["ok"] is True
+        job = push(pacsport, trusted, "ct")
+        assert job["state"] == "delivered", job
+        assert job["deliveredTo"]["tls"] is True
+        received = received_by_sop(peer)
+        ct = pacsport["studies"]["ct"]
+        assert dataset_bytes(received[ct["sop"]]) == dataset_bytes(ct["path"])
+        # Without the CA, the self-signed certificate is not trusted.
+        untrusted = dicom_destination(pacsport, "TLS untrusted", peer.port, peer.ae_title,
+                                      tls=True)
+        assert run_test_action(pacsport["api"], untrusted["id"])["ok"] is False
+
+
+def test_a_peer_rejecting_our_association_fails_at_once_with_its_reason(pacsport, tmp_path):
+    with running(QrScp(tmp_path)) as peer:  # dcmqrscp knows only its own AE title
+        destination = dicom_destination(pacsport, "wrong AE title", peer.port, "NOT_QRSCP")
+        result = run_test_action(pacsport["api"], destination["id"])
+        assert result["ok"] is False
+        started = time.monotonic()
+        job = push(pacsport, destination, "ct")
+    assert job["state"] == "failed"
+    assert "rejected the association" in job["error"], job["error"]
+    assert "Called AE Title Not Recognized" in job["error"], job["error"]
+    assert time.monotonic() - started < 5  # not retried as an outage

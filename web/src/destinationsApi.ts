@@ -4,7 +4,7 @@
 // names the secret keys a destination has set, never their values.
 import { call, getJson } from "./api";
 
-export type DestinationKind = "s3" | "azure-blob" | "email";
+export type DestinationKind = "s3" | "azure-blob" | "email" | "dicom" | "dicomweb";
 
 export type SettingValue = string | number | boolean | string[];
 

@@ -3,17 +3,29 @@
 import type { ExportJob } from "./api";
 
 /**
+ * True for a job that sends its instances to another PACS rather than an archive: it
+ * has no archive while delivering, and its deliveredTo is a push report.
+ */
+export function isPush(job: ExportJob): boolean {
+  if (job.archive) return false;
+  return job.state === "delivering" || (!!job.deliveredTo && typeof job.deliveredTo.sent === "number");
+}
+
+/**
  * The fraction done, 0 to 1: by instances, whose total the plan knows exactly, else by
  * bytes. (bytesTotal is the planner's estimate until the job is done, previews and
  * compression included, so bytes alone could crawl and then jump, or reach the end
- * early.) While delivering, by the bytes sent of the archive's exact size. Below 1
+ * early.) While delivering, by the bytes sent of the archive's exact size (a push: by
+ * the instances sent). Below 1
  * until the job is done or delivered.
  */
 export function fractionDone(job: ExportJob): number {
   if (job.state === "done" || job.state === "delivered") return 1;
   const { bytesDone, bytesTotal, instancesDone, instancesTotal } = job.progress;
   const byBytes = bytesTotal > 0 ? bytesDone / bytesTotal : 0;
-  const fraction = job.state !== "delivering" && instancesTotal > 0 ? instancesDone / instancesTotal : byBytes;
+  // A push to another PACS (no archive) counts the instances it has settled.
+  const byInstances = (job.state !== "delivering" || isPush(job)) && instancesTotal > 0;
+  const fraction = byInstances ? instancesDone / instancesTotal : byBytes;
   return Math.min(0.99, Math.max(0, fraction));
 }
 

@@ -8,8 +8,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { apiJson, apiToken, users } from "../lib/api.mjs";
 import { launch, logIn, openApp, screenshot } from "../lib/browser.mjs";
-import { closedPort, createDestination, motoAvailable, startMoto } from "../lib/delivery.mjs";
-import { eventually } from "../lib/eventually.mjs";
+import { closedPort, createDestination, motoAvailable, sendFirstStudyTo, startMoto } from "../lib/delivery.mjs";
 import { finishedJob } from "../lib/jobs.mjs";
 
 let browser;
@@ -36,36 +35,6 @@ after(async () => {
 
 const jobCard = (id) => page.locator(`article[data-job-id="${id}"]`);
 
-/** Selects the hospital's first study, exports it as a job sent to `destination`; the job. */
-async function sendFirstStudyTo(destination) {
-  await page.getByRole("navigation", { name: "Views" }).getByRole("link", { name: "Studies" }).click();
-  const table = page.getByRole("table", { name: "Studies" });
-  const first = table.locator("tbody tr").first();
-  await first.waitFor();
-  const uid = await first.getAttribute("data-uid");
-  // Checked (once more): the selection outlives the Export dialog.
-  await first.getByRole("checkbox").check();
-  const before = (await apiJson(user, "/api/export/jobs?limit=5")).jobs.map((j) => j.id);
-  await page.getByRole("region", { name: "Selection" }).getByRole("button", { name: "Export selected" }).click();
-  const dialog = page.getByRole("dialog", { name: "Export", exact: true });
-  const sendTo = dialog.getByLabel("Send to…");
-  await sendTo.waitFor();
-  const choices = await sendTo.locator("option").allInnerTexts();
-  assert.ok(choices.includes(destination.name), `"Send to…" offers ${destination.name}`);
-  await sendTo.selectOption({ label: destination.name });
-  await screenshot(page, `12-send-to-${destination.kind}`);
-  await dialog.getByRole("button", { name: "Start export job" }).click();
-  await page.waitForURL("**/jobs");
-  const created = await eventually(async () => {
-    const { jobs } = await apiJson(user, "/api/export/jobs?limit=5");
-    assert.ok(jobs.length > 0 && !before.includes(jobs[0].id), "a new job exists");
-    return jobs[0];
-  });
-  assert.deepEqual(created.ids, [uid]);
-  assert.equal(created.destination, destination.id);
-  return created;
-}
-
 test("a job sent to an unreachable destination is seen delivering, then failed with its error", async () => {
   const destination = await createDestination(admin, {
     name: `E2E unreachable ${run}`,
@@ -73,7 +42,7 @@ test("a job sent to an unreachable destination is seen delivering, then failed w
     settings: s3Settings(`http://127.0.0.1:${await closedPort()}`),
     secrets: { secretAccessKey: "e2e-secret" },
   });
-  const job = await sendFirstStudyTo(destination);
+  const job = await sendFirstStudyTo(page, user, destination);
   const card = jobCard(job.id);
   await card.waitFor();
   assert.match(await card.locator(".job-meta").innerText(), new RegExp(`to ${destination.name}`));
@@ -106,7 +75,7 @@ test("a job sent to S3 (moto_server) is shown delivered with its bucket and key"
     settings: s3Settings(moto.url),
     secrets: { secretAccessKey: "e2e-secret" },
   });
-  const job = await sendFirstStudyTo(destination);
+  const job = await sendFirstStudyTo(page, user, destination);
   const delivered = await finishedJob(user, job.id);
   assert.equal(delivered.state, "delivered", `the job ended ${delivered.state}: ${delivered.error}`);
   const card = jobCard(job.id);

@@ -216,6 +216,14 @@ function SettingControl({ field, control, text, onText }: ControlArgs) {
           ))}
         </select>
       );
+    case "boolean":
+      return (
+        <select {...control} value={text} onChange={(e) => onText(e.target.value)}>
+          <option value="">No (default)</option>
+          <option value="true">Yes</option>
+          <option value="false">No</option>
+        </select>
+      );
     case "textarea":
     case "list":
       return <textarea {...control} rows={3} value={text} placeholder={field.placeholder} onChange={(e) => onText(e.target.value)} />;

@@ -13,10 +13,10 @@ import { listDestinations } from "../destinationsApi";
 import { startDownload } from "../download";
 import { bytes, count, plural, timestamp } from "../format";
 import { useResource } from "../hooks";
-import { fractionDone, remainingText } from "../jobProgress";
+import { fractionDone, isPush, remainingText } from "../jobProgress";
 import { useLiveJob } from "../liveJob";
 import { useSession } from "../session";
-import { deliveredToText, stateNames } from "./jobLabels";
+import { deliveredToText, pushReportText, stateNames } from "./jobLabels";
 import { Empty, ErrorNotice, Loading } from "./LoadState";
 import { Pager } from "./Pager";
 
@@ -139,8 +139,10 @@ function JobCard({ listed, focus, onChanged, destinationNames }: CardProps) {
   // The total is an estimate until the archive is complete; while delivering, the bytes
   // are those sent of the archive's (exact) size.
   const exactTotal = job.state === "done" || job.state === "delivering" || job.state === "delivered";
-  const figures =
-    bytesTotal > 0
+  const push = isPush(job);
+  const figures = push
+    ? "instances sent to another PACS"
+    : bytesTotal > 0
       ? `${bytes(bytesDone)}${job.state === "delivering" ? " sent" : ""} of ${exactTotal ? "" : "≈ "}${bytes(bytesTotal)}`
       : bytes(bytesDone);
   const destination =
@@ -168,7 +170,7 @@ function JobCard({ listed, focus, onChanged, destinationNames }: CardProps) {
         </span>
       </div>
       <p className="small muted job-meta">
-        <span className="mono">{job.archiveName}</span> · {job.format === "json" ? "JSON" : "ZIP"} · created{" "}
+        <span className="mono">{job.archiveName}</span> · {push ? "DICOM instances" : job.format === "json" ? "JSON" : "ZIP"} · created{" "}
         <time dateTime={job.createdAt}>{timestamp(job.createdAt)}</time>
         {otherUser && <> · by {otherUser}</>}
         {destination && (
@@ -212,7 +214,11 @@ function JobCard({ listed, focus, onChanged, destinationNames }: CardProps) {
           <span className="job-eta">{remaining === null ? "estimating time left…" : remainingText(remaining)}</span>
         )}
         {job.state === "queued" && <span className="muted">waiting for a free slot</span>}
-        {job.state === "delivering" && <span className="muted">sending the archive to {destination}</span>}
+        {job.state === "delivering" && (
+          <span className="muted">
+            {push ? "sending the instances to" : "sending the archive to"} {destination}
+          </span>
+        )}
       </p>
 
       {job.state === "failed" && (
@@ -226,6 +232,11 @@ function JobCard({ listed, focus, onChanged, destinationNames }: CardProps) {
           <span className="mono" data-key="deliveredTo">
             {job.deliveredTo ? deliveredToText(job.deliveredTo) : destination}
           </span>
+        </p>
+      )}
+      {push && job.deliveredTo && (
+        <p className="small job-push-report" data-key="pushReport">
+          {pushReportText(job.deliveredTo)}
         </p>
       )}
       {job.state === "cancelled" && job.error && <p className="small muted job-reason">{job.error}</p>}
@@ -243,7 +254,7 @@ function JobCard({ listed, focus, onChanged, destinationNames }: CardProps) {
           )}
         </p>
       )}
-      {(job.state === "done" || job.state === "delivered") && !job.archive && (
+      {(job.state === "done" || job.state === "delivered") && !job.archive && !push && (
         <p className="small muted">The archive has been deleted or has expired.</p>
       )}
 

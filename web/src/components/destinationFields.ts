@@ -8,6 +8,8 @@ export type SettingField =
   | { key: string; label: string; type: "number"; required?: boolean; min: number; max: number; placeholder?: string; hint?: string }
   /** A choice; the "" choice (listed first) leaves the setting out: the server's default. */
   | { key: string; label: string; type: "select"; choices: Record<string, string>; hint?: string }
+  /** Yes or no; "" leaves the setting out (the server's default: no). */
+  | { key: string; label: string; type: "boolean"; hint?: string }
   /** Several values, one a line (e-mail recipients). */
   | { key: string; label: string; type: "list"; required?: boolean; placeholder?: string; hint?: string };
 
@@ -84,6 +86,38 @@ export const kindForms: Record<DestinationKind, KindForm> = {
     secrets: [{ key: "password", label: "SMTP password" }],
     secretsHint: "The password of the SMTP user, if the server asks for one.",
   },
+  dicom: {
+    name: "PACS (DICOM C-STORE)",
+    settings: [
+      { key: "aeTitle", label: "AE title", type: "text", required: true, placeholder: "ARCHIVE", hint: "The peer's own AE title." },
+      { key: "host", label: "Host", type: "text", required: true, placeholder: "pacs.example.org" },
+      { key: "port", label: "Port", type: "number", required: true, min: 1, max: 65535, placeholder: "104" },
+      { key: "callingAeTitle", label: "Calling AE title", type: "text", placeholder: "PACSPORT", hint: "This server's AE title, as the peer knows it." },
+      { key: "tls", label: "TLS", type: "boolean", hint: "DICOM over TLS (the peer must listen with TLS)." },
+      { key: "timeoutSeconds", label: "Timeout (s)", type: "number", min: 1, max: 3600, placeholder: "30" },
+    ],
+    secrets: [{ key: "caCertificate", label: "CA certificate (PEM)", hint: "Only with TLS, to trust a private authority." }],
+    secretsHint: "None, unless TLS with a private certificate authority.",
+  },
+  dicomweb: {
+    name: "PACS (DICOMweb STOW-RS)",
+    settings: [
+      { key: "url", label: "DICOMweb base URL", type: "url", required: true, placeholder: "https://pacs.example.org/dicom-web" },
+      {
+        key: "auth",
+        label: "Authentication",
+        type: "select",
+        choices: { "": "None (default)", basic: "Basic (user name and password)", bearer: "Bearer token" },
+      },
+      { key: "batchInstances", label: "Batch size (instances)", type: "number", min: 1, max: 1000, placeholder: "50", hint: "Instances sent in one STOW-RS request." },
+    ],
+    secrets: [
+      { key: "username", label: "User name", hint: "With basic authentication." },
+      { key: "password", label: "Password", hint: "With basic authentication." },
+      { key: "token", label: "Bearer token", hint: "With bearer authentication." },
+    ],
+    secretsHint: "A user name and password with basic authentication, a token with bearer.",
+  },
 };
 
 export const destinationKinds = Object.keys(kindForms) as DestinationKind[];
@@ -92,6 +126,7 @@ export const destinationKinds = Object.keys(kindForms) as DestinationKind[];
 export function settingText(field: SettingField, value: SettingValue | undefined): string {
   if (value === undefined || value === null) return "";
   if (field.type === "list") return Array.isArray(value) ? value.join("\n") : String(value);
+  if (field.type === "boolean") return value === true ? "true" : "false";
   return String(value);
 }
 
@@ -108,6 +143,8 @@ export function settingsOf(form: KindForm, texts: Record<string, string>): Recor
       if (items.length > 0) settings[field.key] = items;
     } else if (field.type === "number") {
       if (text !== "") settings[field.key] = Number(text);
+    } else if (field.type === "boolean") {
+      if (text !== "") settings[field.key] = text === "true";
     } else if (text !== "") {
       // A message keeps its own line breaks and indentation.
       settings[field.key] = field.type === "textarea" ? (texts[field.key] ?? "") : text;
@@ -128,5 +165,9 @@ export function destinationSummary(kind: DestinationKind, settings: Record<strin
       const to = settings.to;
       return `to ${Array.isArray(to) ? to.join(", ") : text("to")} via ${text("url")}`;
     }
+    case "dicom":
+      return `${text("aeTitle")} at ${text("host")}:${text("port")}${settings.tls === true ? " (TLS)" : ""}`;
+    case "dicomweb":
+      return text("url");
   }
 }

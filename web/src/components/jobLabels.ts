@@ -20,6 +20,8 @@ const text = (value: unknown) => (typeof value === "string" || typeof value === 
  * any other receipt as its fields.
  */
 export function deliveredToText(where: DeliveredTo): string {
+  if (where.kind === "dicom") return `${text(where.aeTitle)} at ${text(where.host)}:${text(where.port)}`;
+  if (where.kind === "dicomweb") return text(where.url);
   const recipients = where.recipients ?? where.to;
   if (where.bucket !== undefined && where.key !== undefined) return `s3://${text(where.bucket)}/${text(where.key)}`;
   if (where.container !== undefined && where.blob !== undefined) {
@@ -31,4 +33,15 @@ export function deliveredToText(where: DeliveredTo): string {
     .filter(([key]) => key !== "kind")
     .map(([key, value]) => `${key} ${typeof value === "object" ? JSON.stringify(value) : text(value)}`)
     .join(", ");
+}
+
+/** A push's counts: "3 sent · 1 already present · 2 refused · 1 transcoded". */
+export function pushReportText(where: DeliveredTo): string {
+  const count = (key: string) => (typeof where[key] === "number" ? (where[key] as number) : 0);
+  return [
+    `${count("sent")} sent`,
+    `${count("alreadyPresent")} already present`,
+    `${count("refused")} refused`,
+    `${count("transcoded")} transcoded`,
+  ].join(" · ");
 }
