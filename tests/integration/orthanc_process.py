@@ -1,9 +1,10 @@
 """Debian's real Orthanc (/usr/sbin/Orthanc) as a child process of the tests: a free
 loopback port, a temporary storage directory and JSON configuration, optionally HTTP
 basic authentication, optionally with Debian's DICOMweb plugin (orthanc-dicomweb) and a
-Lua script (e.g. a ReceivedInstanceFilter refusing some instances). It uploads files (remembering which ones Orthanc accepted and the
-IDs it gave them), deletes instances, and is stopped (SIGTERM), killed (SIGKILL) and
-started again on the same port and storage.
+Lua script (e.g. a ReceivedInstanceFilter refusing some instances). It uploads files
+(remembering which ones Orthanc accepted and the IDs it gave them), deletes instances,
+and is stopped (SIGTERM), killed (SIGKILL) and started again on the same port and
+storage.
 
     with Orthanc.running(directory, credentials=("pacsport", "secret")) as orthanc:
         orthanc.upload_files(paths)
