@@ -42,10 +42,14 @@ inline constexpr std::size_t kMaxInstanceKinds = 60;
 
 // How the peer answered one C-STORE.
 struct StoreAnswer {
-  std::uint16_t status = 0;         // the DIMSE status (0 success, 0xBxxx warning)
+  std::uint16_t status = 0;         // the DIMSE status (0 success; warnings: PS3.7 C)
   std::string transfer_syntax_uid;  // as sent
   bool transcoded = false;          // sent in another syntax than stored
-  bool Stored() const { return status == 0 || (status & 0xF000) == 0xB000; }
+  // Success, or a warning (0x0001, 0x0107, 0x0116, 0xBxxx): the peer kept the instance.
+  bool Stored() const {
+    return status == 0 || status == 0x0001 || status == 0x0107 || status == 0x0116 ||
+           (status & 0xF000) == 0xB000;
+  }
 };
 
 // "0xA700"
