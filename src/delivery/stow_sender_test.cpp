@@ -108,6 +108,7 @@ class FakePeer {
   std::set<std::string> dropped;  // stored in answers but never held (a silent filter)
   std::vector<std::vector<std::string>> posts;  // the UIDs of each POST, in order
   std::vector<std::string> content_types, authorizations;
+  int queries = 0;  // QIDO-RS requests (pages)
 
   FakePeer() {
     server_.Post("/dicom-web/studies", [this](const httplib::Request& req, httplib::Response& res) {
@@ -141,9 +142,14 @@ class FakePeer {
                 [this](const httplib::Request& req, httplib::Response& res) {
                   std::lock_guard lock(mutex_);
                   EXPECT_EQ(req.get_param_value("includefield"), "00080018");
+                  const std::size_t offset = std::stoul(req.get_param_value("offset"));
+                  const std::size_t limit = std::stoul(req.get_param_value("limit"));
+                  ++queries;
                   nlohmann::json found = nlohmann::json::array();
+                  std::size_t matched = 0;
                   for (const std::string& uid : held) {
-                    if (uid.starts_with(req.matches[1].str() + ".")) {
+                    if (!uid.starts_with(req.matches[1].str() + ".")) continue;
+                    if (matched++ >= offset && found.size() < limit) {
                       found.push_back({{"00080018", {{"vr", "UI"}, {"Value", {uid}}}}});
                     }
                   }
@@ -267,6 +273,17 @@ TEST(StowSender, WhatThePeerHoldsIsNotSentAndWhatItDropsIsRefused) {
   EXPECT_EQ(report->instances[2].peer_status, "acknowledged, but not held by the peer afterwards");
   EXPECT_EQ(report->studies[0].pushed, 2);
   EXPECT_EQ(report->studies[0].held_by_peer, 2);
+}
+
+TEST(StowSender, WhatThePeerHoldsIsReadPageByPage) {
+  FakePeer peer;
+  for (int n = 1; n <= 1201; ++n) peer.held.insert("1.9." + std::to_string(n));
+  auto report = Push(peer, nlohmann::json::object(), Instances(1202, 10));
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(peer.posts, (std::vector<Uids>{{"1.9.1202"}}));
+  EXPECT_EQ(report->Count(PushOutcome::kAlreadyPresent), 1201);
+  EXPECT_EQ(report->studies[0].held_by_peer, 1202);
+  EXPECT_EQ(peer.queries, 6);  // 500 + 500 + 201, before and after
 }
 
 TEST(StowSender, AnUnavailablePeerIsRetriedWholeAndRefusedCredentialsAreForbidden) {
