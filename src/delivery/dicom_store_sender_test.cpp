@@ -65,7 +65,7 @@ TEST(PushReportTest, CountsListsAndNamesTheRefusals) {
     report.instances.push_back(
         {"1.1", "1.1." + std::to_string(i), PushOutcome::kRefused, "0xA700", "", false});
   }
-  report.studies = {{"1.1", 2, 2}, {"1.2", 0, -1}};
+  report.studies = {{"1.1", 2, 2}, {"1.2", 0, -1}, {"1.3", 3, 1}};
   EXPECT_EQ(report.Count(PushOutcome::kSent), 1);
   EXPECT_EQ(report.Count(PushOutcome::kRefused), 7);
   EXPECT_EQ(report.Transcoded(), 1);
@@ -82,7 +82,10 @@ TEST(PushReportTest, CountsListsAndNamesTheRefusals) {
   EXPECT_EQ(json["refusedInstances"][0]["sopInstanceUid"], "1.1.3");
   EXPECT_EQ(json["transcodedInstances"][0]["transferSyntaxUid"], "1.2.840.10008.1.2.1");
   EXPECT_EQ(json["verification"][1]["heldByPeer"], nullptr);
+  EXPECT_EQ(json["verification"][1]["complete"], nullptr);
   EXPECT_EQ(json["verification"][0]["heldByPeer"], 2);
+  EXPECT_EQ(json["verification"][0]["complete"], true);
+  EXPECT_EQ(json["verification"][2]["complete"], false);  // the peer holds fewer
   EXPECT_EQ(PushReport{}.Refusals(), "");
 }
 

@@ -37,10 +37,12 @@ json PushReport::Json(const json& where) const {
   }
   json verification = json::array();
   for (const StudyVerification& study : studies) {
+    const bool known = study.held_by_peer >= 0;
     verification.push_back(
         {{"studyUid", study.study_uid},
          {"pushed", study.pushed},
-         {"heldByPeer", study.held_by_peer < 0 ? json(nullptr) : json(study.held_by_peer)}});
+         {"heldByPeer", known ? json(study.held_by_peer) : json(nullptr)},
+         {"complete", known ? json(study.held_by_peer >= study.pushed) : json(nullptr)}});
   }
   json report = where;
   report["sent"] = Count(PushOutcome::kSent);

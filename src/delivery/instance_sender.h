@@ -51,7 +51,8 @@ struct PushReport {
   std::int64_t Transcoded() const;
   // The job's "deliveredTo": {"kind", the peer's address, "sent", "alreadyPresent",
   // "refused", "transcoded", "refusedInstances": [{"sopInstanceUid", "status"}…],
-  // "transcodedInstances": [...], "verification": [{"studyUid", "pushed", "heldByPeer"}…]};
+  // "transcodedInstances": [...], "verification": [{"studyUid", "pushed", "heldByPeer",
+  // "complete": heldByPeer >= pushed}…]} (heldByPeer and complete null when unknown);
   // `where` names the peer (no secret). The instance lists name the first
   // kMaxListedInstances of each (the counts are whole).
   nlohmann::ordered_json Json(const nlohmann::ordered_json& where) const;

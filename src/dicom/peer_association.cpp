@@ -11,12 +11,12 @@
 #include <dcmtk/dcmtls/tlslayer.h>
 #include <dcmtk/ofstd/ofstd.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <map>
+#include <utility>
 
 #include "dicom/initialize.h"
 
@@ -42,40 +42,35 @@ std::string OneLine(std::string text) {
   return text;
 }
 
-// A temporary file holding one instance, removed when dropped: DCMTK sends a dataset
-// byte for byte only from a file.
-class TempFile {
+// Bytes held in an anonymous in-memory file (memfd), named by a /proc path, for the
+// DCMTK calls that read only files (a dataset is sent byte for byte only from a file).
+// Nothing reaches a disk or outlives the process; closed when dropped.
+class MemoryFile {
  public:
-  static Result<TempFile> Write(const std::string& bytes) {
-    std::string path = (std::filesystem::temp_directory_path() / "pacsport-push-XXXXXX").string();
-    const int fd = ::mkstemp(path.data());
-    if (fd < 0) return Unavailable("cannot create a temporary file for the instance");
-    TempFile file(path);
+  static Result<MemoryFile> Write(const std::string& bytes) {
+    MemoryFile file(::memfd_create("pacsport-push", MFD_CLOEXEC));
+    if (file.fd_ < 0) return Unavailable("cannot create an in-memory file for the instance");
     std::size_t done = 0;
     while (done < bytes.size()) {
-      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      const ssize_t n = ::write(file.fd_, bytes.data() + done, bytes.size() - done);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        ::close(fd);
-        return Unavailable("cannot write a temporary file for the instance");
-      }
+      if (n <= 0) return Unavailable("cannot write an in-memory file for the instance");
       done += static_cast<std::size_t>(n);
     }
-    ::close(fd);
     return file;
   }
-  TempFile(TempFile&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  TempFile& operator=(TempFile&&) = delete;
-  ~TempFile() {
-    if (!path_.empty()) ::unlink(path_.c_str());
+  MemoryFile(MemoryFile&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  MemoryFile(const MemoryFile&) = delete;
+  MemoryFile& operator=(const MemoryFile&) = delete;
+  MemoryFile& operator=(MemoryFile&&) = delete;
+  ~MemoryFile() {
+    if (fd_ >= 0) ::close(fd_);
   }
-  const std::string& path() const { return path_; }
+  std::string path() const { return "/proc/self/fd/" + std::to_string(fd_); }
 
  private:
-  explicit TempFile(std::string path) : path_(std::move(path)) {}
-  std::string path_;
+  explicit MemoryFile(int fd) : fd_(fd) {}
+  int fd_;
 };
 
 // The dataset of a Part 10 file (or a bare dataset) held in memory.
@@ -195,12 +190,12 @@ class DcmtkAssociation final : public PeerAssociation {
                         sizeof(request.AffectedSOPInstanceUID));
     const bool part10 = bytes.size() > kPart10PreambleBytes + 4 &&
                         bytes.compare(kPart10PreambleBytes, 4, "DICM") == 0;
-    std::optional<TempFile> file;
+    std::optional<MemoryFile> file;
     std::unique_ptr<DcmFileFormat> parsed;
     DcmDataset* dataset = nullptr;
     if (!answer.transcoded && part10) {
       // Unchanged: the dataset's bytes as stored, read back from a file.
-      auto written = TempFile::Write(bytes);
+      auto written = MemoryFile::Write(bytes);
       if (!written.ok()) return written.error();
       file.emplace(std::move(*written));
     } else {
@@ -220,8 +215,9 @@ class DcmtkAssociation final : public PeerAssociation {
     }
     T_DIMSE_C_StoreRSP response{};
     DcmDataset* detail = nullptr;
+    const std::string file_path = file ? file->path() : "";
     const OFCondition c = DIMSE_storeUser(
-        association_, context, &request, file ? file->path().c_str() : nullptr, dataset, nullptr,
+        association_, context, &request, file ? file_path.c_str() : nullptr, dataset, nullptr,
         nullptr, DIMSE_NONBLOCKING, Timeout(), &response, &detail);
     delete detail;
     if (c.bad()) return Lost("C-STORE", c);
@@ -261,7 +257,7 @@ class DcmtkAssociation final : public PeerAssociation {
       return Internal("TLS: the BCP 195 profile cannot be set up");
     }
     if (!peer_.ca_certificate_pem.empty()) {
-      auto ca = TempFile::Write(peer_.ca_certificate_pem);
+      auto ca = MemoryFile::Write(peer_.ca_certificate_pem);
       if (!ca.ok()) return ca.error();
       if (tls_->addTrustedCertificateFile(ca->path().c_str(), DCF_Filetype_PEM).bad()) {
         return InvalidInput("secrets.caCertificate is not a PEM certificate");

@@ -107,6 +107,7 @@ def test_storescp_receives_every_instance_byte_for_byte(pacsport, tmp_path):
     assert report["refusedInstances"] == [] and report["transcodedInstances"] == []
     # storescp answers no C-FIND: the counts are unknown, not invented.
     assert [v["heldByPeer"] for v in report["verification"]] == [None, None, None]
+    assert [v["complete"] for v in report["verification"]] == [None, None, None]
     assert sorted(v["pushed"] for v in report["verification"]) == [1, 1, 1]
     assert job["archive"] is None
     assert job["progress"]["instancesDone"] == job["progress"]["instancesTotal"] == 3
@@ -175,6 +176,7 @@ def test_a_peer_that_answers_c_find_is_not_sent_what_it_holds_and_is_verified(
     report = first["deliveredTo"]
     assert (report["sent"], report["alreadyPresent"]) == (2, 0)
     assert [(v["pushed"], v["heldByPeer"]) for v in report["verification"]] == [(1, 1), (1, 1)]
+    assert all(v["complete"] is True for v in report["verification"])
     assert second["state"] == "delivered", second
     again = second["deliveredTo"]
     assert (again["sent"], again["alreadyPresent"]) == (0, 2)
