@@ -210,7 +210,7 @@ Result<ExportEstimate> EstimateExport(Index& index, const Principal& principal,
 ExportEstimate EstimateFromTotals(const ExportScopeTotals& totals, const Principal& principal,
                                   const ExportRequest& request) {
   const ExportOptions& options = request.options;
-  const bool zip = options.format == ExportFormat::kZip;
+  const bool zip = IsArchive(options.format);
   const bool images = zip && options.include_images == IncludeImages::kYes;
   const bool previews = images && options.previews == IncludePreviews::kYes;
   const int level = std::clamp(options.compression_level, 0, 9);
