@@ -1,9 +1,13 @@
 #include "dicom/media_directory.h"
 
 #include <dcmtk/dcmdata/dcddirif.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
 #include <algorithm>
+#include <fstream>
+#include <optional>
 #include <system_error>
 
 #include "dicom/initialize.h"
@@ -39,6 +43,33 @@ DicomDirInterface::E_ApplicationProfile ToolkitProfile(MediaProfile profile) {
   return DicomDirInterface::AP_GeneralPurpose;
 }
 
+// Why a strict reader cannot read the file at `path` although this process can: its
+// dataset is implicit VR while its meta header declares an explicit VR transfer
+// syntax (read here by DCMTK's leniency, dicom/initialize.h; refused by dcmmkdir and
+// viewers). Checked on the dataset's first element; nullopt when it is as declared or
+// when the check does not apply (no group length, deflated).
+std::optional<std::string> UndeclaredEncoding(const std::filesystem::path& path) {
+  DcmMetaInfo meta;
+  if (meta.loadFile(OFFilename(path.c_str())).bad()) return std::nullopt;
+  OFString syntax;
+  Uint32 group_length = 0;
+  if (meta.findAndGetOFStringArray(DCM_TransferSyntaxUID, syntax).bad() ||
+      meta.findAndGetUint32(DCM_FileMetaInformationGroupLength, group_length).bad() ||
+      syntax == UID_LittleEndianImplicitTransferSyntax ||
+      syntax == UID_DeflatedExplicitVRLittleEndianTransferSyntax) {
+    return std::nullopt;
+  }
+  // Preamble, "DICM", the group length element (12 bytes), then the rest of group 2.
+  const std::uint64_t dataset = 128 + 4 + 12 + std::uint64_t{group_length};
+  std::ifstream in(path, std::ios::binary);
+  char element[6] = {};
+  in.seekg(static_cast<std::streamoff>(dataset));
+  if (!in.read(element, sizeof element)) return std::nullopt;  // no dataset element
+  const auto letter = [](char c) { return c >= 'A' && c <= 'Z'; };
+  if (letter(element[4]) && letter(element[5])) return std::nullopt;
+  return "its dataset is implicit VR although its meta header declares explicit VR";
+}
+
 // Adds the files under `root`/`relative`, each folder's entries in name order.
 Status AddFolder(DicomDirInterface& directory, const std::filesystem::path& root,
                  const std::filesystem::path& relative, MediaDirectoryReport& report) {
@@ -54,6 +85,10 @@ Status AddFolder(DicomDirInterface& directory, const std::filesystem::path& root
     const std::filesystem::path name = relative / entry.path().filename();
     if (entry.is_directory()) {
       if (Status s = AddFolder(directory, root, name, report); !s.ok()) return s;
+      continue;
+    }
+    if (auto mismatch = UndeclaredEncoding(entry.path())) {
+      report.refused.push_back({name.generic_string(), std::move(*mismatch)});
       continue;
     }
     const OFCondition added =

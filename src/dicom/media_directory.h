@@ -7,10 +7,12 @@
 // and transfer syntax the profile admits, a File ID of conformant components). A type 1
 // attribute of a directory record that a file lacks (an empty Study ID, a missing
 // Series Number) is invented in the record only (DCMTK's invent mode): the files are
-// never changed. A file the profile refuses is left out of the DICOMDIR and named in
-// the report, so that the caller can say so on the disc; the DICOMDIR written is never
-// one that references a file it does not describe.
-// Thread-safe: every call works on its own DicomDirInterface.
+// never changed. A file whose dataset is not encoded as its meta header declares
+// (implicit VR under an explicit VR transfer syntax: this process reads it, strict
+// readers do not) is refused too. A file the profile refuses is left out of the DICOMDIR and named
+// in the report, so that the caller can say so on the disc; the DICOMDIR written is never one that
+// references a file it does not describe. Thread-safe: every call works on its own
+// DicomDirInterface.
 #pragma once
 
 #include <cstdint>

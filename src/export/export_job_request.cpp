@@ -115,6 +115,7 @@ Result<ExportRequest> ParseJobRequest(std::string_view text, int default_compres
   }
   if (!format) return InvalidInput("format must be zip, json or media");
   options.format = *format;
+  if (Status s = CheckDiscScope(request); !s.ok()) return s.error();
   if (*format == ExportFormat::kJson) options.include_images = IncludeImages::kNo;
   if (*format == ExportFormat::kMedia && !*images) {
     return InvalidInput("format media is a disc of the images: includeImages cannot be false");
@@ -128,7 +129,6 @@ Result<ExportRequest> ParseJobRequest(std::string_view text, int default_compres
   auto side = IntField(body, "previewSize", 0, 0, 65535);
   if (!side.ok()) return side.error();
   options.preview_max_side = static_cast<std::uint32_t>(*side);
-  if (Status s = CheckDiscScope(request); !s.ok()) return s.error();
   auto changes = ChangesField(body, request.scope);
   if (!changes.ok()) return changes.error();
   request.changes = *changes;

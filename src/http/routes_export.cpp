@@ -62,6 +62,7 @@ Result<ExportRequest> ParseExportRequest(const httplib::Request& req, ExportScop
   const auto format = FormatNamed(req.has_param("format") ? TextParam(req, "format") : "zip");
   if (!format) return InvalidInput("format must be zip, json or media");
   request.options.format = *format;
+  if (Status s = CheckDiscScope(request); !s.ok()) return s.error();
   if (*format == ExportFormat::kJson) request.options.include_images = IncludeImages::kNo;
   if (*format == ExportFormat::kMedia && !*images) {
     return InvalidInput("format=media is a disc of the images: includeImages cannot be false");

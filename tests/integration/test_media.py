@@ -32,7 +32,7 @@ HOSTILE_DESCRIPTION = "<script>alert('study')</script> & <b>bold</b>"
 HOSTILE_NAME = "Media^<script>alert(1)</script>"
 
 
-def crafted(corpus, name, patient_id, study_uid, description, implicit=False):
+def crafted(corpus, name, patient_id, study_uid, description):
     """A corpus file made into an instance of a new study of `patient_id`."""
     ds = pydicom.dcmread(corpus.file(name).path)
     ds.PatientID = patient_id
@@ -42,10 +42,8 @@ def crafted(corpus, name, patient_id, study_uid, description, implicit=False):
     ds.SOPInstanceUID = pydicom.uid.generate_uid()
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.StudyDescription = description
-    if implicit:
-        ds.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian
     out = io.BytesIO()
-    ds.save_as(out, implicit_vr=implicit, little_endian=True, enforce_file_format=True)
+    ds.save_as(out, write_like_original=False)
     return out.getvalue()
 
 
@@ -179,7 +177,7 @@ def test_a_patients_disc(api, hostile_patient, tmp_path):
     with Orthanc.running(tmp_path / "orthanc") as orthanc:
         accepted = orthanc.upload_files([os.path.join(archive.extracted, n) for n in dicom_files])
         assert len(accepted) == len(dicom_files), orthanc.refused
-        held = {facts.sop_instance_uid for facts in orthanc.catalog().values()}
+        held = {facts.sop_uid for facts in orthanc.catalog().values()}
     assert held == sop_uids
 
 
