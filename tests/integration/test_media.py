@@ -1,6 +1,7 @@
 """format=media: a patient's disc (IHE PDI) checked by independent readers.
 
-DCMTK's dcmdump reads the DICOMDIR and pydicom walks its records; every Referenced
+DCMTK's dcmdump reads the DICOMDIR, dicom3tools' dciodvfy finds it a valid Basic
+Directory IOD, and pydicom walks its records; every Referenced
 File ID exists; dcmmkdir, run over the extracted files with the profile README.TXT
 names, accepts exactly the files the DICOMDIR lists and refuses the ones README.TXT
 says were left out; every DICOM file is byte-identical to what was imported; Debian's
@@ -127,6 +128,21 @@ def check_disc(archive, response, known_bytes):
     for file_id in referenced:
         assert os.path.isfile(os.path.join(archive.extracted, file_id)), file_id
     assert "(0004,1500)" in dumped.stdout  # ReferencedFileID, as DCMTK reads it
+    # dicom3tools' dciodvfy: the DICOMDIR is a valid Basic Directory IOD. Its records
+    # copy values from the files as they are: the only errors it may find are values
+    # invalid for their VR that a file on the disc itself holds (old files of the
+    # corpus write dates as 1997.04.24).
+    verified = run(["dciodvfy", dicomdir])
+    report = verified.stdout + verified.stderr
+    assert "BasicDirectory" in report, report
+    disc_bytes = b"".join(archive.read(n) for n in dicom_files)
+    for line in report.splitlines():
+        if not line.startswith("Error"):
+            continue
+        if line == "Error - Dicom dataset contains invalid data values for Value Representations":
+            continue
+        value = re.search(r"Value invalid for this VR .*?\] = <([^>]*)>", line)
+        assert value and value.group(1).encode() in disc_bytes, line
 
     profile, left_out = readme_facts(archive.read("README.TXT").decode())
     # Every file is either referenced or named as left out, never both.
