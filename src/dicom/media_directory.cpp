@@ -43,36 +43,41 @@ DicomDirInterface::E_ApplicationProfile ToolkitProfile(MediaProfile profile) {
   return DicomDirInterface::AP_GeneralPurpose;
 }
 
-// Why a strict reader cannot read the file at `path` although this process can: its
-// dataset is implicit VR while its meta header declares an explicit VR transfer
-// syntax (read here by DCMTK's leniency, dicom/initialize.h; refused by dcmmkdir and
-// viewers). Checked on the dataset's first element; nullopt when it is as declared or
-// when the check does not apply (no group length, deflated).
-std::optional<std::string> UndeclaredEncoding(const std::filesystem::path& path) {
+// The meta header's transfer syntax of the file at `path`, empty when it has no
+// readable meta header (DicomDirInterface then refuses it, saying why); or why a
+// strict reader cannot read the file although this process can: its dataset is
+// implicit VR while its meta header declares an explicit VR transfer syntax (read here
+// by DCMTK's leniency, dicom/initialize.h; refused by dcmmkdir and viewers). That is
+// checked on the dataset's first element, where the group length allows it.
+Result<std::string> DeclaredSyntax(const std::filesystem::path& path) {
   DcmMetaInfo meta;
-  if (meta.loadFile(OFFilename(path.c_str())).bad()) return std::nullopt;
   OFString syntax;
+  if (meta.loadFile(OFFilename(path.c_str())).bad() ||
+      meta.findAndGetOFStringArray(DCM_TransferSyntaxUID, syntax).bad()) {
+    return std::string();
+  }
   Uint32 group_length = 0;
-  if (meta.findAndGetOFStringArray(DCM_TransferSyntaxUID, syntax).bad() ||
-      meta.findAndGetUint32(DCM_FileMetaInformationGroupLength, group_length).bad() ||
+  if (meta.findAndGetUint32(DCM_FileMetaInformationGroupLength, group_length).bad() ||
       syntax == UID_LittleEndianImplicitTransferSyntax ||
       syntax == UID_DeflatedExplicitVRLittleEndianTransferSyntax) {
-    return std::nullopt;
+    return std::string(syntax.c_str());
   }
   // Preamble, "DICM", the group length element (12 bytes), then the rest of group 2.
   const std::uint64_t dataset = 128 + 4 + 12 + std::uint64_t{group_length};
   std::ifstream in(path, std::ios::binary);
   char element[6] = {};
   in.seekg(static_cast<std::streamoff>(dataset));
-  if (!in.read(element, sizeof element)) return std::nullopt;  // no dataset element
   const auto letter = [](char c) { return c >= 'A' && c <= 'Z'; };
-  if (letter(element[4]) && letter(element[5])) return std::nullopt;
-  return "its dataset is implicit VR although its meta header declares explicit VR";
+  if (in.read(element, sizeof element) && !(letter(element[4]) && letter(element[5]))) {
+    return InvalidInput("its dataset is implicit VR although its meta header declares explicit VR");
+  }
+  return std::string(syntax.c_str());
 }
 
-// Adds the files under `root`/`relative`, each folder's entries in name order.
-Status AddFolder(DicomDirInterface& directory, const std::filesystem::path& root,
-                 const std::filesystem::path& relative, MediaDirectoryReport& report) {
+// Appends the files under `root`/`relative` to `files`, each folder's entries in name
+// order.
+Status ListFiles(const std::filesystem::path& root, const std::filesystem::path& relative,
+                 std::vector<std::filesystem::path>& files) {
   std::error_code error;
   std::vector<std::filesystem::directory_entry> entries;
   for (std::filesystem::directory_iterator it(root / relative, error), end; !error && it != end;
@@ -84,19 +89,9 @@ Status AddFolder(DicomDirInterface& directory, const std::filesystem::path& root
   for (const auto& entry : entries) {
     const std::filesystem::path name = relative / entry.path().filename();
     if (entry.is_directory()) {
-      if (Status s = AddFolder(directory, root, name, report); !s.ok()) return s;
-      continue;
-    }
-    if (auto mismatch = UndeclaredEncoding(entry.path())) {
-      report.refused.push_back({name.generic_string(), std::move(*mismatch)});
-      continue;
-    }
-    const OFCondition added =
-        directory.addDicomFile(OFFilename(name.c_str()), OFFilename(root.c_str()));
-    if (added.good()) {
-      ++report.indexed;
+      if (Status s = ListFiles(root, name, files); !s.ok()) return s;
     } else {
-      report.refused.push_back({name.generic_string(), added.text()});
+      files.push_back(name);
     }
   }
   return Status::Ok();
@@ -130,20 +125,47 @@ MediaProfile ChooseMediaProfile(const std::set<std::string>& transfer_syntax_uid
 
 Result<MediaDirectoryReport> WriteMediaDirectory(const std::filesystem::path& root,
                                                  std::string_view dicom_folder,
-                                                 MediaProfile profile,
                                                  std::string_view fileset_id) {
   Initialize();
+  std::vector<std::filesystem::path> files;
+  if (Status s = ListFiles(root, std::filesystem::path(dicom_folder), files); !s.ok()) {
+    return s.error();
+  }
+  // The profile from the transfer syntaxes of the files that can be listed.
+  MediaDirectoryReport report;
+  std::vector<std::filesystem::path> candidates;
+  std::set<std::string> syntaxes;
+  for (std::filesystem::path& file : files) {
+    auto syntax = DeclaredSyntax(root / file);
+    if (!syntax.ok()) {
+      report.refused.push_back({file.generic_string(), syntax.error().message()});
+      continue;
+    }
+    if (!syntax->empty()) syntaxes.insert(*syntax);
+    candidates.push_back(std::move(file));
+  }
+  report.profile = ChooseMediaProfile(syntaxes);
+
   DicomDirInterface directory;
   directory.enableInventMode(OFTrue);
   directory.disableBackupMode(OFFalse);
   const std::filesystem::path file = root / "DICOMDIR";
-  OFCondition made = directory.createNewDicomDir(ToolkitProfile(profile), OFFilename(file.c_str()),
-                                                 OFString(fileset_id.data(), fileset_id.size()));
+  OFCondition made =
+      directory.createNewDicomDir(ToolkitProfile(report.profile), OFFilename(file.c_str()),
+                                  OFString(fileset_id.data(), fileset_id.size()));
   if (made.bad()) return Internal(std::string("cannot make a DICOMDIR: ") + made.text());
-  MediaDirectoryReport report;
-  if (Status s = AddFolder(directory, root, std::filesystem::path(dicom_folder), report); !s.ok()) {
-    return s.error();
+  for (const std::filesystem::path& name : candidates) {
+    const OFCondition added =
+        directory.addDicomFile(OFFilename(name.c_str()), OFFilename(root.c_str()));
+    if (added.good()) {
+      ++report.indexed;
+    } else {
+      report.refused.push_back({name.generic_string(), added.text()});
+    }
   }
+  std::sort(
+      report.refused.begin(), report.refused.end(),
+      [](const RefusedMediaFile& a, const RefusedMediaFile& b) { return a.file_id < b.file_id; });
   const OFCondition written = directory.writeDicomDir();
   if (written.bad()) {
     return Unavailable(std::string("cannot write the DICOMDIR: ") + written.text());

@@ -12,7 +12,6 @@
 #include <functional>
 #include <mutex>
 #include <new>
-#include <set>
 #include <unordered_set>
 
 #include "core/digest.h"
@@ -267,9 +266,7 @@ class ArchiveBuilder {
   // staged copies, which are then removed), INDEX.HTM and its style sheet, README.TXT.
   Status WriteMediaFiles() {
     if (Status s = EndStudyPage(); !s.ok()) return s;
-    const dicom::MediaProfile profile = dicom::ChooseMediaProfile(transfer_syntaxes_);
-    auto directory =
-        dicom::WriteMediaDirectory(stage_->root(), kMediaDicomFolder, profile, "PACSPORT");
+    auto directory = dicom::WriteMediaDirectory(stage_->root(), kMediaDicomFolder, "PACSPORT");
     if (!directory.ok()) return directory.error();
     if (Status s = AddStagedFile("DICOMDIR", stage_->root() / "DICOMDIR"); !s.ok()) return s;
     stage_.reset();  // the copies are no longer needed
@@ -292,7 +289,7 @@ class ArchiveBuilder {
     readme.patients = media_patients_;
     readme.studies = media_studies_;
     readme.instances = instances_written_;
-    readme.profile = std::string(dicom::MediaProfileName(profile));
+    readme.profile = std::string(dicom::MediaProfileName(directory->profile));
     readme.metadata_name = plan_.metadata_name;
     for (dicom::RefusedMediaFile& refused : directory->refused) {
       readme.not_indexed.push_back({std::move(refused.file_id), std::move(refused.reason)});
@@ -453,7 +450,6 @@ class ArchiveBuilder {
     }
     const PlannedInstance& instance = item.instance();
     if (media_) {
-      transfer_syntaxes_.insert(instance.record.transfer_syntax_uid);
       page_series_.insert(instance.record.series_instance_uid);
       ++page_study_.instances;
     }
@@ -611,11 +607,10 @@ class ArchiveBuilder {
   // Set by the writer once the budget is spent; read by the parallel stage, which
   // then renders no more.
   std::atomic<bool> previews_spent_{false};
-  // A disc (format=media): its staged DICOM files, the transfer syntaxes they use, and
+  // A disc (format=media): its staged DICOM files and
   // INDEX.HTM's sections so far (the page of the current study is still open).
   const bool media_;
   std::unique_ptr<MediaStage> stage_;  // from the start to the DICOMDIR, on a disc
-  std::set<std::string> transfer_syntaxes_;
   zip::SpillFile index_page_;
   std::int64_t media_patients_ = 0;
   std::int64_t media_studies_ = 0;
