@@ -5,8 +5,9 @@ Directory IOD, and pydicom walks its records; every Referenced
 File ID exists; dcmmkdir, run over the extracted files with the profile README.TXT
 names, accepts exactly the files the DICOMDIR lists and refuses the ones README.TXT
 says were left out; every DICOM file is byte-identical to what was imported; Debian's
-Orthanc imports the disc's files and then holds every instance; INDEX.HTM escapes
-the hostile descriptions of a patient crafted here."""
+Orthanc imports the files the DICOMDIR lists and then holds every one of them;
+INDEX.HTM escapes the hostile descriptions of a patient crafted here; estimates of
+discs hold."""
 
 import hashlib
 import html.parser
@@ -222,6 +223,15 @@ def test_a_disc_of_every_corpus_patient_as_a_job(api, corpus, tmp_path):
     assert {n.split("/")[1] for n in dicom_files} == \
         {f"P{i:07d}" for i in range(1, len(patients) + 1)}
     validate_document("all", archive.json("batch_data.json"))
+
+    # Orthanc imports every file the DICOMDIR lists and then holds each of them.
+    listed = {str(pydicom.dcmread(os.path.join(archive.extracted, n)).SOPInstanceUID)
+              for n in referenced}
+    with Orthanc.running(tmp_path / "orthanc") as orthanc:
+        accepted = orthanc.upload_files([os.path.join(archive.extracted, n) for n in referenced])
+        assert len(accepted) == len(referenced), orthanc.refused
+        held = {facts.sop_uid for facts in orthanc.catalog().values()}
+    assert held == listed
 
 
 def test_a_job_cannot_make_a_disc_of_everything(api):
