@@ -87,15 +87,19 @@ int main(int argc, char** argv) {
   export_cmd->add_option("-o,--output", exported.output, "Output file (default stdout)");
   export_cmd->add_option("--include-images", include_images, "true or false")
       ->check(CLI::IsMember({"true", "false"}));
-  export_cmd->add_option("--format", format, "zip or json")->check(CLI::IsMember({"zip", "json"}));
+  export_cmd->add_option("--format", format, "zip, json or media (a patient's disc)")
+      ->check(CLI::IsMember({"zip", "json", "media"}));
   export_cmd
       ->add_option("--compression", exported.request.options.compression_level, "Deflate level 0-9")
       ->check(CLI::Range(0, 9));
   export_cmd->callback([&] {
     exported.request.scope = scope == "study" ? ExportScope::kStudy : ExportScope::kPatient;
+    exported.request.options.format = *FormatNamed(format);
+    if (format == "media" && include_images == "false") {
+      throw CLI::ValidationError("--include-images", "a disc (--format media) holds the images");
+    }
     exported.request.options.include_images =
-        include_images == "true" && format == "zip" ? IncludeImages::kYes : IncludeImages::kNo;
-    exported.request.options.format = format == "zip" ? ExportFormat::kZip : ExportFormat::kJson;
+        include_images == "true" && format != "json" ? IncludeImages::kYes : IncludeImages::kNo;
     code = RunExport(exported);
   });
 

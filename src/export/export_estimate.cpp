@@ -45,6 +45,22 @@ constexpr std::int64_t kReceiptNameBytes = 12;  // "receipt.json"
 
 // Level 9 (or 2 to 8) against the level-1 size measured at ingest: 0.999 on the
 // synthetic CT, 0.965 on the pydicom corpus (bench/estimate_accuracy.py).
+// A disc's own entries (format=media, decision 0017), measured on discs of the demo
+// data: the DICOMDIR's records (a header, a record per patient, per study with its
+// series, per instance) and how well they deflate; INDEX.HTM (a section per study, two
+// names per preview); README.TXT and the style sheet. Their names: "DICOMDIR",
+// "INDEX.HTM", "IHE_PDI/STYLE.CSS", "README.TXT". File IDs and preview names have a
+// fixed length (media_names.h).
+constexpr double kDicomdirFixed = 400, kDicomdirPerPatient = 150, kDicomdirPerStudy = 400,
+                 kDicomdirPerInstance = 250;
+constexpr double kDicomdirDeflatedFixed = 300, kDicomdirDeflateRatio = 0.15;
+constexpr double kIndexPageFixed = 700, kIndexPagePerStudy = 600, kIndexPagePerPreview = 110;
+constexpr double kIndexPageDeflatedFixed = 500, kIndexPageDeflatedPerStudy = 40,
+                 kIndexPageDeflatedPerPreview = 20;
+constexpr double kReadmeAndStyleBytes = 1700, kReadmeAndStyleDeflated = 1100;
+constexpr std::int64_t kMediaEntries = 4, kMediaNameBytes = 44;
+constexpr std::int64_t kMediaFileIdBytes = 41, kMediaPreviewNameBytes = 38;
+
 constexpr double kLevelFactor = 0.98;
 // Instances indexed before deflated sizes were measured: half their size.
 constexpr double kUnmeasuredDeflateRatio = 0.5;
@@ -210,7 +226,7 @@ Result<ExportEstimate> EstimateExport(Index& index, const Principal& principal,
 ExportEstimate EstimateFromTotals(const ExportScopeTotals& totals, const Principal& principal,
                                   const ExportRequest& request) {
   const ExportOptions& options = request.options;
-  const bool zip = options.format == ExportFormat::kZip;
+  const bool zip = IsArchive(options.format);
   const bool images = zip && options.include_images == IncludeImages::kYes;
   const bool previews = images && options.previews == IncludePreviews::kYes;
   const int level = std::clamp(options.compression_level, 0, 9);
@@ -236,16 +252,19 @@ ExportEstimate EstimateFromTotals(const ExportScopeTotals& totals, const Princip
 
   // Entry names: "dicom/N.dcm" or ".../N.dcm", ".../previews/frame_K.png".
   const std::int64_t per_study = totals.studies > 0 ? instances / totals.studies : instances;
+  const bool media = options.format == ExportFormat::kMedia;
   const std::int64_t dicom_names =
-      images
-          ? instances * ((request.scope == ExportScope::kStudy ? 6 : 0) + Digits(per_study) + 4) +
-                FolderChars(request.scope, instances, folder_chars, patient_id_chars)
-          : 0;
+      !images ? 0
+      : media
+          ? instances * kMediaFileIdBytes
+          : instances * ((request.scope == ExportScope::kStudy ? 6 : 0) + Digits(per_study) + 4) +
+                FolderChars(request.scope, instances, folder_chars, patient_id_chars);
   const std::int64_t frames_per_study = totals.studies > 0 ? frames / totals.studies : frames;
   const std::int64_t preview_names =
-      previews ? frames * (15 + Digits(frames_per_study) + 4) +
-                     FolderChars(request.scope, frames, frame_folder_chars, patient_id_chars)
-               : 0;
+      !previews ? 0
+      : media   ? frames * kMediaPreviewNameBytes
+                : frames * (15 + Digits(frames_per_study) + 4) +
+                    FolderChars(request.scope, frames, frame_folder_chars, patient_id_chars);
 
   // The metadata document, as BuildMetadataDocument writes it.
   const std::int64_t document = kDocumentBytes +
@@ -277,9 +296,26 @@ ExportEstimate EstimateFromTotals(const ExportScopeTotals& totals, const Princip
   const std::int64_t receipt_entry =
       level == 0 ? receipt
                  : static_cast<std::int64_t>(kReceiptDeflateRatio * static_cast<double>(receipt));
+  // A disc's DICOMDIR, INDEX.HTM, README.TXT and style sheet.
+  double media_entries = 0;
+  if (media) {
+    const auto studies = static_cast<double>(totals.studies);
+    const double dicomdir =
+        kDicomdirFixed + kDicomdirPerPatient * static_cast<double>(totals.patients) +
+        kDicomdirPerStudy * studies + kDicomdirPerInstance * static_cast<double>(instances);
+    const double page = kIndexPageFixed + kIndexPagePerStudy * studies +
+                        kIndexPagePerPreview * static_cast<double>(frames);
+    media_entries = level == 0
+                        ? dicomdir + page + kReadmeAndStyleBytes
+                        : kDicomdirDeflatedFixed + kDicomdirDeflateRatio * dicomdir +
+                              kIndexPageDeflatedFixed + kIndexPageDeflatedPerStudy * studies +
+                              kIndexPageDeflatedPerPreview * static_cast<double>(frames) +
+                              kReadmeAndStyleDeflated;
+  }
   // checksums.sha256: "<sha256>  <name>\n" for every other entry.
-  const std::int64_t files = 2 + (images ? instances : 0) + frames;
-  const std::int64_t names = document_name + kReceiptNameBytes + dicom_names + preview_names;
+  const std::int64_t files = 2 + (images ? instances : 0) + frames + (media ? kMediaEntries : 0);
+  const std::int64_t names = document_name + kReceiptNameBytes + dicom_names + preview_names +
+                             (media ? kMediaNameBytes : 0);
   const std::int64_t checksums_raw = files * 67 + names;
   const std::int64_t checksums_entry =
       level == 0
@@ -293,7 +329,8 @@ ExportEstimate EstimateFromTotals(const ExportScopeTotals& totals, const Princip
   estimate.estimated_dicom_bytes = static_cast<std::int64_t>(std::llround(dicom));
   estimate.estimated_preview_bytes = static_cast<std::int64_t>(std::llround(png));
   estimate.estimated_bytes = estimate.estimated_dicom_bytes + estimate.estimated_preview_bytes +
-                             document_entry + receipt_entry + checksums_entry + records;
+                             document_entry + receipt_entry + checksums_entry + records +
+                             static_cast<std::int64_t>(media_entries);
   return estimate;
 }
 

@@ -10,7 +10,7 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kKeys[] = {"scope",  "ids",         "includeImages", "previews",
-                                      "format", "compression", "previewSize", "changes"};
+                                      "format", "compression", "previewSize",   "changes"};
 
 Result<bool> BoolField(const json& body, const char* key, bool fallback) {
   if (!body.contains(key)) return fallback;
@@ -108,16 +108,17 @@ Result<ExportRequest> ParseJobRequest(std::string_view text, int default_compres
   auto images = BoolField(body, "includeImages", request.scope != ExportScope::kAll);
   if (!images.ok()) return images.error();
   options.include_images = *images ? IncludeImages::kYes : IncludeImages::kNo;
-  std::string format = "zip";
+  std::optional<ExportFormat> format = ExportFormat::kZip;
   if (body.contains("format")) {
-    if (!body["format"].is_string()) return InvalidInput("format must be zip or json");
-    format = body["format"].get<std::string>();
+    format =
+        body["format"].is_string() ? FormatNamed(body["format"].get<std::string>()) : std::nullopt;
   }
-  if (format == "json") {
-    options.format = ExportFormat::kJson;
-    options.include_images = IncludeImages::kNo;
-  } else if (format != "zip") {
-    return InvalidInput("format must be zip or json");
+  if (!format) return InvalidInput("format must be zip, json or media");
+  options.format = *format;
+  if (Status s = CheckDiscScope(request); !s.ok()) return s.error();
+  if (*format == ExportFormat::kJson) options.include_images = IncludeImages::kNo;
+  if (*format == ExportFormat::kMedia && !*images) {
+    return InvalidInput("format media is a disc of the images: includeImages cannot be false");
   }
   auto level = IntField(body, "compression", default_compression, 0, 9);
   if (!level.ok()) return level.error();
@@ -147,7 +148,7 @@ std::string JobRequestJson(const ExportRequest& request) {
       {"ids", ids},
       {"includeImages", options.include_images == IncludeImages::kYes},
       {"previews", options.previews == IncludePreviews::kYes},
-      {"format", options.format == ExportFormat::kZip ? "zip" : "json"},
+      {"format", FormatName(options.format)},
       {"compression", options.compression_level},
       {"previewSize", options.preview_max_side},
   };

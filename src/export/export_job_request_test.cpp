@@ -36,9 +36,19 @@ TEST(ExportJobRequestTest, RefusesWhatItDoesNotUnderstand) {
         R"({"scope":"all","compression":10})", R"({"scope":"all","compression":1.5})",
         R"({"scope":"all","previews":1})", R"({"scope":"all","format":"tar"})",
         R"({"scope":"all","format":7})", R"({"scope":"all","extra":true})",
-        R"({"scope":"all","previewSize":-1})"}) {
+        R"({"scope":"all","previewSize":-1})", R"({"scope":"all","format":"media"})",
+        R"({"scope":"study","ids":["1.2"],"format":"media","includeImages":false})"}) {
     EXPECT_EQ(ParseJobRequest(body, 9).error().code(), ErrorCode::kInvalidInput) << body;
   }
+}
+
+TEST(ExportJobRequestTest, ADiscHoldsTheImagesAndReadsBackAsMedia) {
+  const ExportRequest disc =
+      ParseJobRequest(R"({"scope":"patients","ids":["A"],"format":"media"})", 9).ValueOrThrow();
+  EXPECT_EQ(disc.options.format, ExportFormat::kMedia);
+  EXPECT_EQ(disc.options.include_images, IncludeImages::kYes);
+  EXPECT_EQ(ParseJobRequest(JobRequestJson(disc), 9).ValueOrThrow().options.format,
+            ExportFormat::kMedia);
 }
 
 TEST(ExportJobRequestTest, WhatIsWrittenReadsBackTheSame) {

@@ -27,7 +27,7 @@ constexpr auto kSweepInterval = std::chrono::seconds(2);
 std::string Now() { return Iso8601(std::chrono::system_clock::now()); }
 
 std::string Extension(const ExportRequest& request) {
-  return request.options.format == ExportFormat::kZip ? "zip" : "json";
+  return IsArchive(request.options.format) ? "zip" : "json";
 }
 
 // The job's request as the audit's parameters, with the job's id and destination.
@@ -295,7 +295,7 @@ Result<std::unique_ptr<ArchiveDownload>> ExportJobs::OpenArchive(const Principal
     return Unavailable("the download cannot be audited right now");
   }
   const std::string type =
-      request->options.format == ExportFormat::kZip ? "application/zip" : "application/json";
+      IsArchive(request->options.format) ? "application/zip" : "application/json";
   return std::make_unique<ArchiveDownload>(index_, *audit_id, fd, std::move(*job), type);
 }
 

@@ -15,6 +15,7 @@
 // in export order; K counts the frames of a study's previews from 0 in the same order.
 // PID and UID are folder names that extract everywhere (zip/portable_names.h), distinct
 // among their siblings; the metadata document maps them to the real IDs.
+// A disc (format=media) names its files as media_names.h says instead.
 #pragma once
 
 #include <cstdint>

@@ -24,6 +24,35 @@ bool IsBatch(ExportScope scope) {
   return scope == ExportScope::kStudies || scope == ExportScope::kPatients;
 }
 
+std::string_view FormatName(ExportFormat format) {
+  switch (format) {
+    case ExportFormat::kZip:
+      return "zip";
+    case ExportFormat::kJson:
+      return "json";
+    case ExportFormat::kMedia:
+      return "media";
+  }
+  return "zip";
+}
+
+std::optional<ExportFormat> FormatNamed(std::string_view name) {
+  for (ExportFormat format : {ExportFormat::kZip, ExportFormat::kJson, ExportFormat::kMedia}) {
+    if (FormatName(format) == name) return format;
+  }
+  return std::nullopt;
+}
+
+bool IsArchive(ExportFormat format) { return format != ExportFormat::kJson; }
+
+Status CheckDiscScope(const ExportRequest& request) {
+  if (request.options.format == ExportFormat::kMedia && request.scope == ExportScope::kAll) {
+    return InvalidInput(
+        "format=media is a disc for a patient, a study or a batch of them, not an export of all");
+  }
+  return Status::Ok();
+}
+
 std::string AuditTarget(const ExportRequest& request) {
   if (!IsBatch(request.scope)) return request.target;
   return std::to_string(request.targets.size()) + " " + std::string(ScopeName(request.scope));
@@ -32,7 +61,7 @@ std::string AuditTarget(const ExportRequest& request) {
 std::string DescribeOptions(const ExportOptions& options) {
   const nlohmann::ordered_json described = {
       {"includeImages", options.include_images == IncludeImages::kYes},
-      {"format", options.format == ExportFormat::kZip ? "zip" : "json"},
+      {"format", FormatName(options.format)},
       {"compression", options.compression_level},
       {"previews", options.previews == IncludePreviews::kYes},
       {"previewSize", options.preview_max_side},

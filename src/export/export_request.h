@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/error.h"
 #include "core/records.h"
 
 namespace pacsport {
@@ -14,7 +16,9 @@ namespace pacsport {
 // kStudies and kPatients are batches: several studies or patients in one archive,
 // laid out as an export of all.
 enum class ExportScope { kPatient, kStudy, kAll, kStudies, kPatients };
-enum class ExportFormat { kZip, kJson };
+// kMedia is a ZIP laid out as a patient's disc (IHE PDI: DICOMDIR, DICOM/, INDEX.HTM,
+// README.TXT; docs/export-format.md), for every scope but kAll.
+enum class ExportFormat { kZip, kJson, kMedia };
 enum class IncludeImages { kNo, kYes };
 enum class IncludePreviews { kNo, kYes };
 
@@ -40,6 +44,14 @@ inline constexpr std::size_t kMaxBatchTargets = 10000;
 
 std::string_view ScopeName(ExportScope scope);
 bool IsBatch(ExportScope scope);
+// "zip", "json", "media": the format parameter's values.
+std::string_view FormatName(ExportFormat format);
+std::optional<ExportFormat> FormatNamed(std::string_view name);
+// Whether `format` is a ZIP archive (zip, media) rather than the metadata document.
+bool IsArchive(ExportFormat format);
+// kInvalidInput when `request` asks for a disc (format=media) of a scope that is not
+// one: an export of all (a hospital is not a patient's disc).
+Status CheckDiscScope(const ExportRequest& request);
 // What the audit record (and an archive's receipt) names as the target: the ID, or
 // how many a batch names, e.g. "3 studies" (the audit record's parameters list them).
 std::string AuditTarget(const ExportRequest& request);

@@ -187,8 +187,7 @@ ExportSession::~ExportSession() {
 }
 
 std::string ExportSession::content_type() const {
-  return plan().request.options.format == ExportFormat::kZip ? "application/zip"
-                                                             : "application/json";
+  return IsArchive(plan().request.options.format) ? "application/zip" : "application/json";
 }
 
 Status ExportSession::Deliver(ByteSink& destination, std::stop_token stop,

@@ -8,10 +8,17 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <mutex>
 #include <new>
+#include <unordered_set>
 
 #include "core/digest.h"
+#include "dicom/media_directory.h"
+#include "export/media_names.h"
+#include "export/media_pages.h"
+#include "export/media_stage.h"
 #include "export/metadata_document.h"
 #include "export/plan_items.h"
 #include "export/prepared_instance.h"
@@ -82,7 +89,9 @@ class ArchiveBuilder {
         progress_(progress),
         receipt_(receipt),
         outcomes_(limits.spill_after_bytes),
-        checksums_(limits.spill_after_bytes) {}
+        checksums_(limits.spill_after_bytes),
+        media_(plan.summary().request.options.format == ExportFormat::kMedia),
+        index_page_(limits.spill_after_bytes) {}
 
   PackageReport Run() {
     Status status;
@@ -114,8 +123,17 @@ class ArchiveBuilder {
 
  private:
   Status WriteAll() {
+    if (media_) {
+      auto stage = MediaStage::Create(std::filesystem::temp_directory_path());
+      if (!stage.ok()) return stage.error();
+      stage_ = std::move(*stage);
+      if (Status s = index_page_.Append(IndexPageHead(exported_at_)); !s.ok()) return s;
+    }
     if (plan_.WithImages()) {
       if (Status s = WriteInstances(); !s.ok()) return s;
+    }
+    if (media_) {
+      if (Status s = WriteMediaFiles(); !s.ok()) return s;
     }
     if (Status s = WriteDocument(); !s.ok()) return s;
     // The receipt is made before the manifest, which lists it last, and written after
@@ -212,6 +230,103 @@ class ArchiveBuilder {
     return zip_.EndEntry();
   }
 
+  // A disc's own files, after its DICOM files and previews: DICOMDIR (made from the
+  // staged copies, which are then removed), INDEX.HTM and its style sheet, README.TXT.
+  Status WriteMediaFiles() {
+    if (Status s = EndStudyPage(); !s.ok()) return s;
+    auto directory = dicom::WriteMediaDirectory(stage_->root(), kMediaDicomFolder, "PACSPORT");
+    if (!directory.ok()) return directory.error();
+    if (Status s = AddStagedFile("DICOMDIR", stage_->root() / "DICOMDIR"); !s.ok()) return s;
+    stage_.reset();  // the copies are no longer needed
+    if (Status s = index_page_.Append(IndexPageTail()); !s.ok()) return s;
+    if (Status s = AddChunks(std::string(kMediaIndexPage), index_page_.size(),
+                             [&](const std::function<Status(std::string_view)>& out) {
+                               return index_page_.ForEachChunk(limits_.stream_chunk_bytes, out);
+                             });
+        !s.ok()) {
+      return s;
+    }
+    const std::string_view style = MediaStyleSheetText();
+    if (Status s = AddWhole(std::string(kMediaStyleSheet), style, Sha256Hex(style)); !s.ok()) {
+      return s;
+    }
+    MediaReadme readme;
+    readme.exported_at = exported_at_;
+    readme.exported_by = plan_.principal.username;
+    readme.hospital = plan_.principal.hospital_name;
+    readme.patients = media_patients_;
+    readme.studies = media_studies_;
+    readme.instances = instances_written_;
+    readme.profile = std::string(dicom::MediaProfileName(directory->profile));
+    readme.metadata_name = plan_.metadata_name;
+    for (dicom::RefusedMediaFile& refused : directory->refused) {
+      readme.not_indexed.push_back({std::move(refused.file_id), std::move(refused.reason)});
+    }
+    const std::string text = ReadmeText(readme);
+    return AddWhole(std::string(kMediaReadme), text, Sha256Hex(text));
+  }
+
+  // Starts the page's section of the study `study` of a disc, under its patient's
+  // heading when the patient changes.
+  Status BeginStudyPage(const PlannedStudy& study) {
+    if (Status s = EndStudyPage(); !s.ok()) return s;
+    if (media_studies_ == 0 || study.study.patient_id != page_patient_id_) {
+      page_patient_id_ = study.study.patient_id;
+      ++media_patients_;
+      if (Status s = index_page_.Append(IndexPagePatient(study.study)); !s.ok()) return s;
+    }
+    ++media_studies_;
+    page_study_ = MediaStudyView();
+    page_study_.folder = study.folder;
+    page_series_.clear();
+    return Status::Ok();
+  }
+
+  // Ends the section of the current study, if any.
+  Status EndStudyPage() {
+    if (!current_study_) return Status::Ok();
+    page_study_.series = static_cast<std::int64_t>(page_series_.size());
+    Status appended = index_page_.Append(IndexPageStudy(current_study_->study, page_study_));
+    page_study_ = MediaStudyView();
+    return appended;
+  }
+
+  // Adds the file at `path` (staged) as the entry `name`, read in chunks.
+  Status AddStagedFile(const std::string& name, const std::filesystem::path& path) {
+    std::error_code error;
+    const std::uint64_t size = std::filesystem::file_size(path, error);
+    if (error) return Internal("the staged " + name + " is missing: " + error.message());
+    return AddChunks(name, size, [&](const std::function<Status(std::string_view)>& out) -> Status {
+      std::ifstream in(path, std::ios::binary);
+      std::string chunk(limits_.stream_chunk_bytes, '\0');
+      while (in) {
+        in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        const auto got = static_cast<std::size_t>(in.gcount());
+        if (got == 0) break;
+        if (Status s = out(std::string_view(chunk.data(), got)); !s.ok()) return s;
+      }
+      if (in.bad()) return Unavailable("cannot read the staged " + name);
+      return Status::Ok();
+    });
+  }
+
+  // Adds an entry of `size` bytes that `produce` hands over in pieces, with its checksum.
+  Status AddChunks(
+      const std::string& name, std::uint64_t size,
+      const std::function<Status(const std::function<Status(std::string_view)>&)>& produce) {
+    if (Status s = zip_.BeginEntry(name, zip::Method::kDeflate, level_, size); !s.ok()) return s;
+    Sha256 sha256;
+    if (Status s = produce([&](std::string_view piece) -> Status {
+          sha256.Update(piece.data(), piece.size());
+          return zip_.Write(piece);
+        });
+        !s.ok()) {
+      return s;
+    }
+    if (Status s = zip_.EndEntry(); !s.ok()) return s;
+    return Checksum(sha256.FinishHex(), name);
+  }
+
   // The pipeline: hand out items in order → prepare in parallel → write in order.
   Status WriteInstances() {
     PlanItems items(planned_);
@@ -266,9 +381,10 @@ class ArchiveBuilder {
             [&](size_t index) -> size_t {
               Slot& slot = slots[index % window];
               if (!failed) {
-                slot.prepared = PrepareInstance(
-                    slot.item.instance(), source_, previews_, plan_.request.options, hospital_,
-                    plan_.WithPreviews() && !previews_spent_, limits_.whole_instance_max_bytes);
+                slot.prepared =
+                    PrepareInstance(slot.item.instance(), source_, previews_, plan_.request.options,
+                                    hospital_, plan_.WithPreviews() && !previews_spent_,
+                                    limits_.whole_instance_max_bytes, stage_.get());
               }
               return index;
             }) &
@@ -294,10 +410,17 @@ class ArchiveBuilder {
     if (prepared.error) return *prepared.error;
     // current_study_ keeps the study alive, so a new one is never at its address.
     if (item.study != current_study_) {
+      if (media_) {
+        if (Status s = BeginStudyPage(*item.study); !s.ok()) return s;
+      }
       current_study_ = item.study;
       next_frame_ = 0;
     }
     const PlannedInstance& instance = item.instance();
+    if (media_) {
+      page_series_.insert(instance.record.series_instance_uid);
+      ++page_study_.instances;
+    }
     if (prepared.streamed) {
       if (Status s = StreamInstance(instance, prepared); !s.ok()) return s;
     } else {
@@ -310,12 +433,22 @@ class ArchiveBuilder {
     outcome.preview_error = std::move(prepared.preview_error);
     for (size_t i = 0; i < prepared.previews.size(); ++i) {
       zip::PreparedEntry& png = prepared.previews[i];
-      png.name = item.study->preview_directory + "frame_" + std::to_string(next_frame_++) + ".png";
+      auto name = PreviewName(next_frame_++);
+      if (!name.ok()) return name.error();
+      png.name = item.study->preview_directory + *name;
       if (Status s = zip_.Add(png); !s.ok()) return s;
+      if (media_) page_study_.previews.push_back(png.name);
       if (Status s = Checksum(prepared.preview_sha256[i], png.name); !s.ok()) return s;
       outcome.previews.push_back(png.name);
     }
+    if (media_ && outcome.preview_error) ++page_study_.without_previews;
     return outcomes_.Append(EncodeOutcome(outcome));
+  }
+
+  // The file name of a study's preview of `frame`: frame_K.png, F0000000.PNG on a disc.
+  Result<std::string> PreviewName(std::int64_t frame) const {
+    if (media_) return MediaPreviewName(frame);
+    return "frame_" + std::to_string(frame) + ".png";
   }
 
   // Counts the previews of `prepared` against preview.max_bytes_per_export in plan
@@ -374,6 +507,12 @@ class ArchiveBuilder {
       return s;
     }
     Sha256 sha256;
+    std::optional<MediaStage::File> staged;
+    if (stage_) {
+      auto opened = stage_->Open(instance.dicom_entry);
+      if (!opened.ok()) return opened.error();
+      staged.emplace(std::move(*opened));
+    }
     Status written = Status::Ok();
     Status read = source_.ReadChunked(record.location, limits_.stream_chunk_bytes,
                                       [&](std::string_view chunk) -> Status {
@@ -382,6 +521,12 @@ class ArchiveBuilder {
                                         sha256.Update(chunk.data(), chunk.size());
                                         if (copy != nullptr && copied->ok())
                                           *copied = copy->Append(chunk);
+                                        if (staged) {
+                                          if (Status s = staged->Append(chunk); !s.ok()) {
+                                            written = s;
+                                            return s;
+                                          }
+                                        }
                                         written = zip_.Write(chunk);
                                         return written;
                                       });
@@ -420,8 +565,8 @@ class ArchiveBuilder {
   const int level_;
   ExportProgress* const progress_;
   const ExportReceipt* const receipt_;  // null: no receipt.json
-  zip::RecordSpill outcomes_;  // one per instance in plan order, with previews
-  zip::SpillFile checksums_;   // the lines of checksums.sha256
+  zip::RecordSpill outcomes_;           // one per instance in plan order, with previews
+  zip::SpillFile checksums_;            // the lines of checksums.sha256
   // Writer-stage state (one thread at a time, in plan order).
   std::shared_ptr<const PlannedStudy> current_study_;
   int next_frame_ = 0;
@@ -430,6 +575,16 @@ class ArchiveBuilder {
   // Set by the writer once the budget is spent; read by the parallel stage, which
   // then renders no more.
   std::atomic<bool> previews_spent_{false};
+  // A disc (format=media): its staged DICOM files and
+  // INDEX.HTM's sections so far (the page of the current study is still open).
+  const bool media_;
+  std::unique_ptr<MediaStage> stage_;  // from the start to the DICOMDIR, on a disc
+  zip::SpillFile index_page_;
+  std::int64_t media_patients_ = 0;
+  std::int64_t media_studies_ = 0;
+  std::string page_patient_id_;
+  MediaStudyView page_study_;
+  std::unordered_set<std::string> page_series_;  // the current study's Series UIDs
 };
 
 }  // namespace

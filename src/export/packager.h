@@ -6,6 +6,13 @@
 // every other entry, in entry order; then, when a receipt is given, receipt.json, the
 // last entry, signed over the checksums of every entry before it
 // (export/export_receipt.h), whose own checksum line is the manifest's last.
+// A disc (format=media) adds, after the DICOM files and previews and before the
+// metadata document: DICOMDIR, INDEX.HTM, IHE_PDI/STYLE.CSS, README.TXT. Its DICOM
+// files are also copied to a private temporary folder (export/media_stage.h) from which
+// DCMTK makes the DICOMDIR (dicom/media_directory.h); the folder is removed once the
+// DICOMDIR is added, or when the archive ends on any other path. Its disk use is the
+// export's DICOM bytes; INDEX.HTM's sections spill to a temporary file as the
+// checksums do, so memory stays bounded by the window and the largest study.
 //
 // Instances flow through a bounded parallel pipeline (oneTBB): a serial stage hands
 // out instances in plan order, a parallel stage reads, verifies, deflates (libdeflate)
@@ -87,7 +94,7 @@ struct PackagerLimits {
 // std::bad_alloc (out of memory: retry later), kInternal otherwise.
 Error FaultOf(const std::exception& fault);
 
-// Writes `plan` (which must be a ZIP export) to `sink`, walking it (one thread at a
+// Writes `plan` (which must be a ZIP export or a disc) to `sink`, walking it (one thread at a
 // time uses the plan). On any outcome but kComplete
 // the archive is unfinished and the caller must abort the delivery.
 // Previews are rendered by `previews`, shared with other archives. `progress`, when

@@ -1,8 +1,8 @@
 // The packager's pipeline on a real index and store holding the whole pydicom corpus:
 // the archive does not depend on the window, instances too large to hold stream
 // through unchanged and get the same previews, a failure or stop request ends the
-// work in flight, the previews of one export stay within their budget, and a signed
-// receipt.json ends the archive.
+// work in flight, the previews of one export stay within their budget, a signed
+// receipt.json ends the archive, and a disc (format=media) leaves no staged copies.
 #include "export/packager.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +14,7 @@
 #include <fstream>
 #include <new>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "auth/signing_key.h"
 #include "core/digest.h"
@@ -387,6 +388,105 @@ TEST_F(PackagerTest, PreviewsOfOneExportStayWithinTheirBudget) {
   }
   EXPECT_TRUE(spent);
   EXPECT_LE(kept, settings.max_bytes_per_export);
+}
+
+// A disc (format=media) of every patient: the same files whether instances are held
+// whole or streamed (so the staged copies DCMTK reads are the same), and the private
+// temporary folder of copies is gone after success, a failed sink, a stop and an
+// exception alike.
+class MediaPackagerTest : public PackagerTest {
+ protected:
+  void SetUp() override {
+    PackagerTest::SetUp();
+    tmp_ = dir_.path() / "tmp";
+    std::filesystem::create_directories(tmp_);
+    const char* previous = std::getenv("TMPDIR");
+    previous_tmpdir_ = previous != nullptr ? std::optional<std::string>(previous) : std::nullopt;
+    ::setenv("TMPDIR", tmp_.c_str(), 1);
+  }
+  void TearDown() override {
+    if (previous_tmpdir_) {
+      ::setenv("TMPDIR", previous_tmpdir_->c_str(), 1);
+    } else {
+      ::unsetenv("TMPDIR");
+    }
+  }
+
+  std::unique_ptr<PlannedExport> PlanDisc() {
+    ExportRequest request;
+    request.scope = ExportScope::kPatients;
+    request.options.format = ExportFormat::kMedia;
+    for (const PlannedPatient& patient :
+         PlanExport(*index_, admin_, AllRequest(false), kExportedAt).ValueOrThrow().patients) {
+      request.targets.push_back(patient.patient.patient_id);
+    }
+    return OpenExportPlan(*index_, admin_, request, kExportedAt).ValueOrThrow();
+  }
+  bool StageLeftBehind() const { return !std::filesystem::is_empty(tmp_); }
+
+  std::filesystem::path tmp_;
+  std::optional<std::string> previous_tmpdir_;
+};
+
+TEST_F(MediaPackagerTest, ADiscIsTheSameStreamedAndLeavesNoStagedCopies) {
+  const auto plan = PlanDisc();
+  StringSink whole, streamed;
+  ASSERT_EQ(Write(*plan, *store_, whole, Limits(0)).outcome, PackageOutcome::kComplete);
+  EXPECT_FALSE(StageLeftBehind());
+  ASSERT_EQ(Write(*plan, *store_, streamed, Limits(0, 0, 4096)).outcome, PackageOutcome::kComplete);
+  EXPECT_FALSE(StageLeftBehind());
+  const auto whole_dir = dir_.path() / "whole";
+  std::filesystem::rename(ExtractAndVerify(whole.bytes()), whole_dir);
+  const auto streamed_dir = ExtractAndVerify(streamed.bytes());
+  const auto files = FilesUnder(whole_dir);
+  ASSERT_EQ(FilesUnder(streamed_dir), files);
+  for (const auto& file : files) {
+    // Each DICOMDIR has a SOP Instance UID of its own, so it and the manifest differ.
+    if (file == "DICOMDIR" || file == "checksums.sha256") continue;
+    EXPECT_TRUE(testing::ReadFile(whole_dir / file) == testing::ReadFile(streamed_dir / file))
+        << file;
+  }
+  // The two DICOMDIRs as DCMTK reads them are the same, but for that UID and the Study
+  // Date and Time DCMTK invents, as the current ones, for a file that has none.
+  const auto dump = [&](const std::filesystem::path& dir) {
+    const auto out = dir / "dicomdir.txt";
+    const std::string command = "dcmdump -q " + (dir / "DICOMDIR").string() +
+                                " | grep -v -e '(0002,0003)' -e '(0008,0020)' -e '(0008,0030)' > " +
+                                out.string();
+    EXPECT_EQ(std::system(command.c_str()), 0);
+    return testing::ReadFile(out);
+  };
+  const std::string listed = dump(whole_dir);
+  EXPECT_NE(listed.find("ReferencedFileID"), std::string::npos);
+  const std::string streamed_listed = dump(streamed_dir);
+  EXPECT_EQ(listed, streamed_listed);
+  EXPECT_TRUE(std::filesystem::exists(whole_dir / "INDEX.HTM"));
+  EXPECT_TRUE(std::filesystem::exists(whole_dir / "README.TXT"));
+}
+
+TEST_F(MediaPackagerTest, NoStagedCopiesAreLeftOnAnyFailure) {
+  const auto plan = PlanDisc();
+  {
+    testing::ClosingSink sink(100000);
+    EXPECT_EQ(Write(*plan, *store_, sink, Limits(3)).outcome, PackageOutcome::kSinkFailed);
+    EXPECT_FALSE(StageLeftBehind());
+  }
+  {
+    CountingSource source(*store_);
+    std::stop_source stop;
+    source.StopAt(5, &stop);
+    StringSink sink;
+    EXPECT_EQ(Write(*plan, source, sink, Limits(2), stop.get_token()).outcome,
+              PackageOutcome::kStopped);
+    EXPECT_FALSE(StageLeftBehind());
+  }
+  {
+    CountingSource source(*store_);
+    source.ThrowAt(4);
+    StringSink sink;
+    EXPECT_EQ(Write(*plan, source, sink, Limits(2)).outcome, PackageOutcome::kFault);
+    EXPECT_FALSE(StageLeftBehind());
+  }
 }
 
 }  // namespace

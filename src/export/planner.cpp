@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "core/names.h"
+#include "export/media_names.h"
 
 namespace pacsport {
 
@@ -26,7 +27,14 @@ Result<std::optional<PatientRecord>> PlanWalk::NextPatientRecord() {
 Status PlanWalk::EnterPatient(PatientRecord record) {
   const ExportScope scope = plan_.summary_.request.scope;
   const bool own_folder = scope != ExportScope::kStudy && scope != ExportScope::kPatient;
-  patient_.folder = own_folder ? "patients/" + patient_folders_.Take(record.patient_id) : "";
+  if (plan_.summary_.request.options.format == ExportFormat::kMedia) {
+    auto folder = MediaPatientFolder(++patient_number_);
+    if (!folder.ok()) return folder.error();
+    patient_.folder = std::move(*folder);
+    study_number_ = 0;
+  } else {
+    patient_.folder = own_folder ? "patients/" + patient_folders_.Take(record.patient_id) : "";
+  }
   study_folders_ = zip::FolderNames();
   studies_.clear();
   next_study_ = 0;
@@ -56,6 +64,7 @@ Result<PlanWalk::Step> PlanWalk::Next() {
     const ExportSummary& summary = plan_.summary_;
     auto planned = std::make_shared<PlannedStudy>();
     StudyRecord& record = studies_[next_study_++];
+    if (summary.request.options.format == ExportFormat::kMedia) return NextMediaStudy(record);
     // A study export has no folders; the others have studies/UID under the patient's.
     if (summary.request.scope != ExportScope::kStudy) {
       planned->folder = (patient_.folder.empty() ? "" : patient_.folder + "/") + "studies/" +
@@ -87,6 +96,27 @@ Result<PlanWalk::Step> PlanWalk::Next() {
   if (!record->has_value()) return Step::kEnd;
   if (Status s = EnterPatient(std::move(**record)); !s.ok()) return s.error();
   return Step::kPatient;
+}
+
+Result<PlanWalk::Step> PlanWalk::NextMediaStudy(StudyRecord& record) {
+  auto names = MediaStudyNames::Make(patient_number_, ++study_number_);
+  if (!names.ok()) return names.error();
+  auto planned = std::make_shared<PlannedStudy>();
+  planned->folder = names->folder();
+  planned->preview_directory = names->preview_directory();
+  if (depth_ == WalkDepth::kInstances) {
+    auto instances = plan_.snapshot_->ListStudyInstances(record.study_instance_uid);
+    if (!instances.ok()) return instances.error();
+    planned->instances.reserve(instances->size());
+    for (InstanceRecord& instance : *instances) {
+      auto entry = names->NextInstance(instance.series_instance_uid);
+      if (!entry.ok()) return entry.error();
+      planned->instances.push_back({std::move(instance), std::move(*entry)});
+    }
+  }
+  planned->study = std::move(record);
+  study_ = std::move(planned);
+  return Step::kStudy;
 }
 
 namespace {
@@ -131,6 +161,7 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Princi
       break;
   }
 
+  if (Status s = CheckDiscScope(request); !s.ok()) return s.error();
   if (request.changes && request.scope != ExportScope::kAll) {
     return InvalidInput("an incremental export is an export of all");
   }
@@ -219,23 +250,25 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Princi
 }
 
 std::string ArchiveName(const ExportRequest& request, SystemTime now) {
+  const bool media = request.options.format == ExportFormat::kMedia;
+  const std::string suffix = media ? "_media" : "_export";
   std::string name;
   switch (request.scope) {
     case ExportScope::kStudy:
-      name = "study_" + request.target + "_export";
+      name = "study_" + request.target + suffix;
       break;
     case ExportScope::kPatient:
-      name = "patient_" + SanitizePathComponent(request.target) + "_export";
+      name = "patient_" + SanitizePathComponent(request.target) + suffix;
       break;
     case ExportScope::kAll:
       name = "export_all_" + CompactUtcTimestamp(now);
       break;
     case ExportScope::kStudies:
     case ExportScope::kPatients:
-      name = "batch_export_" + CompactUtcTimestamp(now);
+      name = (media ? "batch_media_" : "batch_export_") + CompactUtcTimestamp(now);
       break;
   }
-  return name + (request.options.format == ExportFormat::kZip ? ".zip" : ".json");
+  return name + (IsArchive(request.options.format) ? ".zip" : ".json");
 }
 
 Status PlannedExport::CountTotals() {

@@ -59,13 +59,17 @@ class PlanWalk {
   PlanWalk(PlannedExport& plan, WalkDepth depth) : plan_(plan), depth_(depth) {}
   Result<std::optional<PatientRecord>> NextPatientRecord();
   Status EnterPatient(PatientRecord record);
+  // Makes `record` the current study of a disc (format=media): media_names.h.
+  Result<Step> NextMediaStudy(StudyRecord& record);
 
   PlannedExport& plan_;
   const WalkDepth depth_;
   std::unique_ptr<PatientCursor> all_patients_;  // export of all
   std::size_t next_target_ = 0;                  // other exports
   zip::FolderNames patient_folders_;
-  zip::FolderNames study_folders_;  // the current patient's
+  zip::FolderNames study_folders_;   // the current patient's
+  std::int64_t patient_number_ = 0;  // on a disc: the current patient's, from 1
+  std::int64_t study_number_ = 0;    // on a disc: the current study's within its patient
   PlannedPatient patient_;
   std::int64_t study_count_ = 0;
   std::vector<StudyRecord> studies_;  // the current patient's, deeper than kPatients
@@ -100,7 +104,8 @@ class PlannedExport {
 Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Principal& principal,
                                                       const ExportRequest& request, SystemTime now);
 
-// The download's file name of `request` made at `now`, e.g. "study_1.2.3_export.zip"
+// The download's file name of `request` made at `now`, e.g. "study_1.2.3_export.zip",
+// "patient_P1_media.zip" for a disc
 // (a valid Study UID is safe in a name; a Patient ID is sanitized).
 std::string ArchiveName(const ExportRequest& request, SystemTime now);
 

@@ -18,8 +18,8 @@ Error ChecksumMismatch(const InstanceRecord& record) {
 
 PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& source,
                                  preview::PreviewPool& previews, const ExportOptions& options,
-                                 RowId hospital, bool with_previews,
-                                 std::uint64_t whole_max_bytes) {
+                                 RowId hospital, bool with_previews, std::uint64_t whole_max_bytes,
+                                 MediaStage* stage) {
   const InstanceRecord& record = instance.record;
   PreparedInstance prepared;
   if (static_cast<std::uint64_t>(record.size) > whole_max_bytes) {
@@ -36,6 +36,12 @@ PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& s
   if (!record.sha256.empty() && prepared.dicom_sha256 != record.sha256) {
     prepared.error = ChecksumMismatch(record);
     return prepared;
+  }
+  if (stage != nullptr) {
+    if (Status s = stage->Put(instance.dicom_entry, *bytes); !s.ok()) {
+      prepared.error = s.error();
+      return prepared;
+    }
   }
   prepared.dicom = zip::Prepare(instance.dicom_entry, *bytes,
                                 DicomEntryLevel(record, options.compression_level));

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "export/export_plan.h"
+#include "export/media_stage.h"
 #include "preview/preview_pool.h"
 #include "storage/dicom_source.h"
 #include "zip/prepared_entry.h"
@@ -35,9 +36,12 @@ int DicomEntryLevel(const InstanceRecord& record, int level);
 // in which case it only marks it streamed: the writer then streams it and renders its
 // previews from a copy on disk.
 // `previews` renders the frames when `with_previews`, in workers of `hospital`'s.
+// `stage`, when given (a disc, format=media), receives a copy of the verified file at
+// its entry name, for the DICOMDIR; a copy that cannot be written fails the instance.
 PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& source,
                                  preview::PreviewPool& previews, const ExportOptions& options,
-                                 RowId hospital, bool with_previews, std::uint64_t whole_max_bytes);
+                                 RowId hospital, bool with_previews, std::uint64_t whole_max_bytes,
+                                 MediaStage* stage = nullptr);
 
 // What the preview workers are told of `record`: the frame count the server parsed.
 preview::RenderJob PreviewJob(const InstanceRecord& record, RowId hospital,

@@ -59,12 +59,13 @@ Result<ExportRequest> ParseExportRequest(const httplib::Request& req, ExportScop
   auto images = BoolParam(req, "includeImages", scope != ExportScope::kAll);
   if (!images.ok()) return images.error();
   request.options.include_images = *images ? IncludeImages::kYes : IncludeImages::kNo;
-  const std::string format = req.has_param("format") ? TextParam(req, "format") : "zip";
-  if (format == "json") {
-    request.options.format = ExportFormat::kJson;
-    request.options.include_images = IncludeImages::kNo;
-  } else if (format != "zip") {
-    return InvalidInput("format must be zip or json");
+  const auto format = FormatNamed(req.has_param("format") ? TextParam(req, "format") : "zip");
+  if (!format) return InvalidInput("format must be zip, json or media");
+  request.options.format = *format;
+  if (Status s = CheckDiscScope(request); !s.ok()) return s.error();
+  if (*format == ExportFormat::kJson) request.options.include_images = IncludeImages::kNo;
+  if (*format == ExportFormat::kMedia && !*images) {
+    return InvalidInput("format=media is a disc of the images: includeImages cannot be false");
   }
   auto level = IntParam(req, "compression", settings.default_compression_level, 0, 9);
   if (!level.ok()) return level.error();
@@ -199,10 +200,10 @@ void HandleEstimate(const HttpServices& services, const HttpSettings& settings, 
   const ExportEstimate estimate =
       EstimateExport(services.index, principal, request, std::chrono::system_clock::now())
           .ValueOrThrow();
-  const bool zip = request.options.format == ExportFormat::kZip;
+  const bool zip = IsArchive(request.options.format);
   SendJson(res, {{"scope", ScopeName(scope)},
                  {"target", target},
-                 {"format", zip ? "zip" : "json"},
+                 {"format", FormatName(request.options.format)},
                  {"includeImages", request.options.include_images == IncludeImages::kYes},
                  {"previews", zip && request.options.include_images == IncludeImages::kYes &&
                                   request.options.previews == IncludePreviews::kYes},

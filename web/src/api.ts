@@ -133,9 +133,17 @@ export function isBatch(scope: ExportScope): scope is Extract<ExportScope, { kin
   return scope.kind === "patients" || scope.kind === "studies";
 }
 
+/** "media": a ZIP laid out as a patient's disc (DICOMDIR, INDEX.HTM), always with images. */
+export type ExportFormat = "zip" | "json" | "media";
+
 export interface ExportOptions {
   includeImages: boolean;
-  format: "zip" | "json";
+  format: ExportFormat;
+}
+
+/** Whether an export with these options holds the DICOM images. */
+export function withImages(options: ExportOptions): boolean {
+  return options.format === "media" || (options.format === "zip" && options.includeImages);
 }
 
 export interface ExportEstimate {
@@ -175,7 +183,7 @@ export interface ExportJob {
   scope: "study" | "patient" | "studies" | "patients" | "all";
   ids: string[];
   username: string;
-  format: "zip" | "json";
+  format: ExportFormat;
   archiveName: string;
   createdAt: string;
   startedAt: string | null;
@@ -380,8 +388,9 @@ function scopePath(scope: SingleExportScope): string {
 }
 
 function exportQuery(options: ExportOptions): Query {
-  // A JSON-only export is the metadata document alone, whatever the checkbox says.
-  return { includeImages: options.format === "zip" && options.includeImages, format: options.format };
+  // A JSON-only export is the metadata document alone, a disc holds the images,
+  // whatever the checkbox says.
+  return { includeImages: withImages(options), format: options.format };
 }
 
 export function exportEstimate(scope: SingleExportScope, options: ExportOptions, signal?: AbortSignal) {
@@ -415,7 +424,7 @@ function jobTargets(scope: ExportScope): string[] {
  * destination, the job sends its archive there once it is written.
  */
 export async function createExportJob(scope: ExportScope, options: ExportOptions, destination: number | null = null): Promise<CreatedJob> {
-  const images = options.format === "zip" && options.includeImages;
+  const images = withImages(options);
   const body = {
     scope: scope.kind,
     ids: jobTargets(scope),

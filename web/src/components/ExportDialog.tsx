@@ -11,6 +11,9 @@
 //   "Send to…" (shown when the hospital has destinations) names where the job then
 //   sends the archive; "Nowhere" keeps it for download only.
 //
+// The format is a ZIP archive, JSON only, or (not for the whole hospital) a patient disc:
+// a ZIP laid out as IHE PDI media (DICOMDIR, INDEX.HTM), which always holds the images.
+//
 // Errors of any call (403, 404, 503, server down) show here.
 import { useId, useState } from "react";
 import {
@@ -132,6 +135,7 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
   }
 
   const jsonOnly = options.format === "json";
+  const disc = options.format === "media";
   const primary = asJob ? "Start export job" : "Export Data";
   return (
     <Dialog
@@ -164,8 +168,8 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
         <label className="check">
           <input
             type="checkbox"
-            checked={options.includeImages && !jsonOnly}
-            disabled={jsonOnly}
+            checked={(options.includeImages && !jsonOnly) || disc}
+            disabled={jsonOnly || disc}
             aria-describedby={hintId}
             onChange={(event) => update({ includeImages: event.target.checked })}
           />
@@ -176,18 +180,32 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
             Format
           </span>
           <label className="radio">
-            <input type="radio" name="format" value="zip" checked={!jsonOnly} onChange={() => update({ format: "zip" })} />
+            <input
+              type="radio"
+              name="format"
+              value="zip"
+              checked={options.format === "zip"}
+              onChange={() => update({ format: "zip" })}
+            />
             <span>ZIP archive</span>
           </label>
           <label className="radio">
             <input type="radio" name="format" value="json" checked={jsonOnly} onChange={() => update({ format: "json" })} />
             <span>JSON only</span>
           </label>
+          {scope.kind !== "all" && (
+            <label className="radio">
+              <input type="radio" name="format" value="media" checked={disc} onChange={() => update({ format: "media" })} />
+              <span>Patient disc (DICOMDIR)</span>
+            </label>
+          )}
         </div>
         <p id={hintId} className="hint">
           {jsonOnly
             ? "JSON only: the metadata document alone, without images."
-            : options.includeImages
+            : disc
+              ? "A ZIP laid out as a patient disc (IHE PDI): DICOMDIR, the DICOM files, and INDEX.HTM with previews that opens in any browser."
+              : options.includeImages
               ? "The ZIP holds the DICOM files, a PNG preview of every frame and the metadata."
               : "The ZIP holds the metadata only."}
         </p>
