@@ -183,6 +183,7 @@ Result<JobRecord> ExportJobs::Submit(const Principal& principal, const ExportReq
     return summary.error();
   }
   job.progress.instances_total = std::max<std::int64_t>(summary->instance_count, 0);
+  job.archive_name = summary->archive_name;  // pseudonymous when de-identified
   if (Status added = index_.AddJob(job); !added.ok()) {
     completion.outcome = AuditOutcome::kFailed;
     completion.detail = Detail(added.error());
@@ -518,7 +519,8 @@ void ExportJobs::Deliver(Running& running, JobRecord done, const std::filesystem
   if (!moved.ok() || !*moved) return Finish(running, done);  // cancelled: removes the archive
 
   const Principal owner{done.username, done.hospital_id, done.hospital_name, done.role};
-  AuditRecord record = AuditRecordOf({"", "DELIVER /api/export/jobs/:id", done.id, "{}", ""}, owner);
+  AuditRecord record =
+      AuditRecordOf({"", "DELIVER /api/export/jobs/:id", done.id, "{}", ""}, owner);
   record.scope = nlohmann::json::parse(done.request).value("scope", "");
   record.target_label = delivery_->DestinationLabel(done);
   record.parameters = JobParameters(done.request, done.id, done.destination_id);

@@ -26,7 +26,13 @@ Result<std::optional<PatientRecord>> PlanWalk::NextPatientRecord() {
 Status PlanWalk::EnterPatient(PatientRecord record) {
   const ExportScope scope = plan_.summary_.request.scope;
   const bool own_folder = scope != ExportScope::kStudy && scope != ExportScope::kPatient;
-  patient_.folder = own_folder ? "patients/" + patient_folders_.Take(record.patient_id) : "";
+  const deid::Deidentifier* deidentifier = plan_.summary_.deidentifier.get();
+  patient_.folder =
+      own_folder
+          ? "patients/" + patient_folders_.Take(deidentifier != nullptr
+                                                    ? deidentifier->PatientId(record.patient_id)
+                                                    : record.patient_id)
+          : "";
   study_folders_ = zip::FolderNames();
   studies_.clear();
   next_study_ = 0;
@@ -58,8 +64,11 @@ Result<PlanWalk::Step> PlanWalk::Next() {
     StudyRecord& record = studies_[next_study_++];
     // A study export has no folders; the others have studies/UID under the patient's.
     if (summary.request.scope != ExportScope::kStudy) {
-      planned->folder = (patient_.folder.empty() ? "" : patient_.folder + "/") + "studies/" +
-                        study_folders_.Take(record.study_instance_uid);
+      const deid::Deidentifier* deidentifier = summary.deidentifier.get();
+      planned->folder =
+          (patient_.folder.empty() ? "" : patient_.folder + "/") + "studies/" +
+          study_folders_.Take(deidentifier != nullptr ? deidentifier->Uid(record.study_instance_uid)
+                                                      : record.study_instance_uid);
     }
     const std::string directory = planned->folder.empty() ? "" : planned->folder + "/";
     planned->preview_directory = directory + "previews/";
@@ -103,9 +112,12 @@ void AddTotals(const SnapshotTotals& totals, ExportSummary& summary) {
 
 }  // namespace
 
-Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Principal& principal,
-                                                      const ExportRequest& request,
-                                                      SystemTime now) {
+Result<std::unique_ptr<PlannedExport>> OpenExportPlan(
+    Index& index, const Principal& principal, const ExportRequest& request, SystemTime now,
+    std::shared_ptr<const deid::Deidentifier> deidentifier) {
+  if (request.options.deidentify.has_value() != (deidentifier != nullptr)) {
+    return Internal("a de-identified export is planned with its project's de-identifier");
+  }
   // Refusals that need no data come first.
   switch (request.scope) {
     case ExportScope::kStudy:
@@ -143,6 +155,7 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Princi
   ExportSummary& summary = plan->summary_;
   summary.request = request;
   summary.principal = principal;
+  summary.deidentifier = std::move(deidentifier);
   auto add_totals = [&](TotalsOf of, const std::string& id) -> Status {
     auto totals = view.Totals(of, id);
     if (!totals.ok()) return totals.error();
@@ -214,18 +227,31 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Princi
   if (request.scope == ExportScope::kStudies || request.scope == ExportScope::kPatients) {
     summary.metadata_name = "batch_data.json";
   }
-  summary.archive_name = ArchiveName(request, now);
+  summary.archive_name = ArchiveName(request, now, summary.deidentifier.get());
   return plan;
 }
 
-std::string ArchiveName(const ExportRequest& request, SystemTime now) {
+std::string ExportedTarget(const ExportRequest& request, const deid::Deidentifier* deidentifier) {
+  if (deidentifier == nullptr || IsBatch(request.scope)) return AuditTarget(request);
+  switch (request.scope) {
+    case ExportScope::kStudy:
+      return deidentifier->Uid(request.target);
+    case ExportScope::kPatient:
+      return deidentifier->PatientId(request.target);
+    default:
+      return AuditTarget(request);
+  }
+}
+
+std::string ArchiveName(const ExportRequest& request, SystemTime now,
+                        const deid::Deidentifier* deidentifier) {
   std::string name;
   switch (request.scope) {
     case ExportScope::kStudy:
-      name = "study_" + request.target + "_export";
+      name = "study_" + ExportedTarget(request, deidentifier) + "_export";
       break;
     case ExportScope::kPatient:
-      name = "patient_" + SanitizePathComponent(request.target) + "_export";
+      name = "patient_" + SanitizePathComponent(ExportedTarget(request, deidentifier)) + "_export";
       break;
     case ExportScope::kAll:
       name = "export_all_" + CompactUtcTimestamp(now);

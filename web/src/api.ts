@@ -133,9 +133,17 @@ export function isBatch(scope: ExportScope): scope is Extract<ExportScope, { kin
   return scope.kind === "patients" || scope.kind === "studies";
 }
 
+/** A de-identified export (PS3.15 basic profile) for a research project. */
+export interface DeidentifyOptions {
+  project: string;
+  options: string[];
+  includeBurnedIn: boolean;
+}
+
 export interface ExportOptions {
   includeImages: boolean;
   format: "zip" | "json";
+  deidentify?: DeidentifyOptions;
 }
 
 export interface ExportEstimate {
@@ -381,7 +389,19 @@ function scopePath(scope: SingleExportScope): string {
 
 function exportQuery(options: ExportOptions): Query {
   // A JSON-only export is the metadata document alone, whatever the checkbox says.
-  return { includeImages: options.format === "zip" && options.includeImages, format: options.format };
+  const deidentify = options.deidentify;
+  return {
+    includeImages: options.format === "zip" && options.includeImages,
+    format: options.format,
+    ...(deidentify
+      ? {
+          deidentify: "basic",
+          project: deidentify.project,
+          deidentifyOptions: deidentify.options.join(","),
+          includeBurnedIn: deidentify.includeBurnedIn || undefined,
+        }
+      : {}),
+  };
 }
 
 export function exportEstimate(scope: SingleExportScope, options: ExportOptions, signal?: AbortSignal) {
@@ -422,6 +442,7 @@ export async function createExportJob(scope: ExportScope, options: ExportOptions
     includeImages: images,
     previews: images,
     format: options.format,
+    ...(options.deidentify ? { deidentify: { profile: "basic", ...options.deidentify } } : {}),
     ...(destination === null ? {} : { destination }),
   };
   return (await call("/api/export/jobs", { method: "POST", body })).json() as Promise<CreatedJob>;
