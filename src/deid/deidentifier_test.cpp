@@ -135,14 +135,14 @@ TEST(DeidentifierTest, BasicProfileLeavesNoIdentifier) {
   EXPECT_EQ(parsed->Get(DCM_PatientName), pseudonyms.PatientId("MRN-4711"));
   EXPECT_EQ(parsed->Get(DCM_PatientBirthDate), "");  // Z
   EXPECT_TRUE(parsed->Has(DCM_PatientBirthDate));
-  EXPECT_FALSE(parsed->Has(DCM_RETIRED_OtherPatientIDs));  // X
-  EXPECT_EQ(parsed->Get(DCM_AccessionNumber), "");         // Z
-  EXPECT_EQ(parsed->Get(DCM_InstitutionName), "");         // X/Z/D
-  EXPECT_EQ(parsed->Get(DCM_StudyDate), "");               // Z
-  EXPECT_FALSE(parsed->Has(DCM_StudyDescription));         // X
-  EXPECT_EQ(parsed->Get(DCM_PatientSex), "");              // Z
-  EXPECT_FALSE(parsed->Has(DCM_PatientAge));               // X
-  EXPECT_EQ(parsed->Get(DCM_Modality), "CT");              // not listed: kept
+  EXPECT_FALSE(parsed->Has(DCM_RETIRED_OtherPatientIDs));     // X
+  EXPECT_EQ(parsed->Get(DCM_AccessionNumber), "");            // Z
+  EXPECT_EQ(parsed->Get(DCM_InstitutionName), "ANONYMIZED");  // X/Z/D: a dummy
+  EXPECT_EQ(parsed->Get(DCM_StudyDate), "");                  // Z
+  EXPECT_FALSE(parsed->Has(DCM_StudyDescription));            // X
+  EXPECT_EQ(parsed->Get(DCM_PatientSex), "");                 // Z
+  EXPECT_FALSE(parsed->Has(DCM_PatientAge));                  // X
+  EXPECT_EQ(parsed->Get(DCM_Modality), "CT");                 // not listed: kept
   EXPECT_EQ(parsed->Get(DCM_PatientIdentityRemoved), "YES");
   EXPECT_FALSE(parsed->Get(DCM_DeidentificationMethod).empty());
   EXPECT_FALSE(parsed->Has(DCM_LongitudinalTemporalInformationModified));

@@ -27,8 +27,8 @@ constexpr ProfileRow kRows[] = {
 
 Action Resolve(std::string_view code) {
   if (code.find('U') != std::string_view::npos) return Action::kNewUid;
-  if (code.find('Z') != std::string_view::npos) return Action::kEmpty;
   if (code.find('D') != std::string_view::npos) return Action::kDummy;
+  if (code.find('Z') != std::string_view::npos) return Action::kEmpty;
   if (code == "K") return Action::kKeep;
   if (code == "C") return Action::kClean;
   return Action::kRemove;

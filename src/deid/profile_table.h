@@ -21,10 +21,11 @@ enum class Action {
 
 // The action for (group, element) under `request`'s options; nullopt when the table
 // does not list it (the attribute is kept, and a sequence's items are still
-// processed). Where the table leaves a choice ("X/Z", "X/D", "Z/D", "X/Z/D") the
-// attribute is kept present when the choice allows it, so that a type 1 or 2
-// attribute stays so: zero length when Z is allowed, else a dummy; "X/Z/U*" is a
-// new UID. An option's action, where the table gives one, replaces the basic one.
+// processed). Where the table leaves a choice, the attribute stays present when the
+// choice allows it, since the profile does not know the IOD and a type 1 attribute
+// must keep a value: a dummy when D is allowed ("X/D", "Z/D", "X/Z/D"), else zero
+// length ("X/Z"); "X/Z/U*" is a new UID. An option's action, where the table gives
+// one, replaces the basic one.
 std::optional<Action> ActionFor(std::uint16_t group, std::uint16_t element,
                                 const DeidentifyRequest& request);
 

@@ -26,7 +26,9 @@ TEST(ProfileTableTest, BasicProfileActions) {
   EXPECT_EQ(ActionFor(0x0010, 0x0030, basic), Action::kEmpty);   // Birth Date: Z
   EXPECT_EQ(ActionFor(0x0010, 0x1000, basic), Action::kRemove);  // Other Patient IDs: X
   EXPECT_EQ(ActionFor(0x0008, 0x0018, basic), Action::kNewUid);  // SOP Instance UID: U
-  EXPECT_EQ(ActionFor(0x0008, 0x0080, basic), Action::kEmpty);   // Institution Name: X/Z/D
+  EXPECT_EQ(ActionFor(0x0008, 0x0080, basic), Action::kDummy);   // Institution Name: X/Z/D
+  EXPECT_EQ(ActionFor(0x0008, 0x0023, basic), Action::kDummy);   // Content Date: Z/D
+  EXPECT_EQ(ActionFor(0x0008, 0x0022, basic), Action::kEmpty);   // Acquisition Date: X/Z
   EXPECT_EQ(ActionFor(0x0018, 0x11BB, basic), Action::kDummy);   // Acq. FOV Label: D
   EXPECT_EQ(ActionFor(0x0008, 0x1155, basic), Action::kNewUid);  // Ref. SOP Instance UID
   EXPECT_EQ(ActionFor(0x0008, 0x1030, basic), Action::kRemove);  // Study Description: X
@@ -42,7 +44,7 @@ TEST(ProfileTableTest, OptionsReplaceTheBasicAction) {
   EXPECT_EQ(ActionFor(0x0008, 0x0020, With({})), Action::kEmpty);  // Study Date
   EXPECT_EQ(ActionFor(0x0008, 0x0020, With({Option::kRetainLongitudinalModifiedDates})),
             Action::kClean);
-  EXPECT_EQ(ActionFor(0x0018, 0x1000, With({})), Action::kEmpty);  // Device Serial Number
+  EXPECT_EQ(ActionFor(0x0018, 0x1000, With({})), Action::kDummy);  // Device Serial Number
   EXPECT_EQ(ActionFor(0x0018, 0x1000, With({Option::kRetainDeviceIdentity})), Action::kKeep);
   EXPECT_EQ(ActionFor(0x0010, 0x0040, With({})), Action::kEmpty);  // Patient's Sex
   EXPECT_EQ(ActionFor(0x0010, 0x0040, With({Option::kRetainPatientCharacteristics})),

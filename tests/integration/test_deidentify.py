@@ -50,19 +50,26 @@ def entries(archive_bytes):
 
 
 def identifiers(corpus_file):
-    """The identifying strings of one corpus file, in the forms they may take, long
-    enough (>= 4 characters) not to occur by chance in pixel data or PNG bytes."""
+    """The identifying strings of one corpus file, in the forms they may take: whole
+    names and IDs of 4 characters or more, name components of 5 or more, digits only
+    from 6 (shorter ones occur by chance in pixel data and PNG bytes); never a string
+    of one repeated character (placeholders such as 000000000), nor the file's own
+    Manufacturer, which the profile keeps (a manufacturer identifies no one; some
+    corpus files repeat it as their InstitutionName)."""
     ds = corpus_file.dataset
     found = set()
     for keyword in NAME_KEYWORDS:
         for name in str(ds.get(keyword, "") or "").split("\\"):
             found.add(name)
-            found.update(re.split(r"[\^= ]+", name))
+            found.update(part for part in re.split(r"[\^= ]+", name) if len(part) >= 5)
     for keyword in ID_KEYWORDS:
         found.update(str(ds.get(keyword, "") or "").split("\\"))
     for keyword in UID_KEYWORDS:
         found.add(str(ds.get(keyword, "") or ""))
-    return {value.strip() for value in found if len(value.strip()) >= 4}
+    kept = str(ds.get("Manufacturer", "") or "").strip()
+    return {v for v in (value.strip() for value in found)
+            if len(v) >= 4 and len(set(v)) > 1 and v != kept
+            and not (v.isdigit() and len(v) < 6)}
 
 
 def corpus_file_of(corpus, original_sha256):
@@ -98,6 +105,11 @@ def test_no_original_identifier_anywhere_in_the_archive(all_deidentified, corpus
     secrets = set()
     for sha256 in north_instances:
         secrets |= identifiers(corpus_file_of(corpus, sha256))
+    # Manufacturers are kept by the profile; a few corpus files repeat one (or part of
+    # one: TOSHIBA of TOSHIBA_MEC) as their InstitutionName, so that string is
+    # legitimately in the archive, as the Manufacturer.
+    manufacturers = {corpus_file_of(corpus, s).text("Manufacturer") for s in north_instances}
+    secrets = {s for s in secrets if not any(s in m for m in manufacturers)}
     assert len(secrets) > 50, secrets
     leaked = sorted(s for s in secrets if s.encode() in everything or s in name)
     assert leaked == [], leaked
@@ -194,9 +206,18 @@ def certificate(tmp_path_factory):
     return str(cert)
 
 
+# The profile's dummy values (action D), which carry no information.
+DUMMIES = {"ANONYMIZED", "19000101", "000000", "19000101000000", "0", "000Y"}
+
+
 def empty(element):
     return element is None or element.value in (None, "", b"") or (
         element.VR == "SQ" and len(element.value) == 0)
+
+
+def emptied(element):
+    """Removed, empty, or a dummy value."""
+    return empty(element) or (element.VR != "SQ" and str(element.value) in DUMMIES)
 
 
 def test_gdcmanon_removes_nothing_that_pacsport_keeps(api, corpus, north_instances,
@@ -213,15 +234,21 @@ def test_gdcmanon_removes_nothing_that_pacsport_keeps(api, corpus, north_instanc
         ours = pydicom.dcmread(io.BytesIO(data))
         for element in original.dataset:
             tag = element.tag
-            if tag.is_private or tag.group == 0x0002 or empty(element):
+            if tag.is_private or tag.group == 0x0002 or tag.element == 0 or empty(element):
                 continue
             if not empty(theirs.get(tag)):
                 continue  # gdcmanon keeps it: the profile may (or an option does)
+            if element.VR == "UI":
+                continue  # kept by retain-uids, the option this comparison is made with
+            if element.keyword == "ContentSequence":
+                # D in the current Table E.1-1: an SR's content tree is kept and cleaned
+                # item by item; GDCM 3.0 follows an older edition that empties it.
+                continue
             if element.keyword in ("PatientID", "PatientName"):
                 assert ours[tag].value.startswith("ANON-") if element.keyword == "PatientID" \
                     else str(ours[tag].value).startswith("ANON-")
                 continue
-            assert empty(ours.get(tag)), (original.path, element.keyword or str(tag),
+            assert emptied(ours.get(tag)), (original.path, element.keyword or str(tag),
                                           ours.get(tag))
         compared += 1
     assert compared >= 20, compared
