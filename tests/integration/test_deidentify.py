@@ -6,11 +6,12 @@ implementation of the profile) removes or empties nothing that pacsport keeps;
 pseudonyms link within a project and not across; a real Orthanc imports the output
 and shows no identifier; the researcher policy refuses a plain export."""
 
+import hashlib
 import io
 import json
-import os
 import re
 import subprocess
+import time
 import zipfile
 
 import pydicom
@@ -137,7 +138,6 @@ def test_metadata_and_checksums_describe_the_deidentified_files(all_deidentified
     for study in document["studies"]:
         assert study["accessionNumber"] == "" and study["studyDescription"] == ""
         assert study["studyInstanceUID"].startswith("2.25.")
-    import hashlib
     for instance in document["instances"]:
         data = files[instance["file"]]
         assert instance["sha256"] == hashlib.sha256(data).hexdigest()
@@ -381,7 +381,6 @@ def test_job_with_deidentify_delivers_a_deidentified_archive(api, north_instance
     job = created.json()
     assert job["deidentify"]["project"] == "alpha"
     assert instance["studyInstanceUID"] not in job["archiveName"]
-    import time
     for _ in range(300):
         job = api.get_json(f"/api/export/jobs/{job['id']}", ADMIN)
         if job["state"] in ("done", "failed", "cancelled"):
