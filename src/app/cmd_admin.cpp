@@ -27,7 +27,7 @@ int RunHospitalAdd(const std::filesystem::path& data, const std::string& name) {
 int RunUserAdd(const std::filesystem::path& data, const std::string& hospital,
                const std::string& role_name, const std::string& username) {
   const auto role = ParseRole(role_name);
-  if (!role) return Fail("role must be user, admin or ai");
+  if (!role) return Fail("role must be user, admin, ai or researcher");
   if (username.empty() || username.size() > 64) return Fail("username must be 1-64 characters");
   std::string password;
   if (!std::getline(std::cin, password) || password.empty()) {

@@ -11,11 +11,12 @@
 #include "app/pacs_sources.h"
 #include "audit/audit_archiver.h"
 #include "audit/audit_forwarder.h"
-#include "auth/secret_box.h"
-#include "delivery/destinations.h"
-#include "delivery/durable_links.h"
 #include "auth/jwt.h"
 #include "auth/login_rate_limiter.h"
+#include "auth/secret_box.h"
+#include "deid/project_keys.h"
+#include "delivery/destinations.h"
+#include "delivery/durable_links.h"
 #include "delivery/scheduler.h"
 #include "delivery/schedules.h"
 #include "dicom/initialize.h"
@@ -66,6 +67,18 @@ Result<auth::SecretBox> OpenSecretBox(const DeliveryConfig& delivery,
                                          ? data / "destination-secrets-key"
                                          : std::filesystem::path(delivery.secrets_key_file);
   return auth::SecretBox::LoadOrCreate(file);
+}
+
+// The secret of research projects' keys ([deidentify]): the configured key, else the
+// key file, created on first use. Its own key, apart from the destinations' one
+// (docs/decisions/0016).
+Result<deid::ProjectKeys> OpenDeidentifyKeys(const DeidentifyConfig& deidentify,
+                                             const std::filesystem::path& data) {
+  if (!deidentify.key.empty()) return deid::ProjectKeys::FromHex(deidentify.key);
+  const std::filesystem::path file = deidentify.key_file.empty()
+                                         ? data / "deidentify-key"
+                                         : std::filesystem::path(deidentify.key_file);
+  return deid::ProjectKeys::LoadOrCreate(file);
 }
 
 // The forwarder of the audit trail to the configured syslog repository, started;
@@ -130,6 +143,10 @@ int RunServe(const ServeOptions& options) {
   auto sources = PacsSources::Open(*config, **dir);
   if (!sources.ok()) return Fail(sources.error());
   Ingestor ingestor(index, (*dir)->store(), config->parse_limits);
+  auto deidentify_keys = OpenDeidentifyKeys(config->deidentify, options.data);
+  if (!deidentify_keys.ok()) return Fail(deidentify_keys.error());
+  config->exports.deidentify_keys =
+      std::make_shared<const deid::ProjectKeys>(std::move(*deidentify_keys));
   ExportService exports(index, (*sources)->router(), **previews, config->exports,
                         (*dir)->signing_key());
   auto secret_box = OpenSecretBox(config->delivery, options.data);
@@ -154,8 +171,7 @@ int RunServe(const ServeOptions& options) {
     server = std::make_unique<HttpServer>(
         HttpServices{index, ingestor, exports, jobs, *jwt, login_limiter, (*sources)->router(),
                      **previews, [&sources] { return (*sources)->Statuses(); },
-                     (*dir)->signing_key()->public_key(), destinations,
-                     schedules},
+                     (*dir)->signing_key()->public_key(), destinations, schedules},
         config->http);
   } catch (const ErrorException& e) {
     return Fail(e.error());

@@ -57,6 +57,26 @@ struct Setting {
   std::function<Status(Config&, std::int64_t)> set_integer;
 };
 
+// "researcher, user": role names separated by commas; "" for none.
+Status ParseRoles(const std::string& text, const std::string& key, std::set<Role>& roles) {
+  std::set<Role> parsed;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    std::string name = text.substr(start, comma - start);
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    if (!name.empty()) {
+      const auto role = ParseRole(name);
+      if (!role) return InvalidInput(key + ": unknown role " + name);
+      parsed.insert(*role);
+    }
+    start = comma + 1;
+  }
+  roles = std::move(parsed);
+  return Status::Ok();
+}
+
 const std::vector<Setting>& Settings() {
   static const std::vector<Setting> settings = {
       {"server.listen", "PACSPORT_LISTEN", Setting::kText,
@@ -286,6 +306,23 @@ const std::vector<Setting>& Settings() {
          return Status::Ok();
        },
        nullptr},
+      {"deidentify.key", "PACSPORT_DEIDENTIFY_KEY", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.deidentify.key = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"deidentify.key_file", "PACSPORT_DEIDENTIFY_KEY_FILE", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.deidentify.key_file = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"deidentify.roles", "PACSPORT_DEIDENTIFY_ROLES", Setting::kText,
+       [](Config& c, const std::string& v) {
+         return ParseRoles(v, "deidentify.roles", c.exports.deidentify_policy.default_roles);
+       },
+       nullptr},
       {"logging.level", "PACSPORT_LOG_LEVEL", Setting::kText,
        [](Config& c, const std::string& v) {
          if (v != "debug" && v != "info" && v != "warn" && v != "error") {
@@ -415,11 +452,31 @@ Status ApplyHospitalExportLimits(const toml::table& file, Config& config) {
   return Status::Ok();
 }
 
+// [deidentify.hospital_roles]: "hospital name" = "roles", each overriding
+// deidentify.roles for that hospital ("" for none).
+Status ApplyHospitalDeidentifyRoles(const toml::table& file, Config& config) {
+  const toml::node_view node = file.at_path("deidentify.hospital_roles");
+  if (!node) return Status::Ok();
+  const toml::table* table = node.as_table();
+  if (table == nullptr) {
+    return InvalidInput("deidentify.hospital_roles must be a table of hospital name = \"roles\"");
+  }
+  for (const auto& [name, value] : *table) {
+    const std::string key = "deidentify.hospital_roles.\"" + std::string(name.str()) + "\"";
+    const auto roles = value.value<std::string>();
+    if (!roles) return InvalidInput(key + " must be a string of role names");
+    std::set<Role>& parsed = config.exports.deidentify_policy.by_hospital[std::string(name.str())];
+    if (Status s = ParseRoles(*roles, key, parsed); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 // kInvalidInput naming the first key of `table` (under `prefix`) that no setting
 // reads: a misspelt limit must stop the server rather than leave it silently at its
 // default. Tables that are not themselves a setting ([audit.syslog]) are descended.
 Status RefuseUnknownKeys(const toml::table& table, const std::string& prefix = "") {
-  std::set<std::string, std::less<>> known = {"export.hospital_max_export_mb"};
+  std::set<std::string, std::less<>> known = {"export.hospital_max_export_mb",
+                                              "deidentify.hospital_roles"};
   for (const Setting& setting : Settings()) known.insert(setting.toml_path);
   for (const auto& [key, node] : table) {
     const std::string path = prefix + std::string(key.str());
@@ -455,6 +512,7 @@ Status ApplyFile(const std::filesystem::path& file, Config& config) {
     if (!status.ok()) return status;
   }
   if (Status s = ApplyHospitalExportLimits(table, config); !s.ok()) return s;
+  if (Status s = ApplyHospitalDeidentifyRoles(table, config); !s.ok()) return s;
   return ApplySources(table, config);
 }
 

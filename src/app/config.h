@@ -28,6 +28,14 @@ struct DeliveryConfig {
   std::string secrets_key_file;
 };
 
+// [deidentify]: the secret research projects' keys derive from (deid/project_keys.h):
+// the key itself (64 hex digits), else a key file, else DIR/deidentify-key (created
+// on first use). The roles policy is in exports.deidentify_policy.
+struct DeidentifyConfig {
+  std::string key;
+  std::string key_file;
+};
+
 struct Config {
   HttpSettings http;
   std::string jwt_secret;  // empty: none configured
@@ -51,6 +59,7 @@ struct Config {
   audit::SyslogSettings audit_syslog;
   std::string audit_source_id;
   DeliveryConfig delivery;
+  DeidentifyConfig deidentify;
 };
 
 // The maximum token lifetime in force: the configured one, else the login TTL.

@@ -218,6 +218,29 @@ TEST_F(ConfigTest, ExportSharesStallAndSizeLimits) {
   EXPECT_EQ(config->exports.size.For("North"), 0);
 }
 
+TEST_F(ConfigTest, DeidentifyRolesAndKey) {
+  auto defaults = LoadConfig(std::nullopt);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->exports.deidentify_policy.For("North"), std::set<Role>{Role::kResearcher});
+  auto config =
+      LoadConfig(Write("[deidentify]\nroles = \"researcher, user\"\nkey_file = \"/tmp/k\"\n"
+                       "[deidentify.hospital_roles]\nSouth = \"\"\n"));
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->exports.deidentify_policy.For("North"),
+            (std::set<Role>{Role::kUser, Role::kResearcher}));
+  EXPECT_TRUE(config->exports.deidentify_policy.For("South").empty());
+  EXPECT_EQ(config->deidentify.key_file, "/tmp/k");
+  for (const auto& [toml, key] : std::vector<std::pair<std::string, std::string>>{
+           {"[deidentify]\nroles = \"boss\"\n", "deidentify.roles"},
+           {"[deidentify.hospital_roles]\nNorth = 3\n", "deidentify.hospital_roles.\"North\""},
+           {"[deidentify.hospital_roles]\nNorth = \"chief\"\n",
+            "deidentify.hospital_roles.\"North\""}}) {
+    auto refused = LoadConfig(Write(toml));
+    ASSERT_FALSE(refused.ok()) << toml;
+    EXPECT_NE(refused.error().message().find(key), std::string::npos) << refused.error().message();
+  }
+}
+
 TEST_F(ConfigTest, BadExportLimitsNameTheKey) {
   const std::pair<std::string, std::string> cases[] = {
       {"[export]\nmax_per_user = 0\n", "export.max_per_user"},

@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   auto* user_add = user_cmd->add_subcommand("add", "Add a user; the password is read from stdin");
   user_add->add_option("--data", data, "Data directory")->required();
   user_add->add_option("--hospital", hospital, "Hospital name")->required();
-  user_add->add_option("--role", role, "user, admin or ai")->required();
+  user_add->add_option("--role", role, "user, admin, ai or researcher")->required();
   user_add->add_option("USERNAME", username, "Login name")->required();
   user_add->callback([&] { code = RunUserAdd(data, hospital, role, username); });
 

@@ -11,7 +11,9 @@ namespace pacsport {
 
 using RowId = std::int64_t;
 
-enum class Role { kUser, kAdmin, kAi };
+// kResearcher: a user whose hospital may let it receive de-identified data only
+// (export/deidentify_policy.h); otherwise as kUser.
+enum class Role { kUser, kAdmin, kAi, kResearcher };
 std::string_view RoleName(Role role);
 std::optional<Role> ParseRole(std::string_view name);
 

@@ -9,8 +9,9 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::string_view kKeys[] = {"scope",  "ids",         "includeImages", "previews",
-                                      "format", "compression", "previewSize",   "changes"};
+constexpr std::string_view kKeys[] = {"scope",       "ids",     "includeImages",
+                                      "previews",    "format",  "compression",
+                                      "previewSize", "changes", "deidentify"};
 
 Result<bool> BoolField(const json& body, const char* key, bool fallback) {
   if (!body.contains(key)) return fallback;
@@ -77,6 +78,37 @@ Result<std::optional<ChangeRange>> ChangesField(const json& body, ExportScope sc
   return std::optional<ChangeRange>(ChangeRange{*after, *through});
 }
 
+// {"profile": "basic", "project": P, "options": [names], "includeBurnedIn": bool};
+// profile and project required.
+Result<std::optional<deid::DeidentifyRequest>> DeidentifyField(const json& body) {
+  if (!body.contains("deidentify")) return std::optional<deid::DeidentifyRequest>();
+  const json& asked = body["deidentify"];
+  if (!asked.is_object()) return InvalidInput("deidentify must be an object");
+  for (const auto& [key, value] : asked.items()) {
+    if (key != "profile" && key != "project" && key != "options" && key != "includeBurnedIn") {
+      return InvalidInput("unknown key in deidentify: " + key);
+    }
+  }
+  const auto text = [&](const char* key) {
+    return asked.contains(key) && asked[key].is_string() ? asked[key].get<std::string>() : "";
+  };
+  std::vector<std::string> options;
+  if (asked.contains("options")) {
+    if (!asked["options"].is_array()) return InvalidInput("deidentify options must be an array");
+    for (const json& option : asked["options"]) {
+      if (!option.is_string()) return InvalidInput("deidentify options must be strings");
+      options.push_back(option.get<std::string>());
+    }
+  }
+  auto burned_in = BoolField(asked, "includeBurnedIn", false);
+  if (!burned_in.ok()) return burned_in.error();
+  auto request =
+      deid::MakeRequest(text("profile"), text("project"), options,
+                        *burned_in ? deid::IncludeBurnedIn::kYes : deid::IncludeBurnedIn::kNo);
+  if (!request.ok()) return request.error();
+  return std::optional<deid::DeidentifyRequest>(std::move(*request));
+}
+
 }  // namespace
 
 Result<ExportRequest> ParseJobRequest(std::string_view text, int default_compression) {
@@ -132,6 +164,9 @@ Result<ExportRequest> ParseJobRequest(std::string_view text, int default_compres
   auto changes = ChangesField(body, request.scope);
   if (!changes.ok()) return changes.error();
   request.changes = *changes;
+  auto deidentify = DeidentifyField(body);
+  if (!deidentify.ok()) return deidentify.error();
+  options.deidentify = std::move(*deidentify);
   return request;
 }
 
@@ -155,6 +190,7 @@ std::string JobRequestJson(const ExportRequest& request) {
   if (request.changes) {
     out["changes"] = {{"after", request.changes->after}, {"through", request.changes->through}};
   }
+  if (options.deidentify) out["deidentify"] = DeidentifyJson(*options.deidentify);
   return out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

@@ -21,6 +21,37 @@ TEST(ExportJobRequestTest, DefaultsAreThoseOfTheGetRoutes) {
   EXPECT_EQ(json.options.include_images, IncludeImages::kNo);
 }
 
+TEST(ExportJobRequestTest, DeidentifyIsReadCheckedAndWrittenBack) {
+  const ExportRequest request =
+      ParseJobRequest(R"({"scope":"study","ids":["1.2.3"],"deidentify":{"profile":"basic",
+        "project":"lung-1","options":["retain-uids","clean-descriptors"],
+        "includeBurnedIn":true}})",
+                      9)
+          .ValueOrThrow();
+  ASSERT_TRUE(request.options.deidentify.has_value());
+  EXPECT_EQ(request.options.deidentify->project, "lung-1");
+  EXPECT_TRUE(request.options.deidentify->Has(deid::Option::kRetainUids));
+  EXPECT_TRUE(request.options.deidentify->Has(deid::Option::kCleanDescriptors));
+  EXPECT_EQ(request.options.deidentify->burned_in, deid::IncludeBurnedIn::kYes);
+  const ExportRequest again = ParseJobRequest(JobRequestJson(request), 9).ValueOrThrow();
+  EXPECT_EQ(again.options.deidentify->options, request.options.deidentify->options);
+  EXPECT_EQ(again.options.deidentify->project, "lung-1");
+  for (const auto& [body, named] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"scope":"all","deidentify":"basic"})", "deidentify"},
+           {R"({"scope":"all","deidentify":{"profile":"basic"}})", "project"},
+           {R"({"scope":"all","deidentify":{"profile":"x","project":"p"}})", "profile"},
+           {R"({"scope":"all","deidentify":{"profile":"basic","project":"p","options":["no"]}})",
+            "no"},
+           {R"({"scope":"all","deidentify":{"profile":"basic","project":"p","extra":1}})",
+            "extra"}}) {
+    auto refused = ParseJobRequest(body, 9);
+    ASSERT_FALSE(refused.ok()) << body;
+    EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidInput);
+    EXPECT_NE(refused.error().message().find(named), std::string::npos)
+        << refused.error().message();
+  }
+}
+
 TEST(ExportJobRequestTest, ABatchKeepsTheOrderAndDropsRepeats) {
   const ExportRequest batch =
       ParseJobRequest(R"({"scope":"studies","ids":["1.3","1.2","1.3"]})", 9).ValueOrThrow();

@@ -188,6 +188,7 @@ Result<JobRecord> ExportJobs::Submit(const Principal& principal, const ExportReq
     return summary.error();
   }
   job.progress.instances_total = std::max<std::int64_t>(summary->instance_count, 0);
+  job.archive_name = summary->archive_name;  // pseudonymous when de-identified
   if (Status added = index_.AddJob(job); !added.ok()) {
     completion.outcome = AuditOutcome::kFailed;
     completion.detail = Detail(added.error());

@@ -14,15 +14,19 @@
 // and checksums.sha256 at the root of every ZIP. N counts a study's instances from 1
 // in export order; K counts the frames of a study's previews from 0 in the same order.
 // PID and UID are folder names that extract everywhere (zip/portable_names.h), distinct
-// among their siblings; the metadata document maps them to the real IDs.
+// among their siblings; the metadata document maps them to the real IDs. In a
+// de-identified export they, the download name and every ID the archive shows are
+// the project's pseudonyms (ExportSummary::deidentifier).
 // A disc (format=media) names its files as media_names.h says instead.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/records.h"
+#include "deid/deidentifier.h"
 #include "export/export_request.h"
 
 namespace pacsport {
@@ -56,6 +60,9 @@ struct ExportSummary {
   std::int64_t instance_count = 0;
   std::int64_t dicom_bytes = 0;
   std::vector<std::string> sources;  // the sources its instances are read from, sorted
+  // Set when request.options.deidentify is: the project's de-identification, which
+  // every file, name and document of the export goes through.
+  std::shared_ptr<const deid::Deidentifier> deidentifier;
 
   bool WithImages() const { return request.options.include_images == IncludeImages::kYes; }
   bool WithPreviews() const {

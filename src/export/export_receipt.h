@@ -45,7 +45,7 @@ struct ExportReceipt {
   std::string hospital_name;
   std::string exported_at;  // ISO 8601 UTC
   std::string scope;        // ScopeName: study, patient, all, studies or patients
-  std::string target;       // as the audit record names it (AuditTarget)
+  std::string target;       // ExportedTarget: as the audit names it, pseudonymous if de-identified
   std::string archive_name;
   // Signs the receipt; borrowed. Null in a receipt read back from an archive.
   const PublicKeySigner* signer = nullptr;

@@ -58,14 +58,26 @@ std::string AuditTarget(const ExportRequest& request) {
   return std::to_string(request.targets.size()) + " " + std::string(ScopeName(request.scope));
 }
 
+nlohmann::ordered_json DeidentifyJson(const deid::DeidentifyRequest& request) {
+  nlohmann::ordered_json options = nlohmann::ordered_json::array();
+  for (deid::Option option : deid::AllOptions()) {
+    if (request.Has(option)) options.push_back(deid::OptionName(option));
+  }
+  return {{"profile", "basic"},
+          {"project", request.project},
+          {"options", options},
+          {"includeBurnedIn", request.burned_in == deid::IncludeBurnedIn::kYes}};
+}
+
 std::string DescribeOptions(const ExportOptions& options) {
-  const nlohmann::ordered_json described = {
+  nlohmann::ordered_json described = {
       {"includeImages", options.include_images == IncludeImages::kYes},
       {"format", FormatName(options.format)},
       {"compression", options.compression_level},
       {"previews", options.previews == IncludePreviews::kYes},
       {"previewSize", options.preview_max_side},
   };
+  if (options.deidentify) described["deidentify"] = DeidentifyJson(*options.deidentify);
   return described.dump();
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/records.h"
+#include "deid/deidentify_request.h"
 
 namespace pacsport {
 
@@ -28,6 +30,9 @@ struct ExportOptions {
   int compression_level = 9;                         // 0-9, deflate level
   IncludePreviews previews = IncludePreviews::kYes;  // only with images
   std::uint32_t preview_max_side = 0;                // 0 = full resolution
+  // Set: everything the export sends is de-identified for this research project
+  // (docs/decisions/0016-de-identified-exports.md).
+  std::optional<deid::DeidentifyRequest> deidentify;
 };
 
 struct ExportRequest {
@@ -55,6 +60,9 @@ Status CheckDiscScope(const ExportRequest& request);
 // What the audit record (and an archive's receipt) names as the target: the ID, or
 // how many a batch names, e.g. "3 studies" (the audit record's parameters list them).
 std::string AuditTarget(const ExportRequest& request);
+// {"profile": "basic", "project", "options": [names], "includeBurnedIn"}: a
+// de-identification request as job requests, the audit and the metadata show it.
+nlohmann::ordered_json DeidentifyJson(const deid::DeidentifyRequest& request);
 // The options as a JSON object, for the audit record.
 std::string DescribeOptions(const ExportOptions& options);
 

@@ -104,7 +104,9 @@ Result<std::unique_ptr<ExportSession>> ExportService::Start(const ExportAttempt&
     if (!acquired.ok()) return refuse(acquired.error(), AuditOutcome::kOverCapacity);
     grant.emplace(std::move(*acquired));
   }
-  auto plan = OpenExportPlan(index_, *principal, *request, now);
+  auto deidentifier = Deidentification(*principal, *request);
+  if (!deidentifier.ok()) return refuse(deidentifier.error());
+  auto plan = OpenExportPlan(index_, *principal, *request, now, std::move(*deidentifier));
   if (!plan.ok()) return refuse(plan.error());
   auto label = RecordAuditScope(index_, **plan, *audit_id);
   if (!label.ok()) return refuse(label.error());
@@ -132,7 +134,9 @@ Result<std::unique_ptr<ExportSession>> ExportService::Start(const ExportAttempt&
 Result<ExportSummary> ExportService::Check(const Principal& principal,
                                            const ExportRequest& request) {
   const auto now = std::chrono::system_clock::now();
-  auto plan = OpenExportPlan(index_, principal, request, now);
+  auto deidentifier = Deidentification(principal, request);
+  if (!deidentifier.ok()) return deidentifier.error();
+  auto plan = OpenExportPlan(index_, principal, request, now, std::move(*deidentifier));
   if (!plan.ok()) return plan.error();
   if (const std::int64_t max_bytes = limits_.size.For(principal.hospital_name); max_bytes > 0) {
     auto estimate = EstimateExport(index_, principal, request, now);
@@ -142,8 +146,25 @@ Result<ExportSummary> ExportService::Check(const Principal& principal,
   return (*plan)->summary();
 }
 
+Result<std::shared_ptr<const deid::Deidentifier>> ExportService::Deidentification(
+    const Principal& principal, const ExportRequest& request) const {
+  if (Status s = CheckDeidentifyPolicy(limits_.deidentify_policy, principal, request); !s.ok()) {
+    return s.error();
+  }
+  if (!request.options.deidentify) return std::shared_ptr<const deid::Deidentifier>();
+  if (!limits_.deidentify_keys) {
+    return Unavailable("de-identified exports are not configured on this server");
+  }
+  const deid::DeidentifyRequest& asked = *request.options.deidentify;
+  return std::make_shared<const deid::Deidentifier>(
+      limits_.deidentify_keys->For(principal.hospital_name, asked.project), asked);
+}
+
 Result<ExportEstimate> ExportService::Admit(const Principal& principal,
                                             const ExportRequest& request) {
+  if (Status s = CheckDeidentifyPolicy(limits_.deidentify_policy, principal, request); !s.ok()) {
+    return s.error();
+  }
   auto estimate = EstimateExport(index_, principal, request, std::chrono::system_clock::now());
   if (!estimate.ok()) return estimate;
   if (Status s = CheckExportSize(*estimate, limits_.size.For(principal.hospital_name)); !s.ok()) {
@@ -236,7 +257,7 @@ Status ExportSession::Deliver(ByteSink& destination, std::stop_token stop,
                                 plan().principal.hospital_name,
                                 Iso8601(now),
                                 std::string(ScopeName(plan().request.scope)),
-                                AuditTarget(plan().request),
+                                ExportedTarget(plan().request, plan().deidentifier.get()),
                                 plan().archive_name,
                                 signer_.get()};
     const PackageReport report =

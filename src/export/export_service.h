@@ -9,6 +9,12 @@
 // A hospital may have a maximum export size (ExportSizeLimits): a plan whose
 // estimate is over it is refused with kPayloadTooLarge (413) before a byte is sent.
 //
+// A de-identified export (ExportOptions::deidentify) is planned with its project's
+// de-identifier, the project key derived from `deidentify_keys` for the principal's
+// hospital; without keys it is refused with kUnavailable. A hospital's
+// DeidentifyPolicy refuses (kForbidden) a plain export by a role that must receive
+// de-identified data only; Check, Admit and Assess refuse it as Begin does.
+//
 // Before an archive with images is delivered, every source holding one of its
 // instances is checked: one that cannot be reached refuses the export with
 // kUnavailable (503) before a byte is sent.
@@ -37,6 +43,8 @@
 #include "core/byte_sink.h"
 #include "core/error.h"
 #include "core/message_signer.h"
+#include "deid/project_keys.h"
+#include "export/deidentify_policy.h"
 #include "export/export_capacity.h"
 #include "export/export_estimate.h"
 #include "export/export_plan.h"
@@ -63,6 +71,9 @@ struct ExportServiceLimits {
   ExportShares shares;
   ExportSizeLimits size;
   PackagerLimits packager;
+  DeidentifyPolicy deidentify_policy;
+  // The secret project keys derive from; null: de-identified exports are refused.
+  std::shared_ptr<const deid::ProjectKeys> deidentify_keys;
 };
 
 class ExportSession {
@@ -168,6 +179,11 @@ class ExportService {
                                                const Result<Principal>& principal,
                                                const Result<ExportRequest>& request,
                                                Admission admission);
+
+  // Refuses `request` by the de-identification policy, else gives its de-identifier
+  // (null when not de-identified).
+  Result<std::shared_ptr<const deid::Deidentifier>> Deidentification(
+      const Principal& principal, const ExportRequest& request) const;
 
   Index& index_;
   SourceRouter& sources_;

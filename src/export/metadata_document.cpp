@@ -1,5 +1,6 @@
 #include "export/metadata_document.h"
 
+#include "export/deidentified_records.h"
 #include "export/record_json.h"
 
 namespace pacsport {
@@ -21,22 +22,32 @@ json FolderJson(const std::string& folder, bool includes_images) {
 
 // The spec's patient block: the record plus the export date and its folder.
 json PatientObject(const PlannedPatient& patient, std::int64_t study_count,
-                   const std::string& export_date, bool includes_images) {
+                   const std::string& export_date, bool includes_images,
+                   const deid::Deidentifier* deidentifier) {
   json object = PatientJson(patient.patient);
+  if (deidentifier != nullptr) DeidentifyPatientJson(*deidentifier, patient.patient, object);
   object["studyCount"] = study_count;
   object["exportDate"] = export_date;
   object["folder"] = FolderJson(patient.folder, includes_images);
   return object;
 }
 
-json StudyObject(const PlannedStudy& study, bool includes_images) {
+json StudyObject(const PlannedStudy& study, bool includes_images,
+                 const deid::Deidentifier* deidentifier) {
   json object = StudyJson(study.study);
+  if (deidentifier != nullptr) DeidentifyStudyJson(*deidentifier, study.study, object);
   object["folder"] = FolderJson(study.folder, includes_images);
   return object;
 }
 
-json InstanceObject(const PlannedInstance& instance, const InstanceOutcome* outcome) {
+json InstanceObject(const PlannedInstance& instance, const InstanceOutcome* outcome,
+                    const deid::Deidentifier* deidentifier) {
   json object = InstanceJson(instance.record);
+  if (deidentifier != nullptr) {
+    DeidentifyInstanceJson(*deidentifier, instance.record,
+                           outcome != nullptr ? outcome->sha256 : std::nullopt,
+                           outcome != nullptr ? outcome->size : std::nullopt, object);
+  }
   object["file"] = instance.dicom_entry.empty() ? json(nullptr) : json(instance.dicom_entry);
   object["previews"] = json::array();
   if (outcome != nullptr) {
@@ -48,12 +59,24 @@ json InstanceObject(const PlannedInstance& instance, const InstanceOutcome* outc
 
 json MetadataObject(const ExportSummary& plan, bool includes_images,
                     const std::string& export_date) {
-  return {{"exportedBy", plan.principal.username},
-          {"exportedAt", export_date},
-          {"version", "1.0"},
-          {"includesImages", includes_images},
-          {"hospital", plan.principal.hospital_name},
-          {"exportType", ScopeName(plan.request.scope)}};
+  json object = {{"exportedBy", plan.principal.username},
+                 {"exportedAt", export_date},
+                 {"version", "1.0"},
+                 {"includesImages", includes_images},
+                 {"hospital", plan.principal.hospital_name},
+                 {"exportType", ScopeName(plan.request.scope)}};
+  if (plan.deidentifier != nullptr) {
+    json deidentification = DeidentifyJson(plan.deidentifier->request());
+    json codes = json::array();
+    for (const deid::MethodCode& code : deid::MethodCodes(plan.deidentifier->request())) {
+      codes.push_back({{"codeValue", code.value},
+                       {"codingSchemeDesignator", "DCM"},
+                       {"codeMeaning", code.meaning}});
+    }
+    deidentification["methodCodes"] = std::move(codes);
+    object["deidentification"] = std::move(deidentification);
+  }
+  return object;
 }
 
 // Writes the document as nlohmann's dump(2) would lay it out, a value at a time: a
@@ -123,6 +146,8 @@ std::string EncodeOutcome(const InstanceOutcome& outcome) {
   json record = json::object();
   record["p"] = outcome.previews;
   if (outcome.preview_error) record["e"] = *outcome.preview_error;
+  if (outcome.sha256) record["s"] = *outcome.sha256;
+  if (outcome.size) record["n"] = *outcome.size;
   return record.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -134,23 +159,27 @@ Result<InstanceOutcome> DecodeOutcome(std::string_view encoded) {
   InstanceOutcome outcome;
   outcome.previews = record["p"].get<std::vector<std::string>>();
   if (record.contains("e")) outcome.preview_error = record["e"].get<std::string>();
+  if (record.contains("s")) outcome.sha256 = record["s"].get<std::string>();
+  if (record.contains("n")) outcome.size = record["n"].get<std::int64_t>();
   return outcome;
 }
 
 std::string BuildMetadataDocument(const ExportPlan& plan, const InstanceOutcomes& outcomes,
                                   bool includes_images, SystemTime exported_at) {
   const std::string export_date = Iso8601(exported_at);
+  const deid::Deidentifier* deidentifier = plan.deidentifier.get();
   json patients = json::array();
   json studies = json::array();
   json instances = json::array();
   for (const PlannedPatient& patient : plan.patients) {
     patients.push_back(PatientObject(patient, static_cast<std::int64_t>(patient.studies.size()),
-                                     export_date, includes_images));
+                                     export_date, includes_images, deidentifier));
     for (const PlannedStudy& study : patient.studies) {
-      studies.push_back(StudyObject(study, includes_images));
+      studies.push_back(StudyObject(study, includes_images, deidentifier));
       for (const PlannedInstance& instance : study.instances) {
         const auto it = outcomes.find(instance.record.id);
-        instances.push_back(InstanceObject(instance, it == outcomes.end() ? nullptr : &it->second));
+        instances.push_back(
+            InstanceObject(instance, it == outcomes.end() ? nullptr : &it->second, deidentifier));
       }
     }
   }
@@ -182,6 +211,7 @@ Status WriteMetadataDocument(PlannedExport& plan, OutcomeSource* outcomes, bool 
                              const std::function<Status(std::string_view)>& out) {
   const std::string export_date = Iso8601(exported_at);
   const ExportScope scope = plan.summary().request.scope;
+  const deid::Deidentifier* deidentifier = plan.summary().deidentifier.get();
   const bool single_patient = scope == ExportScope::kPatient || scope == ExportScope::kStudy;
   DocumentWriter writer(out);
 
@@ -197,7 +227,7 @@ Status WriteMetadataDocument(PlannedExport& plan, OutcomeSource* outcomes, bool 
     }
   };
   auto patient_object = [&](const PlanWalk& w) {
-    return PatientObject(w.patient(), w.study_count(), export_date, includes_images);
+    return PatientObject(w.patient(), w.study_count(), export_date, includes_images, deidentifier);
   };
 
   // The patients: one object for a patient's or a study's export, else an array.
@@ -227,7 +257,7 @@ Status WriteMetadataDocument(PlannedExport& plan, OutcomeSource* outcomes, bool 
     Status s = walk(WalkDepth::kStudies, PlanWalk::Step::kStudy, [&](const PlanWalk& w) {
       if (written) return Status::Ok();
       written = true;
-      return writer.Value(StudyObject(*w.study(), includes_images));
+      return writer.Value(StudyObject(*w.study(), includes_images, deidentifier));
     });
     if (!s.ok()) return s;
     if (!written) return Internal("the export's study is missing from its snapshot");
@@ -235,7 +265,7 @@ Status WriteMetadataDocument(PlannedExport& plan, OutcomeSource* outcomes, bool 
     if (Status s = writer.Key("studies"); !s.ok()) return s;
     if (Status s = writer.BeginArray(); !s.ok()) return s;
     Status s = walk(WalkDepth::kStudies, PlanWalk::Step::kStudy, [&](const PlanWalk& w) {
-      return writer.Element(StudyObject(*w.study(), includes_images));
+      return writer.Element(StudyObject(*w.study(), includes_images, deidentifier));
     });
     if (!s.ok()) return s;
     if (Status e = writer.EndArray(); !e.ok()) return e;
@@ -251,7 +281,8 @@ Status WriteMetadataDocument(PlannedExport& plan, OutcomeSource* outcomes, bool 
         if (!next.ok()) return Status(next.error());
         outcome = std::move(*next);
       }
-      if (Status s = writer.Element(InstanceObject(instance, outcome ? &*outcome : nullptr));
+      if (Status s =
+              writer.Element(InstanceObject(instance, outcome ? &*outcome : nullptr, deidentifier));
           !s.ok()) {
         return s;
       }

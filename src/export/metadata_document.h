@@ -23,10 +23,13 @@
 namespace pacsport {
 
 // What writing an instance produced: the entry names of its previews, or why none
-// could be rendered.
+// could be rendered (or were withheld); in a de-identified export, the SHA-256 and
+// size of the de-identified file written.
 struct InstanceOutcome {
   std::vector<std::string> previews;
   std::optional<std::string> preview_error;
+  std::optional<std::string> sha256;
+  std::optional<std::int64_t> size;
 };
 using InstanceOutcomes = std::unordered_map<RowId, InstanceOutcome>;  // by InstanceRecord::id
 
@@ -42,6 +45,10 @@ class OutcomeSource {
 std::string EncodeOutcome(const InstanceOutcome& outcome);
 Result<InstanceOutcome> DecodeOutcome(std::string_view encoded);
 
+// A de-identified export's document (plan.deidentifier) shows its records as
+// deidentified_records.h says, and its metadata block adds "deidentification": the
+// request (DeidentifyJson) and the CID 7050 codes applied.
+//
 // Builds the document for `plan`. `includes_images` says whether the DICOM files are
 // part of the delivery (false for format=json); instance outcomes missing from
 // `outcomes` are reported with no previews.

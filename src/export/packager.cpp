@@ -5,6 +5,7 @@
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -178,7 +179,7 @@ class ArchiveBuilder {
       return written;
     };
     std::optional<SpilledOutcomes> outcomes;
-    if (plan_.WithPreviews()) outcomes.emplace(outcomes_);
+    if (RecordsOutcomes()) outcomes.emplace(outcomes_);
     if (Status s = WriteMetadataDocument(planned_, outcomes ? &*outcomes : nullptr,
                                          plan_.WithImages(), exported_at_, out);
         !s.ok()) {
@@ -384,7 +385,8 @@ class ArchiveBuilder {
                 slot.prepared =
                     PrepareInstance(slot.item.instance(), source_, previews_, plan_.request.options,
                                     hospital_, plan_.WithPreviews() && !previews_spent_,
-                                    limits_.whole_instance_max_bytes, stage_.get());
+                                    limits_.whole_instance_max_bytes, stage_.get(),
+                                    plan_.deidentifier.get());
               }
               return index;
             }) &
@@ -427,9 +429,14 @@ class ArchiveBuilder {
       if (Status s = zip_.Add(prepared.dicom); !s.ok()) return s;
       if (Status s = Checksum(prepared.dicom_sha256, prepared.dicom.name); !s.ok()) return s;
     }
-    if (!plan_.WithPreviews()) return Status::Ok();
-    KeepWithinExportBudget(prepared);
+    if (!RecordsOutcomes()) return Status::Ok();
     InstanceOutcome outcome;
+    if (plan_.deidentifier) {
+      outcome.sha256 = prepared.dicom_sha256;
+      outcome.size = static_cast<std::int64_t>(prepared.dicom_size);
+    }
+    if (!plan_.WithPreviews()) return outcomes_.Append(EncodeOutcome(outcome));
+    KeepWithinExportBudget(prepared);
     outcome.preview_error = std::move(prepared.preview_error);
     for (size_t i = 0; i < prepared.previews.size(); ++i) {
       zip::PreparedEntry& png = prepared.previews[i];
@@ -450,6 +457,10 @@ class ArchiveBuilder {
     if (media_) return MediaPreviewName(frame);
     return "frame_" + std::to_string(frame) + ".png";
   }
+
+  // Whether each instance's outcome is kept for the metadata document: its previews,
+  // and a de-identified file's checksum and size.
+  bool RecordsOutcomes() const { return plan_.WithPreviews() || plan_.deidentifier != nullptr; }
 
   // Counts the previews of `prepared` against preview.max_bytes_per_export in plan
   // order: from the first instance whose previews would go over it, no instance
@@ -474,6 +485,7 @@ class ArchiveBuilder {
   // them from it once the file is known to be intact. A copy that cannot be kept
   // (disk full) costs the previews, not the export.
   Status StreamInstance(const PlannedInstance& instance, PreparedInstance& prepared) {
+    if (plan_.deidentifier) return StreamDeidentified(instance, prepared);
     if (!plan_.WithPreviews() || previews_spent_) return StreamDicom(instance, nullptr);
     auto copy = preview::SharedObjectWriter::Create(std::filesystem::temp_directory_path());
     Status copied = copy.ok() ? Status::Ok() : Status(copy.error());
@@ -490,6 +502,87 @@ class ArchiveBuilder {
         previews_.Render(PreviewJob(instance.record, hospital_, plan_.request.options), *object),
         prepared);
     return Status::Ok();
+  }
+
+  // A de-identified instance too large to hold: the original is copied to an unnamed
+  // temporary file and checked against its ingest SHA-256 before anything of it is
+  // used, de-identified from there into a second one (large values are copied
+  // through, never held), which is streamed into the archive with its own SHA-256
+  // (and staged for the DICOMDIR on a disc); previews are rendered from it unless
+  // withheld.
+  Status StreamDeidentified(const PlannedInstance& instance, PreparedInstance& prepared) {
+    const InstanceRecord& record = instance.record;
+    const auto directory = std::filesystem::temp_directory_path();
+    auto original = preview::SharedObjectWriter::Create(directory);
+    if (!original.ok()) return original.error();
+    Sha256 checked;
+    Status read = source_.ReadChunked(record.location, limits_.stream_chunk_bytes,
+                                      [&](std::string_view chunk) -> Status {
+                                        if (stop_.stop_requested())
+                                          return Unavailable("export stopped");
+                                        checked.Update(chunk.data(), chunk.size());
+                                        return original->Append(chunk);
+                                      });
+    if (!read.ok()) {
+      return Error(read.error().code(),
+                   "instance " + record.sop_instance_uid + ": " + read.error().message());
+    }
+    if (!record.sha256.empty() && checked.FinishHex() != record.sha256) {
+      return ChecksumMismatch(record);
+    }
+    auto original_object = original->Finish();
+    if (!original_object.ok()) return original_object.error();
+    auto original_bytes = MapShared(*original_object);
+    if (!original_bytes.ok()) return original_bytes.error();
+
+    auto output = preview::SharedObjectWriter::Create(directory);
+    if (!output.ok()) return output.error();
+    auto done = plan_.deidentifier->Apply(
+        original_bytes->bytes(), [&](std::string_view piece) { return output->Append(piece); });
+    if (!done.ok()) return DeidentificationFailed(record, done.error());
+    auto output_object = output->Finish();
+    if (!output_object.ok()) return output_object.error();
+    auto output_bytes = MapShared(*output_object);
+    if (!output_bytes.ok()) return output_bytes.error();
+
+    const std::string_view bytes = output_bytes->bytes();
+    if (stage_) {
+      if (Status s = stage_->Put(instance.dicom_entry, bytes); !s.ok()) return s;
+    }
+    const int level = DicomEntryLevel(record, level_);
+    if (Status s = zip_.BeginEntry(instance.dicom_entry,
+                                   level == 0 ? zip::Method::kStore : zip::Method::kDeflate, level,
+                                   bytes.size());
+        !s.ok()) {
+      return s;
+    }
+    Sha256 written;
+    for (std::size_t at = 0; at < bytes.size(); at += limits_.stream_chunk_bytes) {
+      if (stop_.stop_requested()) return Unavailable("export stopped");
+      const std::string_view chunk = bytes.substr(at, limits_.stream_chunk_bytes);
+      written.Update(chunk.data(), chunk.size());
+      if (Status s = zip_.Write(chunk); !s.ok()) return s;
+    }
+    if (Status s = zip_.EndEntry(); !s.ok()) return s;
+    prepared.dicom_sha256 = written.FinishHex();
+    prepared.dicom_size = bytes.size();
+    if (Status s = Checksum(prepared.dicom_sha256, instance.dicom_entry); !s.ok()) return s;
+    if (!plan_.WithPreviews() || previews_spent_) return Status::Ok();
+    if (auto withheld = WithheldPreviews(*done, plan_.deidentifier->request())) {
+      prepared.preview_error = std::move(withheld);
+      return Status::Ok();
+    }
+    SetPreviews(
+        previews_.Render(PreviewJob(record, hospital_, plan_.request.options), *output_object),
+        prepared);
+    return Status::Ok();
+  }
+
+  // A read-only mapping of `object`, whose descriptor stays open for the workers.
+  static Result<preview::MappedObject> MapShared(const preview::SharedObject& object) {
+    const int fd = ::dup(object.fd());
+    if (fd < 0) return Unavailable("cannot map a temporary copy of an instance");
+    return preview::MappedObject::Map(fd, object.size());
   }
 
   // Copies a file too large to hold from the source into the archive chunk by chunk,

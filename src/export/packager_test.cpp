@@ -18,6 +18,7 @@
 
 #include "auth/signing_key.h"
 #include "core/digest.h"
+#include "deid/project_keys.h"
 #include "dicom/initialize.h"
 #include "export/export_receipt.h"
 #include "export/planner.h"
@@ -175,6 +176,48 @@ TEST_F(PackagerTest, StreamedInstancesGiveTheSameFilesAsWholeOnes) {
     pngs += file.extension() == ".png";
   }
   EXPECT_GT(pngs, 20u);  // previews, not only their absence, are compared
+}
+
+// A de-identified export gives the same bytes whether its instances are held whole or
+// streamed through temporary files (deterministic pseudonyms), its checksums hold, no
+// file keeps its original SOP Instance UID, and an altered original still fails it.
+TEST_F(PackagerTest, DeidentifiedStreamedInstancesGiveTheSameFilesAsWholeOnes) {
+  ExportRequest request = AllRequest(true);
+  request.options.deidentify = deid::DeidentifyRequest{"study-1", {}, deid::IncludeBurnedIn::kNo};
+  const auto keys = deid::ProjectKeys::FromHex(std::string(64, 'c')).ValueOrThrow();
+  auto deidentifier = std::make_shared<const deid::Deidentifier>(keys.For("North", "study-1"),
+                                                                 *request.options.deidentify);
+  const auto plan =
+      OpenExportPlan(*index_, admin_, request, kExportedAt, deidentifier).ValueOrThrow();
+  ASSERT_TRUE(plan->CountTotals().ok());
+  StringSink whole, streamed;
+  ASSERT_EQ(Write(*plan, *store_, whole, Limits(0)).outcome, PackageOutcome::kComplete);
+  ASSERT_EQ(Write(*plan, *store_, streamed, Limits(0, 0, 4096)).outcome, PackageOutcome::kComplete);
+  const auto whole_dir = dir_.path() / "whole";
+  std::filesystem::rename(ExtractAndVerify(whole.bytes()), whole_dir);
+  const auto streamed_dir = ExtractAndVerify(streamed.bytes());
+  const auto files = FilesUnder(whole_dir);
+  ASSERT_EQ(FilesUnder(streamed_dir), files);
+  const ExportPlan original =
+      PlanExport(*index_, admin_, AllRequest(true), kExportedAt).ValueOrThrow();
+  size_t dicoms = 0;
+  for (const auto& file : files) {
+    const std::string bytes = testing::ReadFile(whole_dir / file);
+    EXPECT_TRUE(bytes == testing::ReadFile(streamed_dir / file)) << file;
+    if (file.extension() != ".dcm") continue;
+    ++dicoms;
+    EXPECT_EQ(bytes.substr(0, 128), std::string(128, '\0')) << file;
+    EXPECT_EQ(file.string().find("patients/ANON-"), 0u) << file;
+  }
+  EXPECT_GT(dicoms, 20u);
+  const std::string everything = whole.bytes();
+  for (const PlannedPatient& patient : original.patients) {
+    for (const PlannedStudy& study : patient.studies) {
+      for (const PlannedInstance& instance : study.instances) {
+        EXPECT_EQ(everything.find(instance.record.sop_instance_uid), std::string::npos);
+      }
+    }
+  }
 }
 
 TEST_F(PackagerTest, AlteredFileFailsAlsoWhenStreamed) {

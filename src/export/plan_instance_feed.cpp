@@ -34,12 +34,23 @@ Result<std::optional<OutgoingInstance>> PlanInstanceFeed::Next(std::stop_token s
 Result<OutgoingInstance> PlanInstanceFeed::Release(const InstanceRecord& record,
                                                    std::string bytes) {
   OutgoingInstance outgoing;
-  outgoing.study_uid = record.study_instance_uid;
-  outgoing.series_uid = record.series_instance_uid;
-  outgoing.sop_instance_uid = record.sop_instance_uid;
-  outgoing.sop_class_uid = record.sop_class_uid;
-  outgoing.transfer_syntax_uid = record.transfer_syntax_uid;
-  outgoing.bytes = std::move(bytes);
+  const deid::Deidentifier* deidentifier = plan_.summary().deidentifier.get();
+  if (deidentifier == nullptr) {
+    outgoing.study_uid = record.study_instance_uid;
+    outgoing.series_uid = record.series_instance_uid;
+    outgoing.sop_instance_uid = record.sop_instance_uid;
+    outgoing.sop_class_uid = record.sop_class_uid;
+    outgoing.transfer_syntax_uid = record.transfer_syntax_uid;
+    outgoing.bytes = std::move(bytes);
+    return outgoing;
+  }
+  auto done = deidentifier->Apply(bytes, outgoing.bytes);
+  if (!done.ok()) return DeidentificationFailed(record, done.error());
+  outgoing.study_uid = std::move(done->study_uid);
+  outgoing.series_uid = std::move(done->series_uid);
+  outgoing.sop_instance_uid = std::move(done->sop_instance_uid);
+  outgoing.sop_class_uid = std::move(done->sop_class_uid);
+  outgoing.transfer_syntax_uid = std::move(done->transfer_syntax_uid);
   return outgoing;
 }
 

@@ -1,6 +1,7 @@
 // PlanInstanceFeed: the InstanceFeed (instance_feed.h) of an export session's plan:
 // its instances in export order, each read whole from the DicomSource and checked
-// against the SHA-256 recorded at ingest before it is given out. Counts what it gave,
+// against the SHA-256 recorded at ingest before it is given out, then de-identified
+// when the export asks for it (its UIDs then the pseudonymous ones). Counts what it gave,
 // for the session's audit record. Used by one thread; borrows the plan and the source.
 #pragma once
 
@@ -25,8 +26,8 @@ class PlanInstanceFeed final : public InstanceFeed {
   std::int64_t bytes_given() const { return bytes_given_; }
 
  private:
-  // The one place a file's bytes pass, checked, before they are given out: where the
-  // export's de-identification (when it asks for it) is to be applied.
+  // The one place a file's bytes pass, checked, before they are given out: as they
+  // are, or de-identified.
   Result<OutgoingInstance> Release(const InstanceRecord& record, std::string bytes);
 
   PlannedExport& plan_;

@@ -27,13 +27,19 @@ Result<std::optional<PatientRecord>> PlanWalk::NextPatientRecord() {
 Status PlanWalk::EnterPatient(PatientRecord record) {
   const ExportScope scope = plan_.summary_.request.scope;
   const bool own_folder = scope != ExportScope::kStudy && scope != ExportScope::kPatient;
+  const deid::Deidentifier* deidentifier = plan_.summary_.deidentifier.get();
   if (plan_.summary_.request.options.format == ExportFormat::kMedia) {
     auto folder = MediaPatientFolder(++patient_number_);
     if (!folder.ok()) return folder.error();
     patient_.folder = std::move(*folder);
     study_number_ = 0;
   } else {
-    patient_.folder = own_folder ? "patients/" + patient_folders_.Take(record.patient_id) : "";
+    patient_.folder =
+        own_folder
+            ? "patients/" + patient_folders_.Take(deidentifier != nullptr
+                                                      ? deidentifier->PatientId(record.patient_id)
+                                                      : record.patient_id)
+            : "";
   }
   study_folders_ = zip::FolderNames();
   studies_.clear();
@@ -67,8 +73,11 @@ Result<PlanWalk::Step> PlanWalk::Next() {
     if (summary.request.options.format == ExportFormat::kMedia) return NextMediaStudy(record);
     // A study export has no folders; the others have studies/UID under the patient's.
     if (summary.request.scope != ExportScope::kStudy) {
-      planned->folder = (patient_.folder.empty() ? "" : patient_.folder + "/") + "studies/" +
-                        study_folders_.Take(record.study_instance_uid);
+      const deid::Deidentifier* deidentifier = summary.deidentifier.get();
+      planned->folder =
+          (patient_.folder.empty() ? "" : patient_.folder + "/") + "studies/" +
+          study_folders_.Take(deidentifier != nullptr ? deidentifier->Uid(record.study_instance_uid)
+                                                      : record.study_instance_uid);
     }
     const std::string directory = planned->folder.empty() ? "" : planned->folder + "/";
     planned->preview_directory = directory + "previews/";
@@ -133,9 +142,12 @@ void AddTotals(const SnapshotTotals& totals, ExportSummary& summary) {
 
 }  // namespace
 
-Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Principal& principal,
-                                                      const ExportRequest& request,
-                                                      SystemTime now) {
+Result<std::unique_ptr<PlannedExport>> OpenExportPlan(
+    Index& index, const Principal& principal, const ExportRequest& request, SystemTime now,
+    std::shared_ptr<const deid::Deidentifier> deidentifier) {
+  if (request.options.deidentify.has_value() != (deidentifier != nullptr)) {
+    return Internal("a de-identified export is planned with its project's de-identifier");
+  }
   // Refusals that need no data come first.
   switch (request.scope) {
     case ExportScope::kStudy:
@@ -174,6 +186,7 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Princi
   ExportSummary& summary = plan->summary_;
   summary.request = request;
   summary.principal = principal;
+  summary.deidentifier = std::move(deidentifier);
   auto add_totals = [&](TotalsOf of, const std::string& id) -> Status {
     auto totals = view.Totals(of, id);
     if (!totals.ok()) return totals.error();
@@ -245,20 +258,33 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Princi
   if (request.scope == ExportScope::kStudies || request.scope == ExportScope::kPatients) {
     summary.metadata_name = "batch_data.json";
   }
-  summary.archive_name = ArchiveName(request, now);
+  summary.archive_name = ArchiveName(request, now, summary.deidentifier.get());
   return plan;
 }
 
-std::string ArchiveName(const ExportRequest& request, SystemTime now) {
+std::string ExportedTarget(const ExportRequest& request, const deid::Deidentifier* deidentifier) {
+  if (deidentifier == nullptr || IsBatch(request.scope)) return AuditTarget(request);
+  switch (request.scope) {
+    case ExportScope::kStudy:
+      return deidentifier->Uid(request.target);
+    case ExportScope::kPatient:
+      return deidentifier->PatientId(request.target);
+    default:
+      return AuditTarget(request);
+  }
+}
+
+std::string ArchiveName(const ExportRequest& request, SystemTime now,
+                        const deid::Deidentifier* deidentifier) {
   const bool media = request.options.format == ExportFormat::kMedia;
   const std::string suffix = media ? "_media" : "_export";
   std::string name;
   switch (request.scope) {
     case ExportScope::kStudy:
-      name = "study_" + request.target + suffix;
+      name = "study_" + ExportedTarget(request, deidentifier) + suffix;
       break;
     case ExportScope::kPatient:
-      name = "patient_" + SanitizePathComponent(request.target) + suffix;
+      name = "patient_" + SanitizePathComponent(ExportedTarget(request, deidentifier)) + suffix;
       break;
     case ExportScope::kAll:
       name = "export_all_" + CompactUtcTimestamp(now);

@@ -88,8 +88,9 @@ class PlannedExport {
 
  private:
   friend class PlanWalk;
-  friend Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index&, const Principal&,
-                                                               const ExportRequest&, SystemTime);
+  friend Result<std::unique_ptr<PlannedExport>> OpenExportPlan(
+      Index&, const Principal&, const ExportRequest&, SystemTime,
+      std::shared_ptr<const deid::Deidentifier>);
   // A patient of an export other than all: all its studies, or those named.
   struct Target {
     std::string patient_id;
@@ -101,13 +102,21 @@ class PlannedExport {
   std::vector<Target> targets_;  // in export order; unused by an export of all
 };
 
-Result<std::unique_ptr<PlannedExport>> OpenExportPlan(Index& index, const Principal& principal,
-                                                      const ExportRequest& request, SystemTime now);
+// `deidentifier` is required when the request asks for de-identification (the
+// caller derives the project's key, export_service.h), and null otherwise.
+Result<std::unique_ptr<PlannedExport>> OpenExportPlan(
+    Index& index, const Principal& principal, const ExportRequest& request, SystemTime now,
+    std::shared_ptr<const deid::Deidentifier> deidentifier = nullptr);
+
+// The target as the archive may show it: AuditTarget, with a de-identified export's
+// Patient ID or Study UID replaced by its pseudonym.
+std::string ExportedTarget(const ExportRequest& request, const deid::Deidentifier* deidentifier);
 
 // The download's file name of `request` made at `now`, e.g. "study_1.2.3_export.zip",
-// "patient_P1_media.zip" for a disc
-// (a valid Study UID is safe in a name; a Patient ID is sanitized).
-std::string ArchiveName(const ExportRequest& request, SystemTime now);
+// "patient_P1_media.zip" for a disc (a valid Study UID is safe in a name; a Patient ID
+// is sanitized); pseudonyms in a de-identified export.
+std::string ArchiveName(const ExportRequest& request, SystemTime now,
+                        const deid::Deidentifier* deidentifier = nullptr);
 
 // The whole plan walked into memory (export_plan.h: ExportPlan), for tests and small
 // exports; exactly what a walk of OpenExportPlan's plan gives.

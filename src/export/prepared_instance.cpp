@@ -1,6 +1,7 @@
 #include "export/prepared_instance.h"
 
 #include "core/digest.h"
+#include "deid/burned_in_text.h"
 
 namespace pacsport {
 
@@ -19,7 +20,7 @@ Error ChecksumMismatch(const InstanceRecord& record) {
 PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& source,
                                  preview::PreviewPool& previews, const ExportOptions& options,
                                  RowId hospital, bool with_previews, std::uint64_t whole_max_bytes,
-                                 MediaStage* stage) {
+                                 MediaStage* stage, const deid::Deidentifier* deidentifier) {
   const InstanceRecord& record = instance.record;
   PreparedInstance prepared;
   if (static_cast<std::uint64_t>(record.size) > whole_max_bytes) {
@@ -37,6 +38,19 @@ PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& s
     prepared.error = ChecksumMismatch(record);
     return prepared;
   }
+  std::optional<std::string> withheld;
+  if (deidentifier != nullptr) {
+    std::string deidentified;
+    auto done = deidentifier->Apply(*bytes, deidentified);
+    if (!done.ok()) {
+      prepared.error = DeidentificationFailed(record, done.error());
+      return prepared;
+    }
+    withheld = WithheldPreviews(*done, deidentifier->request());
+    *bytes = std::move(deidentified);
+    prepared.dicom_sha256 = Sha256Hex(*bytes);
+  }
+  prepared.dicom_size = bytes->size();
   if (stage != nullptr) {
     if (Status s = stage->Put(instance.dicom_entry, *bytes); !s.ok()) {
       prepared.error = s.error();
@@ -46,9 +60,23 @@ PreparedInstance PrepareInstance(const PlannedInstance& instance, DicomSource& s
   prepared.dicom = zip::Prepare(instance.dicom_entry, *bytes,
                                 DicomEntryLevel(record, options.compression_level));
   if (!with_previews) return prepared;
-
+  if (withheld) {
+    prepared.preview_error = std::move(withheld);
+    return prepared;
+  }
   SetPreviews(previews.Render(PreviewJob(record, hospital, options), *bytes), prepared);
   return prepared;
+}
+
+std::optional<std::string> WithheldPreviews(const deid::DeidentifiedInstance& instance,
+                                            const deid::DeidentifyRequest& request) {
+  if (request.burned_in == deid::IncludeBurnedIn::kYes) return std::nullopt;
+  return deid::BurnedInTextReason(instance.burned_in_annotation, instance.modality);
+}
+
+Error DeidentificationFailed(const InstanceRecord& record, const Error& error) {
+  return Error(error.code(), "instance " + record.sop_instance_uid +
+                                 " cannot be de-identified: " + error.message());
 }
 
 preview::RenderJob PreviewJob(const InstanceRecord& record, RowId hospital,

@@ -24,6 +24,7 @@ json JobJson(const JobRecord& job) {
       {"scope", request.value("scope", "")},
       {"ids", request.value("ids", json::array())},
       {"format", request.value("format", "zip")},
+      {"deidentify", request.value("deidentify", json(nullptr))},
       {"username", job.username},
       {"archiveName", job.archive_name},
       {"createdAt", job.created_at},

@@ -51,6 +51,36 @@ class ResponseSink : public ByteSink {
   httplib::DataSink& sink_;
 };
 
+// deidentify=basic&project=P&deidentifyOptions=a,b&includeBurnedIn=true: the
+// de-identification asked for, if any; its other parameters without deidentify are
+// refused (kInvalidInput naming them), as is anything MakeRequest refuses.
+Result<std::optional<deid::DeidentifyRequest>> ParseDeidentify(const httplib::Request& req) {
+  if (!req.has_param("deidentify")) {
+    for (const char* name : {"project", "deidentifyOptions", "includeBurnedIn"}) {
+      if (req.has_param(name))
+        return InvalidInput(std::string(name) + " requires deidentify=basic");
+    }
+    return std::optional<deid::DeidentifyRequest>();
+  }
+  std::vector<std::string> options;
+  if (const std::string listed = TextParam(req, "deidentifyOptions"); !listed.empty()) {
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t comma = listed.find(',', start);
+      options.push_back(listed.substr(start, comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  auto burned_in = BoolParam(req, "includeBurnedIn", false);
+  if (!burned_in.ok()) return burned_in.error();
+  auto request =
+      deid::MakeRequest(TextParam(req, "deidentify"), TextParam(req, "project"), options,
+                        *burned_in ? deid::IncludeBurnedIn::kYes : deid::IncludeBurnedIn::kNo);
+  if (!request.ok()) return request.error();
+  return std::optional<deid::DeidentifyRequest>(std::move(*request));
+}
+
 Result<ExportRequest> ParseExportRequest(const httplib::Request& req, ExportScope scope,
                                          std::string target, const HttpSettings& settings) {
   ExportRequest request;
@@ -76,6 +106,9 @@ Result<ExportRequest> ParseExportRequest(const httplib::Request& req, ExportScop
   auto size = IntParam(req, "previewSize", 0, 0, 65535);
   if (!size.ok()) return size.error();
   request.options.preview_max_side = static_cast<std::uint32_t>(*size);
+  auto deidentify = ParseDeidentify(req);
+  if (!deidentify.ok()) return deidentify.error();
+  request.options.deidentify = std::move(*deidentify);
   return request;
 }
 

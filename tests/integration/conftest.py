@@ -28,6 +28,7 @@ MODULE_ORDER = [
     "test_orthanc_source",
     "test_export_options",
     "test_media",
+    "test_deidentify",
     "test_ai_analysis",
     "test_ingest",
     "test_names",

@@ -133,12 +133,20 @@ export function isBatch(scope: ExportScope): scope is Extract<ExportScope, { kin
   return scope.kind === "patients" || scope.kind === "studies";
 }
 
+/** A de-identified export (PS3.15 basic profile) for a research project. */
+export interface DeidentifyOptions {
+  project: string;
+  options: string[];
+  includeBurnedIn: boolean;
+}
+
 /** "media": a ZIP laid out as a patient's disc (DICOMDIR, INDEX.HTM), always with images. */
 export type ExportFormat = "zip" | "json" | "media";
 
 export interface ExportOptions {
   includeImages: boolean;
   format: ExportFormat;
+  deidentify?: DeidentifyOptions;
 }
 
 /** Whether an export with these options holds the DICOM images. */
@@ -390,7 +398,19 @@ function scopePath(scope: SingleExportScope): string {
 function exportQuery(options: ExportOptions): Query {
   // A JSON-only export is the metadata document alone, a disc holds the images,
   // whatever the checkbox says.
-  return { includeImages: withImages(options), format: options.format };
+  const deidentify = options.deidentify;
+  return {
+    includeImages: withImages(options),
+    format: options.format,
+    ...(deidentify
+      ? {
+          deidentify: "basic",
+          project: deidentify.project,
+          deidentifyOptions: deidentify.options.join(","),
+          includeBurnedIn: deidentify.includeBurnedIn || undefined,
+        }
+      : {}),
+  };
 }
 
 export function exportEstimate(scope: SingleExportScope, options: ExportOptions, signal?: AbortSignal) {
@@ -431,6 +451,7 @@ export async function createExportJob(scope: ExportScope, options: ExportOptions
     includeImages: images,
     previews: images,
     format: options.format,
+    ...(options.deidentify ? { deidentify: { profile: "basic", ...options.deidentify } } : {}),
     ...(destination === null ? {} : { destination }),
   };
   return (await call("/api/export/jobs", { method: "POST", body })).json() as Promise<CreatedJob>;

@@ -31,6 +31,7 @@ import { listDestinations } from "../destinationsApi";
 import { startDownload } from "../download";
 import { bytes, count } from "../format";
 import { useResource } from "../hooks";
+import { DeidentifySection } from "./DeidentifySection";
 import { Dialog } from "./Dialog";
 import { ErrorNotice } from "./LoadState";
 
@@ -155,7 +156,7 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
             type="button"
             className="button button-primary"
             onClick={exportData}
-            disabled={progress.kind === "requesting" || deciding}
+            disabled={progress.kind === "requesting" || deciding || options.deidentify?.project === ""}
             aria-describedby={asJob ? jobHintId : undefined}
           >
             {progress.kind === "requesting" ? (asJob ? "Starting…" : "Preparing…") : primary}
@@ -210,6 +211,8 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
               : "The ZIP holds the metadata only."}
         </p>
       </fieldset>
+
+      <DeidentifySection value={options.deidentify} onChange={(deidentify) => update({ deidentify })} />
 
       <section className="details" aria-labelledby={`${hintId}-details`} aria-busy={estimate.loading}>
         <h3 id={`${hintId}-details`}>Export details</h3>
