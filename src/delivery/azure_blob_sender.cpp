@@ -15,6 +15,7 @@
 
 #include "delivery/azure_shared_key.h"
 #include "delivery/http_call.h"
+#include "delivery/percent_encoding.h"
 #include "delivery/settings_reader.h"
 
 namespace pacsport::delivery {
@@ -26,24 +27,6 @@ constexpr std::uint64_t kMaxBlocks = 50000;  // per blob, the service's limit
 constexpr std::size_t kMaxBlobName = 1024;   // characters, the service's limit
 
 using Params = std::vector<std::pair<std::string, std::string>>;
-
-enum class Slashes { kKeep, kEncode };
-
-// Percent-encodes all but RFC 3986's unreserved characters (and '/' if kept).
-std::string PercentEncode(std::string_view text, Slashes slashes) {
-  std::string encoded;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
-        (slashes == Slashes::kKeep && c == '/')) {
-      encoded += static_cast<char>(c);
-    } else {
-      char hex[4];
-      std::snprintf(hex, sizeof hex, "%%%02X", c);
-      encoded += hex;
-    }
-  }
-  return encoded;
-}
 
 // Azure's error code of a refusal: the x-ms-error-code header, else the body's <Code>.
 std::string AzureErrorCode(const HttpAnswer& answer) {

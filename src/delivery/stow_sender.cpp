@@ -12,6 +12,7 @@
 #include "delivery/dicomweb_answers.h"
 #include "delivery/http_call.h"
 #include "delivery/multipart_related.h"
+#include "delivery/percent_encoding.h"
 #include "delivery/retry.h"
 #include "delivery/settings_reader.h"
 
@@ -32,21 +33,6 @@ struct StowSettings {
   std::uint64_t batch_bytes = 64 * kMiB;
   std::string authorization;  // the "Authorization: …" header, or "": a secret, never logged
 };
-
-// A UID as a URL path segment: UIDs are digits and dots, anything else is encoded.
-std::string UidInPath(const std::string& uid) {
-  std::string encoded;
-  for (const unsigned char c : uid) {
-    if (std::isalnum(c) || c == '.') {
-      encoded += static_cast<char>(c);
-    } else {
-      char hex[4];
-      std::snprintf(hex, sizeof hex, "%%%02X", c);
-      encoded += hex;
-    }
-  }
-  return encoded;
-}
 
 // One instance of a batch, and its line in the report.
 struct Pending {
@@ -210,7 +196,7 @@ class StowSender final : public InstanceSender {
     std::set<std::string> seen;
     for (std::size_t offset = 0;; offset += kQidoPage) {
       const std::string path =
-          "/studies/" + UidInPath(study) +
+          "/studies/" + PercentEncode(study, Slashes::kEncode) +
           "/instances?includefield=00080018&limit=" + std::to_string(kQidoPage) +
           "&offset=" + std::to_string(offset);
       auto answer = Retry(retry_, stop, [&] { return Query(path, stop); });
