@@ -46,7 +46,8 @@ export function JobsPage({ focusJob }: { focusJob: string | null }) {
   // The destinations' names (a job names its destination by id); none if they cannot be read.
   const destinations = useResource((signal) => listDestinations(signal).catch(() => []), []);
   const destinationNames = new Map((destinations.data ?? []).map((d) => [d.id, d.name]));
-  const page = jobs.data;
+  // Jobs are shown once their destinations' names are known (never "destination 3" first).
+  const page = destinations.data && jobs.data;
 
   return (
     <section className="page" aria-labelledby="jobs-title">
@@ -61,7 +62,7 @@ export function JobsPage({ focusJob }: { focusJob: string | null }) {
       </div>
 
       {jobs.error && <ErrorNotice error={jobs.error} onRetry={jobs.reload} />}
-      {!page && jobs.loading && <Loading what="export jobs" />}
+      {!page && !jobs.error && <Loading what="export jobs" />}
       {page && page.items.length === 0 && !jobs.error && (
         <Empty>No export jobs yet. Select patients or studies and choose “Export selected” to start one.</Empty>
       )}
