@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is missing, builds, seeds a demo data
 # directory (two hospitals, their users, and every DICOM file that Debian's
-# python3-pydicom ships, split between them) and serves on http://127.0.0.1:8080.
+# python3-pydicom ships, split between them), serves on http://127.0.0.1:8080 and
+# stores AI results for a few demo studies (scripts/seed-demo-ai.sh).
 # Re-running it reuses the data directory. Environment: PACSPORT_DATA (default
 # ./data), PACSPORT_LISTEN (default 127.0.0.1:8080).
 set -euo pipefail
@@ -28,6 +29,7 @@ for _ in $(seq 100); do
   curl -sf "$URL/api/health" >/dev/null && break
   sleep 0.1
 done
+bash scripts/seed-demo-ai.sh "$URL"
 
 login='{"username":"north-user","password":"north-user-pass"}'
 token=$(curl -sf -X POST "$URL/api/auth/login" -H 'Content-Type: application/json' -d "$login" |

@@ -70,6 +70,7 @@ struct PatientRecord {
   std::string sex;
   std::int64_t study_count = 0;
   std::string latest_study_date;
+  std::int64_t total_bytes = 0;  // the stored size of all the patient's instances
 };
 
 struct StudyRecord {

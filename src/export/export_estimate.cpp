@@ -162,9 +162,7 @@ Status CheckRequest(const Principal& principal, const ExportRequest& request) {
       if (!IsValidUid(request.target)) return InvalidInput("studyUID is not a valid DICOM UID");
       return Status::Ok();
     case ExportScope::kPatient:
-      if (!IsValidPatientId(request.target))
-        return InvalidInput("patientID is longer than 64 characters");
-      return Status::Ok();
+      return CheckExportablePatientId(request.target, "patientID");
     case ExportScope::kAll:
       if (principal.role != Role::kAdmin)
         return Forbidden("exporting everything requires the admin role");
@@ -179,8 +177,8 @@ Status CheckRequest(const Principal& principal, const ExportRequest& request) {
         if (request.scope == ExportScope::kStudies && !IsValidUid(id)) {
           return InvalidInput("ids: " + id + " is not a valid DICOM UID");
         }
-        if (request.scope == ExportScope::kPatients && !IsValidPatientId(id)) {
-          return InvalidInput("ids: a Patient ID is longer than 64 characters");
+        if (request.scope == ExportScope::kPatients) {
+          if (Status s = CheckExportablePatientId(id, "ids"); !s.ok()) return s;
         }
       }
       return Status::Ok();

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/names.h"
+
 namespace pacsport {
 
 std::string_view ScopeName(ExportScope scope) {
@@ -49,6 +51,18 @@ Status CheckDiscScope(const ExportRequest& request) {
   if (request.options.format == ExportFormat::kMedia && request.scope == ExportScope::kAll) {
     return InvalidInput(
         "format=media is a disc for a patient, a study or a batch of them, not an export of all");
+  }
+  return Status::Ok();
+}
+
+Status CheckExportablePatientId(std::string_view id, std::string_view parameter) {
+  if (!IsValidPatientId(id)) {
+    return InvalidInput(std::string(parameter) + ": a Patient ID is longer than 64 characters");
+  }
+  if (id.empty()) {
+    return InvalidInput(std::string(parameter) +
+                        ": the Patient ID is empty; studies without one belong to unrelated "
+                        "patients and are exported by study");
   }
   return Status::Ok();
 }

@@ -57,6 +57,11 @@ bool IsArchive(ExportFormat format);
 // kInvalidInput when `request` asks for a disc (format=media) of a scope that is not
 // one: an export of all (a hospital is not a patient's disc).
 Status CheckDiscScope(const ExportRequest& request);
+// kInvalidInput, naming `parameter`, unless `id` names a patient that an export may
+// take whole: a Patient ID of at most 64 characters that is not empty. Files without
+// a Patient ID belong to unrelated people; their studies are exported one by one
+// (docs/decisions/0018-search-and-unidentified-studies.md).
+Status CheckExportablePatientId(std::string_view id, std::string_view parameter);
 // What the audit record (and an archive's receipt) names as the target: the ID, or
 // how many a batch names, e.g. "3 studies" (the audit record's parameters list them).
 std::string AuditTarget(const ExportRequest& request);

@@ -154,9 +154,8 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(
       if (!IsValidUid(request.target)) return InvalidInput("studyUID is not a valid DICOM UID");
       break;
     case ExportScope::kPatient:
-      // An empty Patient ID is legal DICOM (type 2): it names the patient without one.
-      if (!IsValidPatientId(request.target)) {
-        return InvalidInput("patientID is longer than 64 characters");
+      if (Status s = CheckExportablePatientId(request.target, "patientID"); !s.ok()) {
+        return s.error();
       }
       break;
     case ExportScope::kAll:
@@ -244,9 +243,7 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(
     }
     case ExportScope::kPatients: {
       for (const std::string& id : request.targets) {
-        if (!IsValidPatientId(id)) {
-          return InvalidInput("ids: a Patient ID is longer than 64 characters");
-        }
+        if (Status s = CheckExportablePatientId(id, "ids"); !s.ok()) return s.error();
         auto patient = view.GetPatient(id);
         if (!patient.ok()) return patient.error();
         plan->targets_.push_back({id, {}});

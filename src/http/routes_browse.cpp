@@ -3,6 +3,7 @@
 #include "http/request_parsing.h"
 #include "http/responses.h"
 #include "http/routes.h"
+#include "http/study_query_params.h"
 
 namespace pacsport::http {
 namespace {
@@ -17,15 +18,6 @@ Result<std::string> ValidPatientId(std::string id) {
   return id;
 }
 
-Result<StudySort> ParseStudySort(const std::string& value) {
-  if (value.empty() || value == "date-desc") return StudySort::kDateDesc;
-  if (value == "date-asc") return StudySort::kDateAsc;
-  if (value == "patient") return StudySort::kPatientName;
-  if (value == "modality") return StudySort::kModality;
-  if (value == "description") return StudySort::kDescription;
-  return InvalidInput("sort must be date-desc, date-asc, patient, modality or description");
-}
-
 template <typename T, typename ToJson>
 nlohmann::ordered_json PageJson(const char* key, const Page<T>& page, const PageRequest& request,
                                 ToJson to_json) {
@@ -33,6 +25,13 @@ nlohmann::ordered_json PageJson(const char* key, const Page<T>& page, const Page
   for (const T& item : page.items) items.push_back(to_json(item));
   return {
       {key, items}, {"total", page.total}, {"offset", request.offset}, {"limit", request.limit}};
+}
+
+// A listed patient: its record as exports write it, and its stored size.
+nlohmann::ordered_json ListedPatientJson(const PatientRecord& patient) {
+  nlohmann::ordered_json json = PatientJson(patient);
+  json["totalBytes"] = patient.total_bytes;
+  return json;
 }
 
 void SendStudies(httplib::Response& res, Index& index, const Principal& principal,
@@ -53,7 +52,7 @@ void RegisterBrowseRoutes(Router& router, const HttpServices& services) {
                const Principal principal = principal_of(req);
                PatientQuery query{TextParam(req, "search"), PageParams(req).ValueOrThrow()};
                auto page = services.index.ListPatients(principal.hospital_id, query).ValueOrThrow();
-               SendJson(res, PageJson("patients", page, query.page, PatientJson));
+               SendJson(res, PageJson("patients", page, query.page, ListedPatientJson));
              });
 
   // Before the plain patient route, which would also match ".../studies".
@@ -74,19 +73,25 @@ void RegisterBrowseRoutes(Router& router, const HttpServices& services) {
                const Principal principal = principal_of(req);
                const std::string patient_id = ValidPatientId(req.matches[1]).ValueOrThrow();
                auto patient = services.index.GetPatient(principal.hospital_id, patient_id);
-               SendJson(res, PatientJson(std::move(patient).ValueOrThrow()));
+               SendJson(res, ListedPatientJson(std::move(patient).ValueOrThrow()));
              });
 
   router.Get(R"(/api/studies)", "/api/studies",
              [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
                const Principal principal = principal_of(req);
-               StudyQuery query;
-               if (req.has_param("patientID")) query.patient_id = req.get_param_value("patientID");
-               query.search = TextParam(req, "search");
-               query.modality = TextParam(req, "modality");
-               query.sort = ParseStudySort(TextParam(req, "sort")).ValueOrThrow();
-               query.page = PageParams(req).ValueOrThrow();
-               SendStudies(res, services.index, principal, std::move(query));
+               SendStudies(res, services.index, principal, StudyQueryParams(req).ValueOrThrow());
+             });
+
+  // Before the study route, whose pattern "modalities" also matches.
+  router.Get(R"(/api/studies/modalities)", "/api/studies/modalities",
+             [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
+               const Principal principal = principal_of(req);
+               auto counts =
+                   services.index.ListModalityCounts(principal.hospital_id).ValueOrThrow();
+               nlohmann::ordered_json body = nlohmann::ordered_json::array();
+               for (const ModalityCount& count : counts)
+                 body.push_back({{"modality", count.modality}, {"studies", count.studies}});
+               SendJson(res, body);
              });
 
   router.Get(std::string("/api/studies/") + kStudyUid, "/api/studies/:studyUID",

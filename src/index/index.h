@@ -51,19 +51,45 @@ struct PageRequest {
   std::int64_t limit = 50;  // callers clamp to [1, 1000]
 };
 
+// A search's words (index/name_search.h) each match, in any order, the patient's
+// name (case- and accent-insensitively) or, case-insensitively as a substring, one
+// of the other searched fields. An empty search matches everything.
 struct PatientQuery {
-  std::string search;  // case-insensitive substring of Patient ID or name; empty = all
+  std::string search;  // words of the name or Patient ID; empty = all
   PageRequest page;
 };
 
-enum class StudySort { kDateDesc, kDateAsc, kPatientName, kModality, kDescription };
+// Every order but the dates' breaks ties by the newest study first, then by UID.
+enum class StudySort {
+  kDateDesc,
+  kDateAsc,
+  kPatientName,
+  kPatientNameDesc,
+  kModality,
+  kModalityDesc,
+  kDescription,
+  kDescriptionDesc,
+};
 
 struct StudyQuery {
   std::optional<std::string> patient_id;  // only this patient's studies
-  std::string search;    // substring of patient name/ID, description, accession, UID
-  std::string modality;  // exact modality among the study's modalities; empty = all
+  std::string search;                     // words of patient name/ID, description, accession, UID
+  // Study Date bounds as DICOM DA (YYYYMMDD), inclusive; empty = unbounded. A bound
+  // leaves out the studies without a date.
+  std::string date_from;
+  std::string date_to;
+  std::string accession;                // case-insensitive substring of the Accession Number
+  std::string birth_date;               // the patient's Birth Date as DICOM DA; empty = any
+  std::vector<std::string> modalities;  // any of these among the study's; empty = all
+  std::optional<bool> has_ai;           // with (true) or without (false) AI results
   StudySort sort = StudySort::kDateDesc;
   PageRequest page;
+};
+
+// One modality of a hospital's studies and how many studies have a series of it.
+struct ModalityCount {
+  std::string modality;
+  std::int64_t studies = 0;
 };
 
 enum class IngestOutcome { kAdded, kAlreadyPresent };
@@ -274,8 +300,8 @@ struct ScheduleRecord {
   std::string created_at;
   std::string updated_at;
   // Read only, from the schedule's runs: the newest one that ended done or delivered.
-  std::string last_success_at;                          // its finished_at
-  std::optional<std::int64_t> last_success_through;     // its change sequence watermark
+  std::string last_success_at;                       // its finished_at
+  std::optional<std::int64_t> last_success_through;  // its change sequence watermark
 };
 
 // One run of a schedule: its job and, for an incremental schedule, the change
@@ -432,10 +458,15 @@ class Index {
   virtual Status SetSourceCursor(const std::string& source, const SourceCursor& cursor) = 0;
 
   // Browsing, scoped to one hospital. Get* answer kNotFound for another hospital's data.
+  // The hospital's patients by name. A patient without a Patient ID (type 2 in DICOM,
+  // so possibly empty) is not listed: its studies belong to unrelated people, which
+  // the studies listing shows as unidentified studies (StudyQuery::patient_id "").
   virtual Result<Page<PatientRecord>> ListPatients(RowId hospital_id, const PatientQuery& q) = 0;
   virtual Result<PatientRecord> GetPatient(RowId hospital_id, const std::string& patient_id) = 0;
   virtual Result<Page<StudyRecord>> ListStudies(RowId hospital_id, const StudyQuery& q) = 0;
   virtual Result<StudyRecord> GetStudy(RowId hospital_id, const std::string& study_uid) = 0;
+  // The modalities of the hospital's series, by name, each with its number of studies.
+  virtual Result<std::vector<ModalityCount>> ListModalityCounts(RowId hospital_id) = 0;
   // A study's instances ordered by series number, instance number, then SOP
   // Instance UID (missing numbers sort last), the order of the export contract.
   virtual Result<std::vector<InstanceRecord>> ListStudyInstances(RowId hospital_id,

@@ -127,12 +127,21 @@ TEST_F(BrowseTest, StudyFiltersAndSorts) {
   q.sort = StudySort::kDescription;  // case-insensitive: Abdomen, brain, chest, Xray
   EXPECT_EQ(list(q), (Uids{"1.2", "1.1", "1.3", "1.4"}));
 
+  q.sort = StudySort::kPatientNameDesc;
+  EXPECT_EQ(list(q), (Uids{"1.1", "1.2", "1.4", "1.3"}));  // ZED's newest study first
+  q.sort = StudySort::kModalityDesc;
+  EXPECT_EQ(list(q), (Uids{"1.4", "1.1", "1.3", "1.2"}));
+  q.sort = StudySort::kDescriptionDesc;
+  EXPECT_EQ(list(q), (Uids{"1.4", "1.3", "1.1", "1.2"}));
+
   q.sort = StudySort::kDateDesc;
-  q.modality = "CT";
+  q.modalities = {"CT"};
   EXPECT_EQ(list(q), (Uids{"1.3", "1.2"}));
-  q.modality = "C";  // exact, not a substring
+  q.modalities = {"C"};  // exact, not a substring
   EXPECT_EQ(list(q), Uids{});
-  q.modality = "";
+  q.modalities = {"MR", "XA"};  // any of them
+  EXPECT_EQ(list(q), (Uids{"1.1", "1.4"}));
+  q.modalities.clear();
   q.patient_id = "P1";
   EXPECT_EQ(list(q), (Uids{"1.1", "1.2"}));
   q.patient_id = "P";
@@ -154,6 +163,85 @@ TEST_F(BrowseTest, StudyFiltersAndSorts) {
   ASSERT_TRUE(p1.ok());
   EXPECT_EQ(p1->study_count, 2);
   EXPECT_EQ(p1->latest_study_date, "20240301");
+  EXPECT_EQ(p1->total_bytes, 2 * 500);  // two instances, "1.1.1.1" and "1.2.1.1"
+
+  const std::vector<ModalityCount> counts = *index_->ListModalityCounts(hospital_);
+  ASSERT_EQ(counts.size(), 4u);
+  EXPECT_EQ(counts[0].modality, "CT");
+  EXPECT_EQ(counts[0].studies, 2);
+  EXPECT_EQ(counts[3].modality, "XA");
+  EXPECT_EQ(counts[3].studies, 1);
+  EXPECT_TRUE(index_->ListModalityCounts(Hospital("Empty"))->empty());
+}
+
+TEST_F(BrowseTest, StudyDateAccessionBirthDateAndAiFilters) {
+  AddStudy("P1", "ZED", "1.1", "20240301");
+  AddStudy("P1", "ZED", "1.2", "20240101");
+  AddStudy("P2", "ADAM", "1.3", "20240201");
+  AddStudy("P3", "MIA", "1.4", "");
+  using Uids = std::vector<std::string>;
+  const auto list = [&](StudyQuery q) { return StudyUids(*index_->ListStudies(hospital_, q)); };
+  StudyQuery q;
+  q.date_from = "20240201";
+  EXPECT_EQ(list(q), (Uids{"1.1", "1.3"}));  // inclusive; undated studies left out
+  q.date_to = "20240201";
+  EXPECT_EQ(list(q), Uids{"1.3"});
+  q.date_from.clear();
+  EXPECT_EQ(list(q), (Uids{"1.3", "1.2"}));
+  q.date_to.clear();
+
+  q.accession = "cc1.2";  // a case-insensitive substring
+  EXPECT_EQ(list(q), Uids{"1.2"});
+  q.accession.clear();
+  q.birth_date = "19700101";
+  EXPECT_EQ(list(q).size(), 4u);
+  q.birth_date = "19700102";
+  EXPECT_EQ(list(q), Uids{});
+  q.birth_date.clear();
+
+  ASSERT_TRUE(index_->SetAiAnalysis(hospital_, "1.2", "{}", {"m"}, "2024-05-06T07:08:09Z").ok());
+  q.has_ai = true;
+  EXPECT_EQ(list(q), Uids{"1.2"});
+  q.has_ai = false;
+  EXPECT_EQ(list(q), (Uids{"1.1", "1.3", "1.4"}));
+}
+
+TEST_F(BrowseTest, NamesAreSearchedByWordsInAnyOrderWithoutCaseOrAccents) {
+  AddStudy("P1", "Doe^Peter", "1.1", "20240101", "CT", "Chest CT");
+  AddStudy("P2", "Müller^Jürgen", "1.2");
+  AddStudy("P3", "Peters^Jane", "1.3");
+  using Ids = std::vector<std::string>;
+  const auto search = [&](const std::string& term) {
+    return PatientIds(*index_->ListPatients(hospital_, PatientQuery{term, {}}));
+  };
+  EXPECT_EQ(search("Doe, Peter"), Ids{"P1"});
+  EXPECT_EQ(search("Peter Doe"), Ids{"P1"});
+  EXPECT_EQ(search("doe peter"), Ids{"P1"});
+  EXPECT_EQ(search("Doé^Peter"), Ids{"P1"});
+  EXPECT_EQ(search("peter"), (Ids{"P1", "P3"}));
+  EXPECT_EQ(search("MULLER jurgen"), Ids{"P2"});
+  EXPECT_EQ(search("müller"), Ids{"P2"});
+  EXPECT_EQ(search("doe jane"), Ids{});
+
+  StudyQuery q;
+  q.search = "Doe, Peter";
+  EXPECT_EQ(StudyUids(*index_->ListStudies(hospital_, q)), Ids{"1.1"});
+  q.search = "peter chest";  // one word of the name, one of the description
+  EXPECT_EQ(StudyUids(*index_->ListStudies(hospital_, q)), Ids{"1.1"});
+}
+
+TEST_F(BrowseTest, PatientsWithoutAPatientIdAreNotListed) {
+  AddStudy("", "ANON^ONE", "1.1");
+  AddStudy("", "ANON^TWO", "1.2");
+  AddStudy("P1", "DOE^JOHN", "1.3");
+  auto patients = index_->ListPatients(hospital_, PatientQuery{"", {}});
+  ASSERT_TRUE(patients.ok());
+  EXPECT_EQ(PatientIds(*patients), std::vector<std::string>{"P1"});
+  EXPECT_EQ(patients->total, 1);
+  StudyQuery unidentified;
+  unidentified.patient_id = "";
+  EXPECT_EQ(StudyUids(*index_->ListStudies(hospital_, unidentified)),
+            (std::vector<std::string>{"1.1", "1.2"}));
 }
 
 TEST_F(BrowseTest, AiAnalysisRoundTrip) {

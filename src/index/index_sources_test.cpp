@@ -182,6 +182,29 @@ TEST_F(SourcesTest, InstancesIndexedBeforeVersion3HaveNoRevision) {
   EXPECT_EQ((*entries)[0].size, 1234);
 }
 
+TEST_F(SourcesTest, PatientsRecordedBeforeVersion10GetTheirNameSearchKeys) {
+  const auto path = dir_ / "version9.db";
+  {
+    soci::session sql(soci::sqlite3, "db=\"" + path.string() + "\"");
+    sql << SchemaVersionTableStatement();
+    for (int version = 1; version < kNameKeyVersion; ++version) {
+      for (const std::string& statement : MigrationStatements(version, "INTEGER PRIMARY KEY")) {
+        sql << statement;
+      }
+    }
+    sql << "INSERT INTO schema_version (version) VALUES (9)";
+    sql << "INSERT INTO hospitals (id, name, created_at) VALUES (1, 'H', '')";
+    sql << "INSERT INTO patients (id, hospital_id, patient_id, name, birth_date, sex) "
+           "VALUES (1, 1, 'P1', 'Doé^Peter', '', '')";
+  }
+  auto upgraded = OpenSqliteIndex(path.string());
+  ASSERT_TRUE(upgraded.ok()) << upgraded.error().message();
+  auto found = (*upgraded)->ListPatients(1, PatientQuery{"peter, DOE", {}});
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->items.size(), 1u);
+  EXPECT_EQ(found->items[0].patient_id, "P1");
+}
+
 TEST_F(SourcesTest, CursorsSurviveReopening) {
   EXPECT_FALSE(index_->GetSourceCursor("pacs-a")->has_value());
   ASSERT_TRUE(index_->SetSourceCursor("pacs-a", {12, "2026-11-28T12:00:00Z"}).ok());

@@ -283,9 +283,16 @@ constexpr std::string_view kVersion9[] = {
     "CREATE INDEX schedule_runs_schedule ON schedule_runs (schedule_id)",
 };
 
+// Version 10: patients.name_key, the name's search key (index/name_search.h), which
+// LIKE matches accent- and case-insensitively on every dialect. SqlIndex::Migrate
+// computes it for the patients recorded before this version (kNameKeyVersion).
+constexpr std::string_view kVersion10[] = {
+    "ALTER TABLE patients ADD COLUMN name_key TEXT NOT NULL DEFAULT ''",
+};
+
 constexpr std::span<const std::string_view> kMigrations[] = {
     kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,
-    kVersion6, kVersion7, kVersion8, kVersion9};
+    kVersion6, kVersion7, kVersion8, kVersion9, kVersion10};
 static_assert(std::size(kMigrations) == kLatestSchemaVersion);
 
 std::string WithPrimaryKeyType(std::string_view statement, std::string_view id_primary_key) {

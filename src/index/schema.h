@@ -15,7 +15,11 @@
 namespace pacsport {
 
 // The version the statements below bring a database to.
-inline constexpr int kLatestSchemaVersion = 9;
+inline constexpr int kLatestSchemaVersion = 10;
+
+// The version that added patients.name_key, which a migration from an earlier
+// version fills in for the patients already recorded.
+inline constexpr int kNameKeyVersion = 10;
 
 // The statement creating table schema_version when it is absent.
 std::string_view SchemaVersionTableStatement();

@@ -12,6 +12,19 @@ namespace {
 
 using namespace sql_rows;
 
+// Studies with a series of any of `modalities` (nothing appended for none).
+void AddModalities(SqlConditions& where, const std::vector<std::string>& modalities) {
+  if (modalities.empty()) return;
+  std::string condition =
+      "EXISTS (SELECT 1 FROM series x WHERE x.study_row = s.id AND x.modality IN (";
+  std::vector<SqlConditions::Value> values;
+  for (const std::string& modality : modalities) {
+    condition += values.empty() ? "?" : ", ?";
+    values.emplace_back(modality);
+  }
+  where.AddWithValues(condition + "))", values);
+}
+
 }  // namespace
 
 Result<Page<PatientRecord>> SqlIndex::ListPatients(RowId hospital_id, const PatientQuery& q) {
@@ -20,7 +33,8 @@ Result<Page<PatientRecord>> SqlIndex::ListPatients(RowId hospital_id, const Pati
              [&](soci::session& sql) -> Result<Page<PatientRecord>> {
                SqlConditions where;
                where.Add("p.hospital_id = ?", {hospital_id})
-                   .AddContains({"p.patient_id", "p.name"}, q.search);
+                   .Add("p.patient_id <> ''", {})
+                   .AddWords(q.search, "p.name_key", {"p.patient_id"});
                Page<PatientRecord> page;
                page.total = where.Count(sql, kPatientsFrom);
                page.items = FetchPatients(sql, where, q.page);
@@ -40,24 +54,27 @@ Result<PatientRecord> SqlIndex::GetPatient(RowId hospital_id, const std::string&
 
 Result<Page<StudyRecord>> SqlIndex::ListStudies(RowId hospital_id, const StudyQuery& q) {
   if (Status page = CheckPage(q.page); !page.ok()) return page.error();
-  return Run(
-      Access::kRead, "listing studies", [&](soci::session& sql) -> Result<Page<StudyRecord>> {
-        SqlConditions where;
-        where.Add("s.hospital_id = ?", {hospital_id});
-        if (q.patient_id) where.Add("p.patient_id = ?", {*q.patient_id});
-        where.AddContains({"p.name", "p.patient_id", "s.description", "s.accession", "s.study_uid"},
-                          q.search);
-        if (!q.modality.empty()) {
-          where.Add(
-              "EXISTS (SELECT 1 FROM series x WHERE x.study_row = s.id "
-              "AND x.modality = ?)",
-              {q.modality});
-        }
-        Page<StudyRecord> page;
-        page.total = where.Count(sql, kStudiesFrom);
-        page.items = FetchStudies(sql, where, StudyOrder(q.sort), q.page);
-        return page;
-      });
+  return Run(Access::kRead, "listing studies",
+             [&](soci::session& sql) -> Result<Page<StudyRecord>> {
+               SqlConditions where;
+               where.Add("s.hospital_id = ?", {hospital_id});
+               if (q.patient_id) where.Add("p.patient_id = ?", {*q.patient_id});
+               where.AddWords(q.search, "p.name_key",
+                              {"p.patient_id", "s.description", "s.accession", "s.study_uid"});
+               if (!q.date_from.empty())
+                 where.Add("s.study_date >= ? AND s.study_date <> ''", {q.date_from});
+               if (!q.date_to.empty())
+                 where.Add("s.study_date <= ? AND s.study_date <> ''", {q.date_to});
+               where.AddContains({"s.accession"}, q.accession);
+               if (!q.birth_date.empty()) where.Add("p.birth_date = ?", {q.birth_date});
+               AddModalities(where, q.modalities);
+               if (q.has_ai)
+                 where.Add(*q.has_ai ? "s.ai_analysis IS NOT NULL" : "s.ai_analysis IS NULL", {});
+               Page<StudyRecord> page;
+               page.total = where.Count(sql, kStudiesFrom);
+               page.items = FetchStudies(sql, where, StudyOrder(q.sort), q.page);
+               return page;
+             });
 }
 
 Result<StudyRecord> SqlIndex::GetStudy(RowId hospital_id, const std::string& study_uid) {
@@ -68,6 +85,23 @@ Result<StudyRecord> SqlIndex::GetStudy(RowId hospital_id, const std::string& stu
     if (studies.empty()) return NotFound("no such study");
     return std::move(studies.front());
   });
+}
+
+Result<std::vector<ModalityCount>> SqlIndex::ListModalityCounts(RowId hospital_id) {
+  return Run(Access::kRead, "counting studies by modality",
+             [&](soci::session& sql) -> Result<std::vector<ModalityCount>> {
+               std::vector<ModalityCount> counts;
+               ModalityCount row;
+               soci::statement select =
+                   (sql.prepare << "SELECT x.modality, COUNT(DISTINCT x.study_row) FROM series x "
+                                   "JOIN studies s ON s.id = x.study_row "
+                                   "WHERE s.hospital_id = :hospital_id AND x.modality <> '' "
+                                   "GROUP BY x.modality ORDER BY x.modality",
+                    soci::use(hospital_id), soci::into(row.modality), soci::into(row.studies));
+               select.execute();
+               while (select.fetch()) counts.push_back(row);
+               return counts;
+             });
 }
 
 Result<std::vector<InstanceRecord>> SqlIndex::ListStudyInstances(RowId hospital_id,

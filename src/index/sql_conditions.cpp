@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "index/name_search.h"
+
 namespace pacsport {
 namespace {
 
@@ -28,6 +30,12 @@ SqlConditions& SqlConditions::Add(std::string_view condition, std::initializer_l
   return *this;
 }
 
+SqlConditions& SqlConditions::AddWithValues(std::string_view condition,
+                                            std::span<const Value> values) {
+  Append(condition, values);
+  return *this;
+}
+
 SqlConditions& SqlConditions::AddContains(std::initializer_list<std::string_view> columns,
                                           std::string_view term) {
   if (term.empty()) return *this;
@@ -39,6 +47,22 @@ SqlConditions& SqlConditions::AddContains(std::initializer_list<std::string_view
   condition += ")";
   const std::vector<Value> patterns(columns.size(), ContainsPattern(term));
   Append(condition, patterns);
+  return *this;
+}
+
+SqlConditions& SqlConditions::AddWords(std::string_view search, std::string_view name_key_column,
+                                       std::initializer_list<std::string_view> columns) {
+  const std::string escape = std::string(" ESCAPE '") + kLikeEscape + "'";
+  for (const std::string& word : SearchWords(search)) {
+    std::string condition = "(" + std::string(name_key_column) + " LIKE ?" + escape;
+    std::vector<Value> patterns{ContainsPattern(FoldForSearch(word))};
+    for (std::string_view column : columns) {
+      condition += " OR LOWER(" + std::string(column) + ") LIKE LOWER(?)" + escape;
+      patterns.emplace_back(ContainsPattern(word));
+    }
+    condition += ")";
+    Append(condition, patterns);
+  }
   return *this;
 }
 

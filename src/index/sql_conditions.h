@@ -35,12 +35,21 @@ class SqlConditions {
 
   // Appends "AND condition". Requires: as many values as '?' in `condition`.
   SqlConditions& Add(std::string_view condition, std::initializer_list<Value> values);
+  // As Add, for a number of values known only at run time.
+  SqlConditions& AddWithValues(std::string_view condition, std::span<const Value> values);
 
   // Appends a case-insensitive substring match of `term` against any of `columns`;
   // LIKE wildcards ('%', '_') and the escape character in `term` match literally.
   // Nothing is appended for an empty term.
   SqlConditions& AddContains(std::initializer_list<std::string_view> columns,
                              std::string_view term);
+
+  // Appends, for each word of `search` (SearchWords, index/name_search.h), a match of
+  // the word folded (FoldForSearch) as a substring of `name_key_column` (a name search
+  // key) or of the word as a case-insensitive substring of any of `columns`; wildcards
+  // match literally. Nothing is appended for a search without words.
+  SqlConditions& AddWords(std::string_view search, std::string_view name_key_column,
+                          std::initializer_list<std::string_view> columns);
 
   // The number of rows of `from` ("FROM t JOIN u ...") that meet the conditions.
   std::int64_t Count(soci::session& sql, std::string_view from) const;

@@ -2,12 +2,28 @@
 
 #include <soci/soci.h>
 
+#include "index/name_search.h"
 #include "index/schema.h"
 
 namespace pacsport {
 namespace {
 
 std::string Now() { return Iso8601(std::chrono::system_clock::now()); }
+
+// Computes the search key of every patient recorded before patients.name_key existed.
+void FillNameKeys(soci::session& sql) {
+  std::vector<std::pair<RowId, std::string>> patients;
+  RowId id = 0;
+  std::string name;
+  soci::statement select = (sql.prepare << "SELECT id, name FROM patients WHERE name <> ''",
+                            soci::into(id), soci::into(name));
+  select.execute();
+  while (select.fetch()) patients.emplace_back(id, name);
+  for (const auto& [row, patient_name] : patients) {
+    const std::string key = NameSearchKey(patient_name);
+    sql << "UPDATE patients SET name_key = :key WHERE id = :id", soci::use(key), soci::use(row);
+  }
+}
 
 }  // namespace
 
@@ -63,6 +79,7 @@ Status SqlIndex::Migrate() {
       for (const std::string& statement : MigrationStatements(next, dialect_.id_primary_key)) {
         sql << statement;
       }
+      if (next == kNameKeyVersion) FillNameKeys(sql);
     }
     sql << "DELETE FROM schema_version";
     sql << "INSERT INTO schema_version (version) VALUES (:version)", soci::use(latest);

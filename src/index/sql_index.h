@@ -77,6 +77,7 @@ class SqlIndex final : public Index {
   Result<PatientRecord> GetPatient(RowId hospital_id, const std::string& patient_id) override;
   Result<Page<StudyRecord>> ListStudies(RowId hospital_id, const StudyQuery& q) override;
   Result<StudyRecord> GetStudy(RowId hospital_id, const std::string& study_uid) override;
+  Result<std::vector<ModalityCount>> ListModalityCounts(RowId hospital_id) override;
   Result<std::vector<InstanceRecord>> ListStudyInstances(RowId hospital_id,
                                                          const std::string& study_uid) override;
   Result<std::unique_ptr<IndexSnapshot>> OpenSnapshot(RowId hospital_id) override;

@@ -18,6 +18,7 @@
 #include <initializer_list>
 
 #include "core/clock.h"
+#include "index/name_search.h"
 #include "index/sql_index.h"
 
 namespace pacsport {
@@ -67,15 +68,20 @@ std::optional<StudyOwner> FindStudyOwner(soci::session& sql, RowId hospital_id,
   return owner;
 }
 
-// Creates the patient, or fills in its empty name, birth date and sex.
+// Creates the patient, or fills in its empty name (with its search key), birth date
+// and sex.
 RowId UpsertPatient(soci::session& sql, RowId hospital_id, const InstanceMetadata& m) {
   RowId id = 0;
-  sql << "INSERT INTO patients (hospital_id, patient_id, name, birth_date, sex) "
-         "VALUES (:hospital_id, :patient_id, :name, :birth_date, :sex) "
-         "ON CONFLICT (hospital_id, patient_id) DO UPDATE SET " +
+  const std::string name_key = NameSearchKey(m.patient_name);
+  sql << "INSERT INTO patients (hospital_id, patient_id, name, name_key, birth_date, sex) "
+         "VALUES (:hospital_id, :patient_id, :name, :name_key, :birth_date, :sex) "
+         "ON CONFLICT (hospital_id, patient_id) DO UPDATE SET "
+         "name_key = CASE WHEN patients.name = '' THEN excluded.name_key "
+         "ELSE patients.name_key END, " +
              FillEmpty("patients", {"name", "birth_date", "sex"}) + " RETURNING id",
       soci::use(hospital_id), soci::use(m.patient_id), soci::use(m.patient_name),
-      soci::use(m.patient_birth_date), soci::use(m.patient_sex), soci::into(id);
+      soci::use(name_key), soci::use(m.patient_birth_date), soci::use(m.patient_sex),
+      soci::into(id);
   return id;
 }
 

@@ -23,7 +23,9 @@ inline constexpr std::string_view kPatientsFrom = "FROM patients p";
 inline constexpr std::string_view kPatientsSelect =
     "SELECT p.id, p.patient_id, p.name, p.birth_date, p.sex, "
     "(SELECT COUNT(*) FROM studies s WHERE s.patient_row = p.id), "
-    "(SELECT COALESCE(MAX(s.study_date), '') FROM studies s WHERE s.patient_row = p.id)";
+    "(SELECT COALESCE(MAX(s.study_date), '') FROM studies s WHERE s.patient_row = p.id), "
+    "(SELECT COALESCE(SUM(i.size_bytes), 0) FROM instances i JOIN series x "
+    "ON x.id = i.series_row JOIN studies s ON s.id = x.study_row WHERE s.patient_row = p.id)";
 inline constexpr std::string_view kPatientsOrder = "LOWER(p.name), p.patient_id, p.id";
 
 // A patient row fetched into `record`.
@@ -36,6 +38,7 @@ struct PatientRow {
     st.exchange(soci::into(record.sex));
     st.exchange(soci::into(record.study_count));
     st.exchange(soci::into(record.latest_study_date));
+    st.exchange(soci::into(record.total_bytes));
   }
   PatientRecord record;
 };
@@ -62,7 +65,8 @@ inline constexpr std::string_view kStudiesSelect =
     "JOIN series x ON x.id = i.series_row WHERE x.study_row = s.id), "
     "s.ai_analysis, s.ai_models, s.ai_analyzed_at";
 
-// Every order ends on the study UID, so that pages never overlap.
+// Every order ends on the study UID, so that pages never overlap; the orders by a
+// column break ties by the newest study first.
 inline std::string_view StudyOrder(StudySort sort) {
   switch (sort) {
     case StudySort::kDateDesc:
@@ -70,11 +74,18 @@ inline std::string_view StudyOrder(StudySort sort) {
     case StudySort::kDateAsc:
       return "s.study_date = '', s.study_date, s.study_time, s.study_uid";  // undated last
     case StudySort::kPatientName:
-      return "LOWER(p.name), p.patient_id, s.study_date DESC, s.study_uid";
+      return "LOWER(p.name), p.patient_id, s.study_date DESC, s.study_time DESC, s.study_uid";
+    case StudySort::kPatientNameDesc:
+      return "LOWER(p.name) DESC, p.patient_id DESC, s.study_date DESC, s.study_time DESC, "
+             "s.study_uid";
     case StudySort::kModality:
-      return "s.modalities, s.study_date DESC, s.study_uid";
+      return "s.modalities, s.study_date DESC, s.study_time DESC, s.study_uid";
+    case StudySort::kModalityDesc:
+      return "s.modalities DESC, s.study_date DESC, s.study_time DESC, s.study_uid";
     case StudySort::kDescription:
-      return "LOWER(s.description), s.study_date DESC, s.study_uid";
+      return "LOWER(s.description), s.study_date DESC, s.study_time DESC, s.study_uid";
+    case StudySort::kDescriptionDesc:
+      return "LOWER(s.description) DESC, s.study_date DESC, s.study_time DESC, s.study_uid";
   }
   return "s.study_uid";
 }

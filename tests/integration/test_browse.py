@@ -1,6 +1,9 @@
 """The browse API: pagination, search, filters, and hospital isolation (another
 hospital's patient or study answers 404, exactly like one that does not exist)."""
 
+import re
+import urllib.parse
+
 import pytest
 
 from api_client import quote
@@ -40,17 +43,144 @@ def test_lists_are_paginated(api, path, key):
         assert response.status == 400 and response.error_code() == "invalid_input", bad
 
 
-def test_patient_search_is_a_case_insensitive_substring(api, catalog):
+def test_patient_search_matches_words_case_insensitively(api, catalog):
     named = [p for p in catalog[NORTH]["patients"] if len(p["patientName"]) >= 4]
     assert named
     target = named[0]
     term = target["patientName"][1:4].swapcase()
     found = api.list_all("/api/patients", "patients", "north-user", {"search": term})
     assert target in found
+    words = [w.lower() for w in re.split(r"[\^=,\s]+", term) if w]
     for patient in found:
-        assert term.lower() in (patient["patientID"] + "\n" + patient["patientName"]).lower()
+        text = (patient["patientID"] + "\n" + patient["patientName"]).lower()
+        assert all(word in text for word in words), (term, patient)
     assert api.get_json("/api/patients", "north-user", {"search": "no such patient zz"}) == \
         {"patients": [], "total": 0, "offset": 0, "limit": 50}
+
+
+# CT_small.dcm's patient, in both hospitals: CompressedSamples^CT1, Patient ID 1CT1.
+@pytest.mark.parametrize("term", ["CompressedSamples^CT1", "CompressedSamples, CT1",
+                                  "ct1 compressedsamples", "Compréssedsamples^ct1",
+                                  "CT1,  COMPRESSEDSAMPLES"])
+def test_names_are_found_as_displayed_in_any_order_without_case_or_accents(api, term):
+    patients = api.list_all("/api/patients", "patients", "north-user", {"search": term})
+    assert [p["patientID"] for p in patients] == ["1CT1"], term
+    studies = api.list_all("/api/studies", "studies", "north-user", {"search": term})
+    assert studies and {s["patientID"] for s in studies} == {"1CT1"}, term
+
+
+def test_patients_and_studies_give_their_sizes(api, catalog):
+    studies = catalog[NORTH]["studies"]
+    for patient in catalog[NORTH]["patients"]:
+        own = [s for s in studies if s["patientID"] == patient["patientID"]]
+        assert patient["totalBytes"] == sum(s["totalBytes"] for s in own) > 0, patient
+
+
+def test_studies_without_a_patient_id_are_no_patient(api, catalog):
+    """Files without a Patient ID (type 2: present, possibly empty) belong to unrelated
+    people: the patient list leaves them out, the studies list has them (patientID=),
+    and no export takes them together as one patient."""
+    assert all(p["patientID"] for p in catalog[NORTH]["patients"])
+    unidentified = api.list_all("/api/studies", "studies", "north-user", {"patientID": ""})
+    assert len(unidentified) >= 2
+    assert unidentified == [s for s in catalog[NORTH]["studies"] if not s["patientID"]]
+    for params in (None, {"format": "json"}):
+        response = api.export("patient", "", user="north-user", params=params)
+        assert response.status == 400 and response.error_code() == "invalid_input"
+        assert "Patient ID is empty" in response.json()["message"], response.body[:300]
+    response = api.get("/api/export/estimate/patient/", user="north-user")
+    assert response.status == 400 and response.error_code() == "invalid_input"
+    # Each study still exports on its own.
+    response = api.export("study", unidentified[0]["studyInstanceUID"], user="north-user",
+                          params={"format": "json"})
+    assert response.status == 200, response.body[:300]
+
+
+def test_study_date_range_accession_and_birth_date(api, catalog):
+    studies = catalog[NORTH]["studies"]
+    dated = sorted({s["studyDate"] for s in studies if s["studyDate"]})
+    assert len(dated) >= 3
+    low, high = dated[1], dated[-2]
+    dash = lambda d: f"{d[:4]}-{d[4:6]}-{d[6:]}"  # noqa: E731
+    found = api.list_all("/api/studies", "studies", "north-user",
+                         {"studyDateFrom": dash(low), "studyDateTo": dash(high)})
+    assert {s["studyInstanceUID"] for s in found} == \
+        {s["studyInstanceUID"] for s in studies if s["studyDate"] and low <= s["studyDate"] <= high}
+    only_from = api.list_all("/api/studies", "studies", "north-user", {"studyDateFrom": dash(high)})
+    assert all(s["studyDate"] >= high for s in only_from) and only_from
+
+    target = next(s for s in studies if s["accessionNumber"])
+    term = target["accessionNumber"][1:].lower()
+    found = api.list_all("/api/studies", "studies", "north-user", {"accession": term})
+    assert target in found
+    assert all(term in s["accessionNumber"].lower() for s in found)
+
+    patient = next(p for p in catalog[NORTH]["patients"] if len(p["birthDate"]) == 8)
+    born = patient["birthDate"]
+    found = api.list_all("/api/studies", "studies", "north-user", {"birthDate": dash(born)})
+    born_ids = {p["patientID"] for p in catalog[NORTH]["patients"] if p["birthDate"] == born}
+    assert found and {s["patientID"] for s in found} <= born_ids
+
+    for params in ({"studyDateFrom": "2004-13-01"}, {"studyDateTo": "20040101"},
+                   {"birthDate": "2004-02-30"}, {"studyDateFrom": "yesterday"},
+                   {"studyDateFrom": "2005-01-01", "studyDateTo": "2004-01-01"},
+                   {"hasAi": "maybe"}):
+        response = api.get("/api/studies", user="north-user", params=params)
+        assert response.status == 400 and response.error_code() == "invalid_input", params
+        name = next(iter(params))
+        assert name in response.json()["message"], (params, response.json())
+
+
+def test_several_modalities_and_the_modality_facet(api, catalog):
+    studies = catalog[NORTH]["studies"]
+    facet = api.get_json("/api/studies/modalities", "north-user")
+    expected = {}
+    for study in studies:
+        for modality in {m for m in study["modality"].split("\\") if m}:
+            expected[modality] = expected.get(modality, 0) + 1
+    assert facet == [{"modality": m, "studies": n} for m, n in sorted(expected.items())]
+    two = [entry["modality"] for entry in facet[:2]]
+    either = lambda s: bool(set(s["modality"].split("\\")) & set(two))  # noqa: E731
+    wanted = {s["studyInstanceUID"] for s in studies if either(s)}
+    for params in ({"modality": ",".join(two)}, [("modality", two[0]), ("modality", two[1])]):
+        path = "/api/studies?" + urllib.parse.urlencode(params) + "&limit=1000"
+        page = api.get_json(path, "north-user")
+        assert {s["studyInstanceUID"] for s in page["studies"]} == wanted, params
+    river = api.get_json("/api/studies/modalities", "river-user")
+    assert river != facet  # each hospital's own data
+
+
+def test_every_sort_goes_both_ways_and_ties_break_by_newest_study(api, catalog):
+    studies = catalog[NORTH]["studies"]
+    newest_first = lambda s: (s["studyDate"], s["studyTime"])  # noqa: E731
+    for column, field in (("patient", "patientName"), ("modality", "modality"),
+                          ("description", "studyDescription")):
+        for direction in ("", "-asc", "-desc"):
+            listed = api.list_all("/api/studies", "studies", "north-user",
+                                  {"sort": column + direction})
+            keys = [s[field].lower() if field != "modality" else s[field] for s in listed]
+            assert keys == sorted(keys, reverse=direction == "-desc"), column + direction
+            # Within one value of the column, the newest study comes first.
+            for a, b in zip(listed, listed[1:]):
+                if a[field] == b[field] and a["patientID"] == b["patientID"]:
+                    assert newest_first(a) >= newest_first(b), (column + direction, a, b)
+    assert api.list_all("/api/studies", "studies", "north-user", {"sort": "patient"}) == \
+        api.list_all("/api/studies", "studies", "north-user", {"sort": "patient-asc"})
+
+
+def test_has_ai_filter(api, catalog):
+    studies = catalog[RIVER]["studies"]
+    target = studies[0]
+    response = api.request("PUT", f"/api/studies/{target['studyInstanceUID']}/ai-analysis",
+                           token=api.token("river-ai"), content_type="application/json",
+                           body=b'{"analysis": {"summary": "ok"}, "models": ["m1"]}')
+    assert response.status in (200, 204), response.body[:300]
+    with_ai = api.list_all("/api/studies", "studies", "river-user", {"hasAi": "true"})
+    assert target["studyInstanceUID"] in {s["studyInstanceUID"] for s in with_ai}
+    assert all(s["aiAnalysis"] is not None for s in with_ai)
+    without = api.list_all("/api/studies", "studies", "river-user", {"hasAi": "false"})
+    assert all(s["aiAnalysis"] is None for s in without)
+    assert len(with_ai) + len(without) == len(studies)
 
 
 def test_study_filters_and_sorting(api, catalog):

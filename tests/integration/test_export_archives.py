@@ -29,10 +29,9 @@ def test_every_patient_export(api, checker, hospital):
     user = USERS[hospital]
     patients = api.list_all("/api/patients", "patients", user)
     assert patients
-    # Files without a Patient ID (a type 2 attribute: present but possibly empty) are
-    # grouped, as Orthanc does, under one patient whose ID is "": the routes name it
-    # with an empty segment, /api/export/patient/ .
-    assert any(not p["patientID"] for p in patients)
+    # Files without a Patient ID (a type 2 attribute: present but possibly empty) are no
+    # patient's: not listed, and not exported as one (test_browse.py).
+    assert all(p["patientID"] for p in patients)
     for patient in patients:
         checker.check_patient_export(api.export("patient", patient["patientID"], user=user),
                                      user, hospital, patient["patientID"])

@@ -34,6 +34,8 @@ export interface Patient {
   sex: string;
   studyCount: number;
   latestStudyDate: string;
+  /** The stored size of all the patient's instances, in bytes. */
+  totalBytes: number;
 }
 
 export interface Study {
@@ -221,7 +223,15 @@ export function isFinal(state: JobState): boolean {
   return finalJobStates.includes(state);
 }
 
-export type StudySort = "date-desc" | "date-asc" | "patient" | "modality" | "description";
+export type StudySort =
+  | "date-desc"
+  | "date-asc"
+  | "patient"
+  | "patient-desc"
+  | "modality"
+  | "modality-desc"
+  | "description"
+  | "description-desc";
 
 /** A failed call: HTTP status (0 when the server could not be reached) and server code. */
 export class ApiError extends Error {
@@ -345,11 +355,8 @@ export async function patientStudies(patientID: string, signal?: AbortSignal): P
   return page.items;
 }
 
-export function listStudies(
-  query: { search?: string; modality?: string; sort: StudySort; offset: number; limit: number },
-  signal?: AbortSignal,
-) {
-  return getPage<Study>("/api/studies", "studies", query, signal);
+export function listStudies(query: StudyFilters & { sort: StudySort; offset: number; limit: number }, signal?: AbortSignal) {
+  return getPage<Study>("/api/studies", "studies", { ...query }, signal);
 }
 
 export function listAudit(query: AuditFilters & { offset: number; limit: number }, signal?: AbortSignal) {
@@ -510,4 +517,37 @@ export async function followExportJob(id: string, onJob: (job: ExportJob) => voi
   } finally {
     reader.releaseLock();
   }
+}
+
+// ---- Searching studies the way PACS users do (issue 15: items 7, 10) ----
+
+/** The filters of GET /api/studies; dates are YYYY-MM-DD, modality a comma-separated list. */
+export interface StudyFilters {
+  search?: string;
+  studyDateFrom?: string;
+  studyDateTo?: string;
+  accession?: string;
+  birthDate?: string;
+  modality?: string;
+  hasAi?: boolean;
+}
+
+/** A modality of the hospital's studies and how many studies have a series of it. */
+export interface ModalityCount {
+  modality: string;
+  studies: number;
+}
+
+export function studyModalities(signal?: AbortSignal): Promise<ModalityCount[]> {
+  return getJson<ModalityCount[]>("/api/studies/modalities", signal);
+}
+
+/**
+ * The studies whose files carry no Patient ID: they may belong to different people, so the
+ * patient list leaves them out and they are exported one study at a time.
+ */
+export function listUnidentifiedStudies(query: { offset: number; limit: number }, signal?: AbortSignal) {
+  // patientID= (empty) names them; withQuery would leave an empty value out.
+  const params = new URLSearchParams({ patientID: "", offset: String(query.offset), limit: String(query.limit) });
+  return getPage<Study>(`/api/studies?${params}`, "studies", {}, signal);
 }

@@ -1,12 +1,105 @@
-// The "AI" badge of a study that has AI analysis results; its title names the models.
+// The "AI" badge of a study that has AI analysis results: a button that opens a small
+// non-modal dialog with the models, when they ran, the summary and findings (when the
+// results have them, as the demo's do) and the raw results. The dialog takes the focus;
+// Escape, the Close button or a click elsewhere closes it and gives the focus back.
+import { useEffect, useId, useRef, useState } from "react";
 import type { Study } from "../api";
+import { timestamp } from "../format";
+
+interface Finding {
+  label?: unknown;
+  location?: unknown;
+  probability?: unknown;
+}
+
+function findingText(finding: Finding): string {
+  const parts = [finding.label, finding.location].filter((part) => typeof part === "string" && part);
+  if (typeof finding.probability === "number") parts.push(`probability ${Math.round(finding.probability * 100)} %`);
+  return parts.join(", ");
+}
 
 export function AiBadge({ study }: { study: Study }) {
+  const [open, setOpen] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  const panel = useRef<HTMLDivElement>(null);
+  const id = useId();
   const models = study.aiModels.join(", ");
-  const text = models ? `AI analysis by ${models}` : "AI analysis available";
+  const analysis = (typeof study.aiAnalysis === "object" && study.aiAnalysis) || {};
+  const summary = (analysis as { summary?: unknown }).summary;
+  const findings = (analysis as { findings?: unknown }).findings;
+
+  useEffect(() => {
+    if (!open) return;
+    panel.current?.focus();
+    const onPointer = (event: PointerEvent) => {
+      const target = event.target as Node;
+      if (!panel.current?.contains(target) && !button.current?.contains(target)) setOpen(false);
+    };
+    document.addEventListener("pointerdown", onPointer);
+    return () => document.removeEventListener("pointerdown", onPointer);
+  }, [open]);
+
+  const close = () => {
+    setOpen(false);
+    button.current?.focus();
+  };
+
   return (
-    <span className="badge" title={text}>
-      AI<span className="visually-hidden"> ({text})</span>
+    <span className="ai-badge">
+      <button
+        ref={button}
+        type="button"
+        className="badge"
+        aria-expanded={open}
+        aria-controls={open ? id : undefined}
+        aria-label={`AI results${models ? ` by ${models}` : ""}`}
+        onClick={() => (open ? close() : setOpen(true))}
+      >
+        AI
+      </button>
+      {open && (
+        <div
+          ref={panel}
+          id={id}
+          role="dialog"
+          aria-label="AI results"
+          tabIndex={-1}
+          className="ai-popover"
+          onKeyDown={(event) => {
+            if (event.key === "Escape") {
+              event.stopPropagation();
+              close();
+            }
+          }}
+        >
+          <h3 className="ai-popover-title">AI results</h3>
+          <dl className="ai-popover-facts">
+            <dt>Models</dt>
+            <dd>{models || "not named"}</dd>
+            {study.aiAnalyzedAt && (
+              <>
+                <dt>Analyzed</dt>
+                <dd>{timestamp(study.aiAnalyzedAt)}</dd>
+              </>
+            )}
+          </dl>
+          {typeof summary === "string" && summary && <p>{summary}</p>}
+          {Array.isArray(findings) && findings.length > 0 && (
+            <ul className="ai-findings">
+              {findings.map((finding, index) => (
+                <li key={index}>{findingText(finding as Finding)}</li>
+              ))}
+            </ul>
+          )}
+          <details>
+            <summary>Raw results</summary>
+            <pre className="ai-raw">{JSON.stringify(study.aiAnalysis, null, 2)}</pre>
+          </details>
+          <button type="button" className="button button-small" onClick={close}>
+            Close
+          </button>
+        </div>
+      )}
     </span>
   );
 }

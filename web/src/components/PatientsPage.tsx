@@ -1,24 +1,28 @@
 // Patients: a card per patient, searched by name or ID on the server (debounced) and paged
-// on the server, so thousands of patients cost one page each. A card opens Patient
-// Details; its "Export Data" button opens the Export dialog for the whole patient. Its
-// checkbox (and "Select all on this page") adds it to the selection, which "Export
-// selected" exports as one batch job.
+// on the server, so thousands of patients cost one page each; the search and the page live
+// in the URL. A card opens Patient Details; its "Export Data" button opens the Export dialog
+// for the whole patient. Its checkbox (and "Select all on this page") adds it to the
+// selection, which "Export selected" exports as one batch job. Studies whose files carry no
+// Patient ID are no patient's: UnidentifiedStudies lists them, to export one by one.
 import { useState } from "react";
 import { listPatients, type Patient } from "../api";
-import { count, dicomDate, personName, plural, sexLabel } from "../format";
-import { useDebounced, useResource } from "../hooks";
+import { bytes, count, dicomDate, personName, plural, sexLabel } from "../format";
+import { useResource } from "../hooks";
 import { useOpenExport } from "../exportContext";
+import { numberParam, useUrlState, useUrlText } from "../router";
 import { useSelection, type Selection } from "../selection";
 import { Empty, ErrorNotice, Loading } from "./LoadState";
 import { Pager } from "./Pager";
 import { PatientDetailsDialog } from "./PatientDetailsDialog";
 import { PageCheckbox, SelectionBar } from "./Selection";
+import { UnidentifiedStudies } from "./UnidentifiedStudies";
 
 export function PatientsPage() {
-  const [search, setSearch] = useState("");
-  const [offset, setOffset] = useState(0);
-  const [limit, setLimit] = useState(24);
-  const query = useDebounced(search.trim(), 300);
+  const [params, update] = useUrlState();
+  const [search, setSearch] = useUrlText(params, update, "search");
+  const query = params.get("search") ?? "";
+  const offset = numberParam(params.get("offset"), 0);
+  const limit = numberParam(params.get("limit"), 24) || 24;
   const patients = useResource((signal) => listPatients({ search: query, offset, limit }, signal), [query, offset, limit]);
   const [open, setOpen] = useState<Patient | null>(null);
   const selection = useSelection();
@@ -46,10 +50,7 @@ export function PatientsPage() {
               type="search"
               placeholder="Search by name or patient ID"
               value={search}
-              onChange={(event) => {
-                setSearch(event.target.value);
-                setOffset(0);
-              }}
+              onChange={(event) => setSearch(event.target.value)}
             />
           </label>
           <PageCheckbox selection={selection} rows={pageRows} label="Select all on this page" visibleLabel className="select-page" />
@@ -77,11 +78,12 @@ export function PatientsPage() {
           offset={offset}
           limit={limit}
           total={page.total}
-          onOffset={setOffset}
-          onLimit={setLimit}
+          onOffset={(next) => update({ offset: next ? String(next) : null })}
+          onLimit={(next) => update({ limit: String(next), offset: null })}
           sizes={[12, 24, 48, 96]}
         />
       )}
+      {!query && <UnidentifiedStudies />}
       <SelectionBar selection={selection} one="patient" many="patients" onExport={exportSelected} />
       {open && <PatientDetailsDialog patient={open} onClose={() => setOpen(null)} />}
     </section>
@@ -142,6 +144,10 @@ function PatientCard({ patient, selection, onOpen }: { patient: Patient; selecti
         <div>
           <dt>Latest study</dt>
           <dd>{dicomDate(patient.latestStudyDate) || "—"}</dd>
+        </div>
+        <div>
+          <dt>Size</dt>
+          <dd>{bytes(patient.totalBytes)}</dd>
         </div>
       </dl>
     </article>

@@ -1,49 +1,68 @@
 // Studies: a dense table, sorted, filtered and paged by the server, with a thumbnail, an
-// AI badge and a download button (opening the Export dialog) per study. A row's checkbox
-// (and the header's, for the whole page) adds it to the selection, which "Export
-// selected" exports as one batch job.
-import { useState } from "react";
+// AI badge and a download button (opening the Export dialog) per study. The search, the
+// filters (StudyFilterBar), the sort and the page live in the URL, so a reload, a shared
+// link and Back keep them. A row's checkbox (and the header's, for the whole page) adds it
+// to the selection, which "Export selected" exports as one batch job.
 import { listStudies, type Study, type StudySort } from "../api";
-import { count, dicomDate, dicomTime, personName, plural } from "../format";
-import { useDebounced, useResource } from "../hooks";
+import { bytes, count, dicomDate, dicomTime, personName, plural } from "../format";
+import { useResource } from "../hooks";
 import { useOpenExport } from "../exportContext";
+import { numberParam, useUrlState, useUrlText } from "../router";
 import { useSelection, type Selection } from "../selection";
 import { PageCheckbox, SelectionBar } from "./Selection";
 import { AiBadge } from "./AiBadge";
 import { DownloadIcon } from "./DownloadIcon";
 import { Empty, ErrorNotice, Loading } from "./LoadState";
 import { Pager } from "./Pager";
+import { StudyFilterBar, studyFilterKeys } from "./StudyFilterBar";
 import { hasAi, studyExportLabel, studyName } from "./studyLabels";
 import { Thumbnail } from "./Thumbnail";
 
-// The modalities of DICOM PS3.3 C.7.3.1.1.1 that an export server meets in practice.
-const modalities = [
-  "CR", "CT", "DX", "ECG", "ES", "IO", "MG", "MR", "NM", "OT", "PT", "PX", "RF",
-  "RTDOSE", "RTIMAGE", "RTPLAN", "RTSTRUCT", "SC", "SEG", "SR", "US", "XA",
-];
-
 type Column = "date" | "patient" | "modality" | "description";
 
+const sorts: readonly StudySort[] = [
+  "date-desc",
+  "date-asc",
+  "patient",
+  "patient-desc",
+  "modality",
+  "modality-desc",
+  "description",
+  "description-desc",
+];
+
+/** A column's first click sorts ascending (the date: newest first); the next, the other way. */
 function sortFor(column: Column, current: StudySort): StudySort {
   if (column === "date") return current === "date-desc" ? "date-asc" : "date-desc";
-  return column;
+  return current === column ? `${column}-desc` : column;
 }
 
 function ariaSort(column: Column, sort: StudySort): "ascending" | "descending" | undefined {
-  if (column === "date") return sort === "date-desc" ? "descending" : sort === "date-asc" ? "ascending" : undefined;
-  return sort === column ? "ascending" : undefined;
+  if (sort === (column === "date" ? "date-asc" : column)) return "ascending";
+  if (sort === `${column}-desc`) return "descending";
+  return undefined;
 }
 
 export function StudiesPage() {
-  const [search, setSearch] = useState("");
-  const [modality, setModality] = useState("");
-  const [sort, setSort] = useState<StudySort>("date-desc");
-  const [offset, setOffset] = useState(0);
-  const [limit, setLimit] = useState(25);
-  const query = useDebounced(search.trim(), 300);
+  const [params, update] = useUrlState();
+  const [search, setSearch] = useUrlText(params, update, "search");
+  const sortParam = params.get("sort") as StudySort | null;
+  const sort: StudySort = sortParam && sorts.includes(sortParam) ? sortParam : "date-desc";
+  const offset = numberParam(params.get("offset"), 0);
+  const limit = numberParam(params.get("limit"), 25) || 25;
+  const filters = {
+    search: params.get("search") ?? "",
+    studyDateFrom: params.get("studyDateFrom") ?? "",
+    studyDateTo: params.get("studyDateTo") ?? "",
+    accession: params.get("accession") ?? "",
+    birthDate: params.get("birthDate") ?? "",
+    modality: params.get("modality") ?? "",
+    hasAi: params.get("hasAi") === "true" ? true : undefined,
+  };
+  const filtered = Boolean(filters.search) || studyFilterKeys.some((key) => params.has(key));
   const studies = useResource(
-    (signal) => listStudies({ search: query, modality, sort, offset, limit }, signal),
-    [query, modality, sort, offset, limit],
+    (signal) => listStudies({ ...filters, sort, offset, limit }, signal),
+    [params.toString()],
   );
   const page = studies.data;
   const selection = useSelection();
@@ -63,14 +82,7 @@ export function StudiesPage() {
     const state = ariaSort(column, sort);
     return (
       <th scope="col" aria-sort={state}>
-        <button
-          type="button"
-          className="sort"
-          onClick={() => {
-            setSort(sortFor(column, sort));
-            setOffset(0);
-          }}
-        >
+        <button type="button" className="sort" onClick={() => update({ sort: sortFor(column, sort), offset: null })}>
           {label}
           <span className="sort-mark" aria-hidden="true">
             {state === "ascending" ? "▲" : state === "descending" ? "▼" : "↕"}
@@ -91,37 +103,18 @@ export function StudiesPage() {
               type="search"
               placeholder="Search patient, ID, description"
               value={search}
-              onChange={(event) => {
-                setSearch(event.target.value);
-                setOffset(0);
-              }}
+              onChange={(event) => setSearch(event.target.value)}
             />
-          </label>
-          <label className="inline-field">
-            <span>Modality</span>
-            <select
-              value={modality}
-              onChange={(event) => {
-                setModality(event.target.value);
-                setOffset(0);
-              }}
-            >
-              <option value="">All</option>
-              {modalities.map((value) => (
-                <option key={value} value={value}>
-                  {value}
-                </option>
-              ))}
-            </select>
           </label>
           {studies.loading && page && <span className="spinner" role="status" aria-label="Loading studies" />}
         </div>
       </div>
+      <StudyFilterBar params={params} update={update} />
 
       {studies.error && <ErrorNotice error={studies.error} onRetry={studies.reload} />}
       {!page && studies.loading && <Loading what="studies" />}
       {page && page.items.length === 0 && !studies.error && (
-        <Empty>{query || modality ? "No study matches these filters." : "No studies in this hospital yet."}</Empty>
+        <Empty>{filtered ? "No study matches these filters." : "No studies in this hospital yet."}</Empty>
       )}
       {page && page.items.length > 0 && (
         <div className="table-wrap">
@@ -145,6 +138,9 @@ export function StudiesPage() {
                 <th scope="col" className="num">
                   Instances
                 </th>
+                <th scope="col" className="num">
+                  Size
+                </th>
                 <th scope="col">
                   <span className="visually-hidden">Export</span>
                 </th>
@@ -164,8 +160,8 @@ export function StudiesPage() {
           offset={offset}
           limit={limit}
           total={page.total}
-          onOffset={setOffset}
-          onLimit={setLimit}
+          onOffset={(next) => update({ offset: next ? String(next) : null })}
+          onLimit={(next) => update({ limit: String(next), offset: null })}
         />
       )}
       <SelectionBar selection={selection} one="study" many="studies" onExport={exportSelected} />
@@ -207,6 +203,7 @@ function StudyRow({ study, selection }: { study: Study; selection: Selection }) 
       </td>
       <td className="num">{count(study.numberOfSeries)}</td>
       <td className="num">{count(study.numberOfInstances)}</td>
+      <td className="num nowrap">{bytes(study.totalBytes)}</td>
       <td className="col-action">
         <button
           type="button"
