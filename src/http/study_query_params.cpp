@@ -30,17 +30,15 @@ Result<std::string> DateParam(const httplib::Request& req, const std::string& na
   return value.substr(0, 4) + value.substr(5, 2) + value.substr(8, 2);
 }
 
-// Every value of the repeated, comma-separated parameter `name`, empty ones left out.
+// The comma-separated values of parameter `name`, empty ones left out.
 std::vector<std::string> ListParam(const httplib::Request& req, const std::string& name) {
   std::vector<std::string> values;
-  for (std::size_t i = 0; i < req.get_param_value_count(name); ++i) {
-    const std::string value = req.get_param_value(name, i);
-    std::size_t start = 0;
-    while (start <= value.size()) {
-      const std::size_t comma = std::min(value.find(',', start), value.size());
-      if (comma > start) values.push_back(value.substr(start, comma - start));
-      start = comma + 1;
-    }
+  const std::string value = TextParam(req, name);
+  std::size_t start = 0;
+  while (start < value.size()) {
+    const std::size_t comma = std::min(value.find(',', start), value.size());
+    if (comma > start) values.push_back(value.substr(start, comma - start));
+    start = comma + 1;
   }
   return values;
 }

@@ -1,6 +1,6 @@
 // The filters and order of GET /api/studies, read from its query parameters:
 // search, studyDateFrom and studyDateTo (YYYY-MM-DD, inclusive), accession,
-// birthDate (YYYY-MM-DD), modality (comma-separated and/or repeated), hasAi
+// birthDate (YYYY-MM-DD), modality (comma-separated), hasAi
 // (true/false), sort, patientID, offset and limit. Internal to src/http. Thread-safe.
 #pragma once
 

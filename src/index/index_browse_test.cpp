@@ -163,7 +163,7 @@ TEST_F(BrowseTest, StudyFiltersAndSorts) {
   ASSERT_TRUE(p1.ok());
   EXPECT_EQ(p1->study_count, 2);
   EXPECT_EQ(p1->latest_study_date, "20240301");
-  EXPECT_EQ(p1->total_bytes, 2 * 500);  // two instances, "1.1.1.1" and "1.2.1.1"
+  EXPECT_EQ(p1->total_bytes, 2 * 700);  // SOP UIDs "1.1.1.1" and "1.2.1.1", 100 bytes a character
 
   const std::vector<ModalityCount> counts = *index_->ListModalityCounts(hospital_);
   ASSERT_EQ(counts.size(), 4u);
