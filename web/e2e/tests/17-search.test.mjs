@@ -179,6 +179,17 @@ test("search, filters, sort and page survive a reload, and Back restores the pre
     assert.equal(urlParams().get("sort"), "patient-desc");
     assert.equal(await header.getAttribute("aria-sort"), "descending");
   });
+  // The page lives in the URL too.
+  await goToStudies();
+  assert.ok(studies.length > 10, "the demo hospital has more than 10 studies");
+  const pager = page.getByRole("navigation", { name: "Studies pages" });
+  await pager.getByLabel("Per page").selectOption("10");
+  await pager.getByRole("button", { name: "Next page" }).click();
+  await eventually(async () => assert.equal(urlParams().get("offset"), "10"));
+  await page.reload();
+  await pager.getByText(`11–${Math.min(20, studies.length)} of ${studies.length}`).waitFor();
+  assert.deepEqual(await shownUids(), (await apiJson(token, "/api/studies?offset=10&limit=10")).studies.map((s) => s.studyInstanceUID));
+  assert.equal(await pager.getByLabel("Per page").inputValue(), "10");
 });
 
 test("the AI badge opens its results by keyboard, Escape closes them; 'Has AI results' filters", async () => {

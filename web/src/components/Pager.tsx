@@ -11,7 +11,7 @@ interface Props {
   sizes?: number[];
 }
 
-export function Pager({ label, offset, limit, total, onOffset, onLimit, sizes = [25, 50, 100] }: Props) {
+export function Pager({ label, offset, limit, total, onOffset, onLimit, sizes = [10, 25, 50, 100] }: Props) {
   const last = Math.max(0, Math.floor((total - 1) / limit) * limit);
   const page = Math.floor(offset / limit) + 1;
   const pages = Math.max(1, Math.ceil(total / limit));

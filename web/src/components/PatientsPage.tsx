@@ -80,7 +80,7 @@ export function PatientsPage() {
           total={page.total}
           onOffset={(next) => update({ offset: next ? String(next) : null })}
           onLimit={(next) => update({ limit: String(next), offset: null })}
-          sizes={[12, 24, 48, 96]}
+          sizes={[6, 12, 24, 48, 96]}
         />
       )}
       {!query && <UnidentifiedStudies />}
