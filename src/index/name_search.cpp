@@ -48,9 +48,9 @@ std::string FoldForSearch(std::string_view text) {
       const auto next = static_cast<unsigned char>(text[i + 1]);
       if ((next & 0xC0) == 0x80) {
         const char32_t code = (char32_t{byte} & 0x1F) << 6 | (next & 0x3F);
-        const char base = kLatinBases[code - kFirstFolded];
+        const char& base = kLatinBases[code - kFirstFolded];
         if (base != '*') {
-          out += ExpandBase(kLatinBases[code - kFirstFolded]);
+          out += ExpandBase(base);
           ++i;
           continue;
         }
