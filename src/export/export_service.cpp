@@ -178,6 +178,15 @@ Result<ExportEstimate> ExportService::Assess(const Principal& principal,
   auto estimate = Admit(principal, request);
   if (!estimate.ok()) return estimate;
   if (Status s = capacity_.Check(principal); !s.ok()) return s.error();
+  auto summary = Check(principal, request);
+  if (!summary.ok()) return summary.error();
+  // The sources an archive reads from (none without images), as Begin checks them.
+  if (summary->WithImages()) {
+    const std::set<std::string> sources(summary->sources.begin(), summary->sources.end());
+    if (Status reachable = sources_.CheckReachable(sources); !reachable.ok()) {
+      return reachable.error();
+    }
+  }
   return estimate;
 }
 

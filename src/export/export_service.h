@@ -169,8 +169,10 @@ class ExportService {
   // hospital's size limit), without auditing it.
   Result<ExportEstimate> Admit(const Principal& principal, const ExportRequest& request);
 
-  // Admit, and refused too when Begin would be refused now over a share, without
-  // taking a slot: for a download link, refused when made rather than when used.
+  // Admit, and refused too when Begin would be refused now over a share or over a
+  // source it cannot reach (kUnavailable), without taking a slot: for a download link,
+  // refused when made rather than when used. Plans the export (as Check) to learn its
+  // sources.
   Result<ExportEstimate> Assess(const Principal& principal, const ExportRequest& request);
 
  private:
