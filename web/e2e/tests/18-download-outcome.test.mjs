@@ -3,13 +3,16 @@
 // that makes a new link on purpose), an estimate that follows the options (previews,
 // compression, metadata only, JSON) and holds against the real download, labels that do
 // not claim DICOM data for a metadata-only export, Export All's confirmation, and the
-// page a browser gets for a used link.
+// page a browser gets for a used link. A download that fails on the way (a stored file
+// gone, on a server of this file's own) is said to have failed, and why.
 import assert from "node:assert/strict";
-import { statSync } from "node:fs";
+import { renameSync, statSync } from "node:fs";
+import path from "node:path";
 import { after, before, test } from "node:test";
 import { api, apiJson, apiToken, baseUrl, studyWithImages, users } from "../lib/api.mjs";
 import { exportDialog, launch, logIn, openApp, screenshot } from "../lib/browser.mjs";
 import { eventually } from "../lib/eventually.mjs";
+import { startPacsport } from "../lib/server.mjs";
 import { zipEntries } from "../lib/zip.mjs";
 
 let browser;
@@ -26,12 +29,12 @@ before(async () => {
 });
 after(async () => browser?.close());
 
-async function openStudyExport() {
-  await page.getByRole("link", { name: "Studies" }).click();
-  await page.getByRole("searchbox", { name: /Search studies/ }).fill(study.patientID);
-  const row = page.locator(`tbody tr[data-uid="${study.studyInstanceUID}"]`);
+async function openStudyExport(on = page) {
+  await on.getByRole("link", { name: "Studies" }).click();
+  await on.getByRole("searchbox", { name: /Search studies/ }).fill(study.patientID);
+  const row = on.locator(`tbody tr[data-uid="${study.studyInstanceUID}"]`);
   await row.getByRole("button", { name: /^Download study / }).click();
-  return exportDialog(page);
+  return exportDialog(on);
 }
 
 const estimateOf = (query) =>
@@ -135,4 +138,42 @@ test("a used link opened by a browser gets a page saying so, not JSON", async ()
   await page.getByText("This download link was already used or has expired. Export again from pacsport.").waitFor();
   await screenshot(page, "18-used-link-page");
   await page.goto("/");
+});
+
+test("a download that fails on the way is said to have failed, and why", async () => {
+  const server = await startPacsport({ bin: process.env.PACSPORT_BIN, linkSeconds: 10 });
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 800 }, baseURL: server.url });
+  try {
+    const previous = process.env.PACSPORT_URL;
+    process.env.PACSPORT_URL = server.url;
+    let detail;
+    try {
+      const own = await apiToken(users.northUser);
+      detail = await apiJson(own, `/api/studies/${study.studyInstanceUID}`);
+    } finally {
+      process.env.PACSPORT_URL = previous;
+    }
+    // The study's last instance leaves the store: the archive breaks off before it.
+    const victim = detail.instances.at(-1);
+    const file = path.join(server.dataDir, "store", victim.sha256.slice(0, 2), victim.sha256.slice(2, 4), victim.sha256);
+    renameSync(file, `${file}.gone`);
+    const own = await context.newPage();
+    await own.goto("/");
+    await logIn(own, users.northUser);
+    const dialog = await openStudyExport(own);
+    const [download] = await Promise.all([
+      own.waitForEvent("download"),
+      dialog.getByRole("button", { name: "Export Data", exact: true }).click(),
+    ]);
+    assert.ok(await download.failure(), "the browser's download breaks off");
+    const failed = dialog.getByRole("alert").filter({ hasText: "The download failed:" });
+    await failed.waitFor();
+    assert.ok((await failed.innerText()).includes(victim.sopInstanceUID), await failed.innerText());
+    assert.equal(await dialog.getByText("Download complete").count(), 0);
+    await dialog.getByRole("button", { name: "Download again", exact: true }).waitFor();
+    await screenshot(own, "18-download-failed");
+  } finally {
+    await context.close();
+    await server.stop();
+  }
 });

@@ -346,8 +346,8 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
           </p>
         )}
         {linkState === "failed" && (
-          <p className="notice notice-error" role="alert">
-            The download failed: {outcome.status?.error?.message ?? "the server did not say why"}.
+          <p className="notice notice-error download-failed" role="alert">
+            The download failed: {(outcome.status?.error?.message ?? "the server did not say why").replace(/\.$/, "")}.
           </p>
         )}
         {linkState === "expired" && (
