@@ -65,6 +65,10 @@ struct ExportAttempt {
   std::string parameters;       // the request's options as a JSON object
   std::string request_id = {};  // X-Request-Id; "" outside HTTP
   std::string scope = {};       // recorded when the request itself is refused
+  // Set for an attempt refused for a reason outside its request (a used or expired
+  // download link, whose request is known): it is planned only so that its record names
+  // the target and lists the studies, then refused with this error, taking no slot.
+  std::optional<Error> refusal = {};
 };
 
 struct ExportServiceLimits {

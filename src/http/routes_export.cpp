@@ -231,19 +231,23 @@ void HandleDownload(const HttpServices& services, DownloadLinks& links, const st
   }
   const auto grant = links.Redeem(token, now);
   if (!grant) {
-    // Audited under the link's user and hospital when it is still remembered.
+    // Audited under the link's user and hospital, naming its target and studies, when
+    // it is still remembered.
     const Error gone = NotFound("this download link is unknown, used or expired");
     const auto owner = links.Owner(token);
-    const ExportAttempt attempt{ClientAddress(req),
-                                Router::CurrentLabel(),
-                                owner ? owner->request.target : "",
-                                "{}",
-                                CurrentRequestId(),
-                                owner ? std::string(ScopeName(owner->request.scope)) : ""};
-    // Audits the refusal (Begin refuses `gone`), or refuses with why it cannot.
-    const Error refused =
-        services.exports.Begin(attempt, owner ? Result<Principal>(owner->principal) : gone, gone)
-            .error();
+    // A job archive's link has no export to plan.
+    const bool plannable = owner && owner->job_id.empty();
+    ExportAttempt attempt{ClientAddress(req),
+                          Router::CurrentLabel(),
+                          owner ? owner->request.target : "",
+                          plannable ? DescribeOptions(owner->request.options) : "{}",
+                          CurrentRequestId(),
+                          owner ? std::string(ScopeName(owner->request.scope)) : "",
+                          gone};
+    const Error refused = services.exports
+                              .Begin(attempt, owner ? Result<Principal>(owner->principal) : gone,
+                                     plannable ? Result<ExportRequest>(owner->request) : gone)
+                              .error();
     if (!WantsHtml(req)) throw ErrorException(refused);
     res.status = refused.http_status();
     res.set_header("Cache-Control", "no-store");

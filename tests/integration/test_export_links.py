@@ -102,6 +102,10 @@ def test_a_link_works_once_for_the_export_it_was_made_for(api, data_dir):
     refused = [r for r in audit_of(api, "GET /api/downloads/:token") if r["outcome"] == "denied"]
     assert refused and refused[0]["username"] == "north-user"
     assert refused[0]["hospital"] == record["hospital"] != ""
+    # It names what the link was for, readably, and is found by the study it was for.
+    assert refused[0]["targetLabel"] == record["targetLabel"] != ""
+    by_study = api.get_json("/api/audit", "north-admin", {"studyUid": uid, "outcome": "denied"})
+    assert refused[0]["id"] in [r["id"] for r in by_study["records"]]
     assert refused[0]["target"] == uid and "used or expired" in refused[0]["detail"]
     listed = run_cli("audit", "--data", data_dir, "--limit", "5")
     assert any(json.loads(line)["id"] == refused[0]["id"] for line in listed.stdout.splitlines())

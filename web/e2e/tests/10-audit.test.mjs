@@ -150,6 +150,7 @@ test("a refused second use of a download link is listed under Denied, as the lin
   assert.match(cells[1], new RegExp(`^${users.northUser.username}\\s+user$`));
   assert.match(cells[4], /^Denied/);
   assert.equal(cells[2], "Study\nBrowser download", "a browser's download is named as such, not by its route");
+  assert.equal(cells[3], studyRecord.targetLabel, "the refused link names the study it was for, readably");
   assert.ok(refusedRecord.detail, "the server says why the link was refused");
   await detailsButton(page, refusedRecord).click();
   const dialog = page.getByRole("dialog", { name: `Audit record ${refusedRecord.id}` });
