@@ -157,6 +157,7 @@ test("a refused second use of a download link is listed under Denied, as the lin
   assert.equal(await fact(dialog, "Detail").innerText(), refusedRecord.detail);
   assert.match(await fact(dialog, "User").innerText(), new RegExp(`^${users.northUser.username} \\(user\\)`));
   assert.equal(await fact(dialog, "Channel").innerText(), "Browser download");
+  assert.equal(await fact(dialog, "Size").innerText(), "0 bytes", "a small size is printed once");
   await screenshot(page, "10-audit-denied");
   await page.context().close();
 });

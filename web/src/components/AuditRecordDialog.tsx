@@ -73,7 +73,9 @@ export function AuditRecordDialog({ record, onClose }: { record: AuditRecord; on
           {plural(record.studyCount, "study", "studies")} · {plural(record.instances, "instance")} · {plural(record.entries, "entry", "entries")}
         </Fact>
         <Fact label="Size">
-          {bytes(record.bytesSent)} ({plural(record.bytesSent, "byte")})
+          {bytes(record.bytesSent)}
+          {/* The exact count only where the short form rounds: "1.2 MB (1,234,567 bytes)". */}
+          {record.bytesSent >= 1000 && ` (${plural(record.bytesSent, "byte")})`}
         </Fact>
         <Fact label="Duration">{durationText(record.durationMs)}</Fact>
         <Fact label="Content SHA-256" mono>
