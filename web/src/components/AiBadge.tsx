@@ -19,9 +19,16 @@ function findingText(finding: Finding): string {
 }
 
 export function AiBadge({ study }: { study: Study }) {
-  const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
   const panel = useRef<HTMLDivElement>(null);
+  // Where the dialog shows (fixed to the viewport, so the table's scroll box never clips
+  // it): under the badge, kept inside the window; null while closed.
+  const [position, setPosition] = useState<{ top: number; left: number } | null>(null);
+  const open = position !== null;
+  const setOpen = (show: boolean) => {
+    const rect = button.current?.getBoundingClientRect();
+    setPosition(show && rect ? { top: rect.bottom + 4, left: Math.max(8, Math.min(rect.left, window.innerWidth - 356)) } : null);
+  };
   const id = useId();
   const models = study.aiModels.join(", ");
   const analysis = (typeof study.aiAnalysis === "object" && study.aiAnalysis) || {};
@@ -30,13 +37,18 @@ export function AiBadge({ study }: { study: Study }) {
 
   useEffect(() => {
     if (!open) return;
-    panel.current?.focus();
+    panel.current?.focus({ preventScroll: true });
     const onPointer = (event: PointerEvent) => {
       const target = event.target as Node;
       if (!panel.current?.contains(target) && !button.current?.contains(target)) setOpen(false);
     };
+    const onResize = () => setPosition(null);
     document.addEventListener("pointerdown", onPointer);
-    return () => document.removeEventListener("pointerdown", onPointer);
+    window.addEventListener("resize", onResize);
+    return () => {
+      document.removeEventListener("pointerdown", onPointer);
+      window.removeEventListener("resize", onResize);
+    };
   }, [open]);
 
   const close = () => {
@@ -65,6 +77,7 @@ export function AiBadge({ study }: { study: Study }) {
           aria-label="AI results"
           tabIndex={-1}
           className="ai-popover"
+          style={position ?? undefined}
           onKeyDown={(event) => {
             if (event.key === "Escape") {
               event.stopPropagation();
