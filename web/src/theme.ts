@@ -6,9 +6,9 @@ import { useState } from "react";
 export type ThemeChoice = "system" | "light" | "dark";
 
 export const themeChoices: { value: ThemeChoice; label: string }[] = [
-  { value: "system", label: "System" },
-  { value: "light", label: "Light" },
-  { value: "dark", label: "Dark" },
+  { value: "system", label: "System theme" },
+  { value: "light", label: "Light theme" },
+  { value: "dark", label: "Dark theme" },
 ];
 
 const storageKey = "pacsport.theme";

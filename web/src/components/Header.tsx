@@ -107,8 +107,8 @@ export function Header({ view, onNavigate, onExportAll }: Props) {
               Export All
             </button>
           )}
-          <label className="theme-choice">
-            <span className="theme-label">Theme</span>
+          <label>
+            <span className="visually-hidden">Theme</span>
             <select value={theme} onChange={(event) => setTheme(event.target.value as ThemeChoice)}>
               {themeChoices.map((choice) => (
                 <option key={choice.value} value={choice.value}>

@@ -194,10 +194,9 @@ function ScheduleCard({ schedule, destinations, onEdit, onDelete, onRan, onOpenJ
         </div>
       </dl>
       <div className="job-actions">
-        <button type="button" className="button button-small button-primary" onClick={runNow} disabled={run.kind === "running"}>
+        <button type="button" className="button button-small button-primary" onClick={runNow} disabled={run.kind === "running"} aria-label={`Run now: ${schedule.name}`}>
           {/* The visible words start the accessible name (WCAG 2.5.3, Label in Name). */}
           {run.kind === "running" ? "Starting…" : "Run now"}
-          <span className="visually-hidden">: {schedule.name}</span>
         </button>
         <button
           type="button"
