@@ -62,7 +62,7 @@ test("a session reaching its expiry time returns to login with a message", async
   await page.getByRole("list", { name: "Patients" }).waitFor();
   await page.evaluate(() => {
     const session = JSON.parse(sessionStorage.getItem("pacsport.session"));
-    sessionStorage.setItem("pacsport.session", JSON.stringify({ ...session, expiresAt: new Date(Date.now() + 1500).toISOString() }));
+    sessionStorage.setItem("pacsport.session", JSON.stringify({ ...session, expiresAt: new Date(Date.now() + 3000).toISOString() }));
   });
   await page.reload();
   await page.getByRole("list", { name: "Patients" }).waitFor();
