@@ -1,6 +1,5 @@
 // The automated accessibility check: axe-core (npm) injected into the page and run over
 // the document as it is (an open dialog included); serious and critical violations count.
-import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 
 const axePath = createRequire(import.meta.url).resolve("axe-core");
@@ -18,10 +17,4 @@ export async function seriousViolations(page) {
         nodes: violation.nodes.slice(0, 5).map((node) => `${node.target.join(" ")}: ${node.failureSummary?.split("\n").slice(1).join(" ")}`),
       }));
   });
-}
-
-/** Fails, listing them, when the page has serious or critical violations; `what` names the page. */
-export async function assertAccessible(page, what) {
-  const violations = await seriousViolations(page);
-  assert.deepEqual(violations, [], `${what}: serious accessibility violations:\n${JSON.stringify(violations, null, 2)}`);
 }

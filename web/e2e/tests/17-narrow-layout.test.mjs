@@ -11,21 +11,36 @@ let browser;
 before(async () => (browser = await launch()));
 after(async () => browser?.close());
 
+/** Neither the page nor any scrolling box in it (a table's, a dialog's) scrolls sideways. */
 async function assertNoSidewaysOverflow(page, what) {
-  const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+  const { scrollWidth, innerWidth, boxes } = await page.evaluate(() => ({
     scrollWidth: document.documentElement.scrollWidth,
     innerWidth: window.innerWidth,
+    boxes: [...document.querySelectorAll("body *")]
+      .filter((element) => ["auto", "scroll"].includes(getComputedStyle(element).overflowX))
+      .filter((element) => element.scrollWidth > element.clientWidth + 1)
+      .map((element) => `${element.tagName.toLowerCase()}.${element.className}: ${element.scrollWidth} > ${element.clientWidth}`),
   }));
   assert.ok(scrollWidth <= innerWidth, `${what}: the page is ${scrollWidth} px wide in a ${innerWidth} px window`);
+  assert.deepEqual(boxes, [], `${what}: boxes that scroll sideways`);
 }
 
-/** Scrolls the element into view and asserts it lies wholly inside the window (to a pixel's rounding). */
+/**
+ * Scrolls the element into view and asserts it lies wholly inside the window (to a
+ * pixel's rounding) and is what a tap at its centre hits (not clipped by a scrolling
+ * box, not covered).
+ */
 async function assertShownInWindow(locator, what) {
   await locator.scrollIntoViewIfNeeded();
   const box = await locator.boundingBox();
   const { width, height } = locator.page().viewportSize();
   assert.ok(box, `${what}: not rendered`);
   assert.ok(box.x >= 0 && box.y >= -1 && box.x + box.width <= width && box.y + box.height <= height + 1, `${what}: at ${JSON.stringify(box)} outside ${width}x${height}`);
+  const hit = await locator.evaluate((element) => {
+    const rect = element.getBoundingClientRect();
+    return element.contains(document.elementFromPoint(rect.x + rect.width / 2, rect.y + rect.height / 2));
+  });
+  assert.ok(hit, `${what}: hidden (clipped or covered) at ${JSON.stringify(box)}`);
 }
 
 for (const size of ["phone", "zoom200"]) {
@@ -73,6 +88,7 @@ for (const size of ["phone", "zoom200"]) {
     const details = page.getByRole("dialog", { name: "Patient Details" });
     const downloads = details.getByRole("button", { name: /^Download study/ });
     await downloads.first().waitFor();
+    await assertNoSidewaysOverflow(page, "Patient Details");
     for (let i = 0; i < (await downloads.count()); i++) {
       await assertShownInWindow(downloads.nth(i), `Patient Details' download button ${i}`);
     }
