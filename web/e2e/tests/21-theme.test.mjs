@@ -31,7 +31,7 @@ test("the theme follows the system; the header's choice overrides it and survive
   const theme = page.getByRole("banner").getByLabel("Theme");
   assert.equal(await theme.inputValue(), "system");
   assert.equal(await isDark(page), true);
-  await screenshot(page, "18-dark-system");
+  await screenshot(page, "21-dark-system");
 
   await theme.selectOption("light");
   assert.equal(await isDark(page), false, "Light overrides a dark system");
@@ -96,7 +96,7 @@ for (const scheme of ["light", "dark"]) {
       );
     }
     for (const { shadow, behind, ratio } of ratios) assert.ok(ratio >= 3, `focus ring ${shadow} on ${behind}: ${ratio.toFixed(2)}:1`);
-    await screenshot(page, `18-focus-${scheme}`);
+    await screenshot(page, `21-focus-${scheme}`);
     await page.context().close();
   });
 }
