@@ -44,11 +44,11 @@ export function UnidentifiedStudies() {
           <tbody>
             {page.items.map((study) => (
               <tr key={study.studyInstanceUID} data-uid={study.studyInstanceUID}>
-                <td className="nowrap">{dicomDate(study.studyDate) || "—"}</td>
-                <td>{personName(study.patientName)}</td>
-                <td>{study.modality || "—"}</td>
-                <td>{study.studyDescription || "—"}</td>
-                <td className="num nowrap">{bytes(study.totalBytes)}</td>
+                <td className="nowrap" data-label="Date">{dicomDate(study.studyDate) || "—"}</td>
+                <td data-label="Name in the files">{personName(study.patientName)}</td>
+                <td data-label="Modality">{study.modality || "—"}</td>
+                <td data-label="Description">{study.studyDescription || "—"}</td>
+                <td className="num nowrap" data-label="Size">{bytes(study.totalBytes)}</td>
                 <td className="col-action">
                   <button
                     type="button"
