@@ -74,7 +74,7 @@ test("studies without a Patient ID are listed apart, each exported on its own, n
   );
   assert.equal(await section.getByRole("button", { name: /^Download study / }).count(), unidentified.length);
   assert.equal(await page.getByRole("button", { name: /Export Data of .*no patient ID/ }).count(), 0);
-  await screenshot(page, "17-unidentified-studies");
+  await screenshot(page, "22-unidentified-studies");
   // The server refuses to export them together as "the patient without an ID".
   const response = await fetch(`${baseUrl()}/api/export/patient/`, { headers: { Authorization: `Bearer ${token}` } });
   assert.equal(response.status, 400);
@@ -130,7 +130,7 @@ test("several modalities at once, chosen from the hospital's own modalities with
   });
   const total = (await apiJson(token, `/api/studies?modality=${both}`)).total;
   assert.ok(total > first.studies || total > second.studies, "the union of both modalities");
-  await screenshot(page, "17-modalities");
+  await screenshot(page, "22-modalities");
   await filters.getByRole("button", { name: "Clear filters" }).click();
   await eventually(async () => assert.equal(urlParams().get("modality"), null));
 });
@@ -211,7 +211,7 @@ test("the AI badge opens its results by keyboard, Escape closes them; 'Has AI re
   assert.ok(await popover.evaluate((element) => element.contains(document.activeElement)), "the popover has the focus");
   await popover.getByText("Solid pulmonary nodule, right upper lobe, probability 91 %").waitFor();
   await popover.getByText("lung-nodule-detector 2.3.1, ct-triage 1.4").waitFor();
-  await screenshot(page, "17-ai-popover");
+  await screenshot(page, "22-ai-popover");
   await page.keyboard.press("Escape");
   await popover.waitFor({ state: "detached" });
   assert.ok(await badge.evaluate((element) => element === document.activeElement), "the focus is back on the badge");
