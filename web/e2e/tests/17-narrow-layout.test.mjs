@@ -4,7 +4,7 @@
 // export button can be scrolled into view, and Patient Details' download buttons show.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { users } from "../lib/api.mjs";
+import { allPatients, apiToken, users } from "../lib/api.mjs";
 import { launch, logIn, openApp, openMenu, screenshot, sizes } from "../lib/browser.mjs";
 
 let browser;
@@ -84,7 +84,11 @@ for (const size of ["phone", "zoom200"]) {
     await page.goto("/patients");
     await page.getByRole("list", { name: "Patients" }).waitFor();
     await assertNoSidewaysOverflow(page, "patients");
-    await page.getByRole("button", { name: /^Open details of Anonymized/ }).click();
+    // The patient with the most studies, so that Patient Details lists several.
+    const patients = await allPatients(await apiToken(users.northUser));
+    const busiest = patients.reduce((most, p) => (p.studyCount > most.studyCount ? p : most));
+    const id = busiest.patientID.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    await page.getByRole("button", { name: new RegExp(`^Open details of .*\\(${id}\\)$`) }).click();
     const details = page.getByRole("dialog", { name: "Patient Details" });
     const downloads = details.getByRole("button", { name: /^Download study/ });
     await downloads.first().waitFor();
