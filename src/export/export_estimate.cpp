@@ -265,10 +265,9 @@ ExportEstimate EstimateFromTotals(const ExportScopeTotals& totals, const Princip
   const bool media = options.format == ExportFormat::kMedia;
   const std::int64_t dicom_names =
       !images ? 0
-      : media
-          ? instances * kMediaFileIdBytes
-          : instances * ((IsSingleStudy(request.scope) ? 6 : 0) + Digits(per_study) + 4) +
-                FolderChars(request.scope, instances, folder_chars, patient_id_chars);
+      : media ? instances * kMediaFileIdBytes
+              : instances * ((IsSingleStudy(request.scope) ? 6 : 0) + Digits(per_study) + 4) +
+                    FolderChars(request.scope, instances, folder_chars, patient_id_chars);
   const std::int64_t frames_per_study = totals.studies > 0 ? frames / totals.studies : frames;
   const std::int64_t preview_names =
       !previews ? 0

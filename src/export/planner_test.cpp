@@ -204,11 +204,11 @@ TEST_F(PlannerFoldersTest, SeriesExportHoldsThatSeriesAloneInTheStudyLayout) {
   ExportRequest request;
   request.scope = ExportScope::kSeries;
   request.target = "1.2.3.99.2";
-  EXPECT_EQ(PlanExport(*index_, Principal{"bob", south, "South", Role::kAdmin}, request,
-                       SystemTime{})
-                .error()
-                .code(),
-            ErrorCode::kNotFound);
+  EXPECT_EQ(
+      PlanExport(*index_, Principal{"bob", south, "South", Role::kAdmin}, request, SystemTime{})
+          .error()
+          .code(),
+      ErrorCode::kNotFound);
   request.target = "1.2.3.99.7";
   EXPECT_EQ(PlanExport(*index_, admin_, request, SystemTime{}).error().code(),
             ErrorCode::kNotFound);

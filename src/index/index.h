@@ -274,8 +274,8 @@ struct ScheduleRecord {
   std::string created_at;
   std::string updated_at;
   // Read only, from the schedule's runs: the newest one that ended done or delivered.
-  std::string last_success_at;                          // its finished_at
-  std::optional<std::int64_t> last_success_through;     // its change sequence watermark
+  std::string last_success_at;                       // its finished_at
+  std::optional<std::int64_t> last_success_through;  // its change sequence watermark
 };
 
 // One run of a schedule: its job and, for an incremental schedule, the change

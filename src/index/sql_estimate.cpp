@@ -57,7 +57,8 @@ std::string ScopeCondition(const ExportScopeQuery& query, ScopeRows rows) {
       return rows == ScopeRows::kInstances
                  ? " AND se.series_uid IN (" + ids + ")"
                  : " AND EXISTS (SELECT 1 FROM series sx WHERE sx.study_row = st.id "
-                   "AND sx.series_uid IN (" + ids + "))";
+                   "AND sx.series_uid IN (" +
+                       ids + "))";
   }
   return "";
 }
