@@ -98,6 +98,19 @@ Result<std::unique_ptr<ExportSession>> ExportService::Start(const ExportAttempt&
   };
   if (!principal.ok()) return refuse(principal.error());
   if (!request.ok()) return refuse(request.error());
+  if (attempt.refusal) {
+    // The record names what was refused, as far as it can still be planned.
+    auto deidentifier = Deidentification(*principal, *request);
+    auto plan = deidentifier.ok()
+                    ? OpenExportPlan(index_, *principal, *request, now, std::move(*deidentifier))
+                    : Result<std::unique_ptr<PlannedExport>>(deidentifier.error());
+    if (plan.ok()) {
+      if (auto label = RecordAuditScope(index_, **plan, *audit_id); label.ok()) {
+        target_label = std::move(*label);
+      }
+    }
+    return refuse(*attempt.refusal);
+  }
   std::optional<ExportCapacity::Grant> grant;
   if (admission == Admission::kShared) {
     auto acquired = capacity_.TryAcquire(*principal);
@@ -178,6 +191,15 @@ Result<ExportEstimate> ExportService::Assess(const Principal& principal,
   auto estimate = Admit(principal, request);
   if (!estimate.ok()) return estimate;
   if (Status s = capacity_.Check(principal); !s.ok()) return s.error();
+  auto summary = Check(principal, request);
+  if (!summary.ok()) return summary.error();
+  // The sources an archive reads from (none without images), as Begin checks them.
+  if (summary->WithImages()) {
+    const std::set<std::string> sources(summary->sources.begin(), summary->sources.end());
+    if (Status reachable = sources_.CheckReachable(sources); !reachable.ok()) {
+      return reachable.error();
+    }
+  }
   return estimate;
 }
 

@@ -65,6 +65,10 @@ struct ExportAttempt {
   std::string parameters;       // the request's options as a JSON object
   std::string request_id = {};  // X-Request-Id; "" outside HTTP
   std::string scope = {};       // recorded when the request itself is refused
+  // Set for an attempt refused for a reason outside its request (a used or expired
+  // download link, whose request is known): it is planned only so that its record names
+  // the target and lists the studies, then refused with this error, taking no slot.
+  std::optional<Error> refusal = {};
 };
 
 struct ExportServiceLimits {
@@ -169,8 +173,10 @@ class ExportService {
   // hospital's size limit), without auditing it.
   Result<ExportEstimate> Admit(const Principal& principal, const ExportRequest& request);
 
-  // Admit, and refused too when Begin would be refused now over a share, without
-  // taking a slot: for a download link, refused when made rather than when used.
+  // Admit, and refused too when Begin would be refused now over a share or over a
+  // source it cannot reach (kUnavailable), without taking a slot: for a download link,
+  // refused when made rather than when used. Plans the export (as Check) to learn its
+  // sources.
   Result<ExportEstimate> Assess(const Principal& principal, const ExportRequest& request);
 
  private:

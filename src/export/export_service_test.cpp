@@ -307,6 +307,40 @@ TEST_F(ExportServiceTest, UnreachableSourceRefusesBeforeDelivery) {
   EXPECT_TRUE((*session)->Deliver(sink).ok());
 }
 
+TEST_F(ExportServiceTest, AssessRefusesAnUnreachableSourceAsBeginWould) {
+  FailingSource unreachable(*store_, 1000, false);
+  SourceRouter sources;
+  sources.Add(LocalStore::kSourceName, unreachable);
+  ExportService service(*index_, sources, *previews_);
+  auto refused = service.Assess(admin_, StudyRequest());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnavailable);
+
+  ExportRequest json_only = StudyRequest();
+  json_only.options.format = ExportFormat::kJson;
+  json_only.options.include_images = IncludeImages::kNo;
+  EXPECT_TRUE(service.Assess(admin_, json_only).ok());
+}
+
+TEST_F(ExportServiceTest, ARefusalOutsideTheRequestNamesItsTargetAndTakesNoSlot) {
+  ExportServiceLimits limits;
+  limits.shares = {.max_concurrent = 1, .max_per_hospital = 1, .max_per_user = 1};
+  ExportService service(*index_, sources_, *previews_, limits);
+  auto running = service.Begin({"", "test", ct_study_, "{}"}, admin_, StudyRequest());
+  ASSERT_TRUE(running.ok());
+  ExportAttempt used_link{"", "test", ct_study_, "{}"};
+  used_link.refusal = NotFound("this download link is unknown, used or expired");
+  auto refused = service.Begin(used_link, admin_, StudyRequest());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kNotFound) << "not over capacity: no slot asked";
+  const AuditRecord audit = LastAudit();
+  EXPECT_EQ(audit.outcome, AuditOutcome::kDenied);
+  EXPECT_EQ(audit.hospital_id, hospital_);
+  EXPECT_FALSE(audit.target_label.empty());
+  EXPECT_NE(audit.target_label, ct_study_) << "a readable name, not the UID";
+  EXPECT_EQ(audit.study_count, 1);
+}
+
 TEST_F(ExportServiceTest, AlteredStoreFileFailsTheExport) {
   const auto instances = index_->ListStudyInstances(hospital_, ct_study_).ValueOrThrow();
   const std::string key = instances.at(0).sha256;

@@ -55,6 +55,23 @@ std::optional<DownloadLinks::Grant> DownloadLinks::Owner(const std::string& toke
   return found->second.grant;
 }
 
+void DownloadLinks::Report(const std::string& token, Use use) {
+  std::lock_guard lock(mutex_);
+  if (const auto found = links_.find(token); found != links_.end()) found->second.use = use;
+}
+
+std::optional<DownloadLinks::Use> DownloadLinks::UseOf(const std::string& token,
+                                                       Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  const auto found = links_.find(token);
+  if (found == links_.end()) return std::nullopt;
+  const Link& link = found->second;
+  if (link.use.state == UseState::kPending && !link.spent && link.expires <= now) {
+    return Use{UseState::kExpired};
+  }
+  return link.use;
+}
+
 void DownloadLinks::Revoke(const std::string& token, Clock::time_point now) {
   std::lock_guard lock(mutex_);
   if (const auto found = links_.find(token); found != links_.end()) Spend(found->second, now);

@@ -12,6 +12,11 @@
 //
 // A used, revoked or expired link is remembered for one more lifetime (Owner), so
 // that a refused use of it is audited under the user and hospital it was made for.
+// What became of a link's use (UseOf: pending, streaming, completed, failed with the
+// reason, or expired unused) is remembered as long as the link, so that the dialog
+// that asked for it can tell its user whether the download the browser started ended
+// well; the HTTP layer Reports it.
+//
 // Tokens live in this process's memory only: a restart invalidates them all.
 // Thread-safe.
 #pragma once
@@ -22,6 +27,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/error.h"
 #include "core/records.h"
 #include "export/export_request.h"
 
@@ -37,6 +43,12 @@ class DownloadLinks {
     std::string job_id = {};  // set for a link to this job's archive
   };
 
+  enum class UseState { kPending, kStreaming, kCompleted, kFailed, kExpired };
+  struct Use {
+    UseState state = UseState::kPending;
+    std::optional<Error> error = {};  // why it failed (kFailed only)
+  };
+
   explicit DownloadLinks(std::chrono::seconds lifetime) : lifetime_(lifetime) {}
 
   // The token of a new link, valid until `now` + `lifetime` (by default, the lifetime).
@@ -49,6 +61,12 @@ class DownloadLinks {
   // The grant of a link that is or was valid, used and expired ones included, as long
   // as it is remembered; nullopt for an unknown token. For auditing refusals only.
   std::optional<Grant> Owner(const std::string& token);
+  // Records what became of the link's use (kStreaming, kCompleted or kFailed); ignored
+  // for a token no longer remembered.
+  void Report(const std::string& token, Use use);
+  // What became of the link's use as long as it is remembered (kExpired: never used
+  // before it expired); nullopt for an unknown token.
+  std::optional<Use> UseOf(const std::string& token, Clock::time_point now);
   // Ends the link: later uses are refused.
   void Revoke(const std::string& token, Clock::time_point now);
   std::chrono::seconds lifetime() const { return lifetime_; }
@@ -58,6 +76,7 @@ class DownloadLinks {
     Grant grant;
     Clock::time_point expires;  // the time it was spent, once it is
     bool spent;                 // used or revoked
+    Use use = {};
   };
   static void Spend(Link& link, Clock::time_point now);
 

@@ -72,5 +72,25 @@ TEST(DownloadLinksTest, TokensAreDistinct) {
   EXPECT_TRUE(links.Redeem(*tokens.begin(), now).has_value());
 }
 
+TEST(DownloadLinksTest, ALinksUseIsRememberedUntilTheLinkIsForgotten) {
+  DownloadLinks links(seconds(60));
+  const auto now = DownloadLinks::Clock::now();
+  const std::string token = links.Issue(GrantFor("alice", "1.2.3"), now);
+  EXPECT_EQ(links.UseOf(token, now)->state, DownloadLinks::UseState::kPending);
+  ASSERT_TRUE(links.Redeem(token, now).has_value());
+  links.Report(token, {DownloadLinks::UseState::kStreaming});
+  EXPECT_EQ(links.UseOf(token, now + seconds(61))->state, DownloadLinks::UseState::kStreaming);
+  links.Report(token, {DownloadLinks::UseState::kFailed, Unavailable("source down")});
+  const auto failed = links.UseOf(token, now + seconds(61));
+  EXPECT_EQ(failed->state, DownloadLinks::UseState::kFailed);
+  EXPECT_EQ(failed->error->message(), "source down");
+  EXPECT_FALSE(links.UseOf(token + "x", now).has_value());
+
+  const std::string unused = links.Issue(GrantFor("alice", "1.2.3"), now);
+  EXPECT_EQ(links.UseOf(unused, now + seconds(60))->state, DownloadLinks::UseState::kExpired);
+  links.Issue(GrantFor("bob", "1.2.3"), now + seconds(120));  // forgets both
+  EXPECT_FALSE(links.UseOf(token, now + seconds(120)).has_value());
+}
+
 }  // namespace
 }  // namespace pacsport::http

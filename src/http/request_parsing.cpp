@@ -66,6 +66,10 @@ std::string TextParam(const httplib::Request& req, const std::string& name) {
   return req.has_param(name.c_str()) ? req.get_param_value(name.c_str()) : "";
 }
 
+bool WantsHtml(const httplib::Request& req) {
+  return req.get_header_value("Accept").find("text/html") != std::string::npos;
+}
+
 bool HasMediaType(const httplib::Request& req, std::string_view media_type) {
   std::string type = req.get_header_value("Content-Type");
   type = type.substr(0, type.find(';'));

@@ -37,6 +37,10 @@ std::string TextParam(const httplib::Request& req, const std::string& name);
 // and letter case aside): "application/dicom+json" is not "application/dicom".
 bool HasMediaType(const httplib::Request& req, std::string_view media_type);
 
+// True when the client asks for HTML (a browser navigating to the URL), so that a
+// refusal is answered with a short page rather than JSON.
+bool WantsHtml(const httplib::Request& req);
+
 // The body as a JSON object; kUnsupportedMediaType unless Content-Type is
 // application/json, kInvalidInput when it does not parse to an object.
 Result<nlohmann::ordered_json> JsonObjectBody(const httplib::Request& req);

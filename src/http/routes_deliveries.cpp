@@ -42,10 +42,6 @@ constexpr std::string_view kConfirmPage =
     "<form method=\"post\"><button type=\"submit\">Download the archive</button></form>"
     "</body></html>\n";
 
-bool WantsHtml(const httplib::Request& req) {
-  return req.get_header_value("Accept").find("text/html") != std::string::npos;
-}
-
 void SendGone(const httplib::Request& req, httplib::Response& res) {
   if (WantsHtml(req)) {
     res.status = 404;

@@ -119,12 +119,43 @@ std::string RawParameters(const httplib::Request& req) {
   return raw.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-// Begins the audited export and streams it (archive or document) as it is produced.
+// Reports what became of one use of a download link to its status (GET
+// /api/export/link-status/:token), once: the first Finish counts, and a use that is
+// never finished (the response dropped before the export was delivered) ends failed.
+// Used by one thread at a time; `links` must outlive it.
+class LinkUse {
+ public:
+  LinkUse(DownloadLinks& links, std::string token) : links_(links), token_(std::move(token)) {
+    links_.Report(token_, {DownloadLinks::UseState::kStreaming});
+  }
+  ~LinkUse() { Finish(Unavailable("the download was interrupted before the export was sent")); }
+  LinkUse(const LinkUse&) = delete;
+  LinkUse& operator=(const LinkUse&) = delete;
+
+  void Finish(const Status& outcome) {
+    if (finished_) return;
+    finished_ = true;
+    if (outcome.ok()) return links_.Report(token_, {DownloadLinks::UseState::kCompleted});
+    links_.Report(token_, {DownloadLinks::UseState::kFailed, outcome.error()});
+  }
+
+ private:
+  DownloadLinks& links_;
+  const std::string token_;
+  bool finished_ = false;
+};
+
+// Begins the audited export and streams it (archive or document) as it is produced;
+// `use`, for a download link, learns how it ended.
 void BeginAndSend(const HttpServices& services, const ExportAttempt& attempt,
                   const Result<Principal>& principal, const Result<ExportRequest>& request,
-                  const httplib::Request& req, httplib::Response& res) {
+                  const httplib::Request& req, httplib::Response& res,
+                  std::shared_ptr<LinkUse> use = nullptr) {
   auto begun = services.exports.Begin(attempt, principal, request);
-  if (!begun.ok()) SetRetryAfter(begun.error(), res);
+  if (!begun.ok()) {
+    SetRetryAfter(begun.error(), res);
+    if (use) use->Finish(begun.error());
+  }
   std::shared_ptr<ExportSession> session = std::move(begun).ValueOrThrow();
 
   // Made as it is sent, so it cannot be cut: a Range gets the whole (200).
@@ -135,10 +166,15 @@ void BeginAndSend(const HttpServices& services, const ExportAttempt& attempt,
   // false, which closes the connection without the final chunk: the client sees a broken transfer,
   // never a truncated archive that looks complete.
   res.set_chunked_content_provider(session->content_type(),
-                                   [session](size_t, httplib::DataSink& sink) {
+                                   [session, use](size_t, httplib::DataSink& sink) {
                                      ResponseSink out(sink);
-                                     if (!session->Deliver(out).ok()) return false;
+                                     const Status delivered = session->Deliver(out);
+                                     if (!delivered.ok()) {
+                                       if (use) use->Finish(delivered);
+                                       return false;
+                                     }
                                      sink.done();
+                                     if (use) use->Finish(Status::Ok());
                                      return true;
                                    });
 }
@@ -177,8 +213,16 @@ void ServeLinkedArchive(const HttpServices& services, DownloadLinks& links,
                   [&links, token] { links.Revoke(token, DownloadLinks::Clock::now()); });
 }
 
+constexpr std::string_view kRefusedLinkPage =
+    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    "<title>Download link no longer valid</title></head>\n<body>"
+    "<h1>Download link no longer valid</h1>\n<p>This download link was already used or has "
+    "expired. Export again from pacsport.</p></body></html>\n";
+
 // GET /api/downloads/:token: a link's export, once, or a link's job archive. Audited
-// like any export, refused (unknown, used or expired: 404, as one) attempts included.
+// like any export, refused (unknown, used or expired: 404, as one) attempts included;
+// a browser (Accept: text/html) is answered the refusal with a short page.
 void HandleDownload(const HttpServices& services, DownloadLinks& links, const std::string& token,
                     const httplib::Request& req, httplib::Response& res) {
   const auto now = DownloadLinks::Clock::now();
@@ -187,28 +231,75 @@ void HandleDownload(const HttpServices& services, DownloadLinks& links, const st
   }
   const auto grant = links.Redeem(token, now);
   if (!grant) {
-    // Audited under the link's user and hospital when it is still remembered.
+    // Audited under the link's user and hospital, naming its target and studies, when
+    // it is still remembered.
     const Error gone = NotFound("this download link is unknown, used or expired");
     const auto owner = links.Owner(token);
-    const ExportAttempt attempt{ClientAddress(req),
-                                Router::CurrentLabel(),
-                                owner ? owner->request.target : "",
-                                "{}",
-                                CurrentRequestId(),
-                                owner ? std::string(ScopeName(owner->request.scope)) : ""};
-    BeginAndSend(services, attempt, owner ? Result<Principal>(owner->principal) : gone, gone, req,
-                 res);
+    // A job archive's link has no export to plan.
+    const bool plannable = owner && owner->job_id.empty();
+    ExportAttempt attempt{ClientAddress(req),
+                          Router::CurrentLabel(),
+                          owner ? owner->request.target : "",
+                          plannable ? DescribeOptions(owner->request.options) : "{}",
+                          CurrentRequestId(),
+                          owner ? std::string(ScopeName(owner->request.scope)) : "",
+                          gone};
+    const Error refused = services.exports
+                              .Begin(attempt, owner ? Result<Principal>(owner->principal) : gone,
+                                     plannable ? Result<ExportRequest>(owner->request) : gone)
+                              .error();
+    if (!WantsHtml(req)) throw ErrorException(refused);
+    res.status = refused.http_status();
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(std::string(kRefusedLinkPage), "text/html; charset=utf-8");
     return;
   }
   const ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(), grant->request.target,
                               DescribeOptions(grant->request.options), CurrentRequestId()};
   BeginAndSend(services, attempt, StillEntitled(services.index, grant->principal), grant->request,
-               req, res);
+               req, res, std::make_shared<LinkUse>(links, token));
+}
+
+constexpr std::string_view UseStateName(DownloadLinks::UseState state) {
+  switch (state) {
+    case DownloadLinks::UseState::kPending:
+      return "pending";
+    case DownloadLinks::UseState::kStreaming:
+      return "streaming";
+    case DownloadLinks::UseState::kCompleted:
+      return "completed";
+    case DownloadLinks::UseState::kFailed:
+      return "failed";
+    case DownloadLinks::UseState::kExpired:
+      return "expired";
+  }
+  return "pending";
+}
+
+// GET /api/export/link-status/:token: what became of the use of a link the caller made
+// (the same user of the same hospital); anyone else's or a forgotten link: 404.
+void HandleLinkStatus(const HttpServices& services, DownloadLinks& links, const std::string& token,
+                      const httplib::Request& req, httplib::Response& res) {
+  const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
+  const auto owner = links.Owner(token);
+  const auto use = links.UseOf(token, DownloadLinks::Clock::now());
+  if (!owner || !use || owner->principal.username != principal.username ||
+      owner->principal.hospital_id != principal.hospital_id) {
+    throw ErrorException(NotFound("you made no download link with this token, or it is forgotten"));
+  }
+  nlohmann::ordered_json status = {{"state", UseStateName(use->state)}};
+  if (use->error) {
+    status["error"] = {{"code", use->error->name()}, {"message", use->error->message()}};
+  }
+  res.set_header("Cache-Control", "no-store");
+  SendJson(res, status);
 }
 
 // POST /api/export/link/...: a download link for the export the same GET would make.
-// The request is checked and planned now (so a 404, 403, 413 or 429 comes back here,
-// not from the download), but nothing is exported or audited until the link is used.
+// The request is checked and planned now (so a 404, 403, 413, 429, or 503 for a full
+// server or a source it cannot reach, comes back here, not from the download), but
+// nothing is exported or audited until the link is used; no export slot is reserved
+// (docs/decisions/0019-download-outcome.md). Its statusUrl tells how the use ended.
 void HandleLink(const HttpServices& services, const HttpSettings& settings, DownloadLinks& links,
                 ExportScope scope, std::string target, const httplib::Request& req,
                 httplib::Response& res) {
@@ -222,7 +313,11 @@ void HandleLink(const HttpServices& services, const HttpSettings& settings, Down
   const auto now = DownloadLinks::Clock::now();
   const std::string token = links.Issue({principal, request}, now);
   const auto expires = std::chrono::system_clock::now() + links.lifetime();
-  SendJson(res, {{"url", "/api/downloads/" + token}, {"expiresAt", Iso8601(expires)}}, 201);
+  SendJson(res,
+           {{"url", "/api/downloads/" + token},
+            {"statusUrl", "/api/export/link-status/" + token},
+            {"expiresAt", Iso8601(expires)}},
+           201);
 }
 
 // GET /api/export/estimate/...: what the same GET export would hold.
@@ -299,6 +394,10 @@ void RegisterExportRoutes(Router& router, const HttpServices& services,
                                     const httplib::Request& req, httplib::Response& res) {
         HandleLink(services, settings, links, scope, std::move(target), req, res);
       });
+  router.Get(R"(/api/export/link-status/([A-Za-z0-9_-]+))", "/api/export/link-status/:token",
+             [&services, &links](const httplib::Request& req, httplib::Response& res) {
+               HandleLinkStatus(services, links, req.matches[1], req, res);
+             });
   router.Get(R"(/api/downloads/([A-Za-z0-9_-]+))", "/api/downloads/:token",
              GetOnly([&services, &links](const httplib::Request& req, httplib::Response& res) {
                HandleDownload(services, links, req.matches[1], req, res);

@@ -101,9 +101,48 @@ def test_a_link_works_once_for_the_export_it_was_made_for(api, data_dir):
     # hospital's own audit page shows it.
     refused = [r for r in audit_of(api, "GET /api/downloads/:token") if r["outcome"] == "denied"]
     assert refused and refused[0]["username"] == "north-user"
+    assert refused[0]["hospital"] == record["hospital"] != ""
+    # It names what the link was for, readably, and is found by the study it was for.
+    assert refused[0]["targetLabel"] == record["targetLabel"] != ""
+    by_study = api.get_json("/api/audit", "north-admin", {"studyUid": uid, "outcome": "denied"})
+    assert refused[0]["id"] in [r["id"] for r in by_study["records"]]
     assert refused[0]["target"] == uid and "used or expired" in refused[0]["detail"]
     listed = run_cli("audit", "--data", data_dir, "--limit", "5")
     assert any(json.loads(line)["id"] == refused[0]["id"] for line in listed.stdout.splitlines())
+
+
+def test_a_links_status_tells_its_user_how_the_download_ended(api):
+    uid = study_with_most_instances(api, "north-user")["studyInstanceUID"]
+    link = new_link(api, "north-user", f"study/{uid}", "?includeImages=false")
+    assert link["statusUrl"] == link["url"].replace("/api/downloads/", "/api/export/link-status/")
+    assert api.get_json(link["statusUrl"], "north-user") == {"state": "pending"}
+    # Only the link's user may ask: another user, another hospital, no token, a wrong token.
+    for user in ("north-admin", "river-user"):
+        assert api.get(link["statusUrl"], user=user).status == 404
+    assert api.request("GET", link["statusUrl"]).status == 401
+    assert api.get(link["statusUrl"] + "x", user="north-user").status == 404
+
+    assert api.request("GET", link["url"]).status == 200
+    assert api.get_json(link["statusUrl"], "north-user") == {"state": "completed"}
+    # A refused second use leaves the first use's outcome as it was.
+    assert api.request("GET", link["url"]).status == 404
+    assert api.get_json(link["statusUrl"], "north-user") == {"state": "completed"}
+
+
+def test_a_used_link_opened_by_a_browser_gets_a_page(api):
+    uid = study_with_most_instances(api, "north-user")["studyInstanceUID"]
+    link = new_link(api, "north-user", f"study/{uid}", "?includeImages=false")
+    assert api.request("GET", link["url"]).status == 200
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for url in (link["url"], "/api/downloads/" + "B" * 43):
+        page = api.request("GET", url, headers=browser)
+        assert page.status == 404, page.status
+        assert page.header("Content-Type").startswith("text/html")
+        assert "already used or has expired" in page.body.decode()
+        assert "Export again from pacsport" in page.body.decode()
+    # API clients keep JSON.
+    again = api.request("GET", link["url"])
+    assert again.status == 404 and again.json()["error"]["code"] == "not_found"
 
 
 def test_links_refuse_other_hospitals_and_unknown_tokens(api):
@@ -131,7 +170,12 @@ def test_a_link_expires(tmp_path):
         uid = api.get_json("/api/studies", "admin")["studies"][0]["studyInstanceUID"]
         link = new_link(api, "admin", f"study/{uid}")
         time.sleep(1.5)
+        assert api.get_json(link["statusUrl"], "admin") == {"state": "expired"}
         assert api.request("GET", link["url"]).status == 404
+        # The refused use is audited under the link's user and hospital.
+        (refused,) = [r for r in api.get_json("/api/audit", "admin", {"limit": 1})["records"]]
+        assert refused["outcome"] == "denied" and refused["username"] == "admin"
+        assert refused["target"] == uid and refused["scope"] == "study"
         fresh = new_link(api, "admin", f"study/{uid}")
         assert api.request("GET", fresh["url"]).status == 200
     finally:

@@ -75,6 +75,22 @@ def test_source_failure_mid_stream_cuts_the_download(api, server, store_dir, mul
     assert server.alive()
 
 
+def test_a_download_link_that_fails_mid_stream_reports_why(api, server, store_dir,
+                                                          multi_instance_study):
+    uid, instances = multi_instance_study
+    victim = store_path(store_dir, instances[-1]["sha256"])
+    token = api.token("north-user")
+    link = api.request("POST", f"/api/export/link/study/{uid}?compression=0", token=token).json()
+    assert api.get_json(link["statusUrl"], "north-user") == {"state": "pending"}
+    with damaged(victim, delete):
+        response = api.request("GET", link["url"])
+    assert response.status == 200 and not response.complete
+    status = api.get_json(link["statusUrl"], "north-user")
+    assert status["state"] == "failed", status
+    assert instances[-1]["sopInstanceUID"] in status["error"]["message"]
+    assert server.alive()
+
+
 def big_dicom(corpus, frames=512):
     """CT_small grown to `frames` frames of noise: about 16 MiB that no socket buffer
     holds, so a client that stops reading stalls the export."""

@@ -559,6 +559,10 @@ def test_export_with_orthanc_stopped_is_refused(pacsport, config_a, a_running, c
     before = newest_audit_id(api, "north-admin")
     a_running.stop()
 
+    # A browser's download link is refused when asked for, not when the browser uses it.
+    assert_unavailable_naming(
+        api.request("POST", f"/api/export/link/study/{uid}", token=api.token("north-user")),
+        "pacs-a")
     response = api.export("study", uid, user="north-user")
     assert_unavailable_naming(response, "pacs-a")
     record = completed_audit(api, "north-admin", uid, before)

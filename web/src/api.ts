@@ -148,6 +148,10 @@ export interface ExportOptions {
   includeImages: boolean;
   format: ExportFormat;
   deidentify?: DeidentifyOptions;
+  /** A ZIP's PNG preview of every frame (the API's `previews`); the server's default: on. */
+  previews?: boolean;
+  /** The ZIP's deflate level 0–9 (the API's `compression`); unset: the server's default. */
+  compression?: number;
 }
 
 /** Whether an export with these options holds the DICOM images. */
@@ -175,6 +179,12 @@ export interface ExportEstimate {
 export interface DownloadLink {
   url: string;
   expiresAt: string;
+}
+
+/** A download link to an export (not a job's archive), whose use can be followed. */
+export interface ExportLink extends DownloadLink {
+  /** GET it (authenticated) to learn how the browser's use of the link ended. */
+  statusUrl: string;
 }
 
 /**
@@ -405,6 +415,8 @@ function exportQuery(options: ExportOptions): Query {
   return {
     includeImages: withImages(options),
     format: options.format,
+    previews: options.previews,
+    compression: options.compression,
     ...(deidentify
       ? {
           deidentify: "basic",
@@ -420,9 +432,24 @@ export function exportEstimate(scope: SingleExportScope, options: ExportOptions,
   return getJson<ExportEstimate>(withQuery(`/api/export/estimate/${scopePath(scope)}`, exportQuery(options)), signal);
 }
 
-export async function createDownloadLink(scope: SingleExportScope, options: ExportOptions): Promise<DownloadLink> {
+export async function createDownloadLink(scope: SingleExportScope, options: ExportOptions): Promise<ExportLink> {
   const path = withQuery(`/api/export/link/${scopePath(scope)}`, exportQuery(options));
-  return (await call(path, { method: "POST" })).json() as Promise<DownloadLink>;
+  return (await call(path, { method: "POST" })).json() as Promise<ExportLink>;
+}
+
+// Download links' outcome (downloads helper's block).
+
+/** What became of the browser's use of a download link. */
+export type LinkUseState = "pending" | "streaming" | "completed" | "failed" | "expired";
+
+export interface LinkStatus {
+  state: LinkUseState;
+  /** Why the download failed (state "failed"). */
+  error?: { code: string; message: string };
+}
+
+export function downloadLinkStatus(statusUrl: string, signal?: AbortSignal): Promise<LinkStatus> {
+  return getJson<LinkStatus>(statusUrl, signal);
 }
 
 // Export jobs: /api/export/jobs and /api/export/jobs/:id[/events|/link].
@@ -454,8 +481,9 @@ export async function createExportJob(scope: ExportScope, options: ExportOptions
     scope: scope.kind,
     ids: jobTargets(scope),
     includeImages: images,
-    previews: images,
+    previews: images && options.previews !== false,
     format: options.format,
+    ...(options.compression === undefined ? {} : { compression: options.compression }),
     ...(options.deidentify ? { deidentify: { profile: "basic", ...options.deidentify } } : {}),
     ...(destination === null ? {} : { destination }),
   };

@@ -59,6 +59,8 @@ export async function startPacsport({ bin, linkSeconds, env = {}, config, import
   child.stdout.resume();
   return {
     url,
+    /** The server's data directory (its store under store/), for tests that damage it. */
+    dataDir,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -111,7 +111,7 @@ test("exporting a patient with images from its card downloads the whole ZIP", as
 
   const { file, name } = await exportAndDownload(dialog);
   assert.equal(name, `patient_${patient.patientID}_export.zip`);
-  await dialog.getByText("Your download has started.").waitFor();
+  await dialog.getByText("Download complete").waitFor();
   const entries = zipEntries(file);
   const metadata = JSON.parse(zipText(file, "patient_data.json"));
   assert.deepEqual(entries, expectedEntries(metadata, "patient_data.json"));

@@ -78,13 +78,13 @@ test("a small export keeps the direct download link (asJob false)", async () => 
   const dialog = await openStudyExport(page, study);
   await dialog.getByRole("button", { name: "Export Data", exact: true }).waitFor();
   assert.equal(await dialog.getByRole("button", { name: "Start export job" }).count(), 0);
-  // The estimate's DICOM/preview split shows when the server gives it, as estimates.
-  for (const key of ["estimatedDicomBytes", "estimatedPreviewBytes"]) {
-    const shown = dialog.locator(`dd[data-key="${key}"]`);
-    if (estimate[key] === undefined) assert.equal(await shown.count(), 0);
+  // The estimate's DICOM/preview split shows when the server gives it, as parts of the download.
+  for (const [key, name] of [["estimatedDicomBytes", "DICOM"], ["estimatedPreviewBytes", "previews"]]) {
+    const shown = dialog.locator(`dd[data-key="estimatedBytes"] [data-key="${key}"]`);
+    if (!estimate[key]) assert.equal(await shown.count(), 0);
     else {
       assert.equal(Number(await shown.getAttribute("data-value")), estimate[key]);
-      assert.match(await shown.innerText(), /^≈ /);
+      assert.match(await shown.innerText(), new RegExp(`^${name} `));
     }
   }
   await page.context().close();

@@ -82,14 +82,15 @@ test("a study export is listed with its scope and a readable target: study, date
   const page = await openAudit();
   const cells = await rowCells(page, studyRecord);
   assert.match(cells[1], /^north-admin\s+admin$/);
-  assert.equal(cells[2], "Study");
+  // The scope, and how the export was asked for (here the API, not a browser's link).
+  assert.equal(cells[2], "Study\nAPI export");
   assert.equal(cells[3], studyRecord.targetLabel);
   assert.ok(cells[3].includes(study.studyDescription), `"${cells[3]}" names the study's description`);
   assert.ok(cells[3].includes(`(${study.patientID})`), `"${cells[3]}" names the Patient ID`);
   assert.ok(!cells[3].includes(study.studyInstanceUID), "the target is not the bare UID");
   assert.equal(cells[4], "Success");
   assert.equal(cells[6], String(studyRecord.instances));
-  assert.equal(await row(page, patientRecord).locator("td").nth(2).innerText(), "Patient");
+  assert.equal(await row(page, patientRecord).locator("td").nth(2).innerText(), "Patient\nAPI export");
   await screenshot(page, "10-audit-log");
   await page.context().close();
 });
@@ -148,11 +149,15 @@ test("a refused second use of a download link is listed under Denied, as the lin
   const cells = await rowCells(page, refusedRecord);
   assert.match(cells[1], new RegExp(`^${users.northUser.username}\\s+user$`));
   assert.match(cells[4], /^Denied/);
+  assert.equal(cells[2], "Study\nBrowser download", "a browser's download is named as such, not by its route");
+  assert.equal(cells[3], studyRecord.targetLabel, "the refused link names the study it was for, readably");
   assert.ok(refusedRecord.detail, "the server says why the link was refused");
   await detailsButton(page, refusedRecord).click();
   const dialog = page.getByRole("dialog", { name: `Audit record ${refusedRecord.id}` });
   assert.equal(await fact(dialog, "Detail").innerText(), refusedRecord.detail);
   assert.match(await fact(dialog, "User").innerText(), new RegExp(`^${users.northUser.username} \\(user\\)`));
+  assert.equal(await fact(dialog, "Channel").innerText(), "Browser download");
+  assert.equal(await fact(dialog, "Size").innerText(), "0 bytes", "a small size is printed once");
   await screenshot(page, "10-audit-denied");
   await page.context().close();
 });

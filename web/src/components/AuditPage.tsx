@@ -7,7 +7,7 @@ import { ApiError, auditExport, auditPublicKey, listAudit, type AuditFilters, ty
 import { saveBlob } from "../download";
 import { bytes, count, timestamp } from "../format";
 import { useDebounced, useResource } from "../hooks";
-import { auditTarget, durationText, outcomeNames, scopeNames, scopeText } from "./auditLabels";
+import { auditTarget, channelText, durationText, outcomeNames, scopeNames, scopeText } from "./auditLabels";
 import { AuditRecordDialog, OutcomeBadge } from "./AuditRecordDialog";
 import { Empty, ErrorNotice, Loading } from "./LoadState";
 import { Pager } from "./Pager";
@@ -220,6 +220,7 @@ export function AuditPage() {
 
 function AuditRow({ record, onOpen }: { record: AuditRecord; onOpen: () => void }) {
   const target = auditTarget(record);
+  const channel = channelText(record.endpoint);
   // A click anywhere on the row opens the record; the first cell's button (whose click
   // bubbles up to the row) is the way there for the keyboard.
   return (
@@ -234,7 +235,10 @@ function AuditRow({ record, onOpen }: { record: AuditRecord; onOpen: () => void 
         {record.username}
         <div className="small muted">{record.role}</div>
       </td>
-      <td className="audit-scope nowrap">{scopeText(record) || <span className="muted">—</span>}</td>
+      <td className="audit-scope nowrap">
+        {scopeText(record) || <span className="muted">—</span>}
+        {channel && <div className="small muted audit-channel">{channel}</div>}
+      </td>
       <td className="audit-target target" title={target}>
         {target}
       </td>

@@ -5,7 +5,7 @@ import { useId, useState, type ReactNode } from "react";
 import { auditStudies, type AuditOutcome, type AuditRecord } from "../api";
 import { bytes, count, plural, timestamp } from "../format";
 import { useResource } from "../hooks";
-import { auditTarget, durationText, outcomeNames, parameterText, scopeText } from "./auditLabels";
+import { auditTarget, channelText, durationText, outcomeNames, parameterText, scopeText } from "./auditLabels";
 import { Dialog } from "./Dialog";
 import { Empty, ErrorNotice, Loading } from "./LoadState";
 import { Pager } from "./Pager";
@@ -61,6 +61,7 @@ export function AuditRecordDialog({ record, onClose }: { record: AuditRecord; on
         <Fact label="Request ID" mono>
           {record.requestId || none}
         </Fact>
+        {channelText(record.endpoint) && <Fact label="Channel">{channelText(record.endpoint)}</Fact>}
         <Fact label="Endpoint" mono>
           {record.endpoint}
         </Fact>
@@ -72,7 +73,9 @@ export function AuditRecordDialog({ record, onClose }: { record: AuditRecord; on
           {plural(record.studyCount, "study", "studies")} · {plural(record.instances, "instance")} · {plural(record.entries, "entry", "entries")}
         </Fact>
         <Fact label="Size">
-          {bytes(record.bytesSent)} ({plural(record.bytesSent, "byte")})
+          {bytes(record.bytesSent)}
+          {/* The exact count only where the short form rounds: "1.2 MB (1,234,567 bytes)". */}
+          {record.bytesSent >= 1000 && ` (${plural(record.bytesSent, "byte")})`}
         </Fact>
         <Fact label="Duration">{durationText(record.durationMs)}</Fact>
         <Fact label="Content SHA-256" mono>

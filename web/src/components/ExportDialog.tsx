@@ -4,7 +4,10 @@
 // - "Export Data" (a patient, a study or the hospital, when the estimate does not say
 //   asJob): asks the server for a short-lived single-use download URL and hands it to the
 //   browser's download manager (so the archive streams to disk with the browser's own
-//   progress, never through JavaScript memory).
+//   progress, never through JavaScript memory). The server refuses the link when the
+//   export could not run now (busy, a source down); once handed over, the dialog follows
+//   the link's status and says whether the download completed or why it failed. Then the
+//   button reads "Download again", which makes a new link on purpose.
 // - "Start export job" (a selection of patients or studies, which only jobs can export,
 //   or an export the estimate says is large enough to run as a job): creates the job and
 //   goes to the Jobs page, which follows its progress and downloads its archive.
@@ -14,23 +17,30 @@
 // The format is a ZIP archive, JSON only, or (not for the whole hospital) a patient disc:
 // a ZIP laid out as IHE PDI media (DICOMDIR, INDEX.HTM), which always holds the images.
 //
+// An export of the whole hospital names the hospital and its counts, and with images
+// asks for an explicit confirmation first.
+//
 // Errors of any call (403, 404, 503, server down) show here.
-import { useId, useState } from "react";
+import { useId, useState, type ReactNode } from "react";
 import {
   ApiError,
   createDownloadLink,
   createExportJob,
   exportEstimate,
   isBatch,
+  listPatients,
   type ExportEstimate,
   type ExportOptions,
   type ExportScope,
   type SingleExportScope,
+  withImages,
 } from "../api";
 import { listDestinations } from "../destinationsApi";
 import { startDownload } from "../download";
 import { bytes, count } from "../format";
 import { useResource } from "../hooks";
+import { useLinkOutcome } from "../linkOutcome";
+import { useSession } from "../session";
 import { DeidentifySection } from "./DeidentifySection";
 import { Dialog } from "./Dialog";
 import { ErrorNotice } from "./LoadState";
@@ -81,8 +91,17 @@ async function batchEstimate(scope: ExportScope, options: ExportOptions, signal:
 type Progress =
   | { kind: "idle" }
   | { kind: "requesting" }
-  | { kind: "started" }
+  | { kind: "started"; statusUrl: string }
   | { kind: "failed"; error: ApiError };
+
+/** The ZIP's deflate levels offered; "" keeps the server's default. */
+const compressionLevels: [string, string][] = [
+  ["", "Server default"],
+  ["0", "None: stored, fastest"],
+  ["1", "Fast"],
+  ["6", "Balanced"],
+  ["9", "Smallest, slowest"],
+];
 
 interface Props {
   scope: ExportScope;
@@ -93,15 +112,18 @@ interface Props {
 
 export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
   // A whole-hospital export defaults to metadata only, as the API does.
-  const [options, setOptions] = useState<ExportOptions>({ includeImages: scope.kind !== "all", format: "zip" });
+  const [options, setOptions] = useState<ExportOptions>({ includeImages: scope.kind !== "all", format: "zip", previews: true });
   const [progress, setProgress] = useState<Progress>({ kind: "idle" });
   const [destination, setDestination] = useState<number | null>(null);
+  const [confirmedAll, setConfirmedAll] = useState(false);
+  const hospital = useSession().session?.user.hospital ?? "";
+  const outcome = useLinkOutcome(progress.kind === "started" ? progress.statusUrl : null);
   const batch = isBatch(scope);
   // Every user may list the hospital's destinations; without them there is no "Send to…".
   const destinations = useResource((signal) => listDestinations(signal).catch(() => []), []);
   const estimate = useResource(
     (signal) => (isBatch(scope) ? batchEstimate(scope, options, signal) : exportEstimate(scope, options, signal)),
-    [scope, options.includeImages, options.format],
+    [scope, options.includeImages, options.format, options.previews, options.compression],
   );
   const hintId = useId();
   const jobHintId = useId();
@@ -115,6 +137,7 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
   function update(next: Partial<ExportOptions>) {
     setOptions((current) => ({ ...current, ...next }));
     setProgress({ kind: "idle" });
+    setConfirmedAll(false);
   }
 
   async function exportData() {
@@ -127,7 +150,7 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
       }
       const link = await createDownloadLink(scope as SingleExportScope, options);
       startDownload(link.url);
-      setProgress({ kind: "started" });
+      setProgress({ kind: "started", statusUrl: link.statusUrl });
     } catch (reason) {
       setProgress({
         kind: "failed",
@@ -138,7 +161,13 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
 
   const jsonOnly = options.format === "json";
   const disc = options.format === "media";
-  const primary = asJob ? "Start export job" : "Export Data";
+  const images = withImages(options);
+  // Whole-hospital exports with images wait for an explicit confirmation.
+  const needsConfirmation = scope.kind === "all" && images && !confirmedAll;
+  const linkState = progress.kind === "started" ? (outcome.status?.state ?? "pending") : null;
+  const downloading = linkState === "pending" || linkState === "streaming";
+  const ended = progress.kind === "started" && !downloading;
+  const primary = asJob ? "Start export job" : ended ? "Download again" : "Export Data";
   return (
     <Dialog
       title="Export"
@@ -157,10 +186,16 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
             type="button"
             className="button button-primary"
             onClick={exportData}
-            disabled={progress.kind === "requesting" || deciding || options.deidentify?.project === ""}
+            disabled={
+              progress.kind === "requesting" ||
+              downloading ||
+              deciding ||
+              needsConfirmation ||
+              options.deidentify?.project === ""
+            }
             aria-describedby={asJob ? jobHintId : undefined}
           >
-            {progress.kind === "requesting" ? (asJob ? "Starting…" : "Preparing…") : primary}
+            {progress.kind === "requesting" ? (asJob ? "Starting…" : "Preparing…") : downloading ? "Downloading…" : primary}
           </button>
         </>
       }
@@ -211,6 +246,33 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
               ? "The ZIP holds the DICOM files, a PNG preview of every frame and the metadata."
               : "The ZIP holds the metadata only."}
         </p>
+        {options.format === "zip" && options.includeImages && (
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={options.previews !== false}
+              onChange={(event) => update({ previews: event.target.checked })}
+            />
+            <span>PNG previews of every frame</span>
+          </label>
+        )}
+        {!jsonOnly && (
+          <label className="field compression">
+            <span>Compression</span>
+            <select
+              value={options.compression === undefined ? "" : String(options.compression)}
+              onChange={(event) =>
+                update({ compression: event.target.value === "" ? undefined : Number(event.target.value) })
+              }
+            >
+              {compressionLevels.map(([value, name]) => (
+                <option key={value} value={value}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
       </fieldset>
 
       <DeidentifySection value={options.deidentify} onChange={(deidentify) => update({ deidentify })} />
@@ -225,7 +287,7 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
             planned.
           </p>
         ) : (
-          <EstimateList estimate={estimate.loading ? undefined : (estimate.data ?? undefined)} />
+          <EstimateList estimate={estimate.loading ? undefined : (estimate.data ?? undefined)} images={images} />
         )}
         {batch && !estimate.error && estimate.data && (
           <p className="hint">
@@ -233,6 +295,16 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
           </p>
         )}
       </section>
+
+      {scope.kind === "all" && (
+        <WholeHospital
+          hospital={hospital}
+          estimate={estimate.loading ? undefined : (estimate.data ?? undefined)}
+          images={images}
+          confirmed={confirmedAll}
+          onConfirm={setConfirmedAll}
+        />
+      )}
 
       {asJob && destinations.data && destinations.data.length > 0 && (
         <div className="field send-to">
@@ -264,11 +336,27 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
       )}
 
       <div aria-live="polite">
-        {progress.kind === "started" && (
-          <p className="notice notice-success" role="status">
+        {downloading && (
+          <p className="notice notice-info" role="status">
             Your download has started. Follow its progress in the browser's downloads.
           </p>
         )}
+        {linkState === "completed" && (
+          <p className="notice notice-success" role="status">
+            Download complete: the browser has the whole file.
+          </p>
+        )}
+        {linkState === "failed" && (
+          <p className="notice notice-error download-failed" role="alert">
+            The download failed: {(outcome.status?.error?.message ?? "the server did not say why").replace(/\.$/, "")}.
+          </p>
+        )}
+        {linkState === "expired" && (
+          <p className="notice notice-error" role="alert">
+            The browser did not start the download before its link expired (are downloads blocked for this site?).
+          </p>
+        )}
+        {outcome.error && <ErrorNotice error={outcome.error} />}
         {progress.kind === "failed" && <ErrorNotice error={progress.error} />}
       </div>
     </Dialog>
@@ -276,20 +364,19 @@ export function ExportDialog({ scope, onClose, onJobStarted }: Props) {
 }
 
 // Each value carries the API's raw number in data-value, so tests compare it exactly.
-// The DICOM/preview split shows only when the server gives it.
-function EstimateList({ estimate }: { estimate: ExportEstimate | undefined }) {
-  const rows: [string, keyof ExportEstimate, (value: number) => string][] = [
+// The DICOM row says whether the files are included; the download's size is the
+// server's estimate of the archive with these options, split into its DICOM files and
+// previews when it holds them.
+function EstimateList({ estimate, images }: { estimate: ExportEstimate | undefined; images: boolean }) {
+  const size = (value: number) => <span title={`${count(value)} bytes`}>{bytes(value)}</span>;
+  const rows: [string, keyof ExportEstimate, (value: number) => ReactNode][] = [
     ["Studies", "studies", count],
     ["Instances", "instances", count],
-    ["DICOM data", "dicomBytes", (value) => `${bytes(value)} (${count(value)} bytes)`],
+    images
+      ? ["DICOM files (as stored)", "dicomBytes", size]
+      : ["DICOM files", "dicomBytes", () => "not included (metadata only)"],
+    ["Estimated download", "estimatedBytes", (value) => <DownloadSize total={value} estimate={estimate} images={images} />],
   ];
-  if (estimate?.estimatedDicomBytes !== undefined && estimate.estimatedPreviewBytes !== undefined) {
-    rows.push(
-      ["Estimated DICOM files", "estimatedDicomBytes", (value) => `≈ ${bytes(value)}`],
-      ["Estimated previews", "estimatedPreviewBytes", (value) => `≈ ${bytes(value)}`],
-    );
-  }
-  rows.push(["Estimated download", "estimatedBytes", (value) => `≈ ${bytes(value)}`]);
   return (
     <dl className="facts">
       {rows.map(([term, key, show]) => {
@@ -304,5 +391,64 @@ function EstimateList({ estimate }: { estimate: ExportEstimate | undefined }) {
         );
       })}
     </dl>
+  );
+}
+
+/** "about 12 MB: DICOM 10 MB, previews 2 MB"; the parts carry their raw numbers too. */
+function DownloadSize({ total, estimate, images }: { total: number; estimate: ExportEstimate | undefined; images: boolean }) {
+  const dicom = estimate?.estimatedDicomBytes;
+  const previews = estimate?.estimatedPreviewBytes;
+  return (
+    <>
+      <span title={`${count(total)} bytes`}>about {bytes(total)}</span>
+      {images && dicom !== undefined && previews !== undefined && (
+        <>
+          {": "}
+          <span data-key="estimatedDicomBytes" data-value={dicom}>
+            DICOM {bytes(dicom)}
+          </span>
+          {previews > 0 && (
+            <>
+              {", "}
+              <span data-key="estimatedPreviewBytes" data-value={previews}>
+                previews {bytes(previews)}
+              </span>
+            </>
+          )}
+        </>
+      )}
+    </>
+  );
+}
+
+interface WholeHospitalProps {
+  hospital: string;
+  estimate: ExportEstimate | undefined;
+  images: boolean;
+  confirmed: boolean;
+  onConfirm: (confirmed: boolean) => void;
+}
+
+/** What an export of the whole hospital holds, and, with images, the confirmation it needs. */
+function WholeHospital({ hospital, estimate, images, confirmed, onConfirm }: WholeHospitalProps) {
+  const patients = useResource((signal) => listPatients({ offset: 0, limit: 1 }, signal), []);
+  const counted = (n: number, one: string, many: string) => `${count(n)} ${n === 1 ? one : many}`;
+  const counts =
+    estimate && patients.data
+      ? `${counted(patients.data.total, "patient", "patients")}, ${counted(estimate.studies, "study", "studies")}, ${counted(estimate.instances, "instance", "instances")}`
+      : "…";
+  return (
+    <div className="notice notice-warning whole-hospital" role="group" aria-label="Whole-hospital export">
+      <p>
+        This exports every patient of <strong>{hospital}</strong>: {counts}
+        {images ? ", with their DICOM images." : ", metadata only."}
+      </p>
+      {images && (
+        <label className="check">
+          <input type="checkbox" checked={confirmed} onChange={(event) => onConfirm(event.target.checked)} />
+          <span>I confirm exporting the images of every patient of {hospital}</span>
+        </label>
+      )}
+    </div>
   );
 }

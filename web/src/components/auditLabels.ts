@@ -42,6 +42,18 @@ export function parameterText(parameters: Record<string, unknown>): string {
   return parts.join(", ");
 }
 
+/**
+ * How the export was asked for, from the record's endpoint ("GET /api/downloads/:token"
+ * is a browser's download through a single-use link); "" for an endpoint not named here.
+ */
+export function channelText(endpoint: string): string {
+  if (endpoint.includes("/api/downloads/")) return "Browser download";
+  if (endpoint.includes("/api/deliveries/")) return "E-mailed link";
+  if (endpoint.includes("/api/export/jobs")) return "Export job";
+  if (endpoint.startsWith("GET /api/export/")) return "API export";
+  return "";
+}
+
 export function durationText(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
