@@ -105,31 +105,36 @@ void RegisterBrowseRoutes(Router& router, const HttpServices& services) {
                SendJson(res, body);
              });
 
-  // Frame 0 of the study's first instance with an image, at most kThumbnailSide
-  // pixels on its longest side; 404 when none renders.
+  // Frame 0 of the study's first instance with an image, at most `size` pixels (default
+  // 128, at most 512: the enlarged preview) on its longest side. 404 for a study the
+  // hospital lacks; 204 when none of its images renders, so that a browser asking for it
+  // does not log a failed request.
   router.Get(
       std::string("/api/studies/") + kStudyUid + "/thumbnail", "/api/studies/:studyUID/thumbnail",
       [&services, principal_of](const httplib::Request& req, httplib::Response& res) {
-        constexpr uint32_t kThumbnailSide = 128;
-        constexpr std::int64_t kThumbnailMaxFileBytes = std::int64_t{64} << 20;  // read whole
+        constexpr std::int64_t kMaxFileBytes = std::int64_t{64} << 20;  // read whole
         const Principal principal = principal_of(req);
         const std::string uid = req.matches[1];
         if (!IsValidUid(uid))
           throw ErrorException(InvalidInput("studyUID is not a valid DICOM UID"));
+        const auto side = IntParam(req, "size", 128, 16, 512).ValueOrThrow();
+        services.index.GetStudy(principal.hospital_id, uid).ValueOrThrow();
         auto instances =
             services.index.ListStudyInstances(principal.hospital_id, uid).ValueOrThrow();
         for (const InstanceRecord& instance : instances) {
-          if (instance.number_of_frames == 0 || instance.size > kThumbnailMaxFileBytes) continue;
+          if (instance.number_of_frames == 0 || instance.size > kMaxFileBytes) continue;
           auto bytes = services.sources.Read(instance.location);
           if (!bytes.ok()) continue;
           auto frame = services.previews.RenderFirstFrame(
-              {principal.hospital_id, kThumbnailSide, instance.number_of_frames}, *bytes);
+              {principal.hospital_id, static_cast<uint32_t>(side), instance.number_of_frames},
+              *bytes);
           if (!frame.ok()) continue;
           res.set_header("Cache-Control", "private, max-age=300");
           res.set_content(frame->png, "image/png");
           return;
         }
-        throw ErrorException(NotFound("this study has no image to show"));
+        res.set_header("Cache-Control", "private, max-age=300");
+        res.status = 204;
       });
 }
 

@@ -383,14 +383,15 @@ export async function auditExport(format: "csv" | "jsonl", filters: AuditFilters
   return { blob: await response.blob(), name };
 }
 
-/** The study's thumbnail as a blob, or null when it has none (404). */
-export async function studyThumbnail(studyUID: string, signal?: AbortSignal): Promise<Blob | null> {
-  try {
-    return await (await call(`/api/studies/${encodeURIComponent(studyUID)}/thumbnail`, { signal })).blob();
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return null;
-    throw error;
-  }
+/**
+ * The study's first image as a PNG blob, at most `size` pixels (the server's default 128,
+ * up to 512), or null when none renders (204; the server answers 204, not 404, so that
+ * the browser logs no failed request).
+ */
+export async function studyThumbnail(studyUID: string, signal?: AbortSignal, size?: number): Promise<Blob | null> {
+  const path = `/api/studies/${encodeURIComponent(studyUID)}/thumbnail${size ? `?size=${size}` : ""}`;
+  const response = await call(path, { signal, accept: "image/png" });
+  return response.status === 204 ? null : response.blob();
 }
 
 // The export's scope as a path suffix: /api/export/<scope>, /api/export/estimate/<scope>

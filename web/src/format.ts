@@ -1,5 +1,6 @@
 // Display forms of DICOM values and sizes. DICOM dates are YYYYMMDD, times HHMMSS.frac,
 // person names Family^Given^Middle^Prefix^Suffix; any of them may be empty or partial.
+// An unknown value's display form is "" (callers leave it out, or show "—" in a labelled slot).
 
 export function dicomDate(value: string): string {
   // DA is YYYYMMDD; files from the ACR-NEMA era write YYYY.MM.DD.
@@ -7,10 +8,11 @@ export function dicomDate(value: string): string {
   return match ? `${match[1]}-${match[2]}-${match[3]}` : value.trim();
 }
 
+/** A DICOM TM as HH:MM (143012.123 → 14:30; "14" → 14:00; ACR-NEMA's 14:30:12 too). */
 export function dicomTime(value: string): string {
-  const match = /^(\d{2})(\d{2})?(\d{2})?/.exec(value.trim());
+  const match = /^(\d{2}):?(\d{2})?/.exec(value.trim());
   if (!match) return value.trim();
-  return [match[1], match[2] ?? "00", match[3]].filter(Boolean).join(":");
+  return `${match[1]}:${match[2] ?? "00"}`;
 }
 
 export function personName(value: string): string {
@@ -29,7 +31,7 @@ export function sexLabel(value: string): string {
     case "O":
       return "Other";
     default:
-      return "—";
+      return "";
   }
 }
 

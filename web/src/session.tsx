@@ -1,6 +1,7 @@
 // The logged-in session: token, expiry and user, kept in sessionStorage so that a reload
 // keeps the login (and a new tab or a closed browser does not). Logging out, a 401 from
-// any call, or reaching expiresAt ends the session; the message says why.
+// any call, or reaching expiresAt ends the session; the login page's notice says why
+// (or that the user logged out).
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { setAuthToken, setUnauthorizedHandler, type LoginAnswer, type User } from "./api";
 
@@ -12,12 +13,20 @@ interface SessionState {
   user: User;
 }
 
+/** Why the last session ended, for the login page: a logout (info) or a refusal (warning). */
+export interface EndNotice {
+  text: string;
+  tone: "info" | "warning";
+}
+
 interface SessionApi {
   session: SessionState | null;
-  /** Why the last session ended, for the login page; null after a plain logout. */
-  endMessage: string | null;
+  /** Why the last session ended; null before any. */
+  endNotice: EndNotice | null;
   start: (answer: LoginAnswer) => void;
-  end: (message?: string) => void;
+  end: (notice: EndNotice) => void;
+  /** The user's own logout. */
+  logOut: () => void;
 }
 
 const SessionContext = createContext<SessionApi | null>(null);
@@ -33,7 +42,8 @@ function restore(): SessionState | null {
   return null;
 }
 
-const expiredMessage = "Your session has expired or is no longer valid. Please log in again.";
+const expired: EndNotice = { text: "Your session has expired or is no longer valid. Please log in again.", tone: "warning" };
+const loggedOut: EndNotice = { text: "You have logged out.", tone: "info" };
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [session, setSession] = useState<SessionState | null>(() => {
@@ -41,34 +51,35 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setAuthToken(restored?.token ?? null);
     return restored;
   });
-  const [endMessage, setEndMessage] = useState<string | null>(null);
+  const [endNotice, setEndNotice] = useState<EndNotice | null>(null);
 
-  const end = useCallback((message?: string) => {
+  const end = useCallback((notice: EndNotice) => {
     setAuthToken(null);
     sessionStorage.removeItem(storageKey);
     setSession(null);
-    setEndMessage(message ?? null);
+    setEndNotice(notice);
   }, []);
+  const logOut = useCallback(() => end(loggedOut), [end]);
 
   const start = useCallback((answer: LoginAnswer) => {
     const state = { token: answer.token, expiresAt: answer.expiresAt, user: answer.user };
     sessionStorage.setItem(storageKey, JSON.stringify(state));
     setAuthToken(state.token);
-    setEndMessage(null);
+    setEndNotice(null);
     setSession(state);
   }, []);
 
-  useEffect(() => setUnauthorizedHandler(() => end(expiredMessage)), [end]);
+  useEffect(() => setUnauthorizedHandler(() => end(expired)), [end]);
 
   useEffect(() => {
     if (!session) return;
     // Timers fire at most ~24.8 days ahead; a token lives hours, so clamp rather than overflow.
     const delay = Math.min(Date.parse(session.expiresAt) - Date.now(), 2 ** 31 - 1);
-    const timer = window.setTimeout(() => end(expiredMessage), Math.max(delay, 0));
+    const timer = window.setTimeout(() => end(expired), Math.max(delay, 0));
     return () => window.clearTimeout(timer);
   }, [session, end]);
 
-  const value = useMemo(() => ({ session, endMessage, start, end }), [session, endMessage, start, end]);
+  const value = useMemo(() => ({ session, endNotice, start, end, logOut }), [session, endNotice, start, end, logOut]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

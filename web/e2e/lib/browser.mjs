@@ -26,19 +26,38 @@ export async function launch() {
   });
 }
 
-/** A fresh context (no storage, downloads accepted) and its page, at the app's root. */
-export async function openApp(browser) {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 800 }, baseURL: baseUrl() });
+/** The window sizes the UI is tested at: a desktop, and a phone (narrow layout, header menu). */
+export const sizes = {
+  wide: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+  // A 1280x800 window at 200 % zoom: half as many CSS pixels, each drawn twice.
+  zoom200: { width: 640, height: 400 },
+};
+
+/**
+ * A fresh context (no storage, downloads accepted) and its page, at the app's root.
+ * viewport: one of `sizes` (default wide); colorScheme: the system's "light" or "dark".
+ */
+export async function openApp(browser, { viewport = sizes.wide, colorScheme = "light" } = {}) {
+  const deviceScaleFactor = viewport === sizes.zoom200 ? 2 : 1;
+  const context = await browser.newContext({ acceptDownloads: true, viewport, deviceScaleFactor, colorScheme, baseURL: baseUrl() });
   const page = await context.newPage();
   await page.goto("/");
   return page;
 }
 
+/** Logs in and waits for the workspace (its header names the user, at any size). */
 export async function logIn(page, user) {
   await page.getByLabel("Username").fill(user.username);
   await page.getByLabel("Password").fill(user.password);
   await page.getByRole("button", { name: "Log in" }).click();
-  await page.getByRole("button", { name: "Log out" }).waitFor();
+  await page.getByRole("banner").getByText(user.username, { exact: true }).waitFor({ state: "attached" });
+}
+
+/** Opens the header's menu when the window is narrow (a "Menu" button is shown); else nothing. */
+export async function openMenu(page) {
+  const button = page.getByRole("banner").getByRole("button", { name: "Menu" });
+  if ((await button.isVisible()) && (await button.getAttribute("aria-expanded")) !== "true") await button.click();
 }
 
 export async function screenshot(page, name) {

@@ -19,7 +19,7 @@ test("a wrong password is refused with a message", async () => {
   await screenshot(page, "01-login-refused");
 });
 
-test("after login the hospital and the user are shown; logout returns to login and forgets the session", async () => {
+test("after login the hospital and the user are shown; logout returns to login, says so and forgets the session", async () => {
   const page = await openApp(browser);
   await logIn(page, users.northUser);
   const header = page.getByRole("banner");
@@ -29,6 +29,9 @@ test("after login the hospital and the user are shown; logout returns to login a
 
   await page.getByRole("button", { name: "Log out" }).click();
   await page.getByRole("heading", { name: "Log in" }).waitFor();
+  await page.getByRole("status").filter({ hasText: "You have logged out." }).waitFor();
+  assert.equal(new URL(page.url()).pathname, "/login");
+  await screenshot(page, "01-logged-out");
   assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   await page.reload();
   await page.getByRole("heading", { name: "Log in" }).waitFor();
@@ -59,7 +62,7 @@ test("a session reaching its expiry time returns to login with a message", async
   await page.getByRole("list", { name: "Patients" }).waitFor();
   await page.evaluate(() => {
     const session = JSON.parse(sessionStorage.getItem("pacsport.session"));
-    sessionStorage.setItem("pacsport.session", JSON.stringify({ ...session, expiresAt: new Date(Date.now() + 1500).toISOString() }));
+    sessionStorage.setItem("pacsport.session", JSON.stringify({ ...session, expiresAt: new Date(Date.now() + 3000).toISOString() }));
   });
   await page.reload();
   await page.getByRole("list", { name: "Patients" }).waitFor();

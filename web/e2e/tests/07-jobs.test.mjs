@@ -9,7 +9,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { after, before, test } from "node:test";
 import { api, apiJson, apiToken, baseUrl, users } from "../lib/api.mjs";
-import { launch, logIn, openApp, screenshot } from "../lib/browser.mjs";
+import { launch, logIn, openApp, openMenu, screenshot } from "../lib/browser.mjs";
 import { eventually } from "../lib/eventually.mjs";
 import { createJob, fileSha256, finishedJob } from "../lib/jobs.mjs";
 import { zipEntries, zipText } from "../lib/zip.mjs";
@@ -315,6 +315,7 @@ test("at phone width (390×844) the selection and the Jobs page fit the screen",
   const overflow = () => phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok((await overflow()) <= 0, "no horizontal scrolling on the Patients page");
   await screenshot(phone, "07-phone-patients-selected");
+  await openMenu(phone);
   await phone.getByRole("link", { name: "Jobs" }).click();
   await phone.getByRole("list", { name: "Export jobs" }).waitFor();
   assert.ok((await overflow()) <= 0, "no horizontal scrolling on the Jobs page");

@@ -82,7 +82,7 @@ test("an admin creates a schedule; the form describes its times in words", async
 
 test("Run now makes a run that the history lists, linked to the Jobs page", async () => {
   const shown = card();
-  await shown.getByRole("button", { name: `Run ${name} now` }).click();
+  await shown.getByRole("button", { name: `Run now: ${name}` }).click();
   const started = shown.locator(".job-actions a.job-link");
   await started.waitFor();
   const jobId = await started.getAttribute("data-job-id");

@@ -1,10 +1,10 @@
-// The login form. Shows why the previous session ended (expired, invalid) when it did.
+// The login form. Shows why the previous session ended (logged out, expired, invalid) when it did.
 import { useState, type FormEvent } from "react";
 import { ApiError, login } from "../api";
 import { useSession } from "../session";
 
 export function LoginPage() {
-  const { start, endMessage } = useSession();
+  const { start, endNotice } = useSession();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -41,9 +41,9 @@ export function LoginPage() {
         </div>
         <h1 id="login-title">Log in</h1>
         <p className="muted">Medical image export for your hospital.</p>
-        {endMessage && !error && (
-          <p className="notice notice-warning" role="status">
-            {endMessage}
+        {endNotice && !error && (
+          <p className={`notice notice-${endNotice.tone}`} role="status">
+            {endNotice.text}
           </p>
         )}
         {error && (

@@ -27,8 +27,9 @@ export function PatientDetailsDialog({ patient, onClose }: { patient: Patient; o
         <>
           <strong>{personName(patient.patientName)}</strong>
           <span className="mono"> · ID {patient.patientID || "none"}</span>
-          <span> · born {dicomDate(patient.birthDate) || "—"}</span>
-          <span> · {sexLabel(patient.sex)}</span>
+          {/* Unknown parts are left out, not shown as "—". */}
+          {patient.birthDate.trim() && <span> · born {dicomDate(patient.birthDate)}</span>}
+          {sexLabel(patient.sex) && <span> · {sexLabel(patient.sex)}</span>}
           <span> · {plural(patient.studyCount, "study", "studies")}</span>
         </>
       }
@@ -70,14 +71,15 @@ function StudyCard({ study, onExport }: { study: Study; onExport: () => void }) 
   return (
     <>
     <article className="card study-card" aria-label={name} data-uid={study.studyInstanceUID}>
-      <Thumbnail studyUID={study.studyInstanceUID} />
+      <Thumbnail studyUID={study.studyInstanceUID} name={name} />
       <div className="study-card-text">
         <h3 className="card-title">
           {study.studyDescription || <span className="muted">No description</span>}
           {hasAi(study) && <AiBadge study={study} />}
         </h3>
         <p className="small">
-          {dicomDate(study.studyDate) || "—"} · {study.modality ? <span className="modality">{study.modality}</span> : "—"} ·{" "}
+          {study.studyDate.trim() && <>{dicomDate(study.studyDate)} · </>}
+          {study.modality && <><span className="modality">{study.modality}</span> · </>}
           {plural(study.numberOfSeries, "series", "series")} · {plural(study.numberOfInstances, "instance")}
         </p>
         <p className="small muted mono uid" title={study.studyInstanceUID}>

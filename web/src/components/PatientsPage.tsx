@@ -133,7 +133,7 @@ function PatientCard({ patient, selection, onOpen }: { patient: Patient; selecti
         </div>
         <div>
           <dt>Sex</dt>
-          <dd>{sexLabel(patient.sex)}</dd>
+          <dd>{sexLabel(patient.sex) || "—"}</dd>
         </div>
         <div>
           <dt>Studies</dt>

@@ -194,7 +194,8 @@ function ScheduleCard({ schedule, destinations, onEdit, onDelete, onRan, onOpenJ
         </div>
       </dl>
       <div className="job-actions">
-        <button type="button" className="button button-small button-primary" onClick={runNow} disabled={run.kind === "running"} aria-label={`Run ${schedule.name} now`}>
+        <button type="button" className="button button-small button-primary" onClick={runNow} disabled={run.kind === "running"} aria-label={`Run now: ${schedule.name}`}>
+          {/* The visible words start the accessible name (WCAG 2.5.3, Label in Name). */}
           {run.kind === "running" ? "Starting…" : "Run now"}
         </button>
         <button

@@ -190,10 +190,10 @@ function StudyRow({ study, selection }: { study: Study; selection: Selection }) 
         </label>
       </td>
       <td className="col-thumb">
-        <Thumbnail studyUID={study.studyInstanceUID} />
+        <Thumbnail studyUID={study.studyInstanceUID} name={name} />
       </td>
-      <td className="nowrap">{dicomDate(study.studyDate) || "—"}</td>
-      <td className="nowrap">{study.studyTime ? dicomTime(study.studyTime) : "—"}</td>
+      <td className="nowrap" data-label="Date">{dicomDate(study.studyDate) || "—"}</td>
+      <td className="nowrap" data-label="Time">{study.studyTime ? dicomTime(study.studyTime) : "—"}</td>
       <td>
         <div>{personName(study.patientName)}</div>
         <div className="small muted mono">{study.patientID || "no ID"}</div>
@@ -205,8 +205,8 @@ function StudyRow({ study, selection }: { study: Study; selection: Selection }) 
         {study.studyDescription || <span className="muted">—</span>}
         {hasAi(study) && <AiBadge study={study} />}
       </td>
-      <td className="num">{count(study.numberOfSeries)}</td>
-      <td className="num">{count(study.numberOfInstances)}</td>
+      <td className="num" data-label="Series">{count(study.numberOfSeries)}</td>
+      <td className="num" data-label="Instances">{count(study.numberOfInstances)}</td>
       <td className="col-action">
         <button
           type="button"

@@ -57,7 +57,7 @@ test("Patient Details shows a study's series; a series' button exports that seri
     assert.equal(await row.getAttribute("data-uid"), one.seriesInstanceUID);
     assert.match(await row.innerText(), new RegExp(`${one.numberOfInstances} instances?\\b`));
   }
-  await screenshot(page, "20-series-list");
+  await screenshot(page, "22-series-list");
 
   const chosen = series.find((s) => s.numberOfInstances > 0);
   const row = details.locator(`.series-row[data-uid="${chosen.seriesInstanceUID}"]`);
@@ -73,7 +73,7 @@ test("Patient Details shows a study's series; a series' button exports that seri
     estimatedBytes: expected.estimatedBytes,
   });
   assert.equal(shown.instances, chosen.numberOfInstances);
-  await screenshot(page, "20-series-export");
+  await screenshot(page, "22-series-export");
 
   const { file, name } = await exportAndDownload(dialog);
   assert.equal(name, `series_${chosen.seriesInstanceUID}_export.zip`);
