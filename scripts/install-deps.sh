@@ -35,8 +35,8 @@ PACKAGES=(
   chromium
 )
 
-# The UI builds with Node.js 20 or later (Vite); Debian 12's own nodejs is 18, so a
-# machine without Node.js gets Debian's, and the version check below says what is wrong.
+# The UI builds and its tests run with Debian 12's own Node.js 18 or later (decision
+# 0021), so a machine without npm gets Debian's nodejs and npm.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 # The S3 delivery tests (tests/integration/s3_server.py) and bench/delivery_upload.sh run

@@ -19,6 +19,7 @@ echo "== build and test =="
 run_suite build
 echo "== the browser UI in Chromium (web/e2e) =="
 bash scripts/build-web.sh
+bash scripts/test-node18-build.sh  # the same UI builds under Debian 12's Node.js 18 (decision 0021)
 (cd web && PACSPORT_BIN="$PWD/../build/src/app/pacsport" node e2e/run.mjs)
 if [ "${PACSPORT_SKIP_SANITIZERS:-0}" != "1" ]; then
   echo "== build and test under ASan + UBSan =="

@@ -45,6 +45,23 @@ std::string StudyLabel(const StudyRecord& study) {
   return label + " · " + PatientLabel(study.patient_name, study.patient_id);
 }
 
+// "Series 3 AX T1 (MR) of " and the study's label; the Series UID stands for a series
+// with neither number nor description.
+Result<std::string> SeriesLabel(Index& index, RowId hospital_id, const std::string& study_uid,
+                                const std::string& series_uid, const std::string& study_label) {
+  auto series = index.ListStudySeries(hospital_id, study_uid);
+  if (!series.ok()) return series.error();
+  std::string label;
+  for (const SeriesSummary& one : *series) {
+    if (one.series_instance_uid != series_uid) continue;
+    if (one.series_number) label = std::to_string(*one.series_number);
+    if (!one.description.empty()) label += (label.empty() ? "" : " ") + one.description;
+    if (!one.modality.empty()) label += " (" + one.modality + ")";
+  }
+  if (label.empty() || label.front() == ' ') label = series_uid + label;
+  return "Series " + label + " of " + study_label;
+}
+
 std::string Counted(std::int64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
@@ -57,6 +74,7 @@ Result<std::string> RecordAuditScope(Index& index, PlannedExport& plan, RowId au
   std::int64_t studies = 0;
   std::string first_patient;
   std::string first_study;
+  std::string first_study_uid;
   PlanWalk walk = plan.Walk(WalkDepth::kStudies);
   for (;;) {
     auto step = walk.Next();
@@ -68,7 +86,10 @@ Result<std::string> RecordAuditScope(Index& index, PlannedExport& plan, RowId au
       continue;
     }
     const StudyRecord& study = walk.study()->study;
-    if (studies++ == 0) first_study = StudyLabel(study);
+    if (studies++ == 0) {
+      first_study = StudyLabel(study);
+      first_study_uid = study.study_instance_uid;
+    }
     batch.push_back({study.study_instance_uid, study.patient_id});
     if (batch.size() == kBatch) {
       if (Status added = index.AddAuditStudies(audit_id, batch); !added.ok()) return added.error();
@@ -82,6 +103,9 @@ Result<std::string> RecordAuditScope(Index& index, PlannedExport& plan, RowId au
   switch (plan.summary().request.scope) {
     case ExportScope::kStudy:
       return first_study;
+    case ExportScope::kSeries:
+      return SeriesLabel(index, plan.summary().principal.hospital_id, first_study_uid,
+                         plan.summary().request.target, first_study);
     case ExportScope::kPatient:
       return first_patient;
     case ExportScope::kAll:

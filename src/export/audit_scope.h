@@ -15,6 +15,7 @@ namespace pacsport {
 // Walks `plan`'s studies (its snapshot, so exactly those the export will hold) into
 // audit record `audit_id`, in batches; returns the target's readable name:
 //   study     "CT CHEST 20240102 · DOE, JANE (PID-1)"
+//   series    "Series 2 AX T1 (MR) of " and its study's label
 //   patient   "DOE, JANE (PID-1)"  (a DICOM name "DOE^JANE" as people write it)
 //   all       "all patients: 3 patients, 7 studies"
 //   batches   "4 studies of 2 patients", "2 patients, 5 studies"

@@ -145,6 +145,7 @@ std::int64_t FolderChars(ExportScope scope, std::int64_t count, std::int64_t fol
                          std::int64_t patient_id_chars) {
   switch (scope) {
     case ExportScope::kStudy:
+    case ExportScope::kSeries:
       return 0;
     case ExportScope::kPatient:  // studies/UID/
       return count * 9 + folder_chars - count * patient_id_chars;
@@ -160,6 +161,9 @@ Status CheckRequest(const Principal& principal, const ExportRequest& request) {
   switch (request.scope) {
     case ExportScope::kStudy:
       if (!IsValidUid(request.target)) return InvalidInput("studyUID is not a valid DICOM UID");
+      return Status::Ok();
+    case ExportScope::kSeries:
+      if (!IsValidUid(request.target)) return InvalidInput("seriesUID is not a valid DICOM UID");
       return Status::Ok();
     case ExportScope::kPatient:
       return CheckExportablePatientId(request.target, "patientID");
@@ -199,6 +203,9 @@ Result<ExportEstimate> EstimateExport(Index& index, const Principal& principal,
     case ExportScope::kStudies:
       query = {ExportScopeQuery::Kind::kStudies, request.targets};
       break;
+    case ExportScope::kSeries:
+      query = {ExportScopeQuery::Kind::kSeries, {request.target}};
+      break;
     case ExportScope::kPatient:
       query = {ExportScopeQuery::Kind::kPatients, {request.target}};
       break;
@@ -217,6 +224,9 @@ Result<ExportEstimate> EstimateExport(Index& index, const Principal& principal,
   }
   if (query.kind == ExportScopeQuery::Kind::kPatients && totals->patients < asked) {
     return NotFound("no such patient");
+  }
+  if (query.kind == ExportScopeQuery::Kind::kSeries && totals->studies < asked) {
+    return NotFound("no such series");
   }
   return EstimateFromTotals(*totals, principal, request);
 }
@@ -253,10 +263,9 @@ ExportEstimate EstimateFromTotals(const ExportScopeTotals& totals, const Princip
   const bool media = options.format == ExportFormat::kMedia;
   const std::int64_t dicom_names =
       !images ? 0
-      : media
-          ? instances * kMediaFileIdBytes
-          : instances * ((request.scope == ExportScope::kStudy ? 6 : 0) + Digits(per_study) + 4) +
-                FolderChars(request.scope, instances, folder_chars, patient_id_chars);
+      : media ? instances * kMediaFileIdBytes
+              : instances * ((IsSingleStudy(request.scope) ? 6 : 0) + Digits(per_study) + 4) +
+                    FolderChars(request.scope, instances, folder_chars, patient_id_chars);
   const std::int64_t frames_per_study = totals.studies > 0 ? frames / totals.studies : frames;
   const std::int64_t preview_names =
       !previews ? 0

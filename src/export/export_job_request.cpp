@@ -33,14 +33,14 @@ Result<std::int64_t> IntField(const json& body, const char* key, std::int64_t fa
 
 Result<ExportScope> ScopeField(const json& body) {
   if (!body.contains("scope") || !body["scope"].is_string()) {
-    return InvalidInput("scope must be study, patient, studies, patients or all");
+    return InvalidInput("scope must be study, series, patient, studies, patients or all");
   }
   const std::string name = body["scope"].get<std::string>();
-  for (ExportScope scope : {ExportScope::kStudy, ExportScope::kPatient, ExportScope::kStudies,
-                            ExportScope::kPatients, ExportScope::kAll}) {
+  for (ExportScope scope : {ExportScope::kStudy, ExportScope::kSeries, ExportScope::kPatient,
+                            ExportScope::kStudies, ExportScope::kPatients, ExportScope::kAll}) {
     if (ScopeName(scope) == name) return scope;
   }
-  return InvalidInput("scope must be study, patient, studies, patients or all");
+  return InvalidInput("scope must be study, series, patient, studies, patients or all");
 }
 
 // The distinct ids in the order given.

@@ -18,12 +18,18 @@ std::string_view ScopeName(ExportScope scope) {
       return "studies";
     case ExportScope::kPatients:
       return "patients";
+    case ExportScope::kSeries:
+      return "series";
   }
   return "study";
 }
 
 bool IsBatch(ExportScope scope) {
   return scope == ExportScope::kStudies || scope == ExportScope::kPatients;
+}
+
+bool IsSingleStudy(ExportScope scope) {
+  return scope == ExportScope::kStudy || scope == ExportScope::kSeries;
 }
 
 std::string_view FormatName(ExportFormat format) {
@@ -50,7 +56,8 @@ bool IsArchive(ExportFormat format) { return format != ExportFormat::kJson; }
 Status CheckDiscScope(const ExportRequest& request) {
   if (request.options.format == ExportFormat::kMedia && request.scope == ExportScope::kAll) {
     return InvalidInput(
-        "format=media is a disc for a patient, a study or a batch of them, not an export of all");
+        "format=media is a disc for a patient, a study, a series or a batch of them, not an "
+        "export of all");
   }
   return Status::Ok();
 }

@@ -16,8 +16,9 @@
 namespace pacsport {
 
 // kStudies and kPatients are batches: several studies or patients in one archive,
-// laid out as an export of all.
-enum class ExportScope { kPatient, kStudy, kAll, kStudies, kPatients };
+// laid out as an export of all. kSeries is one series of a study, laid out as that
+// study's export holding only the series' instances.
+enum class ExportScope { kPatient, kStudy, kAll, kStudies, kPatients, kSeries };
 // kMedia is a ZIP laid out as a patient's disc (IHE PDI: DICOMDIR, DICOM/, INDEX.HTM,
 // README.TXT; docs/export-format.md), for every scope but kAll.
 enum class ExportFormat { kZip, kJson, kMedia };
@@ -37,7 +38,7 @@ struct ExportOptions {
 
 struct ExportRequest {
   ExportScope scope = ExportScope::kStudy;
-  std::string target;                // Patient ID or Study Instance UID; empty for kAll and batches
+  std::string target;  // Patient ID, Study or Series Instance UID; empty for kAll and batches
   std::vector<std::string> targets;  // a batch's Study UIDs or Patient IDs, distinct, in order
   ExportOptions options;
   // An incremental export (scope kAll only): just the studies changed in this range.
@@ -49,6 +50,8 @@ inline constexpr std::size_t kMaxBatchTargets = 10000;
 
 std::string_view ScopeName(ExportScope scope);
 bool IsBatch(ExportScope scope);
+// Whether the archive holds one study without folders (a study's or a series' export).
+bool IsSingleStudy(ExportScope scope);
 // "zip", "json", "media": the format parameter's values.
 std::string_view FormatName(ExportFormat format);
 std::optional<ExportFormat> FormatNamed(std::string_view name);

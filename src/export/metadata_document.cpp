@@ -191,6 +191,7 @@ std::string BuildMetadataDocument(const ExportPlan& plan, const InstanceOutcomes
       document["studies"] = std::move(studies);
       break;
     case ExportScope::kStudy:
+    case ExportScope::kSeries:
       document["patient"] = std::move(patients.at(0));
       document["study"] = std::move(studies.at(0));
       break;
@@ -212,7 +213,7 @@ Status WriteMetadataDocument(PlannedExport& plan, OutcomeSource* outcomes, bool 
   const std::string export_date = Iso8601(exported_at);
   const ExportScope scope = plan.summary().request.scope;
   const deid::Deidentifier* deidentifier = plan.summary().deidentifier.get();
-  const bool single_patient = scope == ExportScope::kPatient || scope == ExportScope::kStudy;
+  const bool single_patient = scope == ExportScope::kPatient || IsSingleStudy(scope);
   DocumentWriter writer(out);
 
   // Calls `visit` at each step of a walk to `depth` of the kind asked.
@@ -250,8 +251,8 @@ Status WriteMetadataDocument(PlannedExport& plan, OutcomeSource* outcomes, bool 
     if (Status e = writer.EndArray(); !e.ok()) return e;
   }
 
-  // The studies: one object for a study's export, else an array.
-  if (scope == ExportScope::kStudy) {
+  // The studies: one object for a study's or a series' export, else an array.
+  if (IsSingleStudy(scope)) {
     if (Status s = writer.Key("study"); !s.ok()) return s;
     bool written = false;
     Status s = walk(WalkDepth::kStudies, PlanWalk::Step::kStudy, [&](const PlanWalk& w) {

@@ -26,7 +26,7 @@ Result<std::optional<PatientRecord>> PlanWalk::NextPatientRecord() {
 
 Status PlanWalk::EnterPatient(PatientRecord record) {
   const ExportScope scope = plan_.summary_.request.scope;
-  const bool own_folder = scope != ExportScope::kStudy && scope != ExportScope::kPatient;
+  const bool own_folder = !IsSingleStudy(scope) && scope != ExportScope::kPatient;
   const deid::Deidentifier* deidentifier = plan_.summary_.deidentifier.get();
   if (plan_.summary_.request.options.format == ExportFormat::kMedia) {
     auto folder = MediaPatientFolder(++patient_number_);
@@ -70,9 +70,16 @@ Result<PlanWalk::Step> PlanWalk::Next() {
     const ExportSummary& summary = plan_.summary_;
     auto planned = std::make_shared<PlannedStudy>();
     StudyRecord& record = studies_[next_study_++];
+    if (summary.request.scope == ExportScope::kSeries) {
+      // The study as the export holds it: the series alone.
+      record.number_of_series = 1;
+      record.number_of_instances = summary.instance_count;
+      record.total_bytes = summary.dicom_bytes;
+    }
     if (summary.request.options.format == ExportFormat::kMedia) return NextMediaStudy(record);
-    // A study export has no folders; the others have studies/UID under the patient's.
-    if (summary.request.scope != ExportScope::kStudy) {
+    // A study's or a series' export has no folders; the others have studies/UID under
+    // the patient's.
+    if (!IsSingleStudy(summary.request.scope)) {
       const deid::Deidentifier* deidentifier = summary.deidentifier.get();
       planned->folder =
           (patient_.folder.empty() ? "" : patient_.folder + "/") + "studies/" +
@@ -82,7 +89,7 @@ Result<PlanWalk::Step> PlanWalk::Next() {
     const std::string directory = planned->folder.empty() ? "" : planned->folder + "/";
     planned->preview_directory = directory + "previews/";
     if (depth_ == WalkDepth::kInstances) {
-      auto instances = plan_.snapshot_->ListStudyInstances(record.study_instance_uid);
+      auto instances = ExportedInstances(record.study_instance_uid);
       if (!instances.ok()) return instances.error();
       const std::string dicom_directory = planned->folder.empty() ? "dicom/" : directory;
       int number = 1;
@@ -107,6 +114,18 @@ Result<PlanWalk::Step> PlanWalk::Next() {
   return Step::kPatient;
 }
 
+Result<std::vector<InstanceRecord>> PlanWalk::ExportedInstances(const std::string& study_uid) {
+  auto instances = plan_.snapshot_->ListStudyInstances(study_uid);
+  if (!instances.ok()) return instances.error();
+  const ExportRequest& request = plan_.summary_.request;
+  if (request.scope == ExportScope::kSeries) {
+    std::erase_if(*instances, [&](const InstanceRecord& instance) {
+      return instance.series_instance_uid != request.target;
+    });
+  }
+  return instances;
+}
+
 Result<PlanWalk::Step> PlanWalk::NextMediaStudy(StudyRecord& record) {
   auto names = MediaStudyNames::Make(patient_number_, ++study_number_);
   if (!names.ok()) return names.error();
@@ -114,7 +133,7 @@ Result<PlanWalk::Step> PlanWalk::NextMediaStudy(StudyRecord& record) {
   planned->folder = names->folder();
   planned->preview_directory = names->preview_directory();
   if (depth_ == WalkDepth::kInstances) {
-    auto instances = plan_.snapshot_->ListStudyInstances(record.study_instance_uid);
+    auto instances = ExportedInstances(record.study_instance_uid);
     if (!instances.ok()) return instances.error();
     planned->instances.reserve(instances->size());
     for (InstanceRecord& instance : *instances) {
@@ -152,6 +171,9 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(
   switch (request.scope) {
     case ExportScope::kStudy:
       if (!IsValidUid(request.target)) return InvalidInput("studyUID is not a valid DICOM UID");
+      break;
+    case ExportScope::kSeries:
+      if (!IsValidUid(request.target)) return InvalidInput("seriesUID is not a valid DICOM UID");
       break;
     case ExportScope::kPatient:
       if (Status s = CheckExportablePatientId(request.target, "patientID"); !s.ok()) {
@@ -201,6 +223,19 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(
       if (!patient.ok()) return patient.error();
       plan->targets_.push_back({study->patient_id, {request.target}});
       if (Status s = add_totals(TotalsOf::kStudy, request.target); !s.ok()) return s.error();
+      summary.metadata_name = "study_data.json";
+      break;
+    }
+    case ExportScope::kSeries: {
+      auto study_uid = view.FindSeriesStudy(request.target);
+      if (!study_uid.ok()) return study_uid.error();
+      auto study = view.GetStudy(*study_uid);
+      if (!study.ok()) return study.error();
+      auto patient = view.GetPatient(study->patient_id);
+      if (!patient.ok()) return patient.error();
+      plan->targets_.push_back({study->patient_id, {*study_uid}});
+      if (Status s = add_totals(TotalsOf::kSeries, request.target); !s.ok()) return s.error();
+      // The study's layout and document, holding the series alone.
       summary.metadata_name = "study_data.json";
       break;
     }
@@ -263,6 +298,7 @@ std::string ExportedTarget(const ExportRequest& request, const deid::Deidentifie
   if (deidentifier == nullptr || IsBatch(request.scope)) return AuditTarget(request);
   switch (request.scope) {
     case ExportScope::kStudy:
+    case ExportScope::kSeries:
       return deidentifier->Uid(request.target);
     case ExportScope::kPatient:
       return deidentifier->PatientId(request.target);
@@ -279,6 +315,9 @@ std::string ArchiveName(const ExportRequest& request, SystemTime now,
   switch (request.scope) {
     case ExportScope::kStudy:
       name = "study_" + ExportedTarget(request, deidentifier) + suffix;
+      break;
+    case ExportScope::kSeries:
+      name = "series_" + ExportedTarget(request, deidentifier) + suffix;
       break;
     case ExportScope::kPatient:
       name = "patient_" + SanitizePathComponent(ExportedTarget(request, deidentifier)) + suffix;

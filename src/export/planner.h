@@ -59,6 +59,8 @@ class PlanWalk {
   PlanWalk(PlannedExport& plan, WalkDepth depth) : plan_(plan), depth_(depth) {}
   Result<std::optional<PatientRecord>> NextPatientRecord();
   Status EnterPatient(PatientRecord record);
+  // The study's instances the export holds: all, or a series export's series.
+  Result<std::vector<InstanceRecord>> ExportedInstances(const std::string& study_uid);
   // Makes `record` the current study of a disc (format=media): media_names.h.
   Result<Step> NextMediaStudy(StudyRecord& record);
 
@@ -113,6 +115,7 @@ Result<std::unique_ptr<PlannedExport>> OpenExportPlan(
 std::string ExportedTarget(const ExportRequest& request, const deid::Deidentifier* deidentifier);
 
 // The download's file name of `request` made at `now`, e.g. "study_1.2.3_export.zip",
+// "series_1.2.3.4_export.zip",
 // "patient_P1_media.zip" for a disc (a valid Study UID is safe in a name; a Patient ID
 // is sanitized); pseudonyms in a de-identified export.
 std::string ArchiveName(const ExportRequest& request, SystemTime now,

@@ -163,6 +163,60 @@ TEST_F(PlannerFoldersTest, BatchNamingAnotherHospitalsStudyIsNotFoundAndAnEmptyO
             ErrorCode::kInvalidInput);
 }
 
+// A series export: the study's layout (no folders, dicom/N.dcm) holding that series'
+// instances alone, the study counted as holding only them; isolated by hospital.
+TEST_F(PlannerFoldersTest, SeriesExportHoldsThatSeriesAloneInTheStudyLayout) {
+  for (const char* sop : {"1.2.3.99.2.1", "1.2.3.99.2.2"}) {
+    StoredInstance s;
+    s.metadata.patient_id = "P";
+    s.metadata.study_instance_uid = "1.2.3.99";
+    s.metadata.series_instance_uid = "1.2.3.99.2";
+    s.metadata.sop_instance_uid = sop;
+    s.metadata.sop_class_uid = "1.2.840.10008.5.1.4.1.1.2";
+    s.size = 70;
+    s.sha256 = std::string("sha-") + sop;
+    s.location = {"local", s.sha256};
+    ASSERT_TRUE(index_->AddInstance(hospital_, s).ok());
+  }
+  const ExportPlan plan = Plan(ExportScope::kSeries, "1.2.3.99.2");
+  EXPECT_EQ(plan.archive_name, "series_1.2.3.99.2_export.zip");
+  EXPECT_EQ(plan.metadata_name, "study_data.json");
+  EXPECT_EQ(plan.instance_count, 2);
+  EXPECT_EQ(plan.dicom_bytes, 140);
+  ASSERT_EQ(plan.patients.size(), 1u);
+  EXPECT_EQ(plan.patients[0].folder, "");
+  ASSERT_EQ(plan.patients[0].studies.size(), 1u);
+  const PlannedStudy& study = plan.patients[0].studies[0];
+  EXPECT_EQ(study.folder, "");
+  EXPECT_EQ(study.study.study_instance_uid, "1.2.3.99");
+  EXPECT_EQ(study.study.number_of_series, 1);
+  EXPECT_EQ(study.study.number_of_instances, 2);
+  EXPECT_EQ(study.study.total_bytes, 140);
+  ASSERT_EQ(study.instances.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(study.instances[i].record.series_instance_uid, "1.2.3.99.2");
+    EXPECT_EQ(study.instances[i].dicom_entry, "dicom/" + std::to_string(i + 1) + ".dcm");
+  }
+  // The study's other series stays out; the study's own export still holds both.
+  EXPECT_EQ(Plan(ExportScope::kStudy, "1.2.3.99").patients[0].studies[0].instances.size(), 3u);
+
+  const RowId south = index_->AddHospital("South").ValueOrThrow();
+  ExportRequest request;
+  request.scope = ExportScope::kSeries;
+  request.target = "1.2.3.99.2";
+  EXPECT_EQ(
+      PlanExport(*index_, Principal{"bob", south, "South", Role::kAdmin}, request, SystemTime{})
+          .error()
+          .code(),
+      ErrorCode::kNotFound);
+  request.target = "1.2.3.99.7";
+  EXPECT_EQ(PlanExport(*index_, admin_, request, SystemTime{}).error().code(),
+            ErrorCode::kNotFound);
+  request.target = "1.2.abc";
+  EXPECT_EQ(PlanExport(*index_, admin_, request, SystemTime{}).error().code(),
+            ErrorCode::kInvalidInput);
+}
+
 // The outcomes of a map, handed out in the order of `plan`'s instances.
 class MapOutcomes : public OutcomeSource {
  public:

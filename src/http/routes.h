@@ -17,9 +17,12 @@ void RegisterHealthRoute(Router& router, const HttpServices& services);
 void RegisterAuthRoutes(Router& router, const HttpServices& services, const HttpSettings& settings);
 // GET /api/patients…, /api/studies…
 void RegisterBrowseRoutes(Router& router, const HttpServices& services);
+// GET /api/studies/:studyUID/series: a study's series, each with its size
+void RegisterSeriesRoutes(Router& router, const HttpServices& services);
 // POST /api/instances, PUT /api/studies/:studyUID/ai-analysis
 void RegisterIngestRoutes(Router& router, const HttpServices& services);
-// GET /api/export/patient/:patientID, /api/export/study/:studyUID, /api/export/all, their
+// GET /api/export/patient/:patientID, /api/export/study/:studyUID,
+// /api/export/series/:seriesUID, /api/export/all, their
 // estimates (GET /api/export/estimate/...) and download links (POST /api/export/link/...,
 // GET /api/downloads/:token)
 void RegisterExportRoutes(Router& router, const HttpServices& services,

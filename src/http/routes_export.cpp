@@ -345,8 +345,8 @@ void HandleEstimate(const HttpServices& services, const HttpSettings& settings, 
                  {"asJob", estimate.estimated_bytes >= settings.job_threshold_bytes}});
 }
 
-// The patterns of a route family's three scopes under `prefix`: patient (IDs may hold
-// '/' or be empty, as in routes_browse.cpp), study, and all (no target).
+// The patterns of a route family's scopes under `prefix`: patient (IDs may hold '/' or
+// be empty, as in routes_browse.cpp), study, series, and all (no target).
 struct ScopeRoute {
   ExportScope scope;
   const char* pattern;
@@ -355,6 +355,7 @@ struct ScopeRoute {
 constexpr ScopeRoute kScopeRoutes[] = {
     {ExportScope::kPatient, "/patient/(.*)", "/patient/:patientID"},
     {ExportScope::kStudy, "/study/([^/]+)", "/study/:studyUID"},
+    {ExportScope::kSeries, "/series/([^/]+)", "/series/:seriesUID"},
     {ExportScope::kAll, "/all", "/all"},
 };
 

@@ -171,6 +171,7 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   http::RegisterHealthRoute(impl.router, impl.services);
   http::RegisterAuthRoutes(impl.router, impl.services, impl.settings);
   http::RegisterBrowseRoutes(impl.router, impl.services);
+  http::RegisterSeriesRoutes(impl.router, impl.services);
   http::RegisterIngestRoutes(impl.router, impl.services);
   http::RegisterExportRoutes(impl.router, impl.services, impl.settings, impl.links);
   http::RegisterAuditRoutes(impl.router, impl.services);

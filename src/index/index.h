@@ -313,13 +313,13 @@ struct ScheduleRun {
   std::int64_t changes_through = 0;
 };
 
-// What the instances of a hospital, a patient or a study add up to.
+// What the instances of a hospital, a patient, a study or a series add up to.
 struct SnapshotTotals {
   std::int64_t instances = 0;
   std::int64_t bytes = 0;            // their stored sizes
   std::vector<std::string> sources;  // the sources their bytes are read from, sorted
 };
-enum class TotalsOf { kHospital, kPatient, kStudy };
+enum class TotalsOf { kHospital, kPatient, kStudy, kSeries };
 
 // Every patient of a snapshot's hospital, one at a time, in ListPatients order
 // (name ignoring ASCII case, Patient ID). Streams from the database: holds one row at
@@ -351,10 +351,15 @@ class IndexSnapshot {
   virtual Result<std::vector<StudyRecord>> ListPatientStudies(const std::string& patient_id) = 0;
   // As Index::ListStudyInstances.
   virtual Result<std::vector<InstanceRecord>> ListStudyInstances(const std::string& study_uid) = 0;
+  // The Study UID of the study holding the series with Series UID `series_uid`;
+  // kNotFound for none. A Series UID the index holds in two studies of the hospital
+  // (malformed data) names the one indexed first.
+  virtual Result<std::string> FindSeriesStudy(const std::string& series_uid) = 0;
   // Every patient of the hospital (see PatientCursor).
   virtual Result<std::unique_ptr<PatientCursor>> ListAllPatients() = 0;
   // What the instances of the hospital (id ignored), of the patient with Patient ID
-  // `id` or of the study with Study UID `id` add up to; zeros for none.
+  // `id`, of the study with Study UID `id` or of the series with Series UID `id` add up
+  // to; zeros for none.
   virtual Result<SnapshotTotals> Totals(TotalsOf of, const std::string& id) = 0;
   // The sources the hospital's instances are read from, sorted, found by seeks in the
   // index of locations (one per source), not by a scan of the instances as Totals.
@@ -371,9 +376,10 @@ class IndexSnapshot {
 inline constexpr std::size_t kMaxScopeIds = 10000;
 
 struct ExportScopeQuery {
-  enum class Kind { kHospital, kStudies, kPatients };
+  enum class Kind { kHospital, kStudies, kPatients, kSeries };
   Kind kind = Kind::kHospital;
-  std::vector<std::string> ids;  // Study UIDs (kStudies) or Patient IDs (kPatients), distinct
+  // Study UIDs (kStudies), Patient IDs (kPatients) or Series UIDs (kSeries), distinct
+  std::vector<std::string> ids;
 };
 
 // Sums over the instances of a scope that share one pixel geometry and one kind of
@@ -407,6 +413,16 @@ struct ExportScopeTotals {
   std::int64_t patient_text_chars = 0;
   std::int64_t study_text_chars = 0;
   std::vector<InstanceGroupTotals> groups;
+};
+
+// One series of a study as the study's series list shows it.
+struct SeriesSummary {
+  std::string series_instance_uid;
+  std::optional<std::int64_t> series_number;
+  std::string modality;
+  std::string description;
+  std::int64_t instances = 0;
+  std::int64_t bytes = 0;  // the instances' stored sizes
 };
 
 class Index {
@@ -471,6 +487,11 @@ class Index {
   // Instance UID (missing numbers sort last), the order of the export contract.
   virtual Result<std::vector<InstanceRecord>> ListStudyInstances(RowId hospital_id,
                                                                  const std::string& study_uid) = 0;
+
+  // A study's series ordered by series number (missing numbers last), then Series UID;
+  // kNotFound for no such study of the hospital.
+  virtual Result<std::vector<SeriesSummary>> ListStudySeries(RowId hospital_id,
+                                                             const std::string& study_uid) = 0;
 
   // A snapshot of `hospital_id`'s data for a long reader (see IndexSnapshot).
   // kUnavailable when no connection can be opened.

@@ -35,16 +35,32 @@ constexpr std::string_view kPatientText =
 
 #undef PACSPORT_DIGITS
 
-// " AND column IN (:s0, :s1, ...)" for the query's ids, or "" for a whole hospital.
-std::string ScopeCondition(const ExportScopeQuery& query) {
-  if (query.kind == ExportScopeQuery::Kind::kHospital) return "";
-  std::string condition = query.kind == ExportScopeQuery::Kind::kStudies ? " AND st.study_uid IN ("
-                                                                         : " AND p.patient_id IN (";
+// What a scope condition restricts: rows of studies `st` (and patients `p`), or rows of
+// instances `i` joined to their series `se`, study and patient.
+enum class ScopeRows { kStudies, kInstances };
+
+// " AND column IN (:s0, :s1, ...)" for the query's ids, or "" for a whole hospital. A
+// series scope holds the studies with such a series and, of their instances, the series'.
+std::string ScopeCondition(const ExportScopeQuery& query, ScopeRows rows) {
+  std::string ids;
   for (std::size_t i = 0; i < query.ids.size(); ++i) {
-    if (i > 0) condition += ", ";
-    condition += ":s" + std::to_string(i);
+    ids += (i > 0 ? ", :s" : ":s") + std::to_string(i);
   }
-  return condition + ")";
+  switch (query.kind) {
+    case ExportScopeQuery::Kind::kHospital:
+      return "";
+    case ExportScopeQuery::Kind::kStudies:
+      return " AND st.study_uid IN (" + ids + ")";
+    case ExportScopeQuery::Kind::kPatients:
+      return " AND p.patient_id IN (" + ids + ")";
+    case ExportScopeQuery::Kind::kSeries:
+      return rows == ScopeRows::kInstances
+                 ? " AND se.series_uid IN (" + ids + ")"
+                 : " AND EXISTS (SELECT 1 FROM series sx WHERE sx.study_row = st.id "
+                   "AND sx.series_uid IN (" +
+                       ids + "))";
+  }
+  return "";
 }
 
 // Prepares `sql_text` on `statement` with the hospital and the scope's ids bound after
@@ -80,11 +96,10 @@ Result<ExportScopeTotals> SqlIndex::SumExportScope(RowId hospital_id,
       Access::kRead, "summing an export's scope",
       [&](soci::session& sql) -> Result<ExportScopeTotals> {
         ExportScopeTotals totals;
-        const std::string scope = ScopeCondition(query);
         const std::string studies_from =
             " FROM studies st JOIN patients p ON p.id = st.patient_row "
             "WHERE st.hospital_id = :hospital" +
-            scope;
+            ScopeCondition(query, ScopeRows::kStudies);
         {
           soci::statement st(sql);
           Prepare(st,
@@ -129,7 +144,7 @@ Result<ExportScopeTotals> SqlIndex::SumExportScope(RowId hospital_id,
                     "JOIN studies st ON st.id = se.study_row "
                     "JOIN patients p ON p.id = st.patient_row "
                     "WHERE st.hospital_id = :hospital" +
-                    scope +
+                    ScopeCondition(query, ScopeRows::kInstances) +
                     " GROUP BY i.pixel_rows, i.pixel_columns, i.samples_per_pixel, "
                     "i.bits_allocated, " +
                     std::string(kSyntaxKind),

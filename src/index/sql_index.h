@@ -81,6 +81,8 @@ class SqlIndex final : public Index {
   Result<std::vector<InstanceRecord>> ListStudyInstances(RowId hospital_id,
                                                          const std::string& study_uid) override;
   Result<std::unique_ptr<IndexSnapshot>> OpenSnapshot(RowId hospital_id) override;
+  Result<std::vector<SeriesSummary>> ListStudySeries(RowId hospital_id,
+                                                     const std::string& study_uid) override;
   Result<ExportScopeTotals> SumExportScope(RowId hospital_id,
                                            const ExportScopeQuery& query) override;
   Status SetAiAnalysis(RowId hospital_id, const std::string& study_uid,

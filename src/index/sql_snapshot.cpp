@@ -138,6 +138,18 @@ class SqlSnapshot final : public IndexSnapshot {
         });
   }
 
+  Result<std::string> FindSeriesStudy(const std::string& series_uid) override {
+    return Guard(translate_, "finding a series", [&]() -> Result<std::string> {
+      std::string study_uid;
+      *sql_ << "SELECT s.study_uid FROM series x JOIN studies s ON s.id = x.study_row "
+               "WHERE s.hospital_id = :hospital_id AND x.series_uid = :series_uid "
+               "ORDER BY s.id LIMIT 1",
+          soci::use(hospital_id_), soci::use(series_uid), soci::into(study_uid);
+      if (!sql_->got_data()) return NotFound("no such series");
+      return study_uid;
+    });
+  }
+
   Result<std::unique_ptr<PatientCursor>> ListAllPatients() override {
     return Guard(translate_, "listing patients", [&]() -> Result<std::unique_ptr<PatientCursor>> {
       return std::unique_ptr<PatientCursor>(
@@ -189,6 +201,13 @@ class SqlSnapshot final : public IndexSnapshot {
               "FROM instances i JOIN series x ON x.id = i.series_row "
               "JOIN studies s ON s.id = x.study_row "
               "WHERE s.hospital_id = :hospital_id AND s.study_uid = :id";
+          break;
+        case TotalsOf::kSeries:
+          // The series of FindSeriesStudy's study, should two studies hold the UID.
+          query +=
+              "FROM instances i WHERE i.series_row = (SELECT x.id FROM series x "
+              "JOIN studies s ON s.id = x.study_row WHERE s.hospital_id = :hospital_id "
+              "AND x.series_uid = :id ORDER BY s.id LIMIT 1)";
           break;
       }
       query += " GROUP BY i.source ORDER BY i.source";

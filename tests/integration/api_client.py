@@ -12,6 +12,7 @@ from corpus import NORTH, RIVER
 
 EXPORT_ENDPOINTS = {
     "study": "GET /api/export/study/:studyUID",
+    "series": "GET /api/export/series/:seriesUID",
     "patient": "GET /api/export/patient/:patientID",
     "all": "GET /api/export/all",
 }

@@ -8,9 +8,10 @@
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { startPacsport } from "./lib/server.mjs";
 
-const here = import.meta.dirname;
+const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const chosen = args.filter((arg) => !arg.startsWith("-"));
 const tests = readdirSync(path.join(here, "tests"))
@@ -33,10 +34,13 @@ if (!process.env.PACSPORT_URL) {
 // PACSPORT_BIN also lets a test start a server of its own with other settings.
 const env = { ...process.env, PACSPORT_BIN: bin, PACSPORT_URL: process.env.PACSPORT_URL ?? server.url };
 const options = args.filter((arg) => arg.startsWith("-"));
-const child = spawn(process.execPath, ["--test", "--test-concurrency=1", ...options, ...tests], {
-  env,
-  stdio: "inherit",
-});
-const code = await new Promise((resolve) => child.on("exit", (status, signal) => resolve(status ?? (signal ? 1 : 0))));
+// One `node --test` per file, in turn: the files share one server, and Node 18's runner
+// (Debian 12's) has no --test-concurrency. Any failing file fails the run.
+let code = 0;
+for (const test of tests) {
+  const child = spawn(process.execPath, ["--test", ...options, test], { env, stdio: "inherit" });
+  const status = await new Promise((resolve) => child.on("exit", (exit, signal) => resolve(exit ?? (signal ? 1 : 0))));
+  if (status !== 0) code = 1;
+}
 await server?.stop();
 process.exit(code);

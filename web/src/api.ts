@@ -57,7 +57,7 @@ export interface Study {
 
 export type AuditOutcome = "in_progress" | "success" | "denied" | "failed" | "aborted" | "over_capacity";
 
-export type AuditScope = "study" | "patient" | "all" | "studies" | "patients";
+export type AuditScope = "study" | "series" | "patient" | "all" | "studies" | "patients";
 
 /** The record's place in the audit's hash chain, whose checkpoints the server's key signs. */
 export interface AuditSeal {
@@ -125,11 +125,12 @@ export interface AuditPublicKey {
 export type ExportScope =
   | { kind: "patient"; patientID: string; label: string }
   | { kind: "study"; studyUID: string; label: string }
+  | { kind: "series"; seriesUID: string; label: string }
   | { kind: "all"; label: string }
   | { kind: "patients"; patientIDs: string[]; label: string }
   | { kind: "studies"; studyUIDs: string[]; label: string };
 
-export type SingleExportScope = Extract<ExportScope, { kind: "patient" | "study" | "all" }>;
+export type SingleExportScope = Extract<ExportScope, { kind: "patient" | "study" | "series" | "all" }>;
 
 export function isBatch(scope: ExportScope): scope is Extract<ExportScope, { kind: "patients" | "studies" }> {
   return scope.kind === "patients" || scope.kind === "studies";
@@ -408,6 +409,8 @@ function scopePath(scope: SingleExportScope): string {
       return `patient/${patientPath(scope.patientID)}`;
     case "study":
       return `study/${encodeURIComponent(scope.studyUID)}`;
+    case "series":
+      return `series/${encodeURIComponent(scope.seriesUID)}`;
     case "all":
       return "all";
   }
@@ -465,6 +468,8 @@ function jobTargets(scope: ExportScope): string[] {
       return [scope.patientID];
     case "study":
       return [scope.studyUID];
+    case "series":
+      return [scope.seriesUID];
     case "all":
       return [];
     case "patients":
@@ -579,4 +584,22 @@ export function listUnidentifiedStudies(query: { offset: number; limit: number }
   // patientID= (empty) names them; withQuery would leave an empty value out.
   const params = new URLSearchParams({ patientID: "", offset: String(query.offset), limit: String(query.limit) });
   return getPage<Study>(`/api/studies?${params}`, "studies", {}, signal);
+}
+
+// ---- A study's series, each exportable on its own (issue 15: item 14) ----
+
+/** One series of a study, as GET /api/studies/:studyUID/series lists it. */
+export type Series = {
+  seriesInstanceUID: string;
+  seriesNumber: number | null;
+  modality: string;
+  seriesDescription: string;
+  numberOfInstances: number;
+  totalBytes: number;
+};
+
+/** A study's series, by series number. */
+export async function studySeries(studyUID: string, signal?: AbortSignal): Promise<Series[]> {
+  const body = await getJson<{ series: Series[] }>(`/api/studies/${encodeURIComponent(studyUID)}/series`, signal);
+  return body.series;
 }

@@ -3,10 +3,11 @@
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { baseUrl } from "./api.mjs";
 
-export const artifacts = path.resolve(import.meta.dirname, "../artifacts");
+export const artifacts = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../artifacts");
 mkdirSync(artifacts, { recursive: true });
 
 export async function launch() {

@@ -5,8 +5,9 @@ import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
-const repo = path.resolve(import.meta.dirname, "../../..");
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const corpus = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
 
 /**

@@ -4,8 +4,9 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
-const repo = path.resolve(import.meta.dirname, "../../..");
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
 /** Writes `slices` CT slices of patient `patientID`; returns their folder and files. */
 export function syntheticCt(patientID, slices) {

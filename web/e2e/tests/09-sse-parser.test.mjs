@@ -4,10 +4,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import ts from "typescript";
 
-const source = readFileSync(path.resolve(import.meta.dirname, "../../src/sse.ts"), "utf8");
+const source = readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/sse.ts"), "utf8");
 const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
 const { SseParser } = await import(`data:text/javascript,${encodeURIComponent(outputText)}`);
 

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { users } from "../lib/api.mjs";
 import { launch, logIn, openApp, screenshot } from "../lib/browser.mjs";
@@ -51,7 +52,7 @@ test("the theme follows the system; the header's choice overrides it and survive
 });
 
 test("every colour of the style sheet is a custom property of the theme", () => {
-  const css = readFileSync(path.resolve(import.meta.dirname, "../../src/styles.css"), "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
+  const css = readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/styles.css"), "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
   const literals = css
     .split("\n")
     .filter((line) => !/^\s*--[\w-]+:/.test(line))

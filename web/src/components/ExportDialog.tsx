@@ -48,6 +48,7 @@ import { ErrorNotice } from "./LoadState";
 const scopeNames = {
   patient: "Patient",
   study: "Study",
+  series: "Series",
   all: "Whole hospital",
   patients: "Patients",
   studies: "Studies",

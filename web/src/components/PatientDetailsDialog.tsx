@@ -1,5 +1,7 @@
 // Patient Details: the patient's demographics and a card per study, each with its
-// thumbnail and a download button that opens the Export dialog for that study.
+// thumbnail and a download button that opens the Export dialog for that study, and a
+// toggle that shows the study's series, each exportable on its own.
+import { useId, useState } from "react";
 import { patientStudies, type Patient, type Study } from "../api";
 import { dicomDate, personName, plural, sexLabel } from "../format";
 import { useResource } from "../hooks";
@@ -8,6 +10,7 @@ import { Dialog } from "./Dialog";
 import { AiBadge } from "./AiBadge";
 import { DownloadIcon } from "./DownloadIcon";
 import { Empty, ErrorNotice, Loading } from "./LoadState";
+import { SeriesList } from "./SeriesList";
 import { hasAi, studyExportLabel, studyName } from "./studyLabels";
 import { Thumbnail } from "./Thumbnail";
 import { patientLabel } from "./PatientsPage";
@@ -63,7 +66,10 @@ export function PatientDetailsDialog({ patient, onClose }: { patient: Patient; o
 
 function StudyCard({ study, onExport }: { study: Study; onExport: () => void }) {
   const name = studyName(study);
+  const [showSeries, setShowSeries] = useState(false);
+  const seriesId = useId();
   return (
+    <>
     <article className="card study-card" aria-label={name} data-uid={study.studyInstanceUID}>
       <Thumbnail studyUID={study.studyInstanceUID} name={name} />
       <div className="study-card-text">
@@ -80,9 +86,21 @@ function StudyCard({ study, onExport }: { study: Study; onExport: () => void }) 
           {study.studyInstanceUID}
         </p>
       </div>
+      <button
+        type="button"
+        className="button button-small"
+        aria-expanded={showSeries}
+        aria-controls={showSeries ? seriesId : undefined}
+        aria-label={`Series of study ${name}`}
+        onClick={() => setShowSeries((shown) => !shown)}
+      >
+        {showSeries ? "Hide series" : "Series"}
+      </button>
       <button type="button" className="icon-button icon-button-accent" onClick={onExport} aria-label={`Download study ${name}`} title="Export this study">
         <DownloadIcon />
       </button>
     </article>
+    {showSeries && <SeriesList study={study} id={seriesId} />}
+    </>
   );
 }

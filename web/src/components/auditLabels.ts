@@ -12,6 +12,7 @@ export const outcomeNames: Record<AuditOutcome, string> = {
 
 export const scopeNames: Record<AuditScope, string> = {
   study: "Study",
+  series: "Series",
   patient: "Patient",
   all: "All patients",
   studies: "Studies (batch)",
