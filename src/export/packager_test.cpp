@@ -459,9 +459,10 @@ class MediaPackagerTest : public PackagerTest {
     ExportRequest request;
     request.scope = ExportScope::kPatients;
     request.options.format = ExportFormat::kMedia;
+    // Every identified patient: files without a Patient ID are exported by study only.
     for (const PlannedPatient& patient :
          PlanExport(*index_, admin_, AllRequest(false), kExportedAt).ValueOrThrow().patients) {
-      request.targets.push_back(patient.patient.patient_id);
+      if (!patient.patient.patient_id.empty()) request.targets.push_back(patient.patient.patient_id);
     }
     return OpenExportPlan(*index_, admin_, request, kExportedAt).ValueOrThrow();
   }
