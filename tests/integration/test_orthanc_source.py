@@ -465,6 +465,12 @@ def test_exports_hold_orthancs_files_byte_for_byte(pacsport, corpus, tmp_path_fa
             api.export("patient", patient["patientID"], user="north-user"), "north-user", NORTH,
             patient["patientID"])
         check_orthanc_entries(archive, document)
+    # Studies without a Patient ID belong to no patient: they are exported by study.
+    for study in api.list_all("/api/studies", "studies", "north-user", {"patientID": ""}):
+        archive, document = checker.check_study_export(
+            api.export("study", study["studyInstanceUID"], user="north-user"), "north-user", NORTH,
+            study["studyInstanceUID"])
+        check_orthanc_entries(archive, document)
     assert exported == all_ids
 
 

@@ -91,6 +91,7 @@ def test_shared_definitions_agree():
         assert definitions[0][name] == definitions[1][name] == definitions[2][name], name
     for scope, defs in zip(SCOPES, definitions):
         export_type = defs["metadata"]["properties"]["exportType"]
-        # The document of all also describes a batch job's (batch_data.json).
-        expected = ["all", "studies", "patients"] if scope == "all" else [scope]
+        # The document of all also describes a batch job's (batch_data.json), a study's
+        # also one series' export (the study layout holding that series alone).
+        expected = {"all": ["all", "studies", "patients"], "study": ["study", "series"]}.get(scope, [scope])
         assert export_type.get("enum", [export_type.get("const")]) == expected
