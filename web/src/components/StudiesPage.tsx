@@ -11,9 +11,9 @@ import { numberParam, useUrlState, useUrlText } from "../router";
 import { useSelection, type Selection } from "../selection";
 import { PageCheckbox, SelectionBar } from "./Selection";
 import { AiBadge } from "./AiBadge";
-import { DownloadIcon } from "./DownloadIcon";
 import { Empty, ErrorNotice, Loading } from "./LoadState";
 import { Pager } from "./Pager";
+import { StudyExportButton } from "./StudyExportButton";
 import { StudyFilterBar, studyFilterKeys } from "./StudyFilterBar";
 import { hasAi, studyExportLabel, studyName } from "./studyLabels";
 import { Thumbnail } from "./Thumbnail";
@@ -170,7 +170,6 @@ export function StudiesPage() {
 }
 
 function StudyRow({ study, selection }: { study: Study; selection: Selection }) {
-  const openExport = useOpenExport();
   const name = studyName(study);
   const selected = selection.has(study.studyInstanceUID);
   return (
@@ -205,15 +204,7 @@ function StudyRow({ study, selection }: { study: Study; selection: Selection }) 
       <td className="num" data-label="Instances">{count(study.numberOfInstances)}</td>
       <td className="num nowrap" data-label="Size">{bytes(study.totalBytes)}</td>
       <td className="col-action">
-        <button
-          type="button"
-          className="icon-button icon-button-accent"
-          aria-label={`Download study ${name}`}
-          title="Export this study"
-          onClick={() => openExport({ kind: "study", studyUID: study.studyInstanceUID, label: studyExportLabel(study) })}
-        >
-          <DownloadIcon />
-        </button>
+        <StudyExportButton study={study} />
       </td>
     </tr>
   );

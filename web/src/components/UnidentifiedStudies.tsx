@@ -5,17 +5,14 @@ import { useState } from "react";
 import { listUnidentifiedStudies } from "../api";
 import { bytes, dicomDate, personName } from "../format";
 import { useResource } from "../hooks";
-import { useOpenExport } from "../exportContext";
-import { DownloadIcon } from "./DownloadIcon";
 import { ErrorNotice } from "./LoadState";
 import { Pager } from "./Pager";
-import { studyExportLabel, studyName } from "./studyLabels";
+import { StudyExportButton } from "./StudyExportButton";
 
 export function UnidentifiedStudies() {
   const [offset, setOffset] = useState(0);
   const [limit, setLimit] = useState(25);
   const studies = useResource((signal) => listUnidentifiedStudies({ offset, limit }, signal), [offset, limit]);
-  const openExport = useOpenExport();
   const page = studies.data;
   if (studies.error) return <ErrorNotice error={studies.error} onRetry={studies.reload} />;
   if (!page || page.total === 0) return null;
@@ -50,15 +47,7 @@ export function UnidentifiedStudies() {
                 <td data-label="Description">{study.studyDescription || "—"}</td>
                 <td className="num nowrap" data-label="Size">{bytes(study.totalBytes)}</td>
                 <td className="col-action">
-                  <button
-                    type="button"
-                    className="icon-button icon-button-accent"
-                    aria-label={`Download study ${studyName(study)}`}
-                    title="Export this study"
-                    onClick={() => openExport({ kind: "study", studyUID: study.studyInstanceUID, label: studyExportLabel(study) })}
-                  >
-                    <DownloadIcon />
-                  </button>
+                  <StudyExportButton study={study} />
                 </td>
               </tr>
             ))}
