@@ -33,6 +33,9 @@ PACKAGES=(
   python3-aiosmtpd
   # the browser the UI's tests drive (web/e2e, through playwright-core)
   chromium
+  # the libraries Debian's Node.js 18 runs on, which scripts/test-node18-build.sh unpacks
+  # beside a newer Node.js without installing it
+  libuv1 libicu72 libc-ares2 libbrotli1 libnghttp2-14
 )
 
 # The UI builds and its tests run with Debian 12's own Node.js 18 or later (decision
