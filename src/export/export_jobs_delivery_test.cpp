@@ -150,6 +150,17 @@ class ExportJobsDeliveryTest : public ::testing::Test {
     return request;
   }
 
+  // One job of `request`, sent through `delivery` to the fake destination as an admin,
+  // run until it is delivered or failed.
+  JobRecord RunToTheEnd(FakeDelivery& delivery, const ExportRequest& request) {
+    ExportService exports(*index_, sources_, *previews_);
+    ExportJobs jobs(*index_, exports, settings_, &delivery);
+    jobs.Start().ThrowIfError();
+    const Principal alice{"alice", hospital_, "North", Role::kAdmin};
+    const JobRecord job = jobs.Submit(alice, request, attempt_, {kDestination, 0}).ValueOrThrow();
+    return WaitFor(job.id, {JobState::kDelivered, JobState::kFailed});
+  }
+
   JobRecord WaitFor(const std::string& id, std::initializer_list<JobState> states) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (true) {
@@ -199,15 +210,9 @@ class ExportJobsDeliveryTest : public ::testing::Test {
 };
 
 TEST_F(ExportJobsDeliveryTest, ADeliveredJobKeepsTheArchiveItSent) {
-  ExportService exports(*index_, sources_, *previews_);
   FakeDelivery delivery(FakeDelivery::Mode::kSucceed);
-  ExportJobs jobs(*index_, exports, settings_, &delivery);
-  ASSERT_TRUE(jobs.Start().ok());
-  const Principal alice{"alice", hospital_, "North", Role::kAdmin};
-  auto job = jobs.Submit(alice, AllRequest(), attempt_, {kDestination, 0});
-  ASSERT_TRUE(job.ok()) << job.error().message();
-  EXPECT_EQ(job->destination_id, kDestination);
-  const JobRecord done = WaitFor(job->id, {JobState::kDelivered, JobState::kFailed});
+  const JobRecord done = RunToTheEnd(delivery, AllRequest());
+  EXPECT_EQ(done.destination_id, kDestination);
   ASSERT_EQ(done.state, JobState::kDelivered) << done.error;
   EXPECT_EQ(delivery.WaitHanded(), done.archive_sha256);
   EXPECT_EQ(done.delivered_to, R"({"kind":"fake","key":")" + done.id + R"("})");
@@ -222,14 +227,8 @@ TEST_F(ExportJobsDeliveryTest, ADeliveredJobKeepsTheArchiveItSent) {
 }
 
 TEST_F(ExportJobsDeliveryTest, AFailedDeliveryFailsTheJobAndRemovesItsArchive) {
-  ExportService exports(*index_, sources_, *previews_);
   FakeDelivery delivery(FakeDelivery::Mode::kFail);
-  ExportJobs jobs(*index_, exports, settings_, &delivery);
-  ASSERT_TRUE(jobs.Start().ok());
-  const Principal alice{"alice", hospital_, "North", Role::kAdmin};
-  auto job = jobs.Submit(alice, AllRequest(), attempt_, {kDestination, 0});
-  ASSERT_TRUE(job.ok());
-  const JobRecord failed = WaitFor(job->id, {JobState::kDelivered, JobState::kFailed});
+  const JobRecord failed = RunToTheEnd(delivery, AllRequest());
   EXPECT_EQ(failed.state, JobState::kFailed);
   EXPECT_EQ(failed.error, "delivery failed: PUT http://bucket/: connection refused");
   EXPECT_TRUE(failed.archive_sha256.empty());
@@ -290,14 +289,8 @@ TEST_F(ExportJobsDeliveryTest, AServerStoppingMidDeliveryQueuesTheJobAgain) {
 }
 
 TEST_F(ExportJobsDeliveryTest, APushGivesEveryInstanceAsIngestedAndMakesNoArchive) {
-  ExportService exports(*index_, sources_, *previews_);
   FakeDelivery delivery(FakeDelivery::Mode::kSucceed, FakeDelivery::Takes::kInstances);
-  ExportJobs jobs(*index_, exports, settings_, &delivery);
-  ASSERT_TRUE(jobs.Start().ok());
-  const Principal alice{"alice", hospital_, "North", Role::kAdmin};
-  auto job = jobs.Submit(alice, PushRequest(), attempt_, {kDestination, 0});
-  ASSERT_TRUE(job.ok()) << job.error().message();
-  const JobRecord done = WaitFor(job->id, {JobState::kDelivered, JobState::kFailed});
+  const JobRecord done = RunToTheEnd(delivery, PushRequest());
   ASSERT_EQ(done.state, JobState::kDelivered) << done.error;
   std::vector<std::string> pushed = delivery.PushedSha256();
   std::vector<std::string> ingested = corpus_sha256_;
@@ -319,14 +312,8 @@ TEST_F(ExportJobsDeliveryTest, APushGivesEveryInstanceAsIngestedAndMakesNoArchiv
 }
 
 TEST_F(ExportJobsDeliveryTest, APeerRefusingAnInstanceFailsTheJobNamingIt) {
-  ExportService exports(*index_, sources_, *previews_);
   FakeDelivery delivery(FakeDelivery::Mode::kRefuseSecond, FakeDelivery::Takes::kInstances);
-  ExportJobs jobs(*index_, exports, settings_, &delivery);
-  ASSERT_TRUE(jobs.Start().ok());
-  const Principal alice{"alice", hospital_, "North", Role::kAdmin};
-  auto job = jobs.Submit(alice, PushRequest(), attempt_, {kDestination, 0});
-  ASSERT_TRUE(job.ok());
-  const JobRecord failed = WaitFor(job->id, {JobState::kDelivered, JobState::kFailed});
+  const JobRecord failed = RunToTheEnd(delivery, PushRequest());
   ASSERT_EQ(failed.state, JobState::kFailed);
   const std::vector<std::string> pushed = delivery.Pushed();
   ASSERT_EQ(pushed.size(), 2u);
@@ -340,14 +327,8 @@ TEST_F(ExportJobsDeliveryTest, APeerRefusingAnInstanceFailsTheJobNamingIt) {
 }
 
 TEST_F(ExportJobsDeliveryTest, APeerGoneFailsThePushAsUnavailable) {
-  ExportService exports(*index_, sources_, *previews_);
   FakeDelivery delivery(FakeDelivery::Mode::kFail, FakeDelivery::Takes::kInstances);
-  ExportJobs jobs(*index_, exports, settings_, &delivery);
-  ASSERT_TRUE(jobs.Start().ok());
-  const Principal alice{"alice", hospital_, "North", Role::kAdmin};
-  auto job = jobs.Submit(alice, PushRequest(), attempt_, {kDestination, 0});
-  ASSERT_TRUE(job.ok());
-  const JobRecord failed = WaitFor(job->id, {JobState::kDelivered, JobState::kFailed});
+  const JobRecord failed = RunToTheEnd(delivery, PushRequest());
   EXPECT_EQ(failed.state, JobState::kFailed);
   EXPECT_EQ(failed.error, "delivery failed: the peer went away");
   EXPECT_TRUE(failed.delivered_to.empty());
@@ -390,14 +371,8 @@ TEST_F(ExportJobsDeliveryTest, AFileChangedSinceIngestIsNeverPushed) {
                                  std::filesystem::perm_options::add);
     std::ofstream(entry.path(), std::ios::binary | std::ios::trunc) << bytes;
   }
-  ExportService exports(*index_, sources_, *previews_);
   FakeDelivery delivery(FakeDelivery::Mode::kSucceed, FakeDelivery::Takes::kInstances);
-  ExportJobs jobs(*index_, exports, settings_, &delivery);
-  ASSERT_TRUE(jobs.Start().ok());
-  const Principal alice{"alice", hospital_, "North", Role::kAdmin};
-  auto job = jobs.Submit(alice, PushRequest(), attempt_, {kDestination, 0});
-  ASSERT_TRUE(job.ok());
-  const JobRecord failed = WaitFor(job->id, {JobState::kDelivered, JobState::kFailed});
+  const JobRecord failed = RunToTheEnd(delivery, PushRequest());
   EXPECT_EQ(failed.state, JobState::kFailed);
   EXPECT_NE(failed.error.find("does not match the checksum recorded at ingest"), std::string::npos)
       << failed.error;
