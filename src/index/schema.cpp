@@ -290,9 +290,45 @@ constexpr std::string_view kVersion10[] = {
     "ALTER TABLE patients ADD COLUMN name_key TEXT NOT NULL DEFAULT ''",
 };
 
+// Version 11: state that any replica's next request may need (docs/decisions/0023).
+// download_links: browser download links (http/download_links.h), the token only as
+// its SHA-256; request is the ExportRequest as JSON (export_job_request.h), '' for a
+// link to job_id's archive; spent is 1 once redeemed or revoked; a row is swept at
+// forget_at. login_series: failed-login series per username or address
+// (auth/login_rate_limiter.h), times in milliseconds since the Unix epoch,
+// by_counterpart a JSON array of [name, failures]; a row is swept at stale_at_ms.
+constexpr std::string_view kVersion11[] = {
+    R"(CREATE TABLE download_links (
+         token_sha256 TEXT NOT NULL PRIMARY KEY,
+         username TEXT NOT NULL,
+         hospital_id BIGINT NOT NULL,
+         hospital_name TEXT NOT NULL,
+         role TEXT NOT NULL,
+         request TEXT NOT NULL,
+         job_id TEXT NOT NULL,
+         created_at TEXT NOT NULL,
+         expires_at TEXT NOT NULL,
+         forget_at TEXT NOT NULL,
+         spent INTEGER NOT NULL,
+         use_state TEXT NOT NULL,
+         error_code TEXT NOT NULL,
+         error_message TEXT NOT NULL))",
+    "CREATE INDEX download_links_forget ON download_links (forget_at)",
+    R"(CREATE TABLE login_series (
+         kind TEXT NOT NULL,
+         name TEXT NOT NULL,
+         started_ms BIGINT NOT NULL,
+         blocked_until_ms BIGINT NOT NULL,
+         stale_at_ms BIGINT NOT NULL,
+         failures BIGINT NOT NULL,
+         by_counterpart TEXT NOT NULL,
+         PRIMARY KEY (kind, name)))",
+    "CREATE INDEX login_series_stale ON login_series (stale_at_ms)",
+};
+
 constexpr std::span<const std::string_view> kMigrations[] = {
-    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,
-    kVersion6, kVersion7, kVersion8, kVersion9, kVersion10};
+    kVersion1, kVersion2, kVersion3, kVersion4,  kVersion5, kVersion6,
+    kVersion7, kVersion8, kVersion9, kVersion10, kVersion11};
 static_assert(std::size(kMigrations) == kLatestSchemaVersion);
 
 std::string WithPrimaryKeyType(std::string_view statement, std::string_view id_primary_key) {
