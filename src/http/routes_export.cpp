@@ -182,8 +182,11 @@ void BeginAndSend(const HttpServices& services, const ExportAttempt& attempt,
                                        if (use) use->Finish(delivered);
                                        return false;
                                      }
-                                     sink.done();
+                                     // Recorded before the final chunk, as the audit
+                                     // record is: a client holding the whole export
+                                     // then reads "completed" from any replica.
                                      if (use) use->Finish(Status::Ok());
+                                     sink.done();
                                      return true;
                                    });
 }

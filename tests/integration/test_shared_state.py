@@ -3,7 +3,8 @@
 survive a restart and are used once across two `pacsport serve` processes on one
 data directory, and failed logins spread over both meet one limit."""
 
-import json
+import io
+import zipfile
 
 from api_client import Api
 from test_export_links import new_link
@@ -41,7 +42,8 @@ def test_a_link_survives_a_restart_and_still_works_once(tmp_path):
         api = login_as_admin(base)
         first = api.request("GET", link["url"])
         assert first.status == 200 and first.complete, (first.status, first.body[:200])
-        assert json.loads(first.body)  # the metadata document of the study
+        with zipfile.ZipFile(io.BytesIO(first.body)) as archive:
+            assert archive.testzip() is None and archive.namelist()
         assert api.get_json(link["statusUrl"], "admin") == {"state": "completed"}
         again = api.request("GET", link["url"])
         assert again.status == 404 and again.json()["error"]["code"] == "not_found"
