@@ -26,12 +26,11 @@ void RegisterOpenApiRoutes(Router& router) {
       R"(/api/openapi.json)", "/api/openapi.json",
       [](const httplib::Request&, httplib::Response& res) { SendDocument("openapi.json", res); },
       Access::kAnonymous);
-  router.Get(
-      R"(/api/schemas/([A-Za-z0-9._-]{1,64}))", "/api/schemas/:name",
-      [](const httplib::Request& req, httplib::Response& res) {
-        SendDocument("schemas/" + std::string(req.matches[1]), res);
-      },
-      Access::kAnonymous);
+  router.Get(R"(/api/schemas/([A-Za-z0-9._-]{1,64}))", "/api/schemas/:name",
+             [](const httplib::Request& req, httplib::Response& res) {
+               SendDocument("schemas/" + std::string(req.matches[1]), res);
+             },
+             Access::kAnonymous);
 }
 
 }  // namespace pacsport::http
