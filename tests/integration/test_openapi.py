@@ -1,8 +1,9 @@
 """docs/openapi.json describes the real server (issue 18): it is a valid OpenAPI 3.1
 document (by @seriousme/openapi-schema-validator from web/node_modules), the server
 serves it byte for byte, the routes the server registers under /api are exactly the
-documented operations, and real answers of every operation (successes and their main
-refusals) match the documented status, content type and JSON schema."""
+documented operations, and real answers of every operation (a success, 400, 401 when it
+needs a token, 404 when it names a resource, and others where they matter) match the
+documented status, content type, headers and JSON schema."""
 
 import json
 import os
