@@ -121,8 +121,10 @@ def test_health_and_login(documented):
     documented.call("GET", "/api/health", 200)
     login = json.dumps({"username": "north-user", "password": "north-user-pass"})
     documented.call("POST", "/api/auth/login", 200, body=login, content_type=JSON)
+    # From an address of its own: failed logins count against their address too.
     documented.call("POST", "/api/auth/login", 401, content_type=JSON,
-                    body=json.dumps({"username": "openapi-nobody", "password": "wrong"}))
+                    body=json.dumps({"username": "openapi-nobody", "password": "wrong"}),
+                    source_address=(next(_anonymous_addresses), 0))
     documented.call("POST", "/api/auth/login", 400, body=json.dumps({"username": 1}),
                     content_type=JSON)
 
@@ -375,6 +377,23 @@ def test_every_secured_operation_refuses_a_request_without_a_token(documented):
         documented.call(method, template, 401, params, content_type=content,
                         body=None if content is None else b"{}",
                         source_address=(next(_anonymous_addresses), 0))
+
+
+def test_each_role_is_refused_exactly_the_operations_its_x_roles_leave_out(documented):
+    """x-roles (absent: every role) against the server, for Riverside's user and AI
+    account: 403 where the role is left out, anything else where it is not."""
+    for method, template, operation, _ in every_operation(documented):
+        if operation.get("security") == []:
+            continue
+        content = next(iter(operation.get("requestBody", {}).get("content", {None: None})))
+        for role in ("user", "ai"):
+            token = documented.api.token(f"river-{role}")
+            path = "/".join("1" if part.startswith("{") else part for part in template.split("/"))
+            response = documented.api.request(method, path, token=token, content_type=content,
+                                              body=None if content is None else b"{}")
+            refused = role not in operation.get("x-roles", [role])
+            assert (response.status == 403) == refused, (method, template, role, response.status)
+            documented.check(method, template, response)
 
 
 # A successful answer needs what the shared server lacks; checked by the named test.
