@@ -42,7 +42,8 @@ void RegisterScheduleRoutes(Router& router, const HttpServices& services);
 // GET /api/openapi.json, GET /api/schemas/:name: the API's description (docs/)
 void RegisterOpenApiRoutes(Router& router);
 // Serves a job's archive whole or the Range asked for (206, 416), with its ETag;
-// `on_complete` runs once its last byte has been sent.
+// `on_complete` runs when a response reaching the end of the archive sends its last
+// bytes, just before they go out (a client holding them sees its effect).
 void ServeJobArchive(std::unique_ptr<ArchiveDownload> download, const httplib::Request& req,
                      httplib::Response& res, std::function<void()> on_complete);
 

@@ -132,11 +132,12 @@ void ServeJobArchive(std::unique_ptr<ArchiveDownload> opened, const httplib::Req
                              std::string chunk;
                              const size_t take = std::min(length, kArchiveChunkBytes);
                              if (!download->Read(range.offset + offset, take, chunk)) return false;
+                             const bool last = offset + take == range.length;
+                             // Before the last bytes go out: a client that has them all
+                             // finds the download complete (its link ended) at once.
+                             if (last && to_the_end && on_complete) on_complete();
                              if (!sink.write(chunk.data(), chunk.size())) return false;
-                             if (offset + take == range.length) {
-                               download->Delivered(range.length);
-                               if (to_the_end && on_complete) on_complete();
-                             }
+                             if (last) download->Delivered(range.length);
                              return true;
                            });
 }
