@@ -410,8 +410,7 @@ void ExportJobs::RenewLeases() {
       }
     }
   }
-  const std::string alive_since =
-      Iso8601(std::chrono::system_clock::now() - settings_.lease);
+  const std::string alive_since = Iso8601(std::chrono::system_clock::now() - settings_.lease);
   auto interrupted = index_.FailInterruptedAudits(alive_since, UnownedAudits::kKeep);
   if (interrupted.ok() && *interrupted > 0) {
     spdlog::warn("event=audit_recovered interrupted_exports={}", *interrupted);
@@ -434,8 +433,7 @@ void ExportJobs::RecordProgress() {
   for (const auto& [id, now] : progress) {
     auto recorded = index_.SetJobProgress(id, replica_, now);
     if (!recorded.ok()) {
-      spdlog::warn("event=job_progress_not_recorded job={} error={}", id,
-                   recorded.error().name());
+      spdlog::warn("event=job_progress_not_recorded job={} error={}", id, recorded.error().name());
     } else if (!*recorded) {  // cancelled or taken over (or just ended): stop
       std::lock_guard lock(mutex_);
       if (const auto it = running_.find(id); it != running_.end()) it->second->stop.request_stop();
@@ -541,8 +539,8 @@ void ExportJobs::Run(Running& running) {
     std::lock_guard lock(mutex_);
     running.job.progress.bytes_total = estimate->estimated_bytes;
   });
-  auto file = JobArchiveFile::Create(settings_.directory, job.id, job.attempt,
-                                     Extension(*request), settings_.disk_quota_bytes);
+  auto file = JobArchiveFile::Create(settings_.directory, job.id, job.attempt, Extension(*request),
+                                     settings_.disk_quota_bytes);
   if (!file.ok()) return fail(file.error());
   Status written = (*session)->Deliver(**file, running.stop.get_token(), &running.progress);
   // Only the holder of the lease, renewed just now for a whole lease, puts its archive

@@ -311,7 +311,7 @@ constexpr std::string_view kVersion11[] = {
 };
 
 constexpr std::span<const std::string_view> kMigrations[] = {
-    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,  kVersion6,
+    kVersion1, kVersion2, kVersion3, kVersion4,  kVersion5, kVersion6,
     kVersion7, kVersion8, kVersion9, kVersion10, kVersion11};
 static_assert(std::size(kMigrations) == kLatestSchemaVersion);
 

@@ -191,7 +191,7 @@ class SqlIndex final : public Index {
   const SessionOpener open_session_;
   std::atomic<std::shared_ptr<const MessageSigner>> audit_signer_;
   std::string audit_replica_;  // set before concurrent use (SetAuditReplica)
-  std::mutex write_mutex_;  // held by every write transaction when dialect_.serialize_writes
+  std::mutex write_mutex_;     // held by every write transaction when dialect_.serialize_writes
 };
 
 }  // namespace pacsport
