@@ -122,9 +122,18 @@ struct Metrics::Instruments {
           .Register(registry);
 };
 
+// The series of closed label sets are shown at zero from the start, so that a rate over
+// them is defined before their first event; the others appear with their first event.
 Metrics::Metrics(std::string_view version) : instruments_(std::make_unique<Instruments>()) {
   for (ExportKind kind : {ExportKind::kDirect, ExportKind::kJob}) {
     instruments_->exports_running.Add({{"kind", std::string(KindName(kind))}});
+    instruments_->export_sent_bytes.Add({{"kind", std::string(KindName(kind))}});
+  }
+  for (const char* state : {"done", "delivered", "failed", "cancelled"}) {
+    instruments_->jobs_finished.Add({{"outcome", state}});
+  }
+  for (WorkerEnd why : {WorkerEnd::kKilled, WorkerEnd::kRetired}) {
+    instruments_->preview_worker_restarts.Add({{"kind", std::string(KindName(why))}});
   }
   instruments_->jobs_queued.Add({});
   instruments_->jobs_running.Add({});

@@ -114,7 +114,8 @@ TEST(MetricsTest, CountsJobsPreviewsAndScrapedValues) {
       samples.at(R"(pacsport_preview_render_duration_seconds_bucket{kind="thumbnail",le="30"})"),
       0);
   EXPECT_EQ(samples.at(R"(pacsport_preview_worker_restarts_total{kind="killed"})"), 1);
-  EXPECT_EQ(samples.count(R"(pacsport_preview_worker_restarts_total{kind="retired"})"), 0u);
+  EXPECT_EQ(samples.at(R"(pacsport_preview_worker_restarts_total{kind="retired"})"), 0);
+  EXPECT_EQ(samples.at(R"(pacsport_jobs_finished_total{outcome="failed"})"), 0);
   EXPECT_EQ(samples.at("pacsport_jobs_queued"), 7);
   EXPECT_EQ(samples.at("pacsport_index_sessions_in_use"), 3);
   EXPECT_EQ(samples.at("pacsport_index_sessions"), 8);

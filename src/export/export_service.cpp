@@ -47,9 +47,9 @@ ExportKind KindOf(const std::optional<ExportCapacity::Grant>& grant) {
 
 // Counts an attempt refused before it had a session.
 void CountRefusal(ExportKind kind, AuditOutcome outcome, const Result<ExportRequest>& request) {
-  ProcessMetrics().ExportFinished({kind, AuditOutcomeName(outcome),
-                                   request.ok() ? ScopeName(request->scope) : "",
-                                   request.ok() ? FormatName(request->options.format) : ""});
+  ProcessMetrics().ExportFinished(
+      {kind, AuditOutcomeName(outcome), request.ok() ? ScopeName(request->scope) : "",
+       request.ok() ? FormatName(request->options.format) : "", 0, std::nullopt});
 }
 
 // The record was opened, so the attempt is on file; a failure to complete it leaves
