@@ -11,6 +11,7 @@
 
 #include "auth/random_token.h"
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "core/replica_id.h"
 #include "export/audit_action.h"
 #include "export/export_estimate.h"
@@ -258,6 +259,7 @@ Result<JobRecord> ExportJobs::Cancel(const Principal& principal, const std::stri
     auto changed = index_.TransitionJob(job->state, to);
     if (!changed.ok()) return changed.error();
     if (!*changed) continue;
+    if (to.state == JobState::kCancelled) ProcessMetrics().JobFinished(JobStateName(to.state));
     if (job->state == JobState::kRunning || job->state == JobState::kDelivering) {
       std::lock_guard lock(mutex_);
       if (const auto it = running_.find(id); it != running_.end()) it->second->stop.request_stop();
@@ -498,6 +500,7 @@ Status ExportJobs::RemoveArchive(const JobRecord& job) {
 }
 
 void ExportJobs::Run(Running& running) {
+  const RunningJob counted;
   const JobRecord& job = running.job;  // its progress changes under mutex_: see Current
   auto fail = [&](const Error& error) {
     JobRecord to = Current(running);
@@ -721,7 +724,10 @@ JobRecord ExportJobs::Current(const Running& running) {
 
 void ExportJobs::Finish(Running& running, JobRecord to) {
   auto changed = index_.TransitionJob(Current(running).state, to);
-  if (changed.ok() && *changed) return;
+  if (changed.ok() && *changed) {
+    ProcessMetrics().JobFinished(JobStateName(to.state));
+    return;
+  }
   // Cancelled meanwhile (or the index failed): the archive, if any, must not stay.
   if (!to.archive_sha256.empty()) {
     if (Status s = RemoveArchive(to); !s.ok()) {

@@ -449,6 +449,12 @@ struct SeriesSummary {
   std::int64_t bytes = 0;  // the instances' stored sizes
 };
 
+// The sessions of an index's pool in this process, for /metrics.
+struct SessionPoolUse {
+  std::size_t in_use = 0;  // leased to a transaction now
+  std::size_t size = 0;    // 0: the index has no pool
+};
+
 class Index {
  public:
   virtual ~Index() = default;
@@ -652,6 +658,9 @@ class Index {
   // study added to or changed in a committed transaction has a number up to it
   // (ChangeRange). 0 before any.
   virtual Result<std::int64_t> CurrentChangeSequence() = 0;
+
+  // Operations: how much of its session pool the index uses now. Thread-safe, quick.
+  virtual SessionPoolUse PoolUse() const { return {}; }
 };
 
 // Opens, creating when absent, the SQLite index at `path` (WAL mode) and brings its
