@@ -314,7 +314,7 @@ def replica_writing(cluster, path):
 def test_a_replica_killed_mid_job_leaves_it_to_the_other_which_finishes_it_once(cluster):
     api = front(cluster)
     job = submit_job(api, "admin", scope="study", ids=[cluster.big], previews=True)
-    partial = os.path.join(cluster.data_dir, "jobs", job["id"] + ".zip.partial")
+    partial = os.path.join(cluster.data_dir, "jobs", job["id"] + ".partial")
     deadline = time.monotonic() + 60
     while (runner := replica_writing(cluster, partial)) is None:
         assert time.monotonic() < deadline, "no replica ever wrote the job's archive"
