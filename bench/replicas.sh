@@ -43,14 +43,12 @@ trap 'exit 130' INT TERM
 
 # The replicas' environment: deploy/pacsport.env's limits, one JWT secret, and room for
 # CLIENTS exports at once.
-set -a
-# shellcheck disable=SC1090
-source <(grep -E '^PACSPORT_(MAX_CONNECTIONS_PER_ADDRESS|ANONYMOUS_REQUESTS_PER_SECOND)=' deploy/pacsport.env)
+while IFS= read -r setting; do
+  export "${setting?}"
+done < <(grep -E '^PACSPORT_(MAX_CONNECTIONS_PER_ADDRESS|ANONYMOUS_REQUESTS_PER_SECOND)=' deploy/pacsport.env)
 PACSPORT_JWT_SECRET=$(openssl rand -base64 48)
-PACSPORT_MAX_CONCURRENT_EXPORTS=$CLIENTS
-PACSPORT_MAX_EXPORTS_PER_HOSPITAL=$CLIENTS
-PACSPORT_MAX_EXPORTS_PER_USER=$CLIENTS
-set +a
+export PACSPORT_JWT_SECRET PACSPORT_MAX_CONCURRENT_EXPORTS=$CLIENTS
+export PACSPORT_MAX_EXPORTS_PER_HOSPITAL=$CLIENTS PACSPORT_MAX_EXPORTS_PER_USER=$CLIENTS
 
 start_replica() {  # start_replica NAME: sets REPLICA_PORT
   REPLICA_PORT=$(free_port)
