@@ -65,14 +65,15 @@ def render_site(listen_port, replica_ports, certificate, private_key, access_log
     return text
 
 
-def main_config(directory, site_path):
-    """nginx.conf of a foreground nginx whose every file is under `directory`."""
+def main_config(directory, site_path, workers="1"):
+    """nginx.conf of a foreground nginx whose every file is under `directory`. The tests
+    use one worker, whose choice of replica (round robin from the first) is predictable."""
     temp = {name: os.path.join(directory, name) for name in
             ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
     for path in temp.values():
         os.makedirs(path, exist_ok=True)
     user = "user root root;\n" if os.geteuid() == 0 else ""
-    return (f"{user}daemon off;\nworker_processes 2;\npid {directory}/nginx.pid;\n"
+    return (f"{user}daemon off;\nworker_processes {workers};\npid {directory}/nginx.pid;\n"
             f"error_log {directory}/error.log info;\nevents {{ worker_connections 1024; }}\n"
             "http {\n"
             f"    client_body_temp_path {temp['client_body']};\n"
@@ -286,6 +287,6 @@ if __name__ == "__main__":
                             os.path.join(directory, "access.log")))
     config = os.path.join(directory, "nginx.conf")
     with open(config, "w") as f:
-        f.write(main_config(directory, site))
+        f.write(main_config(directory, site, workers="auto"))
     os.execv(NGINX, [NGINX, "-p", directory, "-c", config, "-e",
                      os.path.join(directory, "error.log")])

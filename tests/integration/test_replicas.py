@@ -267,33 +267,36 @@ class BlackHole:
         self.socket.close()
 
 
-def test_nginx_retries_a_get_on_the_other_replica_but_never_a_post(cluster, tmp_path):
+def first_request_through(tmp_path, name, replica, method, path, token, body=None):
+    """`method path` sent through a fresh nginx whose first replica is a BlackHole (which
+    its single worker tries first) and whose second is `replica`: (answer, what the
+    black hole read, how many such requests `replica` logged meanwhile)."""
     hole = BlackHole()
-    replica = cluster.replicas[0]
-    nginx = Nginx(str(tmp_path / "nginx"), [hole.port, replica.port])
+    nginx = Nginx(str(tmp_path / name), [hole.port, replica.port])
+    route = f'route="{method} '
+    before = replica.log().count(route)
     try:
         api = Api(nginx.base_url, nginx.ssl_context())
-        token = direct(replica).token("viewer")
-        api.tokens["viewer"] = token
-        before = replica.log().count('route="POST /api/export/jobs"')
-        gets = posts = 0
-        for _ in range(4):  # round robin: some of them reach the black hole first
-            assert api.get("/api/studies", token=token).status == 200
-            posted = api.request("POST", "/api/export/jobs", token=token,
-                                 body=json.dumps({"scope": "study", "ids": [cluster.big],
-                                                  "includeImages": False}),
-                                 content_type="application/json")
-            assert posted.status in (202, 502), posted.body
-            posts += posted.status == 202
-            gets += 1
-        lost = [r for r in hole.requests if r.startswith(b"POST")]
-        assert lost, "no POST reached the black hole: the test proved nothing"
-        # Each POST the black hole swallowed was answered 502, not sent again.
-        assert replica.log().count('route="POST /api/export/jobs"') - before == posts
-        assert posts == 4 - len(lost)
+        answer = api.request(method, path, token=token, body=body,
+                             content_type="application/json" if body else None)
     finally:
         nginx.stop()
         hole.close()
+    return answer, hole.requests, replica.log().count(route) - before
+
+
+def test_nginx_retries_a_get_on_the_other_replica_but_never_a_post(cluster, tmp_path):
+    replica = cluster.replicas[0]
+    token = direct(replica).token("viewer")
+    answer, lost, served = first_request_through(tmp_path, "get", replica, "GET",
+                                                 "/api/studies", token)
+    assert [line.split(b" ")[0] for line in lost] == [b"GET"]
+    assert answer.status == 200 and served == 1  # sent again, to the live replica
+    job = json.dumps({"scope": "study", "ids": [cluster.big], "includeImages": False})
+    answer, lost, served = first_request_through(tmp_path, "post", replica, "POST",
+                                                 "/api/export/jobs", token, job)
+    assert [line.split(b" ")[0] for line in lost] == [b"POST"]
+    assert answer.status == 502 and served == 0  # never sent to a second replica
 
 
 def replica_writing(cluster, path):
