@@ -2,8 +2,8 @@
 # replicas.sh [SLICES] [CLIENTS]: CLIENTS concurrent streamed exports of one study
 # through nginx in front of 1 replica and of 2 replicas, side by side in one run with
 # the same exports asked directly of one replica and `zip -9` of the same files as the
-# outside reference; the browse latency (GET /api/studies, one request after another)
-# is measured while each set of exports runs.
+# outside reference; the browse latency (GET /api/studies?limit=50, one request after
+# another on a kept-alive connection) is measured while each set of exports runs.
 #
 # The deployment is docs/deploy.md's: two `pacsport serve` sharing one data directory
 # and its index, with the limits of deploy/pacsport.env, behind the project's nginx site
@@ -89,10 +89,13 @@ run_exports() {  # run_exports LABEL BASE_URL
       "$base/api/export/study/$UID_?previews=false" &
     exports+=($!)
   done
-  # Browsing meanwhile, one request after another, until the last export ends.
+  # Browsing meanwhile, one request after another on one kept-alive connection (a
+  # curl of 20 requests at a time), until the last export ends.
+  local browse=() out=()
+  for ((i = 0; i < 20; i++)); do browse+=("$base/api/studies?limit=50"); out+=(-o /dev/null); done
   (while :; do
-    curl -sSf "${tls[@]}" "${AUTH[@]}" -o /dev/null -w '%{time_total}\n' \
-      "$base/api/studies?limit=50" >>"$WORK/browse.times" || exit 1
+    curl -sSf "${tls[@]}" "${AUTH[@]}" "${out[@]}" -w '%{time_total}\n' "${browse[@]}" \
+      >>"$WORK/browse.times" || exit 1
   done) &
   local browser=$!
   for i in "${exports[@]}"; do wait "$i" || fail "an export through $label failed"; done
