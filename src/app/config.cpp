@@ -204,6 +204,10 @@ const std::vector<Setting>& Settings() {
        [](Config& c, std::int64_t v) {
          return SetSeconds(v, 1, 90 * 24 * 3600, "jobs.retention_seconds", c.jobs.retention);
        }},
+      {"jobs.lease_seconds", "PACSPORT_JOB_LEASE_SECONDS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 2, 3600, "jobs.lease_seconds", c.jobs.lease);
+       }},
       {"jobs.disk_quota_mb", "PACSPORT_JOB_DISK_QUOTA_MB", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
          return SetMegabytes(v, 1, std::int64_t{1} << 30, "jobs.disk_quota_mb",

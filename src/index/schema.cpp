@@ -290,9 +290,29 @@ constexpr std::string_view kVersion10[] = {
     "ALTER TABLE patients ADD COLUMN name_key TEXT NOT NULL DEFAULT ''",
 };
 
+// Version 11: several serve replicas on one index (docs/decisions/0024). A running job
+// is held by its replica's lease (lease_owner until lease_expires_at, renewed while the
+// replica lives); attempt counts its claims. audit.replica names the replica that opened
+// a record ('' from the CLI), replicas holds each live replica's last heartbeat, and
+// leases the named leases (one per Orthanc source's sync).
+constexpr std::string_view kVersion11[] = {
+    "ALTER TABLE export_jobs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE export_jobs ADD COLUMN lease_expires_at TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE export_jobs ADD COLUMN attempt BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE audit ADD COLUMN replica TEXT NOT NULL DEFAULT ''",
+    R"(CREATE TABLE replicas (
+         id TEXT NOT NULL PRIMARY KEY,
+         started_at TEXT NOT NULL,
+         heartbeat_at TEXT NOT NULL))",
+    R"(CREATE TABLE leases (
+         name TEXT NOT NULL PRIMARY KEY,
+         owner TEXT NOT NULL,
+         expires_at TEXT NOT NULL))",
+};
+
 constexpr std::span<const std::string_view> kMigrations[] = {
-    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,
-    kVersion6, kVersion7, kVersion8, kVersion9, kVersion10};
+    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,  kVersion6,
+    kVersion7, kVersion8, kVersion9, kVersion10, kVersion11};
 static_assert(std::size(kMigrations) == kLatestSchemaVersion);
 
 std::string WithPrimaryKeyType(std::string_view statement, std::string_view id_primary_key) {

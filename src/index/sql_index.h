@@ -35,6 +35,10 @@ struct SqlDialect {
   std::string_view id_primary_key;  // column type of surrogate keys (schema.h)
   std::string_view begin_write;     // starts a transaction that will write
   bool serialize_writes = false;    // at most one write transaction in this process
+  // Appended to a SELECT of rows a write transaction will change, so that concurrent
+  // claimers skip a row another holds rather than wait for it: " FOR UPDATE SKIP LOCKED"
+  // on PostgreSQL; empty where write transactions already exclude each other (SQLite).
+  std::string_view lock_skip_locked;
   Error (*translate)(const std::exception& e, std::string_view operation) = nullptr;
 };
 
@@ -90,6 +94,7 @@ class SqlIndex final : public Index {
                        const std::string& analyzed_at) override;
 
   void SetAuditSigner(std::shared_ptr<const MessageSigner> signer) override;
+  void SetAuditReplica(std::string replica) override;
   Result<RowId> OpenAudit(const AuditRecord& record) override;
   Status AddAuditStudies(RowId id, const std::vector<AuditStudy>& studies) override;
   Status CompleteAudit(RowId id, const AuditCompletion& completion) override;
@@ -102,15 +107,24 @@ class SqlIndex final : public Index {
   Result<std::optional<AuditArchive>> LastAuditArchive() override;
   Result<std::int64_t> GetAuditForwarded(const std::string& destination) override;
   Status SetAuditForwarded(const std::string& destination, std::int64_t last_seq) override;
-  Result<std::int64_t> FailInterruptedAudits() override;
+  Result<std::int64_t> FailInterruptedAudits(const std::string& alive_since,
+                                             UnownedAudits unowned) override;
 
   Status AddJob(const JobRecord& job) override;
   Result<JobRecord> GetJob(RowId hospital_id, const std::string& id) override;
   Result<Page<JobRecord>> ListJobs(const JobQuery& q) override;
   Result<std::vector<JobRecord>> ListJobsInState(JobState state) override;
   Result<bool> TransitionJob(JobState from, const JobRecord& to) override;
-  Status SetJobProgress(const std::string& id, const JobProgress& progress) override;
-  Result<std::int64_t> RequeueInterruptedJobs() override;
+  Result<bool> SetJobProgress(const std::string& id, const std::string& owner,
+                              const JobProgress& progress) override;
+  Result<std::vector<JobRecord>> ListClaimableJobs(const std::string& now) override;
+  Result<std::optional<JobRecord>> ClaimJob(const std::string& id,
+                                            const LeaseTerms& lease) override;
+  Result<std::vector<std::string>> RenewJobLeases(const LeaseTerms& lease) override;
+  Status RecordHeartbeat(const std::string& replica, const std::string& now) override;
+  Result<bool> AcquireLease(const std::string& name, const LeaseTerms& lease) override;
+  Status ReleaseLease(const std::string& name, const std::string& owner) override;
+  Result<std::optional<LeaseHolder>> GetLease(const std::string& name) override;
 
   Result<RowId> AddDestination(const DestinationRecord& destination) override;
   Result<DestinationRecord> GetDestination(RowId hospital_id, RowId id) override;
@@ -176,6 +190,7 @@ class SqlIndex final : public Index {
   const SqlDialect dialect_;
   const SessionOpener open_session_;
   std::atomic<std::shared_ptr<const MessageSigner>> audit_signer_;
+  std::string audit_replica_;  // set before concurrent use (SetAuditReplica)
   std::mutex write_mutex_;  // held by every write transaction when dialect_.serialize_writes
 };
 

@@ -51,6 +51,7 @@ constexpr SqlDialect kSqliteDialect{
     .id_primary_key = "INTEGER PRIMARY KEY AUTOINCREMENT",
     .begin_write = "BEGIN IMMEDIATE",
     .serialize_writes = true,
+    .lock_skip_locked = "",  // BEGIN IMMEDIATE already excludes other writers
     .translate = &TranslateSqliteError,
 };
 

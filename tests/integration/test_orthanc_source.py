@@ -42,7 +42,7 @@ SYNC_LINE = re.compile(r"^source (\S+): (\d+) added, (\d+) replaced, (\d+) remov
                        r"cursor (\d+)$")
 LOG_LINE = re.compile(r"^\[\d{4}-\d\d-\d\d [\d:.]+\] \[[a-z]+\] event=")
 HEALTH_KEYS = {"name", "kind", "reachable", "indexedChange", "lastChange", "lag", "lastSyncAt",
-               "error"}
+               "error", "syncedBy"}
 ISO_SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 BIG_STUDY_SLICES = 120  # 512x512x16 bit: 60 MB, far more than the export pipeline's window
 
