@@ -173,7 +173,7 @@ int RunServe(const ServeOptions& options) {
   delivery::Schedules schedules(index, jobs, clock, config->http.default_compression_level);
   delivery::Scheduler scheduler(index, schedules, clock);
   scheduler.Start();  // a run missed while the server was down fires now, once
-  auth::LoginRateLimiter login_limiter;
+  auth::LoginRateLimiter login_limiter(index);
   std::unique_ptr<HttpServer> server;
   try {
     server = std::make_unique<HttpServer>(

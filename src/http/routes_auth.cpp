@@ -40,7 +40,7 @@ void RegisterAuthRoutes(Router& router, const HttpServices& services,
         // Counted as a failure from here on: concurrent guesses cannot all get past this.
         const std::string address = ClientAddress(req);
         const auto now = std::chrono::system_clock::now();
-        if (auto wait = services.login_limiter.Admit(name, address, now)) {
+        if (auto wait = services.login_limiter.Admit(name, address, now).ValueOrThrow()) {
           res.set_header("Retry-After", std::to_string(wait->count()));
           return SendError(
               res, Error(ErrorCode::kTooManyRequests, "too many failed logins; try again later"));
@@ -52,7 +52,7 @@ void RegisterAuthRoutes(Router& router, const HttpServices& services,
                                                 password->get<std::string>()) &&
                            user.ok();
         if (!valid) return SendError(res, Unauthenticated("invalid username or password"));
-        services.login_limiter.RecordSuccess(name, address);
+        services.login_limiter.RecordSuccess(name, address).ThrowIfError();
         auth::Claims claims;
         claims.username = user->username;
         claims.hospital = user->hospital_name;

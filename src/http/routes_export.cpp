@@ -1,3 +1,5 @@
+#include <spdlog/spdlog.h>
+
 #include <functional>
 #include <memory>
 
@@ -122,11 +124,12 @@ std::string RawParameters(const httplib::Request& req) {
 // Reports what became of one use of a download link to its status (GET
 // /api/export/link-status/:token), once: the first Finish counts, and a use that is
 // never finished (the response dropped before the export was delivered) ends failed.
-// Used by one thread at a time; `links` must outlive it.
+// Used by one thread at a time; `links` must outlive it. A report the index cannot
+// take is logged: the download itself goes on.
 class LinkUse {
  public:
   LinkUse(DownloadLinks& links, std::string token) : links_(links), token_(std::move(token)) {
-    links_.Report(token_, {DownloadLinks::UseState::kStreaming});
+    Report({DownloadLinks::UseState::kStreaming});
   }
   ~LinkUse() { Finish(Unavailable("the download was interrupted before the export was sent")); }
   LinkUse(const LinkUse&) = delete;
@@ -135,11 +138,17 @@ class LinkUse {
   void Finish(const Status& outcome) {
     if (finished_) return;
     finished_ = true;
-    if (outcome.ok()) return links_.Report(token_, {DownloadLinks::UseState::kCompleted});
-    links_.Report(token_, {DownloadLinks::UseState::kFailed, outcome.error()});
+    if (outcome.ok()) return Report({DownloadLinks::UseState::kCompleted});
+    Report({DownloadLinks::UseState::kFailed, outcome.error()});
   }
 
  private:
+  void Report(const DownloadLinks::Use& use) {
+    if (const Status reported = links_.Report(token_, use); !reported.ok()) {
+      spdlog::warn("could not record a download link's use: {}", reported.error().message());
+    }
+  }
+
   DownloadLinks& links_;
   const std::string token_;
   bool finished_ = false;
@@ -209,8 +218,11 @@ void ServeLinkedArchive(const HttpServices& services, DownloadLinks& links,
   auto download = services.jobs.OpenArchive(principal, grant.job_id,
                                             {ClientAddress(req), Router::CurrentLabel(),
                                              grant.job_id, parameters.dump(), CurrentRequestId()});
-  ServeJobArchive(std::move(download).ValueOrThrow(), req, res,
-                  [&links, token] { links.Revoke(token, DownloadLinks::Clock::now()); });
+  ServeJobArchive(std::move(download).ValueOrThrow(), req, res, [&links, token] {
+    if (const Status revoked = links.Revoke(token, DownloadLinks::Clock::now()); !revoked.ok()) {
+      spdlog::warn("could not end a download link: {}", revoked.error().message());
+    }
+  });
 }
 
 constexpr std::string_view kRefusedLinkPage =
@@ -226,15 +238,16 @@ constexpr std::string_view kRefusedLinkPage =
 void HandleDownload(const HttpServices& services, DownloadLinks& links, const std::string& token,
                     const httplib::Request& req, httplib::Response& res) {
   const auto now = DownloadLinks::Clock::now();
-  if (const auto linked = links.Peek(token, now); linked && !linked->job_id.empty()) {
+  if (const auto linked = links.Peek(token, now).ValueOrThrow();
+      linked && !linked->job_id.empty()) {
     return ServeLinkedArchive(services, links, token, *linked, req, res);
   }
-  const auto grant = links.Redeem(token, now);
+  const auto grant = links.Redeem(token, now).ValueOrThrow();
   if (!grant) {
     // Audited under the link's user and hospital, naming its target and studies, when
     // it is still remembered.
     const Error gone = NotFound("this download link is unknown, used or expired");
-    const auto owner = links.Owner(token);
+    const auto owner = links.Owner(token, now).ValueOrThrow();
     // A job archive's link has no export to plan.
     const bool plannable = owner && owner->job_id.empty();
     ExportAttempt attempt{ClientAddress(req),
@@ -281,8 +294,9 @@ constexpr std::string_view UseStateName(DownloadLinks::UseState state) {
 void HandleLinkStatus(const HttpServices& services, DownloadLinks& links, const std::string& token,
                       const httplib::Request& req, httplib::Response& res) {
   const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
-  const auto owner = links.Owner(token);
-  const auto use = links.UseOf(token, DownloadLinks::Clock::now());
+  const auto now = DownloadLinks::Clock::now();
+  const auto owner = links.Owner(token, now).ValueOrThrow();
+  const auto use = links.UseOf(token, now).ValueOrThrow();
   if (!owner || !use || owner->principal.username != principal.username ||
       owner->principal.hospital_id != principal.hospital_id) {
     throw ErrorException(NotFound("you made no download link with this token, or it is forgotten"));
@@ -311,8 +325,8 @@ void HandleLink(const HttpServices& services, const HttpSettings& settings, Down
     throw ErrorException(assessed.error());
   }
   const auto now = DownloadLinks::Clock::now();
-  const std::string token = links.Issue({principal, request}, now);
-  const auto expires = std::chrono::system_clock::now() + links.lifetime();
+  const std::string token = links.Issue({principal, request}, now).ValueOrThrow();
+  const auto expires = now + links.lifetime();
   SendJson(res,
            {{"url", "/api/downloads/" + token},
             {"statusUrl", "/api/export/link-status/" + token},

@@ -195,8 +195,8 @@ void RegisterJobRoutes(Router& router, const HttpServices& services, const HttpS
         }
         const auto now = DownloadLinks::Clock::now();
         DownloadLinks::Grant grant{principal, {}, job.id};
-        const std::string token = links.Issue(grant, now, kArchiveLinkLifetime);
-        const auto expires = std::chrono::system_clock::now() + kArchiveLinkLifetime;
+        const std::string token = links.Issue(grant, now, kArchiveLinkLifetime).ValueOrThrow();
+        const auto expires = now + kArchiveLinkLifetime;
         SendJson(res, {{"url", "/api/downloads/" + token}, {"expiresAt", Iso8601(expires)}}, 201);
       });
 }

@@ -60,7 +60,7 @@ struct HttpServer::Impl {
       : services(services),
         settings(std::move(settings)),
         server(MakeServer(this->settings)),
-        links(this->settings.download_link_lifetime),
+        links(services.index, this->settings.download_link_lifetime),
         limits(ConnectionSettings(this->settings)),
         router(*server),
         gate(router, services.jwt, GateSettingsOf(this->settings)) {}

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/login_series_store.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/message_signer.h"
@@ -449,7 +450,28 @@ struct SeriesSummary {
   std::int64_t bytes = 0;  // the instances' stored sizes
 };
 
-class Index {
+// A browser download link (http/download_links.h) as the index keeps it, the token
+// only as its SHA-256. Times are ISO 8601 UTC. request is the ExportRequest as JSON
+// (export_job_request.h), "" for a link to job `job_id`'s archive. A link is valid
+// while unspent and before expires_at; it is remembered, to audit a refused use and
+// to tell how its use ended, until forget_at.
+struct DownloadLinkRecord {
+  std::string token_sha256;
+  Principal principal;
+  std::string request;
+  std::string job_id;
+  std::string created_at;
+  std::string expires_at;
+  std::string forget_at;
+  bool spent = false;                 // redeemed or revoked
+  std::string use_state = "pending";  // pending, streaming, completed or failed
+  std::string error_code;             // why its use failed (Error::name()), "" otherwise
+  std::string error_message;
+};
+
+// The index is also where the login throttling of every replica counts
+// (auth/login_series_store.h; sql_login_series.cpp).
+class Index : public auth::LoginSeriesStore {
  public:
   virtual ~Index() = default;
 
@@ -652,6 +674,29 @@ class Index {
   // study added to or changed in a committed transaction has a number up to it
   // (ChangeRange). 0 before any.
   virtual Result<std::int64_t> CurrentChangeSequence() = 0;
+
+  // Browser download links (sql_download_links.cpp), shared by every replica.
+  // AddDownloadLink: kConflict when the token is recorded. FindDownloadLink: nullopt
+  // for an unknown token or a link forgotten at `now`.
+  virtual Status AddDownloadLink(const DownloadLinkRecord& link) = 0;
+  virtual Result<std::optional<DownloadLinkRecord>> FindDownloadLink(
+      const std::string& token_sha256, const std::string& now) = 0;
+  // Spends the link if and only if it is unspent and unexpired at `now` (compare and
+  // set: of two redeemers, one wins), to be forgotten at `forget_at` or sooner.
+  // Returns the link spent, nullopt when this call did not spend it.
+  virtual Result<std::optional<DownloadLinkRecord>> RedeemDownloadLink(
+      const std::string& token_sha256, const std::string& now, const std::string& forget_at) = 0;
+  // Spends the link in any state, to be forgotten at `forget_at` or sooner; an unknown
+  // token is ignored.
+  virtual Status RevokeDownloadLink(const std::string& token_sha256,
+                                    const std::string& forget_at) = 0;
+  // Records what became of the link's use; an unknown token is ignored.
+  virtual Status SetDownloadLinkUse(const std::string& token_sha256, const std::string& use_state,
+                                    const std::string& error_code,
+                                    const std::string& error_message) = 0;
+  // Removes at most `limit` links forgotten at `now`, the longest forgotten first;
+  // returns how many.
+  virtual Result<std::int64_t> SweepDownloadLinks(const std::string& now, std::int64_t limit) = 0;
 };
 
 // Opens, creating when absent, the SQLite index at `path` (WAL mode) and brings its

@@ -146,6 +146,23 @@ class SqlIndex final : public Index {
   Status RecordScheduleRun(const ScheduleRun& run) override;
   Result<std::int64_t> CurrentChangeSequence() override;
 
+  Status AddDownloadLink(const DownloadLinkRecord& link) override;
+  Result<std::optional<DownloadLinkRecord>> FindDownloadLink(const std::string& token_sha256,
+                                                             const std::string& now) override;
+  Result<std::optional<DownloadLinkRecord>> RedeemDownloadLink(
+      const std::string& token_sha256, const std::string& now,
+      const std::string& forget_at) override;
+  Status RevokeDownloadLink(const std::string& token_sha256, const std::string& forget_at) override;
+  Status SetDownloadLinkUse(const std::string& token_sha256, const std::string& use_state,
+                            const std::string& error_code,
+                            const std::string& error_message) override;
+  Result<std::int64_t> SweepDownloadLinks(const std::string& now, std::int64_t limit) override;
+
+  Status ChangeLoginSeries(const std::string& username, const std::string& address,
+                           const auth::LoginSeriesChange& change) override;
+  Result<std::int64_t> SweepLoginSeries(std::int64_t now_ms, std::int64_t limit) override;
+  Result<auth::LoginSeriesCounts> CountLoginSeries() override;
+
  private:
   enum class Access { kRead, kWrite };
 
