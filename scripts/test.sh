@@ -15,6 +15,7 @@ run_suite() {
   PACSPORT_BIN="$PWD/$dir/src/app/pacsport" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
 }
 
+bash scripts/web-packages.sh  # web/ holds the validator test_openapi.py checks docs/openapi.json with
 echo "== build and test =="
 run_suite build
 echo "== the browser UI in Chromium (web/e2e) =="

@@ -130,8 +130,7 @@ int RunServe(const ServeOptions& options) {
   index.SetAuditReplica(ThisReplicaId());
   // Records of replicas alive within a lease are theirs to complete; those of the CLI
   // (no replica) are failed as before, once, at a replica's start.
-  const std::string alive_since =
-      Iso8601(std::chrono::system_clock::now() - config->jobs.lease);
+  const std::string alive_since = Iso8601(std::chrono::system_clock::now() - config->jobs.lease);
   if (auto interrupted = index.FailInterruptedAudits(alive_since, UnownedAudits::kFail);
       interrupted.ok() && *interrupted > 0) {
     spdlog::warn("event=audit_recovered interrupted_exports={}", *interrupted);

@@ -186,6 +186,15 @@ const std::vector<Setting>& Settings() {
          return SetMegabytes(v, 0, std::int64_t{1} << 30, "export.job_threshold_mb",
                              c.http.job_threshold_bytes);
        }},
+      {"metrics.bearer_token", "PACSPORT_METRICS_BEARER_TOKEN", Setting::kText,
+       [](Config& c, const std::string& v) -> Status {
+         if (!v.empty() && v.size() < 16) {
+           return InvalidInput("metrics.bearer_token must be empty or at least 16 characters");
+         }
+         c.http.metrics_bearer_token = v;
+         return Status::Ok();
+       },
+       nullptr},
       {"jobs.max_running", "PACSPORT_MAX_RUNNING_JOBS", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
          return SetInt(v, 1, 64, "jobs.max_running", c.jobs.max_running);

@@ -111,8 +111,8 @@ std::vector<SourceStatus> PacsSources::Statuses() {
     status.synced_by = holder.value_or("");
     if (holder && *holder != ThisReplicaId()) {
       // Another replica syncs it: the index tells how far, that replica how it goes.
-      status = SourceStatus{status.name, status.kind, true, std::nullopt, std::nullopt, "", "",
-                            *holder};
+      status =
+          SourceStatus{status.name, status.kind, true, std::nullopt, std::nullopt, "", "", *holder};
       if (auto cursor = dir_.index().GetSourceCursor(sync->name()); cursor.ok() && *cursor) {
         status.indexed_change = (*cursor)->last_change;
         status.last_sync_at = (*cursor)->synced_at;

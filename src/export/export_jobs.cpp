@@ -11,6 +11,7 @@
 
 #include "auth/random_token.h"
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "core/replica_id.h"
 #include "export/audit_action.h"
 #include "export/export_estimate.h"
@@ -258,6 +259,7 @@ Result<JobRecord> ExportJobs::Cancel(const Principal& principal, const std::stri
     auto changed = index_.TransitionJob(job->state, to);
     if (!changed.ok()) return changed.error();
     if (!*changed) continue;
+    if (to.state == JobState::kCancelled) ProcessMetrics().JobFinished(JobStateName(to.state));
     if (job->state == JobState::kRunning || job->state == JobState::kDelivering) {
       std::lock_guard lock(mutex_);
       if (const auto it = running_.find(id); it != running_.end()) it->second->stop.request_stop();
@@ -410,8 +412,7 @@ void ExportJobs::RenewLeases() {
       }
     }
   }
-  const std::string alive_since =
-      Iso8601(std::chrono::system_clock::now() - settings_.lease);
+  const std::string alive_since = Iso8601(std::chrono::system_clock::now() - settings_.lease);
   auto interrupted = index_.FailInterruptedAudits(alive_since, UnownedAudits::kKeep);
   if (interrupted.ok() && *interrupted > 0) {
     spdlog::warn("event=audit_recovered interrupted_exports={}", *interrupted);
@@ -434,8 +435,7 @@ void ExportJobs::RecordProgress() {
   for (const auto& [id, now] : progress) {
     auto recorded = index_.SetJobProgress(id, replica_, now);
     if (!recorded.ok()) {
-      spdlog::warn("event=job_progress_not_recorded job={} error={}", id,
-                   recorded.error().name());
+      spdlog::warn("event=job_progress_not_recorded job={} error={}", id, recorded.error().name());
     } else if (!*recorded) {  // cancelled or taken over (or just ended): stop
       std::lock_guard lock(mutex_);
       if (const auto it = running_.find(id); it != running_.end()) it->second->stop.request_stop();
@@ -500,6 +500,7 @@ Status ExportJobs::RemoveArchive(const JobRecord& job) {
 }
 
 void ExportJobs::Run(Running& running) {
+  const RunningJob counted;
   const JobRecord& job = running.job;  // its progress changes under mutex_: see Current
   auto fail = [&](const Error& error) {
     JobRecord to = Current(running);
@@ -541,8 +542,8 @@ void ExportJobs::Run(Running& running) {
     std::lock_guard lock(mutex_);
     running.job.progress.bytes_total = estimate->estimated_bytes;
   });
-  auto file = JobArchiveFile::Create(settings_.directory, job.id, job.attempt,
-                                     Extension(*request), settings_.disk_quota_bytes);
+  auto file = JobArchiveFile::Create(settings_.directory, job.id, job.attempt, Extension(*request),
+                                     settings_.disk_quota_bytes);
   if (!file.ok()) return fail(file.error());
   Status written = (*session)->Deliver(**file, running.stop.get_token(), &running.progress);
   // Only the holder of the lease, renewed just now for a whole lease, puts its archive
@@ -723,7 +724,10 @@ JobRecord ExportJobs::Current(const Running& running) {
 
 void ExportJobs::Finish(Running& running, JobRecord to) {
   auto changed = index_.TransitionJob(Current(running).state, to);
-  if (changed.ok() && *changed) return;
+  if (changed.ok() && *changed) {
+    ProcessMetrics().JobFinished(JobStateName(to.state));
+    return;
+  }
   // Cancelled meanwhile (or the index failed): the archive, if any, must not stay.
   if (!to.archive_sha256.empty()) {
     if (Status s = RemoveArchive(to); !s.ok()) {

@@ -59,7 +59,7 @@ struct ExportJobSettings {
   std::chrono::seconds retention{std::chrono::hours(24)};    // a finished archive is kept so long
   std::uint64_t disk_quota_bytes = std::uint64_t{10} << 30;  // all archives, kept and in progress
   std::chrono::milliseconds tick{500};  // progress recorded, queue and archives checked
-  std::chrono::seconds lease{30};  // a job's and a heartbeat's, renewed every third of it
+  std::chrono::seconds lease{30};       // a job's and a heartbeat's, renewed every third of it
   std::string replica;  // this replica's id; "" = ThisReplicaId() (core/replica_id.h)
 };
 
@@ -198,8 +198,8 @@ class ExportJobs {
   bool woken_ = false;                                       // guarded by mutex_
   bool stopping_ = false;                                    // guarded by mutex_
   std::map<std::string, std::unique_ptr<Running>> running_;  // by id; guarded by mutex_
-  std::chrono::steady_clock::time_point last_sweep_{};    // used by loop_ only
-  std::chrono::steady_clock::time_point last_renewal_{};  // used by loop_ only
+  std::chrono::steady_clock::time_point last_sweep_{};       // used by loop_ only
+  std::chrono::steady_clock::time_point last_renewal_{};     // used by loop_ only
   std::jthread loop_;
 };
 

@@ -26,8 +26,7 @@ class JobArchiveFile : public ByteSink {
  public:
   // Creates DIR/ID.ATTEMPT.partial. `extension` is "zip" or "json".
   static Result<std::unique_ptr<JobArchiveFile>> Create(const std::filesystem::path& dir,
-                                                        const std::string& id,
-                                                        std::int64_t attempt,
+                                                        const std::string& id, std::int64_t attempt,
                                                         const std::string& extension,
                                                         std::uint64_t max_bytes);
   ~JobArchiveFile() override;

@@ -469,6 +469,12 @@ struct DownloadLinkRecord {
   std::string error_message;
 };
 
+// The sessions of an index's pool in this process, for /metrics.
+struct SessionPoolUse {
+  std::size_t in_use = 0;  // leased to a transaction now
+  std::size_t size = 0;    // 0: the index has no pool
+};
+
 // The index is also where the login throttling of every replica counts
 // (auth/login_series_store.h; sql_login_series.cpp).
 class Index : public auth::LoginSeriesStore {
@@ -697,6 +703,9 @@ class Index : public auth::LoginSeriesStore {
   // Removes at most `limit` links forgotten at `now`, the longest forgotten first;
   // returns how many.
   virtual Result<std::int64_t> SweepDownloadLinks(const std::string& now, std::int64_t limit) = 0;
+
+  // Operations: how much of its session pool the index uses now. Thread-safe, quick.
+  virtual SessionPoolUse PoolUse() const { return {}; }
 };
 
 // Opens, creating when absent, the SQLite index at `path` (WAL mode) and brings its

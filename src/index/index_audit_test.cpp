@@ -377,8 +377,7 @@ TEST_F(AuditTest, OnlyTheRecordsOfReplicasWithoutARecentHeartbeatAreInterrupted)
   EXPECT_EQ(index_->GetAudit(std::nullopt, stamped)->replica, "live");
   for (RowId id : {live, stamped}) {
     EXPECT_EQ(index_->GetAudit(std::nullopt, id)->outcome, AuditOutcome::kInProgress);
-    EXPECT_TRUE(
-        index_->CompleteAudit(id, Completion(AuditOutcome::kSuccess, "", 1, 1, 1)).ok());
+    EXPECT_TRUE(index_->CompleteAudit(id, Completion(AuditOutcome::kSuccess, "", 1, 1, 1)).ok());
   }
 }
 

@@ -360,30 +360,29 @@ Result<std::int64_t> SqlIndex::FailInterruptedAudits(const std::string& alive_si
   const std::string in_progress(kInProgress);
   const std::string owned_only = unowned == UnownedAudits::kKeep ? "replica <> '' AND " : "";
   const std::shared_ptr<const MessageSigner> signer = audit_signer_.load();
-  return Run(Access::kWrite, "failing interrupted audit records",
-             [&](soci::session& sql) -> Result<std::int64_t> {
-               soci::statement update =
-                   (sql.prepare << "UPDATE audit SET outcome = :failed, detail = 'interrupted' "
-                                   "WHERE outcome = :in_progress AND " +
-                                       owned_only +
-                                       "replica NOT IN (SELECT id FROM replicas "
-                                       "WHERE heartbeat_at >= :alive_since)",
-                    soci::use(failed), soci::use(in_progress), soci::use(alive_since));
-               update.execute(true);
-               const auto interrupted = static_cast<std::int64_t>(update.get_affected_rows());
-               std::vector<RowId> unsealed;
-               RowId id = 0;
-               soci::statement select =
-                   (sql.prepare << "SELECT id FROM audit WHERE chain_seq IS NULL AND "
-                                   "outcome <> :in_progress ORDER BY id",
-                    soci::use(in_progress), soci::into(id));
-               select.execute();
-               while (select.fetch()) unsealed.push_back(id);
-               for (RowId each : unsealed) Seal(sql, each, signer.get());
-               sql << "DELETE FROM replicas WHERE heartbeat_at < :alive_since",
-                   soci::use(alive_since);
-               return interrupted;
-             });
+  return Run(
+      Access::kWrite, "failing interrupted audit records",
+      [&](soci::session& sql) -> Result<std::int64_t> {
+        soci::statement update =
+            (sql.prepare << "UPDATE audit SET outcome = :failed, detail = 'interrupted' "
+                            "WHERE outcome = :in_progress AND " +
+                                owned_only +
+                                "replica NOT IN (SELECT id FROM replicas "
+                                "WHERE heartbeat_at >= :alive_since)",
+             soci::use(failed), soci::use(in_progress), soci::use(alive_since));
+        update.execute(true);
+        const auto interrupted = static_cast<std::int64_t>(update.get_affected_rows());
+        std::vector<RowId> unsealed;
+        RowId id = 0;
+        soci::statement select = (sql.prepare << "SELECT id FROM audit WHERE chain_seq IS NULL AND "
+                                                 "outcome <> :in_progress ORDER BY id",
+                                  soci::use(in_progress), soci::into(id));
+        select.execute();
+        while (select.fetch()) unsealed.push_back(id);
+        for (RowId each : unsealed) Seal(sql, each, signer.get());
+        sql << "DELETE FROM replicas WHERE heartbeat_at < :alive_since", soci::use(alive_since);
+        return interrupted;
+      });
 }
 
 }  // namespace pacsport

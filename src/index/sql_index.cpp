@@ -25,11 +25,27 @@ void FillNameKeys(soci::session& sql) {
   }
 }
 
+// soci's pool does not tell its size, and at() refuses a position past its end.
+std::size_t PoolSize(soci::connection_pool& pool) {
+  std::size_t size = 0;
+  try {
+    while (true) {
+      pool.at(size);
+      ++size;
+    }
+  } catch (const soci::soci_error&) {
+  }
+  return size;
+}
+
 }  // namespace
 
 SqlIndex::SqlIndex(std::unique_ptr<soci::connection_pool> pool, SqlDialect dialect,
                    SessionOpener open_session)
-    : pool_(std::move(pool)), dialect_(dialect), open_session_(std::move(open_session)) {}
+    : pool_(std::move(pool)),
+      dialect_(dialect),
+      open_session_(std::move(open_session)),
+      pool_size_(PoolSize(*pool_)) {}
 
 SqlIndex::~SqlIndex() = default;
 
@@ -39,6 +55,7 @@ SqlIndex::Transaction::Transaction(SqlIndex& index, Access access) {
     write_lock_ = std::unique_lock(index.write_mutex_);
   }
   session_ = std::make_unique<soci::session>(*index.pool_);
+  leased_.emplace(index.sessions_in_use_);
   if (write) {
     *session_ << std::string(index.dialect_.begin_write);
   } else {
@@ -61,6 +78,8 @@ void SqlIndex::Transaction::Commit() {
   session_->commit();
   open_ = false;
 }
+
+SessionPoolUse SqlIndex::PoolUse() const { return {sessions_in_use_.load(), pool_size_}; }
 
 Status SqlIndex::Migrate() {
   return Run(Access::kWrite, "schema migration", [&](soci::session& sql) -> Status {

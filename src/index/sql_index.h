@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 
@@ -163,6 +164,8 @@ class SqlIndex final : public Index {
   Result<std::int64_t> SweepLoginSeries(std::int64_t now_ms, std::int64_t limit) override;
   Result<auth::LoginSeriesCounts> CountLoginSeries() override;
 
+  SessionPoolUse PoolUse() const override;
+
  private:
   enum class Access { kRead, kWrite };
 
@@ -179,8 +182,21 @@ class SqlIndex final : public Index {
     void Commit();
 
    private:
+    // Counts the leased session in sessions_in_use_ while it lives.
+    class LeaseCount {
+     public:
+      explicit LeaseCount(std::atomic<std::size_t>& count) : count_(count) { ++count_; }
+      ~LeaseCount() { --count_; }
+      LeaseCount(const LeaseCount&) = delete;
+      LeaseCount& operator=(const LeaseCount&) = delete;
+
+     private:
+      std::atomic<std::size_t>& count_;
+    };
+
     std::unique_lock<std::mutex> write_lock_;
     std::unique_ptr<soci::session> session_;
+    std::optional<LeaseCount> leased_;  // set once session_ is leased; ends before it
     bool open_ = false;
   };
 
@@ -208,7 +224,9 @@ class SqlIndex final : public Index {
   const SessionOpener open_session_;
   std::atomic<std::shared_ptr<const MessageSigner>> audit_signer_;
   std::string audit_replica_;  // set before concurrent use (SetAuditReplica)
-  std::mutex write_mutex_;  // held by every write transaction when dialect_.serialize_writes
+  std::mutex write_mutex_;     // held by every write transaction when dialect_.serialize_writes
+  const std::size_t pool_size_;
+  std::atomic<std::size_t> sessions_in_use_{0};
 };
 
 }  // namespace pacsport

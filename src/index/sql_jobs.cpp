@@ -18,8 +18,7 @@ constexpr std::string_view kJobFrom = "FROM export_jobs";
 
 // The condition of a job another replica may claim at :now (bound three times: queued,
 // running, delivering, now): queued, or running or delivering under an expired lease.
-constexpr std::string_view kClaimable =
-    "(state = ? OR (state IN (?, ?) AND lease_expires_at < ?))";
+constexpr std::string_view kClaimable = "(state = ? OR (state IN (?, ?) AND lease_expires_at < ?))";
 
 std::vector<SqlConditions::Value> ClaimableValues(const std::string& now) {
   return {std::string(JobStateName(JobState::kQueued)),
@@ -189,8 +188,8 @@ Result<bool> SqlIndex::SetJobProgress(const std::string& id, const std::string& 
                                    "bytes_total = :bytes_total WHERE id = :id AND "
                                    "lease_owner = :owner AND state IN (:running, :delivering)",
                     soci::use(progress.instances_done), soci::use(progress.instances_total),
-                    soci::use(progress.bytes_done), soci::use(progress.bytes_total),
-                    soci::use(id), soci::use(owner), soci::use(running), soci::use(delivering));
+                    soci::use(progress.bytes_done), soci::use(progress.bytes_total), soci::use(id),
+                    soci::use(owner), soci::use(running), soci::use(delivering));
                update.execute(true);
                return update.get_affected_rows() > 0;
              });
@@ -224,8 +223,8 @@ Result<std::optional<JobRecord>> SqlIndex::ClaimJob(const std::string& id,
                // The row stays locked until commit; a concurrent claimer skips it.
                where.ForEachRow(
                    sql, kJobSelect, kJobFrom, "seq" + std::string(dialect_.lock_skip_locked),
-                   std::nullopt,
-                   [&](soci::statement& st) { row.Exchange(st); }, [&] { found = row.Record(); });
+                   std::nullopt, [&](soci::statement& st) { row.Exchange(st); },
+                   [&] { found = row.Record(); });
                if (!found) return std::optional<JobRecord>();
                JobRecord job = *found;
                job.state = JobState::kRunning;

@@ -98,7 +98,7 @@ def runs_of(jobs, job_id):
 
 def start_on(replica, data, big):
     """A job of the big study, claimed by `replica` (running, its partial file written)."""
-    job = replica.jobs.start("admin", scope="study", ids=[big], previews=True)
+    job = replica.jobs.start("admin", scope="study", ids=[big], previews=True, compression=9)
     wait_for(lambda: any(n.endswith(".partial") for n in job_files(data, job["id"])),
              "partial archive")
     assert replica.jobs.get("admin", job["id"])["state"] == "running"
@@ -115,7 +115,7 @@ def shared(tmp_path_factory):
     assert run_cli("user", "add", "--data", data, "--hospital", "H", "--role", "admin", "admin",
                    stdin="admin-pass\n").returncode == 0
     assert run_cli("import", "--data", data, "--hospital", "H", CT_SMALL).returncode == 0
-    return {"data": data, "tmp": tmp, "big": import_big_study(data, tmp, "H", 40)}
+    return {"data": data, "tmp": tmp, "big": import_big_study(data, tmp, "H", 40, frames=40)}
 
 
 def test_a_cancel_on_one_replica_stops_the_job_running_on_the_other(shared):
