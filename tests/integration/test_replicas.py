@@ -225,7 +225,6 @@ def test_uploads_pass_the_ingest_limit_and_other_bodies_the_json_one(cluster):
     assert too_big.status == 413
 
 
-@pytest.mark.xfail(strict=True, reason="needs links (download links and their use in the index)")
 def test_a_link_made_on_one_replica_is_used_once_on_the_other(cluster):
     a, b = (direct(replica) for replica in cluster.replicas)
     made = a.request("POST", f"/api/export/link/study/{cluster.big}?previews=false",
