@@ -71,6 +71,29 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# nginx, the load balancer of docs/deploy.md, which the replica test and
+# bench/replicas.sh run from a temporary configuration as their own child process. The
+# system's nginx service is not wanted: the install must not start it (a policy-rc.d
+# for the length of the install says so) and it is left disabled.
+if ! dpkg-query -W -f='${Status}' nginx-light 2>/dev/null | grep -q "install ok installed"; then
+  echo "installing: nginx-light (its service neither started nor enabled)"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    trap '$SUDO rm -f "$policy"' EXIT
+  fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nginx-light
+  if [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now nginx.service >/dev/null 2>&1 || true
+  else
+    $SUDO update-rc.d nginx disable >/dev/null 2>&1 || true
+  fi
+fi
+
 # The storage emulators the delivery tests send archives to (Azurite for Azure Blob),
 # from npm at the versions of tests/emulators/package-lock.json; only when missing or
 # older than the lock file.

@@ -75,9 +75,11 @@ class ExportAttempt:
 
 
 class Api:
-    def __init__(self, base_url):
+    def __init__(self, base_url, ssl_context=None):
+        """`ssl_context`: for an https `base_url`, the context its certificate is checked by."""
         parsed = urllib.parse.urlsplit(base_url)
         self.host, self.port = parsed.hostname, parsed.port
+        self.ssl_context = ssl_context
         self.tokens = {}
         self.export_attempts = []
 
@@ -88,8 +90,13 @@ class Api:
             all_headers["Authorization"] = "Bearer " + token
         if content_type is not None:
             all_headers["Content-Type"] = content_type
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout,
-                                                source_address=source_address)
+        if self.ssl_context is None:
+            connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout,
+                                                    source_address=source_address)
+        else:
+            connection = http.client.HTTPSConnection(self.host, self.port, timeout=timeout,
+                                                     source_address=source_address,
+                                                     context=self.ssl_context)
         try:
             connection.request(method, path, body=body, headers=all_headers)
             response = connection.getresponse()
