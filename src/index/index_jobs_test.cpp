@@ -23,7 +23,7 @@ class JobsTest : public IndexTest {
   }
 };
 
-TEST_F(JobsTest, AJobIsSeenOnlyByItsHospitalAndListedNewestFirst) {
+TEST_P(JobsTest, AJobIsSeenOnlyByItsHospitalAndListedNewestFirst) {
   const RowId north = Hospital("North");
   const RowId south = Hospital("South");
   ASSERT_TRUE(index_->AddJob(Job("a", north, "alice")).ok());
@@ -41,7 +41,7 @@ TEST_F(JobsTest, AJobIsSeenOnlyByItsHospitalAndListedNewestFirst) {
   EXPECT_EQ(index_->ListJobs({south, "", {}})->total, 0);
 }
 
-TEST_F(JobsTest, OnlyOneOfTwoTransitionsFromTheSameStateWins) {
+TEST_P(JobsTest, OnlyOneOfTwoTransitionsFromTheSameStateWins) {
   const RowId north = Hospital("North");
   ASSERT_TRUE(index_->AddJob(Job("a", north, "alice")).ok());
   JobRecord running = Job("a", north, "alice");
@@ -59,7 +59,7 @@ TEST_F(JobsTest, OnlyOneOfTwoTransitionsFromTheSameStateWins) {
   EXPECT_EQ(index_->GetJob(north, "a")->started_at, "2026-12-03T10:00:01Z");
 }
 
-TEST_F(JobsTest, ProgressIsRecordedOnlyWhileRunningAndARestartRequeuesRunningJobs) {
+TEST_P(JobsTest, ProgressIsRecordedOnlyWhileRunningAndARestartRequeuesRunningJobs) {
   const RowId north = Hospital("North");
   ASSERT_TRUE(index_->AddJob(Job("a", north, "alice")).ok());
   ASSERT_TRUE(index_->SetJobProgress("a", {5, 10, 500, 1000}).ok());
@@ -79,5 +79,6 @@ TEST_F(JobsTest, ProgressIsRecordedOnlyWhileRunningAndARestartRequeuesRunningJob
   ASSERT_EQ(index_->ListJobsInState(JobState::kQueued)->size(), 1u);
 }
 
+PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(JobsTest);
 }  // namespace
 }  // namespace pacsport
