@@ -80,292 +80,271 @@ Status ParseRoles(const std::string& text, const std::string& key, std::set<Role
 }
 
 const std::vector<Setting>& Settings() {
-  static const std::vector<Setting>
-      settings =
-          {
-              {"server.listen", "PACSPORT_LISTEN", Setting::kText,
-               [](Config& c, const std::string& v) { return ParseListen(v, c.http); }, nullptr},
-              {"server.max_connections", "PACSPORT_MAX_CONNECTIONS", Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetInt(v, 16, 900, "server.max_connections", c.http.max_connections);
-               }},
-              {"server.max_connections_per_address", "PACSPORT_MAX_CONNECTIONS_PER_ADDRESS",
-               Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetInt(v, 1, 900, "server.max_connections_per_address",
-                               c.http.max_connections_per_address);
-               }},
-              {"server.request_header_timeout_seconds", "PACSPORT_REQUEST_HEADER_TIMEOUT_SECONDS",
-               Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetSeconds(v, 1, 300, "server.request_header_timeout_seconds",
-                                   c.http.request_header_timeout);
-               }},
-              {"server.anonymous_requests_per_second", "PACSPORT_ANONYMOUS_REQUESTS_PER_SECOND",
-               Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetInt(v, 1, 100000, "server.anonymous_requests_per_second",
-                               c.http.anonymous_requests_per_second);
-               }},
-              {"server.user_requests_per_second", "PACSPORT_USER_REQUESTS_PER_SECOND",
-               Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetInt(v, 1, 100000, "server.user_requests_per_second",
-                               c.http.user_requests_per_second);
-               }},
-              {"server.token_ttl_seconds", "PACSPORT_TOKEN_TTL_SECONDS", Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetSeconds(v, 60, 7 * 24 * 3600, "server.token_ttl_seconds",
-                                   c.http.token_ttl);
-               }},
-              {"server.web_root", "PACSPORT_WEB_ROOT", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 c.http.web_root = v;
-                 return Status::Ok();
-               },
-               nullptr},
-              {"server.download_link_seconds", "PACSPORT_DOWNLOAD_LINK_SECONDS", Setting::kInteger,
-               nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetSeconds(v, 1, 60, "server.download_link_seconds",
-                                   c.http.download_link_lifetime);
-               }},
-              {"server.max_upload_mb", "PACSPORT_MAX_UPLOAD_MB", Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetMegabytes(v, 1, 4096, "server.max_upload_mb", c.http.max_upload_bytes);
-               }},
-              {"ingest.max_inflated_mb", "PACSPORT_MAX_INFLATED_MB", Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetMegabytes(v, 1, 1 << 20, "ingest.max_inflated_mb",
-                                     c.parse_limits.max_inflated_bytes);
-               }},
-              {"security.jwt_secret", "PACSPORT_JWT_SECRET", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 c.jwt_secret = v;
-                 return Status::Ok();
-               },
-               nullptr},
-              {"security.max_token_lifetime_seconds", "PACSPORT_MAX_TOKEN_LIFETIME_SECONDS",
-               Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetSeconds(v, 60, 7 * 24 * 3600, "security.max_token_lifetime_seconds",
-                                   c.max_token_lifetime.emplace());
-               }},
-              {"security.tls_certificate", "PACSPORT_TLS_CERTIFICATE", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 c.http.tls_certificate = v;
-                 return Status::Ok();
-               },
-               nullptr},
-              {"security.tls_private_key", "PACSPORT_TLS_PRIVATE_KEY", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 c.http.tls_private_key = v;
-                 return Status::Ok();
-               },
-               nullptr},
-              {"export.compression_level", "PACSPORT_COMPRESSION_LEVEL", Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetInt(v, 0, 9, "export.compression_level",
-                               c.http.default_compression_level);
-               }},
-              {"export.max_concurrent", "PACSPORT_MAX_CONCURRENT_EXPORTS", Setting::kInteger,
-               nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetInt(v, 1, 1024, "export.max_concurrent",
-                               c.exports.shares.max_concurrent);
-               }},
-              {"export.max_per_hospital", "PACSPORT_MAX_EXPORTS_PER_HOSPITAL", Setting::kInteger,
-               nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetInt(v, 1, 1024, "export.max_per_hospital",
-                               c.exports.shares.max_per_hospital);
-               }},
-              {"export.max_per_user", "PACSPORT_MAX_EXPORTS_PER_USER", Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetInt(v, 1, 1024, "export.max_per_user", c.exports.shares.max_per_user);
-               }},
-              {"export.client_stall_seconds", "PACSPORT_CLIENT_STALL_SECONDS", Setting::kInteger,
-               nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetSeconds(v, 1, 300, "export.client_stall_seconds", c.http.client_stall);
-               }},
-              {"export.max_export_mb", "PACSPORT_MAX_EXPORT_MB", Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetMegabytes(v, 0, std::int64_t{1} << 30, "export.max_export_mb",
-                                     c.exports.size.default_max_bytes);
-               }},
-              {"export.job_threshold_mb", "PACSPORT_JOB_THRESHOLD_MB", Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetMegabytes(v, 0, std::int64_t{1} << 30, "export.job_threshold_mb",
-                                     c.http.job_threshold_bytes);
-               }},
-              {"jobs.max_running", "PACSPORT_MAX_RUNNING_JOBS", Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetInt(v, 1, 64, "jobs.max_running", c.jobs.max_running);
-               }},
-              {"jobs.max_running_per_hospital", "PACSPORT_MAX_RUNNING_JOBS_PER_HOSPITAL",
-               Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetInt(v, 1, 64, "jobs.max_running_per_hospital",
-                               c.jobs.max_running_per_hospital);
-               }},
-              {"jobs.max_running_per_user", "PACSPORT_MAX_RUNNING_JOBS_PER_USER", Setting::kInteger,
-               nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetInt(v, 1, 64, "jobs.max_running_per_user", c.jobs.max_running_per_user);
-               }},
-              {"jobs.retention_seconds", "PACSPORT_JOB_RETENTION_SECONDS", Setting::kInteger,
-               nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetSeconds(v, 1, 90 * 24 * 3600, "jobs.retention_seconds",
-                                   c.jobs.retention);
-               }},
-              {"jobs.disk_quota_mb", "PACSPORT_JOB_DISK_QUOTA_MB", Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetMegabytes(v, 1, std::int64_t{1} << 30, "jobs.disk_quota_mb",
-                                     c.jobs.disk_quota_bytes);
-               }},
-              {"audit.retention_seconds", "PACSPORT_AUDIT_RETENTION_SECONDS", Setting::kInteger,
-               nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetSeconds(v, 0, std::int64_t{100} * 366 * 24 * 3600,
-                                   "audit.retention_seconds", c.audit_retention);
-               }},
-              {"preview.workers", "PACSPORT_PREVIEW_WORKERS", Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetInt(v, 0, 256, "preview.workers", c.preview.workers);
-               }},
-              {"preview.worker_memory_mb", "PACSPORT_PREVIEW_WORKER_MEMORY_MB", Setting::kInteger,
-               nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetMegabytes(v, 0, 1 << 20, "preview.worker_memory_mb",
-                                     c.preview.memory_limit_bytes);
-               }},
-              {"preview.frame_cpu_seconds", "PACSPORT_PREVIEW_FRAME_CPU_SECONDS", Setting::kInteger,
-               nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetSeconds(v, 1, 3600, "preview.frame_cpu_seconds",
-                                   c.preview.frame_cpu_limit);
-               }},
-              {"preview.max_frames_per_instance", "PACSPORT_PREVIEW_MAX_FRAMES_PER_INSTANCE",
-               Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetInt(v, 1, 1 << 20, "preview.max_frames_per_instance",
-                               c.preview.max_frames_per_instance);
-               }},
-              {"preview.max_bytes_per_instance_mb", "PACSPORT_PREVIEW_MAX_BYTES_PER_INSTANCE_MB",
-               Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetMegabytes(v, 1, 1 << 20, "preview.max_bytes_per_instance_mb",
-                                     c.preview.max_bytes_per_instance);
-               }},
-              {"preview.max_bytes_per_export_mb", "PACSPORT_PREVIEW_MAX_BYTES_PER_EXPORT_MB",
-               Setting::kInteger, nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetMegabytes(v, 1, 1 << 30, "preview.max_bytes_per_export_mb",
-                                     c.preview.max_bytes_per_export);
-               }},
-              // [audit.syslog]
-              {"audit.syslog.url", "PACSPORT_AUDIT_SYSLOG_URL", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 c.audit_syslog.url = v;
-                 return v.empty() ? Status::Ok() : audit::CheckSyslogUrl(v);
-               },
-               nullptr},
-              {"audit.syslog.ca_file", "PACSPORT_AUDIT_SYSLOG_CA_FILE", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 c.audit_syslog.ca_file = v;
-                 return Status::Ok();
-               },
-               nullptr},
-              {"audit.syslog.cert_file", "PACSPORT_AUDIT_SYSLOG_CERT_FILE", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 c.audit_syslog.cert_file = v;
-                 return Status::Ok();
-               },
-               nullptr},
-              {"audit.syslog.key_file", "PACSPORT_AUDIT_SYSLOG_KEY_FILE", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 c.audit_syslog.key_file = v;
-                 return Status::Ok();
-               },
-               nullptr},
-              {"audit.syslog.source_id", "PACSPORT_AUDIT_SYSLOG_SOURCE_ID", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 c.audit_source_id = v;
-                 return Status::Ok();
-               },
-               nullptr},
-              // [delivery]
-              {"delivery.public_url", "PACSPORT_PUBLIC_URL", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 std::string url = v;
-                 while (!url.empty() && url.back() == '/') url.pop_back();
-                 c.delivery.public_url = url;
-                 if (url.empty() || url.starts_with("http://") || url.starts_with("https://")) {
-                   return Status::Ok();
-                 }
-                 return Status(
-                     InvalidInput("delivery.public_url must be an http:// or https:// URL"));
-               },
-               nullptr},
-              {"delivery.email_link_seconds", "PACSPORT_EMAIL_LINK_SECONDS", Setting::kInteger,
-               nullptr,
-               [](Config& c, std::int64_t v) {
-                 return SetSeconds(v, 1, 7 * 24 * 3600, "delivery.email_link_seconds",
-                                   c.delivery.email_link_lifetime);
-               }},
-              {"delivery.secrets_key", "PACSPORT_SECRETS_KEY", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 c.delivery.secrets_key = v;
-                 return Status::Ok();
-               },
-               nullptr},
-              {"delivery.secrets_key_file", "PACSPORT_SECRETS_KEY_FILE", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 c.delivery.secrets_key_file = v;
-                 return Status::Ok();
-               },
-               nullptr},
-              {"deidentify.key", "PACSPORT_DEIDENTIFY_KEY", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 c.deidentify.key = v;
-                 return Status::Ok();
-               },
-               nullptr},
-              {"deidentify.key_file", "PACSPORT_DEIDENTIFY_KEY_FILE", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 c.deidentify.key_file = v;
-                 return Status::Ok();
-               },
-               nullptr},
-              {"deidentify.roles", "PACSPORT_DEIDENTIFY_ROLES", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 return ParseRoles(v, "deidentify.roles",
-                                   c.exports.deidentify_policy.default_roles);
-               },
-               nullptr},
-              {"index.url", "PACSPORT_INDEX_URL", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 if (!v.empty() && !IsPostgresUrl(v)) {
-                   return Status(
-                       InvalidInput("index.url must be empty (the embedded SQLite index) or a "
-                                    "postgresql:// URL"));
-                 }
-                 c.index_url = v;
-                 return Status::Ok();
-               },
-               nullptr},
-              {"logging.level", "PACSPORT_LOG_LEVEL", Setting::kText,
-               [](Config& c, const std::string& v) {
-                 if (v != "debug" && v != "info" && v != "warn" && v != "error") {
-                   return Status(InvalidInput("logging.level must be debug, info, warn or error"));
-                 }
-                 c.log_level = v;
-                 return Status::Ok();
-               },
-               nullptr},
-          };
+  static const std::vector<Setting> settings = {
+      {"server.listen", "PACSPORT_LISTEN", Setting::kText,
+       [](Config& c, const std::string& v) { return ParseListen(v, c.http); }, nullptr},
+      {"server.max_connections", "PACSPORT_MAX_CONNECTIONS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 16, 900, "server.max_connections", c.http.max_connections);
+       }},
+      {"server.max_connections_per_address", "PACSPORT_MAX_CONNECTIONS_PER_ADDRESS",
+       Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 900, "server.max_connections_per_address",
+                       c.http.max_connections_per_address);
+       }},
+      {"server.request_header_timeout_seconds", "PACSPORT_REQUEST_HEADER_TIMEOUT_SECONDS",
+       Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 1, 300, "server.request_header_timeout_seconds",
+                           c.http.request_header_timeout);
+       }},
+      {"server.anonymous_requests_per_second", "PACSPORT_ANONYMOUS_REQUESTS_PER_SECOND",
+       Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 100000, "server.anonymous_requests_per_second",
+                       c.http.anonymous_requests_per_second);
+       }},
+      {"server.user_requests_per_second", "PACSPORT_USER_REQUESTS_PER_SECOND", Setting::kInteger,
+       nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 100000, "server.user_requests_per_second",
+                       c.http.user_requests_per_second);
+       }},
+      {"server.token_ttl_seconds", "PACSPORT_TOKEN_TTL_SECONDS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 60, 7 * 24 * 3600, "server.token_ttl_seconds", c.http.token_ttl);
+       }},
+      {"server.web_root", "PACSPORT_WEB_ROOT", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.http.web_root = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"server.download_link_seconds", "PACSPORT_DOWNLOAD_LINK_SECONDS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 1, 60, "server.download_link_seconds", c.http.download_link_lifetime);
+       }},
+      {"server.max_upload_mb", "PACSPORT_MAX_UPLOAD_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetMegabytes(v, 1, 4096, "server.max_upload_mb", c.http.max_upload_bytes);
+       }},
+      {"ingest.max_inflated_mb", "PACSPORT_MAX_INFLATED_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetMegabytes(v, 1, 1 << 20, "ingest.max_inflated_mb",
+                             c.parse_limits.max_inflated_bytes);
+       }},
+      {"security.jwt_secret", "PACSPORT_JWT_SECRET", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.jwt_secret = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"security.max_token_lifetime_seconds", "PACSPORT_MAX_TOKEN_LIFETIME_SECONDS",
+       Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 60, 7 * 24 * 3600, "security.max_token_lifetime_seconds",
+                           c.max_token_lifetime.emplace());
+       }},
+      {"security.tls_certificate", "PACSPORT_TLS_CERTIFICATE", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.http.tls_certificate = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"security.tls_private_key", "PACSPORT_TLS_PRIVATE_KEY", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.http.tls_private_key = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"export.compression_level", "PACSPORT_COMPRESSION_LEVEL", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 0, 9, "export.compression_level", c.http.default_compression_level);
+       }},
+      {"export.max_concurrent", "PACSPORT_MAX_CONCURRENT_EXPORTS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 1024, "export.max_concurrent", c.exports.shares.max_concurrent);
+       }},
+      {"export.max_per_hospital", "PACSPORT_MAX_EXPORTS_PER_HOSPITAL", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 1024, "export.max_per_hospital", c.exports.shares.max_per_hospital);
+       }},
+      {"export.max_per_user", "PACSPORT_MAX_EXPORTS_PER_USER", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 1024, "export.max_per_user", c.exports.shares.max_per_user);
+       }},
+      {"export.client_stall_seconds", "PACSPORT_CLIENT_STALL_SECONDS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 1, 300, "export.client_stall_seconds", c.http.client_stall);
+       }},
+      {"export.max_export_mb", "PACSPORT_MAX_EXPORT_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetMegabytes(v, 0, std::int64_t{1} << 30, "export.max_export_mb",
+                             c.exports.size.default_max_bytes);
+       }},
+      {"export.job_threshold_mb", "PACSPORT_JOB_THRESHOLD_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetMegabytes(v, 0, std::int64_t{1} << 30, "export.job_threshold_mb",
+                             c.http.job_threshold_bytes);
+       }},
+      {"jobs.max_running", "PACSPORT_MAX_RUNNING_JOBS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 64, "jobs.max_running", c.jobs.max_running);
+       }},
+      {"jobs.max_running_per_hospital", "PACSPORT_MAX_RUNNING_JOBS_PER_HOSPITAL", Setting::kInteger,
+       nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 64, "jobs.max_running_per_hospital", c.jobs.max_running_per_hospital);
+       }},
+      {"jobs.max_running_per_user", "PACSPORT_MAX_RUNNING_JOBS_PER_USER", Setting::kInteger,
+       nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 64, "jobs.max_running_per_user", c.jobs.max_running_per_user);
+       }},
+      {"jobs.retention_seconds", "PACSPORT_JOB_RETENTION_SECONDS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 1, 90 * 24 * 3600, "jobs.retention_seconds", c.jobs.retention);
+       }},
+      {"jobs.disk_quota_mb", "PACSPORT_JOB_DISK_QUOTA_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetMegabytes(v, 1, std::int64_t{1} << 30, "jobs.disk_quota_mb",
+                             c.jobs.disk_quota_bytes);
+       }},
+      {"audit.retention_seconds", "PACSPORT_AUDIT_RETENTION_SECONDS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 0, std::int64_t{100} * 366 * 24 * 3600, "audit.retention_seconds",
+                           c.audit_retention);
+       }},
+      {"preview.workers", "PACSPORT_PREVIEW_WORKERS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 0, 256, "preview.workers", c.preview.workers);
+       }},
+      {"preview.worker_memory_mb", "PACSPORT_PREVIEW_WORKER_MEMORY_MB", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetMegabytes(v, 0, 1 << 20, "preview.worker_memory_mb",
+                             c.preview.memory_limit_bytes);
+       }},
+      {"preview.frame_cpu_seconds", "PACSPORT_PREVIEW_FRAME_CPU_SECONDS", Setting::kInteger,
+       nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 1, 3600, "preview.frame_cpu_seconds", c.preview.frame_cpu_limit);
+       }},
+      {"preview.max_frames_per_instance", "PACSPORT_PREVIEW_MAX_FRAMES_PER_INSTANCE",
+       Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetInt(v, 1, 1 << 20, "preview.max_frames_per_instance",
+                       c.preview.max_frames_per_instance);
+       }},
+      {"preview.max_bytes_per_instance_mb", "PACSPORT_PREVIEW_MAX_BYTES_PER_INSTANCE_MB",
+       Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetMegabytes(v, 1, 1 << 20, "preview.max_bytes_per_instance_mb",
+                             c.preview.max_bytes_per_instance);
+       }},
+      {"preview.max_bytes_per_export_mb", "PACSPORT_PREVIEW_MAX_BYTES_PER_EXPORT_MB",
+       Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetMegabytes(v, 1, 1 << 30, "preview.max_bytes_per_export_mb",
+                             c.preview.max_bytes_per_export);
+       }},
+      // [audit.syslog]
+      {"audit.syslog.url", "PACSPORT_AUDIT_SYSLOG_URL", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.audit_syslog.url = v;
+         return v.empty() ? Status::Ok() : audit::CheckSyslogUrl(v);
+       },
+       nullptr},
+      {"audit.syslog.ca_file", "PACSPORT_AUDIT_SYSLOG_CA_FILE", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.audit_syslog.ca_file = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"audit.syslog.cert_file", "PACSPORT_AUDIT_SYSLOG_CERT_FILE", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.audit_syslog.cert_file = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"audit.syslog.key_file", "PACSPORT_AUDIT_SYSLOG_KEY_FILE", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.audit_syslog.key_file = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"audit.syslog.source_id", "PACSPORT_AUDIT_SYSLOG_SOURCE_ID", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.audit_source_id = v;
+         return Status::Ok();
+       },
+       nullptr},
+      // [delivery]
+      {"delivery.public_url", "PACSPORT_PUBLIC_URL", Setting::kText,
+       [](Config& c, const std::string& v) {
+         std::string url = v;
+         while (!url.empty() && url.back() == '/') url.pop_back();
+         c.delivery.public_url = url;
+         if (url.empty() || url.starts_with("http://") || url.starts_with("https://")) {
+           return Status::Ok();
+         }
+         return Status(InvalidInput("delivery.public_url must be an http:// or https:// URL"));
+       },
+       nullptr},
+      {"delivery.email_link_seconds", "PACSPORT_EMAIL_LINK_SECONDS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 1, 7 * 24 * 3600, "delivery.email_link_seconds",
+                           c.delivery.email_link_lifetime);
+       }},
+      {"delivery.secrets_key", "PACSPORT_SECRETS_KEY", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.delivery.secrets_key = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"delivery.secrets_key_file", "PACSPORT_SECRETS_KEY_FILE", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.delivery.secrets_key_file = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"deidentify.key", "PACSPORT_DEIDENTIFY_KEY", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.deidentify.key = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"deidentify.key_file", "PACSPORT_DEIDENTIFY_KEY_FILE", Setting::kText,
+       [](Config& c, const std::string& v) {
+         c.deidentify.key_file = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"deidentify.roles", "PACSPORT_DEIDENTIFY_ROLES", Setting::kText,
+       [](Config& c, const std::string& v) {
+         return ParseRoles(v, "deidentify.roles", c.exports.deidentify_policy.default_roles);
+       },
+       nullptr},
+      {"index.url", "PACSPORT_INDEX_URL", Setting::kText,
+       [](Config& c, const std::string& v) {
+         if (!v.empty() && !IsPostgresUrl(v)) {
+           return Status(InvalidInput(
+               "index.url must be empty (the embedded SQLite index) or a postgresql:// URL"));
+         }
+         c.index_url = v;
+         return Status::Ok();
+       },
+       nullptr},
+      {"logging.level", "PACSPORT_LOG_LEVEL", Setting::kText,
+       [](Config& c, const std::string& v) {
+         if (v != "debug" && v != "info" && v != "warn" && v != "error") {
+           return Status(InvalidInput("logging.level must be debug, info, warn or error"));
+         }
+         c.log_level = v;
+         return Status::Ok();
+       },
+       nullptr},
+  };
   return settings;
 }
 
