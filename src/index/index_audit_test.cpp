@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
+#include <atomic>
+#include <thread>
+
 #include "core/digest.h"
 #include "index/audit_chain.h"
 #include "index/audit_chain_verifier.h"
@@ -240,6 +243,34 @@ TEST_P(AuditChainTest, ForwardingCursor) {
   ASSERT_TRUE(index_->SetAuditForwarded("syslog", 4).ok());
   EXPECT_EQ(*index_->GetAuditForwarded("syslog"), 4);
   EXPECT_EQ(*index_->GetAuditForwarded("other"), 0);
+}
+
+// Several writers completing at once (threads here, replicas on PostgreSQL) each take
+// the next link: no two seals read the same head, so the chain never forks.
+TEST_P(AuditTest, ConcurrentCompletionsMakeOneChain) {
+  const RowId h = Hospital("H");
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 8;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto id = index_->OpenAudit(Record("2024-01-01T00:00:00.000Z", "u", h));
+        if (!id.ok() ||
+            !index_->CompleteAudit(*id, Completion(AuditOutcome::kSuccess, "", 1, 1, 1)).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures, 0);
+  auto report = VerifyAuditChain(*index_, nullptr);
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_FALSE(report->problem.has_value()) << report->problem->what;
+  EXPECT_EQ(report->records, kThreads * kPerThread);
+  EXPECT_EQ(report->head_seq, kThreads * kPerThread);
 }
 
 TEST_P(AuditTest, OutcomeNamesRoundTrip) {

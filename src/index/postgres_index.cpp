@@ -23,10 +23,11 @@ namespace pacsport {
 namespace {
 
 constexpr std::size_t kSessions = 8;
-// How long a statement waits for a lock another transaction holds before it fails
-// (kUnavailable), as SQLite's busy timeout: a stuck holder costs a request, not a
-// thread for ever. A connection option, so that a reconnected session keeps it.
-constexpr std::string_view kLockTimeoutOption = "-c lock_timeout=10s";
+// Session settings, as a connection option so that a reconnected session keeps them:
+// how long a statement waits for a lock another transaction holds before it fails
+// (kUnavailable), as SQLite's busy timeout (a stuck holder costs a request, not a
+// thread for ever); and no NOTICEs (libpq would print them on stderr).
+constexpr std::string_view kSessionOptions = "-c lock_timeout=10s -c client_min_messages=warning";
 
 // A libpq value in single quotes, its quotes and backslashes escaped.
 std::string Quoted(std::string_view value) {
@@ -53,7 +54,7 @@ Result<std::string> PostgresConnectionString(const std::string& url) {
     has_options = has_options || std::string_view(option->keyword) == "options";
     connect += std::string(option->keyword) + "=" + Quoted(option->val) + " ";
   }
-  if (!has_options) connect += "options=" + Quoted(kLockTimeoutOption);
+  if (!has_options) connect += "options=" + Quoted(kSessionOptions);
   return connect;
 }
 

@@ -43,10 +43,16 @@ SqlIndex::Transaction::Transaction(SqlIndex& index, Access access) {
     write_lock_ = std::unique_lock(index.write_mutex_);
   }
   session_ = std::make_unique<soci::session>(*index.pool_);
-  // A connection the database dropped (restart, fail-over) is opened again here,
-  // so that one fault costs the call that met it, not every later lease.
-  if (!session_->is_connected()) session_->reconnect();
-  *session_ << std::string(write ? index.dialect_.begin_write : index.dialect_.begin_read);
+  const std::string begin(write ? index.dialect_.begin_write : index.dialect_.begin_read);
+  try {
+    *session_ << begin;
+  } catch (const soci::soci_error&) {
+    // A connection the database dropped (restart, fail-over) is opened again, so
+    // that a fault costs the call that met it, not every later lease of it.
+    if (session_->is_connected()) throw;
+    session_->reconnect();
+    *session_ << begin;
+  }
   open_ = true;
 }
 

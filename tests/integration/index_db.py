@@ -115,6 +115,24 @@ def connect(data_dir, read_only=False):
     return _Connection(data_dir, read_only)
 
 
+@contextlib.contextmanager
+def table_write_locked(data_dir, table):
+    """Holds a lock that keeps every other process from writing `table` (on SQLite, the
+    whole database's write lock) until the `with` block ends."""
+    if on_postgres():
+        import psycopg2
+        db = psycopg2.connect(database_url(data_dir))
+        db.cursor().execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+    else:
+        db = sqlite3.connect(os.path.join(str(data_dir), "index.sqlite"), timeout=1)
+        db.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        db.rollback()
+        db.close()
+
+
 def copy_data_dir(source, target):
     """Copies data directory `source` to `target`, its index included (no process may
     have `source` open on PostgreSQL: CREATE DATABASE ... TEMPLATE needs it idle)."""

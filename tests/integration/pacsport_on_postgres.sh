@@ -14,7 +14,8 @@ for ((i = 0; i < ${#args[@]}; i++)); do
     --data=*) data=${args[i]#--data=} ;;
   esac
 done
-if [ -n "$data" ]; then
+# A test that chooses the index itself (PACSPORT_INDEX_URL set, even empty) keeps it.
+if [ -n "$data" ] && [ -z "${PACSPORT_INDEX_URL+set}" ]; then
   url=$(/usr/bin/python3 "$(dirname "$0")/index_db.py" ensure "$data")
   export PACSPORT_INDEX_URL="$url"
 fi
