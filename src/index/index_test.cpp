@@ -338,6 +338,17 @@ TEST_P(SqliteIndexTest, OpenFailuresAreUnavailable) {
   EXPECT_NE(newer.error().message().find("99"), std::string::npos);
 }
 
+TEST(IndexUrlForLogTest, HidesPasswordsOnly) {
+  EXPECT_EQ(IndexUrlForLog("postgresql://app:s3cr%40t@db:5432/pacs"),
+            "postgresql://app:***@db:5432/pacs");
+  EXPECT_EQ(IndexUrlForLog("postgresql://app@db:5432/pacs?password=x&sslmode=require"),
+            "postgresql://app@db:5432/pacs?password=***&sslmode=require");
+  EXPECT_EQ(IndexUrlForLog("postgresql://app@db:5432/pacs"), "postgresql://app@db:5432/pacs");
+  EXPECT_EQ(IndexUrlForLog("postgresql://db/pacs?user=a:b@c"), "postgresql://db/pacs?user=a:b@c");
+  EXPECT_TRUE(IsPostgresUrl("postgres://db/pacs"));
+  EXPECT_FALSE(IsPostgresUrl("sqlite:///x"));
+}
+
 PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(IndexTest);
 PACSPORT_INDEX_TEST_ON_SQLITE(SqliteIndexTest);
 }  // namespace

@@ -136,15 +136,26 @@ bool IsPostgresUrl(const std::string& url) {
 }
 
 std::string IndexUrlForLog(const std::string& url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const auto authority = scheme + 3;
-  const auto at = url.find('@', authority);
-  const auto slash = url.find('/', authority);
-  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
-  const auto colon = url.find(':', authority);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
+  std::string shown = url;
+  // user:password@ in the authority
+  if (const auto scheme = shown.find("://"); scheme != std::string::npos) {
+    const auto authority = scheme + 3;
+    const auto at = shown.find('@', authority);
+    const auto end = shown.find_first_of("/?", authority);
+    const auto colon = shown.find(':', authority);
+    if (at != std::string::npos && (end == std::string::npos || at < end) &&
+        colon != std::string::npos && colon < at) {
+      shown = shown.substr(0, colon + 1) + "***" + shown.substr(at);
+    }
+  }
+  // ?password=... among the parameters
+  for (auto at = shown.find("password="); at != std::string::npos;
+       at = shown.find("password=", at + 1)) {
+    if (at == 0 || (shown[at - 1] != '?' && shown[at - 1] != '&')) continue;
+    const auto value = at + std::string_view("password=").size();
+    shown.replace(value, shown.find('&', value) - value, "***");
+  }
+  return shown;
 }
 
 Result<std::unique_ptr<Index>> OpenPostgresIndex(const std::string& url) {
