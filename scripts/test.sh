@@ -29,7 +29,7 @@ run_postgres_round() {
   url=$(bash scripts/postgres-test-server.sh start "$pg_dir" "${PACSPORT_TEST_POSTGRES_PORT:-55430}")
   PACSPORT_TEST_POSTGRES_URL="$url" ctest --test-dir build --output-on-failure -j 2 \
     -R '^(index_test|schedule_test)$'
-  PACSPORT_TEST_INDEX=postgres PACSPORT_TEST_POSTGRES_URL="$url" \
+  PACSPORT_TEST_INDEX=postgres PACSPORT_TEST_POSTGRES_URL="$url" PACSPORT_TEST_POSTGRES_THROWAWAY=1 \
     PACSPORT_BIN="$PWD/build/src/app/pacsport" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
   bash scripts/postgres-test-server.sh stop "$pg_dir"
   trap - EXIT

@@ -5,8 +5,9 @@ that they run unchanged on both engines.
 PACSPORT_TEST_INDEX selects the engine: "sqlite" (the default: DIR/index.sqlite) or
 "postgres", where PACSPORT_TEST_POSTGRES_URL names a throwaway server
 (scripts/postgres-test-server.sh) and each data directory has a database of its own,
-named after the directory's path (see pacsport_on_postgres.sh). SQL is written with
-"?" placeholders and in the dialect both engines accept.
+named after the directory's path (see pacsport_on_postgres.sh), dropped at the end of
+the session unless PACSPORT_TEST_POSTGRES_THROWAWAY says the whole cluster goes. SQL
+is written with "?" placeholders and in the dialect both engines accept.
 
 Run as a script, `index_db.py ensure DIR` creates DIR's database when absent and
 prints its URL."""
