@@ -35,6 +35,7 @@ run_postgres_round() {
   trap - EXIT
 }
 
+bash scripts/web-packages.sh  # web/ holds the validator test_openapi.py checks docs/openapi.json with
 echo "== build and test =="
 run_suite build with-pytest
 echo "== the index on PostgreSQL 15 =="

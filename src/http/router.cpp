@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include <spdlog/spdlog.h>
+
 #include "core/error.h"
 #include "http/connection_limits.h"
 #include "http/responses.h"
@@ -36,6 +38,8 @@ Handler Router::Guard(std::string label, Handler handler) {
 
 void Router::Add(std::string method, const std::string& pattern, const std::string& label,
                  Body body, Access access) {
+  // The route table, for the test that compares it with docs/openapi.json.
+  spdlog::debug("event=route route=\"{} {}\"", method, label);
   routes_.push_back(Route{std::move(method), std::regex(pattern), label, body, access});
 }
 

@@ -39,6 +39,8 @@ void RegisterDestinationRoutes(Router& router, const HttpServices& services);
 void RegisterDeliveryRoutes(Router& router, const HttpServices& services);
 // GET/POST /api/schedules, GET/PUT/DELETE /api/schedules/:id, its /runs and POST /run
 void RegisterScheduleRoutes(Router& router, const HttpServices& services);
+// GET /api/openapi.json, GET /api/schemas/:name: the API's description (docs/)
+void RegisterOpenApiRoutes(Router& router);
 // Serves a job's archive whole or the Range asked for (206, 416), with its ETag;
 // `on_complete` runs once its last byte has been sent.
 void ServeJobArchive(std::unique_ptr<ArchiveDownload> download, const httplib::Request& req,

@@ -16,8 +16,8 @@ namespace pacsport::http {
 namespace {
 
 constexpr std::int64_t kExportPage = 500;
-constexpr std::array<std::string_view, 5> kScopes = {"study", "patient", "all", "studies",
-                                                     "patients"};
+constexpr std::array<std::string_view, 6> kScopes = {"study",   "series",  "patient",
+                                                     "studies", "patients", "all"};
 
 Principal Admin(const HttpServices& services, const httplib::Request& req) {
   const Principal principal = Authenticate(req, services.jwt, services.index).ValueOrThrow();
@@ -53,7 +53,7 @@ AuditQuery Filters(const httplib::Request& req, const Principal& principal) {
   query.scope = TextParam(req, "scope");
   if (!query.scope.empty() &&
       std::find(kScopes.begin(), kScopes.end(), query.scope) == kScopes.end()) {
-    throw ErrorException(InvalidInput("scope must be study, patient, all, studies or patients"));
+    throw ErrorException(InvalidInput("scope must be study, series, patient, studies, patients or all"));
   }
   query.patient_id = TextParam(req, "patientId");
   query.study_uid = TextParam(req, "studyUid");

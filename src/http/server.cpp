@@ -179,6 +179,7 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   http::RegisterDestinationRoutes(impl.router, impl.services);
   http::RegisterDeliveryRoutes(impl.router, impl.services);
   http::RegisterScheduleRoutes(impl.router, impl.services);
+  http::RegisterOpenApiRoutes(impl.router);
 }
 
 HttpServer::~HttpServer() = default;

@@ -129,3 +129,11 @@ def test_series_exports_are_audited_with_scope_series(api, north_series):
     refused = [r for r in river if r["endpoint"] == EXPORT and r["target"] == uid]
     assert refused and all(r["outcome"] != "success" and r["scope"] == "series"
                            for r in refused)
+
+
+def test_the_audit_filters_series_exports(api, north_series):
+    uid = north_series[2]["seriesInstanceUID"]
+    filtered = api.get_json("/api/audit", "north-admin",
+                            {"scope": "series", "limit": 200})["records"]
+    assert any(r["target"] == uid for r in filtered)
+    assert all(r["scope"] == "series" for r in filtered)
