@@ -14,11 +14,16 @@ PACKAGES=(
   libssl-dev libsodium-dev libdeflate-dev zlib1g-dev libtbb-dev libspng-dev nlohmann-json3-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libopenjp2-7-dev libseccomp-dev
   libcurl4-openssl-dev libzip-dev
+  # GET /metrics: prometheus-cpp's registry and text format (its core library; the dev
+  # package brings the pull and push parts too, unused)
+  prometheus-cpp-dev
   # schedules' time zones: cctz (GCC 12's libstdc++ has no std::chrono::tzdb) reading
   # the system's zoneinfo, which tzdata provides
   libcctz-dev tzdata
   # demo data and independent checkers used by the tests
   python3 python3-pydicom python3-numpy python3-gdcm python3-jsonschema python3-pytest python3-cryptography dcmtk
+  # the parser of /metrics in tests/integration/test_metrics.py
+  python3-prometheus-client
   libopenjp2-tools
   unzip libarchive-tools p7zip-full pngcheck curl sqlite3 openssl
   # the real PACS that orthancInstanceId is checked against, and its DICOMweb plugin

@@ -14,6 +14,8 @@
 #include "auth/jwt.h"
 #include "auth/login_rate_limiter.h"
 #include "auth/secret_box.h"
+#include "core/clock.h"
+#include "core/replica_id.h"
 #include "deid/project_keys.h"
 #include "delivery/destinations.h"
 #include "delivery/durable_links.h"
@@ -127,7 +129,12 @@ int RunServe(const ServeOptions& options) {
     return Fail(std::string("JWT secret rejected: ") + e.what());
   }
   Index& index = (*dir)->index();
-  if (auto interrupted = index.FailInterruptedAudits(); interrupted.ok() && *interrupted > 0) {
+  index.SetAuditReplica(ThisReplicaId());
+  // Records of replicas alive within a lease are theirs to complete; those of the CLI
+  // (no replica) are failed as before, once, at a replica's start.
+  const std::string alive_since = Iso8601(std::chrono::system_clock::now() - config->jobs.lease);
+  if (auto interrupted = index.FailInterruptedAudits(alive_since, UnownedAudits::kFail);
+      interrupted.ok() && *interrupted > 0) {
     spdlog::warn("event=audit_recovered interrupted_exports={}", *interrupted);
   }
 
@@ -184,7 +191,7 @@ int RunServe(const ServeOptions& options) {
   auto audit_forwarder = StartAuditForwarding(*config, audit_chain);
   if (!audit_forwarder.ok()) return Fail(audit_forwarder.error());
   std::jthread signal_thread = StopOnSignal([&server] { server->Stop(); });
-  (*sources)->StartSyncing();
+  (*sources)->StartSyncing(config->jobs.lease);
   const bool tls = !config->http.tls_certificate.empty();
   Status status = server->Listen([&](int port) {
     spdlog::info("event=listening url={}://{}:{} demo={}", tls ? "https" : "http",

@@ -188,6 +188,15 @@ const std::vector<Setting>& Settings() {
          return SetMegabytes(v, 0, std::int64_t{1} << 30, "export.job_threshold_mb",
                              c.http.job_threshold_bytes);
        }},
+      {"metrics.bearer_token", "PACSPORT_METRICS_BEARER_TOKEN", Setting::kText,
+       [](Config& c, const std::string& v) -> Status {
+         if (!v.empty() && v.size() < 16) {
+           return InvalidInput("metrics.bearer_token must be empty or at least 16 characters");
+         }
+         c.http.metrics_bearer_token = v;
+         return Status::Ok();
+       },
+       nullptr},
       {"jobs.max_running", "PACSPORT_MAX_RUNNING_JOBS", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
          return SetInt(v, 1, 64, "jobs.max_running", c.jobs.max_running);
@@ -205,6 +214,10 @@ const std::vector<Setting>& Settings() {
       {"jobs.retention_seconds", "PACSPORT_JOB_RETENTION_SECONDS", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
          return SetSeconds(v, 1, 90 * 24 * 3600, "jobs.retention_seconds", c.jobs.retention);
+       }},
+      {"jobs.lease_seconds", "PACSPORT_JOB_LEASE_SECONDS", Setting::kInteger, nullptr,
+       [](Config& c, std::int64_t v) {
+         return SetSeconds(v, 2, 3600, "jobs.lease_seconds", c.jobs.lease);
        }},
       {"jobs.disk_quota_mb", "PACSPORT_JOB_DISK_QUOTA_MB", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {

@@ -49,6 +49,16 @@ TEST_F(ConfigTest, FileThenEnvironmentOverride) {
   EXPECT_EQ(config->http.default_compression_level, 1);
 }
 
+TEST_F(ConfigTest, MetricsBearerTokenIsLongOrNone) {
+  EXPECT_TRUE(LoadConfig(std::nullopt)->http.metrics_bearer_token.empty());
+  auto config = LoadConfig(Write("[metrics]\nbearer_token = \"scrape-0123456789ab\"\n"));
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->http.metrics_bearer_token, "scrape-0123456789ab");
+  auto short_token = LoadConfig(Write("[metrics]\nbearer_token = \"short\"\n"));
+  ASSERT_FALSE(short_token.ok());
+  EXPECT_NE(short_token.error().message().find("metrics.bearer_token"), std::string::npos);
+}
+
 TEST_F(ConfigTest, RefusesKeysNoSettingReads) {
   for (const char* text : {"[server]\nworker_threads = 16\n", "[export]\nmax_per_usr = 1\n",
                            "[nonsense]\nkey = 1\n", "top_level = 1\n"}) {

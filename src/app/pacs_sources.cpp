@@ -5,18 +5,23 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "core/replica_id.h"
+
 namespace pacsport {
 namespace {
 
-// Sleeps for `duration` or until a stop is requested.
-void SleepUnlessStopped(std::chrono::seconds duration, const std::stop_token& stop) {
+// Sleeps for `duration` or until a stop is requested; false when one was.
+bool SleepUnlessStopped(std::chrono::milliseconds duration, const std::stop_token& stop) {
   std::mutex mutex;
   std::condition_variable_any woken;
   std::unique_lock lock(mutex);
   woken.wait_for(lock, stop, duration, [] { return false; });
+  return !stop.stop_requested();
 }
 
-void KeepInSync(OrthancSync& sync, const OrthancSettings& settings, const std::stop_token& stop) {
+// Passes every poll interval until `stop`: a reconciliation at once, then the feed.
+void SyncUntilStopped(OrthancSync& sync, const OrthancSettings& settings,
+                      const std::stop_token& stop) {
   auto next_reconcile = std::chrono::steady_clock::now();
   bool failing = false;
   while (!stop.stop_requested()) {
@@ -40,6 +45,34 @@ void KeepInSync(OrthancSync& sync, const OrthancSettings& settings, const std::s
     failing = !report.ok();
     SleepUnlessStopped(settings.poll_interval, stop);
   }
+}
+
+// Syncs while this replica holds the source's lease, renewed beside the passes; a
+// replica that does not hold it tries again every renewal interval, and takes it over
+// once its holder stops renewing it.
+void KeepInSync(OrthancSync& sync, const OrthancSettings& settings, SyncLease& lease,
+                const std::stop_token& stop) {
+  bool held_before = false;
+  while (!stop.stop_requested()) {
+    if (!lease.Hold()) {
+      if (held_before) spdlog::warn("event=source_sync_lease_lost source={}", settings.name);
+      held_before = false;
+      SleepUnlessStopped(lease.renewal_interval(), stop);
+      continue;
+    }
+    spdlog::info("event=source_sync_lease_taken source={} replica={}", settings.name,
+                 ThisReplicaId());
+    held_before = true;
+    std::stop_source held;
+    const std::stop_callback forward(stop, [&held] { held.request_stop(); });
+    std::jthread renewal([&lease, &held] {
+      while (SleepUnlessStopped(lease.renewal_interval(), held.get_token())) {
+        if (!lease.Hold()) held.request_stop();
+      }
+    });
+    SyncUntilStopped(sync, settings, held.get_token());
+  }
+  lease.Release();
 }
 
 }  // namespace
@@ -72,14 +105,31 @@ std::vector<SourceStatus> PacsSources::Statuses() {
   local.reachable = reachable.ok();
   if (!reachable.ok()) local.error = reachable.error().message();
   std::vector<SourceStatus> statuses{local};
-  for (const auto& sync : syncs_) statuses.push_back(sync->status());
+  for (const auto& sync : syncs_) {
+    SourceStatus status = sync->status();
+    const std::optional<std::string> holder = SyncLease::Holder(dir_.index(), sync->name());
+    status.synced_by = holder.value_or("");
+    if (holder && *holder != ThisReplicaId()) {
+      // Another replica syncs it: the index tells how far, that replica how it goes.
+      status =
+          SourceStatus{status.name, status.kind, true, std::nullopt, std::nullopt, "", "", *holder};
+      if (auto cursor = dir_.index().GetSourceCursor(sync->name()); cursor.ok() && *cursor) {
+        status.indexed_change = (*cursor)->last_change;
+        status.last_sync_at = (*cursor)->synced_at;
+      }
+    }
+    statuses.push_back(status);
+  }
   return statuses;
 }
 
-void PacsSources::StartSyncing() {
+void PacsSources::StartSyncing(std::chrono::seconds lease) {
   for (size_t i = 0; i < syncs_.size(); ++i) {
-    threads_.emplace_back([sync = syncs_[i].get(), settings = orthancs_[i]->settings()](
-                              std::stop_token stop) { KeepInSync(*sync, settings, stop); });
+    const OrthancSettings& settings = orthancs_[i]->settings();
+    leases_.push_back(
+        std::make_unique<SyncLease>(dir_.index(), settings.name, ThisReplicaId(), lease));
+    threads_.emplace_back([sync = syncs_[i].get(), settings, lease = leases_.back().get()](
+                              std::stop_token stop) { KeepInSync(*sync, settings, *lease, stop); });
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <string_view>
 
 namespace pacsport {
 namespace {
@@ -35,6 +36,19 @@ std::string CompactUtcTimestamp(SystemTime t) {
 
 std::int64_t UnixSeconds(SystemTime t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+std::optional<SystemTime> ParseIso8601(const std::string& text) {
+  std::tm utc{};
+  const char* rest = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &utc);
+  if (rest == nullptr) return std::nullopt;
+  int millis = 0;
+  int used = 0;
+  if (*rest == '.' && (std::sscanf(rest, ".%3d%n", &millis, &used) != 1 || used != 4)) {
+    return std::nullopt;
+  }
+  if (std::string_view(rest + used) != "Z") return std::nullopt;
+  return SystemTime(std::chrono::seconds(::timegm(&utc)) + std::chrono::milliseconds(millis));
 }
 
 }  // namespace pacsport

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace pacsport {
@@ -14,5 +15,7 @@ std::string Iso8601(SystemTime t);
 // "20261128T041216Z", safe in file names.
 std::string CompactUtcTimestamp(SystemTime t);
 std::int64_t UnixSeconds(SystemTime t);
+// The time Iso8601 wrote (milliseconds optional); nothing when `text` is not such a time.
+std::optional<SystemTime> ParseIso8601(const std::string& text);
 
 }  // namespace pacsport

@@ -11,6 +11,8 @@
 
 #include "auth/random_token.h"
 #include "core/clock.h"
+#include "core/metrics.h"
+#include "core/replica_id.h"
 #include "export/audit_action.h"
 #include "export/export_estimate.h"
 #include "export/export_job_request.h"
@@ -115,7 +117,11 @@ void ArchiveDownload::Delivered(std::uint64_t bytes_sent) {
 
 ExportJobs::ExportJobs(Index& index, ExportService& exports, ExportJobSettings settings,
                        JobDelivery* delivery)
-    : index_(index), exports_(exports), settings_(std::move(settings)), delivery_(delivery) {}
+    : index_(index),
+      exports_(exports),
+      settings_(std::move(settings)),
+      delivery_(delivery),
+      replica_(settings_.replica.empty() ? ThisReplicaId() : settings_.replica) {}
 
 ExportJobs::~ExportJobs() { Stop(); }
 
@@ -123,12 +129,10 @@ Status ExportJobs::Start() {
   std::error_code error;
   std::filesystem::create_directories(settings_.directory, error);
   if (error) return Unavailable("cannot create the jobs directory: " + error.message());
-  auto requeued = index_.RequeueInterruptedJobs();
-  if (!requeued.ok()) return requeued.error();
-  const int removed = JobArchiveFile::RemovePartials(settings_.directory);
-  if (*requeued > 0 || removed > 0) {
-    spdlog::warn("event=jobs_requeued jobs={} partial_archives_removed={}", *requeued, removed);
-  }
+  if (Status alive = index_.RecordHeartbeat(replica_, Now()); !alive.ok()) return alive;
+  last_renewal_ = std::chrono::steady_clock::now();
+  spdlog::info("event=replica_started replica={} lease_seconds={}", replica_,
+               settings_.lease.count());
   loop_ = std::jthread([this](std::stop_token stop) { Loop(stop); });
   return Status::Ok();
 }
@@ -255,6 +259,7 @@ Result<JobRecord> ExportJobs::Cancel(const Principal& principal, const std::stri
     auto changed = index_.TransitionJob(job->state, to);
     if (!changed.ok()) return changed.error();
     if (!*changed) continue;
+    if (to.state == JobState::kCancelled) ProcessMetrics().JobFinished(JobStateName(to.state));
     if (job->state == JobState::kRunning || job->state == JobState::kDelivering) {
       std::lock_guard lock(mutex_);
       if (const auto it = running_.find(id); it != running_.end()) it->second->stop.request_stop();
@@ -303,6 +308,11 @@ Result<std::unique_ptr<ArchiveDownload>> ExportJobs::OpenArchive(const Principal
 void ExportJobs::Loop(std::stop_token stop) {
   while (!stop.stop_requested()) {
     Reap();
+    if (std::chrono::steady_clock::now() - last_renewal_ >=
+        std::chrono::milliseconds(settings_.lease) / 3) {
+      RenewLeases();
+      last_renewal_ = std::chrono::steady_clock::now();
+    }
     StartAdmitted();
     RecordProgress();
     if (std::chrono::steady_clock::now() - last_sweep_ >= kSweepInterval) {
@@ -340,26 +350,34 @@ void ExportJobs::Reap() {
 }
 
 void ExportJobs::StartAdmitted() {
-  auto queued = index_.ListJobsInState(JobState::kQueued);
-  if (!queued.ok()) return;
+  // Queued jobs, and jobs of replicas that died: polled every tick, so that a job
+  // submitted on another replica runs here when this one has room.
+  auto claimable = index_.ListClaimableJobs(Now());
+  if (!claimable.ok()) return;
   std::lock_guard lock(mutex_);
   if (stopping_) return;
-  std::vector<bool> taken(queued->size(), false);
+  std::vector<bool> taken(claimable->size(), false);
+  for (size_t i = 0; i < claimable->size(); ++i) {
+    taken[i] = running_.contains((*claimable)[i].id);  // its lease lapsed here: it stops
+  }
   const JobLimits limits{settings_.max_running, settings_.max_running_per_hospital,
                          settings_.max_running_per_user};
   while (true) {
     std::vector<const JobRecord*> active;
     for (const auto& [id, job] : running_) active.push_back(&job->job);
-    const std::optional<size_t> best = NextJobToStart(*queued, taken, active, limits);
+    const std::optional<size_t> best = NextJobToStart(*claimable, taken, active, limits);
     if (!best) return;
     taken[*best] = true;
-    JobRecord job = (*queued)[*best];
-    job.state = JobState::kRunning;
-    job.started_at = Now();
-    auto won = index_.TransitionJob(JobState::kQueued, job);
-    if (!won.ok() || !*won) continue;  // cancelled meanwhile
+    const JobRecord& candidate = (*claimable)[*best];
+    auto claimed = index_.ClaimJob(candidate.id, LeaseFromNow());
+    if (!claimed.ok() || !*claimed) continue;  // cancelled, or another replica's meanwhile
+    if (candidate.state != JobState::kQueued) {
+      spdlog::warn("event=job_taken_over job={} from={} attempt={}", candidate.id,
+                   candidate.lease_owner, (*claimed)->attempt);
+    }
+    JobArchiveFile::RemovePartials(settings_.directory, candidate.id);
     auto running = std::make_unique<Running>();
-    running->job = std::move(job);
+    running->job = std::move(**claimed);
     Running& started = *running;
     running_[started.job.id] = std::move(running);
     started.thread = std::jthread([this, &started] {
@@ -373,6 +391,39 @@ void ExportJobs::StartAdmitted() {
   }
 }
 
+LeaseTerms ExportJobs::LeaseFromNow() const {
+  const auto now = std::chrono::system_clock::now();
+  return {replica_, Iso8601(now), Iso8601(now + settings_.lease)};
+}
+
+void ExportJobs::RenewLeases() {
+  const LeaseTerms lease = LeaseFromNow();
+  if (Status s = index_.RecordHeartbeat(replica_, lease.now); !s.ok()) {
+    spdlog::warn("event=heartbeat_not_recorded replica={} error={}", replica_, s.error().name());
+    return;
+  }
+  auto held = index_.RenewJobLeases(lease);
+  if (held.ok()) {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, running] : running_) {
+      if (!running->finished && std::ranges::find(*held, id) == held->end()) {
+        spdlog::warn("event=job_lease_lost job={} replica={}", id, replica_);
+        running->stop.request_stop();
+      }
+    }
+  }
+  const std::string alive_since = Iso8601(std::chrono::system_clock::now() - settings_.lease);
+  auto interrupted = index_.FailInterruptedAudits(alive_since, UnownedAudits::kKeep);
+  if (interrupted.ok() && *interrupted > 0) {
+    spdlog::warn("event=audit_recovered interrupted_exports={}", *interrupted);
+  }
+}
+
+bool ExportJobs::HoldsLease(const std::string& id) {
+  auto held = index_.RenewJobLeases(LeaseFromNow());
+  return held.ok() && std::ranges::find(*held, id) != held->end();
+}
+
 void ExportJobs::RecordProgress() {
   std::vector<std::pair<std::string, JobProgress>> progress;
   {
@@ -382,8 +433,12 @@ void ExportJobs::RecordProgress() {
     }
   }
   for (const auto& [id, now] : progress) {
-    if (Status s = index_.SetJobProgress(id, now); !s.ok()) {
-      spdlog::warn("event=job_progress_not_recorded job={} error={}", id, s.error().name());
+    auto recorded = index_.SetJobProgress(id, replica_, now);
+    if (!recorded.ok()) {
+      spdlog::warn("event=job_progress_not_recorded job={} error={}", id, recorded.error().name());
+    } else if (!*recorded) {  // cancelled or taken over (or just ended): stop
+      std::lock_guard lock(mutex_);
+      if (const auto it = running_.find(id); it != running_.end()) it->second->stop.request_stop();
     }
   }
 }
@@ -445,6 +500,7 @@ Status ExportJobs::RemoveArchive(const JobRecord& job) {
 }
 
 void ExportJobs::Run(Running& running) {
+  const RunningJob counted;
   const JobRecord& job = running.job;  // its progress changes under mutex_: see Current
   auto fail = [&](const Error& error) {
     JobRecord to = Current(running);
@@ -486,15 +542,18 @@ void ExportJobs::Run(Running& running) {
     std::lock_guard lock(mutex_);
     running.job.progress.bytes_total = estimate->estimated_bytes;
   });
-  auto file = JobArchiveFile::Create(settings_.directory, job.id, Extension(*request),
+  auto file = JobArchiveFile::Create(settings_.directory, job.id, job.attempt, Extension(*request),
                                      settings_.disk_quota_bytes);
   if (!file.ok()) return fail(file.error());
   Status written = (*session)->Deliver(**file, running.stop.get_token(), &running.progress);
-  if (written.ok()) written = (*file)->Commit();
-  if (!written.ok()) {
+  // Only the holder of the lease, renewed just now for a whole lease, puts its archive
+  // under the final name.
+  if (written.ok() && !HoldsLease(job.id)) running.stop.request_stop();
+  if (written.ok() && !running.stop.stop_requested()) written = (*file)->Commit();
+  if (!written.ok() || running.stop.stop_requested()) {
     if (!running.stop.stop_requested()) return fail(written.error());
     std::lock_guard lock(mutex_);
-    if (stopping_) Requeue(job);  // else cancelled: Cancel has recorded it
+    if (stopping_) Requeue(job);  // else cancelled or taken over: recorded by the winner
     return;
   }
   JobRecord to = Current(running);
@@ -563,7 +622,7 @@ void ExportJobs::Deliver(Running& running, JobRecord done, const std::filesystem
     }
     if (running.stop.stop_requested()) {
       std::lock_guard lock(mutex_);
-      if (stopping_) Requeue(delivering);  // else cancelled: Cancel has recorded it
+      if (stopping_) Requeue(delivering);  // else cancelled or taken over: recorded so
       return;
     }
   }
@@ -618,7 +677,7 @@ void ExportJobs::Push(Running& running, ExportSession& session) {
   AuditAction(index_, record, completion);
   if (stopped) {
     std::lock_guard lock(mutex_);
-    if (stopping_) Requeue(delivering);  // else cancelled: Cancel has recorded it
+    if (stopping_) Requeue(delivering);  // else cancelled or taken over: recorded so
     return;
   }
   Finish(running, to);
@@ -665,7 +724,10 @@ JobRecord ExportJobs::Current(const Running& running) {
 
 void ExportJobs::Finish(Running& running, JobRecord to) {
   auto changed = index_.TransitionJob(Current(running).state, to);
-  if (changed.ok() && *changed) return;
+  if (changed.ok() && *changed) {
+    ProcessMetrics().JobFinished(JobStateName(to.state));
+    return;
+  }
   // Cancelled meanwhile (or the index failed): the archive, if any, must not stay.
   if (!to.archive_sha256.empty()) {
     if (Status s = RemoveArchive(to); !s.ok()) {

@@ -3,10 +3,15 @@
 // process when the queue admits it, written to DIR/ID.zip through JobArchiveFile,
 // and kept there for download until it expires or the disk quota needs its room.
 //
-// Durable: a job's state lives in the index. Start() queues again the jobs a dead
-// process left running and removes their partial archives; they run again from the
-// start, and a job becomes done exactly once (Index::TransitionJob is compare and
-// set), only after its archive is complete and synced under its final name.
+// Durable: a job's state lives in the index. Replicated: several replicas (serve
+// processes on one index, docs/decisions/0024) share the queue. A replica claims a job
+// (Index::ClaimJob) under a lease it renews every third of `lease` while it lives; a job
+// whose replica died (its lease expired) is claimed again by another and runs again from
+// the start, into a partial archive of its own attempt. Every change a runner makes to
+// its job is conditioned on its lease (Index::TransitionJob, SetJobProgress), so a
+// replica that lost its job (taken over, or cancelled on any replica) changes nothing and
+// stops at its next progress record or renewal; a job becomes done exactly once, only
+// after its archive is complete and synced under its final name.
 // Fair: queued jobs start as NextJobToStart (job_admission.h) says, within max_running
 // in all, per hospital and per user; a job over a limit waits in the queue, it is
 // never refused for capacity.
@@ -54,6 +59,8 @@ struct ExportJobSettings {
   std::chrono::seconds retention{std::chrono::hours(24)};    // a finished archive is kept so long
   std::uint64_t disk_quota_bytes = std::uint64_t{10} << 30;  // all archives, kept and in progress
   std::chrono::milliseconds tick{500};  // progress recorded, queue and archives checked
+  std::chrono::seconds lease{30};       // a job's and a heartbeat's, renewed every third of it
+  std::string replica;  // this replica's id; "" = ThisReplicaId() (core/replica_id.h)
 };
 
 // An open finished archive, for one download. Reading from it works even if the job
@@ -104,11 +111,11 @@ class ExportJobs {
   ExportJobs(const ExportJobs&) = delete;
   ExportJobs& operator=(const ExportJobs&) = delete;
 
-  // Creates the directory, queues interrupted jobs again, removes partial archives
-  // and starts running the queue.
+  // Creates the directory, records this replica's first heartbeat and starts running
+  // the queue.
   Status Start();
-  // Stops the jobs running (they are queued again, to run at the next start) and the
-  // queue. Called by the destructor.
+  // Stops the jobs running (they are queued again, for any replica) and the queue.
+  // Called by the destructor.
   void Stop();
 
   // Checks `request` as the GET export would (kInvalidInput, kForbidden, kNotFound,
@@ -141,7 +148,15 @@ class ExportJobs {
 
   void Loop(std::stop_token stop);
   void StartAdmitted();
+  // Records each running job's progress; stops those this replica no longer holds.
   void RecordProgress();
+  // Renews this replica's heartbeat and job leases, stops the jobs it lost, and fails
+  // the audit records in progress of replicas that died.
+  void RenewLeases();
+  // Renews the leases now; whether this replica still holds job `id`'s.
+  bool HoldsLease(const std::string& id);
+  // A lease taken or renewed now.
+  LeaseTerms LeaseFromNow() const;
   void SweepArchives();
   void Reap();
   void Run(Running& running);
@@ -159,7 +174,7 @@ class ExportJobs {
   AuditRecord DeliveryAuditRecord(const JobRecord& job);
   // Ends a running (or delivering) job unless a cancel ended it first.
   void Finish(Running& running, JobRecord to);
-  // Queues a job interrupted by the server's stop again, to run at the next start.
+  // Queues a job interrupted by the server's stop again, for any replica.
   void Requeue(const JobRecord& job);
   Status RemoveArchive(const JobRecord& job);
   // Removes a done job's archive and records that it has none; logs a failure.
@@ -177,12 +192,14 @@ class ExportJobs {
   ExportService& exports_;
   const ExportJobSettings settings_;
   JobDelivery* const delivery_;
+  const std::string replica_;
   std::mutex mutex_;
   std::condition_variable_any wake_;
   bool woken_ = false;                                       // guarded by mutex_
   bool stopping_ = false;                                    // guarded by mutex_
   std::map<std::string, std::unique_ptr<Running>> running_;  // by id; guarded by mutex_
-  std::chrono::steady_clock::time_point last_sweep_{};
+  std::chrono::steady_clock::time_point last_sweep_{};       // used by loop_ only
+  std::chrono::steady_clock::time_point last_renewal_{};     // used by loop_ only
   std::jthread loop_;
 };
 

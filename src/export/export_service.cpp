@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/digest.h"
+#include "core/metrics.h"
 #include "export/audit_scope.h"
 #include "export/export_receipt.h"
 #include "export/metadata_document.h"
@@ -37,6 +38,18 @@ class HashingSink final : public ByteSink {
 
 std::string Detail(const Error& error) {
   return std::string(error.name()) + ": " + error.message();
+}
+
+// A direct export holds a share of the capacity; a job's was admitted by the queue.
+ExportKind KindOf(const std::optional<ExportCapacity::Grant>& grant) {
+  return grant ? ExportKind::kDirect : ExportKind::kJob;
+}
+
+// Counts an attempt refused before it had a session.
+void CountRefusal(ExportKind kind, AuditOutcome outcome, const Result<ExportRequest>& request) {
+  ProcessMetrics().ExportFinished(
+      {kind, AuditOutcomeName(outcome), request.ok() ? ScopeName(request->scope) : "",
+       request.ok() ? FormatName(request->options.format) : "", 0, std::nullopt});
 }
 
 // The record was opened, so the attempt is on file; a failure to complete it leaves
@@ -81,8 +94,10 @@ Result<std::unique_ptr<ExportSession>> ExportService::Start(const ExportAttempt&
     record.hospital_id = principal->hospital_id;
     record.hospital_name = principal->hospital_name;
   }
+  const ExportKind kind = admission == Admission::kShared ? ExportKind::kDirect : ExportKind::kJob;
   auto audit_id = index_.OpenAudit(record);
   if (!audit_id.ok()) {
+    CountRefusal(kind, AuditOutcome::kFailed, request);
     spdlog::error("event=audit_open_failed error={}", audit_id.error().name());
     return Unavailable("the export cannot be audited right now; nothing was exported");
   }
@@ -94,6 +109,7 @@ Result<std::unique_ptr<ExportSession>> ExportService::Start(const ExportAttempt&
     completion.detail = Detail(error);
     completion.target_label = target_label;
     CompleteOrLog(index_, *audit_id, completion);
+    CountRefusal(kind, completion.outcome, request);
     return error;
   };
   if (!principal.ok()) return refuse(principal.error());
@@ -218,7 +234,9 @@ ExportSession::ExportSession(Index& index, DicomSource& source, preview::Preview
       packager_(packager),
       request_id_(std::move(request_id)),
       signer_(std::move(signer)),
-      started_(std::chrono::steady_clock::now()) {}
+      started_(std::chrono::steady_clock::now()) {
+  ProcessMetrics().ExportBegan(KindOf(grant_));
+}
 
 ExportSession::~ExportSession() {
   if (!completed_) {
@@ -227,6 +245,7 @@ ExportSession::~ExportSession() {
     completion.detail = "the delivery never started";
     Complete(completion);
   }
+  ProcessMetrics().ExportEnded(KindOf(grant_));
 }
 
 std::string ExportSession::content_type() const {
@@ -332,10 +351,13 @@ void ExportSession::CompletePush(const Status& outcome, bool stopped, std::strin
 void ExportSession::Complete(const AuditCompletion& completion) {
   AuditCompletion timed = completion;
   timed.target_label = target_label_;
-  timed.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - started_)
-                          .count();
+  const auto elapsed = std::chrono::steady_clock::now() - started_;
+  timed.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
   CompleteOrLog(index_, audit_id_, timed);
+  ProcessMetrics().ExportFinished(
+      {KindOf(grant_), AuditOutcomeName(timed.outcome), ScopeName(plan().request.scope),
+       FormatName(plan().request.options.format),
+       static_cast<std::uint64_t>(std::max<std::int64_t>(timed.bytes_sent, 0)), elapsed});
   completed_ = true;
 }
 

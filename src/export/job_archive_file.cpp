@@ -34,9 +34,11 @@ Status SyncDirectory(const std::filesystem::path& dir) {
 
 Result<std::unique_ptr<JobArchiveFile>> JobArchiveFile::Create(const std::filesystem::path& dir,
                                                                const std::string& id,
+                                                               std::int64_t attempt,
                                                                const std::string& extension,
                                                                std::uint64_t max_bytes) {
-  const std::filesystem::path partial = dir / (id + std::string(kPartialExtension));
+  const std::filesystem::path partial =
+      dir / (id + "." + std::to_string(attempt) + std::string(kPartialExtension));
   const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return WriteFailure("creating the job's archive", errno);
   return std::unique_ptr<JobArchiveFile>(
@@ -67,11 +69,13 @@ std::filesystem::path JobArchiveFile::FinalPath(const std::filesystem::path& dir
   return dir / (id + "." + extension);
 }
 
-int JobArchiveFile::RemovePartials(const std::filesystem::path& dir) {
+int JobArchiveFile::RemovePartials(const std::filesystem::path& dir, const std::string& id) {
   int removed = 0;
   std::error_code error;
+  const std::string prefix = id + ".";
   for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
     if (entry.path().extension() == kPartialExtension &&
+        entry.path().filename().string().starts_with(prefix) &&
         std::filesystem::remove(entry.path(), error)) {
       ++removed;
     }

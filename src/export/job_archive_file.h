@@ -1,10 +1,12 @@
 // JobArchiveFile: where an export job writes its archive. The bytes go to
-// DIR/ID.partial (created new, mode 0600) while they are produced; Commit fsyncs
+// DIR/ID.ATTEMPT.partial (created new, mode 0600; one per attempt, so that a replica
+// that lost the job to another never writes into the winner's file) while they are
+// produced; Commit fsyncs
 // them, renames the file to DIR/ID.zip (or .json) and fsyncs DIR, so a finished
 // archive is complete on disk before anyone is told it exists, and an archive under
 // its final name is never partial. Dropped without Commit, the partial file is
-// removed: a failed, cancelled or interrupted job leaves nothing behind (and at
-// start-up RemovePartials clears what a killed process left).
+// removed: a failed, cancelled or interrupted job leaves nothing behind (and the
+// replica that takes a job over clears, with RemovePartials, what a killed one left).
 //
 // Write fails with kUnavailable when the disk is full or the archive would grow
 // past `max_bytes`, and never writes again. One thread at a time.
@@ -22,9 +24,9 @@ namespace pacsport {
 
 class JobArchiveFile : public ByteSink {
  public:
-  // Creates DIR/ID.partial. `extension` is "zip" or "json".
+  // Creates DIR/ID.ATTEMPT.partial. `extension` is "zip" or "json".
   static Result<std::unique_ptr<JobArchiveFile>> Create(const std::filesystem::path& dir,
-                                                        const std::string& id,
+                                                        const std::string& id, std::int64_t attempt,
                                                         const std::string& extension,
                                                         std::uint64_t max_bytes);
   ~JobArchiveFile() override;
@@ -42,8 +44,8 @@ class JobArchiveFile : public ByteSink {
   // The path of job ID's finished archive in DIR.
   static std::filesystem::path FinalPath(const std::filesystem::path& dir, const std::string& id,
                                          const std::string& extension);
-  // Removes every DIR/*.partial; returns how many.
-  static int RemovePartials(const std::filesystem::path& dir);
+  // Removes every DIR/ID.*.partial (of earlier attempts at job ID); returns how many.
+  static int RemovePartials(const std::filesystem::path& dir, const std::string& id);
 
  private:
   JobArchiveFile(std::filesystem::path dir, std::filesystem::path partial,

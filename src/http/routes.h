@@ -41,6 +41,9 @@ void RegisterDeliveryRoutes(Router& router, const HttpServices& services);
 void RegisterScheduleRoutes(Router& router, const HttpServices& services);
 // GET /api/openapi.json, GET /api/schemas/:name: the API's description (docs/)
 void RegisterOpenApiRoutes(Router& router);
+// GET /metrics: this process's metrics for Prometheus, to metrics.bearer_token or loopback
+void RegisterMetricsRoute(Router& router, const HttpServices& services,
+                          const HttpSettings& settings);
 // Serves a job's archive whole or the Range asked for (206, 416), with its ETag;
 // `on_complete` runs once its last byte has been sent.
 void ServeJobArchive(std::unique_ptr<ArchiveDownload> download, const httplib::Request& req,

@@ -19,6 +19,7 @@ nlohmann::ordered_json SourceJson(const SourceStatus& status) {
                     : nullptr;
   json["lastSyncAt"] = status.last_sync_at;
   json["error"] = status.error;
+  json["syncedBy"] = status.synced_by;
   return json;
 }
 

@@ -41,7 +41,9 @@ Principal Caller(const HttpServices& services, const httplib::Request& req) {
 
 // GET /api/export/jobs/:id/events: the job at once, then whenever it changes (at most
 // every kEventInterval), until it reaches a final state; a comment line keeps idle
-// connections open through proxies.
+// connections open through proxies. Each look reads the job's row in the index (and
+// this replica's fresher count when it runs the job), so a client connected to any
+// replica follows a job that another runs, or takes over.
 void SendEvents(ExportJobs& jobs, const Principal& principal, const std::string& id,
                 httplib::Response& res) {
   jobs.Get(principal, id).ValueOrThrow();  // 404 before the stream starts

@@ -180,6 +180,7 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   http::RegisterDeliveryRoutes(impl.router, impl.services);
   http::RegisterScheduleRoutes(impl.router, impl.services);
   http::RegisterOpenApiRoutes(impl.router);
+  http::RegisterMetricsRoute(impl.router, impl.services, impl.settings);
 }
 
 HttpServer::~HttpServer() = default;

@@ -58,6 +58,9 @@ struct HttpSettings {
   // An export estimated at this size or more is better run as a job (the estimate's
   // asJob, which the UI follows); 0: every export.
   std::int64_t job_threshold_bytes = std::int64_t{512} << 20;
+  // [metrics] bearer_token: GET /metrics requires "Authorization: Bearer <it>"; empty:
+  // /metrics answers loopback clients only.
+  std::string metrics_bearer_token;
 };
 
 // The services the routes call. All are borrowed and must outlive the server.

@@ -155,6 +155,7 @@ struct AuditRecord {
   std::string record_hash;  // 64 hex digits
   std::string key_id;       // the signing key's id, "" when sealed without one
   std::string signature;    // base64, "" when sealed without a key
+  std::string replica;      // the serve replica that opened it ("" from the CLI); not sealed
 };
 
 // A study in an export record's scope.
@@ -238,7 +239,30 @@ struct JobRecord {
   RowId destination_id = 0;    // where the archive is sent (a DestinationRecord); 0: nowhere
   std::string delivered_to;    // a JSON object naming where it went; "" until delivered
   RowId schedule_id = 0;       // the schedule that made the job; 0: a user did
+  // The replica running it (core/replica_id.h) and until when, while running or
+  // delivering; kept as it was once the job leaves those states. attempt counts the
+  // claims (ClaimJob), 1 for the first run.
+  std::string lease_owner;
+  std::string lease_expires_at;
+  std::int64_t attempt = 0;
 };
+
+// A lease taken or renewed at `now` (ISO 8601 UTC) by `owner` until `expires_at`.
+struct LeaseTerms {
+  std::string owner;
+  std::string now;
+  std::string expires_at;
+};
+
+// Who holds a named lease (AcquireLease) and until when.
+struct LeaseHolder {
+  std::string owner;
+  std::string expires_at;
+};
+
+// What FailInterruptedAudits does with in-progress records that name no replica (a CLI
+// process, or a schema version before replicas).
+enum class UnownedAudits { kKeep, kFail };
 
 // A place a hospital's export archives can be delivered to (delivery/destinations.h).
 // settings is a JSON object shown to the hospital's users; secrets is the sealed
@@ -425,6 +449,12 @@ struct SeriesSummary {
   std::int64_t bytes = 0;  // the instances' stored sizes
 };
 
+// The sessions of an index's pool in this process, for /metrics.
+struct SessionPoolUse {
+  std::size_t in_use = 0;  // leased to a transaction now
+  std::size_t size = 0;    // 0: the index has no pool
+};
+
 class Index {
  public:
   virtual ~Index() = default;
@@ -515,6 +545,9 @@ class Index {
   // scope, while it is in progress. CompleteAudit sets its final outcome exactly once
   // and seals it, signed by the signer set (unsigned without one), in one transaction.
   virtual void SetAuditSigner(std::shared_ptr<const MessageSigner> signer) = 0;
+  // The replica named by OpenAudit in the records it opens without one (a serve
+  // replica's id; "" by default, as for the CLI). Call before any record is opened.
+  virtual void SetAuditReplica(std::string replica) = 0;
   virtual Result<RowId> OpenAudit(const AuditRecord& record) = 0;
   virtual Status AddAuditStudies(RowId id, const std::vector<AuditStudy>& studies) = 0;
   virtual Status CompleteAudit(RowId id, const AuditCompletion& completion) = 0;
@@ -536,10 +569,13 @@ class Index {
   // repository, audit/audit_forwarder.h): 0 before anything was.
   virtual Result<std::int64_t> GetAuditForwarded(const std::string& destination) = 0;
   virtual Status SetAuditForwarded(const std::string& destination, std::int64_t last_seq) = 0;
-  // At start-up: marks records still in progress (the process died mid-export) as
-  // failed, with detail "interrupted", and seals every completed record that is not
-  // (records of schema versions before the chain). Returns how many were marked.
-  virtual Result<std::int64_t> FailInterruptedAudits() = 0;
+  // Marks as failed, with detail "interrupted", the records in progress of replicas
+  // that died mid-export: those of a replica whose last heartbeat (RecordHeartbeat) is
+  // before `alive_since` or that has none, and with kFail those naming no replica. Then
+  // seals every completed record that is not (records of schema versions before the
+  // chain) and forgets the dead replicas. Returns how many were marked.
+  virtual Result<std::int64_t> FailInterruptedAudits(const std::string& alive_since,
+                                                     UnownedAudits unowned) = 0;
 
   // Export jobs. AddJob inserts a new job (kConflict when the id exists). GetJob
   // answers kNotFound for another hospital's job. ListJobs is newest first.
@@ -549,14 +585,37 @@ class Index {
   // Every hospital's jobs in `state`, oldest first: the queue, or the kept archives.
   virtual Result<std::vector<JobRecord>> ListJobsInState(JobState state) = 0;
   // Sets job `to.id`'s state, times, progress, error and archive fields to `to`'s if
-  // and only if it is in state `from` (compare and set, so that two writers, say a
-  // cancel and the job's end, cannot both win). Returns whether it was.
+  // and only if it is in state `from` and its lease_owner is `to.lease_owner` (compare
+  // and set, so that two writers, say a cancel and the job's end, or a replica and the
+  // one that took its job over, cannot both win). Returns whether it was.
   virtual Result<bool> TransitionJob(JobState from, const JobRecord& to) = 0;
-  // Records a running job's progress; ignored unless the job is running.
-  virtual Status SetJobProgress(const std::string& id, const JobProgress& progress) = 0;
-  // At start-up: jobs left running or delivering by a process that died are queued
-  // again, their progress reset (they run again from the start). Returns how many.
-  virtual Result<std::int64_t> RequeueInterruptedJobs() = 0;
+  // Records the progress of a job running or delivering under `owner`'s lease; returns
+  // false (nothing changed) when it is not (any more): cancelled, or taken over.
+  virtual Result<bool> SetJobProgress(const std::string& id, const std::string& owner,
+                                      const JobProgress& progress) = 0;
+
+  // Job leases (several serve replicas on one index, docs/decisions/0024). The jobs a
+  // replica may claim at `now`, oldest first: queued ones, and running or delivering
+  // ones whose lease expired (their replica died).
+  virtual Result<std::vector<JobRecord>> ListClaimableJobs(const std::string& now) = 0;
+  // Claims job `id` if it is claimable at lease.now: it becomes running under the lease,
+  // started now, its attempt counted, its progress and archive reset (a job taken over
+  // runs again from the start). nullopt when it is not claimable, or another replica is
+  // claiming it at this moment (it is skipped, not waited for).
+  virtual Result<std::optional<JobRecord>> ClaimJob(const std::string& id,
+                                                    const LeaseTerms& lease) = 0;
+  // Extends to lease.expires_at the leases lease.owner holds on running and delivering
+  // jobs; returns the ids of those jobs (any other job it was running is lost).
+  virtual Result<std::vector<std::string>> RenewJobLeases(const LeaseTerms& lease) = 0;
+  // Records that `replica` is alive at `now` (FailInterruptedAudits).
+  virtual Status RecordHeartbeat(const std::string& replica, const std::string& now) = 0;
+  // A named lease (say, the right to sync one source): taken by lease.owner when free,
+  // expired at lease.now, or already its own (then renewed). Returns whether it holds it.
+  virtual Result<bool> AcquireLease(const std::string& name, const LeaseTerms& lease) = 0;
+  // Gives the lease up if `owner` holds it.
+  virtual Status ReleaseLease(const std::string& name, const std::string& owner) = 0;
+  // Its holder, expired or not; nullopt when nobody took it.
+  virtual Result<std::optional<LeaseHolder>> GetLease(const std::string& name) = 0;
 
   // Delivery destinations. AddDestination returns the new id (kConflict when the
   // hospital has one of that name). Get, Update and Delete answer kNotFound for another
@@ -599,6 +658,9 @@ class Index {
   // study added to or changed in a committed transaction has a number up to it
   // (ChangeRange). 0 before any.
   virtual Result<std::int64_t> CurrentChangeSequence() = 0;
+
+  // Operations: how much of its session pool the index uses now. Thread-safe, quick.
+  virtual SessionPoolUse PoolUse() const { return {}; }
 };
 
 // Opens, creating when absent, the SQLite index at `path` (WAL mode) and brings its

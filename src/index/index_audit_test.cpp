@@ -365,10 +365,12 @@ TEST_P(AuditTest, FailInterruptedAudits) {
   ASSERT_TRUE(
       index_->CompleteAudit(finished, Completion(AuditOutcome::kSuccess, "", 1, 1, 1)).ok());
 
-  auto marked = index_->FailInterruptedAudits();
+  constexpr char kNow[] = "2024-01-04T00:00:00.000Z";
+  EXPECT_EQ(*index_->FailInterruptedAudits(kNow, UnownedAudits::kKeep), 0) << "the CLI's";
+  auto marked = index_->FailInterruptedAudits(kNow, UnownedAudits::kFail);
   ASSERT_TRUE(marked.ok());
   EXPECT_EQ(*marked, 2);
-  EXPECT_EQ(*index_->FailInterruptedAudits(), 0);
+  EXPECT_EQ(*index_->FailInterruptedAudits(kNow, UnownedAudits::kFail), 0);
 
   AuditQuery failed;
   failed.outcome = AuditOutcome::kFailed;
@@ -381,6 +383,32 @@ TEST_P(AuditTest, FailInterruptedAudits) {
                 .error()
                 .code(),
             ErrorCode::kConflict);
+}
+
+TEST_P(AuditTest, OnlyTheRecordsOfReplicasWithoutARecentHeartbeatAreInterrupted) {
+  const RowId h = Hospital("H");
+  AuditRecord of_live = Record("2024-01-01T00:00:00.000Z", "a", h);
+  of_live.replica = "live";
+  AuditRecord of_dead = Record("2024-01-01T00:00:01.000Z", "b", h);
+  of_dead.replica = "dead";
+  index_->SetAuditReplica("live");
+  const RowId live = *index_->OpenAudit(of_live);
+  const RowId dead = *index_->OpenAudit(of_dead);
+  const RowId stamped = *index_->OpenAudit(Record("2024-01-01T00:00:02.000Z", "c", h));
+  ASSERT_TRUE(index_->RecordHeartbeat("dead", "2024-01-01T00:00:05.000Z").ok());
+  ASSERT_TRUE(index_->RecordHeartbeat("live", "2024-01-01T00:00:05.000Z").ok());
+  ASSERT_TRUE(index_->RecordHeartbeat("live", "2024-01-01T00:01:00.000Z").ok());
+
+  // The lease is 30 s: at 00:01:10, "live" beat 10 s ago, "dead" 65 s ago.
+  EXPECT_EQ(*index_->FailInterruptedAudits("2024-01-01T00:00:40.000Z", UnownedAudits::kFail), 1);
+  EXPECT_EQ(index_->GetAudit(std::nullopt, dead)->outcome, AuditOutcome::kFailed);
+  EXPECT_EQ(index_->GetAudit(std::nullopt, dead)->detail, "interrupted");
+  EXPECT_TRUE(index_->GetAudit(std::nullopt, dead)->chain_seq.has_value()) << "not sealed";
+  EXPECT_EQ(index_->GetAudit(std::nullopt, stamped)->replica, "live");
+  for (RowId id : {live, stamped}) {
+    EXPECT_EQ(index_->GetAudit(std::nullopt, id)->outcome, AuditOutcome::kInProgress);
+    EXPECT_TRUE(index_->CompleteAudit(id, Completion(AuditOutcome::kSuccess, "", 1, 1, 1)).ok());
+  }
 }
 
 PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(AuditTest);

@@ -338,6 +338,24 @@ TEST_P(SqliteIndexTest, OpenFailuresAreUnavailable) {
   EXPECT_NE(newer.error().message().find("99"), std::string::npos);
 }
 
+// The pool's size, and a session counted in use while its transaction waits for a
+// write lock that another connection holds.
+TEST_P(SqliteIndexTest, PoolUseCountsLeasedSessions) {
+  EXPECT_EQ(index_->PoolUse().size, 4u);
+  EXPECT_EQ(index_->PoolUse().in_use, 0u);
+  soci::session other(soci::sqlite3, "db=\"" + db_path_.string() + "\"");
+  other << "BEGIN IMMEDIATE";
+  std::jthread writer([this] { EXPECT_TRUE(index_->AddHospital("Waiting").ok()); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (index_->PoolUse().in_use == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(index_->PoolUse().in_use, 1u);
+  other << "COMMIT";
+  writer.join();
+  EXPECT_EQ(index_->PoolUse().in_use, 0u);
+}
+
 TEST(IndexUrlForLogTest, HidesPasswordsOnly) {
   EXPECT_EQ(IndexUrlForLog("postgresql://app:s3cr%40t@db:5432/pacs"),
             "postgresql://app:***@db:5432/pacs");

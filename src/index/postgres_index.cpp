@@ -114,6 +114,7 @@ constexpr SqlDialect kPostgresDialect{
     .begin_write = "BEGIN ISOLATION LEVEL READ COMMITTED",
     .serialize_writes = false,
     .lock = "SELECT pg_advisory_xact_lock(CAST(:kind AS INTEGER), hashtext(:name))",
+    .lock_skip_locked = " FOR UPDATE SKIP LOCKED",
     .translate = &TranslatePostgresError,
     .is_transient = &IsTransient,
 };

@@ -290,9 +290,65 @@ constexpr std::string_view kVersion10[] = {
     "ALTER TABLE patients ADD COLUMN name_key TEXT NOT NULL DEFAULT ''",
 };
 
+// Version 11: state that any replica's next request may need (docs/decisions/0023).
+// download_links: browser download links (http/download_links.h), the token only as
+// its SHA-256; request is the ExportRequest as JSON (export_job_request.h), '' for a
+// link to job_id's archive; spent is 1 once redeemed or revoked; a row is swept at
+// forget_at. login_series: failed-login series per username or address
+// (auth/login_rate_limiter.h), times in milliseconds since the Unix epoch,
+// by_counterpart a JSON array of [name, failures]; a row is swept at stale_at_ms.
+constexpr std::string_view kVersion11[] = {
+    R"(CREATE TABLE download_links (
+         token_sha256 TEXT NOT NULL PRIMARY KEY,
+         username TEXT NOT NULL,
+         hospital_id BIGINT NOT NULL,
+         hospital_name TEXT NOT NULL,
+         role TEXT NOT NULL,
+         request TEXT NOT NULL,
+         job_id TEXT NOT NULL,
+         created_at TEXT NOT NULL,
+         expires_at TEXT NOT NULL,
+         forget_at TEXT NOT NULL,
+         spent INTEGER NOT NULL,
+         use_state TEXT NOT NULL,
+         error_code TEXT NOT NULL,
+         error_message TEXT NOT NULL))",
+    "CREATE INDEX download_links_forget ON download_links (forget_at)",
+    R"(CREATE TABLE login_series (
+         kind TEXT NOT NULL,
+         name TEXT NOT NULL,
+         started_ms BIGINT NOT NULL,
+         blocked_until_ms BIGINT NOT NULL,
+         stale_at_ms BIGINT NOT NULL,
+         failures BIGINT NOT NULL,
+         by_counterpart TEXT NOT NULL,
+         PRIMARY KEY (kind, name)))",
+    "CREATE INDEX login_series_stale ON login_series (stale_at_ms)",
+};
+
+// Version 12: several serve replicas on one index (docs/decisions/0024). A running job
+// is held by its replica's lease (lease_owner until lease_expires_at, renewed while the
+// replica lives); attempt counts its claims. audit.replica names the replica that opened
+// a record ('' from the CLI), replicas holds each live replica's last heartbeat, and
+// leases the named leases (one per Orthanc source's sync).
+constexpr std::string_view kVersion12[] = {
+    "ALTER TABLE export_jobs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE export_jobs ADD COLUMN lease_expires_at TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE export_jobs ADD COLUMN attempt BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE audit ADD COLUMN replica TEXT NOT NULL DEFAULT ''",
+    R"(CREATE TABLE replicas (
+         id TEXT NOT NULL PRIMARY KEY,
+         started_at TEXT NOT NULL,
+         heartbeat_at TEXT NOT NULL))",
+    R"(CREATE TABLE leases (
+         name TEXT NOT NULL PRIMARY KEY,
+         owner TEXT NOT NULL,
+         expires_at TEXT NOT NULL))",
+};
+
 constexpr std::span<const std::string_view> kMigrations[] = {
-    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,
-    kVersion6, kVersion7, kVersion8, kVersion9, kVersion10};
+    kVersion1, kVersion2, kVersion3, kVersion4,  kVersion5,  kVersion6,
+    kVersion7, kVersion8, kVersion9, kVersion10, kVersion11, kVersion12};
 static_assert(std::size(kMigrations) == kLatestSchemaVersion);
 
 std::string WithPrimaryKeyType(std::string_view statement, std::string_view id_primary_key) {

@@ -15,7 +15,7 @@
 namespace pacsport {
 
 // The version the statements below bring a database to.
-inline constexpr int kLatestSchemaVersion = 10;
+inline constexpr int kLatestSchemaVersion = 12;
 
 // The version that added patients.name_key, which a migration from an earlier
 // version fills in for the patients already recorded.

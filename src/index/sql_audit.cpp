@@ -14,7 +14,7 @@ constexpr std::string_view kAuditSelect =
     "SELECT id, started_at, username, role, hospital_id, hospital_name, client_address, "
     "request_id, endpoint, scope, target, target_label, parameters, outcome, detail, "
     "bytes_sent, entries, instances, study_count, content_sha256, duration_ms, chain_seq, "
-    "prev_hash, record_hash, key_id, signature";
+    "prev_hash, record_hash, key_id, signature, replica";
 constexpr std::string_view kAuditFrom = "FROM audit";
 constexpr std::string_view kNewestFirst = "started_at DESC, id DESC";
 constexpr std::string_view kInProgress = "in_progress";
@@ -48,6 +48,7 @@ struct AuditRow {
     st.exchange(soci::into(record.record_hash));
     st.exchange(soci::into(record.key_id));
     st.exchange(soci::into(record.signature));
+    st.exchange(soci::into(record.replica));
   }
   // The record of the row just fetched. Throws std::runtime_error for an outcome
   // this program does not know.
@@ -143,27 +144,30 @@ void SqlIndex::SetAuditSigner(std::shared_ptr<const MessageSigner> signer) {
   audit_signer_.store(std::move(signer));
 }
 
+void SqlIndex::SetAuditReplica(std::string replica) { audit_replica_ = std::move(replica); }
+
 Result<RowId> SqlIndex::OpenAudit(const AuditRecord& record) {
   const std::string started_at =
       record.started_at.empty() ? Iso8601(std::chrono::system_clock::now()) : record.started_at;
   const RowId hospital_id = record.hospital_id.value_or(0);
   soci::indicator hospital_present = record.hospital_id ? soci::i_ok : soci::i_null;
   const std::string outcome(AuditOutcomeName(record.outcome));
+  const std::string& replica = record.replica.empty() ? audit_replica_ : record.replica;
   return Run(Access::kWrite, "opening an audit record", [&](soci::session& sql) -> Result<RowId> {
     RowId id = 0;
     sql << "INSERT INTO audit (started_at, username, role, hospital_id, hospital_name, "
            "client_address, request_id, endpoint, scope, target, target_label, parameters, "
-           "outcome, detail, bytes_sent, entries, instances, duration_ms) VALUES (:started_at, "
-           ":username, :role, :hospital_id, :hospital_name, :client_address, :request_id, "
-           ":endpoint, :scope, :target, :target_label, :parameters, :outcome, :detail, "
-           ":bytes_sent, :entries, :instances, :duration_ms) RETURNING id",
+           "outcome, detail, bytes_sent, entries, instances, duration_ms, replica) VALUES "
+           "(:started_at, :username, :role, :hospital_id, :hospital_name, :client_address, "
+           ":request_id, :endpoint, :scope, :target, :target_label, :parameters, :outcome, "
+           ":detail, :bytes_sent, :entries, :instances, :duration_ms, :replica) RETURNING id",
         soci::use(started_at), soci::use(record.username), soci::use(record.role),
         soci::use(hospital_id, hospital_present), soci::use(record.hospital_name),
         soci::use(record.client_address), soci::use(record.request_id), soci::use(record.endpoint),
         soci::use(record.scope), soci::use(record.target), soci::use(record.target_label),
         soci::use(record.parameters), soci::use(outcome), soci::use(record.detail),
         soci::use(record.bytes_sent), soci::use(record.entries), soci::use(record.instances),
-        soci::use(record.duration_ms), soci::into(id);
+        soci::use(record.duration_ms), soci::use(replica), soci::into(id);
     return id;
   });
 }
@@ -353,29 +357,36 @@ Status SqlIndex::SetAuditForwarded(const std::string& destination, std::int64_t 
              });
 }
 
-Result<std::int64_t> SqlIndex::FailInterruptedAudits() {
+Result<std::int64_t> SqlIndex::FailInterruptedAudits(const std::string& alive_since,
+                                                     UnownedAudits unowned) {
   const std::string failed(AuditOutcomeName(AuditOutcome::kFailed));
   const std::string in_progress(kInProgress);
+  const std::string owned_only = unowned == UnownedAudits::kKeep ? "replica <> '' AND " : "";
   const std::shared_ptr<const MessageSigner> signer = audit_signer_.load();
-  return Run(Access::kWrite, "failing interrupted audit records",
-             [&](soci::session& sql) -> Result<std::int64_t> {
-               Lock(sql, LockName::kAuditChain, "head");
-               soci::statement update =
-                   (sql.prepare << "UPDATE audit SET outcome = :failed, detail = 'interrupted' "
-                                   "WHERE outcome = :in_progress",
-                    soci::use(failed), soci::use(in_progress));
-               update.execute(true);
-               const auto interrupted = static_cast<std::int64_t>(update.get_affected_rows());
-               std::vector<RowId> unsealed;
-               RowId id = 0;
-               soci::statement select =
-                   (sql.prepare << "SELECT id FROM audit WHERE chain_seq IS NULL ORDER BY id",
-                    soci::into(id));
-               select.execute();
-               while (select.fetch()) unsealed.push_back(id);
-               for (RowId each : unsealed) Seal(sql, each, signer.get());
-               return interrupted;
-             });
+  return Run(
+      Access::kWrite, "failing interrupted audit records",
+      [&](soci::session& sql) -> Result<std::int64_t> {
+        Lock(sql, LockName::kAuditChain, "head");
+        soci::statement update =
+            (sql.prepare << "UPDATE audit SET outcome = :failed, detail = 'interrupted' "
+                            "WHERE outcome = :in_progress AND " +
+                                owned_only +
+                                "replica NOT IN (SELECT id FROM replicas "
+                                "WHERE heartbeat_at >= :alive_since)",
+             soci::use(failed), soci::use(in_progress), soci::use(alive_since));
+        update.execute(true);
+        const auto interrupted = static_cast<std::int64_t>(update.get_affected_rows());
+        std::vector<RowId> unsealed;
+        RowId id = 0;
+        soci::statement select = (sql.prepare << "SELECT id FROM audit WHERE chain_seq IS NULL AND "
+                                                 "outcome <> :in_progress ORDER BY id",
+                                  soci::use(in_progress), soci::into(id));
+        select.execute();
+        while (select.fetch()) unsealed.push_back(id);
+        for (RowId each : unsealed) Seal(sql, each, signer.get());
+        sql << "DELETE FROM replicas WHERE heartbeat_at < :alive_since", soci::use(alive_since);
+        return interrupted;
+      });
 }
 
 }  // namespace pacsport

@@ -29,11 +29,27 @@ void FillNameKeys(soci::session& sql) {
   }
 }
 
+// soci's pool does not tell its size, and at() refuses a position past its end.
+std::size_t PoolSize(soci::connection_pool& pool) {
+  std::size_t size = 0;
+  try {
+    while (true) {
+      pool.at(size);
+      ++size;
+    }
+  } catch (const soci::soci_error&) {
+  }
+  return size;
+}
+
 }  // namespace
 
 SqlIndex::SqlIndex(std::unique_ptr<soci::connection_pool> pool, SqlDialect dialect,
                    SessionOpener open_session)
-    : pool_(std::move(pool)), dialect_(dialect), open_session_(std::move(open_session)) {}
+    : pool_(std::move(pool)),
+      dialect_(dialect),
+      open_session_(std::move(open_session)),
+      pool_size_(PoolSize(*pool_)) {}
 
 SqlIndex::~SqlIndex() = default;
 
@@ -43,6 +59,7 @@ SqlIndex::Transaction::Transaction(SqlIndex& index, Access access) {
     write_lock_ = std::unique_lock(index.write_mutex_);
   }
   session_ = std::make_unique<soci::session>(*index.pool_);
+  leased_.emplace(index.sessions_in_use_);
   const std::string begin(write ? index.dialect_.begin_write : index.dialect_.begin_read);
   try {
     *session_ << begin;
@@ -83,6 +100,8 @@ void SqlIndex::PauseBeforeRetry(int attempt) {
   std::uniform_int_distribution<int> pause_ms(1, ceiling_ms);
   std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
 }
+
+SessionPoolUse SqlIndex::PoolUse() const { return {sessions_in_use_.load(), pool_size_}; }
 
 Status SqlIndex::Migrate() {
   return Run(Access::kWrite, "schema migration", [&](soci::session& sql) -> Status {

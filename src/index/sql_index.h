@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 
@@ -54,6 +55,10 @@ struct SqlDialect {
   // Takes the lock named by :kind (an integer) and :name (text) until the transaction
   // ends; empty where write transactions exclude each other anyway.
   std::string_view lock;
+  // Appended to a SELECT of rows a write transaction will change, so that concurrent
+  // claimers skip a row another holds rather than wait for it: " FOR UPDATE SKIP LOCKED"
+  // on PostgreSQL; empty where write transactions already exclude each other (SQLite).
+  std::string_view lock_skip_locked;
   Error (*translate)(const std::exception& e, std::string_view operation) = nullptr;
   // True for a failure that running the same transaction again may not meet.
   bool (*is_transient)(const std::exception& e) = nullptr;
@@ -111,6 +116,7 @@ class SqlIndex final : public Index {
                        const std::string& analyzed_at) override;
 
   void SetAuditSigner(std::shared_ptr<const MessageSigner> signer) override;
+  void SetAuditReplica(std::string replica) override;
   Result<RowId> OpenAudit(const AuditRecord& record) override;
   Status AddAuditStudies(RowId id, const std::vector<AuditStudy>& studies) override;
   Status CompleteAudit(RowId id, const AuditCompletion& completion) override;
@@ -123,15 +129,24 @@ class SqlIndex final : public Index {
   Result<std::optional<AuditArchive>> LastAuditArchive() override;
   Result<std::int64_t> GetAuditForwarded(const std::string& destination) override;
   Status SetAuditForwarded(const std::string& destination, std::int64_t last_seq) override;
-  Result<std::int64_t> FailInterruptedAudits() override;
+  Result<std::int64_t> FailInterruptedAudits(const std::string& alive_since,
+                                             UnownedAudits unowned) override;
 
   Status AddJob(const JobRecord& job) override;
   Result<JobRecord> GetJob(RowId hospital_id, const std::string& id) override;
   Result<Page<JobRecord>> ListJobs(const JobQuery& q) override;
   Result<std::vector<JobRecord>> ListJobsInState(JobState state) override;
   Result<bool> TransitionJob(JobState from, const JobRecord& to) override;
-  Status SetJobProgress(const std::string& id, const JobProgress& progress) override;
-  Result<std::int64_t> RequeueInterruptedJobs() override;
+  Result<bool> SetJobProgress(const std::string& id, const std::string& owner,
+                              const JobProgress& progress) override;
+  Result<std::vector<JobRecord>> ListClaimableJobs(const std::string& now) override;
+  Result<std::optional<JobRecord>> ClaimJob(const std::string& id,
+                                            const LeaseTerms& lease) override;
+  Result<std::vector<std::string>> RenewJobLeases(const LeaseTerms& lease) override;
+  Status RecordHeartbeat(const std::string& replica, const std::string& now) override;
+  Result<bool> AcquireLease(const std::string& name, const LeaseTerms& lease) override;
+  Status ReleaseLease(const std::string& name, const std::string& owner) override;
+  Result<std::optional<LeaseHolder>> GetLease(const std::string& name) override;
 
   Result<RowId> AddDestination(const DestinationRecord& destination) override;
   Result<DestinationRecord> GetDestination(RowId hospital_id, RowId id) override;
@@ -153,6 +168,8 @@ class SqlIndex final : public Index {
   Status RecordScheduleRun(const ScheduleRun& run) override;
   Result<std::int64_t> CurrentChangeSequence() override;
 
+  SessionPoolUse PoolUse() const override;
+
  private:
   enum class Access { kRead, kWrite };
 
@@ -169,8 +186,21 @@ class SqlIndex final : public Index {
     void Commit();
 
    private:
+    // Counts the leased session in sessions_in_use_ while it lives.
+    class LeaseCount {
+     public:
+      explicit LeaseCount(std::atomic<std::size_t>& count) : count_(count) { ++count_; }
+      ~LeaseCount() { --count_; }
+      LeaseCount(const LeaseCount&) = delete;
+      LeaseCount& operator=(const LeaseCount&) = delete;
+
+     private:
+      std::atomic<std::size_t>& count_;
+    };
+
     std::unique_lock<std::mutex> write_lock_;
     std::unique_ptr<soci::session> session_;
+    std::optional<LeaseCount> leased_;  // set once session_ is leased; ends before it
     bool open_ = false;
   };
 
@@ -212,7 +242,10 @@ class SqlIndex final : public Index {
   const SqlDialect dialect_;
   const SessionOpener open_session_;
   std::atomic<std::shared_ptr<const MessageSigner>> audit_signer_;
-  std::mutex write_mutex_;  // held by every write transaction when dialect_.serialize_writes
+  std::string audit_replica_;  // set before concurrent use (SetAuditReplica)
+  std::mutex write_mutex_;     // held by every write transaction when dialect_.serialize_writes
+  const std::size_t pool_size_;
+  std::atomic<std::size_t> sessions_in_use_{0};
 };
 
 }  // namespace pacsport

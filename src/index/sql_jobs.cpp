@@ -13,8 +13,18 @@ constexpr std::string_view kJobSelect =
     "SELECT id, hospital_id, hospital_name, username, role, request, archive_name, state, "
     "created_at, started_at, finished_at, instances_done, instances_total, bytes_done, "
     "bytes_total, error, archive_size, archive_sha256, expires_at, destination_id, delivered_to, "
-    "schedule_id";
+    "schedule_id, lease_owner, lease_expires_at, attempt";
 constexpr std::string_view kJobFrom = "FROM export_jobs";
+
+// The condition of a job another replica may claim at :now (bound three times: queued,
+// running, delivering, now): queued, or running or delivering under an expired lease.
+constexpr std::string_view kClaimable = "(state = ? OR (state IN (?, ?) AND lease_expires_at < ?))";
+
+std::vector<SqlConditions::Value> ClaimableValues(const std::string& now) {
+  return {std::string(JobStateName(JobState::kQueued)),
+          std::string(JobStateName(JobState::kRunning)),
+          std::string(JobStateName(JobState::kDelivering)), now};
+}
 
 // A job row fetched into `record`, with its role and state names.
 struct JobRow {
@@ -41,6 +51,9 @@ struct JobRow {
     st.exchange(soci::into(record.destination_id));
     st.exchange(soci::into(record.delivered_to));
     st.exchange(soci::into(record.schedule_id));
+    st.exchange(soci::into(record.lease_owner));
+    st.exchange(soci::into(record.lease_expires_at));
+    st.exchange(soci::into(record.attempt));
   }
   // The record of the row just fetched. Throws std::runtime_error for a role or
   // state this program does not know.
@@ -151,47 +164,111 @@ Result<bool> SqlIndex::TransitionJob(JobState from, const JobRecord& to) {
                                    "bytes_total = :bytes_total, error = :error, "
                                    "archive_size = :archive_size, archive_sha256 = :sha256, "
                                    "expires_at = :expires_at, delivered_to = :delivered_to "
-                                   "WHERE id = :id AND state = :from",
+                                   "WHERE id = :id AND state = :from AND lease_owner = :owner",
                     soci::use(to_name), soci::use(to.started_at), soci::use(to.finished_at),
                     soci::use(to.progress.instances_done), soci::use(to.progress.instances_total),
                     soci::use(to.progress.bytes_done), soci::use(to.progress.bytes_total),
                     soci::use(to.error), soci::use(to.archive_size), soci::use(to.archive_sha256),
                     soci::use(to.expires_at), soci::use(to.delivered_to), soci::use(to.id),
-                    soci::use(from_name));
+                    soci::use(from_name), soci::use(to.lease_owner));
                update.execute(true);
                return update.get_affected_rows() > 0;
              });
 }
 
-Status SqlIndex::SetJobProgress(const std::string& id, const JobProgress& progress) {
+Result<bool> SqlIndex::SetJobProgress(const std::string& id, const std::string& owner,
+                                      const JobProgress& progress) {
   const std::string running(JobStateName(JobState::kRunning));
   const std::string delivering(JobStateName(JobState::kDelivering));
   return Run(Access::kWrite, "recording an export job's progress",
-             [&](soci::session& sql) -> Status {
-               sql << "UPDATE export_jobs SET instances_done = :instances_done, "
-                      "instances_total = :instances_total, bytes_done = :bytes_done, "
-                      "bytes_total = :bytes_total WHERE id = :id AND state IN (:running, :delivering)",
-                   soci::use(progress.instances_done), soci::use(progress.instances_total),
-                   soci::use(progress.bytes_done), soci::use(progress.bytes_total), soci::use(id),
-                   soci::use(running), soci::use(delivering);
-               return Status::Ok();
+             [&](soci::session& sql) -> Result<bool> {
+               soci::statement update =
+                   (sql.prepare << "UPDATE export_jobs SET instances_done = :instances_done, "
+                                   "instances_total = :instances_total, bytes_done = :bytes_done, "
+                                   "bytes_total = :bytes_total WHERE id = :id AND "
+                                   "lease_owner = :owner AND state IN (:running, :delivering)",
+                    soci::use(progress.instances_done), soci::use(progress.instances_total),
+                    soci::use(progress.bytes_done), soci::use(progress.bytes_total), soci::use(id),
+                    soci::use(owner), soci::use(running), soci::use(delivering));
+               update.execute(true);
+               return update.get_affected_rows() > 0;
              });
 }
 
-Result<std::int64_t> SqlIndex::RequeueInterruptedJobs() {
-  const std::string queued(JobStateName(JobState::kQueued));
+Result<std::vector<JobRecord>> SqlIndex::ListClaimableJobs(const std::string& now) {
+  return Run(Access::kRead, "listing claimable export jobs",
+             [&](soci::session& sql) -> Result<std::vector<JobRecord>> {
+               SqlConditions where;
+               where.AddWithValues(kClaimable, ClaimableValues(now));
+               std::vector<JobRecord> jobs;
+               JobRow row;
+               where.ForEachRow(
+                   sql, kJobSelect, kJobFrom, "seq", std::nullopt,
+                   [&](soci::statement& st) { row.Exchange(st); },
+                   [&] { jobs.push_back(row.Record()); });
+               return jobs;
+             });
+}
+
+Result<std::optional<JobRecord>> SqlIndex::ClaimJob(const std::string& id,
+                                                    const LeaseTerms& lease) {
+  const std::string running(JobStateName(JobState::kRunning));
+  return Run(Access::kWrite, "claiming an export job",
+             [&](soci::session& sql) -> Result<std::optional<JobRecord>> {
+               SqlConditions where;
+               where.Add("id = ?", {id});
+               where.AddWithValues(kClaimable, ClaimableValues(lease.now));
+               std::optional<JobRecord> found;
+               JobRow row;
+               // The row stays locked until commit; a concurrent claimer skips it.
+               where.ForEachRow(
+                   sql, kJobSelect, kJobFrom, "seq" + std::string(dialect_.lock_skip_locked),
+                   std::nullopt, [&](soci::statement& st) { row.Exchange(st); },
+                   [&] { found = row.Record(); });
+               if (!found) return std::optional<JobRecord>();
+               JobRecord job = *found;
+               job.state = JobState::kRunning;
+               job.started_at = lease.now;
+               job.finished_at.clear();
+               job.error.clear();
+               job.progress.instances_done = 0;
+               job.progress.bytes_done = 0;
+               job.archive_size = 0;
+               job.archive_sha256.clear();
+               job.expires_at.clear();
+               job.lease_owner = lease.owner;
+               job.lease_expires_at = lease.expires_at;
+               job.attempt += 1;
+               sql << "UPDATE export_jobs SET state = :running, started_at = :started_at, "
+                      "finished_at = '', error = '', instances_done = 0, bytes_done = 0, "
+                      "archive_size = 0, archive_sha256 = '', expires_at = '', "
+                      "lease_owner = :owner, lease_expires_at = :expires_at, attempt = :attempt "
+                      "WHERE id = :id",
+                   soci::use(running), soci::use(job.started_at), soci::use(job.lease_owner),
+                   soci::use(job.lease_expires_at), soci::use(job.attempt), soci::use(job.id);
+               return std::optional<JobRecord>(std::move(job));
+             });
+}
+
+Result<std::vector<std::string>> SqlIndex::RenewJobLeases(const LeaseTerms& lease) {
   const std::string running(JobStateName(JobState::kRunning));
   const std::string delivering(JobStateName(JobState::kDelivering));
-  return Run(Access::kWrite, "queueing interrupted export jobs again",
-             [&](soci::session& sql) -> Result<std::int64_t> {
-               soci::statement update =
-                   (sql.prepare << "UPDATE export_jobs SET state = :queued, started_at = '', "
-                                   "instances_done = 0, bytes_done = 0, archive_size = 0, "
-                                   "archive_sha256 = '', expires_at = '' "
-                                   "WHERE state IN (:running, :delivering)",
-                    soci::use(queued), soci::use(running), soci::use(delivering));
-               update.execute(true);
-               return static_cast<std::int64_t>(update.get_affected_rows());
+  return Run(Access::kWrite, "renewing export job leases",
+             [&](soci::session& sql) -> Result<std::vector<std::string>> {
+               sql << "UPDATE export_jobs SET lease_expires_at = :expires_at "
+                      "WHERE lease_owner = :owner AND state IN (:running, :delivering)",
+                   soci::use(lease.expires_at), soci::use(lease.owner), soci::use(running),
+                   soci::use(delivering);
+               std::vector<std::string> held;
+               std::string id;
+               soci::statement select =
+                   (sql.prepare << "SELECT id FROM export_jobs WHERE lease_owner = :owner AND "
+                                   "state IN (:running, :delivering) ORDER BY seq",
+                    soci::use(lease.owner), soci::use(running), soci::use(delivering),
+                    soci::into(id));
+               select.execute();
+               while (select.fetch()) held.push_back(id);
+               return held;
              });
 }
 

@@ -52,7 +52,8 @@ constexpr SqlDialect kSqliteDialect{
     .begin_read = "BEGIN",
     .begin_write = "BEGIN IMMEDIATE",
     .serialize_writes = true,
-    .lock = "",  // BEGIN IMMEDIATE: one writer at a time, across processes too
+    .lock = "",              // BEGIN IMMEDIATE: one writer at a time, across processes too
+    .lock_skip_locked = "",  // BEGIN IMMEDIATE already excludes other writers
     .translate = &TranslateSqliteError,
 };
 

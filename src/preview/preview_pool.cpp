@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "core/metrics.h"
 #include "preview/worker_process.h"
 #include "preview/worker_protocol.h"
 
@@ -45,6 +46,21 @@ std::optional<FrameSize> PngSize(std::string_view png) {
   };
   return FrameSize{big_endian(16), big_endian(20)};
 }
+
+// Observes a render's duration in the process's metrics when it ends, however it ends.
+class RenderTimer {
+ public:
+  explicit RenderTimer(PreviewKind kind) : kind_(kind) {}
+  ~RenderTimer() {
+    ProcessMetrics().PreviewRendered(kind_, std::chrono::steady_clock::now() - started_);
+  }
+  RenderTimer(const RenderTimer&) = delete;
+  RenderTimer& operator=(const RenderTimer&) = delete;
+
+ private:
+  const PreviewKind kind_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
 
 }  // namespace
 
@@ -127,7 +143,10 @@ void PreviewPool::Release(const std::vector<size_t>& slots) {
 
 void PreviewPool::Kill(Chunk& chunk, Error error) {
   std::unique_ptr<WorkerProcess>& worker = slots_[chunk.slot];
-  if (worker) worker->End(kExitGrace);
+  if (worker) {
+    worker->End(kExitGrace);
+    ProcessMetrics().PreviewWorkerEnded(WorkerEnd::kKilled);
+  }
   worker.reset();
   chunk.error = std::move(error);
   chunk.done = true;
@@ -163,6 +182,7 @@ void PreviewPool::RunChunks(const RenderJob& job, const SharedObject& object,
     if (worker && served_[chunk.slot] != job.hospital) {
       worker->End(std::chrono::milliseconds(0));  // retired: it saw another hospital's objects
       worker.reset();
+      ProcessMetrics().PreviewWorkerEnded(WorkerEnd::kRetired);
     }
     if (!worker) {
       auto started =
@@ -301,6 +321,7 @@ Result<std::vector<dicom::FramePng>> PreviewPool::Render(const RenderJob& job,
 
 Result<dicom::FramePng> PreviewPool::RenderFirstFrame(const RenderJob& job,
                                                       std::string_view object) {
+  const RenderTimer timer(PreviewKind::kThumbnail);
   auto shared = SharedObject::Copy(object);
   if (!shared.ok()) return shared.error();
   Progress progress;
@@ -312,6 +333,7 @@ Result<dicom::FramePng> PreviewPool::RenderFirstFrame(const RenderJob& job,
 
 Result<std::vector<dicom::FramePng>> PreviewPool::Render(const RenderJob& job,
                                                          const SharedObject& object) {
+  const RenderTimer timer(PreviewKind::kFrames);
   // The server's own count is checked before any worker sees the object.
   if (Status s = CheckFrameCount(job.frames.value_or(0)); !s.ok()) return s.error();
   Progress progress;

@@ -18,6 +18,7 @@ struct SourceStatus {
   std::optional<std::int64_t> last_change;
   std::string last_sync_at;  // ISO 8601 UTC of the last complete pass; "" before one
   std::string error;         // why the last attempt failed; "" when it did not
+  std::string synced_by;     // the replica syncing it (core/replica_id.h); "" when none
 };
 
 }  // namespace pacsport

@@ -22,6 +22,7 @@ from typing import Optional
 
 import pydicom
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 import index_db
 from api_client import Api, Response, password_of, quote
@@ -42,7 +43,7 @@ SYNC_LINE = re.compile(r"^source (\S+): (\d+) added, (\d+) replaced, (\d+) remov
                        r"cursor (\d+)$")
 LOG_LINE = re.compile(r"^\[\d{4}-\d\d-\d\d [\d:.]+\] \[[a-z]+\] event=")
 HEALTH_KEYS = {"name", "kind", "reachable", "indexedChange", "lastChange", "lag", "lastSyncAt",
-               "error"}
+               "error", "syncedBy"}
 ISO_SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 BIG_STUDY_SLICES = 120  # 512x512x16 bit: 60 MB, far more than the export pipeline's window
 
@@ -400,6 +401,18 @@ def north_checker(pacsport, corpus, tmp_path_factory, originals):
                           {sha256(data): orthanc_id for orthanc_id, data in files.items()})
 
 
+def sync_lag_seconds(api, source):
+    """pacsport_orthanc_sync_lag_seconds of `source` on the server's /metrics (loopback)."""
+    response = api.get("/metrics")
+    assert response.status == 200, response.status
+    lags = [sample.value for family in text_string_to_metric_families(response.body.decode())
+            for sample in family.samples
+            if sample.name == "pacsport_orthanc_sync_lag_seconds"
+            and sample.labels == {"source": source}]
+    assert len(lags) == 1, lags
+    return lags[0]
+
+
 # --- 1. full sync ------------------------------------------------------------------------
 
 def test_sync_indexes_every_instance_orthanc_holds(orthanc_a, originals, first_syncs, pacsport,
@@ -435,6 +448,8 @@ def test_sync_indexes_every_instance_orthanc_holds(orthanc_a, originals, first_s
     check_health_shape(document, ["pacs-a"])
     assert document["status"] == "ok"
     assert CREDENTIALS[1] not in json.dumps(document)
+    # /metrics tells the age of the source's last complete pass (docs/metrics.md).
+    assert 0 <= sync_lag_seconds(pacsport.api, "pacs-a") < 600
 
 
 def test_exports_hold_orthancs_files_byte_for_byte(pacsport, corpus, tmp_path_factory, originals,

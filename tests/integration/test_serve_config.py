@@ -29,17 +29,17 @@ def make_data_dir(path):
     return data
 
 
-def start(data, log_path, *args, env=None):
+def start(data, log_path, *args, env=None, listen="127.0.0.1:0"):
     """Starts `pacsport serve`; returns (process, base URL) once it logs its address."""
     log = open(log_path, "wb")
     process = subprocess.Popen([pacsport_binary(), "serve", "--data", data,
-                                "--listen", "127.0.0.1:0", *args],
+                                "--listen", listen, *args],
                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                env={**os.environ, **(env or {})})
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with open(log_path, errors="replace") as f:
-            match = re.search(r"event=listening url=(https?://127\.0\.0\.1:\d+)", f.read())
+            match = re.search(r"event=listening url=(https?://[\d.]+:\d+)", f.read())
         if match:
             return process, match.group(1)
         assert process.poll() is None, open(log_path).read()
