@@ -36,6 +36,9 @@ PACKAGES=(
   rsyslog rsyslog-gnutls
   # the SMTP server that e-mail delivery is tested against (run with /usr/bin/python3)
   python3-aiosmtpd
+  # the index's scale-out engine: a throwaway PostgreSQL 15 cluster per test round
+  # (scripts/postgres-test-server.sh), and the driver the integration tests read it with
+  postgresql-15 postgresql-client-15 python3-psycopg2
   # the browser the UI's tests drive (web/e2e, through playwright-core)
   chromium
   # the libraries Debian's Node.js 18 runs on, which scripts/test-node18-build.sh unpacks

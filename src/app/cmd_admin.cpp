@@ -16,7 +16,7 @@ int Fail(const std::string& message) {
 
 int RunHospitalAdd(const std::filesystem::path& data, const std::string& name) {
   if (name.empty() || name.size() > 128) return Fail("hospital name must be 1-128 characters");
-  auto dir = DataDirectory::Open(data);
+  auto dir = DataDirectory::OpenPerEnvironment(data);
   if (!dir.ok()) return Fail(dir.error());
   auto id = (*dir)->index().AddHospital(name);
   if (!id.ok()) return Fail(id.error());
@@ -34,7 +34,7 @@ int RunUserAdd(const std::filesystem::path& data, const std::string& hospital,
     return Fail("the password must be given on standard input");
   }
   if (password.size() < 8) return Fail("the password must be at least 8 characters");
-  auto dir = DataDirectory::Open(data);
+  auto dir = DataDirectory::OpenPerEnvironment(data);
   if (!dir.ok()) return Fail(dir.error());
   auto found = (*dir)->index().FindHospital(hospital);
   if (!found.ok()) return Fail(found.error());
@@ -54,7 +54,7 @@ int RunToken(const std::filesystem::path& data,
     return Fail("--ttl must be 60-" + std::to_string(max_ttl) +
                 " seconds (security.max_token_lifetime_seconds, else server.token_ttl_seconds)");
   }
-  auto dir = DataDirectory::Open(data);
+  auto dir = DataDirectory::Open(data, config->index_url);
   if (!dir.ok()) return Fail(dir.error());
   auto secret = (*dir)->JwtSecret(*config, DataDirectory::KeptSecret::kUse);
   if (!secret.ok()) return Fail(secret.error());

@@ -13,7 +13,7 @@
 namespace pacsport {
 
 int RunAudit(const AuditCommandOptions& options) {
-  auto dir = DataDirectory::Open(options.data);
+  auto dir = DataDirectory::OpenPerEnvironment(options.data);
   if (!dir.ok()) return Fail(dir.error());
   AuditQuery query;
   if (!options.hospital.empty()) {
@@ -40,7 +40,7 @@ int RunAudit(const AuditCommandOptions& options) {
 }
 
 int RunAuditVerify(const AuditVerifyOptions& options) {
-  auto dir = DataDirectory::Open(options.data);
+  auto dir = DataDirectory::OpenPerEnvironment(options.data);
   if (!dir.ok()) return Fail(dir.error());
   std::optional<auth::PublicKey> given;
   if (options.key) {

@@ -65,7 +65,9 @@ int RunExport(const ExportCommandOptions& options) {
   // stdout may hold the archive: log records (a preview worker's stderr) go to stderr.
   spdlog::set_default_logger(spdlog::stderr_logger_mt("export"));
   dicom::Initialize();
-  auto dir = DataDirectory::Open(options.data);
+  auto config = LoadConfig(options.config);
+  if (!config.ok()) return Fail(config.error());
+  auto dir = DataDirectory::Open(options.data, config->index_url);
   if (!dir.ok()) return Fail(dir.error());
   auto hospital = (*dir)->index().FindHospital(options.hospital);
   if (!hospital.ok()) return Fail(hospital.error());
@@ -74,8 +76,6 @@ int RunExport(const ExportCommandOptions& options) {
   const char* login = ::getlogin();
   Principal principal{std::string("cli:") + (login ? login : std::to_string(::getuid())),
                       hospital->id, hospital->name, Role::kAdmin};
-  auto config = LoadConfig(options.config);
-  if (!config.ok()) return Fail(config.error());
   auto sources = PacsSources::Open(*config, **dir);
   if (!sources.ok()) return Fail(sources.error());
   config->preview.worker_executable = preview::DefaultWorkerExecutable();

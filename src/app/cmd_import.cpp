@@ -33,7 +33,7 @@ int RunImport(const fs::path& data, const std::optional<fs::path>& config_file,
   auto config = LoadConfig(config_file);
   if (!config.ok()) return Fail(config.error());
   dicom::Initialize();
-  auto dir = DataDirectory::Open(data);
+  auto dir = DataDirectory::Open(data, config->index_url);
   if (!dir.ok()) return Fail(dir.error());
   auto found = (*dir)->index().FindHospital(hospital);
   if (!found.ok()) return Fail(found.error());

@@ -115,8 +115,10 @@ int RunServe(const ServeOptions& options) {
   }
   ConfigureLogging(config->log_level);
 
-  auto dir = DataDirectory::Open(options.data);
+  auto dir = DataDirectory::Open(options.data, config->index_url);
   if (!dir.ok()) return Fail(dir.error());
+  spdlog::info("event=index_opened index={}",
+               config->index_url.empty() ? "sqlite" : IndexUrlForLog(config->index_url));
   auto secret = (*dir)->JwtSecret(*config, options.demo ? DataDirectory::KeptSecret::kUseOrCreate
                                                         : DataDirectory::KeptSecret::kIgnore);
   if (!secret.ok()) return Fail(secret.error().message() + " (or start with --demo)");

@@ -16,7 +16,7 @@ int RunSync(const std::filesystem::path& data,
             const std::optional<std::filesystem::path>& config_file) {
   auto config = LoadConfig(config_file);
   if (!config.ok()) return Fail(config.error());
-  auto dir = DataDirectory::Open(data);
+  auto dir = DataDirectory::Open(data, config->index_url);
   if (!dir.ok()) return Fail(dir.error());
   auto sources = PacsSources::Open(*config, **dir);
   if (!sources.ok()) return Fail(sources.error());

@@ -73,6 +73,8 @@ int RunExport(const ExportCommandOptions& options);
 int RunSync(const std::filesystem::path& data, const std::optional<std::filesystem::path>& config);
 int RunAudit(const AuditCommandOptions& options);
 int RunAuditVerify(const AuditVerifyOptions& options);
+// Copies DIR's embedded index into the empty PostgreSQL index at `to` and checks the copy.
+int RunMigrateIndex(const std::filesystem::path& from, const std::string& to);
 int RunPreview(const PreviewOptions& options);
 int RunVerify(const VerifyOptions& options);
 

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <set>
 
+#include "index/index.h"
+
 namespace pacsport {
 namespace {
 
@@ -334,6 +336,16 @@ const std::vector<Setting>& Settings() {
       {"deidentify.roles", "PACSPORT_DEIDENTIFY_ROLES", Setting::kText,
        [](Config& c, const std::string& v) {
          return ParseRoles(v, "deidentify.roles", c.exports.deidentify_policy.default_roles);
+       },
+       nullptr},
+      {"index.url", "PACSPORT_INDEX_URL", Setting::kText,
+       [](Config& c, const std::string& v) {
+         if (!v.empty() && !IsPostgresUrl(v)) {
+           return Status(InvalidInput(
+               "index.url must be empty (the embedded SQLite index) or a postgresql:// URL"));
+         }
+         c.index_url = v;
+         return Status::Ok();
        },
        nullptr},
       {"logging.level", "PACSPORT_LOG_LEVEL", Setting::kText,

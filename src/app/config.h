@@ -43,6 +43,10 @@ struct Config {
   // login TTL (http.token_ttl). Never below it: LoadConfig refuses that.
   std::optional<std::chrono::seconds> max_token_lifetime;
   std::string log_level = "info";
+  // [index] url: the index database, postgresql://user[:password]@host[:port]/dbname
+  // (index.h OpenPostgresIndex); empty: the embedded SQLite file DIR/index.sqlite.
+  // Shown only through IndexUrlForLog: it may hold a password.
+  std::string index_url;
   // [export]: the shares of export capacity and the hospitals' size limits (the
   // per-hospital ones from the file only).
   ExportServiceLimits exports;

@@ -115,6 +115,23 @@ TEST_F(ConfigTest, MaxInflatedSize) {
   }
 }
 
+TEST_F(ConfigTest, IndexUrlFromTheFileOrTheEnvironment) {
+  EXPECT_EQ(LoadConfig(std::nullopt)->index_url, "");
+  auto file = LoadConfig(Write("[index]\nurl = \"postgresql://app@db:5432/pacs\"\n"));
+  ASSERT_TRUE(file.ok()) << file.error().message();
+  EXPECT_EQ(file->index_url, "postgresql://app@db:5432/pacs");
+  ::setenv("PACSPORT_INDEX_URL", "postgresql://app@other/pacs", 1);
+  auto env = LoadConfig(Write("[index]\nurl = \"postgresql://app@db:5432/pacs\"\n"));
+  ::setenv("PACSPORT_INDEX_URL", "mysql://app:secret@db/pacs", 1);
+  auto refused = LoadConfig(std::nullopt);
+  ::unsetenv("PACSPORT_INDEX_URL");
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env->index_url, "postgresql://app@other/pacs");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("index.url"), std::string::npos);
+  EXPECT_EQ(refused.error().message().find("secret"), std::string::npos);
+}
+
 TEST_F(ConfigTest, MaxTokenLifetimeDefaultsToTheLoginTtlAndIsNeverBelowIt) {
   auto defaults = LoadConfig(Write("[server]\ntoken_ttl_seconds = 600\n"));
   ASSERT_TRUE(defaults.ok()) << defaults.error().message();

@@ -10,13 +10,15 @@
 namespace pacsport {
 namespace fs = std::filesystem;
 
-Result<std::unique_ptr<DataDirectory>> DataDirectory::Open(const fs::path& dir) {
+Result<std::unique_ptr<DataDirectory>> DataDirectory::Open(const fs::path& dir,
+                                                           const std::string& index_url) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Unavailable("cannot create data directory " + dir.string() + ": " + ec.message());
   std::unique_ptr<DataDirectory> data(new DataDirectory());
   data->dir_ = dir;
-  auto index = OpenSqliteIndex((dir / "index.sqlite").string());
+  auto index = index_url.empty() ? OpenSqliteIndex((dir / "index.sqlite").string())
+                                 : OpenPostgresIndex(index_url);
   if (!index.ok()) return index.error();
   data->index_ = std::move(*index);
   auto store = LocalStore::Open(dir / "store");
@@ -27,6 +29,12 @@ Result<std::unique_ptr<DataDirectory>> DataDirectory::Open(const fs::path& dir) 
   data->signing_key_ = std::make_shared<const auth::SigningKey>(std::move(*key));
   data->index_->SetAuditSigner(data->signing_key_);
   return data;
+}
+
+Result<std::unique_ptr<DataDirectory>> DataDirectory::OpenPerEnvironment(const fs::path& dir) {
+  auto config = LoadConfig(std::nullopt);
+  if (!config.ok()) return config.error();
+  return Open(dir, config->index_url);
 }
 
 Result<std::string> DataDirectory::JwtSecret(const Config& config, KeptSecret kept) {

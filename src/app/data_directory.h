@@ -1,5 +1,6 @@
 // DataDirectory: the on-disk home of one pacsport installation.
-//   DIR/index.sqlite   the metadata index and audit trail
+//   DIR/index.sqlite   the metadata index and audit trail, unless the configuration
+//                      names a PostgreSQL index ([index] url, PACSPORT_INDEX_URL)
 //   DIR/store/         the content-addressed DICOM store
 //   DIR/jwt-secret     the token secret generated in --demo mode (mode 0600)
 //   DIR/audit-signing-key  the server's Ed25519 key (auth/signing_key.h, mode 0600),
@@ -21,8 +22,14 @@ namespace pacsport {
 
 class DataDirectory {
  public:
-  // Opens DIR, creating it and its parts when absent.
-  static Result<std::unique_ptr<DataDirectory>> Open(const std::filesystem::path& dir);
+  // Opens DIR, creating it and its parts when absent, with the index at `index_url`
+  // (Config::index_url; empty: DIR/index.sqlite).
+  static Result<std::unique_ptr<DataDirectory>> Open(const std::filesystem::path& dir,
+                                                     const std::string& index_url);
+  // Opens DIR with the index the environment names (PACSPORT_INDEX_URL, else
+  // DIR/index.sqlite), for the commands that take no configuration file.
+  static Result<std::unique_ptr<DataDirectory>> OpenPerEnvironment(
+      const std::filesystem::path& dir);
 
   Index& index() { return *index_; }
   LocalStore& store() { return *store_; }

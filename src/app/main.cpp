@@ -111,6 +111,17 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   sync_cmd->callback([&] { code = RunSync(data, sync_config); });
 
+  std::filesystem::path migrate_from;
+  std::string migrate_to;
+  auto* migrate_cmd = app.add_subcommand(
+      "migrate-index",
+      "Copy a data directory's embedded index into an empty PostgreSQL index, then verify it");
+  migrate_cmd->add_option("--from", migrate_from, "Data directory whose index.sqlite is copied")
+      ->required();
+  migrate_cmd->add_option("--to", migrate_to, "postgresql://user@host:port/dbname (empty database)")
+      ->required();
+  migrate_cmd->callback([&] { code = RunMigrateIndex(migrate_from, migrate_to); });
+
   AuditCommandOptions audit;
   auto* audit_cmd = app.add_subcommand("audit", "Print the export audit trail, newest first");
   audit_cmd->add_option("--data", audit.data, "Data directory");

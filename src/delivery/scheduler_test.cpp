@@ -63,7 +63,7 @@ class SchedulerTest : public IndexTest {
   Scheduler::Clock clock_ = [this] { return now_; };
 };
 
-TEST_F(SchedulerTest, FiresWhenDueAndMovesToTheNextSlot) {
+TEST_P(SchedulerTest, FiresWhenDueAndMovesToTheNextSlot) {
   const RowId id = AddDaily("2030-01-01T02:00:00.000Z");
   Scheduler scheduler(*index_, firing_, clock_);
   EXPECT_EQ(scheduler.FireDue(), 0);  // 01:00: not yet
@@ -77,7 +77,7 @@ TEST_F(SchedulerTest, FiresWhenDueAndMovesToTheNextSlot) {
   EXPECT_EQ(scheduler.FireDue(), 0);  // the same slot never twice
 }
 
-TEST_F(SchedulerTest, SlotsMissedWhileDownRunOnceAtStart) {
+TEST_P(SchedulerTest, SlotsMissedWhileDownRunOnceAtStart) {
   const RowId id = AddDaily("2030-01-01T02:00:00.000Z");
   now_ = Utc("2030-01-04T10:30:00");  // three slots missed
   Scheduler scheduler(*index_, firing_, clock_);
@@ -87,7 +87,7 @@ TEST_F(SchedulerTest, SlotsMissedWhileDownRunOnceAtStart) {
   EXPECT_EQ(NextRunAt(id), "2030-01-05T02:00:00.000Z");  // the next slot after now
 }
 
-TEST_F(SchedulerTest, TheThreadFiresWhatIsDueAtStart) {
+TEST_P(SchedulerTest, TheThreadFiresWhatIsDueAtStart) {
   AddDaily("2030-01-01T02:00:00.000Z");
   now_ = Utc("2030-01-02T10:00:00");
   Scheduler scheduler(*index_, firing_, clock_, std::chrono::milliseconds(10));
@@ -99,7 +99,7 @@ TEST_F(SchedulerTest, TheThreadFiresWhatIsDueAtStart) {
   EXPECT_EQ(firing_.fired.size(), 1u);
 }
 
-TEST_F(SchedulerTest, TwoSchedulersClaimOneSlotOnce) {
+TEST_P(SchedulerTest, TwoSchedulersClaimOneSlotOnce) {
   const RowId id = AddDaily("2030-01-01T02:00:00.000Z");
   now_ = Utc("2030-01-01T02:00:30");
   RecordingFiring other;
@@ -134,14 +134,14 @@ TEST_F(SchedulerTest, TwoSchedulersClaimOneSlotOnce) {
   EXPECT_EQ(total, 1);
 }
 
-TEST_F(SchedulerTest, DisabledSchedulesDoNotFire) {
+TEST_P(SchedulerTest, DisabledSchedulesDoNotFire) {
   AddDaily("", false);
   now_ = Utc("2031-01-01T00:00:00");
   Scheduler scheduler(*index_, firing_, clock_);
   EXPECT_EQ(scheduler.FireDue(), 0);
 }
 
-TEST_F(SchedulerTest, ChangeSequenceFollowsIngestAndLimitsSnapshots) {
+TEST_P(SchedulerTest, ChangeSequenceFollowsIngestAndLimitsSnapshots) {
   auto before = index_->CurrentChangeSequence();
   ASSERT_TRUE(before.ok());
   EXPECT_EQ(*before, 0);
@@ -185,7 +185,7 @@ TEST_F(SchedulerTest, ChangeSequenceFollowsIngestAndLimitsSnapshots) {
   EXPECT_TRUE(p2_later->empty());
 }
 
-TEST_F(SchedulerTest, LastSuccessIsTheNewestRunThatEndedDoneOrDelivered) {
+TEST_P(SchedulerTest, LastSuccessIsTheNewestRunThatEndedDoneOrDelivered) {
   const RowId id = AddDaily("2030-01-01T02:00:00.000Z");
   auto job = [&](const std::string& job_id, JobState state, const std::string& finished) {
     JobRecord j;
@@ -232,6 +232,8 @@ TEST_F(SchedulerTest, LastSuccessIsTheNewestRunThatEndedDoneOrDelivered) {
   EXPECT_EQ(index_->GetSchedule(hospital_, id).error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(index_->GetSchedule(hospital_ + 1, id).error().code(), ErrorCode::kNotFound);
 }
+
+PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(SchedulerTest);
 
 }  // namespace
 }  // namespace pacsport::delivery

@@ -712,4 +712,16 @@ class Index : public auth::LoginSeriesStore {
 // schema up to date. kUnavailable when the file cannot be opened.
 Result<std::unique_ptr<Index>> OpenSqliteIndex(const std::string& path);
 
+// Connects to the PostgreSQL database at `url` (a libpq connection URI,
+// postgresql://user[:password]@host[:port]/dbname[?options]) and brings its schema up to
+// date; several processes may do so at once. The database must sort text byte by
+// byte (LC_COLLATE "C"). kUnavailable when the server cannot be reached or refuses.
+Result<std::unique_ptr<Index>> OpenPostgresIndex(const std::string& url);
+
+// True when `url` names a PostgreSQL index (postgresql:// or postgres://).
+bool IsPostgresUrl(const std::string& url);
+
+// `url` with its password, if any, replaced by "***": what logs and messages show.
+std::string IndexUrlForLog(const std::string& url);
+
 }  // namespace pacsport

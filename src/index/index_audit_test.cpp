@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
+#include <atomic>
+#include <thread>
+
 #include "core/digest.h"
 #include "index/audit_chain.h"
 #include "index/audit_chain_verifier.h"
@@ -89,11 +92,8 @@ class AuditChainTest : public IndexTest {
     }
   }
 
-  // Runs `statement` on the index's file directly, as someone with database access.
-  void Tamper(const std::string& statement) {
-    soci::session sql("sqlite3", "db=" + db_path_.string());
-    sql << statement;
-  }
+  // Runs `statement` on the index's database directly, as someone with database access.
+  void Tamper(const std::string& statement) { *Direct() << statement; }
 
   std::optional<AuditChainProblem> Problem(const SignatureChecker* key) {
     auto report = VerifyAuditChain(*index_, key);
@@ -106,7 +106,7 @@ class AuditChainTest : public IndexTest {
   std::vector<RowId> ids_;
 };
 
-TEST_F(AuditChainTest, SealsInCompletionOrder) {
+TEST_P(AuditChainTest, SealsInCompletionOrder) {
   auto chain = index_->ListSealedAudit(0, 10);
   ASSERT_TRUE(chain.ok());
   ASSERT_EQ(chain->size(), 4u);
@@ -137,7 +137,7 @@ TEST_F(AuditChainTest, SealsInCompletionOrder) {
   EXPECT_EQ(report->head_hash, (*chain)[3].record_hash);
 }
 
-TEST_F(AuditChainTest, FindsAnEditedRecord) {
+TEST_P(AuditChainTest, FindsAnEditedRecord) {
   Tamper("UPDATE audit SET username = 'mallory' WHERE chain_seq = 3");
   auto problem = Problem(nullptr);
   ASSERT_TRUE(problem.has_value());
@@ -146,14 +146,16 @@ TEST_F(AuditChainTest, FindsAnEditedRecord) {
   EXPECT_NE(problem->what.find("changed"), std::string::npos);
 }
 
-TEST_F(AuditChainTest, FindsAnEditedStudyList) {
+TEST_P(AuditChainTest, FindsAnEditedStudyList) {
   Tamper("DELETE FROM audit_studies WHERE study_uid = '1.2.11'");
   auto problem = Problem(nullptr);
   ASSERT_TRUE(problem.has_value());
   EXPECT_EQ(problem->record_id, ids_[0]);
 }
 
-TEST_F(AuditChainTest, FindsADeletedRecord) {
+TEST_P(AuditChainTest, FindsADeletedRecord) {
+  // With its studies, as the foreign key (enforced on PostgreSQL) asks.
+  Tamper("DELETE FROM audit_studies WHERE audit_id IN (SELECT id FROM audit WHERE chain_seq = 2)");
   Tamper("DELETE FROM audit WHERE chain_seq = 2");
   auto problem = Problem(nullptr);
   ASSERT_TRUE(problem.has_value());
@@ -161,7 +163,7 @@ TEST_F(AuditChainTest, FindsADeletedRecord) {
   EXPECT_NE(problem->what.find("removed"), std::string::npos);
 }
 
-TEST_F(AuditChainTest, FindsReorderedRecords) {
+TEST_P(AuditChainTest, FindsReorderedRecords) {
   Tamper("UPDATE audit SET chain_seq = -chain_seq WHERE chain_seq IN (2, 3)");
   Tamper("UPDATE audit SET chain_seq = 5 + chain_seq WHERE chain_seq IN (-2, -3)");
   auto problem = Problem(nullptr);
@@ -169,7 +171,7 @@ TEST_F(AuditChainTest, FindsReorderedRecords) {
   EXPECT_EQ(problem->chain_seq, 2);
 }
 
-TEST_F(AuditChainTest, FindsAChainRebuiltWithoutTheKey) {
+TEST_P(AuditChainTest, FindsAChainRebuiltWithoutTheKey) {
   // Someone with the database but not the key edits a record and rehashes the chain
   // from there: the hashes hold, the signatures do not.
   Tamper("UPDATE audit SET detail = 'nothing to see' WHERE chain_seq = 4");
@@ -187,7 +189,7 @@ TEST_F(AuditChainTest, FindsAChainRebuiltWithoutTheKey) {
   EXPECT_NE(Problem(&other)->what.find("another key"), std::string::npos);
 }
 
-TEST_F(AuditChainTest, FiltersByScopePatientAndStudy) {
+TEST_P(AuditChainTest, FiltersByScopePatientAndStudy) {
   AuditQuery q;
   q.scope = "study";
   EXPECT_EQ(index_->ListAudit(q)->total, 2);
@@ -213,7 +215,7 @@ TEST_F(AuditChainTest, FiltersByScopePatientAndStudy) {
   EXPECT_TRUE(index_->GetAudit(std::nullopt, ids_[0]).ok());
 }
 
-TEST_F(AuditChainTest, ArchivesThePrefixAndKeepsTheChainVerifiable) {
+TEST_P(AuditChainTest, ArchivesThePrefixAndKeepsTheChainVerifiable) {
   auto chain = *index_->ListSealedAudit(0, 2);
   AuditArchive archive{2, chain[1].record_hash, "audit-1-2.jsonl", "00", 2, "2024-02-01T00:00:00Z"};
   AuditArchive gap = archive;
@@ -235,7 +237,7 @@ TEST_F(AuditChainTest, ArchivesThePrefixAndKeepsTheChainVerifiable) {
   EXPECT_FALSE(VerifyAuditChain(*index_, key_.get())->problem.has_value());
 }
 
-TEST_F(AuditChainTest, ForwardingCursor) {
+TEST_P(AuditChainTest, ForwardingCursor) {
   EXPECT_EQ(*index_->GetAuditForwarded("syslog"), 0);
   ASSERT_TRUE(index_->SetAuditForwarded("syslog", 3).ok());
   ASSERT_TRUE(index_->SetAuditForwarded("syslog", 4).ok());
@@ -243,7 +245,35 @@ TEST_F(AuditChainTest, ForwardingCursor) {
   EXPECT_EQ(*index_->GetAuditForwarded("other"), 0);
 }
 
-TEST_F(AuditTest, OutcomeNamesRoundTrip) {
+// Several writers completing at once (threads here, replicas on PostgreSQL) each take
+// the next link: no two seals read the same head, so the chain never forks.
+TEST_P(AuditTest, ConcurrentCompletionsMakeOneChain) {
+  const RowId h = Hospital("H");
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 8;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto id = index_->OpenAudit(Record("2024-01-01T00:00:00.000Z", "u", h));
+        if (!id.ok() ||
+            !index_->CompleteAudit(*id, Completion(AuditOutcome::kSuccess, "", 1, 1, 1)).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures, 0);
+  auto report = VerifyAuditChain(*index_, nullptr);
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_FALSE(report->problem.has_value()) << report->problem->what;
+  EXPECT_EQ(report->records, kThreads * kPerThread);
+  EXPECT_EQ(report->head_seq, kThreads * kPerThread);
+}
+
+TEST_P(AuditTest, OutcomeNamesRoundTrip) {
   for (AuditOutcome outcome :
        {AuditOutcome::kInProgress, AuditOutcome::kSuccess, AuditOutcome::kDenied,
         AuditOutcome::kFailed, AuditOutcome::kAborted, AuditOutcome::kOverCapacity}) {
@@ -253,7 +283,7 @@ TEST_F(AuditTest, OutcomeNamesRoundTrip) {
   EXPECT_FALSE(ParseAuditOutcome("done").has_value());
 }
 
-TEST_F(AuditTest, OpenCompleteAndList) {
+TEST_P(AuditTest, OpenCompleteAndList) {
   const RowId a = Hospital("A");
   const RowId b = Hospital("B");
   const RowId first = *index_->OpenAudit(Record("2024-01-01T10:00:00.000Z", "alice", a));
@@ -317,7 +347,7 @@ TEST_F(AuditTest, OpenCompleteAndList) {
   EXPECT_EQ(Ids(*page), (std::vector<RowId>{third, second}));
 }
 
-TEST_F(AuditTest, OpenWithoutStartTimeStampsNow) {
+TEST_P(AuditTest, OpenWithoutStartTimeStampsNow) {
   AuditRecord record = Record("", "alice", std::nullopt);
   ASSERT_TRUE(index_->OpenAudit(record).ok());
   auto all = index_->ListAudit({});
@@ -327,7 +357,7 @@ TEST_F(AuditTest, OpenWithoutStartTimeStampsNow) {
   EXPECT_EQ(all->items[0].started_at.back(), 'Z');
 }
 
-TEST_F(AuditTest, FailInterruptedAudits) {
+TEST_P(AuditTest, FailInterruptedAudits) {
   const RowId h = Hospital("H");
   const RowId running = *index_->OpenAudit(Record("2024-01-01T00:00:00.000Z", "a", h));
   const RowId also_running = *index_->OpenAudit(Record("2024-01-02T00:00:00.000Z", "b", h));
@@ -355,7 +385,7 @@ TEST_F(AuditTest, FailInterruptedAudits) {
             ErrorCode::kConflict);
 }
 
-TEST_F(AuditTest, OnlyTheRecordsOfReplicasWithoutARecentHeartbeatAreInterrupted) {
+TEST_P(AuditTest, OnlyTheRecordsOfReplicasWithoutARecentHeartbeatAreInterrupted) {
   const RowId h = Hospital("H");
   AuditRecord of_live = Record("2024-01-01T00:00:00.000Z", "a", h);
   of_live.replica = "live";
@@ -381,5 +411,7 @@ TEST_F(AuditTest, OnlyTheRecordsOfReplicasWithoutARecentHeartbeatAreInterrupted)
   }
 }
 
+PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(AuditTest);
+PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(AuditChainTest);
 }  // namespace
 }  // namespace pacsport

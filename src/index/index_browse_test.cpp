@@ -43,7 +43,7 @@ class BrowseTest : public IndexTest {
   RowId hospital_ = 0;
 };
 
-TEST_F(BrowseTest, SearchIsCaseInsensitiveAndTakesWildcardsLiterally) {
+TEST_P(BrowseTest, SearchIsCaseInsensitiveAndTakesWildcardsLiterally) {
   AddStudy("PCT", "100% SMITH", "1");
   AddStudy("PX", "100X SMITH", "2");
   AddStudy("PU", "A_B", "3");
@@ -72,7 +72,7 @@ TEST_F(BrowseTest, SearchIsCaseInsensitiveAndTakesWildcardsLiterally) {
   EXPECT_EQ(StudyUids(*index_->ListStudies(hospital_, studies)), Ids{"1"});
 }
 
-TEST_F(BrowseTest, PagingReportsTotals) {
+TEST_P(BrowseTest, PagingReportsTotals) {
   for (int i = 0; i < 7; ++i) {
     AddStudy("P" + std::to_string(i), "NAME" + std::to_string(i), "1." + std::to_string(i),
              "2024010" + std::to_string(i));
@@ -107,7 +107,7 @@ TEST_F(BrowseTest, PagingReportsTotals) {
   EXPECT_EQ(index_->ListStudies(hospital_, q).error().code(), ErrorCode::kInvalidInput);
 }
 
-TEST_F(BrowseTest, StudyFiltersAndSorts) {
+TEST_P(BrowseTest, StudyFiltersAndSorts) {
   AddStudy("P1", "ZED", "1.1", "20240301", "MR", "brain");
   AddStudy("P1", "ZED", "1.2", "20240101", "CT", "Abdomen");
   AddStudy("P2", "ADAM", "1.3", "20240201", "US", "chest");
@@ -174,7 +174,7 @@ TEST_F(BrowseTest, StudyFiltersAndSorts) {
   EXPECT_TRUE(index_->ListModalityCounts(Hospital("Empty"))->empty());
 }
 
-TEST_F(BrowseTest, StudyDateAccessionBirthDateAndAiFilters) {
+TEST_P(BrowseTest, StudyDateAccessionBirthDateAndAiFilters) {
   AddStudy("P1", "ZED", "1.1", "20240301");
   AddStudy("P1", "ZED", "1.2", "20240101");
   AddStudy("P2", "ADAM", "1.3", "20240201");
@@ -206,7 +206,7 @@ TEST_F(BrowseTest, StudyDateAccessionBirthDateAndAiFilters) {
   EXPECT_EQ(list(q), (Uids{"1.1", "1.3", "1.4"}));
 }
 
-TEST_F(BrowseTest, NamesAreSearchedByWordsInAnyOrderWithoutCaseOrAccents) {
+TEST_P(BrowseTest, NamesAreSearchedByWordsInAnyOrderWithoutCaseOrAccents) {
   AddStudy("P1", "Doe^Peter", "1.1", "20240101", "CT", "Chest CT");
   AddStudy("P2", "Müller^Jürgen", "1.2");
   AddStudy("P3", "Peters^Jane", "1.3");
@@ -230,7 +230,7 @@ TEST_F(BrowseTest, NamesAreSearchedByWordsInAnyOrderWithoutCaseOrAccents) {
   EXPECT_EQ(StudyUids(*index_->ListStudies(hospital_, q)), Ids{"1.1"});
 }
 
-TEST_F(BrowseTest, PatientsWithoutAPatientIdAreNotListed) {
+TEST_P(BrowseTest, PatientsWithoutAPatientIdAreNotListed) {
   AddStudy("", "ANON^ONE", "1.1");
   AddStudy("", "ANON^TWO", "1.2");
   AddStudy("P1", "DOE^JOHN", "1.3");
@@ -244,7 +244,7 @@ TEST_F(BrowseTest, PatientsWithoutAPatientIdAreNotListed) {
             (std::vector<std::string>{"1.1", "1.2"}));
 }
 
-TEST_F(BrowseTest, AiAnalysisRoundTrip) {
+TEST_P(BrowseTest, AiAnalysisRoundTrip) {
   AddStudy("P1", "ZED", "1.1");
   const RowId other = Hospital("Other");
   const std::string analysis = R"({"findings":[{"label":"nodule","score":0.91}],"ok":true})";
@@ -273,5 +273,6 @@ TEST_F(BrowseTest, AiAnalysisRoundTrip) {
             ErrorCode::kNotFound);
 }
 
+PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(BrowseTest);
 }  // namespace
 }  // namespace pacsport

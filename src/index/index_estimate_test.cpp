@@ -64,7 +64,7 @@ class EstimateSumsTest : public IndexTest {
   RowId south_ = 0;
 };
 
-TEST_F(EstimateSumsTest, GroupsAHospitalByGeometryAndSyntax) {
+TEST_P(EstimateSumsTest, GroupsAHospitalByGeometryAndSyntax) {
   const ExportScopeTotals totals = Sum({ExportScopeQuery::Kind::kHospital, {}});
   EXPECT_EQ(totals.patients, 2);
   EXPECT_EQ(totals.studies, 3);
@@ -101,7 +101,7 @@ TEST_F(EstimateSumsTest, GroupsAHospitalByGeometryAndSyntax) {
   EXPECT_EQ(old.deflated_bytes, 0);
 }
 
-TEST_F(EstimateSumsTest, ScopesToStudiesAndPatientsOfTheHospital) {
+TEST_P(EstimateSumsTest, ScopesToStudiesAndPatientsOfTheHospital) {
   ExportScopeTotals study = Sum({ExportScopeQuery::Kind::kStudies, {"1.1"}});
   EXPECT_EQ(study.studies, 1);
   EXPECT_EQ(study.patients, 1);
@@ -130,7 +130,7 @@ TEST_F(EstimateSumsTest, ScopesToStudiesAndPatientsOfTheHospital) {
   EXPECT_EQ(other->patients, 0) << "another hospital's patient";
 }
 
-TEST_F(EstimateSumsTest, RefusesTooManyIds) {
+TEST_P(EstimateSumsTest, RefusesTooManyIds) {
   ExportScopeQuery query{ExportScopeQuery::Kind::kStudies,
                          std::vector<std::string>(kMaxScopeIds + 1, "1.1")};
   auto totals = index_->SumExportScope(north_, query);
@@ -138,5 +138,6 @@ TEST_F(EstimateSumsTest, RefusesTooManyIds) {
   EXPECT_EQ(totals.error().code(), ErrorCode::kInvalidInput);
 }
 
+PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(EstimateSumsTest);
 }  // namespace
 }  // namespace pacsport

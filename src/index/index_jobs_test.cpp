@@ -27,7 +27,7 @@ class JobsTest : public IndexTest {
   }
 };
 
-TEST_F(JobsTest, AJobIsSeenOnlyByItsHospitalAndListedNewestFirst) {
+TEST_P(JobsTest, AJobIsSeenOnlyByItsHospitalAndListedNewestFirst) {
   const RowId north = Hospital("North");
   const RowId south = Hospital("South");
   ASSERT_TRUE(index_->AddJob(Job("a", north, "alice")).ok());
@@ -45,7 +45,7 @@ TEST_F(JobsTest, AJobIsSeenOnlyByItsHospitalAndListedNewestFirst) {
   EXPECT_EQ(index_->ListJobs({south, "", {}})->total, 0);
 }
 
-TEST_F(JobsTest, OnlyOneOfTwoTransitionsFromTheSameStateWins) {
+TEST_P(JobsTest, OnlyOneOfTwoTransitionsFromTheSameStateWins) {
   const RowId north = Hospital("North");
   ASSERT_TRUE(index_->AddJob(Job("a", north, "alice")).ok());
   JobRecord running = Job("a", north, "alice");
@@ -69,7 +69,7 @@ constexpr char kT1[] = "2026-12-03T10:00:30.000Z";
 constexpr char kT2[] = "2026-12-03T10:00:31.000Z";
 constexpr char kT3[] = "2026-12-03T10:01:01.000Z";
 
-TEST_F(JobsTest, AClaimRunsTheJobUnderTheLeaseAndOnlyOneOfTwoClaimersGetsIt) {
+TEST_P(JobsTest, AClaimRunsTheJobUnderTheLeaseAndOnlyOneOfTwoClaimersGetsIt) {
   const RowId north = Hospital("North");
   ASSERT_TRUE(index_->AddJob(Job("a", north, "alice")).ok());
   ASSERT_EQ(index_->ListClaimableJobs(kT0)->size(), 1u);
@@ -87,7 +87,7 @@ TEST_F(JobsTest, AClaimRunsTheJobUnderTheLeaseAndOnlyOneOfTwoClaimersGetsIt) {
   EXPECT_EQ(stored.started_at, kT0);
 }
 
-TEST_F(JobsTest, TwoReplicasClaimingAtOnceNeverShareAJob) {
+TEST_P(JobsTest, TwoReplicasClaimingAtOnceNeverShareAJob) {
   const RowId north = Hospital("North");
   for (const char* id : {"a", "b", "c", "d", "e", "f"}) {
     ASSERT_TRUE(index_->AddJob(Job(id, north, "alice")).ok());
@@ -113,7 +113,7 @@ TEST_F(JobsTest, TwoReplicasClaimingAtOnceNeverShareAJob) {
   }
 }
 
-TEST_F(JobsTest, ARenewedLeaseKeepsTheJobAndAnExpiredOneIsTakenOver) {
+TEST_P(JobsTest, ARenewedLeaseKeepsTheJobAndAnExpiredOneIsTakenOver) {
   const RowId north = Hospital("North");
   ASSERT_TRUE(index_->AddJob(Job("a", north, "alice")).ok());
   ASSERT_TRUE(index_->ClaimJob("a", {"A", kT0, kT1})->has_value());
@@ -136,7 +136,7 @@ TEST_F(JobsTest, ARenewedLeaseKeepsTheJobAndAnExpiredOneIsTakenOver) {
   EXPECT_TRUE(index_->RenewJobLeases({"A", later, kT3})->empty()) << "A still holds it";
 }
 
-TEST_F(JobsTest, TheLateWritesOfAReplicaThatLostItsJobChangeNothing) {
+TEST_P(JobsTest, TheLateWritesOfAReplicaThatLostItsJobChangeNothing) {
   const RowId north = Hospital("North");
   ASSERT_TRUE(index_->AddJob(Job("a", north, "alice")).ok());
   const JobRecord as_a = **index_->ClaimJob("a", {"A", kT0, kT1});
@@ -162,7 +162,7 @@ TEST_F(JobsTest, TheLateWritesOfAReplicaThatLostItsJobChangeNothing) {
   EXPECT_TRUE(index_->ListClaimableJobs(kT3)->empty()) << "a done job was claimable";
 }
 
-TEST_F(JobsTest, ACancelOnAnyReplicaEndsTheOwnersLease) {
+TEST_P(JobsTest, ACancelOnAnyReplicaEndsTheOwnersLease) {
   const RowId north = Hospital("North");
   ASSERT_TRUE(index_->AddJob(Job("a", north, "alice")).ok());
   ASSERT_TRUE(index_->ClaimJob("a", {"A", kT0, kT1})->has_value());
@@ -175,7 +175,7 @@ TEST_F(JobsTest, ACancelOnAnyReplicaEndsTheOwnersLease) {
   EXPECT_TRUE(index_->ListClaimableJobs(kT3)->empty());
 }
 
-TEST_F(JobsTest, ANamedLeaseHasOneHolderUntilItExpiresOrIsReleased) {
+TEST_P(JobsTest, ANamedLeaseHasOneHolderUntilItExpiresOrIsReleased) {
   EXPECT_FALSE(index_->GetLease("sync")->has_value());
   EXPECT_TRUE(*index_->AcquireLease("sync", {"A", kT0, kT1}));
   EXPECT_FALSE(*index_->AcquireLease("sync", {"B", kT0, kT1}));
@@ -191,5 +191,6 @@ TEST_F(JobsTest, ANamedLeaseHasOneHolderUntilItExpiresOrIsReleased) {
   EXPECT_TRUE(*index_->AcquireLease("sync", {"A", later, "2026-12-03T10:01:32.000Z"}));
 }
 
+PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(JobsTest);
 }  // namespace
 }  // namespace pacsport

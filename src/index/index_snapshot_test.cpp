@@ -23,7 +23,7 @@ class SnapshotTest : public IndexTest {
   }
 };
 
-TEST_F(SnapshotTest, ListsPatientsInTheOrderOfListPatients) {
+TEST_P(SnapshotTest, ListsPatientsInTheOrderOfListPatients) {
   const RowId h = Hospital("H");
   const RowId other = Hospital("Other");
   for (int i = 0; i < 30; ++i) {
@@ -42,7 +42,7 @@ TEST_F(SnapshotTest, ListsPatientsInTheOrderOfListPatients) {
   EXPECT_EQ((*snapshot)->GetStudy("1.9").error().code(), ErrorCode::kNotFound);
 }
 
-TEST_F(SnapshotTest, DoesNotSeeWritesMadeWhileItIsOpen) {
+TEST_P(SnapshotTest, DoesNotSeeWritesMadeWhileItIsOpen) {
   const RowId h = Hospital("H");
   Add(h, MakeInstance("A", "1.1", "1.1.1", "1.1.1.1"));
   Add(h, MakeInstance("B", "1.2", "1.2.1", "1.2.1.1"));
@@ -82,7 +82,7 @@ TEST_F(SnapshotTest, DoesNotSeeWritesMadeWhileItIsOpen) {
   EXPECT_EQ(PatientIds(**fresh), (std::vector<std::string>{"A", "AB", "B"}));
 }
 
-TEST_F(SnapshotTest, AddsUpInstancesBySource) {
+TEST_P(SnapshotTest, AddsUpInstancesBySource) {
   const RowId h = Hospital("H");
   StoredInstance a = MakeInstance("A", "1.1", "1.1.1", "1.1.1.1");
   StoredInstance b = MakeInstance("A", "1.1", "1.1.1", "1.1.1.2");
@@ -129,5 +129,6 @@ TEST_F(SnapshotTest, AddsUpInstancesBySource) {
   EXPECT_EQ(studies->front().number_of_instances, 2);
 }
 
+PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(SnapshotTest);
 }  // namespace
 }  // namespace pacsport

@@ -27,8 +27,10 @@ std::vector<std::string> Keys(const std::vector<SourceEntry>& entries) {
 }
 
 class SourcesTest : public IndexTest {};
+// Upgrades of SQLite files made by earlier versions.
+using SqliteSourcesTest = SqliteIndexTest;
 
-TEST_F(SourcesTest, ListsTheInstancesOfOneSourceOnly) {
+TEST_P(SourcesTest, ListsTheInstancesOfOneSourceOnly) {
   const RowId h = Hospital("H");
   Add(h, AtSource(MakeInstance("P1", "1.1", "1.1.1", "1.1.1.1"), "pacs-a", "a1", "r1"));
   Add(h, AtSource(MakeInstance("P1", "1.1", "1.1.1", "1.1.1.2"), "pacs-a", "a2"));
@@ -49,7 +51,7 @@ TEST_F(SourcesTest, ListsTheInstancesOfOneSourceOnly) {
   EXPECT_EQ((*index_->FindSourceInstance({"pacs-a", "a2"}))->size, 700);
 }
 
-TEST_F(SourcesTest, RemovingPrunesWhatIsLeftEmpty) {
+TEST_P(SourcesTest, RemovingPrunesWhatIsLeftEmpty) {
   const RowId h = Hospital("H");
   Add(h, AtSource(MakeInstance("P1", "1.1", "1.1.1", "1.1.1.1", 1, 1, "MR"), "pacs-a", "a1"));
   Add(h, AtSource(MakeInstance("P1", "1.1", "1.1.2", "1.1.2.1", 2, 1, "CT"), "pacs-a", "a2"));
@@ -78,7 +80,7 @@ TEST_F(SourcesTest, RemovingPrunesWhatIsLeftEmpty) {
   EXPECT_EQ(index_->ListSourceInstances("local")->size(), 1u);
 }
 
-TEST_F(SourcesTest, RemovedInstancesCanComeBack) {
+TEST_P(SourcesTest, RemovedInstancesCanComeBack) {
   const RowId h = Hospital("H");
   const StoredInstance instance =
       AtSource(MakeInstance("P1", "1.1", "1.1.1", "1.1.1.1"), "pacs-a", "a1");
@@ -88,7 +90,7 @@ TEST_F(SourcesTest, RemovedInstancesCanComeBack) {
   EXPECT_EQ(index_->GetStudy(h, "1.1")->number_of_instances, 1);
 }
 
-TEST_F(SourcesTest, ReplacingKeepsTheStudyAndTakesTheNewBytes) {
+TEST_P(SourcesTest, ReplacingKeepsTheStudyAndTakesTheNewBytes) {
   const RowId h = Hospital("H");
   Add(h, AtSource(MakeInstance("P1", "1.1", "1.1.1", "1.1.1.1"), "pacs-a", "a1", "old"));
   ASSERT_TRUE(index_->SetAiAnalysis(h, "1.1", R"({"n":1})", {"m"}, "2026-01-01T00:00:00Z").ok());
@@ -109,7 +111,7 @@ TEST_F(SourcesTest, ReplacingKeepsTheStudyAndTakesTheNewBytes) {
   EXPECT_EQ(index_->GetStudy(h, "1.1")->ai_analysis_json, R"({"n":1})");
 }
 
-TEST_F(SourcesTest, ReplacingWithAnotherSopUidPrunesTheOldParents) {
+TEST_P(SourcesTest, ReplacingWithAnotherSopUidPrunesTheOldParents) {
   const RowId h = Hospital("H");
   Add(h, AtSource(MakeInstance("P1", "1.1", "1.1.1", "1.1.1.1"), "pacs-a", "a1"));
   ASSERT_TRUE(index_
@@ -121,7 +123,7 @@ TEST_F(SourcesTest, ReplacingWithAnotherSopUidPrunesTheOldParents) {
   EXPECT_EQ(index_->ListSourceInstances("pacs-a")->size(), 1u);
 }
 
-TEST_F(SourcesTest, AiResultsOfAPrunedStudyComeBackWithIt) {
+TEST_P(SourcesTest, AiResultsOfAPrunedStudyComeBackWithIt) {
   const RowId h = Hospital("H");
   const RowId other = Hospital("Other");
   const StoredInstance instance =
@@ -149,7 +151,7 @@ TEST_F(SourcesTest, AiResultsOfAPrunedStudyComeBackWithIt) {
   EXPECT_EQ(index_->GetStudy(h, "1.1")->ai_analysis_json, R"({"n":1})");
 }
 
-TEST_F(SourcesTest, InstancesIndexedBeforeVersion3HaveNoRevision) {
+TEST_P(SqliteSourcesTest, InstancesIndexedBeforeVersion3HaveNoRevision) {
   const auto path = dir_ / "version2.db";
   {
     soci::session sql(soci::sqlite3, "db=\"" + path.string() + "\"");
@@ -182,7 +184,7 @@ TEST_F(SourcesTest, InstancesIndexedBeforeVersion3HaveNoRevision) {
   EXPECT_EQ((*entries)[0].size, 1234);
 }
 
-TEST_F(SourcesTest, PatientsRecordedBeforeVersion10GetTheirNameSearchKeys) {
+TEST_P(SqliteSourcesTest, PatientsRecordedBeforeVersion10GetTheirNameSearchKeys) {
   const auto path = dir_ / "version9.db";
   {
     soci::session sql(soci::sqlite3, "db=\"" + path.string() + "\"");
@@ -205,7 +207,7 @@ TEST_F(SourcesTest, PatientsRecordedBeforeVersion10GetTheirNameSearchKeys) {
   EXPECT_EQ(found->items[0].patient_id, "P1");
 }
 
-TEST_F(SourcesTest, CursorsSurviveReopening) {
+TEST_P(SourcesTest, CursorsSurviveReopening) {
   EXPECT_FALSE(index_->GetSourceCursor("pacs-a")->has_value());
   ASSERT_TRUE(index_->SetSourceCursor("pacs-a", {12, "2026-11-28T12:00:00Z"}).ok());
   ASSERT_TRUE(index_->SetSourceCursor("pacs-a", {57, "2026-11-28T13:00:00Z"}).ok());
@@ -218,5 +220,7 @@ TEST_F(SourcesTest, CursorsSurviveReopening) {
   EXPECT_EQ((*index_->GetSourceCursor("pacs-b"))->last_change, 3);
 }
 
+PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(SourcesTest);
+PACSPORT_INDEX_TEST_ON_SQLITE(SqliteSourcesTest);
 }  // namespace
 }  // namespace pacsport

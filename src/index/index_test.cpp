@@ -14,7 +14,7 @@
 namespace pacsport {
 namespace {
 
-TEST_F(IndexTest, HospitalsAndUsers) {
+TEST_P(IndexTest, HospitalsAndUsers) {
   const RowId north = Hospital("North");
   const RowId south = Hospital("South");
   EXPECT_NE(north, south);
@@ -43,7 +43,7 @@ TEST_F(IndexTest, HospitalsAndUsers) {
   EXPECT_EQ(index_->FindUser("bob").error().code(), ErrorCode::kNotFound);
 }
 
-TEST_F(IndexTest, AddInstanceCreatesTheHierarchy) {
+TEST_P(IndexTest, AddInstanceCreatesTheHierarchy) {
   const RowId h = Hospital("H");
   Add(h, MakeInstance("P1", "1.1", "1.1.1", "1.1.1.1", 1, 1, "MR"));
   Add(h, MakeInstance("P1", "1.1", "1.1.1", "1.1.1.2", 1, 2, "MR"));
@@ -102,7 +102,7 @@ TEST_F(IndexTest, AddInstanceCreatesTheHierarchy) {
   EXPECT_FALSE(*index_->IsLocationReferenced({"local", "sha-none"}));
 }
 
-TEST_F(IndexTest, AddInstanceIsIdempotent) {
+TEST_P(IndexTest, AddInstanceIsIdempotent) {
   const RowId h = Hospital("H");
   const StoredInstance instance = MakeInstance("P1", "1.1", "1.1.1", "1.1.1.1");
   Add(h, instance);
@@ -124,7 +124,7 @@ TEST_F(IndexTest, AddInstanceIsIdempotent) {
   EXPECT_FALSE(*index_->IsLocationReferenced({"local", "elsewhere"}));
 }
 
-TEST_F(IndexTest, EmptyPatientAndStudyFieldsAreFilledInLater) {
+TEST_P(IndexTest, EmptyPatientAndStudyFieldsAreFilledInLater) {
   const RowId h = Hospital("H");
   StoredInstance bare = MakeInstance("P1", "1.1", "1.1.1", "1.1.1.1", std::nullopt);
   bare.metadata.patient_name = "";
@@ -152,7 +152,7 @@ TEST_F(IndexTest, EmptyPatientAndStudyFieldsAreFilledInLater) {
   for (const InstanceRecord& instance : *instances) EXPECT_EQ(instance.series_number, 4);
 }
 
-TEST_F(IndexTest, StudyUnderAnotherPatientKeepsItsFirstPatient) {
+TEST_P(IndexTest, StudyUnderAnotherPatientKeepsItsFirstPatient) {
   const RowId h = Hospital("H");
   Add(h, MakeInstance("P1", "1.1", "1.1.1", "1.1.1.1"));
   Add(h, MakeInstance("P2", "1.1", "1.1.1", "1.1.1.2"));
@@ -164,7 +164,7 @@ TEST_F(IndexTest, StudyUnderAnotherPatientKeepsItsFirstPatient) {
   EXPECT_EQ(index_->ListPatients(h, {})->total, 1);
 }
 
-TEST_F(IndexTest, AddInstanceRejectsBadInput) {
+TEST_P(IndexTest, AddInstanceRejectsBadInput) {
   const RowId h = Hospital("H");
   EXPECT_EQ(index_->AddInstance(h + 100, MakeInstance("P", "1", "1.1", "1.1.1")).error().code(),
             ErrorCode::kNotFound);
@@ -177,7 +177,7 @@ TEST_F(IndexTest, AddInstanceRejectsBadInput) {
   EXPECT_EQ(index_->ListPatients(h, {})->total, 0);
 }
 
-TEST_F(IndexTest, HospitalsAreKeptApart) {
+TEST_P(IndexTest, HospitalsAreKeptApart) {
   const RowId a = Hospital("A");
   const RowId b = Hospital("B");
   const RowId empty = Hospital("Empty");
@@ -221,7 +221,7 @@ TEST_F(IndexTest, HospitalsAreKeptApart) {
   EXPECT_EQ(index_->ListStudies(empty, {})->total, 0);
 }
 
-TEST_F(IndexTest, ListStudyInstancesOrdersMissingNumbersLast) {
+TEST_P(IndexTest, ListStudyInstancesOrdersMissingNumbersLast) {
   const RowId h = Hospital("H");
   // Added in scrambled order; expected: series 1 (instances 1, 2, then unnumbered by
   // SOP UID), series 2, then the series without a number.
@@ -242,7 +242,7 @@ TEST_F(IndexTest, ListStudyInstancesOrdersMissingNumbersLast) {
   EXPECT_FALSE((*instances)[3].instance_number.has_value());
 }
 
-TEST_F(IndexTest, ConcurrentAddInstanceCountsExactly) {
+TEST_P(IndexTest, ConcurrentAddInstanceCountsExactly) {
   const RowId h = Hospital("H");
   constexpr int kThreads = 4;
   constexpr int kPerThread = 60;
@@ -289,22 +289,21 @@ TEST_F(IndexTest, ConcurrentAddInstanceCountsExactly) {
   EXPECT_EQ(index_->ListPatients(h, {})->total, 3);
 }
 
-int SchemaVersionRows(const std::filesystem::path& db, int* version) {
-  soci::session sql(soci::sqlite3, "db=\"" + db.string() + "\"");
+int SchemaVersionRows(soci::session& sql, int* version) {
   int rows = 0;
   sql << "SELECT COUNT(*), MAX(version) FROM schema_version", soci::into(rows),
       soci::into(*version);
   return rows;
 }
 
-TEST_F(IndexTest, ReopeningKeepsDataAndMigratesOnce) {
+TEST_P(IndexTest, ReopeningKeepsDataAndMigratesOnce) {
   const RowId h = Hospital("H");
   Add(h, MakeInstance("P1", "1.1", "1.1.1", "1.1.1.1"));
   ASSERT_TRUE(index_->SetAiAnalysis(h, "1.1", R"({"a":1})", {"m"}, "2024-01-01T00:00:00Z").ok());
   Reopen();
   Reopen();
   int version = 0;
-  EXPECT_EQ(SchemaVersionRows(db_path_, &version), 1);
+  EXPECT_EQ(SchemaVersionRows(*Direct(), &version), 1);
   EXPECT_EQ(version, kLatestSchemaVersion);
   EXPECT_EQ(index_->FindHospital("H")->id, h);
   auto study = index_->GetStudy(h, "1.1");
@@ -317,7 +316,7 @@ TEST_F(IndexTest, ReopeningKeepsDataAndMigratesOnce) {
   EXPECT_EQ(index_->AddHospital("H").error().code(), ErrorCode::kConflict);
 }
 
-TEST_F(IndexTest, OpenFailuresAreUnavailable) {
+TEST_P(SqliteIndexTest, OpenFailuresAreUnavailable) {
   auto missing_dir = OpenSqliteIndex((dir_ / "no" / "such" / "dir" / "x.db").string());
   ASSERT_FALSE(missing_dir.ok());
   EXPECT_EQ(missing_dir.error().code(), ErrorCode::kUnavailable);
@@ -341,7 +340,7 @@ TEST_F(IndexTest, OpenFailuresAreUnavailable) {
 
 // The pool's size, and a session counted in use while its transaction waits for a
 // write lock that another connection holds.
-TEST_F(IndexTest, PoolUseCountsLeasedSessions) {
+TEST_P(SqliteIndexTest, PoolUseCountsLeasedSessions) {
   EXPECT_EQ(index_->PoolUse().size, 4u);
   EXPECT_EQ(index_->PoolUse().in_use, 0u);
   soci::session other(soci::sqlite3, "db=\"" + db_path_.string() + "\"");
@@ -357,5 +356,18 @@ TEST_F(IndexTest, PoolUseCountsLeasedSessions) {
   EXPECT_EQ(index_->PoolUse().in_use, 0u);
 }
 
+TEST(IndexUrlForLogTest, HidesPasswordsOnly) {
+  EXPECT_EQ(IndexUrlForLog("postgresql://app:s3cr%40t@db:5432/pacs"),
+            "postgresql://app:***@db:5432/pacs");
+  EXPECT_EQ(IndexUrlForLog("postgresql://app@db:5432/pacs?password=x&sslmode=require"),
+            "postgresql://app@db:5432/pacs?password=***&sslmode=require");
+  EXPECT_EQ(IndexUrlForLog("postgresql://app@db:5432/pacs"), "postgresql://app@db:5432/pacs");
+  EXPECT_EQ(IndexUrlForLog("postgresql://db/pacs?user=a:b@c"), "postgresql://db/pacs?user=a:b@c");
+  EXPECT_TRUE(IsPostgresUrl("postgres://db/pacs"));
+  EXPECT_FALSE(IsPostgresUrl("sqlite:///x"));
+}
+
+PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(IndexTest);
+PACSPORT_INDEX_TEST_ON_SQLITE(SqliteIndexTest);
 }  // namespace
 }  // namespace pacsport

@@ -116,7 +116,8 @@ std::pair<std::int64_t, std::string> ChainHead(soci::session& sql) {
   return {seq, hash};
 }
 
-// Seals completed record `id` as the chain's next link. Inside a write transaction.
+// Seals completed record `id` as the chain's next link. Inside a write transaction
+// that holds LockName::kAuditChain, so that no two seals read the same head.
 void Seal(soci::session& sql, RowId id, const MessageSigner* signer) {
   SqlConditions where;
   where.Add("id = ?", {id});
@@ -216,6 +217,7 @@ Status SqlIndex::CompleteAudit(RowId id, const AuditCompletion& completion) {
          soci::use(in_progress));
     update.execute(true);
     if (update.get_affected_rows() > 0) {
+      Lock(sql, LockName::kAuditChain, "head");
       Seal(sql, id, signer.get());
       return Status::Ok();
     }
@@ -298,6 +300,7 @@ Result<std::vector<AuditRecord>> SqlIndex::ListSealedAudit(std::int64_t after_se
 
 Status SqlIndex::RecordAuditArchive(const AuditArchive& archive) {
   return Run(Access::kWrite, "archiving audit records", [&](soci::session& sql) -> Status {
+    Lock(sql, LockName::kAuditChain, "head");
     std::int64_t previous = 0;
     sql << "SELECT COALESCE(MAX(through_seq), 0) FROM audit_archives", soci::into(previous);
     std::int64_t records = 0;
@@ -363,6 +366,7 @@ Result<std::int64_t> SqlIndex::FailInterruptedAudits(const std::string& alive_si
   return Run(
       Access::kWrite, "failing interrupted audit records",
       [&](soci::session& sql) -> Result<std::int64_t> {
+        Lock(sql, LockName::kAuditChain, "head");
         soci::statement update =
             (sql.prepare << "UPDATE audit SET outcome = :failed, detail = 'interrupted' "
                             "WHERE outcome = :in_progress AND " +

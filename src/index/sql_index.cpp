@@ -2,6 +2,10 @@
 
 #include <soci/soci.h>
 
+#include <chrono>
+#include <random>
+#include <thread>
+
 #include "index/name_search.h"
 #include "index/schema.h"
 
@@ -56,10 +60,15 @@ SqlIndex::Transaction::Transaction(SqlIndex& index, Access access) {
   }
   session_ = std::make_unique<soci::session>(*index.pool_);
   leased_.emplace(index.sessions_in_use_);
-  if (write) {
-    *session_ << std::string(index.dialect_.begin_write);
-  } else {
-    session_->begin();
+  const std::string begin(write ? index.dialect_.begin_write : index.dialect_.begin_read);
+  try {
+    *session_ << begin;
+  } catch (const soci::soci_error&) {
+    // A connection the database dropped (restart, fail-over) is opened again, so
+    // that a fault costs the call that met it, not every later lease of it.
+    if (session_->is_connected()) throw;
+    session_->reconnect();
+    *session_ << begin;
   }
   open_ = true;
 }
@@ -79,10 +88,26 @@ void SqlIndex::Transaction::Commit() {
   open_ = false;
 }
 
+void SqlIndex::Lock(soci::session& sql, LockName lock, const std::string& name) const {
+  if (dialect_.lock.empty()) return;
+  const int kind = static_cast<int>(lock);
+  sql << std::string(dialect_.lock), soci::use(kind, "kind"), soci::use(name, "name");
+}
+
+void SqlIndex::PauseBeforeRetry(int attempt) {
+  thread_local std::minstd_rand random(std::random_device{}());
+  const int ceiling_ms = 2 << std::min(attempt, 7);  // 4 ms, 8 ms, ... 256 ms
+  std::uniform_int_distribution<int> pause_ms(1, ceiling_ms);
+  std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
+}
+
 SessionPoolUse SqlIndex::PoolUse() const { return {sessions_in_use_.load(), pool_size_}; }
 
 Status SqlIndex::Migrate() {
   return Run(Access::kWrite, "schema migration", [&](soci::session& sql) -> Status {
+    // Replicas starting together: the first migrates, the others then find the
+    // schema at its version.
+    Lock(sql, LockName::kMigration, "schema");
     sql << std::string(SchemaVersionTableStatement());
     int version = 0;
     soci::indicator present = soci::i_null;

@@ -11,7 +11,15 @@
 //
 // Errors: every exception from SOCI or the database is caught here and handed to
 // the dialect's translate function, which answers kUnavailable for faults of the
-// database and kInternal for anything that points to a bug; none escapes.
+// database and kInternal for anything that points to a bug; none escapes. A
+// transient failure (the dialect's is_transient: a serialization failure or a
+// deadlock victim) is not an answer: Run rolls back and runs the whole body again,
+// a bounded number of times with a short, growing, jittered pause, so bodies must
+// not depend on state a failed attempt left behind.
+//
+// Races: where writes are not serialized (PostgreSQL at READ COMMITTED), a body
+// that reads before it writes and must not interleave with another doing the same
+// takes a named lock first (Lock), held until its transaction ends.
 #pragma once
 
 #include <atomic>
@@ -32,15 +40,28 @@ class session;
 
 namespace pacsport {
 
+// What transactions must not interleave on, where writes are not serialized.
+enum class LockName {
+  kMigration = 1,   // the schema: one migrating replica at a time
+  kAuditChain = 2,  // the audit chain's head: one seal at a time
+  kStudy = 3,       // one study's hierarchy (name: hospital id and Study Instance UID)
+};
+
 struct SqlDialect {
   std::string_view id_primary_key;  // column type of surrogate keys (schema.h)
+  std::string_view begin_read;      // starts a transaction that only reads (and snapshots)
   std::string_view begin_write;     // starts a transaction that will write
   bool serialize_writes = false;    // at most one write transaction in this process
+  // Takes the lock named by :kind (an integer) and :name (text) until the transaction
+  // ends; empty where write transactions exclude each other anyway.
+  std::string_view lock;
   // Appended to a SELECT of rows a write transaction will change, so that concurrent
   // claimers skip a row another holds rather than wait for it: " FOR UPDATE SKIP LOCKED"
   // on PostgreSQL; empty where write transactions already exclude each other (SQLite).
   std::string_view lock_skip_locked;
   Error (*translate)(const std::exception& e, std::string_view operation) = nullptr;
+  // True for a failure that running the same transaction again may not meet.
+  bool (*is_transient)(const std::exception& e) = nullptr;
 };
 
 class SqlIndex final : public Index {
@@ -202,18 +223,33 @@ class SqlIndex final : public Index {
 
   // Runs body(session) in a transaction and returns its Result or Status, committing
   // when that is ok; any exception becomes the dialect's translation of it.
+  // A transient failure runs the body again (see the file comment).
   template <typename Body>
   std::invoke_result_t<Body&, soci::session&> Run(Access access, std::string_view operation,
                                                   Body&& body) {
-    try {
-      Transaction transaction(*this, access);
-      auto result = body(transaction.sql());
-      if (result.ok()) transaction.Commit();
-      return result;
-    } catch (const std::exception& e) {
-      return dialect_.translate(e, operation);
+    for (int attempt = 1;; ++attempt) {
+      try {
+        Transaction transaction(*this, access);
+        auto result = body(transaction.sql());
+        if (result.ok()) transaction.Commit();
+        return result;
+      } catch (const std::exception& e) {
+        if (attempt < kAttempts && dialect_.is_transient != nullptr && dialect_.is_transient(e)) {
+          PauseBeforeRetry(attempt);
+          continue;
+        }
+        return dialect_.translate(e, operation);
+      }
     }
   }
+
+  // Takes `lock` for `name` until the transaction on `sql` ends (see SqlDialect::lock).
+  void Lock(soci::session& sql, LockName lock, const std::string& name) const;
+
+  static constexpr int kAttempts = 8;
+  // Sleeps a little longer after each failed attempt, with jitter, so that two
+  // transactions that keep failing each other drift apart.
+  static void PauseBeforeRetry(int attempt);
 
   static bool HospitalExists(soci::session& sql, RowId hospital_id);
   // kInvalidInput for a negative offset or limit.

@@ -1,10 +1,10 @@
 // SqlIndex: recording stored instances with their patient, study and series, and
 // removing or replacing them again when their source no longer holds them as indexed.
 //
-// Checking for the instance before inserting it is exact because write
-// transactions are serialized (SQLite: BEGIN IMMEDIATE takes the database's write
-// lock up front). A dialect without that (PostgreSQL at READ COMMITTED) would see
-// a racing duplicate fail on UNIQUE (hospital_id, sop_uid) instead.
+// Checking for the instance (and for the study's owner) before inserting it is
+// exact because no two transactions add to one study at once: SQLite serializes
+// write transactions (BEGIN IMMEDIATE takes the database's write lock up front),
+// PostgreSQL takes the study's lock (LockName::kStudy) first.
 //
 // A Study Instance UID already recorded under another patient of the hospital
 // keeps that patient: the new instance joins the existing study and its own
@@ -271,6 +271,11 @@ void PruneEmpty(soci::session& sql, const Parents& parents) {
       soci::use(parents.patient_row, "id");
 }
 
+// The name of the lock on the study `instance` belongs to.
+std::string StudyLockName(RowId hospital_id, const StoredInstance& instance) {
+  return std::to_string(hospital_id) + "/" + instance.metadata.study_instance_uid;
+}
+
 // kInvalidInput unless the instance has its SOP, series and study UIDs.
 Status CheckIdentity(const InstanceMetadata& m) {
   if (m.sop_instance_uid.empty() || m.series_instance_uid.empty() || m.study_instance_uid.empty()) {
@@ -286,6 +291,7 @@ Result<IngestOutcome> SqlIndex::AddInstance(RowId hospital_id, const StoredInsta
   return Run(Access::kWrite, "adding an instance",
              [&](soci::session& sql) -> Result<IngestOutcome> {
                if (!HospitalExists(sql, hospital_id)) return NotFound("no such hospital");
+               Lock(sql, LockName::kStudy, StudyLockName(hospital_id, instance));
                return InsertWithParents(sql, hospital_id, instance);
              });
 }
@@ -296,6 +302,7 @@ Result<IngestOutcome> SqlIndex::ReplaceSourceInstance(RowId hospital_id,
   return Run(Access::kWrite, "replacing an instance",
              [&](soci::session& sql) -> Result<IngestOutcome> {
                if (!HospitalExists(sql, hospital_id)) return NotFound("no such hospital");
+               Lock(sql, LockName::kStudy, StudyLockName(hospital_id, instance));
                const auto replaced =
                    DeleteInstanceAt(sql, instance.location.source, instance.location.key);
                const IngestOutcome outcome = InsertWithParents(sql, hospital_id, instance);

@@ -254,7 +254,7 @@ Result<std::unique_ptr<IndexSnapshot>> SqlIndex::OpenSnapshot(RowId hospital_id)
   return Guard(
       dialect_.translate, "opening a snapshot", [&]() -> Result<std::unique_ptr<IndexSnapshot>> {
         std::unique_ptr<soci::session> sql = open_session_();
-        sql->begin();
+        *sql << std::string(dialect_.begin_read);
         // SQLite starts reading at the first statement, not at BEGIN: read
         // once now, so that the snapshot is the index as it is now.
         int hospitals = 0;

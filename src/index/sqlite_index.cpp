@@ -49,8 +49,10 @@ Error TranslateSqliteError(const std::exception& e, std::string_view operation) 
 // keep plain rowids).
 constexpr SqlDialect kSqliteDialect{
     .id_primary_key = "INTEGER PRIMARY KEY AUTOINCREMENT",
+    .begin_read = "BEGIN",
     .begin_write = "BEGIN IMMEDIATE",
     .serialize_writes = true,
+    .lock = "",              // BEGIN IMMEDIATE: one writer at a time, across processes too
     .lock_skip_locked = "",  // BEGIN IMMEDIATE already excludes other writers
     .translate = &TranslateSqliteError,
 };

@@ -16,6 +16,7 @@ import pytest
 from api_client import Api
 from archive_checks import ExportChecker
 from corpus import Corpus
+import index_db
 from server_process import Server, seed_demo
 
 MODULE_ORDER = [
@@ -45,6 +46,19 @@ def pytest_collection_modifyitems(items):
         name = item.module.__name__.rsplit(".", 1)[-1]
         return MODULE_ORDER.index(name) if name in MODULE_ORDER else len(MODULE_ORDER)
     items.sort(key=rank)
+
+
+def pytest_report_header():
+    if index_db.on_postgres():
+        return f"index engine: PostgreSQL ({index_db.SERVER_URL}), a database per data directory"
+    return "index engine: SQLite (set PACSPORT_TEST_INDEX=postgres for PostgreSQL)"
+
+
+def pytest_sessionfinish():
+    # A cluster removed right after (scripts/test.sh) needs no DROP DATABASE, each of
+    # which costs PostgreSQL a checkpoint.
+    if index_db.on_postgres() and not os.environ.get("PACSPORT_TEST_POSTGRES_THROWAWAY"):
+        index_db.drop_all_databases()
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,7 @@
 """Runs the pacsport binary: the CLI commands and `pacsport serve` as a child process
-on a port the kernel picks, with its log captured in a file."""
+on a port the kernel picks, with its log captured in a file. On the PostgreSQL round
+(index_db.py) every command runs through pacsport_on_postgres.sh, which gives it its
+data directory's database."""
 
 import os
 import re
@@ -8,6 +10,8 @@ import subprocess
 import time
 import urllib.request
 
+import index_db
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -15,6 +19,9 @@ def pacsport_binary():
     binary = os.environ.get("PACSPORT_BIN", os.path.join(REPO, "build", "src", "app", "pacsport"))
     if not os.access(binary, os.X_OK):
         raise RuntimeError(f"pacsport binary not found at {binary}: build it or set PACSPORT_BIN")
+    if index_db.on_postgres():
+        os.environ["PACSPORT_REAL_BIN"] = os.path.abspath(binary)
+        return os.path.join(os.path.dirname(os.path.abspath(__file__)), "pacsport_on_postgres.sh")
     return os.path.abspath(binary)
 
 

@@ -12,14 +12,13 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import sqlite3
 import time
 import zipfile
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+import index_db
 from api_client import Api
 from server_process import run_cli, seed_demo
 from test_serve_config import CT_SMALL, start, stop
@@ -201,7 +200,7 @@ def cli_data_dir(path, exports=5):
     data = str(path)
     assert run_cli("hospital", "add", "--data", data, "H").returncode == 0
     assert run_cli("import", "--data", data, "--hospital", "H", CT_SMALL).returncode == 0
-    with sqlite3.connect(os.path.join(data, "index.sqlite")) as db:
+    with index_db.connect(data) as db:
         (uid,) = db.execute("SELECT study_uid FROM studies").fetchone()
     for _ in range(exports):
         made = run_cli("export", "study", uid, "--data", data, "--hospital", "H", "--format", "json")
@@ -211,8 +210,8 @@ def cli_data_dir(path, exports=5):
 
 def tampered(template, tmp_path, name, *statements):
     copy = str(tmp_path / name)
-    shutil.copytree(template, copy)
-    with sqlite3.connect(os.path.join(copy, "index.sqlite")) as db:
+    index_db.copy_data_dir(template, copy)
+    with index_db.connect(copy) as db:
         for statement in statements:
             db.execute(statement)
     return run_cli("audit", "verify", "--data", copy)
@@ -226,7 +225,7 @@ def chain(tmp_path_factory):
 def test_audit_verify_finds_an_edited_a_deleted_and_a_reordered_record(chain, tmp_path):
     intact = run_cli("audit", "verify", "--data", chain)
     assert intact.returncode == 0, intact.stdout + intact.stderr
-    with sqlite3.connect(os.path.join(chain, "index.sqlite")) as db:
+    with index_db.connect(chain) as db:
         sealed = db.execute("SELECT id, chain_seq FROM audit WHERE chain_seq IS NOT NULL "
                             "ORDER BY chain_seq").fetchall()
     assert len(sealed) == 5
@@ -237,7 +236,9 @@ def test_audit_verify_finds_an_edited_a_deleted_and_a_reordered_record(chain, tm
     assert edited.returncode == 1
     assert f"BROKEN at record {edited_id} " in edited.stdout and "changed" in edited.stdout
 
-    deleted = tampered(chain, tmp_path, "deleted", f"DELETE FROM audit WHERE id = {deleted_id}")
+    deleted = tampered(chain, tmp_path, "deleted",
+                       f"DELETE FROM audit_studies WHERE audit_id = {deleted_id}",
+                       f"DELETE FROM audit WHERE id = {deleted_id}")
     assert deleted.returncode == 1 and "removed" in deleted.stdout
 
     # Two records swap places in the chain.
@@ -256,7 +257,7 @@ def test_audit_verify_finds_an_edited_a_deleted_and_a_reordered_record(chain, tm
 
 def test_retention_moves_old_records_to_archives_that_verify(tmp_path):
     data = cli_data_dir(tmp_path / "data", exports=3)
-    with sqlite3.connect(os.path.join(data, "index.sqlite")) as db:
+    with index_db.connect(data) as db:
         (before,) = db.execute("SELECT COUNT(*) FROM audit").fetchone()
     time.sleep(1.5)
     process, _ = start(data, tmp_path / "log", "--demo",
@@ -270,7 +271,7 @@ def test_retention_moves_old_records_to_archives_that_verify(tmp_path):
         stop(process)
     archives = sorted(os.listdir(os.path.join(data, "audit-archive")))
     assert len(archives) == 1 and archives[0] == f"audit-1-{before}.jsonl", archives
-    with sqlite3.connect(os.path.join(data, "index.sqlite")) as db:
+    with index_db.connect(data) as db:
         assert db.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 0
     path = os.path.join(data, "audit-archive", archives[0])
     lines = [json.loads(line) for line in open(path)]

@@ -8,10 +8,10 @@ settings against a closed port: no object store is needed to refuse or fail."""
 
 import json
 import socket
-import sqlite3
 
 import pytest
 
+import index_db
 from test_export_jobs import Jobs
 
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
@@ -57,9 +57,8 @@ def test_an_admin_creates_a_destination_whose_secrets_are_never_shown(api, desti
 
 
 def test_secrets_are_sealed_in_the_index_and_absent_from_the_log(server, data_dir, destination):
-    with open(f"{data_dir}/index.sqlite", "rb") as f:
-        assert SECRET.encode() not in f.read()
-    with sqlite3.connect(f"file:{data_dir}/index.sqlite?mode=ro", uri=True) as db:
+    assert SECRET.encode() not in index_db.stored_bytes(data_dir)
+    with index_db.connect(data_dir, read_only=True) as db:
         (sealed,) = db.execute("SELECT secrets FROM destinations WHERE id = ?",
                                (destination["id"],)).fetchone()
     assert sealed.startswith("sb1:") and SECRET not in sealed

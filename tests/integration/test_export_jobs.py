@@ -12,7 +12,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import time
 import zipfile
@@ -20,6 +19,7 @@ import zipfile
 import pydicom
 import pytest
 
+import index_db
 from api_client import Api
 from archive_checks import validate_document
 from server_process import run_cli, seed_demo
@@ -403,7 +403,7 @@ def test_a_server_killed_mid_job_runs_it_again_after_restart_to_one_archive(tmp_
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    with sqlite3.connect(os.path.join(data, "index.sqlite")) as db:
+    with index_db.connect(data) as db:
         assert db.execute("SELECT state FROM export_jobs WHERE id = ?",
                           (job["id"],)).fetchone()[0] == "running"
 

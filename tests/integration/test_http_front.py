@@ -6,7 +6,6 @@ test runs its own small server with tight limits (test_serve_config's helpers)."
 import json
 import re
 import socket
-import sqlite3
 import threading
 import time
 import urllib.error
@@ -14,6 +13,7 @@ import urllib.request
 
 import pytest
 
+import index_db
 from server_process import run_cli
 from test_serve_config import make_data_dir, start, stop
 
@@ -206,7 +206,7 @@ def peak_rss_kb(pid):
 
 
 def audit_rows(front):
-    with sqlite3.connect(front["data"] + "/index.sqlite") as db:
+    with index_db.connect(front["data"]) as db:
         return db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
 
 

@@ -14,7 +14,6 @@ import io
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import time
 import zipfile
@@ -25,6 +24,7 @@ import pydicom
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+import index_db
 from api_client import Api, Response, password_of, quote
 from archive_checks import ExportChecker
 from corpus import DEFAULT_CORPUS, NORTH, RIVER
@@ -872,7 +872,7 @@ def changing(tmp_path_factory, orthanc_c, proxy_c):
 
 def indexed_files(deployment, source="pacs-c"):
     """Orthanc ID -> (SHA-256, size) of every instance the index holds from `source`."""
-    with sqlite3.connect(f"file:{deployment.data}/index.sqlite?mode=ro", uri=True) as db:
+    with index_db.connect(deployment.data, read_only=True) as db:
         rows = db.execute("SELECT location_key, sha256, size_bytes FROM instances "
                           "WHERE source = ?", (source,)).fetchall()
     return {key: (digest, size) for key, digest, size in rows}

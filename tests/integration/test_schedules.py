@@ -9,13 +9,13 @@ the scheduler's "now", which each test moves. Each server here is the module's o
 import io
 import json
 import os
-import sqlite3
 import time
 import zipfile
 
 import pydicom
 import pytest
 
+import index_db
 from api_client import Api
 from server_process import run_cli
 from test_serve_config import CT_SMALL, start, stop
@@ -236,7 +236,7 @@ def test_run_now_is_a_job_listed_under_runs_and_audited_as_the_owner(site):
 
 def test_a_run_whose_owner_lost_the_admin_role_fails_and_is_audited(site):
     created = site.create(user="admin2", **NIGHTLY)
-    with sqlite3.connect(os.path.join(site.data, "index.sqlite")) as db:
+    with index_db.connect(site.data) as db:
         db.execute("UPDATE users SET role = 'user' WHERE username = 'admin2'")
     try:
         job = site.run_now(created["id"], user="admin")
@@ -246,7 +246,7 @@ def test_a_run_whose_owner_lost_the_admin_role_fails_and_is_audited(site):
                   and r["username"] == "admin2" and r["outcome"] == "denied"]
         assert denied, "the failed run was not audited"
     finally:
-        with sqlite3.connect(os.path.join(site.data, "index.sqlite")) as db:
+        with index_db.connect(site.data) as db:
             db.execute("UPDATE users SET role = 'admin' WHERE username = 'admin2'")
     site.call("DELETE", f"/api/schedules/{created['id']}")
 

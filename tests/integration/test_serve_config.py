@@ -5,7 +5,6 @@ cannot be written. Each test runs its own small server."""
 import json
 import os
 import re
-import sqlite3
 import ssl
 import subprocess
 import time
@@ -14,6 +13,7 @@ import urllib.request
 
 import pytest
 
+import index_db
 from server_process import pacsport_binary, run_cli
 
 CT_SMALL = "/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm"
@@ -116,10 +116,8 @@ def test_export_is_refused_when_the_audit_cannot_be_written(tmp_path):
         before = len(run_cli("audit", "--data", data).stdout.splitlines())
 
         # Another process holds the database's write lock: the audit record cannot be
-        # written within the busy timeout, so nothing may be exported.
-        lock = sqlite3.connect(os.path.join(data, "index.sqlite"), timeout=1)
-        lock.execute("BEGIN EXCLUSIVE")
-        try:
+        # written within the busy (or lock) timeout, so nothing may be exported.
+        with index_db.table_write_locked(data, "audit"):
             request = urllib.request.Request(base + f"/api/export/study/{uid}",
                                              headers={"Authorization": f"Bearer {token}"})
             with pytest.raises(urllib.error.HTTPError) as refused:
@@ -127,9 +125,6 @@ def test_export_is_refused_when_the_audit_cannot_be_written(tmp_path):
             assert refused.value.code == 503
             body = json.load(refused.value)
             assert body["error"]["code"] == "unavailable"
-        finally:
-            lock.rollback()
-            lock.close()
         # The refused attempt left no half-written record; the next export works.
         assert len(run_cli("audit", "--data", data).stdout.splitlines()) == before
         with urllib.request.urlopen(request, timeout=60) as response:

@@ -1,0 +1,184 @@
+// OpenPostgresIndex: the PostgreSQL backend of SqlIndex, the engine several replicas
+// share (docs/decisions/0022-postgresql-index.md).
+//
+// Thread-safety model: a soci::connection_pool of kSessions connections. Write
+// transactions run at READ COMMITTED, concurrently, in this process and in others:
+// every statement reads what is committed when it starts, compare-and-set updates
+// (UPDATE ... WHERE state = :from) re-check their row after waiting for its lock,
+// and the few read-then-write bodies take a transaction-scoped advisory lock first
+// (SqlIndex::Lock). Serialization failures and deadlocks are transient: SqlIndex::Run
+// runs the transaction again. Reads and snapshots are REPEATABLE READ READ ONLY: one
+// consistent view for all of their statements, never a serialization failure.
+#include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+
+#include <memory>
+#include <stdexcept>
+
+#include "index/postgres_connection.h"
+#include "index/sql_index.h"
+
+namespace pacsport {
+namespace {
+
+constexpr std::size_t kSessions = 8;
+// Session settings, as a connection option so that a reconnected session keeps them:
+// how long a statement waits for a lock another transaction holds before it fails
+// (kUnavailable), as SQLite's busy timeout (a stuck holder costs a request, not a
+// thread for ever); and no NOTICEs (libpq would print them on stderr).
+constexpr std::string_view kSessionOptions = "-c lock_timeout=10s -c client_min_messages=warning";
+
+// A libpq value in single quotes, its quotes and backslashes escaped.
+std::string Quoted(std::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+Result<std::string> PostgresConnectionString(const std::string& url) {
+  char* complaint = nullptr;
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(
+      PQconninfoParse(url.c_str(), &complaint), &PQconninfoFree);
+  if (complaint != nullptr) PQfreemem(complaint);
+  if (!options) return InvalidInput("the index URL is not a valid PostgreSQL connection URI");
+  std::string connect;
+  bool has_options = false;
+  for (const PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
+    if (option->val == nullptr) continue;
+    has_options = has_options || std::string_view(option->keyword) == "options";
+    connect += std::string(option->keyword) + "=" + Quoted(option->val) + " ";
+  }
+  if (!has_options) connect += "options=" + Quoted(kSessionOptions);
+  return connect;
+}
+
+namespace {
+
+// The collations in which PostgreSQL compares text byte by byte, as SQLite does: the
+// listings' order (and the pages cut from it) must not depend on the engine.
+bool IsByteOrderCollation(const std::string& collation) {
+  return collation == "C" || collation == "POSIX" || collation == "C.UTF-8" ||
+         collation == "C.utf8";
+}
+
+// SQLSTATE classes (PostgreSQL, Appendix A): 08 connection exception, 53
+// insufficient resources, 57P0x the server shutting down or unreachable, 55P03 a
+// lock not had within lock_timeout, 58 system errors; 40001 serialization failure
+// and 40P01 deadlock are transient; 23505 a unique key that a concurrent
+// transaction took first.
+bool IsFaultOfTheDatabase(const std::string& state) {
+  return state.starts_with("08") || state.starts_with("53") || state.starts_with("57P") ||
+         state.starts_with("58") || state == "55P03";
+}
+
+bool IsTransient(const std::exception& e) {
+  const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e);
+  if (pg == nullptr) return false;
+  const std::string state = pg->sqlstate();
+  return state == "40001" || state == "40P01";
+}
+
+// The message names the operation and PostgreSQL's complaint, never a bound value
+// nor the connection URL.
+Error TranslatePostgresError(const std::exception& e, std::string_view operation) {
+  const std::string context = "index: " + std::string(operation) + " failed: ";
+  if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+    const std::string state = pg->sqlstate();
+    if (IsFaultOfTheDatabase(state) ||
+        pg->get_error_category() == soci::soci_error::connection_error) {
+      return Unavailable(context + pg->get_error_message());
+    }
+    if (state == "23505") {
+      return Error(ErrorCode::kConflict, context + "a concurrent change took the same key");
+    }
+    return Internal(context + pg->get_error_message() + " (SQLSTATE " + state + ")");
+  }
+  if (const auto* soci_error = dynamic_cast<const soci::soci_error*>(&e)) {
+    if (soci_error->get_error_category() == soci::soci_error::connection_error) {
+      return Unavailable(context + soci_error->get_error_message());
+    }
+    return Internal(context + soci_error->get_error_message());
+  }
+  return Internal(context + e.what());
+}
+
+constexpr SqlDialect kPostgresDialect{
+    .id_primary_key = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    .begin_write = "BEGIN ISOLATION LEVEL READ COMMITTED",
+    .serialize_writes = false,
+    .lock = "SELECT pg_advisory_xact_lock(CAST(:kind AS INTEGER), hashtext(:name))",
+    .lock_skip_locked = " FOR UPDATE SKIP LOCKED",
+    .translate = &TranslatePostgresError,
+    .is_transient = &IsTransient,
+};
+
+// kUnavailable unless the database sorts text byte by byte.
+Status CheckCollation(soci::session& sql) {
+  std::string collation;
+  sql << "SELECT datcollate FROM pg_database WHERE datname = current_database()",
+      soci::into(collation);
+  if (IsByteOrderCollation(collation)) return Status::Ok();
+  return Unavailable(
+      "index: the PostgreSQL database sorts text by collation " + collation +
+      "; pacsport needs byte order: CREATE DATABASE ... TEMPLATE template0 LC_COLLATE 'C'");
+}
+
+}  // namespace
+
+bool IsPostgresUrl(const std::string& url) {
+  return url.starts_with("postgresql://") || url.starts_with("postgres://");
+}
+
+std::string IndexUrlForLog(const std::string& url) {
+  std::string shown = url;
+  // user:password@ in the authority
+  if (const auto scheme = shown.find("://"); scheme != std::string::npos) {
+    const auto authority = scheme + 3;
+    const auto at = shown.find('@', authority);
+    const auto end = shown.find_first_of("/?", authority);
+    const auto colon = shown.find(':', authority);
+    if (at != std::string::npos && (end == std::string::npos || at < end) &&
+        colon != std::string::npos && colon < at) {
+      shown = shown.substr(0, colon + 1) + "***" + shown.substr(at);
+    }
+  }
+  // ?password=... among the parameters
+  for (auto at = shown.find("password="); at != std::string::npos;
+       at = shown.find("password=", at + 1)) {
+    if (at == 0 || (shown[at - 1] != '?' && shown[at - 1] != '&')) continue;
+    const auto value = at + std::string_view("password=").size();
+    shown.replace(value, shown.find('&', value) - value, "***");
+  }
+  return shown;
+}
+
+Result<std::unique_ptr<Index>> OpenPostgresIndex(const std::string& url) {
+  const std::string shown = IndexUrlForLog(url);
+  auto parsed = PostgresConnectionString(url);
+  if (!parsed.ok()) return parsed.error();
+  const std::string connect = *parsed;
+  std::unique_ptr<soci::connection_pool> pool;
+  try {
+    pool = std::make_unique<soci::connection_pool>(kSessions);
+    for (std::size_t i = 0; i < kSessions; ++i) pool->at(i).open(soci::postgresql, connect);
+    if (Status collation = CheckCollation(pool->at(0)); !collation.ok()) return collation.error();
+  } catch (const std::exception& e) {
+    return TranslatePostgresError(e, "connecting to " + shown);
+  }
+  // A snapshot's own connection, so that an export's long read holds no pooled one.
+  auto open_session = [connect]() {
+    return std::make_unique<soci::session>(soci::postgresql, connect);
+  };
+  auto index = std::make_unique<SqlIndex>(std::move(pool), kPostgresDialect, open_session);
+  if (Status migrated = index->Migrate(); !migrated.ok()) return migrated.error();
+  return std::unique_ptr<Index>(std::move(index));
+}
+
+}  // namespace pacsport
