@@ -42,7 +42,7 @@ class LoginRateLimiterTest : public IndexTest {
   }
 };
 
-TEST_F(LoginRateLimiterTest, BlocksAUsernameAfterItsFailuresFromAnyAddresses) {
+TEST_P(LoginRateLimiterTest, BlocksAUsernameAfterItsFailuresFromAnyAddresses) {
   LoginRateLimiter limiter(*index_, Limits(3, 100));
   for (int i = 0; i < 3; ++i) {  // the third admitted attempt reaches the limit
     EXPECT_EQ(Admit(limiter, "alice", "10.0.0." + std::to_string(i), kT0 + seconds(i)),
@@ -57,7 +57,7 @@ TEST_F(LoginRateLimiterTest, BlocksAUsernameAfterItsFailuresFromAnyAddresses) {
   EXPECT_EQ(Admit(limiter, "alice", "10.0.0.9", kT0 + seconds(62)), std::nullopt);
 }
 
-TEST_F(LoginRateLimiterTest, BlocksAnAddressAfterItsFailuresAgainstAnyUsernames) {
+TEST_P(LoginRateLimiterTest, BlocksAnAddressAfterItsFailuresAgainstAnyUsernames) {
   LoginRateLimiter limiter(*index_, Limits(100, 3));
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(Admit(limiter, "user-" + std::to_string(i), "10.0.0.1", kT0), std::nullopt);
@@ -66,7 +66,7 @@ TEST_F(LoginRateLimiterTest, BlocksAnAddressAfterItsFailuresAgainstAnyUsernames)
   EXPECT_EQ(Admit(limiter, "someone-else", "10.0.0.2", kT0 + seconds(10)), std::nullopt);
 }
 
-TEST_F(LoginRateLimiterTest, ARefusedAttemptIsNotCounted) {
+TEST_P(LoginRateLimiterTest, ARefusedAttemptIsNotCounted) {
   LoginRateLimiter limiter(*index_, Limits(2, 100));
   ASSERT_EQ(Admit(limiter, "alice", "a", kT0), std::nullopt);
   ASSERT_EQ(Admit(limiter, "alice", "a", kT0), std::nullopt);
@@ -75,7 +75,7 @@ TEST_F(LoginRateLimiterTest, ARefusedAttemptIsNotCounted) {
   EXPECT_EQ(Tracked(limiter).addresses, 1);
 }
 
-TEST_F(LoginRateLimiterTest, ASuccessTakesBackOnlyItsOwnUsernameFromItsOwnAddress) {
+TEST_P(LoginRateLimiterTest, ASuccessTakesBackOnlyItsOwnUsernameFromItsOwnAddress) {
   LoginRateLimiter limiter(*index_, Limits(3, 3));
   ASSERT_EQ(Admit(limiter, "alice", "office", kT0), std::nullopt);  // failed
   ASSERT_EQ(Admit(limiter, "bob", "office", kT0), std::nullopt);    // failed
@@ -90,7 +90,7 @@ TEST_F(LoginRateLimiterTest, ASuccessTakesBackOnlyItsOwnUsernameFromItsOwnAddres
   EXPECT_TRUE(Admit(limiter, "alice", "library", kT0).has_value());
 }
 
-TEST_F(LoginRateLimiterTest, ASuccessLiftsABlockItsOwnAttemptCompleted) {
+TEST_P(LoginRateLimiterTest, ASuccessLiftsABlockItsOwnAttemptCompleted) {
   LoginRateLimiter limiter(*index_, Limits(3, 100));
   ASSERT_EQ(Admit(limiter, "alice", "guesser", kT0), std::nullopt);
   ASSERT_EQ(Admit(limiter, "alice", "guesser", kT0), std::nullopt);
@@ -102,14 +102,14 @@ TEST_F(LoginRateLimiterTest, ASuccessLiftsABlockItsOwnAttemptCompleted) {
   EXPECT_TRUE(Admit(limiter, "alice", "guesser", kT0 + seconds(1)).has_value());
 }
 
-TEST_F(LoginRateLimiterTest, FailuresSpreadBeyondTheWindowDoNotBlock) {
+TEST_P(LoginRateLimiterTest, FailuresSpreadBeyondTheWindowDoNotBlock) {
   LoginRateLimiter limiter(*index_, Limits(3, 3));
   for (int i = 0; i < 10; ++i) {
     EXPECT_EQ(Admit(limiter, "slow", "a", kT0 + seconds(31 * i)), std::nullopt) << i;
   }
 }
 
-TEST_F(LoginRateLimiterTest, StaleSeriesAreSweptAndBlocksKept) {
+TEST_P(LoginRateLimiterTest, StaleSeriesAreSweptAndBlocksKept) {
   LoginRateLimiter limiter(*index_, Limits(2, 1000));
   for (int i = 0; i < 9; ++i)
     ASSERT_EQ(Admit(limiter, "old-" + std::to_string(i), "a", kT0), std::nullopt);
@@ -124,7 +124,7 @@ TEST_F(LoginRateLimiterTest, StaleSeriesAreSweptAndBlocksKept) {
   EXPECT_EQ(Admit(limiter, "blocked", "b", kT0 + seconds(61)), seconds(29));
 }
 
-TEST_F(LoginRateLimiterTest, EachAttemptSweepsABoundedNumberOfStaleSeries) {
+TEST_P(LoginRateLimiterTest, EachAttemptSweepsABoundedNumberOfStaleSeries) {
   LoginRateLimiter limiter(*index_, Limits(5, 1000));
   constexpr int kOld = LoginRateLimiter::kSweepBatch + 4;
   for (int i = 0; i < kOld; ++i) {
@@ -139,8 +139,8 @@ TEST_F(LoginRateLimiterTest, EachAttemptSweepsABoundedNumberOfStaleSeries) {
 }
 
 // Two replicas: two limiters, each over its own connection to one database.
-TEST_F(LoginRateLimiterTest, ReplicasOnOneIndexShareTheLimits) {
-  auto other_index = OpenSqliteIndex(db_path_.string()).ValueOrThrow();
+TEST_P(LoginRateLimiterTest, ReplicasOnOneIndexShareTheLimits) {
+  auto other_index = Open().ValueOrThrow();
   LoginRateLimiter here(*index_, Limits(3, 100));
   LoginRateLimiter there(*other_index, Limits(3, 100));
   ASSERT_EQ(Admit(here, "alice", "10.0.0.1", kT0), std::nullopt);
@@ -154,7 +154,7 @@ TEST_F(LoginRateLimiterTest, ReplicasOnOneIndexShareTheLimits) {
   EXPECT_EQ(Admit(restarted, "alice", "10.0.0.5", kT0 + seconds(2)), seconds(58));
 }
 
-TEST_F(LoginRateLimiterTest, RefusesNonsenseLimits) {
+TEST_P(LoginRateLimiterTest, RefusesNonsenseLimits) {
   EXPECT_THROW(LoginRateLimiter(*index_, Limits(0, 5)), std::invalid_argument);
   EXPECT_THROW(LoginRateLimiter(*index_, Limits(5, 0)), std::invalid_argument);
   EXPECT_THROW(LoginRateLimiter(*index_, LoginLimits{.window = seconds(0)}), std::invalid_argument);
@@ -162,7 +162,7 @@ TEST_F(LoginRateLimiterTest, RefusesNonsenseLimits) {
 
 // Many threads released at once against one username: exactly the limit get through,
 // however the attempts interleave.
-TEST_F(LoginRateLimiterTest, ConcurrentGuessesNeverExceedTheLimit) {
+TEST_P(LoginRateLimiterTest, ConcurrentGuessesNeverExceedTheLimit) {
   constexpr int kThreads = 32;
   LoginRateLimiter limiter(*index_, Limits(5, 7));
   for (int round = 0; round < 3; ++round) {
@@ -192,7 +192,7 @@ TEST_F(LoginRateLimiterTest, ConcurrentGuessesNeverExceedTheLimit) {
   }
 }
 
-TEST_F(LoginRateLimiterTest, IsThreadSafeUnderMixedLoad) {
+TEST_P(LoginRateLimiterTest, IsThreadSafeUnderMixedLoad) {
   LoginRateLimiter limiter(*index_, Limits(1000, 1000));
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
@@ -212,6 +212,8 @@ TEST_F(LoginRateLimiterTest, IsThreadSafeUnderMixedLoad) {
   EXPECT_LE(tracked.addresses, 90);
   EXPECT_GT(tracked.addresses, 0);
 }
+
+PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(LoginRateLimiterTest);
 
 }  // namespace
 }  // namespace pacsport::auth

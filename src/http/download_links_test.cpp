@@ -38,7 +38,7 @@ class DownloadLinksTest : public IndexTest {
   }
 };
 
-TEST_F(DownloadLinksTest, ALinkIsRedeemedOnceWithItsGrant) {
+TEST_P(DownloadLinksTest, ALinkIsRedeemedOnceWithItsGrant) {
   DownloadLinks links(*index_, seconds(60));
   DownloadLinks::Grant asked = GrantFor("alice", "1.2.3");
   asked.principal.role = Role::kAdmin;
@@ -59,7 +59,7 @@ TEST_F(DownloadLinksTest, ALinkIsRedeemedOnceWithItsGrant) {
   EXPECT_FALSE(Redeem(links, token, kT0 + seconds(2)).has_value());
 }
 
-TEST_F(DownloadLinksTest, ExpiredAndUnknownLinksAreRefused) {
+TEST_P(DownloadLinksTest, ExpiredAndUnknownLinksAreRefused) {
   DownloadLinks links(*index_, seconds(60));
   const std::string token = Issue(links, GrantFor("alice", "1.2.3"), kT0);
   EXPECT_FALSE(Redeem(links, token, kT0 + seconds(60)).has_value());
@@ -69,7 +69,7 @@ TEST_F(DownloadLinksTest, ExpiredAndUnknownLinksAreRefused) {
 
 // A refused use is audited under the link's owner: used, revoked and expired links
 // are remembered for one more lifetime, then forgotten.
-TEST_F(DownloadLinksTest, SpentLinksKeepTheirOwnerForALifetime) {
+TEST_P(DownloadLinksTest, SpentLinksKeepTheirOwnerForALifetime) {
   DownloadLinks links(*index_, seconds(60));
   const std::string used = Issue(links, GrantFor("alice", "1.2.3"), kT0);
   const std::string revoked = Issue(links, GrantFor("bob", "1.2.4"), kT0);
@@ -91,7 +91,7 @@ TEST_F(DownloadLinksTest, SpentLinksKeepTheirOwnerForALifetime) {
   EXPECT_EQ(index_->SweepDownloadLinks(Iso8601(kT0 + seconds(121)), 100).ValueOrThrow(), 0);
 }
 
-TEST_F(DownloadLinksTest, TokensAreDistinctAndKeptOnlyAsTheirDigest) {
+TEST_P(DownloadLinksTest, TokensAreDistinctAndKeptOnlyAsTheirDigest) {
   DownloadLinks links(*index_, seconds(60));
   std::set<std::string> tokens;
   for (int i = 0; i < 100; ++i) tokens.insert(Issue(links, GrantFor("bob", "1.2"), kT0));
@@ -103,7 +103,7 @@ TEST_F(DownloadLinksTest, TokensAreDistinctAndKeptOnlyAsTheirDigest) {
   EXPECT_FALSE(index_->FindDownloadLink(other, Iso8601(kT0))->has_value());
 }
 
-TEST_F(DownloadLinksTest, ALinksUseIsRememberedUntilTheLinkIsForgotten) {
+TEST_P(DownloadLinksTest, ALinksUseIsRememberedUntilTheLinkIsForgotten) {
   DownloadLinks links(*index_, seconds(60));
   const std::string token = Issue(links, GrantFor("alice", "1.2.3"), kT0);
   EXPECT_EQ((*links.UseOf(token, kT0))->state, DownloadLinks::UseState::kPending);
@@ -125,7 +125,7 @@ TEST_F(DownloadLinksTest, ALinksUseIsRememberedUntilTheLinkIsForgotten) {
 }
 
 // A job archive's link serves ranges (Peek) until a download of it ends (Revoke).
-TEST_F(DownloadLinksTest, AJobArchiveLinkIsPeekedUntilRevoked) {
+TEST_P(DownloadLinksTest, AJobArchiveLinkIsPeekedUntilRevoked) {
   DownloadLinks links(*index_, seconds(60));
   const DownloadLinks::Grant grant{Principal{"alice", 7, "North", Role::kUser}, {}, "job-1"};
   const std::string token = links.Issue(grant, kT0, seconds(600)).ValueOrThrow();
@@ -137,8 +137,8 @@ TEST_F(DownloadLinksTest, AJobArchiveLinkIsPeekedUntilRevoked) {
 
 // Two replicas, each with its own connection to one index: a link made on one is
 // used on the other once, and survives a restart.
-TEST_F(DownloadLinksTest, ReplicasShareLinksAndExactlyOneRedeems) {
-  auto other_index = OpenSqliteIndex(db_path_.string()).ValueOrThrow();
+TEST_P(DownloadLinksTest, ReplicasShareLinksAndExactlyOneRedeems) {
+  auto other_index = Open().ValueOrThrow();
   DownloadLinks there(*other_index, seconds(60));
   std::string token;
   {
@@ -161,6 +161,8 @@ TEST_F(DownloadLinksTest, ReplicasShareLinksAndExactlyOneRedeems) {
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(won.load(), 1);
 }
+
+PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(DownloadLinksTest);
 
 }  // namespace
 }  // namespace pacsport::http

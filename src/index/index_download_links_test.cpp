@@ -28,7 +28,7 @@ class DownloadLinkRowsTest : public IndexTest {
 constexpr const char* kExpires = "2026-12-04T10:01:00.000Z";
 constexpr const char* kForget = "2026-12-04T10:02:00.000Z";
 
-TEST_F(DownloadLinkRowsTest, ALinkIsKeptWholeUntilItIsForgotten) {
+TEST_P(DownloadLinkRowsTest, ALinkIsKeptWholeUntilItIsForgotten) {
   ASSERT_TRUE(index_->AddDownloadLink(Link("k1", kExpires, kForget)).ok());
   EXPECT_EQ(index_->AddDownloadLink(Link("k1", kExpires, kForget)).error().code(),
             ErrorCode::kConflict);
@@ -46,7 +46,7 @@ TEST_F(DownloadLinkRowsTest, ALinkIsKeptWholeUntilItIsForgotten) {
   EXPECT_FALSE(Find("k2", "2026-12-04T10:00:00.000Z").has_value());
 }
 
-TEST_F(DownloadLinkRowsTest, OnlyTheFirstRedeemBeforeExpiryWins) {
+TEST_P(DownloadLinkRowsTest, OnlyTheFirstRedeemBeforeExpiryWins) {
   ASSERT_TRUE(index_->AddDownloadLink(Link("k1", kExpires, kForget)).ok());
   ASSERT_TRUE(index_->AddDownloadLink(Link("k2", kExpires, kForget)).ok());
   const std::string at = "2026-12-04T10:00:30.000Z";
@@ -62,7 +62,7 @@ TEST_F(DownloadLinkRowsTest, OnlyTheFirstRedeemBeforeExpiryWins) {
   EXPECT_FALSE(index_->RedeemDownloadLink("k3", at, kForget)->has_value());
 }
 
-TEST_F(DownloadLinkRowsTest, RevokingSpendsAndNeverPostponesForgetting) {
+TEST_P(DownloadLinkRowsTest, RevokingSpendsAndNeverPostponesForgetting) {
   ASSERT_TRUE(index_->AddDownloadLink(Link("k1", kExpires, kForget)).ok());
   ASSERT_TRUE(index_->RevokeDownloadLink("k1", "2026-12-04T10:01:40.000Z").ok());
   ASSERT_TRUE(index_->RevokeDownloadLink("k1", "2026-12-04T10:05:00.000Z").ok());
@@ -73,7 +73,7 @@ TEST_F(DownloadLinkRowsTest, RevokingSpendsAndNeverPostponesForgetting) {
   EXPECT_TRUE(index_->RevokeDownloadLink("unknown", kForget).ok());
 }
 
-TEST_F(DownloadLinkRowsTest, AUseIsRecorded) {
+TEST_P(DownloadLinkRowsTest, AUseIsRecorded) {
   ASSERT_TRUE(index_->AddDownloadLink(Link("k1", kExpires, kForget)).ok());
   ASSERT_TRUE(index_->SetDownloadLinkUse("k1", "failed", "unavailable", "source down").ok());
   const auto link = Find("k1", kExpires);
@@ -83,7 +83,7 @@ TEST_F(DownloadLinkRowsTest, AUseIsRecorded) {
   EXPECT_TRUE(index_->SetDownloadLinkUse("unknown", "completed", "", "").ok());
 }
 
-TEST_F(DownloadLinkRowsTest, ASweepRemovesAtMostItsLimitOfForgottenLinks) {
+TEST_P(DownloadLinkRowsTest, ASweepRemovesAtMostItsLimitOfForgottenLinks) {
   for (int i = 0; i < 5; ++i) {
     const std::string forget = "2026-12-04T10:0" + std::to_string(i) + ":00.000Z";
     ASSERT_TRUE(index_->AddDownloadLink(Link("old" + std::to_string(i), forget, forget)).ok());
@@ -98,6 +98,8 @@ TEST_F(DownloadLinkRowsTest, ASweepRemovesAtMostItsLimitOfForgottenLinks) {
   EXPECT_EQ(index_->SweepDownloadLinks(now, 3).ValueOrThrow(), 0);
   EXPECT_TRUE(Find("live", now).has_value());
 }
+
+PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(DownloadLinkRowsTest);
 
 }  // namespace
 }  // namespace pacsport

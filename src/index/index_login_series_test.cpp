@@ -45,7 +45,7 @@ class LoginSeriesTest : public IndexTest {
   }
 };
 
-TEST_F(LoginSeriesTest, AChangeIsWrittenBackWhole) {
+TEST_P(LoginSeriesTest, AChangeIsWrittenBackWhole) {
   ASSERT_TRUE(index_
                   ->ChangeLoginSeries("alice", "10.0.0.1",
                                       [](LoginSeries& user, LoginSeries& from) {
@@ -70,7 +70,7 @@ TEST_F(LoginSeriesTest, AChangeIsWrittenBackWhole) {
   EXPECT_EQ(index_->CountLoginSeries()->addresses, 1);
 }
 
-TEST_F(LoginSeriesTest, ASeriesWithoutFailuresIsRemoved) {
+TEST_P(LoginSeriesTest, ASeriesWithoutFailuresIsRemoved) {
   Fail("alice", "a", 0);
   ASSERT_EQ(index_->CountLoginSeries()->usernames, 1);
   ASSERT_TRUE(index_
@@ -85,7 +85,7 @@ TEST_F(LoginSeriesTest, ASeriesWithoutFailuresIsRemoved) {
 }
 
 // Concurrent read-modify-writes of one series lose no update.
-TEST_F(LoginSeriesTest, ConcurrentChangesAreSerialized) {
+TEST_P(LoginSeriesTest, ConcurrentChangesAreSerialized) {
   constexpr int kThreads = 4;
   constexpr int kEach = 25;
   std::vector<std::thread> threads;
@@ -99,7 +99,7 @@ TEST_F(LoginSeriesTest, ConcurrentChangesAreSerialized) {
   EXPECT_EQ(Read("alice", "addr-0").second.failures, kEach);
 }
 
-TEST_F(LoginSeriesTest, ASweepRemovesAtMostItsLimitOfStaleSeries) {
+TEST_P(LoginSeriesTest, ASweepRemovesAtMostItsLimitOfStaleSeries) {
   for (int i = 0; i < 3; ++i) Fail("user-" + std::to_string(i), "a", i * 100, 1000);
   Fail("late", "b", 5000, 1000);
   // Stale at 1000, 1100, 1200 (the users), 1000 (address a); "late" and b at 6000.
@@ -109,6 +109,8 @@ TEST_F(LoginSeriesTest, ASweepRemovesAtMostItsLimitOfStaleSeries) {
   EXPECT_EQ(index_->CountLoginSeries()->usernames, 2);  // user-2 and late
   EXPECT_EQ(index_->CountLoginSeries()->addresses, 1);  // b
 }
+
+PACSPORT_INDEX_TEST_ON_EVERY_ENGINE(LoginSeriesTest);
 
 }  // namespace
 }  // namespace pacsport

@@ -47,15 +47,14 @@ class IndexTest : public ::testing::TestWithParam<IndexEngine> {
   void Add(RowId hospital, const StoredInstance& instance);
 
   IndexEngine engine() const { return GetParam(); }
+  // One more index on the test's database, as a second replica opens it.
+  Result<std::unique_ptr<Index>> Open() const;
 
   std::filesystem::path dir_;
   std::filesystem::path db_path_;  // the SQLite file (kSqlite)
   std::string database_;           // the PostgreSQL database (kPostgres)
   std::string url_;                // its URL
   std::unique_ptr<Index> index_;
-
- private:
-  Result<std::unique_ptr<Index>> Open() const;
 };
 
 // A suite of tests that hold for the SQLite file alone (old schema versions, file
