@@ -23,7 +23,6 @@ import ssl
 import subprocess
 import sys
 import time
-import urllib.parse
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SITE = os.path.join(REPO, "deploy", "nginx-pacsport.conf")
@@ -180,7 +179,7 @@ def index_url_for_tests():
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE DATABASE {name}")
     connection.close()
-    return urllib.parse.urljoin(server + "/", name)
+    return f"{server}/{name}"
 
 
 class Replica:
@@ -240,6 +239,7 @@ class Replica:
 def replica_environment(**settings):
     """The environment every replica of a test cluster and its CLI commands share: the
     limits of deploy/pacsport.env, one JWT secret, the index of the test, `settings`."""
+    pacsport_binary()  # on the PostgreSQL round, puts the real binary in os.environ
     return {**os.environ, **deployment_environment(),
             "PACSPORT_JWT_SECRET": secrets.token_urlsafe(48),
             "PACSPORT_INDEX_URL": index_url_for_tests(), **settings}

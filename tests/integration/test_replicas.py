@@ -132,6 +132,17 @@ def test_logins_and_browsing_through_nginx_reach_both_replicas(cluster):
         assert direct(replica).get("/api/studies", token=api.tokens["admin"]).status == 200
 
 
+def logged_within(seconds, read_log, text):
+    """Whether `text` appears in the log within `seconds`: nginx writes its access log
+    line after the response has left, so a client may be faster than the line."""
+    deadline = time.monotonic() + seconds
+    while text not in read_log():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_request_ids_are_passed_to_the_replica_and_made_when_missing(cluster):
     api = front(cluster)
     given = api.get("/api/health", headers={"X-Request-Id": "deploy-test.42"})
@@ -141,8 +152,10 @@ def test_request_ids_are_passed_to_the_replica_and_made_when_missing(cluster):
         made = api.get("/api/health", headers=bad).header("X-Request-Id")
         # nginx's own id, the same in its access log and in the replica's.
         assert re.fullmatch(r"[0-9a-f]{32}", made), made
-        with open(cluster.nginx.access_log) as f:
-            assert f"request_id={made}" in f.read()
+        def access_log():
+            with open(cluster.nginx.access_log) as f:
+                return f.read()
+        assert logged_within(5, access_log, f"request_id={made}")
         assert any(f"request_id={made}" in r.log() for r in cluster.replicas)
 
 
