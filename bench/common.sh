@@ -20,6 +20,20 @@ command_line() {
   if (($# > 2)); then printf ' %q' "${@:3}"; fi
 }
 
+# start_work_folder: makes WORK, a temporary folder, and PIDS, the background processes
+# the benchmark starts; on exit those processes are stopped and the folder removed.
+start_work_folder() {
+  WORK=$(mktemp -d)
+  PIDS=()
+  trap stop_work_folder EXIT
+}
+stop_work_folder() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+
 free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

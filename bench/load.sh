@@ -34,15 +34,7 @@ for package in wrk orthanc; do
   dpkg -s "$package" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$package" >/dev/null
 done
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+start_work_folder
 
 log "generating a 120-slice CT study"
 STUDY_UID=$(/usr/bin/python3 bench/generate_ct.py "$WORK/ct" 120 --patient-id LOAD-CT | head -1)

@@ -30,15 +30,7 @@ BIN=$(realpath "${PACSPORT_BIN:-build/src/app/pacsport}")
 [[ -x $BIN ]] || fail "no pacsport at $BIN: build it (scripts/build.sh) or set PACSPORT_BIN"
 [[ -x /usr/sbin/nginx ]] || fail "no nginx: scripts/install-deps.sh installs it"
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+start_work_folder
 trap 'exit 130' INT TERM
 
 # The replicas' environment: deploy/pacsport.env's limits, one JWT secret, and room for

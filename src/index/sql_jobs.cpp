@@ -73,6 +73,16 @@ struct JobRow {
   std::string state;
 };
 
+// Every job `where` selects, oldest first.
+std::vector<JobRecord> SelectJobs(soci::session& sql, const SqlConditions& where) {
+  std::vector<JobRecord> jobs;
+  JobRow row;
+  where.ForEachRow(
+      sql, kJobSelect, kJobFrom, "seq", std::nullopt,
+      [&](soci::statement& st) { row.Exchange(st); }, [&] { jobs.push_back(row.Record()); });
+  return jobs;
+}
+
 }  // namespace
 
 Status SqlIndex::AddJob(const JobRecord& job) {
@@ -142,13 +152,7 @@ Result<std::vector<JobRecord>> SqlIndex::ListJobsInState(JobState state) {
              [&](soci::session& sql) -> Result<std::vector<JobRecord>> {
                SqlConditions where;
                where.Add("state = ?", {std::string(JobStateName(state))});
-               std::vector<JobRecord> jobs;
-               JobRow row;
-               where.ForEachRow(
-                   sql, kJobSelect, kJobFrom, "seq", std::nullopt,
-                   [&](soci::statement& st) { row.Exchange(st); },
-                   [&] { jobs.push_back(row.Record()); });
-               return jobs;
+               return SelectJobs(sql, where);
              });
 }
 
@@ -200,13 +204,7 @@ Result<std::vector<JobRecord>> SqlIndex::ListClaimableJobs(const std::string& no
              [&](soci::session& sql) -> Result<std::vector<JobRecord>> {
                SqlConditions where;
                where.AddWithValues(kClaimable, ClaimableValues(now));
-               std::vector<JobRecord> jobs;
-               JobRow row;
-               where.ForEachRow(
-                   sql, kJobSelect, kJobFrom, "seq", std::nullopt,
-                   [&](soci::statement& st) { row.Exchange(st); },
-                   [&] { jobs.push_back(row.Record()); });
-               return jobs;
+               return SelectJobs(sql, where);
              });
 }
 
