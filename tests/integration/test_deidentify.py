@@ -17,6 +17,7 @@ import zipfile
 import pydicom
 import pytest
 
+from archive_checks import validate_document
 from corpus import NORTH
 from orthanc_process import Orthanc
 from server_process import run_cli
@@ -154,6 +155,29 @@ def test_metadata_and_checksums_describe_the_deidentified_files(all_deidentified
     if "receipt.json" in files:
         receipt = json.loads(files["receipt.json"])
         assert "ANON" in receipt["archiveName"] or receipt["scope"] == "all"
+
+
+@pytest.mark.parametrize("scope", ["all", "patient", "study"])
+@pytest.mark.parametrize("export_format", ["zip", "json"])
+@pytest.mark.parametrize("options", ["", ALL_OPTIONS])
+def test_deidentified_documents_follow_the_published_schemas(api, north_instances, scope,
+                                                            export_format, options):
+    """docs/schemas hold for de-identified documents too: in an archive (sizes and
+    checksums of the de-identified files) and as JSON alone (no files, so none)."""
+    instance = next(iter(north_instances.values()))
+    target = {"all": "", "patient": instance["patientID"],
+              "study": instance["studyInstanceUID"]}[scope]
+    params = dict(deidentified("schemas", options), format=export_format)
+    if export_format == "zip":
+        params["includeImages"] = "true"  # export-all's default is metadata only
+    response = api.export(scope, target, user=ADMIN, params=params)
+    assert response.status == 200, response.body[:300]
+    document = json.loads(response.body if export_format == "json"
+                          else entries(response.body)[f"{scope}_data.json"])
+    validate_document(scope, document)
+    assert document["instances"]
+    for described in document["instances"]:
+        assert (described["sha256"] is None) == (export_format == "json")
 
 
 def test_previews_with_burned_in_text_are_withheld_and_said_so(all_deidentified):
