@@ -177,11 +177,18 @@ Result<JobRecord> ExportJobs::Submit(const Principal& principal, const ExportReq
   if (summary.ok()) {
     if (Status destination = CheckDestination(principal, job); !destination.ok()) {
       summary = destination.error();
-    } else if (job.destination_id != 0 && delivery_->TakesInstances(job) &&
-               request.options.include_images == IncludeImages::kNo) {
-      summary = InvalidInput(
-          "the destination is a PACS, which takes the images: "
-          "includeImages must not be false");
+    } else if (job.destination_id != 0 && delivery_->TakesInstances(job)) {
+      if (request.options.format != ExportFormat::kZip) {
+        summary = InvalidInput(
+            "the destination is a PACS, which takes the DICOM instances "
+            "themselves: format " +
+            std::string(FormatName(request.options.format)) +
+            " has no meaning for it (leave format out)");
+      } else if (request.options.include_images == IncludeImages::kNo) {
+        summary = InvalidInput(
+            "the destination is a PACS, which takes the images: "
+            "includeImages must not be false");
+      }
     }
   }
   if (!summary.ok()) {

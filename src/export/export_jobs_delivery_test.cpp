@@ -380,14 +380,23 @@ TEST_F(ExportJobsDeliveryTest, AFileChangedSinceIngestIsNeverPushed) {
   EXPECT_EQ(AuditOf("JOB /api/export/jobs/:id").outcome, AuditOutcome::kFailed);
 }
 
-TEST_F(ExportJobsDeliveryTest, APushWithoutImagesIsRefusedAtSubmission) {
+TEST_F(ExportJobsDeliveryTest, APushWithoutImagesOrAsAFileFormatIsRefusedAtSubmission) {
   ExportService exports(*index_, sources_, *previews_);
   FakeDelivery delivery(FakeDelivery::Mode::kSucceed, FakeDelivery::Takes::kInstances);
   ExportJobs jobs(*index_, exports, settings_, &delivery);
   const Principal alice{"alice", hospital_, "North", Role::kAdmin};
-  auto job = jobs.Submit(alice, AllRequest(), attempt_, {kDestination, 0});
-  ASSERT_FALSE(job.ok());
-  EXPECT_EQ(job.error().code(), ErrorCode::kInvalidInput);
+  ExportRequest json = AllRequest();
+  json.options.format = ExportFormat::kJson;
+  ExportRequest media = AllRequest();
+  media.options.include_images = IncludeImages::kYes;
+  media.options.format = ExportFormat::kMedia;
+  for (const ExportRequest& request : {AllRequest(), json, media}) {
+    auto job = jobs.Submit(alice, request, attempt_, {kDestination, 0});
+    ASSERT_FALSE(job.ok());
+    EXPECT_EQ(job.error().code(), ErrorCode::kInvalidInput);
+  }
+  EXPECT_NE(jobs.Submit(alice, media, attempt_, {kDestination, 0}).error().message().find("media"),
+            std::string::npos);
   EXPECT_TRUE(index_->ListJobsInState(JobState::kQueued).ValueOrThrow().empty());
 }
 
