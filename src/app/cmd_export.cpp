@@ -1,4 +1,4 @@
-// export study|patient ID: the same bytes as the API, to a file or stdout, audited.
+// export study|series|patient ID: the same bytes as the API, to a file or stdout, audited.
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -9,6 +9,7 @@
 
 #include "app/commands.h"
 #include "app/data_directory.h"
+#include "app/deidentify_keys.h"
 #include "app/pacs_sources.h"
 #include "dicom/initialize.h"
 #include "export/export_service.h"
@@ -81,7 +82,13 @@ int RunExport(const ExportCommandOptions& options) {
   config->preview.worker_executable = preview::DefaultWorkerExecutable();
   auto previews = preview::PreviewPool::Create(config->preview);
   if (!previews.ok()) return Fail(previews.error());
-  ExportService exports((*dir)->index(), (*sources)->router(), **previews, {},
+  ExportServiceLimits limits;
+  if (options.request.options.deidentify) {
+    auto keys = OpenDeidentifyKeys(config->deidentify, options.data);
+    if (!keys.ok()) return Fail(keys.error());
+    limits.deidentify_keys = std::make_shared<const deid::ProjectKeys>(std::move(*keys));
+  }
+  ExportService exports((*dir)->index(), (*sources)->router(), **previews, limits,
                         (*dir)->signing_key());
   const ExportAttempt attempt{
       "local", std::string("CLI export ") + std::string(ScopeName(options.request.scope)),

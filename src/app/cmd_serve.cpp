@@ -8,6 +8,7 @@
 
 #include "app/commands.h"
 #include "app/data_directory.h"
+#include "app/deidentify_keys.h"
 #include "app/pacs_sources.h"
 #include "audit/audit_archiver.h"
 #include "audit/audit_forwarder.h"
@@ -69,18 +70,6 @@ Result<auth::SecretBox> OpenSecretBox(const DeliveryConfig& delivery,
                                          ? data / "destination-secrets-key"
                                          : std::filesystem::path(delivery.secrets_key_file);
   return auth::SecretBox::LoadOrCreate(file);
-}
-
-// The secret of research projects' keys ([deidentify]): the configured key, else the
-// key file, created on first use. Its own key, apart from the destinations' one
-// (docs/decisions/0016).
-Result<deid::ProjectKeys> OpenDeidentifyKeys(const DeidentifyConfig& deidentify,
-                                             const std::filesystem::path& data) {
-  if (!deidentify.key.empty()) return deid::ProjectKeys::FromHex(deidentify.key);
-  const std::filesystem::path file = deidentify.key_file.empty()
-                                         ? data / "deidentify-key"
-                                         : std::filesystem::path(deidentify.key_file);
-  return deid::ProjectKeys::LoadOrCreate(file);
 }
 
 // The forwarder of the audit trail to the configured syslog repository, started;

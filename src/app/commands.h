@@ -24,8 +24,8 @@ struct ExportCommandOptions {
   std::filesystem::path data;
   std::optional<std::filesystem::path> config;
   std::string hospital;
-  ExportRequest request;
-  std::string output;  // "-" or empty: stdout
+  ExportRequest request;  // request.options.deidentify: with the data directory's project keys
+  std::string output;     // "-" or empty: stdout
 };
 
 struct AuditCommandOptions {

@@ -73,12 +73,17 @@ int main(int argc, char** argv) {
   import_cmd->callback([&] { code = RunImport(data, import_config, hospital, paths); });
 
   ExportCommandOptions exported;
-  std::string scope, include_images = "true", format = "zip";
-  auto* export_cmd = app.add_subcommand("export", "Export a study or a patient, as the API does");
-  export_cmd->add_option("SCOPE", scope, "study or patient")
+  std::string scope, include_images = "true", format = "zip", deidentify_profile, project;
+  std::vector<std::string> deidentify_options;
+  bool include_burned_in = false;
+  auto* export_cmd =
+      app.add_subcommand("export", "Export a study, a series or a patient, as the API does");
+  export_cmd->add_option("SCOPE", scope, "study, series or patient")
       ->required()
-      ->check(CLI::IsMember({"study", "patient"}));
-  export_cmd->add_option("ID", exported.request.target, "Study Instance UID or Patient ID")
+      ->check(CLI::IsMember({"study", "series", "patient"}));
+  export_cmd
+      ->add_option("ID", exported.request.target,
+                   "Study Instance UID, Series Instance UID or Patient ID")
       ->required();
   export_cmd->add_option("--data", exported.data, "Data directory")->required();
   export_cmd->add_option("--hospital", exported.hospital, "Hospital name")->required();
@@ -92,14 +97,37 @@ int main(int argc, char** argv) {
   export_cmd
       ->add_option("--compression", exported.request.options.compression_level, "Deflate level 0-9")
       ->check(CLI::Range(0, 9));
+  auto* deidentify_flag = export_cmd->add_option(
+      "--deidentify", deidentify_profile,
+      "De-identify with this profile (basic: PS3.15 Annex E), pseudonyms of --project");
+  export_cmd->add_option("--project", project, "Research project of the pseudonyms")
+      ->needs(deidentify_flag);
+  export_cmd
+      ->add_option("--deidentify-option", deidentify_options,
+                   "retain-longitudinal-modified-dates, retain-patient-characteristics, "
+                   "retain-device-identity, clean-descriptors or retain-uids (repeatable)")
+      ->needs(deidentify_flag);
+  export_cmd
+      ->add_flag("--include-burned-in", include_burned_in,
+                 "Keep previews of images that may show burned-in text")
+      ->needs(deidentify_flag);
   export_cmd->callback([&] {
-    exported.request.scope = scope == "study" ? ExportScope::kStudy : ExportScope::kPatient;
+    exported.request.scope = scope == "study"    ? ExportScope::kStudy
+                             : scope == "series" ? ExportScope::kSeries
+                                                 : ExportScope::kPatient;
     exported.request.options.format = *FormatNamed(format);
     if (format == "media" && include_images == "false") {
       throw CLI::ValidationError("--include-images", "a disc (--format media) holds the images");
     }
     exported.request.options.include_images =
         include_images == "true" && format != "json" ? IncludeImages::kYes : IncludeImages::kNo;
+    if (*deidentify_flag) {
+      auto request = deid::MakeRequest(
+          deidentify_profile, project, deidentify_options,
+          include_burned_in ? deid::IncludeBurnedIn::kYes : deid::IncludeBurnedIn::kNo);
+      if (!request.ok()) throw CLI::ValidationError("--deidentify", request.error().message());
+      exported.request.options.deidentify = std::move(*request);
+    }
     code = RunExport(exported);
   });
 

@@ -46,26 +46,50 @@ def rich_study(api):
     return max((s for s in studies if s["patientID"]), key=lambda s: s["numberOfInstances"])
 
 
-@pytest.mark.parametrize("scope", ["study", "patient"])
-def test_cli_export_is_the_api_export(api, data_dir, tmp_path, rich_study, scope):
-    target = rich_study["studyInstanceUID"] if scope == "study" else rich_study["patientID"]
+def export_target(api, rich_study, scope):
+    if scope == "series":
+        series = api.get_json(f"/api/studies/{rich_study['studyInstanceUID']}/series",
+                              "north-user")
+        return series["series"][0]["seriesInstanceUID"]
+    return rich_study["studyInstanceUID"] if scope == "study" else rich_study["patientID"]
+
+
+@pytest.mark.parametrize("scope,cli_args,api_params", [
+    ("study", [], {}),
+    ("patient", [], {}),
+    ("series", [], {}),
+    # The CLI opens the data directory's research key as the server does: one project,
+    # the same pseudonyms and byte-identical de-identified files.
+    ("study", ["--deidentify", "basic", "--project", "cli-check",
+               "--deidentify-option", "retain-longitudinal-modified-dates",
+               "--deidentify-option", "clean-descriptors"],
+     {"deidentify": "basic", "project": "cli-check",
+      "deidentifyOptions": "retain-longitudinal-modified-dates,clean-descriptors"}),
+])
+def test_cli_export_is_the_api_export(api, data_dir, tmp_path, rich_study, scope, cli_args,
+                                      api_params):
+    target = export_target(api, rich_study, scope)
     output = tmp_path / "out.zip"
     result = run_cli("export", scope, target, "--data", data_dir, "--hospital", NORTH,
-                     "-o", str(output))
+                     "-o", str(output), *cli_args)
     assert result.returncode == 0, result.stderr
     assert sorted(os.listdir(tmp_path)) == ["out.zip"]
     cli = ZipUnderTest(output.read_bytes(), str(tmp_path / "cli"))
     cli.check_manifest()
-    response = api.export(scope, target, user="north-user")
+    response = api.export(scope, target, user="north-user", params=api_params)
     assert response.status == 200 and response.complete
     served = ZipUnderTest(response.body, str(tmp_path / "api"))
     assert cli.names == served.names
-    metadata_name = f"{scope}_data.json"
+    metadata_name = f"{'study' if scope == 'series' else scope}_data.json"
     for name in cli.names:
         if name.endswith((".dcm", ".png")):
             assert cli.read(name) == served.read(name), name
     cli_document = cli.json(metadata_name)
-    validate_document(scope, cli_document)
+    validate_document("study" if scope == "series" else scope, cli_document)
+    if api_params:
+        for name in cli.names:  # nothing names the original study, inflated or not
+            assert target not in name and target.encode() not in cli.read(name), name
+        assert cli_document["metadata"]["deidentification"]["project"] == "cli-check"
     assert cli_document["metadata"]["exportedBy"].startswith("cli:")
     assert without_volatile_fields(cli_document) == without_volatile_fields(served.json(metadata_name))
     cli_manifest = cli.read(MANIFEST).decode().splitlines()
@@ -89,6 +113,11 @@ def test_cli_json_to_stdout(data_dir, rich_study):
     ["patient", "NO-SUCH-PATIENT", "--hospital", NORTH],
     ["study", "1.2.3", "--hospital", "No Such Hospital"],
     ["study", "1.2.3", "--hospital", NORTH, "--compression", "10"],
+    ["study", "1.2.3", "--hospital", NORTH, "--project", "p"],
+    ["study", "1.2.3", "--hospital", NORTH, "--deidentify", "full", "--project", "p"],
+    ["study", "1.2.3", "--hospital", NORTH, "--deidentify", "basic", "--project", "a/b"],
+    ["study", "1.2.3", "--hospital", NORTH, "--deidentify", "basic", "--project", "p",
+     "--deidentify-option", "retain-all"],
 ])
 def test_cli_export_failure_leaves_no_file(data_dir, tmp_path, args):
     output = tmp_path / "out.zip"
