@@ -101,11 +101,13 @@ class Orthanc:
     """One Orthanc server. Its port and storage stay the same across stop/start."""
 
     def __init__(self, directory, credentials=None, name="pacsport-test", dicomweb=False,
-                 lua=None):
+                 lua=None, dicom_peer=None):
         """`directory` (created) holds the configuration, the storage and the log;
         `credentials` is (username, password) to require HTTP basic authentication;
         `dicomweb` loads the DICOMweb plugin (its base URL is then `dicomweb_url`); `lua`
-        is the text of a Lua script Orthanc runs."""
+        is the text of a Lua script Orthanc runs; `dicom_peer`, an AE title, starts its
+        DICOM server (AE title ORTHANC, port `dicom_port`) and lets that AE store and
+        query."""
         self.directory = str(directory)
         os.makedirs(self.directory, exist_ok=True)
         self.credentials = credentials
@@ -124,6 +126,12 @@ class Orthanc:
         }
         if credentials is not None:
             config["RegisteredUsers"] = {credentials[0]: credentials[1]}
+        self.dicom_port = None
+        if dicom_peer is not None:
+            self.dicom_port = free_port()
+            config.update({"DicomServerEnabled": True, "DicomAet": "ORTHANC",
+                           "DicomPort": self.dicom_port, "DicomCheckCalledAet": True,
+                           "DicomModalities": {"peer": [dicom_peer, "127.0.0.1", 104]}})
         self.dicomweb_url = None
         if dicomweb:
             plugins = sorted(glob.glob(DICOMWEB_PLUGINS))

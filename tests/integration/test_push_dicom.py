@@ -4,9 +4,11 @@ a peer that takes only little endian gets a JPEG Lossless instance decoded lossl
 (its pixels equal DCMTK's dcmdjpeg's) and the report says so; a peer that refuses a
 SOP class fails the job naming that instance while the others arrive; dcmqrscp answers
 C-FIND, so a second push finds the study already there and the verification counts
-what the peer holds; a peer killed mid-push fails the job cleanly; every push is
-audited. The server is the module's own."""
+what the peer holds; a real Orthanc takes a push on its DICOM port and answers the
+verification; a peer killed mid-push fails the job cleanly; every push is audited. The
+server is the module's own."""
 
+import io
 import json
 import subprocess
 import time
@@ -17,6 +19,7 @@ from pydicom.filereader import read_preamble
 
 from destinations_api import DELIVERY_FINAL, create_destination, run_test_action
 from dicom_peers import CT_ONLY_PROFILE, QrScp, StoreScp, free_port, running
+from orthanc_process import Orthanc
 from server_process import run_cli
 from test_export_jobs import Jobs, login_admin
 from test_serve_config import start, stop
@@ -181,6 +184,33 @@ def test_a_peer_that_answers_c_find_is_not_sent_what_it_holds_and_is_verified(
     again = second["deliveredTo"]
     assert (again["sent"], again["alreadyPresent"]) == (0, 2)
     assert [(v["pushed"], v["heldByPeer"]) for v in again["verification"]] == [(1, 1), (1, 1)]
+
+
+def test_orthanc_takes_a_push_on_its_dicom_port_and_answers_the_verification(
+        pacsport, tmp_path):
+    """A real PACS as the peer: Orthanc's own C-STORE and C-FIND SCPs (not DCMTK's)."""
+    with Orthanc.running(tmp_path / "orthanc", dicom_peer="PACSPORT") as orthanc:
+        destination = dicom_destination(pacsport, "orthanc", orthanc.dicom_port, "ORTHANC")
+        assert run_test_action(pacsport["api"], destination["id"])["ok"] is True
+        names = ("ct", "mr", "jpeg_lossless", "rtplan")
+        first = push(pacsport, destination, *names)
+        second = push(pacsport, destination, *names)
+        held = {instance["MainDicomTags"]["SOPInstanceUID"]: instance["ID"]
+                for instance in orthanc.get_json("/instances?expand")}
+        files = {sop: orthanc.file(orthanc_id) for sop, orthanc_id in held.items()}
+    assert first["state"] == "delivered", first["error"]
+    assert (first["deliveredTo"]["sent"], first["deliveredTo"]["refused"]) == (4, 0)
+    assert [(v["pushed"], v["heldByPeer"], v["complete"])
+            for v in first["deliveredTo"]["verification"]] == [(1, 1, True)] * 4
+    assert second["state"] == "delivered", second["error"]
+    assert (second["deliveredTo"]["sent"], second["deliveredTo"]["alreadyPresent"]) == (0, 4)
+    assert set(held) == {pacsport["studies"][n]["sop"] for n in names}
+    for name in names:
+        study = pacsport["studies"][name]
+        stored = pydicom.dcmread(io.BytesIO(files[study["sop"]]))
+        original = pydicom.dcmread(study["path"])
+        assert stored.file_meta.TransferSyntaxUID == original.file_meta.TransferSyntaxUID
+        assert stored.get("PixelData") == original.get("PixelData"), name
 
 
 def test_a_peer_killed_mid_push_fails_the_job_cleanly(pacsport, tmp_path):
