@@ -89,8 +89,8 @@ class DicomStoreSender final : public InstanceSender {
       if (stop.stop_requested()) return Unavailable("the push was stopped");
       const OutgoingInstance& instance = **next;
       const InstanceKind kind{instance.sop_class_uid, instance.transfer_syntax_uid};
-      if (report.studies.empty() || report.studies.back().study_uid != instance.study_uid) {
-        report.studies.push_back({instance.study_uid, 0, -1});
+      if (report.studies().empty() || report.studies().back().study_uid != instance.study_uid) {
+        report.studies().push_back({instance.study_uid, 0, -1});
         auto held = Retry(retry_, stop, [&] { return HeldByPeer(kind, instance.study_uid); });
         if (!held.ok()) return held.error();
         present = std::move(*held);
@@ -115,8 +115,8 @@ class DicomStoreSender final : public InstanceSender {
           pushed.transcoded = answer->transcoded;
         }
       }
-      if (pushed.outcome != PushOutcome::kRefused) ++report.studies.back().pushed;
-      report.instances.push_back(std::move(pushed));
+      if (pushed.outcome != PushOutcome::kRefused) ++report.studies().back().pushed;
+      report.Add(pushed);
       ++instances_done;
     }
     Verify(report);
@@ -161,7 +161,7 @@ class DicomStoreSender final : public InstanceSender {
   // Asks the peer how many instances of each study it holds now; a peer that does not
   // answer leaves the counts unknown (-1), it does not fail the push.
   void Verify(PushReport& report) {
-    for (StudyVerification& study : report.studies) {
+    for (StudyVerification& study : report.studies()) {
       if (!association_ || !association_->Answers()) return;
       auto held = association_->FindInstances(study.study_uid);
       if (!held.ok()) return;

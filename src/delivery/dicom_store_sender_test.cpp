@@ -59,16 +59,16 @@ TEST(DicomStoreSenderTest, APeerThatIsNotThereIsUnavailable) {
 
 TEST(PushReportTest, CountsListsAndNamesTheRefusals) {
   PushReport report;
-  report.instances = {{"1.1", "1.1.1", PushOutcome::kSent, "0x0000", "1.2.840.10008.1.2.1", true},
-                      {"1.1", "1.1.2", PushOutcome::kAlreadyPresent, "", "", false}};
+  report.Add({"1.1", "1.1.1", PushOutcome::kSent, "0x0000", "1.2.840.10008.1.2.1", true});
+  report.Add({"1.1", "1.1.2", PushOutcome::kAlreadyPresent, "", "", false});
   for (int i = 3; i <= 9; ++i) {
-    report.instances.push_back(
-        {"1.1", "1.1." + std::to_string(i), PushOutcome::kRefused, "0xA700", "", false});
+    report.Add({"1.1", "1.1." + std::to_string(i), PushOutcome::kRefused, "0xA700", "", false});
   }
-  report.studies = {{"1.1", 2, 2}, {"1.2", 0, -1}, {"1.3", 3, 1}};
+  report.studies() = {{"1.1", 2, 2}, {"1.2", 0, -1}, {"1.3", 3, 1}};
   EXPECT_EQ(report.Count(PushOutcome::kSent), 1);
   EXPECT_EQ(report.Count(PushOutcome::kRefused), 7);
   EXPECT_EQ(report.Transcoded(), 1);
+  EXPECT_EQ(report.Total(), 9);
   EXPECT_EQ(report.Refusals(),
             "the peer refused 7 of 9 instances: 1.1.3 (0xA700), 1.1.4 (0xA700), 1.1.5 (0xA700), "
             "1.1.6 (0xA700), 1.1.7 (0xA700), and 2 more");
@@ -81,12 +81,35 @@ TEST(PushReportTest, CountsListsAndNamesTheRefusals) {
   EXPECT_EQ(json["refusedInstances"].size(), 7u);
   EXPECT_EQ(json["refusedInstances"][0]["sopInstanceUid"], "1.1.3");
   EXPECT_EQ(json["transcodedInstances"][0]["transferSyntaxUid"], "1.2.840.10008.1.2.1");
-  EXPECT_EQ(json["verification"][1]["heldByPeer"], nullptr);
-  EXPECT_EQ(json["verification"][1]["complete"], nullptr);
-  EXPECT_EQ(json["verification"][0]["heldByPeer"], 2);
-  EXPECT_EQ(json["verification"][0]["complete"], true);
-  EXPECT_EQ(json["verification"][2]["complete"], false);  // the peer holds fewer
+  // The studies not known to be complete come first.
+  EXPECT_EQ(json["verification"][0]["studyUid"], "1.2");
+  EXPECT_EQ(json["verification"][0]["heldByPeer"], nullptr);
+  EXPECT_EQ(json["verification"][0]["complete"], nullptr);
+  EXPECT_EQ(json["verification"][1]["studyUid"], "1.3");
+  EXPECT_EQ(json["verification"][1]["complete"], false);  // the peer holds fewer
+  EXPECT_EQ(json["verification"][2]["heldByPeer"], 2);
+  EXPECT_EQ(json["verification"][2]["complete"], true);
   EXPECT_EQ(PushReport{}.Refusals(), "");
+}
+
+TEST(PushReportTest, HoldsBoundedListsWhateverThePushSize) {
+  PushReport report;
+  constexpr int kInstances = 1000;
+  for (int i = 0; i < kInstances; ++i) {
+    const std::string uid = "1.2." + std::to_string(i);
+    report.Add({"1.2", uid, PushOutcome::kRefused, "0xA700", "1.2.840.10008.1.2", true});
+    report.studies().push_back({"1.3." + std::to_string(i), 1, i == 700 ? 0 : 1});
+  }
+  EXPECT_EQ(report.Count(PushOutcome::kRefused), kInstances);
+  EXPECT_EQ(report.Transcoded(), kInstances);
+  EXPECT_EQ(report.refused().size(), kMaxListedInstances);
+  const auto json = report.Json(nlohmann::ordered_json::object());
+  EXPECT_EQ(json["refusedInstances"].size(), kMaxListedInstances);
+  EXPECT_EQ(json["transcodedInstances"].size(), kMaxListedInstances);
+  ASSERT_EQ(json["verification"].size(), kMaxListedInstances);
+  EXPECT_EQ(json["verification"][0]["studyUid"], "1.3.700");  // the incomplete one, listed
+  EXPECT_EQ(json["verification"][1]["studyUid"], "1.3.0");
+  EXPECT_NE(report.Refusals().find("and 995 more"), std::string::npos) << report.Refusals();
 }
 
 }  // namespace

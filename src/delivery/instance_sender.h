@@ -44,25 +44,47 @@ struct StudyVerification {
   std::int64_t held_by_peer = -1;  // -1: the peer could not be asked
 };
 
-struct PushReport {
-  std::vector<PushedInstance> instances;  // in feed order
-  std::vector<StudyVerification> studies;
+// At most this many refused, transcoded instances and verified studies are named in a
+// report; its counts are whole.
+inline constexpr std::size_t kMaxListedInstances = 100;
+
+// What a push did, held in memory bounded by its studies, not its instances (a push
+// of a hospital's every instance must not grow with them): whole counts, the first
+// kMaxListedInstances refused and transcoded instances, one verification per study.
+class PushReport {
+ public:
+  // Counts `instance` by its final outcome (a sender adds each instance once, when
+  // nothing can change its outcome any more).
+  void Add(const PushedInstance& instance);
   std::int64_t Count(PushOutcome outcome) const;
-  std::int64_t Transcoded() const;
+  std::int64_t Transcoded() const { return transcoded_; }
+  std::int64_t Total() const;
+  // The first refused instances, in the order added.
+  const std::vector<PushedInstance>& refused() const { return refused_; }
+
+  // The studies met, in feed order; a sender fills in `pushed` and `held_by_peer`.
+  std::vector<StudyVerification>& studies() { return studies_; }
+  const std::vector<StudyVerification>& studies() const { return studies_; }
+
   // The job's "deliveredTo": {"kind", the peer's address, "sent", "alreadyPresent",
   // "refused", "transcoded", "refusedInstances": [{"sopInstanceUid", "status"}…],
   // "transcodedInstances": [...], "verification": [{"studyUid", "pushed", "heldByPeer",
   // "complete": heldByPeer >= pushed}…]} (heldByPeer and complete null when unknown);
-  // `where` names the peer (no secret). The instance lists name the first
-  // kMaxListedInstances of each (the counts are whole).
+  // `where` names the peer (no secret). "verification" names the studies not known to
+  // be complete first, at most kMaxListedInstances in all.
   nlohmann::ordered_json Json(const nlohmann::ordered_json& where) const;
   // "" when the peer took every instance; else what the push's failure says, e.g.
   // "the peer refused 2 of 5 instances: 1.2.3 (0xA700), 1.2.4 (0xA700)", naming the
   // first few.
   std::string Refusals() const;
-};
 
-inline constexpr std::size_t kMaxListedInstances = 100;
+ private:
+  std::int64_t counts_[3] = {0, 0, 0};  // by PushOutcome
+  std::int64_t transcoded_ = 0;
+  std::vector<PushedInstance> refused_;          // the first kMaxListedInstances
+  std::vector<PushedInstance> transcoded_list_;  // the first kMaxListedInstances
+  std::vector<StudyVerification> studies_;
+};
 
 class InstanceSender {
  public:

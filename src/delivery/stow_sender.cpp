@@ -4,7 +4,6 @@
 
 #include <cctype>
 #include <cstdio>
-#include <map>
 #include <regex>
 #include <set>
 
@@ -34,10 +33,20 @@ struct StowSettings {
   std::string authorization;  // the "Authorization: …" header, or "": a secret, never logged
 };
 
-// One instance of a batch, and its line in the report.
+// One instance of a batch, and its line in its study's lines.
 struct Pending {
   OutgoingInstance instance;
   std::size_t line = 0;
+};
+
+// The study being pushed. Its instances are settled and verified before the next
+// study's begin, so a push holds one study's lines, never the whole export's.
+struct StudyPush {
+  std::string uid;
+  std::set<std::string> held_before;  // at the peer before the push
+  std::vector<PushedInstance> lines;  // in feed order
+  std::vector<Pending> batch;         // not yet sent
+  std::uint64_t batch_bytes = 0;
 };
 
 class StowSender final : public InstanceSender {
@@ -59,10 +68,7 @@ class StowSender final : public InstanceSender {
   Result<PushReport> Send(InstanceFeed& feed, std::stop_token stop,
                           std::atomic<std::int64_t>& instances_done) override {
     PushReport report;
-    std::map<std::string, std::set<std::string>> held_before;  // by study, asked when first met
-    std::vector<std::string> studies;                          // in feed order
-    std::vector<Pending> batch;
-    std::uint64_t batch_bytes = 0;
+    StudyPush study;
     for (;;) {
       if (stop.stop_requested())
         return Unavailable("the DICOMweb push to " + settings_.url + " was stopped");
@@ -70,40 +76,35 @@ class StowSender final : public InstanceSender {
       if (!next.ok()) return next.error();
       if (!next->has_value()) break;
       OutgoingInstance& instance = **next;
-      auto held = held_before.find(instance.study_uid);
-      if (held == held_before.end()) {
-        auto uids = HeldInstances(instance.study_uid, stop);
-        if (!uids.ok()) return uids.error();
-        held = held_before.emplace(instance.study_uid, std::set(uids->begin(), uids->end())).first;
-        studies.push_back(instance.study_uid);
+      if (instance.study_uid != study.uid) {
+        if (Status finished = Finish(study, report, stop, instances_done); !finished.ok()) {
+          return finished.error();
+        }
+        auto held = HeldInstances(instance.study_uid, stop);
+        if (!held.ok()) return held.error();
+        study = StudyPush{instance.study_uid, std::set(held->begin(), held->end()), {}, {}, 0};
       }
-      PushedInstance& line = report.instances.emplace_back();
+      PushedInstance& line = study.lines.emplace_back();
       line.study_uid = instance.study_uid;
       line.sop_instance_uid = instance.sop_instance_uid;
       line.transfer_syntax_uid = instance.transfer_syntax_uid;  // sent as stored
-      if (held->second.contains(instance.sop_instance_uid)) {
+      if (study.held_before.contains(instance.sop_instance_uid)) {
         line.outcome = PushOutcome::kAlreadyPresent;
         ++instances_done;
         continue;
       }
-      if (!batch.empty() && (batch.size() >= settings_.batch_instances ||
-                             batch_bytes + instance.bytes.size() > settings_.batch_bytes)) {
-        if (Status stored = Store(batch, report, stop, instances_done); !stored.ok()) {
+      if (!study.batch.empty() &&
+          (study.batch.size() >= settings_.batch_instances ||
+           study.batch_bytes + instance.bytes.size() > settings_.batch_bytes)) {
+        if (Status stored = StoreBatch(study, stop, instances_done); !stored.ok()) {
           return stored.error();
         }
-        batch.clear();
-        batch_bytes = 0;
       }
-      batch_bytes += instance.bytes.size();
-      batch.push_back(Pending{std::move(instance), report.instances.size() - 1});
+      study.batch_bytes += instance.bytes.size();
+      study.batch.push_back(Pending{std::move(instance), study.lines.size() - 1});
     }
-    if (!batch.empty()) {
-      if (Status stored = Store(batch, report, stop, instances_done); !stored.ok()) {
-        return stored.error();
-      }
-    }
-    for (const std::string& study : studies) {
-      if (Status verified = Verify(study, report, stop); !verified.ok()) return verified.error();
+    if (Status finished = Finish(study, report, stop, instances_done); !finished.ok()) {
+      return finished.error();
     }
     return report;
   }
@@ -113,13 +114,35 @@ class StowSender final : public InstanceSender {
   }
 
  private:
+  // Sends the study's pending batch, then starts a new one.
+  Status StoreBatch(StudyPush& study, std::stop_token stop,
+                    std::atomic<std::int64_t>& instances_done) {
+    Status stored = Store(study.batch, study.lines, stop, instances_done);
+    study.batch.clear();
+    study.batch_bytes = 0;
+    return stored;
+  }
+
+  // Sends what is left of `study`, verifies it and adds its instances to `report`
+  // (nothing when no study was begun).
+  Status Finish(StudyPush& study, PushReport& report, std::stop_token stop,
+                std::atomic<std::int64_t>& instances_done) {
+    if (study.uid.empty()) return Status::Ok();
+    if (!study.batch.empty()) {
+      if (Status stored = StoreBatch(study, stop, instances_done); !stored.ok()) return stored;
+    }
+    if (Status verified = Verify(study, report, stop); !verified.ok()) return verified;
+    for (const PushedInstance& line : study.lines) report.Add(line);
+    return Status::Ok();
+  }
+
   // Sends `batch` in one STOW-RS request (retried whole while the peer is unavailable)
   // and settles each instance as the answer lists it. A peer that stops reading a
   // request at an instance it cannot store (Orthanc's DICOMweb plugin 1.7 does) lists
   // neither that one nor those after it: each instance left unlisted is sent again
   // alone, and is refused when even then the answer does not list it.
-  Status Store(std::vector<Pending>& batch, PushReport& report, std::stop_token stop,
-               std::atomic<std::int64_t>& instances_done) {
+  Status Store(std::vector<Pending>& batch, std::vector<PushedInstance>& lines,
+               std::stop_token stop, std::atomic<std::int64_t>& instances_done) {
     std::vector<std::string_view> parts;
     for (const Pending& pending : batch) parts.push_back(pending.instance.bytes);
     const MultipartRelated body("application/dicom", parts);
@@ -128,7 +151,7 @@ class StowSender final : public InstanceSender {
     const std::optional<StowAnswer> listed = ParseStowAnswer(answer->body);
     std::vector<Pending> unlisted;
     for (Pending& pending : batch) {
-      PushedInstance& line = report.instances[pending.line];
+      PushedInstance& line = lines[pending.line];
       const std::string& uid = line.sop_instance_uid;
       if (listed && listed->failed.contains(uid)) {
         line.outcome = PushOutcome::kRefused;
@@ -153,7 +176,7 @@ class StowSender final : public InstanceSender {
     for (Pending& pending : unlisted) {
       std::vector<Pending> alone;
       alone.push_back(std::move(pending));
-      if (Status stored = Store(alone, report, stop, instances_done); !stored.ok()) return stored;
+      if (Status stored = Store(alone, lines, stop, instances_done); !stored.ok()) return stored;
     }
     return Status::Ok();
   }
@@ -162,20 +185,20 @@ class StowSender final : public InstanceSender {
   // an instance the peer acknowledged but does not hold (a peer that drops what it
   // filters out, as Orthanc does with a Lua ReceivedInstanceFilter answering false)
   // is refused. A peer that cannot be asked leaves the count at -1.
-  Status Verify(const std::string& study, PushReport& report, std::stop_token stop) {
-    StudyVerification verification{study, 0, -1};
-    auto uids = HeldInstances(study, stop);
+  Status Verify(StudyPush& study, PushReport& report, std::stop_token stop) {
+    StudyVerification verification{study.uid, 0, -1};
+    auto uids = HeldInstances(study.uid, stop);
     if (!uids.ok() && stop.stop_requested()) return uids.error();
     if (!uids.ok()) {
-      spdlog::warn("event=stow_verification_failed url={} study={} error={}", settings_.url, study,
-                   uids.error().message());
+      spdlog::warn("event=stow_verification_failed url={} study={} error={}", settings_.url,
+                   study.uid, uids.error().message());
     }
     const std::set<std::string> held =
         uids.ok() ? std::set(uids->begin(), uids->end()) : std::set<std::string>{};
     if (uids.ok()) verification.held_by_peer = static_cast<std::int64_t>(held.size());
     std::set<std::string> pushed;  // two files of one SOP Instance UID are one instance
-    for (PushedInstance& line : report.instances) {
-      if (line.study_uid != study || line.outcome == PushOutcome::kRefused) continue;
+    for (PushedInstance& line : study.lines) {
+      if (line.outcome == PushOutcome::kRefused) continue;
       if (uids.ok() && !held.contains(line.sop_instance_uid)) {
         line.outcome = PushOutcome::kRefused;
         line.peer_status = "acknowledged, but not held by the peer afterwards";
@@ -184,7 +207,7 @@ class StowSender final : public InstanceSender {
       pushed.insert(line.sop_instance_uid);
     }
     verification.pushed = static_cast<std::int64_t>(pushed.size());
-    report.studies.push_back(verification);
+    report.studies().push_back(verification);
     return Status::Ok();
   }
 

@@ -9,6 +9,7 @@
 // secrets:  {"username", "password"} with basic, {"token"} with bearer.
 // Each response's Failed SOP Sequence (with its Failure Reason) marks those instances
 // refused; a batch the peer cannot take at all (5xx, unreachable) is retried whole.
+// Batches never span two studies: each study is sent and verified before the next.
 // An instance the answer does not list is sent again alone, and refused if still
 // unlisted; what the peer holds before (QIDO-RS) is not sent, and an instance it
 // acknowledged but does not hold afterwards is refused (decision 0015).

@@ -108,7 +108,8 @@ class FakePeer {
   std::set<std::string> dropped;  // stored in answers but never held (a silent filter)
   std::vector<std::vector<std::string>> posts;  // the UIDs of each POST, in order
   std::vector<std::string> content_types, authorizations;
-  int queries = 0;  // QIDO-RS requests (pages)
+  int queries = 0;                    // QIDO-RS requests (pages)
+  std::vector<std::string> requests;  // "POST", "GET <study>", in order
 
   FakePeer() {
     server_.Post("/dicom-web/studies", [this](const httplib::Request& req, httplib::Response& res) {
@@ -120,6 +121,7 @@ class FakePeer {
         uids.push_back((*it)[1]);
       }
       posts.push_back(uids);
+      requests.push_back("POST");
       content_types.push_back(req.get_header_value("Content-Type"));
       authorizations.push_back(req.get_header_value("Authorization"));
       const Answer a = answer(uids);
@@ -145,6 +147,7 @@ class FakePeer {
                   const std::size_t offset = std::stoul(req.get_param_value("offset"));
                   const std::size_t limit = std::stoul(req.get_param_value("limit"));
                   ++queries;
+                  requests.push_back("GET " + req.matches[1].str());
                   nlohmann::json found = nlohmann::json::array();
                   std::size_t matched = 0;
                   for (const std::string& uid : held) {
@@ -172,14 +175,16 @@ class FakePeer {
   std::thread thread_;
 };
 
-// Instances of study "1.9" (SOP Instance UIDs "1.9.N", N from 1), `size` bytes each.
+// `count` instances of each study (SOP Instance UIDs "STUDY.N", N from 1), `size`
+// bytes each, study after study.
 class Instances final : public InstanceFeed {
  public:
-  Instances(int count, std::size_t size) {
-    for (int n = 1; n <= count; ++n) {
+  Instances(int count, std::size_t size, const std::vector<std::string>& studies = {"1.9"}) {
+    for (int i = 0; i < count * static_cast<int>(studies.size()); ++i) {
+      const int n = i % count + 1;
       OutgoingInstance instance;
-      instance.study_uid = "1.9";
-      instance.sop_instance_uid = "1.9." + std::to_string(n);
+      instance.study_uid = studies[i / count];
+      instance.sop_instance_uid = instance.study_uid + "." + std::to_string(n);
       instance.transfer_syntax_uid = "1.2.840.10008.1.2.1";
       instance.bytes = "sop=" + instance.sop_instance_uid + ";";
       instance.bytes.resize(std::max(size, instance.bytes.size()), '\0');
@@ -224,9 +229,9 @@ TEST(StowSender, BatchesHoldAtMostBatchInstancesAndBatchBytes) {
       "multipart/related; type=\"application/dicom\"; boundary=pacsport-"))
       << peer.content_types[0];
   EXPECT_EQ(report->Count(PushOutcome::kSent), 5);
-  ASSERT_EQ(report->studies.size(), 1u);
-  EXPECT_EQ(report->studies[0].pushed, 5);
-  EXPECT_EQ(report->studies[0].held_by_peer, 5);
+  ASSERT_EQ(report->studies().size(), 1u);
+  EXPECT_EQ(report->studies()[0].pushed, 5);
+  EXPECT_EQ(report->studies()[0].held_by_peer, 5);
 
   FakePeer by_bytes;  // 250 bytes hold two of 100; an instance over the limit goes alone
   ASSERT_TRUE(Push(by_bytes, {{"batchBytes", 250}}, Instances(3, 100)).ok());
@@ -245,12 +250,12 @@ TEST(StowSender, FailedSopsAreRefusedWithTheirReasonAndUnlistedOnesAreSentAgainA
   auto report = Push(peer, nlohmann::json::object(), Instances(3, 10));
   ASSERT_TRUE(report.ok()) << report.error().message();
   EXPECT_EQ(peer.posts, (std::vector<Uids>{{"1.9.1", "1.9.2", "1.9.3"}, {"1.9.3"}}));
-  ASSERT_EQ(report->instances.size(), 3u);
-  EXPECT_EQ(report->instances[0].outcome, PushOutcome::kRefused);
-  EXPECT_EQ(report->instances[0].peer_status, "A700H");
-  EXPECT_EQ(report->instances[1].outcome, PushOutcome::kSent);
-  EXPECT_EQ(report->instances[2].outcome, PushOutcome::kSent);
-  EXPECT_EQ(report->studies[0].pushed, 2);
+  EXPECT_EQ(report->Total(), 3);
+  ASSERT_EQ(report->refused().size(), 1u);
+  EXPECT_EQ(report->refused()[0].sop_instance_uid, "1.9.1");
+  EXPECT_EQ(report->refused()[0].peer_status, "A700H");
+  EXPECT_EQ(report->Count(PushOutcome::kSent), 2);
+  EXPECT_EQ(report->studies()[0].pushed, 2);
 
   FakePeer silent;  // lists nothing, even for one instance
   silent.answer = [](const Uids&) { return FakePeer::Answer{400, {}, {}}; };
@@ -258,7 +263,7 @@ TEST(StowSender, FailedSopsAreRefusedWithTheirReasonAndUnlistedOnesAreSentAgainA
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(silent.posts.size(), 3u);
   EXPECT_EQ(report->Count(PushOutcome::kRefused), 2);
-  EXPECT_EQ(report->instances[1].peer_status, "HTTP 400, the instance not listed in the answer");
+  EXPECT_EQ(report->refused()[1].peer_status, "HTTP 400, the instance not listed in the answer");
 }
 
 TEST(StowSender, WhatThePeerHoldsIsNotSentAndWhatItDropsIsRefused) {
@@ -268,11 +273,29 @@ TEST(StowSender, WhatThePeerHoldsIsNotSentAndWhatItDropsIsRefused) {
   auto report = Push(peer, nlohmann::json::object(), Instances(3, 10));
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(peer.posts, (std::vector<Uids>{{"1.9.1", "1.9.3"}}));
-  EXPECT_EQ(report->instances[1].outcome, PushOutcome::kAlreadyPresent);
-  EXPECT_EQ(report->instances[2].outcome, PushOutcome::kRefused);
-  EXPECT_EQ(report->instances[2].peer_status, "acknowledged, but not held by the peer afterwards");
-  EXPECT_EQ(report->studies[0].pushed, 2);
-  EXPECT_EQ(report->studies[0].held_by_peer, 2);
+  EXPECT_EQ(report->Count(PushOutcome::kAlreadyPresent), 1);
+  ASSERT_EQ(report->refused().size(), 1u);
+  EXPECT_EQ(report->refused()[0].sop_instance_uid, "1.9.3");
+  EXPECT_EQ(report->refused()[0].peer_status, "acknowledged, but not held by the peer afterwards");
+  EXPECT_EQ(report->studies()[0].pushed, 2);
+  EXPECT_EQ(report->studies()[0].held_by_peer, 2);
+}
+
+TEST(StowSender, EachStudyIsSentAndVerifiedBeforeTheNextBegins) {
+  FakePeer peer;
+  peer.dropped = {"1.8.2"};
+  auto report = Push(peer, nlohmann::json::object(), Instances(2, 10, {"1.8", "1.9"}));
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_EQ(peer.requests,
+            (std::vector<std::string>{"GET 1.8", "POST", "GET 1.8", "GET 1.9", "POST", "GET 1.9"}));
+  EXPECT_EQ(peer.posts, (std::vector<Uids>{{"1.8.1", "1.8.2"}, {"1.9.1", "1.9.2"}}));
+  ASSERT_EQ(report->studies().size(), 2u);
+  EXPECT_EQ(report->studies()[0].pushed, 1);
+  EXPECT_EQ(report->studies()[0].held_by_peer, 1);
+  EXPECT_EQ(report->studies()[1].pushed, 2);
+  EXPECT_EQ(report->Count(PushOutcome::kSent), 3);
+  ASSERT_EQ(report->refused().size(), 1u);
+  EXPECT_EQ(report->refused()[0].sop_instance_uid, "1.8.2");
 }
 
 TEST(StowSender, WhatThePeerHoldsIsReadPageByPage) {
@@ -282,7 +305,7 @@ TEST(StowSender, WhatThePeerHoldsIsReadPageByPage) {
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(peer.posts, (std::vector<Uids>{{"1.9.1202"}}));
   EXPECT_EQ(report->Count(PushOutcome::kAlreadyPresent), 1201);
-  EXPECT_EQ(report->studies[0].held_by_peer, 1202);
+  EXPECT_EQ(report->studies()[0].held_by_peer, 1202);
   EXPECT_EQ(peer.queries, 6);  // 500 + 500 + 201, before and after
 }
 
