@@ -23,6 +23,7 @@
 #include "delivery/schedules.h"
 #include "export/export_jobs.h"
 #include "export/export_service.h"
+#include "http/trusted_proxies.h"
 #include "index/index.h"
 #include "ingest/ingestor.h"
 #include "storage/source_status.h"
@@ -58,6 +59,9 @@ struct HttpSettings {
   // An export estimated at this size or more is better run as a job (the estimate's
   // asJob, which the UI follows); 0: every export.
   std::int64_t job_threshold_bytes = std::int64_t{512} << 20;
+  // [server] trusted_proxies: reverse proxies whose X-Forwarded-For names the client
+  // (http/trusted_proxies.h); none by default, so the client is the connection's address.
+  http::TrustedProxies trusted_proxies;
   // [metrics] bearer_token: GET /metrics requires "Authorization: Bearer <it>"; empty:
   // /metrics answers loopback clients only.
   std::string metrics_bearer_token;
