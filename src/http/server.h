@@ -5,9 +5,11 @@
 // is read or a handler runs, ConnectionLimits has admitted its connection and
 // RequestGate has checked its shape, route, size and caller (rate limits). One catch
 // boundary turns any escaped ErrorException into its status and anything else into 500.
-// Every response carries X-Request-Id and X-Content-Type-Options: nosniff. One
-// structured log line per request names the route pattern, never the path, so no
-// patient data is logged. Listen blocks until Stop is called from another thread.
+// A request's client is its connection's address or, from a proxy listed in
+// trusted_proxies, the client that proxy forwards for (http/trusted_proxies.h): the one
+// rate-limited, audited and logged. Every response carries X-Request-Id and
+// X-Content-Type-Options: nosniff. One structured log line per request names the route
+// pattern, never the path, so no patient data is logged. Listen blocks until Stop is called from another thread.
 #pragma once
 
 #include <chrono>
