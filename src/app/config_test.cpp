@@ -60,10 +60,12 @@ TEST_F(ConfigTest, MetricsBearerTokenIsLongOrNone) {
 }
 
 TEST_F(ConfigTest, TrustedProxiesFromTheFileOrTheEnvironment) {
-  EXPECT_TRUE(LoadConfig(std::nullopt)->http.trusted_proxies.empty());
+  EXPECT_TRUE(LoadConfig(std::nullopt)->http.trusted_proxies.Ranges().empty());
   auto file =
       LoadConfig(Write("[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]\n"));
   ASSERT_TRUE(file.ok()) << file.error().message();
+  EXPECT_EQ(file->http.trusted_proxies.Ranges(),
+            (std::vector<std::string>{"127.0.0.1/32", "10.0.0.0/8", "::1/128"}));
   EXPECT_TRUE(file->http.trusted_proxies.Trusts("10.1.2.3"));
   EXPECT_TRUE(file->http.trusted_proxies.Trusts("::1"));
   EXPECT_FALSE(file->http.trusted_proxies.Trusts("192.0.2.1"));

@@ -93,6 +93,16 @@ Result<TrustedProxies> TrustedProxies::Parse(const std::vector<std::string>& ent
   return proxies;
 }
 
+std::vector<std::string> TrustedProxies::Ranges() const {
+  std::vector<std::string> texts;
+  for (const Range& range : ranges_) {
+    const bool ipv4 = IsMappedIpv4(range.network) && range.prefix_bits >= kMappedPrefixBits;
+    const int bits = ipv4 ? range.prefix_bits - kMappedPrefixBits : range.prefix_bits;
+    texts.push_back(AddressText(range.network) + "/" + std::to_string(bits));
+  }
+  return texts;
+}
+
 bool TrustedProxies::Trusts(const AddressBytes& address) const {
   return std::any_of(ranges_.begin(), ranges_.end(), [&address](const Range& range) {
     return Masked(address, range.prefix_bits) == range.network;

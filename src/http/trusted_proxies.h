@@ -34,7 +34,9 @@ class TrustedProxies {
   // naming the first entry that is none of these.
   static Result<TrustedProxies> Parse(const std::vector<std::string>& entries);
 
-  bool empty() const { return ranges_.empty(); }
+  // The trusted ranges in canonical CIDR form ("10.0.0.0/8", "::1/128"), in the order
+  // given; none when nobody is trusted.
+  std::vector<std::string> Ranges() const;
 
   // Whether `address` (text, as in remote_addr or X-Forwarded-For) is a trusted proxy;
   // false when it is not an address.

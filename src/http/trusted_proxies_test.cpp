@@ -23,7 +23,11 @@ TEST(TrustedProxiesTest, ParsesAddressesAndRanges) {
                               "::ffff:10.0.0.1:80", "localhost", "", " 127.0.0.1"}) {
     EXPECT_FALSE(proxies.Trusts(address)) << address;
   }
-  EXPECT_TRUE(TrustedProxies().empty());
+  EXPECT_EQ(proxies.Ranges(),
+            (std::vector<std::string>{"127.0.0.1/32", "10.0.0.0/8", "::1/128", "fd00::/8"}));
+  EXPECT_EQ(Trusting({"::FFFF:10.0.0.0/104", "2001:DB8:0::/32"}).Ranges(),
+            (std::vector<std::string>{"10.0.0.0/8", "2001:db8::/32"}));
+  EXPECT_TRUE(TrustedProxies().Ranges().empty());
   EXPECT_FALSE(TrustedProxies().Trusts("127.0.0.1"));
 }
 

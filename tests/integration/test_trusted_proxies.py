@@ -70,6 +70,7 @@ def test_the_audit_and_the_log_name_the_forwarded_client(behind_proxy):
     # The leftmost entry is the client's own claim; 10.1.2.3 is a trusted proxy.
     client, request_id = audited_client(base, token, "127.0.0.9, 203.0.113.9, 10.1.2.3")
     assert client == "203.0.113.9"
+    assert "event=trusted_proxies ranges=127.0.0.1/32,10.0.0.0/8" in log.read_text()
     assert re.search(rf"client=203\.0\.113\.9 request_id={request_id}\b", log.read_text())
 
 
