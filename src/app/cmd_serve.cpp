@@ -1,4 +1,5 @@
 // serve: the HTTP API until SIGINT or SIGTERM.
+#include <fmt/format.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -182,6 +183,9 @@ int RunServe(const ServeOptions& options) {
   std::jthread signal_thread = StopOnSignal([&server] { server->Stop(); });
   (*sources)->StartSyncing(config->jobs.lease);
   const bool tls = !config->http.tls_certificate.empty();
+  if (const auto proxies = config->http.trusted_proxies.Ranges(); !proxies.empty()) {
+    spdlog::info("event=trusted_proxies ranges={}", fmt::join(proxies, ","));
+  }
   Status status = server->Listen([&](int port) {
     spdlog::info("event=listening url={}://{}:{} demo={}", tls ? "https" : "http",
                  config->http.host, port, options.demo);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "http/trusted_proxies.h"
 #include "index/index.h"
 
 namespace pacsport {
@@ -50,30 +51,41 @@ Result<std::int64_t> ParseInteger(const std::string& text, const std::string& ke
   return InvalidInput(key + " must be an integer");
 }
 
-// One setting, whatever its origin: a TOML key and its environment variable.
+// One setting, whatever its origin: a TOML key and its environment variable. A kList
+// setting is a TOML array of strings or, in the environment, the strings separated by
+// commas; its set_text gets them comma-separated either way.
 struct Setting {
   const char* toml_path;
   const char* env;
-  enum Kind { kText, kInteger } kind;
+  enum Kind { kText, kInteger, kList } kind;
   std::function<Status(Config&, const std::string&)> set_text;
   std::function<Status(Config&, std::int64_t)> set_integer;
 };
 
+// The items of `text` separated by commas, without the spaces around them; none for
+// "", an empty item for two commas in a row.
+std::vector<std::string> CommaSeparated(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (!text.empty() && start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    std::string item = text.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    items.push_back(std::move(item));
+    start = comma + 1;
+  }
+  return items;
+}
+
 // "researcher, user": role names separated by commas; "" for none.
 Status ParseRoles(const std::string& text, const std::string& key, std::set<Role>& roles) {
   std::set<Role> parsed;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    std::string name = text.substr(start, comma - start);
-    name.erase(0, name.find_first_not_of(' '));
-    name.erase(name.find_last_not_of(' ') + 1);
-    if (!name.empty()) {
-      const auto role = ParseRole(name);
-      if (!role) return InvalidInput(key + ": unknown role " + name);
-      parsed.insert(*role);
-    }
-    start = comma + 1;
+  for (const std::string& name : CommaSeparated(text)) {
+    if (name.empty()) continue;
+    const auto role = ParseRole(name);
+    if (!role) return InvalidInput(key + ": unknown role " + name);
+    parsed.insert(*role);
   }
   roles = std::move(parsed);
   return Status::Ok();
@@ -111,6 +123,16 @@ const std::vector<Setting>& Settings() {
          return SetInt(v, 1, 100000, "server.user_requests_per_second",
                        c.http.user_requests_per_second);
        }},
+      {"server.trusted_proxies", "PACSPORT_TRUSTED_PROXIES", Setting::kList,
+       [](Config& c, const std::string& v) {
+         auto proxies = http::TrustedProxies::Parse(CommaSeparated(v));
+         if (!proxies.ok()) {
+           return Status(InvalidInput("server.trusted_proxies: " + proxies.error().message()));
+         }
+         c.http.trusted_proxies = std::move(proxies).value();
+         return Status::Ok();
+       },
+       nullptr},
       {"server.token_ttl_seconds", "PACSPORT_TOKEN_TTL_SECONDS", Setting::kInteger, nullptr,
        [](Config& c, std::int64_t v) {
          return SetSeconds(v, 60, 7 * 24 * 3600, "server.token_ttl_seconds", c.http.token_ttl);
@@ -513,6 +535,20 @@ Status RefuseUnknownKeys(const toml::table& table, const std::string& prefix = "
   return Status::Ok();
 }
 
+// The strings of the TOML array `array` joined by commas; kInvalidInput naming `key`
+// when it is not an array of strings.
+Result<std::string> JoinedStrings(const toml::array* array, const std::string& key) {
+  if (array == nullptr) return InvalidInput(key + " must be an array of strings");
+  std::string joined;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const auto text = (*array)[i].value<std::string>();
+    if (!text) return InvalidInput(key + " must be an array of strings");
+    if (i > 0) joined += ',';
+    joined += *text;
+  }
+  return joined;
+}
+
 Status ApplyFile(const std::filesystem::path& file, Config& config) {
   toml::table table;
   try {
@@ -529,6 +565,10 @@ Status ApplyFile(const std::filesystem::path& file, Config& config) {
       const auto value = node.value<std::string>();
       if (!value) return InvalidInput(std::string(setting.toml_path) + " must be a string");
       status = setting.set_text(config, *value);
+    } else if (setting.kind == Setting::kList) {
+      auto joined = JoinedStrings(node.as_array(), setting.toml_path);
+      if (!joined.ok()) return joined.error();
+      status = setting.set_text(config, *joined);
     } else {
       const auto value = node.value_exact<std::int64_t>();
       if (!value) return InvalidInput(std::string(setting.toml_path) + " must be an integer");
@@ -546,7 +586,7 @@ Status ApplyEnvironment(Config& config) {
     const char* value = std::getenv(setting.env);
     if (value == nullptr) continue;
     Status status;
-    if (setting.kind == Setting::kText) {
+    if (setting.kind != Setting::kInteger) {
       status = setting.set_text(config, value);
     } else {
       auto parsed = ParseInteger(value, setting.env);

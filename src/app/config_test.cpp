@@ -59,6 +59,39 @@ TEST_F(ConfigTest, MetricsBearerTokenIsLongOrNone) {
   EXPECT_NE(short_token.error().message().find("metrics.bearer_token"), std::string::npos);
 }
 
+TEST_F(ConfigTest, TrustedProxiesFromTheFileOrTheEnvironment) {
+  EXPECT_TRUE(LoadConfig(std::nullopt)->http.trusted_proxies.Ranges().empty());
+  auto file =
+      LoadConfig(Write("[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]\n"));
+  ASSERT_TRUE(file.ok()) << file.error().message();
+  EXPECT_EQ(file->http.trusted_proxies.Ranges(),
+            (std::vector<std::string>{"127.0.0.1/32", "10.0.0.0/8", "::1/128"}));
+  EXPECT_TRUE(file->http.trusted_proxies.Trusts("10.1.2.3"));
+  EXPECT_TRUE(file->http.trusted_proxies.Trusts("::1"));
+  EXPECT_FALSE(file->http.trusted_proxies.Trusts("192.0.2.1"));
+  ::setenv("PACSPORT_TRUSTED_PROXIES", "192.0.2.0/24, fd00::/8", 1);
+  auto env = LoadConfig(Write("[server]\ntrusted_proxies = [\"127.0.0.1\"]\n"));
+  ::setenv("PACSPORT_TRUSTED_PROXIES", "192.0.2.0/24,,fd00::/8", 1);
+  auto empty_item = LoadConfig(std::nullopt);
+  ::unsetenv("PACSPORT_TRUSTED_PROXIES");
+  ASSERT_TRUE(env.ok()) << env.error().message();
+  EXPECT_TRUE(env->http.trusted_proxies.Trusts("192.0.2.1"));
+  EXPECT_FALSE(env->http.trusted_proxies.Trusts("127.0.0.1"));
+  EXPECT_FALSE(empty_item.ok());
+
+  for (const auto& [toml, named] : std::vector<std::pair<std::string, std::string>>{
+           {"trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/33\"]", "\"10.0.0.0/33\""},
+           {"trusted_proxies = [\"proxy.example.org\"]", "\"proxy.example.org\""},
+           {"trusted_proxies = \"127.0.0.1\"", "array of strings"},
+           {"trusted_proxies = [\"127.0.0.1\", 8]", "array of strings"}}) {
+    auto refused = LoadConfig(Write("[server]\n" + toml + "\n"));
+    ASSERT_FALSE(refused.ok()) << toml;
+    EXPECT_NE(refused.error().message().find("server.trusted_proxies"), std::string::npos);
+    EXPECT_NE(refused.error().message().find(named), std::string::npos)
+        << refused.error().message();
+  }
+}
+
 TEST_F(ConfigTest, RefusesKeysNoSettingReads) {
   for (const char* text : {"[server]\nworker_threads = 16\n", "[export]\nmax_per_usr = 1\n",
                            "[nonsense]\nkey = 1\n", "top_level = 1\n"}) {

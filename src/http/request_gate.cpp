@@ -57,7 +57,8 @@ RequestGate::RequestGate(const Router& router, const auth::JwtCodec& jwt, GateSe
       anonymous_(settings.anonymous),
       users_(settings.per_user) {}
 
-std::optional<Refusal> RequestGate::Check(const httplib::Request& req) {
+std::optional<Refusal> RequestGate::Check(const httplib::Request& req,
+                                          const std::string& client_address) {
   // Until the body's length is known to be acceptable, assume it is there and unread.
   const bool may_have_body =
       req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
@@ -104,7 +105,7 @@ std::optional<Refusal> RequestGate::Check(const httplib::Request& req) {
   }
   const auto wait = claims
                         ? users_.Take(std::to_string(claims->hospital_id) + "/" + claims->username)
-                        : anonymous_.Take(req.remote_addr);
+                        : anonymous_.Take(client_address);
   if (wait) {
     return Refuse(Error(ErrorCode::kTooManyRequests, "too many requests; retry later"), has_body,
                   *wait);

@@ -47,8 +47,9 @@ class RequestGate {
   // `router` and `jwt` are borrowed and must outlive the gate.
   RequestGate(const Router& router, const auth::JwtCodec& jwt, GateSettings settings);
 
-  // Nothing when the request may go on; otherwise what to answer.
-  std::optional<Refusal> Check(const httplib::Request& req);
+  // Nothing when the request may go on; otherwise what to answer. `client_address` is
+  // the request's client (http/client_address.h), whose bucket an anonymous request takes.
+  std::optional<Refusal> Check(const httplib::Request& req, const std::string& client_address);
 
  private:
   const Router& router_;

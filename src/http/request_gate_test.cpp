@@ -44,7 +44,7 @@ class RequestGateTest : public ::testing::Test {
   }
 
   std::optional<ErrorCode> Refused(const httplib::Request& req) {
-    const auto refusal = gate_->Check(req);
+    const auto refusal = gate_->Check(req, req.remote_addr);
     return refusal ? std::optional(refusal->error.code()) : std::nullopt;
   }
 
@@ -71,7 +71,7 @@ TEST_F(RequestGateTest, MalformedRequestsAreRefusedWhateverTheRoute) {
   EXPECT_EQ(Refused(two_tokens), ErrorCode::kInvalidInput);
   auto chunked = Request("POST", "/api/instances");
   chunked.headers.emplace("Transfer-Encoding", "chunked");
-  const auto refusal = gate_->Check(chunked);
+  const auto refusal = gate_->Check(chunked, chunked.remote_addr);
   ASSERT_TRUE(refusal);
   EXPECT_TRUE(refusal->body_unread);
 }
@@ -91,7 +91,7 @@ TEST_F(RequestGateTest, BodiesAreRefusedBeforeReadingUnlessTheRouteTakesOne) {
 
   auto unknown = Request("POST", "/api/nothing-here");
   unknown.headers.emplace("Content-Length", "10");
-  const auto refusal = gate_->Check(unknown);
+  const auto refusal = gate_->Check(unknown, unknown.remote_addr);
   ASSERT_TRUE(refusal);
   EXPECT_EQ(refusal->error.code(), ErrorCode::kNotFound);
   EXPECT_TRUE(refusal->body_unread);
@@ -127,7 +127,7 @@ TEST_F(RequestGateTest, UiFilesPassAndUnknownApiRoutesAre404) {
 TEST_F(RequestGateTest, CallersWithoutAValidTokenAreThrottledPerAddress) {
   // A burst of three, then 429; health checks are never counted.
   for (int i = 0; i < 3; ++i) EXPECT_EQ(Refused(Request("GET", "/api/studies")), std::nullopt);
-  const auto refusal = gate_->Check(Request("POST", "/api/auth/login"));
+  const auto refusal = gate_->Check(Request("POST", "/api/auth/login"), "192.0.2.7");
   ASSERT_TRUE(refusal);
   EXPECT_EQ(refusal->error.code(), ErrorCode::kTooManyRequests);
   ASSERT_TRUE(refusal->retry_after);
@@ -140,6 +140,17 @@ TEST_F(RequestGateTest, CallersWithoutAValidTokenAreThrottledPerAddress) {
   auto signed_in = Request("GET", "/api/studies");
   signed_in.headers.emplace("Authorization", Token("ann"));
   EXPECT_EQ(Refused(signed_in), std::nullopt);
+}
+
+TEST_F(RequestGateTest, TheBucketIsTheClientAddressNotTheConnections) {
+  // Through one proxy: each forwarded client has its own bucket, the proxy none.
+  const auto login = Request("POST", "/api/auth/login");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(gate_->Check(login, "203.0.113.9"), std::nullopt);
+  const auto refusal = gate_->Check(login, "203.0.113.9");
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->error.code(), ErrorCode::kTooManyRequests);
+  EXPECT_EQ(gate_->Check(login, "203.0.113.10"), std::nullopt);
+  EXPECT_EQ(gate_->Check(login, login.remote_addr), std::nullopt);
 }
 
 TEST_F(RequestGateTest, EachUserHasARequestRate) {

@@ -92,6 +92,4 @@ Result<nlohmann::ordered_json> JsonObjectBody(const httplib::Request& req) {
   return body;
 }
 
-std::string ClientAddress(const httplib::Request& req) { return req.remote_addr; }
-
 }  // namespace pacsport::http

@@ -45,7 +45,4 @@ bool WantsHtml(const httplib::Request& req);
 // application/json, kInvalidInput when it does not parse to an object.
 Result<nlohmann::ordered_json> JsonObjectBody(const httplib::Request& req);
 
-// The client's address for audit and rate limiting.
-std::string ClientAddress(const httplib::Request& req);
-
 }  // namespace pacsport::http

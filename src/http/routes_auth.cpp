@@ -1,5 +1,6 @@
 #include "auth/password.h"
 #include "core/clock.h"
+#include "http/client_address.h"
 #include "http/request_parsing.h"
 #include "http/responses.h"
 #include "http/routes.h"
@@ -38,7 +39,7 @@ void RegisterAuthRoutes(Router& router, const HttpServices& services,
           return SendError(res, InvalidInput("username is longer than 64 bytes"));
         }
         // Counted as a failure from here on: concurrent guesses cannot all get past this.
-        const std::string address = ClientAddress(req);
+        const std::string address = CurrentClientAddress();
         const auto now = std::chrono::system_clock::now();
         if (auto wait = services.login_limiter.Admit(name, address, now).ValueOrThrow()) {
           res.set_header("Retry-After", std::to_string(wait->count()));

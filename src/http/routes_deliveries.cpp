@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "delivery/durable_links.h"
 #include "http/byte_range.h"
+#include "http/client_address.h"
 #include "http/request_id.h"
 #include "http/request_parsing.h"
 #include "http/responses.h"
@@ -76,7 +77,7 @@ void HandleDelivery(const HttpServices& services, const std::string& token,
                     const httplib::Request& req, httplib::Response& res) {
   IgnoreRange(req);
   const std::string now = Iso8601(std::chrono::system_clock::now());
-  ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(), "", R"({"link":"email"})",
+  ExportAttempt attempt{CurrentClientAddress(), Router::CurrentLabel(), "", R"({"link":"email"})",
                         CurrentRequestId()};
   auto claim = services.index.ClaimDeliveryLink(delivery::DeliveryLinkHash(token), now);
   if (!claim.ok()) {

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 #include <stop_token>
 
+#include "http/client_address.h"
 #include "http/request_id.h"
 #include "http/request_parsing.h"
 #include "http/responses.h"
@@ -27,8 +28,9 @@ json DestinationJson(const delivery::DestinationView& view) {
 
 RowId DestinationId(const httplib::Request& req) { return std::stoll(req.matches[1]); }
 
-ExportAttempt AttemptOf(const httplib::Request& req) {
-  return {ClientAddress(req), Router::CurrentLabel(), "", "{}", CurrentRequestId()};
+// The calling thread's request, as the attempt its audit record describes.
+ExportAttempt CurrentAttempt() {
+  return {CurrentClientAddress(), Router::CurrentLabel(), "", "{}", CurrentRequestId()};
 }
 
 Principal Caller(const HttpServices& services, const httplib::Request& req) {
@@ -58,8 +60,8 @@ void RegisterDestinationRoutes(Router& router, const HttpServices& services) {
   router.Post(
       base, base,
       [&services, &destinations, base](const httplib::Request& req, httplib::Response& res) {
-        const auto view =
-            destinations.Create(Caller(services, req), BodyOf(req), AttemptOf(req)).ValueOrThrow();
+        const auto view = destinations.Create(Caller(services, req), BodyOf(req), CurrentAttempt())
+                              .ValueOrThrow();
         res.set_header("Location", base + "/" + std::to_string(view.record.id));
         SendJson(res, DestinationJson(view), 201);
       },
@@ -76,14 +78,14 @@ void RegisterDestinationRoutes(Router& router, const HttpServices& services) {
       [&services, &destinations, base](const httplib::Request& req, httplib::Response& res) {
         SendJson(res, DestinationJson(destinations
                                           .Update(Caller(services, req), DestinationId(req),
-                                                  BodyOf(req), AttemptOf(req))
+                                                  BodyOf(req), CurrentAttempt())
                                           .ValueOrThrow()));
       },
       Body::kJson);
   router.Delete(
       one, base + "/:id",
       [&services, &destinations, base](const httplib::Request& req, httplib::Response& res) {
-        destinations.Delete(Caller(services, req), DestinationId(req), AttemptOf(req))
+        destinations.Delete(Caller(services, req), DestinationId(req), CurrentAttempt())
             .ThrowIfError();
         res.status = 204;
       });
@@ -91,10 +93,10 @@ void RegisterDestinationRoutes(Router& router, const HttpServices& services) {
       one + "/test", base + "/:id/test",
       [&services, &destinations, base](const httplib::Request& req, httplib::Response& res) {
         std::stop_source never;
-        const Status outcome =
-            destinations
-                .Test(Caller(services, req), DestinationId(req), AttemptOf(req), never.get_token())
-                .ValueOrThrow();
+        const Status outcome = destinations
+                                   .Test(Caller(services, req), DestinationId(req),
+                                         CurrentAttempt(), never.get_token())
+                                   .ValueOrThrow();
         if (outcome.ok()) return SendJson(res, {{"ok", true}});
         SendJson(res,
                  {{"ok", false},

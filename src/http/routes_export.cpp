@@ -8,6 +8,7 @@
 #include "core/names.h"
 #include "export/export_estimate.h"
 #include "http/byte_range.h"
+#include "http/client_address.h"
 #include "http/request_id.h"
 #include "http/request_parsing.h"
 #include "http/responses.h"
@@ -195,7 +196,7 @@ void HandleExport(const HttpServices& services, const HttpSettings& settings, Ex
                   std::string target, const httplib::Request& req, httplib::Response& res) {
   const Result<Principal> principal = Authenticate(req, services.jwt, services.index);
   const Result<ExportRequest> request = ParseExportRequest(req, scope, target, settings);
-  const ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(), std::move(target),
+  const ExportAttempt attempt{CurrentClientAddress(), Router::CurrentLabel(), std::move(target),
                               request.ok() ? DescribeOptions(request->options) : RawParameters(req),
                               CurrentRequestId()};
   BeginAndSend(services, attempt, principal, request, req, res);
@@ -219,7 +220,7 @@ void ServeLinkedArchive(const HttpServices& services, DownloadLinks& links,
       {"range", req.has_header("Range") ? nlohmann::ordered_json(req.get_header_value("Range"))
                                         : nlohmann::ordered_json(nullptr)}};
   auto download = services.jobs.OpenArchive(principal, grant.job_id,
-                                            {ClientAddress(req), Router::CurrentLabel(),
+                                            {CurrentClientAddress(), Router::CurrentLabel(),
                                              grant.job_id, parameters.dump(), CurrentRequestId()});
   ServeJobArchive(std::move(download).ValueOrThrow(), req, res, [&links, token] {
     if (const Status revoked = links.Revoke(token, DownloadLinks::Clock::now()); !revoked.ok()) {
@@ -253,7 +254,7 @@ void HandleDownload(const HttpServices& services, DownloadLinks& links, const st
     const auto owner = links.Owner(token, now).ValueOrThrow();
     // A job archive's link has no export to plan.
     const bool plannable = owner && owner->job_id.empty();
-    ExportAttempt attempt{ClientAddress(req),
+    ExportAttempt attempt{CurrentClientAddress(),
                           Router::CurrentLabel(),
                           owner ? owner->request.target : "",
                           plannable ? DescribeOptions(owner->request.options) : "{}",
@@ -270,7 +271,7 @@ void HandleDownload(const HttpServices& services, DownloadLinks& links, const st
     res.set_content(std::string(kRefusedLinkPage), "text/html; charset=utf-8");
     return;
   }
-  const ExportAttempt attempt{ClientAddress(req), Router::CurrentLabel(), grant->request.target,
+  const ExportAttempt attempt{CurrentClientAddress(), Router::CurrentLabel(), grant->request.target,
                               DescribeOptions(grant->request.options), CurrentRequestId()};
   BeginAndSend(services, attempt, StillEntitled(services.index, grant->principal), grant->request,
                req, res, std::make_shared<LinkUse>(links, token));

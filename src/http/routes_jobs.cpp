@@ -6,6 +6,7 @@
 #include "core/names.h"
 #include "export/export_job_request.h"
 #include "http/byte_range.h"
+#include "http/client_address.h"
 #include "http/job_json.h"
 #include "http/request_id.h"
 #include "http/request_parsing.h"
@@ -31,8 +32,9 @@ bool Final(JobState state) {
          state == JobState::kCancelled;
 }
 
-ExportAttempt AttemptOf(const httplib::Request& req, const std::string& parameters = "{}") {
-  return {ClientAddress(req), Router::CurrentLabel(), "", parameters, CurrentRequestId()};
+// The calling thread's request, as the attempt its audit record describes.
+ExportAttempt CurrentAttempt(const std::string& parameters = "{}") {
+  return {CurrentClientAddress(), Router::CurrentLabel(), "", parameters, CurrentRequestId()};
 }
 
 Principal Caller(const HttpServices& services, const httplib::Request& req) {
@@ -91,7 +93,7 @@ void HandleSubmit(const HttpServices& services, const HttpSettings& settings,
   const ExportRequest request =
       ParseJobRequest(body.dump(), settings.default_compression_level).ValueOrThrow();
   const JobRecord job =
-      services.jobs.Submit(principal, request, AttemptOf(req), submission).ValueOrThrow();
+      services.jobs.Submit(principal, request, CurrentAttempt(), submission).ValueOrThrow();
   res.set_header("Location", "/api/export/jobs/" + job.id);
   SendJson(res, JobJson(job), 202);
 }
@@ -169,9 +171,9 @@ void RegisterJobRoutes(Router& router, const HttpServices& services, const HttpS
   });
   router.Delete(
       one, base + "/:id", [&services](const httplib::Request& req, httplib::Response& res) {
-        SendJson(res,
-                 JobJson(services.jobs.Cancel(Caller(services, req), req.matches[1], AttemptOf(req))
-                             .ValueOrThrow()));
+        SendJson(res, JobJson(services.jobs
+                                  .Cancel(Caller(services, req), req.matches[1], CurrentAttempt())
+                                  .ValueOrThrow()));
       });
   router.Get(one + "/events", base + "/:id/events",
              [&services](const httplib::Request& req, httplib::Response& res) {
@@ -182,7 +184,7 @@ void RegisterJobRoutes(Router& router, const HttpServices& services, const HttpS
              [&services](const httplib::Request& req, httplib::Response& res) {
                const json parameters = {{"range", OrNull(req.get_header_value("Range"))}};
                auto download = services.jobs.OpenArchive(Caller(services, req), req.matches[1],
-                                                         AttemptOf(req, parameters.dump()));
+                                                         CurrentAttempt(parameters.dump()));
                ServeJobArchive(std::move(download).ValueOrThrow(), req, res, nullptr);
              });
   router.Post(

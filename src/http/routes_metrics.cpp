@@ -2,12 +2,14 @@
 // Operational data without patient data, so outside /api: no JWT, never throttled,
 // not audited. Who may read it (decision 0025): with [metrics] bearer_token set, a
 // request carrying "Authorization: Bearer <that token>" (else 401); without it, a
-// client on this machine's loopback only (else 403).
+// client on this machine's loopback only (else 403): the request's client, so one that
+// a trusted proxy forwarded from elsewhere is not loopback, whatever the proxy's address.
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
 #include "core/digest.h"
 #include "core/metrics.h"
+#include "http/client_address.h"
 #include "http/loopback.h"
 #include "http/responses.h"
 #include "http/routes.h"
@@ -18,7 +20,7 @@ namespace {
 // Ok when `req` may read the metrics.
 Status CheckAccess(const httplib::Request& req, const std::string& bearer_token) {
   if (bearer_token.empty()) {
-    if (IsLoopbackAddress(req.remote_addr)) return Status::Ok();
+    if (IsLoopbackAddress(CurrentClientAddress())) return Status::Ok();
     return Forbidden("/metrics answers loopback clients only unless metrics.bearer_token is set");
   }
   // Compared as digests, so that the time taken tells nothing of the token.

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "http/accept_hook.h"
+#include "http/client_address.h"
 #include "http/connection_limits.h"
 #include "http/connection_threads.h"
 #include "http/request_gate.h"
@@ -71,8 +72,9 @@ struct HttpServer::Impl {
     request_started = std::chrono::steady_clock::now();
     http::Router::ResetLabel();
     http::BeginRequestId(req);
+    http::BeginClientAddress(req, settings.trusted_proxies);
     limits.RequestStarted();
-    const std::optional<http::Refusal> refusal = gate.Check(req);
+    const std::optional<http::Refusal> refusal = gate.Check(req, http::CurrentClientAddress());
     if (!refusal) return true;
     http::SendError(res, refusal->error);
     if (refusal->retry_after)
@@ -159,11 +161,15 @@ HttpServer::HttpServer(HttpServices services, HttpSettings settings)
   server.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) {
     const auto elapsed = std::chrono::steady_clock::now() - request_started;
     const std::string& label = http::Router::CurrentLabel();
+    if (http::CurrentClientAddress().empty()) {
+      http::BeginClientAddress(req, impl.settings.trusted_proxies);  // refused before the gate
+    }
     spdlog::info("request route=\"{}\" status={} ms={} client={} request_id={}",
                  label.empty() ? req.method + " (unrouted)" : label, res.status,
                  std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(),
-                 req.remote_addr, http::CurrentRequestId());
+                 http::CurrentClientAddress(), http::CurrentRequestId());
     http::EndRequestId();
+    http::EndClientAddress();
     request_gated = false;
     impl.limits.ResponseSent();
   });

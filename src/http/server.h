@@ -5,9 +5,11 @@
 // is read or a handler runs, ConnectionLimits has admitted its connection and
 // RequestGate has checked its shape, route, size and caller (rate limits). One catch
 // boundary turns any escaped ErrorException into its status and anything else into 500.
-// Every response carries X-Request-Id and X-Content-Type-Options: nosniff. One
-// structured log line per request names the route pattern, never the path, so no
-// patient data is logged. Listen blocks until Stop is called from another thread.
+// A request's client is its connection's address or, from a proxy listed in
+// trusted_proxies, the client that proxy forwards for (http/trusted_proxies.h): the one
+// rate-limited, audited and logged. Every response carries X-Request-Id and
+// X-Content-Type-Options: nosniff. One structured log line per request names the route
+// pattern, never the path, so no patient data is logged. Listen blocks until Stop is called from another thread.
 #pragma once
 
 #include <chrono>
@@ -23,6 +25,7 @@
 #include "delivery/schedules.h"
 #include "export/export_jobs.h"
 #include "export/export_service.h"
+#include "http/trusted_proxies.h"
 #include "index/index.h"
 #include "ingest/ingestor.h"
 #include "storage/source_status.h"
@@ -58,6 +61,9 @@ struct HttpSettings {
   // An export estimated at this size or more is better run as a job (the estimate's
   // asJob, which the UI follows); 0: every export.
   std::int64_t job_threshold_bytes = std::int64_t{512} << 20;
+  // [server] trusted_proxies: reverse proxies whose X-Forwarded-For names the client
+  // (http/trusted_proxies.h); none by default, so the client is the connection's address.
+  http::TrustedProxies trusted_proxies;
   // [metrics] bearer_token: GET /metrics requires "Authorization: Bearer <it>"; empty:
   // /metrics answers loopback clients only.
   std::string metrics_bearer_token;

@@ -159,6 +159,20 @@ def test_request_ids_are_passed_to_the_replica_and_made_when_missing(cluster):
         assert any(f"request_id={made}" in r.log() for r in cluster.replicas)
 
 
+def test_the_audit_names_the_client_nginx_forwards_not_its_claims(cluster):
+    # The replicas trust 127.0.0.1 (deploy/pacsport.env), where nginx connects from; this
+    # client connects to nginx from 127.0.0.5 and claims to be someone else.
+    api = front(cluster)
+    request_id = "forwarded-client.7"
+    refused = api.request("GET", "/api/export/study/1.2.3.404", token=api.token("admin"),
+                          headers={"X-Request-Id": request_id, "X-Forwarded-For": "203.0.113.9"},
+                          source_address=("127.0.0.5", 0))
+    assert refused.status == 404
+    records = api.get_json("/api/audit", "admin", {"limit": 50})["records"]
+    assert [r["clientAddress"] for r in records if r["requestId"] == request_id] == ["127.0.0.5"]
+    assert any(f"client=127.0.0.5 request_id={request_id}" in r.log() for r in cluster.replicas)
+
+
 def test_a_streamed_export_through_nginx_is_the_one_a_replica_sends(cluster, tmp_path):
     path = f"/api/export/study/{cluster.big}"
     through = front(cluster).get(path, user="viewer", params={"previews": "false"})
