@@ -115,17 +115,24 @@ class Api:
         return self.request("POST", "/api/auth/login", body=body, content_type="application/json",
                             source_address=source_address)
 
+    @staticmethod
+    def unthrottled(send):
+        """send()'s response, sent again after its Retry-After (up to three times, as a
+        client should) while the per-address rate limit of anonymous requests refuses it
+        (429): tests of refused tokens and logins spend that limit, and a request without
+        a valid token asks something else of the server than whether it is throttled."""
+        response = send()
+        for _ in range(3):
+            if response.status != 429:
+                break
+            time.sleep(min(float(response.header("Retry-After") or 1), 5))
+            response = send()
+        return response
+
     def token(self, username):
-        """A token of `username`, logged in once. A login refused by the per-address
-        rate limit of anonymous requests (429, which tests of refused tokens spend) is
-        tried again after its Retry-After, as a client should; other answers fail."""
+        """A token of `username`, logged in once (unthrottled); other answers fail."""
         if username not in self.tokens:
-            response = self.login(username)
-            for _ in range(3):
-                if response.status != 429:
-                    break
-                time.sleep(min(float(response.header("Retry-After") or 1), 5))
-                response = self.login(username)
+            response = self.unthrottled(lambda: self.login(username))
             assert response.status == 200, (username, response.status, response.body)
             self.tokens[username] = response.json()["token"]
         return self.tokens[username]
